@@ -1,0 +1,279 @@
+"""Input checks shared by every public entry point.
+
+Public functions validate once, at their boundary, with the helpers below; inner
+kernels trust their input. Every failure raises a :class:`~pairs.exceptions.PairsError`
+subclass whose message names the argument and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from pairs.exceptions import DataError, InsufficientDataError, PairsError
+
+__all__ = [
+    "align_pair",
+    "as_frame",
+    "as_series",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_not_constant",
+    "check_window",
+]
+
+T = TypeVar("T")
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, pd.Series):
+        return f"Series of dtype {obj.dtype} and length {len(obj)}"
+    if isinstance(obj, pd.DataFrame):
+        return f"DataFrame of shape {obj.shape}"
+    if isinstance(obj, np.ndarray):
+        return f"ndarray of dtype {obj.dtype} and shape {obj.shape}"
+    return type(obj).__name__
+
+
+def check_choice(name: str, value: Any, choices: Iterable[T]) -> T:
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name``."""
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(c) for c in options)
+        raise PairsError(f"{name} must be one of {listed}; got {value!r}.")
+    return value  # type: ignore[return-value]
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` if it is an integer within ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise PairsError(f"{name} must be an integer; got {value!r}.")
+    ivalue = int(value)
+    if minimum is not None and ivalue < minimum:
+        raise PairsError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if maximum is not None and ivalue > maximum:
+        raise PairsError(f"{name} must be an integer <= {maximum}; got {value!r}.")
+    return ivalue
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_min: bool = False,
+    strict_max: bool = False,
+) -> float:
+    """Return ``value`` as a finite ``float`` within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise PairsError(f"{name} must be a real number; got {value!r}.")
+    fvalue = float(value)
+    if not math.isfinite(fvalue):
+        raise PairsError(f"{name} must be a finite number; got {value!r}.")
+    if minimum is not None:
+        if strict_min and fvalue <= minimum:
+            raise PairsError(f"{name} must be > {minimum}; got {value!r}.")
+        if not strict_min and fvalue < minimum:
+            raise PairsError(f"{name} must be >= {minimum}; got {value!r}.")
+    if maximum is not None:
+        if strict_max and fvalue >= maximum:
+            raise PairsError(f"{name} must be < {maximum}; got {value!r}.")
+        if not strict_max and fvalue > maximum:
+            raise PairsError(f"{name} must be <= {maximum}; got {value!r}.")
+    return fvalue
+
+
+def check_window(name: str, value: Any, n_obs: int, *, minimum: int = 2) -> int:
+    """Return a window length that is an integer in ``[minimum, n_obs]``."""
+    window = check_int(name, value, minimum=minimum)
+    if window > n_obs:
+        raise InsufficientDataError(f"{name} must be <= the number of observations ({n_obs}); got {value!r}.")
+    return window
+
+
+def _check_index(name: str, index: pd.Index) -> None:
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise DataError(f"{name} index must have unique timestamps; got duplicate {dup!r}.")
+    if not index.is_monotonic_increasing:
+        raise DataError(
+            f"{name} index must be sorted in increasing order; got an unsorted index "
+            "(sort it with .sort_index())."
+        )
+
+
+def _check_values(name: str, values: np.ndarray, *, allow_nan: bool, positive: bool) -> None:
+    if np.isinf(values).any():
+        raise DataError(f"{name} must contain only finite values; got inf.")
+    nan_mask = np.isnan(values)
+    if not allow_nan and nan_mask.any():
+        raise DataError(
+            f"{name} must not contain NaN; got {int(nan_mask.sum())} NaN value(s) "
+            "(drop them or use pairs.align())."
+        )
+    if positive and (values[~nan_mask] <= 0).any():
+        raise DataError(
+            f"{name} must be strictly positive (prices, or logs are taken); "
+            f"got minimum {np.nanmin(values)!r}."
+        )
+
+
+def _numeric_array(name: str, obj: Any) -> np.ndarray:
+    try:
+        dtype = obj.dtype
+    except AttributeError:
+        dtype = None
+    if dtype is not None and not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)):
+        raise DataError(f"{name} must have a numeric dtype; got {_describe(obj)}.")
+    return np.asarray(obj, dtype=np.float64)
+
+
+def as_series(
+    obj: Any,
+    name: str,
+    *,
+    allow_nan: bool = False,
+    positive: bool = False,
+    min_length: int = 2,
+) -> pd.Series:
+    """Validate a one-dimensional numeric input and return it as a float ``Series``.
+
+    Accepts a ``Series``, a one-column ``DataFrame`` or a 1-d array-like (which gets a
+    ``RangeIndex``). The index must be sorted and unique; values must be finite
+    (NaN only when ``allow_nan``) and strictly positive when ``positive``.
+    """
+    if isinstance(obj, pd.DataFrame):
+        if obj.shape[1] != 1:
+            raise DataError(f"{name} must be a Series or 1-d array; got {_describe(obj)}.")
+        obj = obj.iloc[:, 0]
+    if isinstance(obj, pd.Series):
+        values = _numeric_array(name, obj)
+        _check_index(name, obj.index)
+        series = pd.Series(values, index=obj.index, name=obj.name)
+    elif isinstance(obj, (np.ndarray, Sequence)) and not isinstance(obj, (str, bytes)):
+        arr = np.asarray(obj)
+        if arr.ndim != 1:
+            raise DataError(f"{name} must be one-dimensional; got {_describe(arr)}.")
+        if arr.dtype.kind not in "fiu":
+            raise DataError(f"{name} must have a numeric dtype; got {_describe(arr)}.")
+        series = pd.Series(arr.astype(np.float64))
+        values = series.to_numpy()
+    else:
+        raise DataError(f"{name} must be a pandas Series or 1-d array; got {_describe(obj)}.")
+    if len(series) < min_length:
+        raise InsufficientDataError(
+            f"{name} must have at least {min_length} observations; got {len(series)}."
+        )
+    _check_values(name, values, allow_nan=allow_nan, positive=positive)
+    return series
+
+
+def as_frame(
+    obj: Any,
+    name: str,
+    *,
+    allow_nan: bool = False,
+    positive: bool = False,
+    min_length: int = 2,
+    min_columns: int = 1,
+) -> pd.DataFrame:
+    """Validate a numeric ``DataFrame`` (or 2-d array) and return it as float64."""
+    if isinstance(obj, pd.Series):
+        obj = obj.to_frame()
+    if isinstance(obj, np.ndarray):
+        if obj.ndim != 2:
+            raise DataError(f"{name} must be two-dimensional; got {_describe(obj)}.")
+        obj = pd.DataFrame(obj, columns=[f"{name}{i}" for i in range(obj.shape[1])])
+    if not isinstance(obj, pd.DataFrame):
+        raise DataError(f"{name} must be a pandas DataFrame or 2-d array; got {_describe(obj)}.")
+    if obj.shape[1] < min_columns:
+        raise DataError(f"{name} must have at least {min_columns} column(s); got {obj.shape[1]}.")
+    if obj.columns.has_duplicates:
+        raise DataError(f"{name} must have unique column names; got {list(obj.columns)!r}.")
+    for col in obj.columns:
+        dtype = obj[col].dtype
+        if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)):
+            raise DataError(f"{name} column {col!r} must be numeric; got dtype {dtype}.")
+    _check_index(name, obj.index)
+    frame = obj.astype(np.float64)
+    if len(frame) < min_length:
+        raise InsufficientDataError(f"{name} must have at least {min_length} observations; got {len(frame)}.")
+    _check_values(name, frame.to_numpy(), allow_nan=allow_nan, positive=positive)
+    return frame
+
+
+def check_not_constant(name: str, values: pd.Series | pd.DataFrame | np.ndarray) -> None:
+    """Raise when a series (or any column) has zero variance over its finite values."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr2 = arr.reshape(len(arr), -1)
+    for j in range(arr2.shape[1]):
+        col = arr2[:, j]
+        col = col[np.isfinite(col)]
+        if col.size and np.all(col == col[0]):
+            raise DataError(f"{name} must not be constant; got every value equal to {col[0]!r}.")
+
+
+def _tz_kind(index: pd.Index) -> str | None:
+    if isinstance(index, pd.DatetimeIndex):
+        return "aware" if index.tz is not None else "naive"
+    return None
+
+
+def align_pair(
+    y: Any,
+    x: Any,
+    *,
+    allow_nan: bool = False,
+    positive: bool = False,
+    min_length: int = 2,
+    allow_frame_x: bool = False,
+    y_name: str = "y",
+    x_name: str = "x",
+) -> tuple[pd.Series, pd.Series | pd.DataFrame]:
+    """Validate ``y`` and ``x`` and check that they share one index.
+
+    Pandas inputs must carry the same index (no silent intersection: call
+    :func:`pairs.align` first). An array adopts the index of the pandas partner.
+    ``x`` may be a DataFrame of several legs when ``allow_frame_x``.
+    """
+    ys = as_series(y, y_name, allow_nan=allow_nan, positive=positive, min_length=min_length)
+    if allow_frame_x and (isinstance(x, pd.DataFrame) or (isinstance(x, np.ndarray) and x.ndim == 2)):
+        xs: pd.Series | pd.DataFrame = as_frame(
+            x, x_name, allow_nan=allow_nan, positive=positive, min_length=min_length
+        )
+    else:
+        xs = as_series(x, x_name, allow_nan=allow_nan, positive=positive, min_length=min_length)
+    y_pandas = isinstance(y, (pd.Series, pd.DataFrame))
+    x_pandas = isinstance(x, (pd.Series, pd.DataFrame))
+    if len(ys) != len(xs):
+        raise DataError(
+            f"{x_name} must have the same length as {y_name} ({len(ys)}); got {len(xs)} "
+            "(align them first with pairs.align())."
+        )
+    if y_pandas and x_pandas:
+        ty, tx = _tz_kind(ys.index), _tz_kind(xs.index)
+        if ty is not None and tx is not None and ty != tx:
+            raise DataError(
+                f"{x_name} index must have the same timezone awareness as {y_name} ({ty}); got {tx}."
+            )
+        if not ys.index.equals(xs.index):
+            raise DataError(
+                f"{x_name} index must equal {y_name} index; got misaligned indexes "
+                "(align them first with pairs.align())."
+            )
+    elif y_pandas:
+        xs.index = ys.index
+    elif x_pandas:
+        ys.index = xs.index
+    if ys.name is None:
+        ys.name = y_name
+    if isinstance(xs, pd.Series) and xs.name is None:
+        xs.name = x_name
+    return ys, xs

@@ -1,0 +1,19 @@
+"""Price data: CSV layouts, yfinance with a cache, bundled samples, alignment and gaps."""
+
+from pairs.data.align import AlignResult, align, infer_bar
+from pairs.data.csv import LAYOUTS, read_prices
+from pairs.data.sample import SAMPLES, load_sample, sample_path
+from pairs.data.yahoo import default_cache_dir, load_yfinance
+
+__all__ = [
+    "LAYOUTS",
+    "SAMPLES",
+    "AlignResult",
+    "align",
+    "default_cache_dir",
+    "infer_bar",
+    "load_sample",
+    "load_yfinance",
+    "read_prices",
+    "sample_path",
+]

@@ -1,0 +1,1 @@
+"""Hedge-ratio estimators."""
