@@ -1,0 +1,38 @@
+"""Cointegration tests, mean-reversion diagnostics and breakdown monitoring.
+
+Every ADF / Engle-Granger statistic runs through the compiled kernel in
+:mod:`pairs.coint._kernels`, which reproduces statsmodels exactly; its batch entry point
+``eg_stat_batch`` serves universe scans.
+"""
+
+from pairs.coint.engle_granger import EngleGrangerResult, engle_granger
+from pairs.coint.johansen import JohansenResult, johansen
+from pairs.coint.monitor import BreakdownResult, breakdown, rolling_coint
+from pairs.coint.stationarity import (
+    ADFResult,
+    HalfLifeResult,
+    HurstResult,
+    VarianceRatioResult,
+    adf,
+    half_life,
+    hurst,
+    variance_ratio,
+)
+
+__all__ = [
+    "ADFResult",
+    "BreakdownResult",
+    "EngleGrangerResult",
+    "HalfLifeResult",
+    "HurstResult",
+    "JohansenResult",
+    "VarianceRatioResult",
+    "adf",
+    "breakdown",
+    "engle_granger",
+    "half_life",
+    "hurst",
+    "johansen",
+    "rolling_coint",
+    "variance_ratio",
+]
