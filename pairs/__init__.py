@@ -44,8 +44,11 @@ from pairs.hedge import (
     rolling_hedge,
     tls_hedge,
 )
+from pairs.scan import ScanResult, scan
 from pairs.signals import RuleState, SignalRule, size_legs, step_rule, zscore
 from pairs.signals import signals as signals
+from pairs.simulate import SimulatedUniverse, simulate_universe
+from pairs.stream import Signal, StreamEngine
 
 __version__ = "0.1.0"
 
@@ -66,8 +69,12 @@ __all__ = [
     "MissingDependencyError",
     "PairsError",
     "RuleState",
+    "ScanResult",
+    "Signal",
     "SignalRule",
+    "SimulatedUniverse",
     "StateError",
+    "StreamEngine",
     "VarianceRatioResult",
     "WalkForwardResult",
     "__version__",
@@ -89,7 +96,9 @@ __all__ = [
     "read_prices",
     "rolling_coint",
     "rolling_hedge",
+    "scan",
     "signals",
+    "simulate_universe",
     "size_legs",
     "step_rule",
     "tls_hedge",
