@@ -110,7 +110,12 @@ class ResultMixin:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray)):
-                if isinstance(value, pd.Series) and value.index.dtype == object and len(value) <= 12:
+                idx = value.index if isinstance(value, pd.Series) else None
+                if (
+                    idx is not None
+                    and (pd.api.types.is_object_dtype(idx) or pd.api.types.is_string_dtype(idx))
+                    and len(value) <= 12
+                ):
                     rows += [(f"{f.name}[{k}]", v) for k, v in value.items()]
                 continue
             if isinstance(value, dict):

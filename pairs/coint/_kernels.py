@@ -12,7 +12,7 @@ Kernel API (inputs are trusted: validate at the public boundary)
     statsmodels' default: ``min(n_obs // 2 - n_trend - 1, ceil(12 * (n_obs / 100) ** 0.25))``.
 ``adf_kernel(x, max_lag, autolag="aic", regression="c") -> AdfOut(stat, lags, n_obs, icbest)``
     ADF statistic of one 1-d float64 series.
-``adf_batch(X, max_lag, autolag="aic", regression="c") -> AdfOut`` of arrays
+``adf_batch(X, max_lag, autolag="aic", regression="c") -> AdfBatch(stat, lags, n_obs, icbest)``
     One ADF per column of ``X`` (``n_obs x n_series``).
 ``eg_kernel(y, x, max_lag, autolag="aic", trend="c") -> EgOut``
     Engle-Granger of ``y`` on the legs ``x`` (1-d, or 2-d ``n_obs x n_legs``): statistic,
@@ -33,8 +33,9 @@ are nested column prefixes of one design ``[deterministic, level, lag 1..max_lag
 Cholesky factor ``R`` of the augmented cross-product ``[X | y]' [X | y]`` gives every candidate:
 with ``z = R[:K, K]``, the residual sum of squares of the first ``k`` columns is
 ``R[K, K]**2 + sum(z[k:]**2)`` and the t-value of column ``k - 1`` is ``z[k - 1] / s_k``. The
-lag-block of the cross-product is Toeplitz-like and filled by an O(max_lag) recurrence per
-diagonal, so a test costs O(n * max_lag) instead of max_lag least-squares fits. The
+lag-block of the cross-product is Toeplitz-like: its first row costs O(n * max_lag) and every
+other entry O(1) by a recurrence along the diagonals, so a test costs O(n * max_lag) instead of
+max_lag + 1 least-squares fits. The
 deterministic columns are Legendre polynomials of time and, when a constant is present, the
 data are centred first: both leave the column space (hence every statistic) unchanged and keep
 the cross-product well conditioned.
@@ -52,6 +53,7 @@ from statsmodels.tsa.adfvalues import mackinnonp
 __all__ = [
     "AUTOLAG_CODES",
     "TREND_TERMS",
+    "AdfBatch",
     "AdfOut",
     "EgBatch",
     "EgOut",
@@ -70,17 +72,26 @@ _COLLINEAR_R2 = 1.0 - 100.0 * math.sqrt(np.finfo(float).eps)
 # statsmodels' _autolag: 5% one-sided normal quantile for the "t-stat" rule.
 _TSTAT_STOP = 1.6448536269514722
 _LOG_2PI = math.log(2.0 * math.pi)
-# A pivot this small relative to its column norm means a (numerically) singular design.
+# A pivot this small relative to the column's squared norm means a (numerically) singular design.
 _SINGULAR = 1e-13
 
 
 class AdfOut(NamedTuple):
-    """ADF kernel output (scalars from :func:`adf_kernel`, arrays from :func:`adf_batch`)."""
+    """ADF kernel output for one series."""
 
-    stat: float | np.ndarray
-    lags: int | np.ndarray
-    n_obs: int | np.ndarray
-    icbest: float | np.ndarray
+    stat: float
+    lags: int
+    n_obs: int
+    icbest: float
+
+
+class AdfBatch(NamedTuple):
+    """ADF kernel output, one entry per series."""
+
+    stat: np.ndarray
+    lags: np.ndarray
+    n_obs: np.ndarray
+    icbest: np.ndarray
 
 
 class EgOut(NamedTuple):
@@ -237,7 +248,7 @@ def _adf_core(x: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[f
         g = _adf_gram(xs, d, max_lag, ntrend, False)
         r, ok = _cholesky_upper(g)
         k = ntrend + 1 + max_lag
-        if not ok or r[k, k] == 0.0:
+        if not ok or r[k, k] == 0.0 or big_n - max_lag <= k:
             return np.nan, max_lag, big_n - max_lag, np.nan
         nobs = big_n - max_lag
         ssr = np.empty(k + 1)
@@ -265,7 +276,8 @@ def _adf_core(x: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[f
     r, ok = _cholesky_upper(g)
     nobs = big_n - used
     k = ntrend + 1 + used
-    if not ok or r[k, k] == 0.0:
+    # statsmodels' lag bound allows zero residual degrees of freedom (no t-value) without a trend.
+    if not ok or r[k, k] == 0.0 or nobs <= k:
         return np.nan, used, nobs, icbest
     sigma = math.sqrt(r[k, k] * r[k, k] / (nobs - k))
     return r[k - 1, k] / sigma, used, nobs, icbest
@@ -279,10 +291,14 @@ def _coint_regression(
 
     Returns ``(beta, alpha, resid, r2)`` where ``alpha`` is the constant as statsmodels reports
     it with a trend ``t = 1..n`` (NaN without a constant) and ``r2`` is centred when a constant
-    is present, uncentred otherwise.
+    is present, uncentred otherwise. A constant leg gives NaN ``beta``; a constant ``y`` gives
+    NaN ``r2`` (centring leaves rounding noise, so both are checked on the raw values).
     """
     k_legs, n = legs.shape
     k = k_legs + ntrend
+    for a in range(k_legs):
+        if legs[a].min() == legs[a].max():
+            return np.full(k_legs, np.nan), np.nan, np.full(n, np.nan), np.nan
     z = np.empty((k + 1, n))
     ybar = y.mean() if ntrend > 0 else 0.0
     xbar = np.zeros(k_legs)
@@ -294,7 +310,14 @@ def _coint_regression(
     z[k_legs:k] = _legendre(n, ntrend)
     for t in range(n):
         z[k, t] = y[t] - ybar
-    g = z @ z.T
+    g = np.empty((k + 1, k + 1))
+    for a in range(k + 1):
+        for b in range(a, k + 1):
+            acc = 0.0
+            for t in range(n):
+                acc += z[a, t] * z[b, t]
+            g[a, b] = acc
+            g[b, a] = acc
     r, ok = _cholesky_upper(g)
     coef = np.full(k, np.nan)
     resid = np.full(n, np.nan)
@@ -315,7 +338,7 @@ def _coint_regression(
     tss = 0.0
     for t in range(n):
         tss += z[k, t] * z[k, t]
-    r2 = 1.0 - ssr / tss if tss > 0.0 else np.nan
+    r2 = 1.0 - ssr / tss if tss > 0.0 and y.min() != y.max() else np.nan
     alpha = np.nan
     if ntrend > 0:
         # Deterministic part at t = 0 in statsmodels' trend 1..n, i.e. u0 on the Legendre scale.
@@ -335,11 +358,14 @@ def _eg_core(
 ) -> tuple[float, int, int, float, np.ndarray, float, np.ndarray]:
     """Engle-Granger as statsmodels ``coint``: ``(stat, lags, n_obs, icbest, beta, alpha, resid)``."""
     beta, alpha, resid, r2 = _coint_regression(y, legs, ntrend)
-    if np.isnan(beta).any():
+    # A singular design or a constant dependent series (possible inside a rolling window) has no
+    # test; statsmodels would report -inf (p = 0) for the latter.
+    if np.isnan(beta).any() or np.isnan(r2):
         return np.nan, 0, y.shape[0] - 1, np.nan, beta, alpha, resid
-    if not r2 < _COLLINEAR_R2:
+    if r2 >= _COLLINEAR_R2:
         return -np.inf, 0, y.shape[0] - 1, np.nan, beta, alpha, resid
-    stat, used, nobs, icbest = _adf_core(resid, max_lag, autolag, 0)
+    # int(...) keeps numba from compiling a second, literal-argument specialisation.
+    stat, used, nobs, icbest = _adf_core(resid, max_lag, autolag, int(0))  # noqa: UP018, RUF046
     return stat, used, nobs, icbest, beta, alpha, resid
 
 
@@ -396,10 +422,10 @@ def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regress
     return AdfOut(float(stat), int(lags), int(nobs), float(icbest))
 
 
-def adf_batch(X: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfOut:
+def adf_batch(X: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfBatch:
     """ADF statistics of every column of ``X`` (``n_obs x n_series``); see the module docstring."""
     xt = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
-    return AdfOut(*_adf_batch(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
+    return AdfBatch(*_adf_batch(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
 
 
 def eg_kernel(
@@ -476,7 +502,7 @@ def _rolling_adf_spread(
     for end in range(2 * window - 1, n, step):
         start = end - window + 1
         legs[0, :] = x[start - window : start]
-        b, a, _, _ = _coint_regression(y[start - window : start].copy(), legs, 1)
+        b, a, _, _ = _coint_regression(y[start - window : start].copy(), legs, int(1))  # noqa: UP018, RUF046
         if np.isnan(b[0]):
             continue
         spread = y[start : end + 1] - b[0] * x[start : end + 1]
@@ -505,9 +531,9 @@ def _spread_cusum(
     cneg = 0.0
     for t in range(window, n):
         legs[0, :] = x[t - window : t]
-        b, a, s, _ = _coint_regression(y[t - window : t].copy(), legs, 1)
+        b, a, s, r2 = _coint_regression(y[t - window : t].copy(), legs, int(1))  # noqa: UP018, RUF046
         e = np.nan
-        if not np.isnan(b[0]):
+        if not (np.isnan(b[0]) or np.isnan(r2)):
             m = window - 1
             mx = s[:-1].mean()
             my = s[1:].mean()

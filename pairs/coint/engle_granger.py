@@ -111,7 +111,7 @@ def engle_granger(
     trend
         Deterministic terms of the cointegrating regression: ``"n"``, ``"c"``, ``"ct"``, ``"ctt"``.
     max_lag
-        Largest ADF lag (statsmodels' default ``12 * (n / 100) ** 0.25`` when None).
+        Largest ADF lag; default and bound as in :func:`pairs.coint.adf` (``trend="n"`` there).
     autolag
         ADF lag selection: ``"aic"``, ``"bic"``, ``"t-stat"``, or None for ``max_lag`` lags.
     direction

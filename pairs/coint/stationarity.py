@@ -41,22 +41,26 @@ def resolve_lag_options(max_lag: Any, autolag: Any, n_obs: int, n_trend: int) ->
     """Validate ``autolag``/``max_lag`` for an ADF regression on ``n_obs`` values.
 
     Returns the maximum lag (statsmodels' default when ``max_lag`` is None). ``n_trend`` is the
-    number of deterministic terms in the ADF regression itself.
+    number of deterministic terms in the ADF regression itself. The bound is statsmodels'
+    ``n_obs // 2 - n_trend - 1``, except that it also keeps one residual degree of freedom: without
+    deterministic terms and with an even ``n_obs``, statsmodels' largest lag leaves none and its
+    statistic is meaningless.
     """
     if autolag is not None:
         check_choice("autolag", autolag, [k for k in AUTOLAG_CODES if k is not None])
-    limit = n_obs // 2 - n_trend - 1
+    limit = min(n_obs // 2 - n_trend - 1, (n_obs - 3 - n_trend) // 2)
+    if limit < 0:
+        raise InsufficientDataError(
+            f"series must have at least {n_trend + 3} observations for {n_trend} deterministic "
+            f"term(s); got {n_obs}."
+        )
     if max_lag is None:
-        if limit < 0:
-            raise InsufficientDataError(
-                f"series must have at least {2 * (n_trend + 1)} observations for {n_trend} "
-                f"deterministic term(s); got {n_obs}."
-            )
-        return default_max_lag(n_obs, n_trend)
+        return min(default_max_lag(n_obs, n_trend), limit)
     lag = check_int("max_lag", max_lag, minimum=0)
     if lag > limit:
         raise InsufficientDataError(
-            f"max_lag must be <= n_obs // 2 - n_trend - 1 = {limit} for {n_obs} observations; got {lag}."
+            f"max_lag must be <= {limit} for {n_obs} observations and {n_trend} deterministic term(s) "
+            f"in the ADF regression; got {lag}."
         )
     return lag
 
@@ -94,7 +98,10 @@ def adf(
     trend
         Deterministic terms of the ADF regression: ``"n"``, ``"c"``, ``"ct"`` or ``"ctt"``.
     max_lag
-        Largest number of lagged differences (default ``12 * (n / 100) ** 0.25``, capped).
+        Largest number of lagged differences: statsmodels' default ``ceil(12 * (n / 100) ** 0.25)``
+        and bound ``n // 2 - n_trend - 1``, both further capped so the largest candidate keeps
+        a residual degree of freedom (this differs from statsmodels only for ``trend="n"`` at an
+        even ``n``, where statsmodels' largest lag gives a meaningless statistic).
     autolag
         ``"aic"``, ``"bic"``, ``"t-stat"`` (lag search on a common sample, then refit), or
         ``None`` to use ``max_lag`` lags.
