@@ -99,6 +99,10 @@ def check_window(name: str, value: Any, n_obs: int, *, minimum: int = 2) -> int:
 
 
 def _check_index(name: str, index: pd.Index) -> None:
+    if index.hasnans:
+        raise DataError(
+            f"{name} index must not contain missing timestamps (NaT/NaN); got {int(index.isna().sum())}."
+        )
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
         raise DataError(f"{name} index must have unique timestamps; got duplicate {dup!r}.")
@@ -216,14 +220,29 @@ def check_not_constant(name: str, values: pd.Series | pd.DataFrame | np.ndarray)
     for j in range(arr2.shape[1]):
         col = arr2[:, j]
         col = col[np.isfinite(col)]
-        if col.size and np.all(col == col[0]):
+        # A single observed value is too little data, not a constant: the length checks say so.
+        if col.size > 1 and np.all(col == col[0]):
             raise DataError(f"{name} must not be constant; got every value equal to {col[0]!r}.")
 
 
-def _tz_kind(index: pd.Index) -> str | None:
-    if isinstance(index, pd.DatetimeIndex):
-        return "aware" if index.tz is not None else "naive"
-    return None
+def _mismatch(y_index: pd.Index, x_index: pd.Index, y_name: str, x_name: str) -> str:
+    """Why two unequal indexes differ, in terms the user can act on."""
+    if isinstance(y_index, pd.DatetimeIndex) and isinstance(x_index, pd.DatetimeIndex):
+        ty, tx = y_index.tz, x_index.tz
+        if (ty is None) != (tx is None):
+            kind_y, kind_x = ("naive" if tz is None else "aware" for tz in (ty, tx))
+            return (
+                f"{x_name} index must have the same timezone awareness as {y_name} ({kind_y}); got {kind_x}."
+            )
+        if ty is not None and str(ty) != str(tx):
+            return (
+                f"{x_name} index must have the same timezone as {y_name} ({ty}); got {tx} "
+                "(convert both, e.g. with .tz_convert('UTC'))."
+            )
+    return (
+        f"{x_name} index must equal {y_name} index; got misaligned indexes "
+        "(align them first with pairs.align())."
+    )
 
 
 def align_pair(
@@ -258,16 +277,8 @@ def align_pair(
             "(align them first with pairs.align())."
         )
     if y_pandas and x_pandas:
-        ty, tx = _tz_kind(ys.index), _tz_kind(xs.index)
-        if ty is not None and tx is not None and ty != tx:
-            raise DataError(
-                f"{x_name} index must have the same timezone awareness as {y_name} ({ty}); got {tx}."
-            )
         if not ys.index.equals(xs.index):
-            raise DataError(
-                f"{x_name} index must equal {y_name} index; got misaligned indexes "
-                "(align them first with pairs.align())."
-            )
+            raise DataError(_mismatch(ys.index, xs.index, y_name, x_name))
     elif y_pandas:
         xs.index = ys.index
     elif x_pandas:

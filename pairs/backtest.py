@@ -146,6 +146,10 @@ def _trades(
             (index[a], pd.NaT if b is None else index[b], int(side[a]), last - int(a), float(growth - 1.0))
         )
     trades = pd.DataFrame(rows, columns=_TRADE_COLUMNS)
+    if isinstance(index, pd.DatetimeIndex):
+        # One schema whatever the rows: pandas infers object (no trade) or naive (all NaT) otherwise.
+        for col in ("entry_time", "exit_time"):
+            trades[col] = pd.DatetimeIndex(trades[col].tolist(), dtype=index.dtype)
     return trades.astype({"side": "int64", "bars": "int64", "return": "float64"})
 
 

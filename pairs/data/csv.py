@@ -156,6 +156,8 @@ def read_prices(
     >>> s.name, str(s.index.tz), s.index.is_monotonic_increasing
     ('BTCUSDT', 'UTC', True)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}.")
     path = Path(path)
     check_choice("layout", layout, ("auto", *LAYOUTS))
     check_choice("field", field, FIELDS)

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,13 +207,18 @@ def load_yfinance(
         Closes (not adjusted; for crypto Close equals Adj Close), one column per
         ticker, outer-joined on a tz-aware UTC index (NaN where a ticker has no bar).
     """
-    names = [tickers] if isinstance(tickers, str) else list(tickers)
+    iterable = isinstance(tickers, Iterable) and not isinstance(tickers, (bytes, Mapping))
+    names = [tickers] if isinstance(tickers, str) else list(tickers) if iterable else []
     if not names or not all(isinstance(t, str) and t.strip() for t in names):
         raise DataError(f"tickers must be a non-empty string or list of strings; got {tickers!r}.")
     if len(set(names)) != len(names):
         raise DataError(f"tickers must be unique; got {names!r}.")
     if not isinstance(interval, str) or interval not in _INTERVALS:
         raise DataError(f"interval must be one of {', '.join(_INTERVALS)}; got {interval!r}.")
+    if not isinstance(refresh, (bool, np.bool_)):
+        raise DataError(f"refresh must be True or False; got {refresh!r}.")
+    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+        raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
     start_s, end_s = _stamp(start, "start"), _stamp(end, "end")

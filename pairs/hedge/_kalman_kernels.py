@@ -96,29 +96,30 @@ def kalman_filter(
     q01: float,
     q11: float,
     r: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float, float, float]:
+) -> tuple[np.ndarray, float, float, float, float]:
     """Run the filter over a series from the prior ``(beta0, alpha0, P0)`` at the first bar.
 
-    Returns ``(beta, alpha, innovation, innovation_var, loglik, p00, p01, p11)``: filtered
-    paths, innovations, total log-likelihood and the final state covariance.
+    Returns ``(paths, loglik, p00, p01, p11)``: ``paths`` is a ``(6, n)`` array of the filtered
+    ``beta``, ``alpha``, the ``spread`` ``y - beta x - alpha``, the innovation, its variance
+    and the z-score ``innovation / sqrt(innovation_var)`` (one block, so the caller slices six
+    views out of one allocation), then the total log-likelihood and the final state covariance.
     """
     n = y.shape[0]
-    beta_out = np.empty(n)
-    alpha_out = np.empty(n)
-    innov_out = np.empty(n)
-    var_out = np.empty(n)
+    paths = np.empty((6, n))
     beta, alpha = beta0, alpha0
     total = 0.0
     for t in range(n):
         beta, alpha, p00, p01, p11, e, s, ll = kalman_step(
             beta, alpha, p00, p01, p11, y[t], x[t], q00, q01, q11, r, t == 0
         )
-        beta_out[t] = beta
-        alpha_out[t] = alpha
-        innov_out[t] = e
-        var_out[t] = s
+        paths[0, t] = beta
+        paths[1, t] = alpha
+        paths[2, t] = y[t] - beta * x[t] - alpha
+        paths[3, t] = e
+        paths[4, t] = s
+        paths[5, t] = e / math.sqrt(s)
         total += ll
-    return beta_out, alpha_out, innov_out, var_out, total, p00, p01, p11
+    return paths, total, p00, p01, p11
 
 
 @njit(cache=True)

@@ -17,20 +17,111 @@ there, so every output stays aligned to the input index.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from pairs._validation import align_pair, check_choice, check_not_constant
 from pairs.exceptions import PairsError
 
-__all__ = ["CHANGES", "ON_CHOICES", "On", "PreparedPair", "check_flag", "prepare_pair", "transform"]
+__all__ = [
+    "CHANGES",
+    "ON_CHOICES",
+    "On",
+    "PreparedPair",
+    "check_flag",
+    "clean_pair_values",
+    "prepare_pair",
+    "raise_if_constant",
+    "transform",
+]
 
 On = Literal["levels", "diff", "returns", "log_returns"]
 ON_CHOICES: tuple[str, ...] = get_args(On)
 CHANGES: tuple[str, ...] = ("diff", "returns", "log_returns")
+_FLOAT64 = np.dtype(np.float64)
+
+
+@njit(cache=True)
+def _value_range(values: np.ndarray) -> tuple[bool, bool, float, float]:
+    """``(any inf, any NaN, min, max of the finite values)`` of a 1-d array, in one pass."""
+    has_inf = has_nan = False
+    lo, hi = math.inf, -math.inf
+    for v in values:
+        if math.isnan(v):
+            has_nan = True
+        elif math.isinf(v):
+            has_inf = True
+        else:
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return has_inf, has_nan, lo, hi
+
+
+@njit(cache=True)
+def _any_constant(values: np.ndarray) -> bool:
+    """True when a column of ``values`` (2-d) has finite values, all equal: the
+    :func:`~pairs._validation.check_not_constant` condition."""
+    for j in range(values.shape[1]):
+        first = math.nan
+        constant = True
+        for i in range(values.shape[0]):
+            v = values[i, j]
+            if not math.isfinite(v):
+                continue
+            if math.isnan(first):
+                first = v
+            elif v != first:
+                constant = False
+                break
+        if constant and not math.isnan(first):
+            return True
+    return False
+
+
+def raise_if_constant(name: str, values: np.ndarray) -> None:
+    """:func:`~pairs._validation.check_not_constant` for a float64 array, compiled.
+
+    Only a constant input reaches the general check, which then raises its usual error.
+    """
+    if _any_constant(values.reshape(len(values), -1)):
+        check_not_constant(name, values)
+
+
+def clean_pair_values(
+    y: Any, x: Any, *, allow_nan: bool = False, positive: bool = False, min_length: int = 2
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The values of ``y`` and ``x`` when :func:`~pairs._validation.align_pair` would accept them
+    as they are, else None.
+
+    A shortcut for the common case, two float64 Series on one index: ``align_pair`` copies each
+    into a new Series, which costs more than a Kalman filter over a few thousand bars. It proves
+    the same conditions (same index, sorted and unique, length, no inf, NaN only if allowed,
+    positive if asked) without copying and returns None on anything else, so the caller runs
+    ``align_pair``, which raises the precise error or converts the input.
+    """
+    if not (isinstance(y, pd.Series) and isinstance(x, pd.Series)):
+        return None
+    if y.dtype != _FLOAT64 or x.dtype != _FLOAT64:
+        return None
+    index = y.index
+    if len(index) < min_length or len(x) != len(index):
+        return None
+    # Equal index dtypes also means equal timezones, which align_pair checks.
+    if index is not x.index and not (index.dtype == x.index.dtype and index.equals(x.index)):
+        return None
+    if not (index.is_unique and index.is_monotonic_increasing):
+        return None
+    yv, xv = y.to_numpy(), x.to_numpy()
+    for values in (yv, xv):
+        has_inf, has_nan, lo, _ = _value_range(values)
+        if has_inf or (has_nan and not allow_nan) or (positive and not lo > 0.0):
+            return None
+    return yv, xv
 
 
 def check_flag(name: str, value: Any) -> bool:
@@ -61,22 +152,14 @@ def transform(values: np.ndarray, on: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PreparedPair:
-    """Validated inputs plus their transformed values (``xt`` is 2-d: one column per leg)."""
+    """The index of validated inputs, their transformed values (``xt`` is 2-d: one column per
+    leg) and ``legs``: the leg names of a DataFrame ``x``, ``None`` for a single hedge."""
 
-    y: pd.Series
-    x: pd.Series | pd.DataFrame
+    index: pd.Index
+    legs: list[Any] | None
     yt: np.ndarray
     xt: np.ndarray
     offset: int
-
-    @property
-    def index(self) -> pd.Index:
-        return self.y.index
-
-    @property
-    def legs(self) -> list[Any] | None:
-        """Leg names for a DataFrame ``x``, ``None`` for a single hedge."""
-        return list(self.x.columns) if isinstance(self.x, pd.DataFrame) else None
 
     @property
     def n_obs(self) -> int:
@@ -98,16 +181,20 @@ def prepare_pair(
     """
     check_choice("on", on, choices)
     offset = 0 if on == "levels" else 1
-    ys, xs = align_pair(
-        y,
-        x,
-        positive=on in ("returns", "log_returns"),
-        min_length=min_obs + offset,
-        allow_frame_x=allow_frame_x,
-    )
-    xv = xs.to_numpy()
+    positive = on in ("returns", "log_returns")
+    values = clean_pair_values(y, x, positive=positive, min_length=min_obs + offset)
+    if values is None:
+        ys, xs = align_pair(
+            y, x, positive=positive, min_length=min_obs + offset, allow_frame_x=allow_frame_x
+        )
+        index = ys.index
+        legs = list(xs.columns) if isinstance(xs, pd.DataFrame) else None
+        yv, xv = ys.to_numpy(), xs.to_numpy()
+    else:
+        index, legs = y.index, None
+        yv, xv = values
     xt = transform(xv.reshape(len(xv), -1), on)
-    yt = transform(ys.to_numpy(), on)
-    check_not_constant("y", yt)
-    check_not_constant("x", xt)
-    return PreparedPair(ys, xs, yt, xt, offset)
+    yt = transform(yv, on)
+    raise_if_constant("y", yt)
+    raise_if_constant("x", xt)
+    return PreparedPair(index, legs, yt, xt, offset)

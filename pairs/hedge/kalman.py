@@ -43,15 +43,17 @@ import pandas as pd
 from scipy import optimize
 
 from pairs._results import ResultMixin
-from pairs._validation import align_pair, check_choice, check_float, check_int, check_not_constant
+from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs.exceptions import InsufficientDataError, PairsError
 from pairs.hedge._kalman_kernels import kalman_filter, kalman_loglik, kalman_step
+from pairs.hedge._transform import clean_pair_values, raise_if_constant
 
 __all__ = ["KalmanResult", "kalman_hedge", "kalman_step"]
 
 FitMethod = Literal["em", "mle"]
 _FITS: tuple[str, ...] = ("em", "mle")
 _MIN_FIT_OBS = 20
+_PATHS = ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore")
 
 
 @dataclass(frozen=True, repr=False)
@@ -261,7 +263,14 @@ def kalman_hedge(
     >>> bool(res.zscore.abs().mean() < 2)
     True
     """
-    ys, xs = align_pair(y, x, allow_nan=True)
+    values = clean_pair_values(y, x, allow_nan=True)
+    if values is None:
+        ys, xs = align_pair(y, x, allow_nan=True)
+        index = ys.index
+        y_arr, x_arr = ys.to_numpy(), xs.to_numpy()
+    else:
+        index = y.index
+        y_arr, x_arr = values
     delta_f = check_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     r = check_float("obs_var", obs_var, minimum=0.0, strict_min=True)
     mean0 = _prior_mean(initial_state_mean)
@@ -269,10 +278,8 @@ def kalman_hedge(
     if fit is not None:
         check_choice("fit", fit, _FITS)
     n_iter = check_int("em_iter", em_iter, minimum=1)
-    check_not_constant("x", xs)
+    raise_if_constant("x", x_arr)
 
-    y_arr = ys.to_numpy()
-    x_arr = xs.to_numpy()
     n_obs = int(np.count_nonzero(~(np.isnan(y_arr) | np.isnan(x_arr))))
     need = 2 if fit is None else _MIN_FIT_OBS
     if n_obs < need:
@@ -291,24 +298,22 @@ def kalman_hedge(
             fitted_delta = q / (1.0 + q)
         trans_cov = np.array([[q, 0.0], [0.0, q]])
 
-    beta, alpha, innov, innov_var, loglik, p00, p01, p11 = kalman_filter(
+    paths, loglik, p00, p01, p11 = kalman_filter(
         y_arr, x_arr, *mean0, *cov0, trans_cov[0, 0], trans_cov[0, 1], trans_cov[1, 1], r
     )
     state_cov = np.array([[p00, p01], [p01, p11]])
     trans_cov.setflags(write=False)
     state_cov.setflags(write=False)
-    index = ys.index
-
-    def series(values: np.ndarray, name: str) -> pd.Series:
-        return pd.Series(values, index=index, name=name, copy=False)
-
+    beta, alpha, spread, innov, innov_var, zscore = (
+        pd.Series(row, index=index, name=name, copy=False) for row, name in zip(paths, _PATHS, strict=True)
+    )
     return KalmanResult(
-        beta=series(beta, "beta"),
-        alpha=series(alpha, "alpha"),
-        spread=series(y_arr - beta * x_arr - alpha, "spread"),
-        innovation=series(innov, "innovation"),
-        innovation_var=series(innov_var, "innovation_var"),
-        zscore=series(innov / np.sqrt(innov_var), "zscore"),
+        beta=beta,
+        alpha=alpha,
+        spread=spread,
+        innovation=innov,
+        innovation_var=innov_var,
+        zscore=zscore,
         loglik=float(loglik),
         delta=fitted_delta,
         obs_var=float(r),
