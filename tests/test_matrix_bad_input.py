@@ -1095,17 +1095,9 @@ def _matrix(targets: list[Target]) -> list[Row]:
 
 MATRIX = _matrix(TARGETS)
 
-# Known bugs in modules owned elsewhere: strict, so the fix turns them into failures to remove.
-XFAIL: dict[str, str] = {
-    "johansen-shorter_than_lags": "too few rows raise the PairsError base class, not InsufficientDataError",
-    "johansen-collinear_columns": "statsmodels' LinAlgError escapes instead of a DataError naming prices",
-    "variance_ratio-constant_increments": "zero variance of the increments: 0/0 RuntimeWarning, no DataError",
-}
-
 
 def _param(row: Row) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=XFAIL[row.id])] if row.id in XFAIL else []
-    return pytest.param(row, id=row.id, marks=marks)
+    return pytest.param(row, id=row.id)
 
 
 def _no_network(*args: Any) -> None:

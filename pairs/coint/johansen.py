@@ -11,7 +11,7 @@ from statsmodels.tsa.vector_ar.vecm import coint_johansen
 
 from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice, check_float, check_int, check_not_constant
-from pairs.exceptions import PairsError
+from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 __all__ = ["JohansenResult", "johansen"]
 
@@ -129,10 +129,16 @@ def johansen(prices: Any, *, det_order: int = 0, k_ar_diff: int = 1) -> Johansen
     check_not_constant("prices", frame)
     need = (k + 1) * (lags + 1) + 3
     if len(frame) < need:
-        raise PairsError(
+        raise InsufficientDataError(
             f"prices must have at least {need} rows for {k} columns and k_ar_diff={lags}; got {len(frame)}."
         )
-    res = coint_johansen(frame.to_numpy(), det, lags)
+    try:
+        res = coint_johansen(frame.to_numpy(), det, lags)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            "prices must not have collinear columns (one is a linear combination of the others); "
+            "got a singular matrix."
+        ) from None
     ranks = [f"r<={i}" for i in range(k)]
     vectors = [f"v{i + 1}" for i in range(k)]
     trace_crit = pd.DataFrame(res.cvt, index=ranks, columns=list(_LEVELS))

@@ -16,7 +16,7 @@ from pairs._results import ResultMixin
 from pairs._validation import as_series, check_choice, check_int, check_not_constant
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, adf_kernel, default_max_lag
 from pairs.data.align import infer_bar
-from pairs.exceptions import InsufficientDataError, PairsError
+from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 __all__ = [
     "ADFResult",
@@ -381,6 +381,9 @@ def variance_ratio(
     dy = np.diff(y)
     nq = len(dy)
     sigma2_1 = np.sum((dy - mu) ** 2) / nq
+    # A straight line has increments equal to their mean: the ratio would be 0/0.
+    if not sigma2_1 > 1e-12 * np.mean(dy**2):
+        raise DataError("series must have increments that vary; got a straight line.")
     if overlap:
         dq = y[q:] - y[:-q]
         sigma2_q = np.sum((dq - q * mu) ** 2) / (nq * q)
