@@ -19,7 +19,6 @@ import base64
 import html
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, _fmt
 from pairs._validation import align_pair, check_choice, check_int, check_window
 from pairs.backtest import backtest
@@ -213,18 +213,7 @@ def write_report(path: str | os.PathLike[str], title: str, blocks: Iterable[Bloc
     if not target.parent.is_dir():
         raise PairsError(f"path must be in an existing directory; got {str(target)!r}.")
     document = render_report(title, blocks)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates the file private (0600); a report is meant to be shared.
-        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(target, document, shared=True)
     return target
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._io import write_text_atomic
 from pairs._validation import check_float, check_int
 from pairs.exceptions import DataError
 
@@ -70,20 +70,6 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
         return payload
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _covers(payload: dict[str, Any], start: str | None, end: str | None) -> bool:
@@ -245,7 +231,8 @@ def load_yfinance(
                 "close": series.tolist(),
             }
             doc = {"version": CACHE_VERSION, "sha256": _checksum(body), "payload": body}
-            _write_atomic(path, json.dumps(doc))
+            folder.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, json.dumps(doc))
         if start_s is not None:
             series = series[series.index >= pd.Timestamp(start_s)]
         if end_s is not None:
