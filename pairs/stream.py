@@ -40,14 +40,12 @@ An update with a NaN, infinite or non-positive price raises
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
 import numbers
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -55,6 +53,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 
+from pairs._io import write_text_atomic
 from pairs._online import (
     EwmZScore,
     ExpandingZScore,
@@ -607,25 +606,7 @@ class StreamEngine:
         text = json.dumps(
             {"sha256": hashlib.sha256(_canonical(engine).encode()).hexdigest(), "engine": engine}
         )
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        # Persist the rename itself; directories cannot be opened for fsync on Windows.
-        if hasattr(os, "O_DIRECTORY"):
-            dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_text_atomic(path, text)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> StreamEngine:
