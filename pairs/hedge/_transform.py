@@ -47,10 +47,10 @@ _FLOAT64 = np.dtype(np.float64)
 
 
 @njit(cache=True)
-def _value_range(values: np.ndarray) -> tuple[bool, bool, float, float]:
-    """``(any inf, any NaN, min, max of the finite values)`` of a 1-d array, in one pass."""
+def _inf_nan_min(values: np.ndarray) -> tuple[bool, bool, float]:
+    """``(any inf, any NaN, min of the finite values)`` of a 1-d array, in one pass."""
     has_inf = has_nan = False
-    lo, hi = math.inf, -math.inf
+    lo = math.inf
     for v in values:
         if math.isnan(v):
             has_nan = True
@@ -58,27 +58,31 @@ def _value_range(values: np.ndarray) -> tuple[bool, bool, float, float]:
             has_inf = True
         else:
             lo = min(lo, v)
-            hi = max(hi, v)
-    return has_inf, has_nan, lo, hi
+    return has_inf, has_nan, lo
 
 
 @njit(cache=True)
 def _any_constant(values: np.ndarray) -> bool:
-    """True when a column of ``values`` (2-d) has finite values, all equal: the
-    :func:`~pairs._validation.check_not_constant` condition."""
+    """Whether a column of 2-d ``values`` has two or more finite values, all equal.
+
+    The condition of :func:`~pairs._validation.check_not_constant` (a single observed value is
+    too little data, not a constant).
+    """
     for j in range(values.shape[1]):
         first = math.nan
-        constant = True
+        count = 0
+        varies = False
         for i in range(values.shape[0]):
             v = values[i, j]
             if not math.isfinite(v):
                 continue
-            if math.isnan(first):
+            if count == 0:
                 first = v
             elif v != first:
-                constant = False
+                varies = True
                 break
-        if constant and not math.isnan(first):
+            count += 1
+        if not varies and count > 1:
             return True
     return False
 
@@ -99,9 +103,9 @@ def clean_pair_values(
     as they are, else None.
 
     A shortcut for the common case, two float64 Series on one index: ``align_pair`` copies each
-    into a new Series, which costs more than a Kalman filter over a few thousand bars. It proves
-    the same conditions (same index, sorted and unique, length, no inf, NaN only if allowed,
-    positive if asked) without copying and returns None on anything else, so the caller runs
+    into a new Series, which costs about as much as a Kalman filter over 3,000 bars. It proves
+    the same conditions (same index, without NaT, sorted and unique, length, no inf, NaN only
+    if allowed, positive if asked) without copying and returns None on anything else, so the caller runs
     ``align_pair``, which raises the precise error or converts the input.
     """
     if not (isinstance(y, pd.Series) and isinstance(x, pd.Series)):
@@ -111,14 +115,14 @@ def clean_pair_values(
     index = y.index
     if len(index) < min_length or len(x) != len(index):
         return None
-    # Equal index dtypes also means equal timezones, which align_pair checks.
+    # Equal indexes of different dtypes (time units, timezone names) are left to align_pair.
     if index is not x.index and not (index.dtype == x.index.dtype and index.equals(x.index)):
         return None
-    if not (index.is_unique and index.is_monotonic_increasing):
+    if index.hasnans or not (index.is_unique and index.is_monotonic_increasing):
         return None
     yv, xv = y.to_numpy(), x.to_numpy()
     for values in (yv, xv):
-        has_inf, has_nan, lo, _ = _value_range(values)
+        has_inf, has_nan, lo = _inf_nan_min(values)
         if has_inf or (has_nan and not allow_nan) or (positive and not lo > 0.0):
             return None
     return yv, xv
@@ -184,9 +188,7 @@ def prepare_pair(
     positive = on in ("returns", "log_returns")
     values = clean_pair_values(y, x, positive=positive, min_length=min_obs + offset)
     if values is None:
-        ys, xs = align_pair(
-            y, x, positive=positive, min_length=min_obs + offset, allow_frame_x=allow_frame_x
-        )
+        ys, xs = align_pair(y, x, positive=positive, min_length=min_obs + offset, allow_frame_x=allow_frame_x)
         index = ys.index
         legs = list(xs.columns) if isinstance(xs, pd.DataFrame) else None
         yv, xv = ys.to_numpy(), xs.to_numpy()
