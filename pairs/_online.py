@@ -34,6 +34,8 @@ from numba import njit
 
 from pairs.exceptions import StateError
 from pairs.hedge._kalman_kernels import kalman_step
+from pairs.hedge._rolling_kernels import SINGULAR_RTOL, centred_add, centred_remove
+from pairs.signals.zscore import EWM_START, ewm_alpha, ewm_z_step
 
 __all__ = [
     "EwmZScore",
@@ -50,7 +52,6 @@ __all__ = [
 ]
 
 # The batch rolling kernel's singularity threshold (pairs.hedge._rolling_kernels).
-_SINGULAR_RTOL = 1e-13
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -200,30 +201,14 @@ def _rolling_ols_step(
         weight = float(window)
     else:
         if t >= window:
-            dx = xbuf[slot] - mx
-            dy = ybuf[slot] - my
-            inv = 1.0 / (weight - 1.0)
-            mx -= dx * inv
-            my -= dy * inv
-            f = weight * inv
-            cxx -= f * dx * dx
-            cxy -= f * dx * dy
-            cyy -= f * dy * dy
-            weight -= 1.0
+            weight, mx, my, cxx, cxy, cyy = centred_remove(
+                weight, mx, my, cxx, cxy, cyy, xbuf[slot], ybuf[slot]
+            )
         ybuf[slot] = y
         xbuf[slot] = x
-        dx = x - mx
-        dy = y - my
-        inv = 1.0 / (weight + 1.0)
-        mx += dx * inv
-        my += dy * inv
-        f = weight * inv
-        cxx += f * dx * dx
-        cxy += f * dx * dy
-        cyy += f * dy * dy
-        weight += 1.0
+        weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
     stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
-    if t + 1 < window or not cxx > _SINGULAR_RTOL * (cxx + weight * mx * mx):
+    if t + 1 < window or not cxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
         return math.nan, math.nan
     beta = cxy / cxx
     return beta, my - beta * mx
@@ -356,44 +341,6 @@ class ExpandingZScore(_Stats):
         return _expanding_z_step(self.stats, value)
 
 
-@njit(cache=True)
-def _ewm_z_step(stats: np.ndarray, v: float, alpha: float) -> float:
-    # pairs.signals.zscore._ewm_kernel, one bar, min_periods=2;
-    # stats: ref, mean, var, sum_wt, sum_wt2, old_wt, nobs.
-    ref, mean, var = stats[0], stats[1], stats[2]
-    sum_wt, sum_wt2, old_wt, nobs = stats[3], stats[4], stats[5], stats[6]
-    observed = not np.isnan(v)
-    nobs += observed
-    out = math.nan
-    if np.isnan(mean):
-        if observed:
-            ref = v
-            mean = 0.0
-    else:
-        decay = 1.0 - alpha
-        sum_wt *= decay
-        sum_wt2 *= decay * decay
-        old_wt *= decay
-        if observed:
-            d = v - ref
-            old_mean = mean
-            if mean != d:
-                mean = (old_wt * old_mean + d) / (old_wt + 1.0)
-            var = (old_wt * (var + (old_mean - mean) * (old_mean - mean)) + (d - mean) * (d - mean)) / (
-                old_wt + 1.0
-            )
-            sum_wt += 1.0
-            sum_wt2 += 1.0
-            old_wt += 1.0
-            if nobs >= 2.0 and var > 0.0:
-                denom = sum_wt * sum_wt - sum_wt2
-                if denom > 0.0:
-                    out = (d - mean) / math.sqrt(sum_wt * sum_wt / denom * var)
-    stats[0], stats[1], stats[2] = ref, mean, var
-    stats[3], stats[4], stats[5], stats[6] = sum_wt, sum_wt2, old_wt, nobs
-    return out
-
-
 class EwmZScore(_Stats):
     """Exponentially weighted z-score with ``halflife`` in bars, as ``zscore(method="ewm")``."""
 
@@ -401,13 +348,11 @@ class EwmZScore(_Stats):
     _names = ("ref", "mean", "var", "sum_wt", "sum_wt2", "old_wt", "nobs")
 
     def __init__(self, halflife: float) -> None:
-        # pandas' halflife -> centre of mass -> alpha, as pairs.signals.zscore does it.
-        com = 1.0 / (1.0 - math.exp(math.log(0.5) / halflife)) - 1.0
-        self.alpha = 1.0 / (1.0 + com)
-        self.stats = np.array([math.nan, math.nan, 0.0, 1.0, 1.0, 1.0, 0.0])
+        self.alpha = ewm_alpha(halflife)
+        self.stats = np.array(EWM_START)
 
     def update(self, value: float) -> float:
-        return _ewm_z_step(self.stats, value, self.alpha)
+        return ewm_z_step(self.stats, value, self.alpha, 2)
 
 
 class KalmanHedge:

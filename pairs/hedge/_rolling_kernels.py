@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["moving_ols"]
+__all__ = ["SINGULAR_RTOL", "centred_add", "centred_remove", "moving_ols"]
 
 # A pivot this small relative to the leg's raw second moment means the window's legs are
 # (numerically) constant or collinear: no unique fit, report NaN.
-_SINGULAR_RTOL = 1e-13
+SINGULAR_RTOL = 1e-13
 
 
 @njit(cache=True)
@@ -50,6 +50,38 @@ def moving_ols(
         beta1, alpha, r_squared, spread = _single(yt, xt[:, 0], start, window, decay, min_periods, intercept)
         return beta1.reshape(-1, 1), alpha, r_squared, spread
     return _multi(yt, xt, start, window, decay, min_periods, intercept, refine)
+
+
+@njit(cache=True)
+def centred_add(
+    weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
+) -> tuple[float, float, float, float, float, float]:
+    """Add ``(x, y)`` to the means and centred cross-products of ``weight`` observations (Welford).
+
+    Centred sums keep full precision on BTC-sized prices, where raw sums of squares cancel.
+    Shared by the batch kernels here and the streaming rolling hedge in :mod:`pairs._online`.
+    """
+    dx = x - mx
+    dy = y - my
+    inv = 1.0 / (weight + 1.0)
+    mx += dx * inv
+    my += dy * inv
+    f = weight * inv
+    return weight + 1.0, mx, my, cxx + f * dx * dx, cxy + f * dx * dy, cyy + f * dy * dy
+
+
+@njit(cache=True)
+def centred_remove(
+    weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
+) -> tuple[float, float, float, float, float, float]:
+    """Take ``(x, y)`` out of the sums of :func:`centred_add`: Welford's update run backwards."""
+    dx = x - mx
+    dy = y - my
+    inv = 1.0 / (weight - 1.0)
+    mx -= dx * inv
+    my -= dy * inv
+    f = weight * inv
+    return weight - 1.0, mx, my, cxx - f * dx * dx, cxy - f * dx * dy, cyy - f * dy * dy
 
 
 @njit(cache=True)
@@ -84,36 +116,20 @@ def _single(
             weight = float(window)
         else:
             if offset >= window:
-                dx = xt[t - window] - mx
-                dy = yt[t - window] - my
-                inv = 1.0 / (weight - 1.0)
-                mx -= dx * inv
-                my -= dy * inv
-                f = weight * inv
-                cxx -= f * dx * dx
-                cxy -= f * dx * dy
-                cyy -= f * dy * dy
-                weight -= 1.0
+                weight, mx, my, cxx, cxy, cyy = centred_remove(
+                    weight, mx, my, cxx, cxy, cyy, xt[t - window], yt[t - window]
+                )
             if decay != 1.0:
                 weight *= decay
                 cxx *= decay
                 cxy *= decay
                 cyy *= decay
-            dx = xt[t] - mx
-            dy = yt[t] - my
-            inv = 1.0 / (weight + 1.0)
-            mx += dx * inv
-            my += dy * inv
-            f = weight * inv
-            cxx += f * dx * dx
-            cxy += f * dx * dy
-            cyy += f * dy * dy
-            weight += 1.0
+            weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, xt[t], yt[t])
         if min(offset + 1, window) < min_periods:
             continue
         raw = 0.0 if intercept else weight
         sxx = cxx + raw * mx * mx
-        if not sxx > _SINGULAR_RTOL * (cxx + weight * mx * mx):
+        if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
             continue
         sxy = cxy + raw * mx * my
         b = sxy / sxx
@@ -185,7 +201,7 @@ def _cholesky(a: np.ndarray, scale: np.ndarray) -> bool:
         s = a[j, j]
         for m in range(j):
             s -= a[j, m] * a[j, m]
-        if not s > _SINGULAR_RTOL * scale[j]:
+        if not s > SINGULAR_RTOL * scale[j]:
             return False
         a[j, j] = np.sqrt(s)
         for i in range(j + 1, k):

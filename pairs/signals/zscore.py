@@ -18,7 +18,7 @@ from numba import njit
 from pairs._validation import as_series, check_choice, check_float, check_int, check_window
 from pairs.exceptions import PairsError
 
-__all__ = ["zscore"]
+__all__ = ["EWM_START", "ewm_alpha", "ewm_z_step", "zscore"]
 
 Method = Literal["rolling", "ewm", "expanding"]
 
@@ -82,53 +82,63 @@ def _expanding_kernel(x: np.ndarray, min_periods: int) -> np.ndarray:
     return out
 
 
+# State of :func:`ewm_z_step` before the first bar:
+# reference value, mean and variance of deviations from it, sum_wt, sum_wt2, old_wt, nobs.
+EWM_START: tuple[float, ...] = (math.nan, math.nan, 0.0, 1.0, 1.0, 1.0, 0.0)
+
+
 @njit(cache=True)
-def _ewm_kernel(x: np.ndarray, alpha: float, min_periods: int) -> np.ndarray:
-    # pandas' ewm mean/var recursion (adjust=True, bias=False, ignore_na=False), including its
-    # guard that keeps the mean of a constant stretch exact, on deviations from the first value.
-    n = x.shape[0]
-    out = np.full(n, np.nan)
-    decay = 1.0 - alpha
-    ref = np.nan
-    mean = np.nan
-    var = 0.0
-    sum_wt = 1.0
-    sum_wt2 = 1.0
-    old_wt = 1.0
-    nobs = 0
-    for t in range(n):
-        xt = x[t]
-        observed = not np.isnan(xt)
-        nobs += observed
-        if np.isnan(mean):
-            if not observed:
-                continue
-            ref = xt
+def ewm_z_step(stats: np.ndarray, v: float, alpha: float, min_periods: int) -> float:
+    """One bar of the EWM z-score; updates ``stats`` (see :data:`EWM_START`) in place.
+
+    pandas' ewm mean/var recursion (adjust=True, bias=False, ignore_na=False), including its
+    guard that keeps the mean of a constant stretch exact, on deviations from the first value.
+    The batch kernel and the streaming engine both run this function.
+    """
+    ref, mean, var = stats[0], stats[1], stats[2]
+    sum_wt, sum_wt2, old_wt, nobs = stats[3], stats[4], stats[5], stats[6]
+    observed = not np.isnan(v)
+    nobs += observed
+    out = math.nan
+    if np.isnan(mean):
+        if observed:
+            ref = v
             mean = 0.0
-            continue
+    else:
+        decay = 1.0 - alpha
         sum_wt *= decay
         sum_wt2 *= decay * decay
         old_wt *= decay
-        if not observed:
-            continue
-        d = xt - ref
-        old_mean = mean
-        if mean != d:
-            mean = (old_wt * old_mean + d) / (old_wt + 1.0)
-        var = (old_wt * (var + (old_mean - mean) * (old_mean - mean)) + (d - mean) * (d - mean)) / (
-            old_wt + 1.0
-        )
-        sum_wt += 1.0
-        sum_wt2 += 1.0
-        old_wt += 1.0
-        if nobs >= min_periods and var > 0.0:
-            denom = sum_wt * sum_wt - sum_wt2
-            if denom > 0.0:
-                out[t] = (d - mean) / math.sqrt(sum_wt * sum_wt / denom * var)
+        if observed:
+            d = v - ref
+            old_mean = mean
+            if mean != d:
+                mean = (old_wt * old_mean + d) / (old_wt + 1.0)
+            var = (old_wt * (var + (old_mean - mean) * (old_mean - mean)) + (d - mean) * (d - mean)) / (
+                old_wt + 1.0
+            )
+            sum_wt += 1.0
+            sum_wt2 += 1.0
+            old_wt += 1.0
+            if nobs >= min_periods and var > 0.0:
+                denom = sum_wt * sum_wt - sum_wt2
+                if denom > 0.0:
+                    out = (d - mean) / math.sqrt(sum_wt * sum_wt / denom * var)
+    stats[0], stats[1], stats[2] = ref, mean, var
+    stats[3], stats[4], stats[5], stats[6] = sum_wt, sum_wt2, old_wt, nobs
     return out
 
 
-def _ewm_alpha(halflife: float) -> float:
+@njit(cache=True)
+def _ewm_kernel(x: np.ndarray, alpha: float, min_periods: int) -> np.ndarray:
+    out = np.empty(x.shape[0])
+    stats = np.array(EWM_START)
+    for t in range(x.shape[0]):
+        out[t] = ewm_z_step(stats, x[t], alpha, min_periods)
+    return out
+
+
+def ewm_alpha(halflife: float) -> float:
     # The same arithmetic as pandas (halflife -> centre of mass -> alpha), bit for bit.
     com = 1.0 / (1.0 - math.exp(math.log(0.5) / halflife)) - 1.0
     return 1.0 / (1.0 + com)
@@ -196,7 +206,7 @@ def zscore(
             if halflife is None:
                 raise PairsError("halflife must be a number > 0 with method='ewm'; got None.")
             hl = check_float("halflife", halflife, minimum=0.0, strict_min=True)
-            out = _ewm_kernel(values, _ewm_alpha(hl), minp)
+            out = _ewm_kernel(values, ewm_alpha(hl), minp)
         else:
             out = _expanding_kernel(values, minp)
     return pd.Series(out, index=series.index, name="zscore")
