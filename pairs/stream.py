@@ -74,7 +74,7 @@ from pairs.hedge.kalman import _prior_cov, _prior_mean
 # The rule kernel itself, not the validating step_rule wrapper, which costs three times the rest
 # of an update; signals() and step_rule() run the same kernel.
 from pairs.signals.rules import ACTIONS, RuleState, SignalRule, _kernel_args, _transition
-from pairs.signals.sizing import _round_lot
+from pairs.signals.sizing import size_step
 
 __all__ = ["Signal", "StreamEngine"]
 
@@ -483,23 +483,22 @@ class StreamEngine:
         return ts
 
     def _size(self, position: int, beta: float, y_price: float, x_price: float) -> tuple[float, float]:
-        # One bar of pairs.signals.sizing._size_kernel, with its lot rounding.
-        if position == 0:
-            self._held_y = self._held_x = self._last_pos = 0.0
-            return 0.0, 0.0
         b = beta * y_price / x_price if self._log else beta
-        ref = self._ref_beta
-        drifted = self._beta_neutral and abs(b - ref) > self._band * abs(ref)
-        if position != self._last_pos or drifted:
-            cap = self._capital * position  # type: ignore[operator]
-            if self._beta_neutral:
-                self._held_y = _round_lot(cap / (y_price + abs(b) * x_price), self._lot_y)
-                self._held_x = _round_lot(-b * self._held_y, self._lot_x)
-            else:
-                self._held_y = _round_lot(cap / 2.0 / y_price, self._lot_y)
-                self._held_x = _round_lot(-cap / 2.0 / x_price, self._lot_x)
-            self._last_pos = float(position)
-            self._ref_beta = b
+        self._held_y, self._held_x, self._last_pos, self._ref_beta = size_step(
+            float(position),
+            b,
+            y_price,
+            x_price,
+            self._held_y,
+            self._held_x,
+            self._last_pos,
+            self._ref_beta,
+            self._capital,
+            self._beta_neutral,
+            self._lot_y,
+            self._lot_x,
+            self._band,
+        )
         return self._held_y, self._held_x
 
     def state_dict(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from numba import njit
 from pairs._validation import align_pair, as_series, check_choice, check_float
 from pairs.exceptions import DataError, PairsError
 
-__all__ = ["size_legs"]
+__all__ = ["size_legs", "size_step"]
 
 Mode = Literal["beta_neutral", "dollar_neutral"]
 
@@ -51,6 +51,43 @@ def _round_lot(units: float, lot: float) -> float:
 
 
 @njit(cache=True)
+def size_step(
+    p: float,
+    b: float,
+    py: float,
+    px: float,
+    held_y: float,
+    held_x: float,
+    last_pos: float,
+    ref_beta: float,
+    capital: float,
+    beta_neutral: bool,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> tuple[float, float, float, float]:
+    """One bar of leg sizing: ``(held_y, held_x, last_pos, ref_beta)`` after position ``p``.
+
+    Legs are re-sized when the position changes or (beta-neutral) beta drifted more than
+    ``band`` relative to the beta of the last re-size. The batch :func:`size_legs` and the
+    streaming engine both run this function; the state before the first bar is
+    ``(0.0, 0.0, 0.0, nan)``.
+    """
+    if p == 0.0:
+        return 0.0, 0.0, 0.0, ref_beta
+    drifted = beta_neutral and abs(b - ref_beta) > band * abs(ref_beta)
+    if p != last_pos or drifted:
+        if beta_neutral:
+            held_y = _round_lot(capital * p / (py + abs(b) * px), lot_y)
+            held_x = _round_lot(-b * held_y, lot_x)
+        else:
+            held_y = _round_lot(capital * p / 2.0 / py, lot_y)
+            held_x = _round_lot(-capital * p / 2.0 / px, lot_x)
+        return held_y, held_x, p, b
+    return held_y, held_x, last_pos, ref_beta
+
+
+@njit(cache=True)
 def _size_kernel(
     pos: np.ndarray,
     beta: np.ndarray,
@@ -63,28 +100,26 @@ def _size_kernel(
     band: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = pos.shape[0]
-    yu = np.zeros(n)
-    xu = np.zeros(n)
-    held_y = 0.0
-    held_x = 0.0
-    last_pos = 0.0
+    yu = np.empty(n)
+    xu = np.empty(n)
+    held_y = held_x = last_pos = 0.0
     ref_beta = np.nan
     for t in range(n):
-        p = pos[t]
-        if p == 0.0:
-            held_y = held_x = last_pos = 0.0
-            continue
-        b = beta[t]
-        drifted = beta_neutral and abs(b - ref_beta) > band * abs(ref_beta)
-        if p != last_pos or drifted:
-            if beta_neutral:
-                held_y = _round_lot(capital * p / (py[t] + abs(b) * px[t]), lot_y)
-                held_x = _round_lot(-b * held_y, lot_x)
-            else:
-                held_y = _round_lot(capital * p / 2.0 / py[t], lot_y)
-                held_x = _round_lot(-capital * p / 2.0 / px[t], lot_x)
-            last_pos = p
-            ref_beta = b
+        held_y, held_x, last_pos, ref_beta = size_step(
+            pos[t],
+            beta[t],
+            py[t],
+            px[t],
+            held_y,
+            held_x,
+            last_pos,
+            ref_beta,
+            capital,
+            beta_neutral,
+            lot_y,
+            lot_x,
+            band,
+        )
         yu[t] = held_y
         xu[t] = held_x
     return yu, xu
