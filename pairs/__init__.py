@@ -1,62 +1,115 @@
 """pairs: hedge ratios, cointegration and spread signals for crypto pairs.
 
-The public API is re-exported here; see ``__all__``. Note that the batch functions
-``pairs.signals`` and ``pairs.backtest`` shadow the subpackage/module of the same name
-as attributes of ``pairs``; import submodules by their full path
-(``from pairs.signals.rules import step_rule``).
+The public API is re-exported here (see ``__all__``) and loaded on first use, so that
+``import pairs`` stays cheap: statsmodels, scipy.stats, numba kernels, matplotlib and dask are
+imported only by the functions that need them. Implementation modules are private and live in
+one package per area: ``pairs.data``, ``pairs.hedge``, ``pairs.coint``, ``pairs.trading``
+(z-scores, the entry/exit rule, leg sizing), ``pairs.strategy``, ``pairs.stream``,
+``pairs.evaluation``, ``pairs.screening``, plus ``pairs.plot``, ``pairs.report`` and
+``pairs.cli``. No public function shares its name with a module.
 """
 
-from pairs.backtest import BacktestResult, WalkForwardResult, backtest, walk_forward
-from pairs.coint import (
-    ADFResult,
-    BreakdownResult,
-    EngleGrangerResult,
-    HalfLifeResult,
-    HurstResult,
-    JohansenResult,
-    VarianceRatioResult,
-    adf,
-    breakdown,
-    engle_granger,
-    half_life,
-    hurst,
-    johansen,
-    rolling_coint,
-    variance_ratio,
-)
-from pairs.data import AlignResult, align, load_sample, load_yfinance, read_prices
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pairs._version import __version__
 from pairs.exceptions import (
     DataError,
     InsufficientDataError,
     MissingDependencyError,
     PairsError,
+    PairsWarning,
     StateError,
 )
-from pairs.hedge import (
-    HedgeEffectiveness,
-    HedgeResult,
-    KalmanResult,
-    ewm_hedge,
-    expanding_hedge,
-    hedge_effectiveness,
-    kalman_hedge,
-    ols_hedge,
-    rolling_hedge,
-    tls_hedge,
-)
-from pairs.scan import ScanResult, scan
-from pairs.signals import RuleState, SignalRule, size_legs, step_rule, zscore
-from pairs.signals import signals as signals
-from pairs.simulate import SimulatedUniverse, simulate_universe
-from pairs.stream import Signal, StreamEngine
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
+    from pairs.coint import (
+        ADFResult,
+        BreakdownResult,
+        CointReport,
+        EngleGrangerResult,
+        HalfLifeResult,
+        HurstResult,
+        JohansenResult,
+        VarianceRatioResult,
+        adf,
+        breakdown,
+        coint_report,
+        engle_granger,
+        half_life,
+        hurst,
+        johansen,
+        rolling_coint,
+        variance_ratio,
+    )
+    from pairs.data import AlignResult, align, load_sample, load_yfinance, read_prices
+    from pairs.evaluation import BacktestResult, WalkForwardResult, backtest, walk_forward
+    from pairs.hedge import (
+        HedgeEffectiveness,
+        HedgeResult,
+        KalmanResult,
+        ewm_hedge,
+        expanding_hedge,
+        hedge_effectiveness,
+        kalman_hedge,
+        ols_hedge,
+        rolling_hedge,
+        tls_hedge,
+    )
+    from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
+    from pairs.strategy import Strategy, StrategyResult
+    from pairs.stream import Signal, StreamEngine
+    from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
+
+_LAZY = {
+    "pairs.coint": (
+        "ADFResult",
+        "BreakdownResult",
+        "CointReport",
+        "EngleGrangerResult",
+        "HalfLifeResult",
+        "HurstResult",
+        "JohansenResult",
+        "VarianceRatioResult",
+        "adf",
+        "breakdown",
+        "coint_report",
+        "engle_granger",
+        "half_life",
+        "hurst",
+        "johansen",
+        "rolling_coint",
+        "variance_ratio",
+    ),
+    "pairs.data": ("AlignResult", "align", "load_sample", "load_yfinance", "read_prices"),
+    "pairs.evaluation": ("BacktestResult", "WalkForwardResult", "backtest", "walk_forward"),
+    "pairs.hedge": (
+        "HedgeEffectiveness",
+        "HedgeResult",
+        "KalmanResult",
+        "ewm_hedge",
+        "expanding_hedge",
+        "hedge_effectiveness",
+        "kalman_hedge",
+        "ols_hedge",
+        "rolling_hedge",
+        "tls_hedge",
+    ),
+    "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
+    "pairs.strategy": ("Strategy", "StrategyResult"),
+    "pairs.stream": ("Signal", "StreamEngine"),
+    "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "ADFResult",
     "AlignResult",
     "BacktestResult",
     "BreakdownResult",
+    "CointReport",
     "DataError",
     "EngleGrangerResult",
     "HalfLifeResult",
@@ -68,12 +121,15 @@ __all__ = [
     "KalmanResult",
     "MissingDependencyError",
     "PairsError",
+    "PairsWarning",
     "RuleState",
     "ScanResult",
     "Signal",
     "SignalRule",
     "SimulatedUniverse",
     "StateError",
+    "Strategy",
+    "StrategyResult",
     "StreamEngine",
     "VarianceRatioResult",
     "WalkForwardResult",
@@ -82,6 +138,7 @@ __all__ = [
     "align",
     "backtest",
     "breakdown",
+    "coint_report",
     "engle_granger",
     "ewm_hedge",
     "expanding_hedge",
@@ -106,3 +163,22 @@ __all__ = [
     "walk_forward",
     "zscore",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        # Submodules such as pairs.plot or pairs.report are imported on attribute access too.
+        try:
+            return importlib.import_module(f"pairs.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pairs.{name}":
+                raise
+            raise AttributeError(f"module 'pairs' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

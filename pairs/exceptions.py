@@ -12,6 +12,7 @@ __all__ = [
     "InsufficientDataError",
     "MissingDependencyError",
     "PairsError",
+    "PairsWarning",
     "StateError",
 ]
 
@@ -34,3 +35,7 @@ class StateError(PairsError):
 
 class MissingDependencyError(PairsError, ImportError):
     """An optional dependency (an extra such as ``plot`` or ``dask``) is not installed."""
+
+
+class PairsWarning(UserWarning):
+    """A warning raised on purpose by :mod:`pairs` (e.g. an option makes a rule unreachable)."""

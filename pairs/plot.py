@@ -162,8 +162,8 @@ def plot_hedge_ratios(results: Mapping[str, Any], *, ax: Axes | None = None) -> 
     --------
     >>> import numpy as np
     >>> from pairs import load_sample
-    >>> from pairs.hedge.ols import ols_hedge
-    >>> from pairs.hedge.rolling import rolling_hedge
+    >>> from pairs.hedge._ols import ols_hedge
+    >>> from pairs.hedge._rolling import rolling_hedge
     >>> prices = np.log(load_sample("binance_1d")[["ETH", "BTC"]].dropna())
     >>> fig = plot_hedge_ratios({"OLS": ols_hedge(prices["ETH"], prices["BTC"]),
     ...                          "Rolling": rolling_hedge(prices["ETH"], prices["BTC"], window=90)})
@@ -216,7 +216,7 @@ def plot_spread(
     spread, zscore
         Series on one index (NaN allowed, e.g. during warm-up).
     position
-        Optional position per bar (+1/-1/0, e.g. from :func:`pairs.signals.signals`) on the
+        Optional position per bar (+1/-1/0, e.g. from :func:`pairs.trading.signals`) on the
         same index: entries are marked ``^`` (long) / ``v`` (short) and exits ``o`` on the
         z-score; a flip is an exit and an entry on the same bar.
     entry_z, exit_z
@@ -283,7 +283,7 @@ def plot_equity(backtest: Any, *, ax: Sequence[Axes] | None = None) -> Figure:
     ----------
     backtest
         A backtest result (any object with an ``equity`` Series, e.g.
-        :class:`pairs.backtest.BacktestResult`) or the equity Series itself.
+        :class:`pairs.evaluation._backtest.BacktestResult`) or the equity Series itself.
     ax
         Pair of Axes (equity, drawdown) to draw into; a new figure when None.
 

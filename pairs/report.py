@@ -29,12 +29,12 @@ import pandas as pd
 from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, _fmt
 from pairs._validation import align_pair, check_choice, check_int, check_window
-from pairs.backtest import backtest
 from pairs.coint import breakdown, engle_granger
+from pairs.evaluation._backtest import backtest
 from pairs.exceptions import PairsError
-from pairs.hedge.kalman import kalman_hedge
-from pairs.hedge.ols import ols_hedge
-from pairs.hedge.rolling import rolling_hedge
+from pairs.hedge._kalman import kalman_hedge
+from pairs.hedge._ols import ols_hedge
+from pairs.hedge._rolling import rolling_hedge
 from pairs.plot import (
     _matplotlib,
     plot_equity,
@@ -43,7 +43,7 @@ from pairs.plot import (
     plot_rolling_coint,
     plot_spread,
 )
-from pairs.signals import signals, zscore
+from pairs.trading import signals, zscore
 
 __all__ = ["Block", "analysis_report", "render_report", "write_report"]
 
@@ -246,7 +246,7 @@ def analysis_report(
     Hedge ratios, tests and spreads use log prices, so ``beta`` is a dollar ratio: the backtest
     holds ``beta_t * y_t / x_t`` units of ``x`` per unit of ``y``. The traded spread is that of
     the ``hedge`` estimator, z-scored on a rolling window, traded by
-    :func:`pairs.signals.signals` and backtested by :func:`pairs.backtest.backtest`.
+    :func:`pairs.trading.signals` and backtested by :func:`pairs.evaluation._backtest.backtest`.
 
     Parameters
     ----------
@@ -257,14 +257,14 @@ def analysis_report(
     zscore_window
         Rolling z-score window (default ``window``).
     entry_z, exit_z, stop_z
-        Signal thresholds, see :class:`pairs.signals.SignalRule`.
+        Signal thresholds, see :class:`pairs.trading.SignalRule`.
     fee_bps
         Trading cost in basis points of traded notional.
     hedge
         Hedge of the traded spread: ``"rolling"`` (causal), ``"kalman"`` (filtered, causal) or
         ``"ols"`` (full-sample fit: looks ahead, for illustration only).
     delta
-        State noise of the Kalman filter (:func:`pairs.hedge.kalman.kalman_hedge`).
+        State noise of the Kalman filter (:func:`pairs.hedge._kalman.kalman_hedge`).
     coint_window, coint_step, alpha
         Window, step and size of the rolling Engle-Granger test and breakdown monitor
         (:func:`pairs.coint.breakdown`).

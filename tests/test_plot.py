@@ -2,7 +2,7 @@
 
 Artists are checked against the objects they draw: line data equal to the result series
 exactly (the figure stores the same float64 values), trade markers against the trades that
-:func:`pairs.backtest.backtest` reports for the same positions, and the drawdown against
+:func:`pairs.evaluation._backtest.backtest` reports for the same positions, and the drawdown against
 ``BacktestResult.max_drawdown`` (rtol 1e-12: the same peak convention, computed twice).
 """
 
@@ -24,12 +24,12 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from pairs import load_sample
-from pairs.backtest import backtest
 from pairs.coint import breakdown
+from pairs.evaluation._backtest import backtest
 from pairs.exceptions import DataError, MissingDependencyError, PairsError
-from pairs.hedge.kalman import kalman_hedge
-from pairs.hedge.ols import ols_hedge
-from pairs.hedge.rolling import rolling_hedge
+from pairs.hedge._kalman import kalman_hedge
+from pairs.hedge._ols import ols_hedge
+from pairs.hedge._rolling import rolling_hedge
 from pairs.plot import (
     _trade_marks,
     plot_equity,
@@ -38,7 +38,7 @@ from pairs.plot import (
     plot_rolling_coint,
     plot_spread,
 )
-from pairs.signals import signals, zscore
+from pairs.trading import signals, zscore
 
 
 @pytest.fixture(scope="module")

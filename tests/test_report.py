@@ -31,9 +31,9 @@ from statsmodels.tsa.stattools import coint
 from pairs import load_sample
 from pairs._results import _fmt
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
-from pairs.hedge.ols import ols_hedge
+from pairs.hedge._ols import ols_hedge
 from pairs.report import analysis_report, render_report, write_report
-from pairs.signals import signals, zscore
+from pairs.trading import signals, zscore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]*)"')

@@ -5,10 +5,10 @@ Every ADF / Engle-Granger statistic runs through the compiled kernel in
 ``eg_stat_batch`` serves universe scans.
 """
 
-from pairs.coint.engle_granger import EngleGrangerResult, engle_granger
-from pairs.coint.johansen import JohansenResult, johansen
-from pairs.coint.monitor import BreakdownResult, breakdown, rolling_coint
-from pairs.coint.stationarity import (
+from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
+from pairs.coint._johansen import JohansenResult, johansen
+from pairs.coint._monitor import BreakdownResult, breakdown, rolling_coint
+from pairs.coint._stationarity import (
     ADFResult,
     HalfLifeResult,
     HurstResult,

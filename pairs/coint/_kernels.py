@@ -1,6 +1,6 @@
 """Fast core of the ADF and Engle-Granger tests, shared by every public test and scanner.
 
-The public functions (:func:`pairs.coint.adf`, :func:`pairs.coint.engle_granger`,
+The public functions (:func:`pairs.coint.adf`, :func:`pairs.coint._engle_granger`,
 :func:`pairs.coint.rolling_coint`, :func:`pairs.coint.breakdown`) and the universe scanner all
 run through the numba functions below, which reproduce ``statsmodels.tsa.stattools.adfuller``
 and ``coint`` exactly (same samples, same information criteria, same chosen lag; statistics

@@ -206,7 +206,7 @@ def test_johansen_approximate_pvalues_are_bounded_and_consistent(crude_log, log_
             # p < 5% exactly when the statistic exceeds the 95% critical value.
             assert ((pvalue < 0.05 - 1e-12) == (stat > crit["95%"])).all()
     # At a critical value the interpolation returns the tabulated size.
-    from pairs.coint.johansen import approx_pvalue
+    from pairs.coint._johansen import approx_pvalue
 
     crit = np.array([13.4294, 15.4943, 19.9349])
     np.testing.assert_allclose([approx_pvalue(c, crit) for c in crit], [0.10, 0.05, 0.01], rtol=1e-12)

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge.effectiveness import HedgeEffectiveness, hedge_effectiveness
-from pairs.hedge.ols import ols_hedge
-from pairs.hedge.rolling import ewm_hedge, rolling_hedge
+from pairs.hedge._effectiveness import HedgeEffectiveness, hedge_effectiveness
+from pairs.hedge._ols import ols_hedge
+from pairs.hedge._rolling import ewm_hedge, rolling_hedge
 
 CHANGES = ("diff", "returns", "log_returns")
 LEGS = ["ETH", "LTC", "XRP"]

@@ -23,7 +23,7 @@ from pykalman.standard import _filter, _loglikelihoods
 
 from pairs import load_sample
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge.kalman import KalmanResult, kalman_hedge, kalman_step
+from pairs.hedge._kalman import KalmanResult, kalman_hedge, kalman_step
 
 PRIORS = {
     "identity": ((0.0, 0.0), 1.0),

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
+from pairs.hedge._ols import ols_hedge
 from pairs.hedge._result import HedgeResult
-from pairs.hedge.ols import ols_hedge
 
 ON_MODES = ("levels", "diff", "returns", "log_returns")
 RTOL = 1e-10

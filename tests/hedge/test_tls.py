@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pairs.exceptions import DataError, PairsError
-from pairs.hedge.ols import ols_hedge
-from pairs.hedge.tls import tls_hedge
+from pairs.hedge._ols import ols_hedge
+from pairs.hedge._tls import tls_hedge
 
 ON_MODES = ("levels", "diff", "returns", "log_returns")
 

@@ -1,0 +1,400 @@
+"""Command line interface: ``pairs <command> ...``; ``main(argv) -> int``.
+
+Commands: ``demo``, ``fit``, ``test``, ``scan``, ``signal`` (also ``--follow`` for bots),
+``backtest`` and ``report``; ``pairs <command> --help`` shows options and examples, and
+``docs/cli.md`` is the reference. A user error (bad path, unknown layout, too little data, bad
+option) prints one line ``pairs: error: ...`` on stderr and returns 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from pairs import __version__
+from pairs.cli._commands import cmd_fit, cmd_report, cmd_scan, cmd_test
+from pairs.cli._demo import cmd_demo
+from pairs.cli._signals import cmd_backtest, cmd_signal
+from pairs.data import LAYOUTS
+from pairs.exceptions import PairsError
+
+__all__ = ["main"]
+
+_SOURCES = """\
+Y and X are price sources: a CSV file in any layout pairs.read_prices reads (yfinance,
+binance, cryptodatadownload), or sample:COIN for a column of the bundled daily sample
+(sample:binance_4h:ETH for another sample); with --yf they are Yahoo Finance tickers.
+The two series are aligned on their common timestamps (holes are reported)."""
+
+_EPILOGS = {
+    "demo": """\
+examples:
+  pairs demo
+  pairs demo --report demo.html
+  pairs demo --format json""",
+    "fit": f"""\
+{_SOURCES}
+
+examples:
+  pairs fit sample:ETH sample:BTC --log
+  pairs fit sample:ETH sample:BTC --log --method kalman --delta 1e-5 --format json
+  pairs fit ETH-USD.csv BTC-USD.csv --method rolling --window 90 --on log_returns --format csv
+  pairs fit --yf ETH-USD BTC-USD --start 2022-01-01 --log --method tls""",
+    "test": f"""\
+{_SOURCES}
+
+examples:
+  pairs test sample:ETH sample:BTC --log
+  pairs test sample:BNB sample:ETH --log --alpha 0.01 --format json""",
+    "scan": """\
+SOURCES are folders of CSV files, CSV files, sample:binance_1d (every bundled coin) or
+sample:COIN references; with --yf they are Yahoo Finance tickers.
+
+examples:
+  pairs scan sample:binance_1d --log --min-overlap 1000
+  pairs scan prices/ --log --correction bonferroni --top 20 --format csv
+  pairs scan --yf BTC-USD ETH-USD SOL-USD LTC-USD --start 2022-01-01 --log""",
+    "signal": f"""\
+{_SOURCES}
+
+The batch series (-o FILE.csv|.json, or --format json|csv on stdout) has one row per bar:
+timestamp, beta, alpha, spread, zscore, position (+1 long y/short x, -1 short, 0 flat),
+y_units, x_units (with --capital) and action.
+
+--follow reads bars from stdin, one per line, as CSV 'timestamp,y,x' (an optional header
+line first) or JSON {{"timestamp": ..., "y": ..., "x": ...}}, and writes one JSON signal
+per line to stdout, flushed at once. With --state FILE the engine state is loaded from FILE
+if it exists (resume) and saved atomically after every bar, before its signal is written.
+A bad line stops with exit code 2; the state is that of the last good bar.
+
+examples:
+  pairs signal sample:ETH sample:BTC --log -o signals.csv
+  pairs signal sample:ETH sample:BTC --log --hedge rolling --window 90 --entry-z 2.5 --stop-z 4
+  tail -f bars.csv | pairs signal --follow --log --state engine.json
+  printf '2024-01-01,2300,42000\\n2024-01-02,2350,44000\\n' | pairs signal --follow --log""",
+    "backtest": f"""\
+{_SOURCES}
+
+The signals are those of 'pairs signal' with the same options; with --log, beta is a
+log-price ratio and the backtest holds beta * y / x units of x per unit of y.
+
+examples:
+  pairs backtest sample:ETH sample:BTC --log --hedge rolling --window 60
+  pairs backtest sample:BNB sample:ETH --log --fee-bps 10 --slippage-bps 5 --format json""",
+    "report": f"""\
+{_SOURCES}
+
+The report uses log prices: hedge ratios, tests, spread and signals, backtest and a rolling
+cointegration monitor, with figures embedded (needs matplotlib: pip install 'pairs[plot]').
+
+examples:
+  pairs report sample:ETH sample:BTC -o eth_btc.html
+  pairs report ETH-USD.csv BTC-USD.csv --hedge kalman --fee-bps 5 -o report.html""",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line ``pairs: error: ...`` (exit code 2), like library errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"pairs: error: {message} (see '{self.prog} --help')\n")
+
+
+def _sub(
+    sub: Any, name: str, help_text: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=_EPILOGS[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
+    parser.add_argument("--format", choices=choices, default="table", help="output format (default: table)")
+
+
+def _add_data(parser: argparse.ArgumentParser, *, log: bool = True) -> None:
+    group = parser.add_argument_group("data")
+    if log:
+        group.add_argument("--log", action="store_true", default=None, help="work on log prices")
+    group.add_argument(
+        "--layout",
+        choices=("auto", *LAYOUTS),
+        default="auto",
+        help="CSV layout (default: detect from the header)",
+    )
+    group.add_argument(
+        "--yf", action="store_true", help="the sources are Yahoo Finance tickers (cached download)"
+    )
+    group.add_argument("--start", metavar="DATE", help="with --yf: first date, e.g. 2022-01-01")
+    group.add_argument("--end", metavar="DATE", help="with --yf: end date (exclusive)")
+    group.add_argument("--interval", metavar="I", default="1d", help="with --yf: bar interval (default: 1d)")
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="with --yf: cache folder (default: $PAIRS_CACHE_DIR or ~/.cache/pairs)",
+    )
+
+
+def _add_pair(parser: argparse.ArgumentParser, *, optional: bool = False, log: bool = True) -> None:
+    nargs = "?" if optional else None
+    parser.add_argument("y", metavar="Y", nargs=nargs, help="asset hedged (price source)")
+    parser.add_argument("x", metavar="X", nargs=nargs, help="hedge (price source)")
+    _add_data(parser, log=log)
+
+
+def _add_signal_options(parser: argparse.ArgumentParser) -> None:
+    hedge = parser.add_argument_group("hedge and z-score")
+    hedge.add_argument("--hedge", choices=("kalman", "rolling", "ols"), help="hedge ratio (default: kalman)")
+    hedge.add_argument(
+        "--window",
+        metavar="N",
+        type=int,
+        help="rolling hedge window, and default rolling z-score window (default: 60)",
+    )
+    hedge.add_argument(
+        "--delta", metavar="D", type=float, help="Kalman state noise, 0 < delta < 1 (default: 1e-4)"
+    )
+    hedge.add_argument(
+        "--obs-var", metavar="V", type=float, help="Kalman observation variance (default: 1e-3)"
+    )
+    hedge.add_argument(
+        "--beta", metavar="B", type=float, help="fixed hedge ratio of --hedge ols (default: OLS fit)"
+    )
+    hedge.add_argument(
+        "--intercept", metavar="A", dest="alpha", type=float, help="fixed intercept of --hedge ols"
+    )
+    hedge.add_argument(
+        "--zscore",
+        choices=("innovation", "rolling", "ewm", "expanding"),
+        help="z-score of the spread (default: innovation for kalman, rolling otherwise)",
+    )
+    hedge.add_argument(
+        "--zscore-window", metavar="N", type=int, help="rolling z-score window (default: --window)"
+    )
+    hedge.add_argument(
+        "--zscore-halflife", metavar="H", type=float, help="half-life of --zscore ewm, in bars"
+    )
+    rule = parser.add_argument_group("entry/exit rule")
+    rule.add_argument("--entry-z", metavar="Z", type=float, help="enter when |z| > entry-z (default: 2)")
+    rule.add_argument(
+        "--exit-z", metavar="Z", type=float, help="exit when z crosses exit-z toward the mean (default: 0)"
+    )
+    rule.add_argument("--stop-z", metavar="Z", type=float, help="close and block the side when |z| >= stop-z")
+    rule.add_argument("--max-holding", metavar="N", type=int, help="close after this many bars in a position")
+    rule.add_argument("--cooldown", metavar="N", type=int, help="flat bars after any exit (default: 0)")
+    sizing = parser.add_argument_group("leg sizing")
+    sizing.add_argument(
+        "--capital", metavar="C", type=float, help="gross notional per position: adds y_units, x_units"
+    )
+    sizing.add_argument(
+        "--sizing", choices=("beta_neutral", "dollar_neutral"), help="(default: beta_neutral)"
+    )
+    sizing.add_argument(
+        "--lot-size", type=float, nargs=2, metavar=("Y_LOT", "X_LOT"), help="round units to lots"
+    )
+    sizing.add_argument(
+        "--rebalance-band", metavar="F", type=float, help="re-size when beta drifts by this fraction"
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pairs",
+        description="Hedge ratios, cointegration tests and spread signals for crypto pairs.",
+        epilog="Run 'pairs <command> --help' for options and examples; start with 'pairs demo'.",
+    )
+    parser.add_argument("--version", action="version", version=f"pairs {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", cmd_demo)
+    demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
+    _add_format(demo, ("table", "json"))
+
+    fit = _sub(sub, "fit", "fit a hedge ratio", cmd_fit)
+    _add_pair(fit)
+    fit.add_argument(
+        "--method",
+        choices=("ols", "tls", "rolling", "expanding", "ewm", "kalman"),
+        default="ols",
+        help="estimator (default: ols)",
+    )
+    fit.add_argument("--window", metavar="N", type=int, help="rolling window in bars (default: 60)")
+    fit.add_argument("--halflife", metavar="H", type=float, help="ewm half-life in bars (default: 30)")
+    fit.add_argument("--delta", metavar="D", type=float, help="Kalman state noise (default: 1e-4)")
+    fit.add_argument("--obs-var", metavar="V", type=float, help="Kalman observation variance (default: 1e-3)")
+    fit.add_argument(
+        "--on",
+        choices=("levels", "diff", "returns", "log_returns"),
+        help="regress levels or changes (default: levels)",
+    )
+    fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
+    _add_format(fit, ("table", "json", "csv"))
+
+    test = _sub(sub, "test", "cointegration tests of a pair", cmd_test)
+    _add_pair(test)
+    test.add_argument(
+        "--alpha", type=float, choices=(0.01, 0.05, 0.1), default=0.05, help="test size (default: 0.05)"
+    )
+    test.add_argument(
+        "--trend", choices=("n", "c", "ct", "ctt"), default="c", help="Engle-Granger trend (default: c)"
+    )
+    test.add_argument(
+        "--k-ar-diff", metavar="N", type=int, default=1, help="Johansen lagged differences (default: 1)"
+    )
+    _add_format(test, ("table", "json"))
+
+    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", cmd_scan)
+    scan.add_argument(
+        "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
+    )
+    _add_data(scan)
+    scan.add_argument(
+        "--top", metavar="N", type=int, default=10, help="rows to show, 0 for all (default: 10)"
+    )
+    scan.add_argument(
+        "--correction",
+        choices=("fdr_bh", "bonferroni", "none"),
+        default="fdr_bh",
+        help="multiple-testing correction (default: fdr_bh)",
+    )
+    scan.add_argument(
+        "--alpha", type=float, default=0.05, help="significance after correction (default: 0.05)"
+    )
+    scan.add_argument(
+        "--min-overlap", type=int, default=100, help="least common bars to test a pair (default: 100)"
+    )
+    scan.add_argument("--direction", choices=("y~x", "both"), default="y~x", help="regression direction(s)")
+    scan.add_argument(
+        "--n-jobs", metavar="N", type=int, default=1, help="worker processes, -1 for all cores (default: 1)"
+    )
+    _add_format(scan, ("table", "json", "csv"))
+
+    signal = _sub(sub, "signal", "entry/exit signals of a pair, or of a live stream", cmd_signal)
+    _add_pair(signal, optional=True)
+    _add_signal_options(signal)
+    out = signal.add_argument_group("output")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the series to FILE (.csv or .json)")
+    out.add_argument(
+        "--tail", metavar="N", type=int, default=5, help="bars shown by the table output (default: 5)"
+    )
+    out.add_argument("--follow", action="store_true", help="read bars from stdin, write JSON lines")
+    out.add_argument("--state", metavar="FILE", help="with --follow: resume from and save to FILE")
+    _add_format(signal, ("table", "json", "csv"))
+
+    bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)
+    _add_pair(bt)
+    _add_signal_options(bt)
+    costs = bt.add_argument_group("costs")
+    costs.add_argument(
+        "--fee-bps",
+        metavar="BPS",
+        type=float,
+        default=10.0,
+        help="fees, bps of traded notional (default: 10)",
+    )
+    costs.add_argument(
+        "--slippage-bps", metavar="BPS", type=float, default=0.0, help="slippage, bps (default: 0)"
+    )
+    costs.add_argument(
+        "--periods-per-year",
+        metavar="N",
+        type=float,
+        help="annualisation (default: from the bar length, 24/7)",
+    )
+    _add_format(bt, ("table", "json", "csv"))
+
+    report = _sub(sub, "report", "write the HTML report of a pair", cmd_report)
+    # The report always works on log prices (pairs.report.analysis_report).
+    _add_pair(report, log=False)
+    report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
+    report.add_argument("--title", metavar="TEXT", help="report title")
+    report.add_argument(
+        "--hedge", choices=("rolling", "kalman", "ols"), default="rolling", help="traded hedge"
+    )
+    report.add_argument(
+        "--window", metavar="N", type=int, default=60, help="rolling hedge window (default: 60)"
+    )
+    report.add_argument("--zscore-window", metavar="N", type=int, help="z-score window (default: --window)")
+    report.add_argument("--entry-z", metavar="Z", type=float, default=2.0, help="(default: 2)")
+    report.add_argument("--exit-z", metavar="Z", type=float, default=0.0, help="(default: 0)")
+    report.add_argument("--stop-z", metavar="Z", type=float, help="(default: no stop)")
+    report.add_argument("--fee-bps", metavar="BPS", type=float, default=10.0, help="(default: 10)")
+    report.add_argument(
+        "--delta", metavar="D", type=float, default=1e-4, help="Kalman state noise (default: 1e-4)"
+    )
+    report.add_argument(
+        "--coint-window", metavar="N", type=int, default=180, help="rolling test window (default: 180)"
+    )
+    report.add_argument(
+        "--coint-step", metavar="N", type=int, default=5, help="rolling test step (default: 5)"
+    )
+    report.add_argument("--alpha", type=float, default=0.05, help="monitor test size (default: 0.05)")
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _os_error(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"path must be accessible; got {str(exc.filename)!r}: {exc.strerror}."
+    return str(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code: 0 success, 2 user error.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Examples
+    --------
+    >>> main(["fit", "sample:ETH", "sample:BTC", "--log", "--format", "json"])  # doctest: +ELLIPSIS
+    {
+      "data": {
+        "y": "ETH",
+        "x": "BTC",
+        "n_obs": 3065,
+    ...
+    0
+    >>> main(["fit", "sample:NOPE", "sample:BTC"])
+    2
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except PairsError as exc:
+        print(f"pairs: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`pairs scan ... | head`): silence the flush at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except OSError as exc:
+        print(f"pairs: error: {_one_line(_os_error(exc))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

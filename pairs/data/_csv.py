@@ -1,0 +1,235 @@
+"""Read one price history from a CSV file in a known exchange or vendor layout.
+
+Supported layouts (detected from the header with ``layout="auto"``):
+
+``"yfinance"``
+    ``Date,Open,High,Low,Close,Adj Close,Volume[,Ticker]`` as written by
+    ``DataFrame.to_csv`` on a yfinance download (columns in any order), including the
+    three-row header of yfinance >= 0.2.51 (``Price``/``Ticker``/``Date`` rows).
+``"binance"``
+    ``timestamp,open,high,low,close,volume`` (or ``open_time``); the timestamp is the
+    bar OPEN time in UTC, as a date string or as epoch milliseconds/seconds.
+``"cryptodatadownload"``
+    ``Unix,Date,Symbol,Open,High,Low,Close,Volume <COIN>,Volume <QUOTE>``, newest row
+    first, optionally preceded by the vendor's URL line.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from pairs._validation import check_choice
+from pairs.exceptions import DataError, InsufficientDataError
+
+__all__ = ["LAYOUTS", "read_prices"]
+
+Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
+Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
+LAYOUTS: tuple[str, ...] = ("yfinance", "binance", "cryptodatadownload")
+FIELDS: tuple[str, ...] = ("close", "open", "high", "low", "adj_close", "volume")
+_PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")
+
+
+def _norm(col: str) -> str:
+    return col.strip().lower().replace(" ", "_")
+
+
+def _detect_layout(columns: list[str], path: Path) -> str:
+    cols = {_norm(c) for c in columns}
+    if "unix" in cols and "close" in cols:
+        return "cryptodatadownload"
+    if cols & {"timestamp", "open_time", "open time"} and "close" in cols:
+        return "binance"
+    if ("date" in cols or "datetime" in cols or "price" in cols) and ("close" in cols or "adj_close" in cols):
+        return "yfinance"
+    raise DataError(
+        f"path {str(path)!r} must be a CSV in one of the layouts {', '.join(LAYOUTS)}; "
+        f"got header {columns!r}."
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DataError(f"path must be an existing file; got {str(path)!r}.") from None
+    except IsADirectoryError:
+        raise DataError(f"path must be a file, not a directory; got {str(path)!r}.") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"path must be a UTF-8 text CSV; got {str(path)!r} ({exc}).") from None
+
+
+def _parse_times(raw: pd.Series, path: Path) -> pd.DatetimeIndex:
+    numeric = pd.to_numeric(raw, errors="coerce")
+    if numeric.notna().all():
+        # Epoch numbers: Binance klines use milliseconds, CryptoDataDownload seconds
+        # (and its newer files milliseconds); pick the unit from the magnitude.
+        top = float(np.nanmax(np.abs(numeric.to_numpy(dtype=float))))
+        unit = "us" if top > 1e14 else "ms" if top > 1e11 else "s"
+        return pd.DatetimeIndex(pd.to_datetime(numeric.astype("int64"), unit=unit, utc=True))
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(raw.astype(str).str.strip(), format="ISO8601", utc=True))
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"path {str(path)!r} must have ISO-8601 timestamps (YYYY-MM-DD[ HH:MM:SS]); "
+            f"could not parse them ({exc})."
+        ) from None
+
+
+def _frame(text: str, path: Path) -> pd.DataFrame:
+    lines = text.splitlines()
+    # CryptoDataDownload files start with the vendor URL on its own line.
+    if lines and "cryptodatadownload" in lines[0].lower() and "," not in lines[0]:
+        lines = lines[1:]
+    if not lines or not lines[0].strip():
+        raise InsufficientDataError(
+            f"path {str(path)!r} must contain a header and data rows; got an empty file."
+        )
+    header = [c.strip() for c in lines[0].split(",")]
+    # yfinance >= 0.2.51 writes a three-row header: Price,..., then Ticker,..., then Date,,,
+    if header and header[0].lower() == "price" and len(lines) >= 3:
+        second = [c.strip() for c in lines[1].split(",")]
+        third = [c.strip() for c in lines[2].split(",")]
+        if second and second[0].lower() == "ticker" and third and third[0].lower() in ("date", "datetime"):
+            tickers = {t for t in second[1:] if t}
+            if len(tickers) > 1:
+                raise DataError(f"path {str(path)!r} must hold one ticker; got {sorted(tickers)!r}.")
+            body = "\n".join(
+                [",".join([third[0]] + header[1:] + (["Ticker"] if tickers else []))]
+                + [ln + ("," + next(iter(tickers)) if tickers else "") for ln in lines[3:]]
+            )
+            lines = body.splitlines()
+    try:
+        frame = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"path {str(path)!r} must be a well-formed CSV; {exc}.") from None
+    except pd.errors.EmptyDataError:
+        raise InsufficientDataError(f"path {str(path)!r} must contain data rows; got none.") from None
+    if frame.empty:
+        raise InsufficientDataError(f"path {str(path)!r} must contain data rows; got a header only.")
+    return frame
+
+
+def read_prices(
+    path: str | os.PathLike[str],
+    *,
+    layout: Layout = "auto",
+    field: Field = "close",
+    drop_incomplete: bool | str | pd.Timestamp = False,
+) -> pd.Series:
+    """Read one price series from a CSV file.
+
+    Parameters
+    ----------
+    path
+        CSV file in one of the supported layouts (see module docstring).
+    layout
+        ``"auto"`` detects the layout from the header; an unknown header raises
+        :class:`~pairs.exceptions.DataError` listing the supported layouts.
+    field
+        Which column to return: ``"close"`` (default), ``"open"``, ``"high"``,
+        ``"low"``, ``"adj_close"`` (yfinance only) or ``"volume"`` (base-coin volume).
+    drop_incomplete
+        ``True`` drops the last bar (files written while the last bar was still open,
+        such as a yfinance download taken intraday); a timestamp ``as_of`` drops every
+        bar that had not closed by ``as_of`` (bar end = open time + bar length).
+
+    Returns
+    -------
+    pandas.Series
+        Float values named after the symbol, on a sorted, unique, tz-aware UTC
+        ``DatetimeIndex`` named ``"timestamp"`` (bar open time). Rows that are empty
+        placeholders (every price blank) are dropped; their count is in
+        ``series.attrs["dropped_empty_rows"]``.
+
+    Examples
+    --------
+    >>> from pairs.data._sample import sample_path
+    >>> s = read_prices(sample_path("BTCUSDT_1d.csv"))
+    >>> s.name, str(s.index.tz), s.index.is_monotonic_increasing
+    ('BTCUSDT', 'UTC', True)
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}.")
+    path = Path(path)
+    check_choice("layout", layout, ("auto", *LAYOUTS))
+    check_choice("field", field, FIELDS)
+    frame = _frame(_read_text(path), path)
+    columns = list(frame.columns)
+    kind = _detect_layout(columns, path) if layout == "auto" else layout
+    frame.columns = [_norm(c) for c in columns]
+    if kind == "cryptodatadownload":
+        time_col = "unix" if "unix" in frame.columns else "date"
+        sym_col = next((c for c in ("symbol", "oymbol") if c in frame.columns), None)
+        symbol = frame[sym_col].iloc[0].replace("/", "-") if sym_col else path.stem
+        if field == "volume":
+            vol = [c for c in frame.columns if c.startswith("volume_")]
+            field_col = vol[0] if vol else "volume"
+        else:
+            field_col = field
+    elif kind == "binance":
+        time_col = next(c for c in ("timestamp", "open_time") if c in frame.columns)
+        symbol = path.stem.split("_")[0]
+        field_col = field
+    else:
+        time_col = "date" if "date" in frame.columns else "datetime"
+        symbol = frame["ticker"].iloc[0] if "ticker" in frame.columns else path.stem
+        field_col = field
+    for col in (time_col, field_col):
+        if col not in frame.columns:
+            raise DataError(
+                f"field must be a column of {str(path)!r} ({kind} layout); "
+                f"column {col!r} is missing from header {columns!r}."
+            )
+    prices = [c for c in _PRICE_FIELDS if c in frame.columns]
+    blank = (frame[prices].apply(lambda c: c.str.strip()) == "").all(axis=1)
+    frame = frame.loc[~blank]
+    if frame.empty:
+        raise InsufficientDataError(f"path {str(path)!r} must contain data rows; got only empty rows.")
+    values = pd.to_numeric(frame[field_col].str.strip(), errors="coerce")
+    bad = values.isna() | ~np.isfinite(values)
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(
+            f"path {str(path)!r} column {field_col!r} must hold numbers; got "
+            f"{frame[field_col].iloc[int(np.flatnonzero(bad.to_numpy())[0])]!r} near line {line} "
+            "(truncated or malformed row?)."
+        )
+    index = _parse_times(frame[time_col], path)
+    series = pd.Series(values.to_numpy(dtype=np.float64), index=index, name=str(symbol))
+    series.index.name = "timestamp"
+    series = series.sort_index(kind="stable")
+    if series.index.has_duplicates:
+        dup = series.index[series.index.duplicated()][0]
+        raise DataError(f"path {str(path)!r} must have unique timestamps; got duplicate {dup}.")
+    if field in _PRICE_FIELDS and (series <= 0).any():
+        raise DataError(
+            f"path {str(path)!r} prices must be strictly positive; got {series.min()!r} at {series.idxmin()}."
+        )
+    series = _drop_incomplete(series, drop_incomplete)
+    series.attrs["dropped_empty_rows"] = int(blank.sum())
+    series.attrs["layout"] = kind
+    return series
+
+
+def _drop_incomplete(series: pd.Series, drop: bool | str | pd.Timestamp) -> pd.Series:
+    if drop is False or drop is None:
+        return series
+    if drop is True:
+        return series.iloc[:-1]
+    try:
+        as_of = pd.Timestamp(drop)
+    except (ValueError, TypeError):
+        raise DataError(f"drop_incomplete must be a bool or a timestamp; got {drop!r}.") from None
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    if len(series) < 2:
+        return series
+    bar = pd.Series(series.index).diff().median()
+    return series.loc[series.index + bar <= as_of]

@@ -1,0 +1,484 @@
+"""Numba kernels of the hedge estimators: the Kalman filter and rolling/expanding/EWM OLS.
+
+Kalman filter
+-------------
+The model is a random-walk state ``s_t = (beta_t, alpha_t)`` with transition covariance
+``Q`` and the scalar observation ``y_t = beta_t x_t + alpha_t + e_t``, ``Var(e_t) = r``.
+The 2x2 algebra is written out in scalars (``P`` is kept as its three distinct entries
+``p00, p01, p11``) so one bar costs a few dozen flops and no allocation.
+
+:func:`kalman_step` is the single source of truth: the batch kernels loop over it, and a
+streaming engine calls it once per bar, so both produce bit-identical numbers.
+Inputs are trusted: validation happens in :mod:`pairs.hedge._kalman`.
+
+Rolling, expanding and EWM OLS
+------------------------------
+The kernels keep weighted means and *centred* co-moments of ``(x_1..x_k, y)`` and update
+them with Welford/West steps (add a bar, remove a bar, decay all weights), so each bar
+costs O(k^2) and BTC-sized prices never meet the ``sum(x^2) - n mean^2`` cancellation of
+raw sums. Removing bars lets rounding drift accumulate, so a rolling window is recomputed
+exactly (two passes) every ``window`` bars: O(n k^2) in total. With several legs the
+centred normal equations still square the condition number of co-moving legs, so rolling
+fits add one refinement step from the window's data (O(n window k) in total).
+
+The single-hedge case has its own scalar kernel: the generic array version runs several
+times slower per bar, and one hedge is what most callers (and the benchmarks) use.
+Inputs are trusted: validation happens in :mod:`pairs.hedge.rolling`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "SINGULAR_RTOL",
+    "centred_add",
+    "centred_remove",
+    "kalman_filter",
+    "kalman_loglik",
+    "kalman_step",
+    "moving_ols",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True)
+def kalman_step(
+    beta: float,
+    alpha: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    y: float,
+    x: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+    first: bool,
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """Advance the filter by one bar.
+
+    Parameters
+    ----------
+    beta, alpha, p00, p01, p11
+        Filtered state mean and covariance after the previous bar or, when ``first``,
+        the prior at this bar.
+    y, x
+        This bar's observation; NaN in either makes the bar prediction-only.
+    q00, q01, q11
+        Transition covariance ``Q``.
+    r
+        Observation variance, > 0.
+    first
+        True for the first bar of a series: no prediction step (pykalman's convention).
+
+    Returns
+    -------
+    tuple of float
+        ``(beta, alpha, p00, p01, p11, innovation, innovation_var, loglik)``: the filtered
+        state after this bar, the one-step-ahead innovation and its variance (NaN on a
+        prediction-only bar) and the bar's Gaussian log-likelihood (0 on such a bar).
+    """
+    if not first:
+        p00 += q00
+        p01 += q01
+        p11 += q11
+    if math.isnan(y) or math.isnan(x):
+        return beta, alpha, p00, p01, p11, math.nan, math.nan, 0.0
+    # g = P H' with H = [x, 1]; s = H P H' + r
+    g0 = p00 * x + p01
+    g1 = p01 * x + p11
+    s = x * g0 + g1 + r
+    e = y - (beta * x + alpha)
+    k0 = g0 / s
+    k1 = g1 / s
+    beta += k0 * e
+    alpha += k1 * e
+    # Joseph-free form P - K H P, as pykalman, so the two agree to rounding.
+    p00 -= k0 * g0
+    p01 -= k0 * g1
+    p11 -= k1 * g1
+    loglik = -0.5 * (_LOG_2PI + math.log(s) + e * e / s)
+    return beta, alpha, p00, p01, p11, e, s, loglik
+
+
+@njit(cache=True)
+def kalman_filter(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+) -> tuple[np.ndarray, float, float, float, float]:
+    """Run the filter over a series from the prior ``(beta0, alpha0, P0)`` at the first bar.
+
+    Returns ``(paths, loglik, p00, p01, p11)``: ``paths`` is a ``(6, n)`` array of the filtered
+    ``beta``, ``alpha``, the ``spread`` ``y - beta x - alpha``, the innovation, its variance
+    and the z-score ``innovation / sqrt(innovation_var)`` (one block, so the caller slices six
+    views out of one allocation), then the total log-likelihood and the final state covariance.
+    """
+    n = y.shape[0]
+    paths = np.empty((6, n))
+    beta, alpha = beta0, alpha0
+    total = 0.0
+    for t in range(n):
+        beta, alpha, p00, p01, p11, e, s, ll = kalman_step(
+            beta, alpha, p00, p01, p11, y[t], x[t], q00, q01, q11, r, t == 0
+        )
+        paths[0, t] = beta
+        paths[1, t] = alpha
+        paths[2, t] = y[t] - beta * x[t] - alpha
+        paths[3, t] = e
+        paths[4, t] = s
+        paths[5, t] = e / math.sqrt(s)
+        total += ll
+    return paths, total, p00, p01, p11
+
+
+@njit(cache=True)
+def kalman_loglik(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+) -> float:
+    """Total innovation log-likelihood only: the objective of the MLE, without output arrays."""
+    beta, alpha = beta0, alpha0
+    total = 0.0
+    for t in range(y.shape[0]):
+        beta, alpha, p00, p01, p11, _, _, ll = kalman_step(
+            beta, alpha, p00, p01, p11, y[t], x[t], q00, q01, q11, r, t == 0
+        )
+        total += ll
+    return total
+
+
+# A pivot this small relative to the leg's raw second moment means the window's legs are
+# (numerically) constant or collinear: no unique fit, report NaN.
+SINGULAR_RTOL = 1e-13
+
+
+@njit(cache=True)
+def moving_ols(
+    yt: np.ndarray,
+    xt: np.ndarray,
+    start: int,
+    window: int,
+    decay: float,
+    min_periods: int,
+    intercept: bool,
+    refine: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of ``yt`` on the columns of ``xt`` over samples ending at each ``t >= start``.
+
+    The sample ending at ``t`` holds bars ``max(start, t - window + 1) .. t`` with weight
+    ``decay ** (t - s)`` on bar ``s``: ``window >= n`` with ``decay = 1`` is expanding, and
+    ``decay < 1`` with an unbounded window is exponential weighting. Bars whose sample has
+    fewer than ``min_periods`` observations, or a singular design, are NaN. Returns ``beta``
+    (n, k), ``alpha``, ``r_squared`` (centred with an intercept, uncentred without) and
+    ``spread = yt - beta . xt - alpha`` (n,). ``refine`` (several legs, unweighted windows)
+    adds one O(window) refinement step per bar, so nearly collinear legs keep QR accuracy.
+    """
+    if xt.shape[1] == 1:
+        beta1, alpha, r_squared, spread = _single(yt, xt[:, 0], start, window, decay, min_periods, intercept)
+        return beta1.reshape(-1, 1), alpha, r_squared, spread
+    return _multi(yt, xt, start, window, decay, min_periods, intercept, refine)
+
+
+@njit(cache=True)
+def centred_add(
+    weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
+) -> tuple[float, float, float, float, float, float]:
+    """Add ``(x, y)`` to the means and centred cross-products of ``weight`` observations (Welford).
+
+    Centred sums keep full precision on BTC-sized prices, where raw sums of squares cancel.
+    Shared by the batch kernels here and the streaming rolling hedge in :mod:`pairs._online`.
+    """
+    dx = x - mx
+    dy = y - my
+    inv = 1.0 / (weight + 1.0)
+    mx += dx * inv
+    my += dy * inv
+    f = weight * inv
+    return weight + 1.0, mx, my, cxx + f * dx * dx, cxy + f * dx * dy, cyy + f * dy * dy
+
+
+@njit(cache=True)
+def centred_remove(
+    weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
+) -> tuple[float, float, float, float, float, float]:
+    """Take ``(x, y)`` out of the sums of :func:`centred_add`: Welford's update run backwards."""
+    dx = x - mx
+    dy = y - my
+    inv = 1.0 / (weight - 1.0)
+    mx -= dx * inv
+    my -= dy * inv
+    f = weight * inv
+    return weight - 1.0, mx, my, cxx - f * dx * dx, cxy - f * dx * dy, cyy - f * dy * dy
+
+
+@njit(cache=True)
+def _single(
+    yt: np.ndarray,
+    xt: np.ndarray,
+    start: int,
+    window: int,
+    decay: float,
+    min_periods: int,
+    intercept: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n = yt.shape[0]
+    beta = np.full(n, np.nan)
+    alpha = np.full(n, np.nan)
+    r_squared = np.full(n, np.nan)
+    spread = np.full(n, np.nan)
+    weight = mx = my = cxx = cxy = cyy = 0.0
+    for t in range(start, n):
+        offset = t - start
+        if offset >= window and (offset + 1) % window == 0:
+            lo = t - window + 1
+            mx = np.mean(xt[lo : t + 1])
+            my = np.mean(yt[lo : t + 1])
+            cxx = cxy = cyy = 0.0
+            for s in range(lo, t + 1):
+                dx = xt[s] - mx
+                dy = yt[s] - my
+                cxx += dx * dx
+                cxy += dx * dy
+                cyy += dy * dy
+            weight = float(window)
+        else:
+            if offset >= window:
+                weight, mx, my, cxx, cxy, cyy = centred_remove(
+                    weight, mx, my, cxx, cxy, cyy, xt[t - window], yt[t - window]
+                )
+            if decay != 1.0:
+                weight *= decay
+                cxx *= decay
+                cxy *= decay
+                cyy *= decay
+            weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, xt[t], yt[t])
+        if min(offset + 1, window) < min_periods:
+            continue
+        raw = 0.0 if intercept else weight
+        sxx = cxx + raw * mx * mx
+        if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+            continue
+        sxy = cxy + raw * mx * my
+        b = sxy / sxx
+        a = my - b * mx if intercept else 0.0
+        beta[t] = b
+        alpha[t] = a
+        spread[t] = yt[t] - b * xt[t] - a
+        syy = cyy + raw * my * my
+        if syy > 0.0:
+            r_squared[t] = b * sxy / syy
+    return beta, alpha, r_squared, spread
+
+
+@njit(cache=True)
+def _load(yt: np.ndarray, xt: np.ndarray, t: int, z: np.ndarray) -> None:
+    k = xt.shape[1]
+    for i in range(k):
+        z[i] = xt[t, i]
+    z[k] = yt[t]
+
+
+@njit(cache=True)
+def _update(
+    z: np.ndarray, weight: float, sign: float, mean: np.ndarray, com: np.ndarray, d: np.ndarray
+) -> float:
+    """Add (``sign=1``) or remove (``sign=-1``) a unit-weight bar ``z``; return the new weight."""
+    new_weight = weight + sign
+    inv = 1.0 / new_weight
+    p = z.shape[0]
+    for i in range(p):
+        d[i] = z[i] - mean[i]
+        mean[i] += sign * d[i] * inv
+    # (weight / new_weight) d d' keeps com exactly symmetric.
+    f = sign * weight * inv
+    for i in range(p):
+        for j in range(p):
+            com[i, j] += f * d[i] * d[j]
+    return new_weight
+
+
+@njit(cache=True)
+def _recompute(
+    yt: np.ndarray, xt: np.ndarray, lo: int, hi: int, mean: np.ndarray, com: np.ndarray, z: np.ndarray
+) -> float:
+    p = mean.shape[0]
+    mean[:] = 0.0
+    com[:, :] = 0.0
+    for t in range(lo, hi):
+        _load(yt, xt, t, z)
+        for i in range(p):
+            mean[i] += z[i]
+    for i in range(p):
+        mean[i] /= hi - lo
+    for t in range(lo, hi):
+        _load(yt, xt, t, z)
+        for i in range(p):
+            z[i] -= mean[i]
+        for i in range(p):
+            for j in range(p):
+                com[i, j] += z[i] * z[j]
+    return float(hi - lo)
+
+
+@njit(cache=True)
+def _cholesky(a: np.ndarray, scale: np.ndarray) -> bool:
+    """Overwrite the lower triangle of SPD ``a`` with its Cholesky factor; False if singular."""
+    k = a.shape[0]
+    for j in range(k):
+        s = a[j, j]
+        for m in range(j):
+            s -= a[j, m] * a[j, m]
+        if not s > SINGULAR_RTOL * scale[j]:
+            return False
+        a[j, j] = np.sqrt(s)
+        for i in range(j + 1, k):
+            s = a[i, j]
+            for m in range(j):
+                s -= a[i, m] * a[j, m]
+            a[i, j] = s / a[j, j]
+    return True
+
+
+@njit(cache=True)
+def _cholesky_apply(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None:
+    """Solve ``L L' out = rhs`` given the factor ``L`` from :func:`_cholesky`."""
+    k = rhs.shape[0]
+    for i in range(k):
+        s = rhs[i]
+        for m in range(i):
+            s -= factor[i, m] * out[m]
+        out[i] = s / factor[i, i]
+    for i in range(k - 1, -1, -1):
+        s = out[i]
+        for m in range(i + 1, k):
+            s -= factor[m, i] * out[m]
+        out[i] = s / factor[i, i]
+
+
+@njit(cache=True)
+def _refine(
+    yt: np.ndarray,
+    xt: np.ndarray,
+    lo: int,
+    hi: int,
+    shift: np.ndarray,
+    factor: np.ndarray,
+    coef: np.ndarray,
+    grad: np.ndarray,
+    step: np.ndarray,
+) -> None:
+    """One step of iterative refinement with residuals computed from the window's data.
+
+    Normal equations lose accuracy like cond(X)^2 when legs co-move; correcting ``coef`` by
+    ``(X'X)^{-1} X'(y - X coef)``, with ``X'r`` summed from the data (centred by ``shift``),
+    brings the error back to about cond(X) * eps, as a QR solve would give.
+    """
+    k = coef.shape[0]
+    grad[:] = 0.0
+    for s in range(lo, hi):
+        r = yt[s] - shift[k]
+        for i in range(k):
+            r -= coef[i] * (xt[s, i] - shift[i])
+        for i in range(k):
+            grad[i] += (xt[s, i] - shift[i]) * r
+    _cholesky_apply(factor, grad, step)
+    for i in range(k):
+        coef[i] += step[i]
+
+
+@njit(cache=True)
+def _multi(
+    yt: np.ndarray,
+    xt: np.ndarray,
+    start: int,
+    window: int,
+    decay: float,
+    min_periods: int,
+    intercept: bool,
+    refine: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n, k = xt.shape
+    p = k + 1
+    beta = np.full((n, k), np.nan)
+    alpha = np.full(n, np.nan)
+    r_squared = np.full(n, np.nan)
+    spread = np.full(n, np.nan)
+    mean = np.zeros(p)
+    com = np.zeros((p, p))
+    z = np.empty(p)
+    d = np.empty(p)
+    a = np.empty((k, k))
+    b = np.empty(k)
+    scale = np.empty(k)
+    coef = np.empty(k)
+    shift = np.empty(p)
+    grad = np.empty(k)
+    step = np.empty(k)
+    weight = 0.0
+    for t in range(start, n):
+        offset = t - start
+        if offset >= window and (offset + 1) % window == 0:
+            weight = _recompute(yt, xt, t - window + 1, t + 1, mean, com, z)
+        else:
+            if offset >= window:
+                _load(yt, xt, t - window, z)
+                weight = _update(z, weight, -1.0, mean, com, d)
+            if decay != 1.0:
+                weight *= decay
+                com *= decay
+            _load(yt, xt, t, z)
+            weight = _update(z, weight, 1.0, mean, com, d)
+        if min(offset + 1, window) < min_periods:
+            continue
+        raw = 0.0 if intercept else weight
+        for i in range(k):
+            for j in range(k):
+                a[i, j] = com[i, j] + raw * mean[i] * mean[j]
+            b[i] = com[i, k] + raw * mean[i] * mean[k]
+            scale[i] = com[i, i] + weight * mean[i] * mean[i]
+        if not _cholesky(a, scale):
+            continue
+        _cholesky_apply(a, b, coef)
+        if refine:
+            for i in range(p):
+                shift[i] = mean[i] if intercept else 0.0
+            _refine(yt, xt, max(start, t - window + 1), t + 1, shift, a, coef, grad, step)
+        fitted = 0.0
+        level = mean[k] if intercept else 0.0
+        resid = yt[t]
+        for i in range(k):
+            fitted += coef[i] * b[i]
+            if intercept:
+                level -= coef[i] * mean[i]
+            resid -= coef[i] * xt[t, i]
+            beta[t, i] = coef[i]
+        alpha[t] = level
+        spread[t] = resid - level
+        total = com[k, k] + raw * mean[k] * mean[k]
+        if total > 0.0:
+            r_squared[t] = fitted / total
+    return beta, alpha, r_squared, spread

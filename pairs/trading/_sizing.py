@@ -1,0 +1,204 @@
+"""Units of each leg to hold for a spread position, with lot rounding and a rebalancing band."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from pairs._validation import align_pair, as_series, check_choice, check_float
+from pairs.exceptions import DataError, PairsError
+
+__all__ = ["size_legs", "size_step"]
+
+Mode = Literal["beta_neutral", "dollar_neutral"]
+
+
+def aligned_series(obj: Any, name: str, index: pd.Index, *, allow_nan: bool = False) -> pd.Series:
+    """Validate a series that must share ``index`` (an array adopts it)."""
+    series = as_series(obj, name, allow_nan=allow_nan, min_length=1)
+    if len(series) != len(index):
+        raise DataError(f"{name} must have the same length as the prices ({len(index)}); got {len(series)}.")
+    if isinstance(obj, (pd.Series, pd.DataFrame)):
+        if not series.index.equals(index):
+            raise DataError(f"{name} index must equal the prices' index; got a misaligned index.")
+    else:
+        series.index = index
+    return series
+
+
+def beta_array(beta: Any, index: pd.Index) -> np.ndarray:
+    """``beta`` (a finite float, or a Series aligned to ``index`` with NaN allowed) as an array."""
+    if isinstance(beta, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
+        return aligned_series(beta, "beta", index, allow_nan=True).to_numpy()
+    return np.full(len(index), check_float("beta", beta))
+
+
+@njit(cache=True)
+def _round_lot(units: float, lot: float) -> float:
+    # Toward zero, but a quotient within rounding noise of an integer is that integer
+    # (0.3 / 0.1 is 2.9999999999999996 in floating point, and means 3 lots).
+    if lot == 0.0:
+        return units
+    q = units / lot
+    r = round(q)
+    if abs(q - r) <= 1e-9 * max(1.0, abs(q)):
+        return r * lot
+    return math.trunc(q) * lot
+
+
+@njit(cache=True)
+def size_step(
+    p: float,
+    b: float,
+    py: float,
+    px: float,
+    held_y: float,
+    held_x: float,
+    last_pos: float,
+    ref_beta: float,
+    capital: float,
+    beta_neutral: bool,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> tuple[float, float, float, float]:
+    """One bar of leg sizing: ``(held_y, held_x, last_pos, ref_beta)`` after position ``p``.
+
+    Legs are re-sized when the position changes or (beta-neutral) beta drifted more than
+    ``band`` relative to the beta of the last re-size. The batch :func:`size_legs` and the
+    streaming engine both run this function; the state before the first bar is
+    ``(0.0, 0.0, 0.0, nan)``.
+    """
+    if p == 0.0:
+        return 0.0, 0.0, 0.0, ref_beta
+    drifted = beta_neutral and abs(b - ref_beta) > band * abs(ref_beta)
+    if p != last_pos or drifted:
+        if beta_neutral:
+            held_y = _round_lot(capital * p / (py + abs(b) * px), lot_y)
+            held_x = _round_lot(-b * held_y, lot_x)
+        else:
+            held_y = _round_lot(capital * p / 2.0 / py, lot_y)
+            held_x = _round_lot(-capital * p / 2.0 / px, lot_x)
+        return held_y, held_x, p, b
+    return held_y, held_x, last_pos, ref_beta
+
+
+@njit(cache=True)
+def _size_kernel(
+    pos: np.ndarray,
+    beta: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    capital: float,
+    beta_neutral: bool,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    n = pos.shape[0]
+    yu = np.empty(n)
+    xu = np.empty(n)
+    held_y = held_x = last_pos = 0.0
+    ref_beta = np.nan
+    for t in range(n):
+        held_y, held_x, last_pos, ref_beta = size_step(
+            pos[t],
+            beta[t],
+            py[t],
+            px[t],
+            held_y,
+            held_x,
+            last_pos,
+            ref_beta,
+            capital,
+            beta_neutral,
+            lot_y,
+            lot_x,
+            band,
+        )
+        yu[t] = held_y
+        xu[t] = held_x
+    return yu, xu
+
+
+def size_legs(
+    position: Any,
+    beta: float | pd.Series | None,
+    y_price: Any,
+    x_price: Any,
+    *,
+    capital: float,
+    mode: Mode = "beta_neutral",
+    lot_size: tuple[float, float] = (0.0, 0.0),
+    rebalance_band: float = 0.0,
+) -> pd.DataFrame:
+    """Units of ``y`` and ``x`` to hold for a spread position.
+
+    Parameters
+    ----------
+    position
+        Spread position per bar (+1 long the spread, -1 short, fractions allowed), e.g. from
+        :func:`pairs.trading.signals`.
+    beta
+        Hedge ratio in units of ``x`` per unit of ``y`` (a price-level hedge): a float, or a
+        Series aligned to the prices (NaN allowed where the position is 0). Ignored (may be
+        ``None``) with ``mode="dollar_neutral"``.
+    y_price, x_price
+        Prices of both legs (positive, aligned).
+    capital
+        Gross notional of a position of size 1, in quote currency (> 0).
+    mode
+        ``"beta_neutral"``: ``x_units = -beta * y_units`` with ``y_units`` chosen so that
+        ``|y_units| * y_price + |x_units| * x_price = capital * |position|``.
+        ``"dollar_neutral"``: equal and opposite dollar legs,
+        ``y_units * y_price = capital * position / 2 = -x_units * x_price``.
+    lot_size
+        ``(y_lot, x_lot)``: units are rounded toward zero to a multiple of the lot (0: no
+        rounding). With ``beta_neutral``, ``x_units`` is computed from the rounded ``y_units``.
+    rebalance_band
+        Legs are re-sized (at the current prices) only when the position changes or, with
+        ``beta_neutral``, when ``|beta_t - beta_ref| > rebalance_band * |beta_ref|`` where
+        ``beta_ref`` is the beta of the last re-size; otherwise the units are held.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``"y_units"``, ``"x_units"``, aligned to the prices; 0 where flat.
+
+    Examples
+    --------
+    >>> from pairs import load_sample
+    >>> prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[-3:]
+    >>> units = size_legs([1, 1, 0], 20.0, prices["BTC"], prices["ETH"], capital=10_000,
+    ...                   lot_size=(0.001, 0.01))
+    >>> units.round(3).to_numpy().tolist()
+    [[0.064, -1.28], [0.064, -1.28], [0.0, 0.0]]
+    """
+    check_choice("mode", mode, ("beta_neutral", "dollar_neutral"))
+    ys, xs = align_pair(y_price, x_price, positive=True, min_length=1, y_name="y_price", x_name="x_price")
+    index = ys.index
+    pos = aligned_series(position, "position", index).to_numpy()
+    cap = check_float("capital", capital, minimum=0.0, strict_min=True)
+    band = check_float("rebalance_band", rebalance_band, minimum=0.0)
+    if not isinstance(lot_size, (tuple, list)) or len(lot_size) != 2:
+        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lot_size!r}.")
+    lot_y = check_float("lot_size[0]", lot_size[0], minimum=0.0)
+    lot_x = check_float("lot_size[1]", lot_size[1], minimum=0.0)
+    beta_neutral = mode == "beta_neutral"
+    if beta_neutral:
+        if beta is None:
+            raise PairsError("beta must be a float or a Series with mode='beta_neutral'; got None.")
+        betas = beta_array(beta, index)
+        missing = np.isnan(betas) & (pos != 0)
+        if missing.any():
+            raise DataError(
+                f"beta must be finite where position is non-zero; got NaN at {index[missing][0]!r}."
+            )
+    else:
+        betas = np.zeros(len(index))
+    yu, xu = _size_kernel(pos, betas, ys.to_numpy(), xs.to_numpy(), cap, beta_neutral, lot_y, lot_x, band)
+    return pd.DataFrame({"y_units": yu, "x_units": xu}, index=index)

@@ -1,0 +1,214 @@
+"""read_prices on real files of every layout, and on malformed files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pairs import DataError, InsufficientDataError, PairsError, load_sample, read_prices
+from pairs.data._sample import sample_path
+
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _check_index(s: pd.Series) -> None:
+    assert isinstance(s.index, pd.DatetimeIndex)
+    assert str(s.index.tz) == "UTC"
+    assert s.index.is_monotonic_increasing and s.index.is_unique
+    assert s.dtype == np.float64
+
+
+def test_binance_layout_matches_raw_columns() -> None:
+    path = sample_path("BTCUSDT_1d.csv")
+    s = read_prices(path)
+    raw = pd.read_csv(path)
+    _check_index(s)
+    assert s.name == "BTCUSDT" and s.attrs["layout"] == "binance"
+    assert len(s) == 3065
+    np.testing.assert_array_equal(s.to_numpy(), raw["close"].to_numpy())
+    assert s.index[0] == pd.Timestamp("2017-08-17", tz="UTC")
+    # PROVENANCE check: BTC 2021-01-01 Binance close.
+    assert s.loc[pd.Timestamp("2021-01-01", tz="UTC")] == pytest.approx(29331.69)
+    high = read_prices(path, field="high")
+    assert (high >= s).all()
+
+
+def test_yfinance_layout_with_ticker_column() -> None:
+    s = read_prices(DATA / "BTC-USD.csv")
+    _check_index(s)
+    assert s.name == "BTC-USD" and s.attrs["layout"] == "yfinance"
+    assert s.loc[pd.Timestamp("2021-01-01", tz="UTC")] == pytest.approx(29374.15, abs=0.01)
+    adj = read_prices(DATA / "BTC-USD.csv", field="adj_close")
+    np.testing.assert_array_equal(adj.to_numpy(), s.to_numpy())
+
+
+def test_yfinance_layout_other_column_order_named_after_file() -> None:
+    s = read_prices(DATA / "BCH-USD.csv")
+    raw = pd.read_csv(DATA / "BCH-USD.csv")
+    assert s.name == "BCH-USD"
+    np.testing.assert_array_equal(s.to_numpy(), raw["Close"].to_numpy())
+
+
+def test_cryptodatadownload_newest_first_is_sorted() -> None:
+    s = read_prices(DATA / "BTC-USD-1h.csv")
+    raw = pd.read_csv(DATA / "BTC-USD-1h.csv")
+    _check_index(s)
+    assert s.attrs["layout"] == "cryptodatadownload"
+    assert s.name == "BTC-USD"
+    # Newest-first file: our last value is the file's first row.
+    assert s.iloc[-1] == raw["Close"].iloc[0]
+    assert s.index[-1] == pd.Timestamp(int(raw["Unix"].iloc[0]), unit="s", tz="UTC")
+    assert (s.index.to_series().diff().dropna() == pd.Timedelta(hours=1)).all()
+
+
+def test_cryptodatadownload_with_vendor_url_line(tmp_path: Path) -> None:
+    text = (DATA / "ETH-USD-1h.csv").read_text()
+    path = tmp_path / "Bitstamp_ETHUSD_1h.csv"
+    path.write_text("https://www.CryptoDataDownload.com\n" + text)
+    np.testing.assert_array_equal(
+        read_prices(path).to_numpy(), read_prices(DATA / "ETH-USD-1h.csv").to_numpy()
+    )
+
+
+def test_binance_epoch_milliseconds(tmp_path: Path) -> None:
+    path = tmp_path / "ETHUSDT_1h.csv"
+    path.write_text(
+        "open_time,open,high,low,close,volume\n"
+        "1609459200000,730,735,725,731.5,10\n"
+        "1609462800000,731.5,740,730,739.0,12\n"
+    )
+    s = read_prices(path)
+    assert s.name == "ETHUSDT"
+    assert list(s.index) == [
+        pd.Timestamp("2021-01-01 00:00", tz="UTC"),
+        pd.Timestamp("2021-01-01 01:00", tz="UTC"),
+    ]
+
+
+def test_yfinance_three_row_header(tmp_path: Path) -> None:
+    path = tmp_path / "multi.csv"
+    path.write_text(
+        "Price,Close,High,Low,Open,Volume\n"
+        "Ticker,ETH-USD,ETH-USD,ETH-USD,ETH-USD,ETH-USD\n"
+        "Date,,,,,\n"
+        "2021-01-01,730.37,749.2,719.8,737.7,13652004358\n"
+        "2021-01-02,774.53,786.8,718.1,730.4,19740771179\n"
+    )
+    s = read_prices(path)
+    assert s.name == "ETH-USD"
+    np.testing.assert_array_equal(s.to_numpy(), [730.37, 774.53])
+
+
+def test_sample_equals_raw_files() -> None:
+    px = load_sample("binance_1d")
+    for coin in ("BTC", "ETH"):
+        raw = read_prices(sample_path(f"{coin}USDT_1d.csv"))
+        got = px[coin].dropna()
+        assert got.index.equals(raw.index)
+        np.testing.assert_array_equal(got.to_numpy(), raw.to_numpy())
+    assert px.shape[1] == 13
+    h4 = load_sample("binance_4h")
+    assert list(h4.columns) == ["BTC", "ETH"] and len(h4) == 18371
+
+
+def test_drop_incomplete_last_bar() -> None:
+    full = read_prices(DATA / "BTC-USD.csv")
+    cut = read_prices(DATA / "BTC-USD.csv", drop_incomplete=True)
+    assert len(cut) == len(full) - 1 and cut.index[-1] == pd.Timestamp("2023-04-25", tz="UTC")
+    as_of = read_prices(DATA / "BTC-USD.csv", drop_incomplete="2023-04-26 12:00")
+    assert as_of.index[-1] == pd.Timestamp("2023-04-25", tz="UTC")
+    same = read_prices(DATA / "BTC-USD.csv", drop_incomplete="2023-04-27")
+    assert len(same) == len(full)
+
+
+# --- malformed files -------------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, text: str, name: str = "BTCUSDT_1d.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+HEADER = "timestamp,open,high,low,close,volume\n"
+
+
+def test_header_only(tmp_path: Path) -> None:
+    with pytest.raises(InsufficientDataError, match="path"):
+        read_prices(_write(tmp_path, HEADER))
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(InsufficientDataError, match="path"):
+        read_prices(_write(tmp_path, ""))
+
+
+def test_truncated_last_line(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n2021-01-02,1.5,2"
+    with pytest.raises(DataError, match="close"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_bom_is_ignored(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n2021-01-02,1.5,2,1,1.8,11\n"
+    s = read_prices(_write(tmp_path, text, encoding="utf-8-sig"))
+    assert s.attrs["layout"] == "binance" and list(s) == [1.5, 1.8]
+
+
+def test_extra_columns_are_ignored_missing_field_is_named(tmp_path: Path) -> None:
+    text = "timestamp,open,high,low,close,volume,trades\n2021-01-01,1,2,0.5,1.5,10,3\n2021-01-02,1.5,2,1,1.8,11,4\n"
+    assert list(read_prices(_write(tmp_path, text))) == [1.5, 1.8]
+    missing = "timestamp,open,high,low,volume\n2021-01-01,1,2,0.5,10\n"
+    with pytest.raises(DataError, match="header"):
+        read_prices(_write(tmp_path, missing, name="x.csv"))
+    with pytest.raises(DataError, match="field"):
+        read_prices(_write(tmp_path, text, name="y.csv"), field="adj_close")
+
+
+def test_mixed_iso_date_formats_parse(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n2021-01-02 00:00:00,1.5,2,1,1.8,11\n"
+    s = read_prices(_write(tmp_path, text))
+    assert list(s.index.day) == [1, 2]
+
+
+def test_unparseable_dates(tmp_path: Path) -> None:
+    text = HEADER + "yesterday,1,2,0.5,1.5,10\n2021-01-02,1.5,2,1,1.8,11\n"
+    with pytest.raises(DataError, match="ISO-8601"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_duplicate_timestamps(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n2021-01-01,1.5,2,1,1.8,11\n"
+    with pytest.raises(DataError, match="unique"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_non_positive_price(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,0,10\n2021-01-02,1.5,2,1,1.8,11\n"
+    with pytest.raises(DataError, match="positive"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_unknown_layout_lists_supported(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="yfinance, binance, cryptodatadownload"):
+        read_prices(_write(tmp_path, "a,b\n1,2\n"))
+
+
+def test_bad_options_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PairsError, match="layout"):
+        read_prices(DATA / "BTC-USD.csv", layout="kraken")  # type: ignore[arg-type]
+    with pytest.raises(PairsError, match="field"):
+        read_prices(DATA / "BTC-USD.csv", field="vwap")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="path"):
+        read_prices(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="drop_incomplete"):
+        read_prices(DATA / "BTC-USD.csv", drop_incomplete="not a date")
+
+
+def test_empty_placeholder_rows_dropped_and_counted(tmp_path: Path) -> None:
+    text = "Date,Adj Close,Close,High,Low,Open,Volume\n2017-11-08,,,,,,\n2017-11-09,654.3,654.3,670.1,619.2,622.3,7e8\n"
+    s = read_prices(_write(tmp_path, text, name="BCH-USD.csv"))
+    assert len(s) == 1 and s.attrs["dropped_empty_rows"] == 1
