@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import numpy as np
@@ -40,14 +39,15 @@ def beta_array(beta: Any, index: pd.Index) -> np.ndarray:
 @njit(cache=True)
 def _round_lot(units: float, lot: float) -> float:
     # Toward zero, but a quotient within rounding noise of an integer is that integer
-    # (0.3 / 0.1 is 2.9999999999999996 in floating point, and means 3 lots).
+    # (0.3 / 0.1 is 2.9999999999999996 in floating point, and means 3 lots). Rounded in
+    # floating point: an int64 cast overflows (and flips sign) once units / lot > 2**63.
     if lot == 0.0:
         return units
     q = units / lot
-    r = round(q)
+    r = np.rint(q)
     if abs(q - r) <= 1e-9 * max(1.0, abs(q)):
         return r * lot
-    return math.trunc(q) * lot
+    return np.trunc(q) * lot
 
 
 @njit(cache=True)

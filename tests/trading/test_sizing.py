@@ -46,6 +46,20 @@ def test_lot_rounding_ignores_floating_noise() -> None:
     np.testing.assert_allclose(out.to_numpy(), [[0.3, -0.3]], rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["dollar_neutral", "beta_neutral"])
+def test_lot_rounding_beyond_int64(mode: str) -> None:
+    # Issue #13: a PEPE-priced leg (1.2e-5) with satoshi lots (1e-8) and 2.5M of capital needs
+    # ~1e19 lots, more than 2**63; an int64 cast overflowed and turned the long leg short.
+    py, px = pd.Series([1.2e-5, 1.2e-5]), pd.Series([1.1e-5, 1.1e-5])
+    kw = {"capital": 2.5e6, "mode": mode, "lot_size": (1e-8, 1e-8)}
+    out = size_legs([1.0, -1.0], 1.0, py, px, **kw)
+    exact = size_legs([1.0, -1.0], 1.0, py, px, **{**kw, "lot_size": (0.0, 0.0)})
+    assert (out["y_units"].abs() / 1e-8 > 2.0**63).all()
+    assert np.sign(out.to_numpy()).tolist() == [[1.0, -1.0], [-1.0, 1.0]]
+    # The rounding step (1e-8) is far below the float spacing of ~1e11 units: the units are exact.
+    np.testing.assert_allclose(out.to_numpy(), exact.to_numpy(), rtol=1e-15)
+
+
 def test_lot_multiples_on_real_data() -> None:
     prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[-200:]
     pos = np.where(np.arange(200) % 40 < 25, 1.0, -1.0)
