@@ -41,6 +41,7 @@ __all__ = [
     "kalman_loglik",
     "kalman_step",
     "moving_ols",
+    "rolling_ols_step",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -482,3 +483,49 @@ def _multi(
         if total > 0.0:
             r_squared[t] = fitted / total
     return beta, alpha, r_squared, spread
+
+
+@njit(cache=True)
+def rolling_ols_step(
+    stats: np.ndarray, ybuf: np.ndarray, xbuf: np.ndarray, t: int, y: float, x: float
+) -> tuple[float, float]:
+    """One bar of the rolling OLS of the streaming engine (ring buffers ``ybuf``, ``xbuf``).
+
+    The arithmetic of :func:`_single` with start=0, decay=1, intercept and min_periods=window,
+    in the same order, so a replay reproduces :func:`moving_ols` bit for bit.
+    """
+    # pairs.hedge._kernels._single with start=0, decay=1, intercept, min_periods=window.
+    window = ybuf.shape[0]
+    slot = t % window
+    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
+    if t >= window and (t + 1) % window == 0:
+        ybuf[slot] = y
+        xbuf[slot] = x
+        sx = 0.0
+        sy = 0.0
+        for i in range(1, window + 1):
+            sx += xbuf[(slot + i) % window]
+            sy += ybuf[(slot + i) % window]
+        mx = sx / window
+        my = sy / window
+        cxx = cxy = cyy = 0.0
+        for i in range(1, window + 1):
+            dx = xbuf[(slot + i) % window] - mx
+            dy = ybuf[(slot + i) % window] - my
+            cxx += dx * dx
+            cxy += dx * dy
+            cyy += dy * dy
+        weight = float(window)
+    else:
+        if t >= window:
+            weight, mx, my, cxx, cxy, cyy = centred_remove(
+                weight, mx, my, cxx, cxy, cyy, xbuf[slot], ybuf[slot]
+            )
+        ybuf[slot] = y
+        xbuf[slot] = x
+        weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
+    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
+    if t + 1 < window or not cxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+        return math.nan, math.nan
+    beta = cxy / cxx
+    return beta, my - beta * mx

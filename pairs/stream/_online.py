@@ -30,11 +30,18 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from pairs.exceptions import StateError
-from pairs.hedge._kernels import SINGULAR_RTOL, centred_add, centred_remove, kalman_step
-from pairs.trading._zscore import EWM_START, ewm_alpha, ewm_z_step
+from pairs.hedge._kernels import kalman_step, rolling_ols_step
+from pairs.trading._kernels import (
+    EWM_START,
+    EXPANDING_START,
+    ROLLING_START,
+    ewm_alpha,
+    ewm_z_step,
+    expanding_z_step,
+    rolling_z_step,
+)
 
 __all__ = [
     "EwmZScore",
@@ -172,47 +179,6 @@ class _Windowed(_Stats):
         self.bars = bars
 
 
-@njit(cache=True)
-def _rolling_ols_step(
-    stats: np.ndarray, ybuf: np.ndarray, xbuf: np.ndarray, t: int, y: float, x: float
-) -> tuple[float, float]:
-    # pairs.hedge._kernels._single with start=0, decay=1, intercept, min_periods=window.
-    window = ybuf.shape[0]
-    slot = t % window
-    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
-    if t >= window and (t + 1) % window == 0:
-        ybuf[slot] = y
-        xbuf[slot] = x
-        sx = 0.0
-        sy = 0.0
-        for i in range(1, window + 1):
-            sx += xbuf[(slot + i) % window]
-            sy += ybuf[(slot + i) % window]
-        mx = sx / window
-        my = sy / window
-        cxx = cxy = cyy = 0.0
-        for i in range(1, window + 1):
-            dx = xbuf[(slot + i) % window] - mx
-            dy = ybuf[(slot + i) % window] - my
-            cxx += dx * dx
-            cxy += dx * dy
-            cyy += dy * dy
-        weight = float(window)
-    else:
-        if t >= window:
-            weight, mx, my, cxx, cxy, cyy = centred_remove(
-                weight, mx, my, cxx, cxy, cyy, xbuf[slot], ybuf[slot]
-            )
-        ybuf[slot] = y
-        xbuf[slot] = x
-        weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
-    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
-    if t + 1 < window or not cxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
-        return math.nan, math.nan
-    beta = cxy / cxx
-    return beta, my - beta * mx
-
-
 class RollingHedge(_Windowed):
     """OLS of ``y`` on ``x`` with an intercept over the last ``window`` bars, current bar included.
 
@@ -226,64 +192,9 @@ class RollingHedge(_Windowed):
 
     def update(self, y: float, x: float) -> tuple[float, float, float, float]:
         """Return ``(beta, alpha, spread, nan)`` after this bar (no innovation z-score)."""
-        beta, alpha = _rolling_ols_step(self.stats, self.bufs[0], self.bufs[1], self.bars, y, x)
+        beta, alpha = rolling_ols_step(self.stats, self.bufs[0], self.bufs[1], self.bars, y, x)
         self.bars += 1
         return beta, alpha, y - beta * x - alpha, math.nan
-
-
-@njit(cache=True)
-def _rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float) -> float:
-    # stats: reference value, count, mean and m2 of the deviations from it, the previous
-    # observed value, and the bars of the last observation, of the last change of value and
-    # of the observation before that change (-1: none). Deviations from a recent value keep
-    # the precision of zscore's kernel, which works on deviations from the current value.
-    window = buf.shape[0]
-    slot = t % window
-    ref, count, mean, m2 = stats[0], stats[1], stats[2], stats[3]
-    if t >= window and not np.isnan(buf[slot]):
-        old = buf[slot] - ref
-        if count <= 1.0:
-            count, mean, m2 = 0.0, 0.0, 0.0
-        else:
-            d = old - mean
-            mean -= d / (count - 1.0)
-            m2 -= d * (old - mean)
-            count -= 1.0
-    buf[slot] = v
-    if not np.isnan(v):
-        if stats[5] < 0.0:
-            ref = v
-        elif v != stats[4]:
-            stats[6] = t
-            stats[7] = stats[5]
-        stats[4] = v
-        stats[5] = t
-        count += 1.0
-        d = v - ref - mean
-        mean += d / count
-        m2 += d * (v - ref - mean)
-    if t >= window and (t + 1) % window == 0:
-        # Exact two-pass refresh around the last observed value: resets the removal drift.
-        ref = stats[4]
-        count = total = 0.0
-        for i in range(window):
-            if not np.isnan(buf[i]):
-                count += 1.0
-                total += buf[i] - ref
-        mean = m2 = 0.0
-        if count > 0.0:
-            mean = total / count
-            for i in range(window):
-                if not np.isnan(buf[i]):
-                    m2 += (buf[i] - ref - mean) * (buf[i] - ref - mean)
-    stats[0], stats[1], stats[2], stats[3] = ref, count, mean, m2
-    lo = t - window + 1
-    # Two different values lie in the window iff the last change and the observation
-    # before it both do; otherwise every value is equal and the batch gives NaN.
-    varies = stats[6] >= lo and stats[7] >= lo
-    if np.isnan(v) or count < window or not varies or not m2 > 0.0:
-        return math.nan
-    return (v - ref - mean) / math.sqrt(m2 / (count - 1.0))
 
 
 class RollingZScore(_Windowed):
@@ -299,32 +210,12 @@ class RollingZScore(_Windowed):
 
     def __init__(self, window: int) -> None:
         super().__init__(window)
-        self.stats[4:] = [math.nan, -1.0, -1.0, -1.0]
+        self.stats[:] = ROLLING_START
 
     def update(self, value: float) -> float:
-        out = _rolling_z_step(self.stats, self.bufs[0], self.bars, value)
+        out = rolling_z_step(self.stats, self.bufs[0], self.bars, value, self.window)
         self.bars += 1
         return out
-
-
-@njit(cache=True)
-def _expanding_z_step(stats: np.ndarray, v: float) -> float:
-    # pairs.trading._zscore._expanding_kernel, one bar; stats: ref, count, mean, m2, same.
-    if np.isnan(v):
-        return math.nan
-    ref, count, mean, m2, same = stats[0], stats[1], stats[2], stats[3], stats[4] != 0.0
-    if count == 0.0:
-        ref = v
-    d = v - ref
-    same = same and d == 0.0
-    count += 1.0
-    delta = d - mean
-    mean += delta / count
-    m2 += delta * (d - mean)
-    stats[0], stats[1], stats[2], stats[3], stats[4] = ref, count, mean, m2, 1.0 if same else 0.0
-    if count >= 2.0 and not same and m2 > 0.0:
-        return (d - mean) / math.sqrt(m2 / (count - 1.0))
-    return math.nan
 
 
 class ExpandingZScore(_Stats):
@@ -334,10 +225,10 @@ class ExpandingZScore(_Stats):
     _names = ("ref", "count", "mean", "m2", "same")
 
     def __init__(self) -> None:
-        self.stats = np.array([math.nan, 0.0, 0.0, 0.0, 1.0])
+        self.stats = np.array(EXPANDING_START)
 
     def update(self, value: float) -> float:
-        return _expanding_z_step(self.stats, value)
+        return expanding_z_step(self.stats, value, 2)
 
 
 class EwmZScore(_Stats):

@@ -31,17 +31,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from pairs._validation import as_series, check_float, check_int
 from pairs.exceptions import PairsError
+from pairs.trading._kernels import rule_kernel, transition
 
 __all__ = ["ACTIONS", "RuleState", "SignalRule", "signals", "step_rule"]
 
 ACTIONS: tuple[str, ...] = ("hold", "enter_long", "enter_short", "exit", "stop")
 """Action names returned by :func:`step_rule`, indexed by the kernel's action code."""
-
-_HOLD, _ENTER_LONG, _ENTER_SHORT, _EXIT, _STOP = range(5)
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,12 @@ class SignalRule:
     entry_z
         Enter when ``|z| > entry_z`` (> 0).
     exit_z
-        Exit a long when ``z >= -exit_z``, a short when ``z <= exit_z``; must lie in
-        ``(-entry_z, entry_z)`` (a negative value waits for an overshoot past the mean).
+        Exit a long when ``z >= -exit_z``, a short when ``z <= exit_z``; must lie in the closed
+        interval ``[-entry_z, entry_z]``. ``0`` exits at the mean; a negative value waits for an
+        overshoot past the mean; ``exit_z = entry_z`` holds a position only while z stays beyond
+        the band (Chan's Kalman example: exit as soon as ``|z| <= entry_z``);
+        ``exit_z = -entry_z`` exits only at the opposite threshold, where the rule flips to the
+        other side (always in the market after the first entry).
     stop_z
         Close and block the side when ``|z| >= stop_z`` (> ``entry_z``); ``None``: no stop.
     max_holding
@@ -78,8 +80,8 @@ class SignalRule:
     def __post_init__(self) -> None:
         entry = check_float("entry_z", self.entry_z, minimum=0.0, strict_min=True)
         exit_ = check_float("exit_z", self.exit_z)
-        if not -entry < exit_ < entry:
-            raise PairsError(f"exit_z must be in (-entry_z, entry_z) = ({-entry}, {entry}); got {exit_!r}.")
+        if not -entry <= exit_ <= entry:
+            raise PairsError(f"exit_z must be in [-entry_z, entry_z] = [{-entry}, {entry}]; got {exit_!r}.")
         stop = None if self.stop_z is None else check_float("stop_z", self.stop_z)
         if stop is not None and stop <= entry:
             raise PairsError(f"stop_z must be > entry_z ({entry}) or None; got {self.stop_z!r}.")
@@ -117,64 +119,6 @@ class RuleState(NamedTuple):
     bars_held: int = 0
     cooldown_left: int = 0
     blocked_side: int = 0
-
-
-@njit(cache=True)
-def _transition(
-    pos: int,
-    held: int,
-    cool: int,
-    blocked: int,
-    z: float,
-    entry: float,
-    exit_: float,
-    stop: float,
-    max_hold: int,
-    cooldown: int,
-) -> tuple[int, int, int, int, int]:
-    # The single implementation of one bar; stop = inf and max_hold = 0 disable those rules.
-    if np.isnan(z):
-        return pos, held, cool, blocked, _HOLD
-    if pos != 0:
-        held += 1
-    if cool > 0:
-        cool -= 1
-    if (blocked == -1 and z < entry) or (blocked == 1 and z > -entry):
-        blocked = 0
-    if abs(z) >= stop:
-        blocked = 1 if z < 0 else -1
-        if pos != 0:
-            return 0, 0, cooldown, blocked, _STOP
-        return pos, held, cool, blocked, _HOLD
-    action = _HOLD
-    if pos != 0:
-        if (pos > 0 and z >= -exit_) or (pos < 0 and z <= exit_):
-            action = _EXIT
-        elif max_hold > 0 and held >= max_hold:
-            action = _EXIT
-            blocked = pos
-        if action == _EXIT:
-            pos, held, cool = 0, 0, cooldown
-    if pos == 0 and cool == 0:
-        if z < -entry and blocked != 1:
-            return 1, 0, 0, blocked, _ENTER_LONG
-        if z > entry and blocked != -1:
-            return -1, 0, 0, blocked, _ENTER_SHORT
-    return pos, held, cool, blocked, action
-
-
-@njit(cache=True)
-def _signals_kernel(
-    z: np.ndarray, entry: float, exit_: float, stop: float, max_hold: int, cooldown: int
-) -> np.ndarray:
-    out = np.empty(z.shape[0])
-    pos, held, cool, blocked = 0, 0, 0, 0
-    for t in range(z.shape[0]):
-        pos, held, cool, blocked, _ = _transition(
-            pos, held, cool, blocked, z[t], entry, exit_, stop, max_hold, cooldown
-        )
-        out[t] = pos
-    return out
 
 
 def _kernel_args(rule: SignalRule) -> tuple[float, float, float, int, int]:
@@ -219,7 +163,7 @@ def step_rule(state: RuleState, z: float, rule: SignalRule) -> tuple[RuleState, 
         raise PairsError(f"z must be a real number; got {z!r}.")
     if np.isinf(z):
         raise PairsError(f"z must be finite or NaN; got {z!r}.")
-    *new, code = _transition(
+    *new, code = transition(
         int(state.position),
         int(state.bars_held),
         int(state.cooldown_left),
@@ -292,5 +236,5 @@ def signals(
     else:
         rule = SignalRule(**{k: v.value if isinstance(v, _Default) else v for k, v in options.items()})
     z = as_series(zscore, "zscore", allow_nan=True, min_length=1)
-    out = _signals_kernel(z.to_numpy(), *_kernel_args(rule))
+    out, _ = rule_kernel(z.to_numpy(), *_kernel_args(rule))
     return pd.Series(out, index=z.index, name="position")
