@@ -16,7 +16,7 @@ Supported layouts (detected from the header with ``layout="auto"``):
 
 from __future__ import annotations
 
-import io
+import csv
 import os
 from pathlib import Path
 from typing import Literal
@@ -66,34 +66,73 @@ def _read_text(path: Path) -> str:
         raise DataError(f"path must be a UTF-8 text CSV; got {str(path)!r} ({exc}).") from None
 
 
+# Epoch timestamps must fall in this span: a value outside it is a unit mix-up (seconds
+# read as milliseconds land in January 1970) or a corrupt field, never a real bar.
+EPOCH_MIN = pd.Timestamp("1990-01-01", tz="UTC")
+EPOCH_MAX = pd.Timestamp("2100-01-01", tz="UTC")
+_UNITS = (("s", 1e11), ("ms", 1e14), ("us", 1e17))
+
+
+def _epoch_unit(value: float) -> str | None:
+    """The epoch unit implied by the magnitude of ``value`` (Binance: ms, CryptoDataDownload: s or ms)."""
+    return next((unit for unit, top in _UNITS if abs(value) < top), None)
+
+
 def _parse_times(raw: pd.Series, path: Path) -> pd.DatetimeIndex:
-    numeric = pd.to_numeric(raw, errors="coerce")
+    """Bar times of the rows of ``raw`` (indexed by file line number), validated row by row."""
+    numeric = pd.to_numeric(raw.str.strip(), errors="coerce")
     if numeric.notna().all():
-        # Epoch numbers: Binance klines use milliseconds, CryptoDataDownload seconds
-        # (and its newer files milliseconds); pick the unit from the magnitude.
-        top = float(np.nanmax(np.abs(numeric.to_numpy(dtype=float))))
-        unit = "us" if top > 1e14 else "ms" if top > 1e11 else "s"
-        return pd.DatetimeIndex(pd.to_datetime(numeric.astype("int64"), unit=unit, utc=True))
+        values = numeric.to_numpy(dtype=float)
+        units = [_epoch_unit(v) for v in values]
+        first = units[0]
+        for line, unit, value, text in zip(raw.index, units, values, raw, strict=True):
+            if unit is None or unit != first or value != np.floor(value):
+                raise DataError(
+                    f"path {str(path)!r} line {line} must have an epoch timestamp in the unit of the "
+                    f"first row ({first or 'unknown'}), a whole number; got {text.strip()!r}."
+                )
+        index = pd.DatetimeIndex(pd.to_datetime(values.astype("int64"), unit=first, utc=True))
+        outside = (index < EPOCH_MIN) | (index >= EPOCH_MAX)
+        if outside.any():
+            pos = int(np.flatnonzero(outside)[0])
+            raise DataError(
+                f"path {str(path)!r} line {raw.index[pos]} must have an epoch timestamp between "
+                f"{EPOCH_MIN.date()} and {EPOCH_MAX.date()}; got {raw.iloc[pos].strip()!r} ({index[pos]})."
+            )
+        return index
     try:
-        return pd.DatetimeIndex(pd.to_datetime(raw.astype(str).str.strip(), format="ISO8601", utc=True))
-    except (ValueError, TypeError) as exc:
+        index = pd.DatetimeIndex(pd.to_datetime(raw.str.strip(), format="ISO8601", utc=True))
+    except (ValueError, TypeError, OverflowError) as exc:
         raise DataError(
             f"path {str(path)!r} must have ISO-8601 timestamps (YYYY-MM-DD[ HH:MM:SS]); "
             f"could not parse them ({exc})."
         ) from None
+    if index.hasnans:
+        pos = int(np.flatnonzero(index.isna())[0])
+        raise DataError(
+            f"path {str(path)!r} line {raw.index[pos]} must have a timestamp; got {raw.iloc[pos].strip()!r}."
+        )
+    return index
 
 
 def _frame(text: str, path: Path) -> pd.DataFrame:
+    """The data rows as strings, indexed by their line number in the file.
+
+    Every row must have as many fields as the header: pandas would otherwise read a row
+    with one extra field (a trailing comma) with its columns shifted by one.
+    """
     lines = text.splitlines()
+    offset = 1  # line number of lines[0]
     # CryptoDataDownload files start with the vendor URL on its own line.
     if lines and "cryptodatadownload" in lines[0].lower() and "," not in lines[0]:
-        lines = lines[1:]
+        lines, offset = lines[1:], 2
     if not lines or not lines[0].strip():
         raise InsufficientDataError(
             f"path {str(path)!r} must contain a header and data rows; got an empty file."
         )
     header = [c.strip() for c in lines[0].split(",")]
     # yfinance >= 0.2.51 writes a three-row header: Price,..., then Ticker,..., then Date,,,
+    ticker: str | None = None
     if header and header[0].lower() == "price" and len(lines) >= 3:
         second = [c.strip() for c in lines[1].split(",")]
         third = [c.strip() for c in lines[2].split(",")]
@@ -101,19 +140,35 @@ def _frame(text: str, path: Path) -> pd.DataFrame:
             tickers = {t for t in second[1:] if t}
             if len(tickers) > 1:
                 raise DataError(f"path {str(path)!r} must hold one ticker; got {sorted(tickers)!r}.")
-            body = "\n".join(
-                [",".join([third[0]] + header[1:] + (["Ticker"] if tickers else []))]
-                + [ln + ("," + next(iter(tickers)) if tickers else "") for ln in lines[3:]]
-            )
-            lines = body.splitlines()
+            ticker = next(iter(tickers), None)
+            header = [third[0], *header[1:]]
+            lines, offset = [lines[0], *lines[3:]], offset + 2
+    header = [c or f"unnamed_{i}" for i, c in enumerate(header)]
+    names = [_norm(c) for c in header]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"path {str(path)!r} must have unique column names; got {dup!r} twice in {header!r}.")
+    rows: list[list[str]] = []
+    numbers: list[int] = []
     try:
-        frame = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
+        for k, fields in enumerate(csv.reader(lines[1:])):
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # blank line
+            line = offset + 1 + k
+            if len(fields) != len(header):
+                raise DataError(
+                    f"path {str(path)!r} line {line} must have {len(header)} fields like the header "
+                    f"{header!r}; got {len(fields)} ({'extra field or trailing comma' if len(fields) > len(header) else 'truncated row?'})."
+                )
+            rows.append(fields)
+            numbers.append(line)
+    except csv.Error as exc:
         raise DataError(f"path {str(path)!r} must be a well-formed CSV; {exc}.") from None
-    except pd.errors.EmptyDataError:
-        raise InsufficientDataError(f"path {str(path)!r} must contain data rows; got none.") from None
-    if frame.empty:
+    if not rows:
         raise InsufficientDataError(f"path {str(path)!r} must contain data rows; got a header only.")
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(numbers, name="line"), dtype=str)
+    if ticker is not None:
+        frame["Ticker"] = ticker
     return frame
 
 
@@ -196,11 +251,10 @@ def read_prices(
     values = pd.to_numeric(frame[field_col].str.strip(), errors="coerce")
     bad = values.isna() | ~np.isfinite(values)
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"path {str(path)!r} column {field_col!r} must hold numbers; got "
-            f"{frame[field_col].iloc[int(np.flatnonzero(bad.to_numpy())[0])]!r} near line {line} "
-            "(truncated or malformed row?)."
+            f"{frame[field_col].iloc[pos]!r} on line {frame.index[pos]} (truncated or malformed row?)."
         )
     index = _parse_times(frame[time_col], path)
     series = pd.Series(values.to_numpy(dtype=np.float64), index=index, name=str(symbol))

@@ -212,3 +212,72 @@ def test_empty_placeholder_rows_dropped_and_counted(tmp_path: Path) -> None:
     text = "Date,Adj Close,Close,High,Low,Open,Volume\n2017-11-08,,,,,,\n2017-11-09,654.3,654.3,670.1,619.2,622.3,7e8\n"
     s = read_prices(_write(tmp_path, text, name="BCH-USD.csv"))
     assert len(s) == 1 and s.attrs["dropped_empty_rows"] == 1
+
+
+# --- field counts and epochs are checked row by row (issue #13) ------------------------------------------
+
+
+def test_trailing_comma_row_is_refused_not_shifted(tmp_path: Path) -> None:
+    # pandas would read the second row shifted: its open as the timestamp, its volume as the close.
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n2021-01-02,1.5,2,1,1.8,11,\n"
+    with pytest.raises(DataError, match=r"^path .* line 3 must have 6 fields .*got 7 \(extra field"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_short_row_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\n\n2021-01-03,1.5,2,1,1.8\n"
+    with pytest.raises(DataError, match=r"line 4 must have 6 fields .*got 5 \(truncated"):
+        read_prices(_write(tmp_path, text))
+
+
+def test_line_numbers_count_vendor_and_three_row_headers(tmp_path: Path) -> None:
+    cdd = "https://www.CryptoDataDownload.com\nUnix,Date,Symbol,Open,High,Low,Close,Volume BTC,Volume USD\n"
+    cdd += "1609459200,2021-01-01,BTC/USD,1,2,0.5,x,1,1\n"
+    with pytest.raises(DataError, match="line 3"):
+        read_prices(_write(tmp_path, cdd, name="cdd.csv"))
+    yf3 = "Price,Close,High,Low,Open,Volume\nTicker,ETH-USD,ETH-USD,ETH-USD,ETH-USD,ETH-USD\nDate,,,,,\n"
+    yf3 += "2021-01-01,730.37,749.2,719.8,737.7,1\n2021-01-02,774.53,786.8,718.1,730.4,1,9\n"
+    with pytest.raises(DataError, match="line 5 must have 6 fields"):
+        read_prices(_write(tmp_path, yf3, name="yf3.csv"))
+
+
+def test_trailing_comma_on_every_line_including_header_is_fine(tmp_path: Path) -> None:
+    text = "timestamp,open,high,low,close,volume,\n2021-01-01,1,2,0.5,1.5,10,\n2021-01-02,1.5,2,1,1.8,11,\n"
+    assert list(read_prices(_write(tmp_path, text))) == [1.5, 1.8]
+
+
+def test_duplicate_column_names_are_refused(tmp_path: Path) -> None:
+    text = "timestamp,open,high,low,close,Close\n2021-01-01,1,2,0.5,1.5,10\n"
+    with pytest.raises(DataError, match="unique column names"):
+        read_prices(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("stamps", "line"),
+    [
+        (("1609459200000", "1609545600"), 3),  # ms then seconds (would be 1970-01-19)
+        (("1609459200", "1609545600000"), 3),  # seconds then ms (would be year 52970)
+        (("1609459200000", "86400000"), 3),  # a 1970 epoch in ms
+        (("0", "86400"), 2),  # both seconds, both 1970
+        (("1609459200000", "1e20"), 3),  # beyond any unit
+        (("4102444800000", "4102531200000"), 2),  # 2100-01-01: beyond the sane span
+        (("1609459200000.5", "1609545600000"), 2),  # not a whole number
+    ],
+)
+def test_bad_epochs_are_refused_per_row(tmp_path: Path, stamps: tuple[str, str], line: int) -> None:
+    text = "open_time,open,high,low,close,volume\n" + "".join(f"{t},1,2,0.5,1.5,10\n" for t in stamps)
+    with pytest.raises(DataError, match=rf"^path .* line {line} must have an epoch timestamp"):
+        read_prices(_write(tmp_path, text, name="ETHUSDT_1d.csv"))
+
+
+def test_epoch_seconds_and_microseconds_parse(tmp_path: Path) -> None:
+    for scale in (1, 1_000_000):
+        rows = "".join(f"{t * scale},1,2,0.5,1.5,10\n" for t in (1609459200, 1609545600))
+        s = read_prices(_write(tmp_path, "open_time,open,high,low,close,volume\n" + rows, name="X_1d.csv"))
+        assert list(s.index) == [pd.Timestamp("2021-01-01", tz="UTC"), pd.Timestamp("2021-01-02", tz="UTC")]
+
+
+def test_nat_string_is_not_a_timestamp(tmp_path: Path) -> None:
+    text = HEADER + "2021-01-01,1,2,0.5,1.5,10\nNaT,1.5,2,1,1.8,11\n"
+    with pytest.raises(DataError, match="line 3 must have a timestamp; got 'NaT'"):
+        read_prices(_write(tmp_path, text))
