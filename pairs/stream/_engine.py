@@ -1,41 +1,26 @@
 """O(1)-per-bar streaming engine for execution bots: one bar in, one :class:`Signal` out.
 
-:class:`StreamEngine` chains a hedge ratio, a z-score of the spread, the entry/exit state
-machine of :mod:`pairs.trading._rules` and, optionally, leg sizing. Each
-:meth:`~StreamEngine.update` costs O(1) time and memory (ring buffers for windows, one
-compiled call per statistic) and replaying a history reproduces the batch functions:
+:class:`StreamEngine` runs a :class:`~pairs.Strategy` one bar at a time: the hedge, the z-score
+of the spread, the entry/exit state machine and, with ``capital``, leg sizing. Each
+:meth:`~StreamEngine.update` costs O(1) time and memory (ring buffers for windows, one compiled
+step per statistic), and every step is the very function the batch run loops over, so replaying
+a history reproduces :meth:`pairs.Strategy.run` bit for bit. The engine has no option checks of
+its own: the Strategy validates them. ``StreamEngine("rolling", window=60)`` is a shortcut for
+``StreamEngine(Strategy(hedge="rolling", window=60))``.
 
-* ``hedge="kalman"``: beta/alpha of :func:`~pairs.hedge._kalman.kalman_hedge` (bit-identical);
-  z-score by default the filter's innovation z-score;
-* ``hedge="rolling"``: those of :func:`~pairs.hedge._rolling.rolling_hedge` (bit-identical);
-  z-score by default ``zscore(spread, window=zscore_window)``;
-* ``hedge="ols"``: a fixed beta/alpha given by the user, e.g. from
-  :func:`~pairs.hedge._ols.ols_hedge` on a training set; z-score as for ``"rolling"``.
+Warm-up: like the batch run, the engine imposes none beyond its windows. A bot replays recent
+history through :meth:`~StreamEngine.update`, saves, and trades from there.
 
-The Kalman innovation z-score ``innovation / sqrt(innovation_var)`` is the one-step-ahead
-error in units of its predicted standard deviation, so it needs no extra window; pass
-``zscore_method="rolling"`` (or ``"ewm"``, ``"expanding"``) to standardise the filtered
-spread ``y - beta x - alpha`` instead, as ``zscore(kalman_hedge(...).spread, ...)``. The
-z-scores match :func:`pairs.trading._zscore` to about 1e-13 (``"rolling"``) or exactly, and
-positions and actions are those of :func:`pairs.trading.signals` and
-:func:`~pairs.trading._rules.step_rule`: the engine runs their rule kernel. With
-``log_prices=True`` the hedge runs on ``math.log`` of the prices, which may differ from
-``np.log`` in the last bit.
+Persistence: :meth:`~StreamEngine.state_dict` is plain JSON data (format version, the strategy
+and every running statistic; NaN/inf encoded as ``"nan"``/``"inf"``/``"-inf"``) and
+:meth:`~StreamEngine.from_state` restores it exactly, so a restored engine continues bit for bit
+like one that never stopped. :meth:`~StreamEngine.save` writes atomically with a checksum; a
+truncated, corrupted or foreign-version state raises :class:`~pairs.exceptions.StateError`, never
+a silent reset.
 
-Warm-up: like the batch functions, the engine imposes none beyond its windows (the Kalman
-filter starts from its prior, so its first z-scores carry that prior's uncertainty). A bot
-replays recent history through :meth:`~StreamEngine.update`, saves, and trades from there.
-
-Persistence: :meth:`~StreamEngine.state_dict` is plain JSON data (format version, the
-engine options and every running statistic; NaN/inf encoded as ``"nan"``/``"inf"``/``"-inf"``)
-and :meth:`~StreamEngine.from_state` restores it exactly, so a restored engine continues
-bit for bit like one that never stopped. :meth:`~StreamEngine.save` writes atomically with a
-checksum; a truncated, corrupted or foreign-version state raises
-:class:`~pairs.exceptions.StateError`, never a silent reset.
-
-An update with a NaN, infinite or non-positive price raises
-:class:`~pairs.exceptions.DataError`; a duplicate or earlier timestamp raises
-:class:`~pairs.exceptions.StateError`. Either way the engine state is left unchanged.
+An update with a NaN, infinite or non-positive price raises :class:`~pairs.exceptions.DataError`;
+a duplicate or earlier timestamp raises :class:`~pairs.exceptions.StateError`. Either way the
+engine state is left unchanged.
 """
 
 from __future__ import annotations
@@ -48,16 +33,15 @@ import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from pairs._io import write_text_atomic
 from pairs._results import ResultMixin
-from pairs._validation import check_choice, check_float, check_int
 from pairs.exceptions import DataError, PairsError, StateError
-from pairs.hedge._kalman import _prior_cov, _prior_mean
+from pairs.strategy import Strategy
 from pairs.stream._online import (
     EwmZScore,
     ExpandingZScore,
@@ -65,44 +49,21 @@ from pairs.stream._online import (
     KalmanHedge,
     RollingHedge,
     RollingZScore,
-    check_keys,
-    encode_floats,
-    read_float,
-    read_int,
 )
+from pairs.stream._state import check_keys, encode_floats, read_float, read_int
 
 # The rule kernel itself, not the validating step_rule wrapper, which costs three times the rest
 # of an update; signals() and step_rule() run the same kernel.
-from pairs.trading._rules import ACTIONS, RuleState, SignalRule, _kernel_args, _transition
+from pairs.trading._kernels import transition
+from pairs.trading._rules import ACTIONS, RuleState, _kernel_args
 from pairs.trading._sizing import size_step
 
 __all__ = ["Signal", "StreamEngine"]
 
-Hedge = Literal["kalman", "rolling", "ols"]
-ZMethod = Literal["innovation", "rolling", "ewm", "expanding"]
-SizingMode = Literal["beta_neutral", "dollar_neutral"]
 Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 
 FORMAT = "pairs.StreamEngine"
-VERSION = 1
-_HEDGE_OPTIONS = {
-    "kalman": ("delta", "obs_var", "initial_state_mean", "initial_state_cov"),
-    "rolling": ("window",),
-    "ols": ("beta", "alpha"),
-}
-_CONFIG_KEYS = (
-    "hedge",
-    "hedge_options",
-    "rule",
-    "zscore_method",
-    "zscore_window",
-    "zscore_halflife",
-    "capital",
-    "sizing_mode",
-    "lot_size",
-    "rebalance_band",
-    "log_prices",
-)
+VERSION = 2
 
 
 @dataclass(frozen=True, repr=False)
@@ -129,64 +90,6 @@ class Signal(ResultMixin):
     """Units of ``x`` to hold (None unless the engine has ``capital``)."""
     action: str
     """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"`` or ``"hold"``."""
-
-
-def _hedge_options(hedge: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``hedge_options`` and return them normalised to JSON data."""
-    allowed = _HEDGE_OPTIONS[hedge]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise PairsError(
-            f"hedge options must be among {list(allowed)} with hedge={hedge!r}; got {unknown!r}."
-        )
-    if hedge == "kalman":
-        delta = options.get("delta", 1e-4)
-        cov = _prior_cov(options.get("initial_state_cov", 1.0))
-        return {
-            "delta": check_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True),
-            "obs_var": check_float("obs_var", options.get("obs_var", 1e-3), minimum=0.0, strict_min=True),
-            "initial_state_mean": list(_prior_mean(options.get("initial_state_mean", (0.0, 0.0)))),
-            "initial_state_cov": [[cov[0], cov[1]], [cov[1], cov[2]]],
-        }
-    if hedge == "rolling":
-        if "window" not in options:
-            raise PairsError("window must be an integer >= 2 with hedge='rolling'; got None.")
-        return {"window": check_int("window", options["window"], minimum=2)}
-    if options.get("beta") is None:
-        raise PairsError(
-            "beta must be a finite number with hedge='ols' (e.g. ols_hedge(y, x).beta on a training "
-            "set); got None."
-        )
-    return {
-        "beta": check_float("beta", options["beta"]),
-        "alpha": check_float("alpha", options.get("alpha", 0.0)),
-    }
-
-
-def _zscore_options(
-    hedge: str, method: Any, window: Any, halflife: Any
-) -> tuple[str, int | None, float | None]:
-    methods = (
-        ("innovation", "rolling", "ewm", "expanding")
-        if hedge == "kalman"
-        else ("rolling", "ewm", "expanding")
-    )
-    if method is None:
-        method = "innovation" if hedge == "kalman" else "rolling"
-    check_choice("zscore_method", method, methods)
-    if method == "rolling":
-        if window is None:
-            raise PairsError("zscore_window must be an integer >= 2 with zscore_method='rolling'; got None.")
-        window = check_int("zscore_window", window, minimum=2)
-    elif window is not None:
-        raise PairsError(f"zscore_window must be None with zscore_method={method!r}; got {window!r}.")
-    if method == "ewm":
-        if halflife is None:
-            raise PairsError("zscore_halflife must be a number > 0 with zscore_method='ewm'; got None.")
-        halflife = check_float("zscore_halflife", halflife, minimum=0.0, strict_min=True)
-    elif halflife is not None:
-        raise PairsError(f"zscore_halflife must be None with zscore_method={method!r}; got {halflife!r}.")
-    return method, window, halflife
 
 
 def _price(name: str, value: Any) -> float:
@@ -245,57 +148,29 @@ def _reject_constant(name: str) -> Any:
 
 
 class StreamEngine:
-    """Hedge ratio, z-score, position and leg sizes updated one bar at a time in O(1).
+    """A :class:`~pairs.Strategy` run one bar at a time in O(1): hedge, z-score, position, units.
 
     Parameters
     ----------
-    hedge
-        ``"kalman"`` (options ``delta``, ``obs_var``, ``initial_state_mean``,
-        ``initial_state_cov`` as :func:`~pairs.hedge._kalman.kalman_hedge`, with its defaults,
-        which suit log prices: on price levels ``obs_var`` is in squared price units), ``"rolling"``
-        (option ``window``: OLS with intercept over the last ``window`` bars, current bar
-        included, as :func:`~pairs.hedge._rolling.rolling_hedge`) or ``"ols"`` (options ``beta``
-        and ``alpha=0.0``: a fixed hedge, e.g. from :func:`~pairs.hedge._ols.ols_hedge` on a
-        training set).
-    rule
-        Entry/exit thresholds; default ``SignalRule()`` (enter at ``|z| > 2``, exit at 0).
-    zscore_method
-        ``"innovation"`` (Kalman only, its default), ``"rolling"`` (default otherwise),
-        ``"ewm"`` or ``"expanding"``: the z-score of the spread, as :func:`pairs.trading._zscore`.
-    zscore_window
-        Window of ``zscore_method="rolling"`` (required there), in bars.
-    zscore_halflife
-        Half-life of ``zscore_method="ewm"`` (required there), in bars.
-    capital
-        Gross notional of a position of size 1; when given, each :class:`Signal` carries the
-        target ``y_units`` and ``x_units`` of :func:`pairs.trading.size_legs`.
-    sizing_mode, lot_size, rebalance_band
-        As :func:`pairs.trading.size_legs`. With ``log_prices`` the hedge ratio is a ratio of
-        notionals, so the legs are sized with ``beta * y_price / x_price`` units of ``x`` per ``y``.
-    log_prices
-        Hedge ``log(y)`` on ``log(x)`` instead of the prices.
-    **hedge_options
-        Options of the chosen ``hedge``.
+    strategy
+        The strategy to run. A hedge name (``"kalman"``, ``"rolling"``, ``"ols"``) or None, with
+        ``options``, is a shortcut for ``Strategy(hedge=strategy, **options)``.
+    **options
+        Settings of :class:`~pairs.Strategy` (only without a Strategy object).
 
     Examples
     --------
     >>> import json
     >>> import pandas as pd
-    >>> from pairs import load_sample
-    >>> from pairs.trading import SignalRule
-    >>> prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:150]
-    >>> engine = StreamEngine("kalman", delta=1e-4, obs_var=1e-3, log_prices=True,
-    ...                       rule=SignalRule(entry_z=1.5), capital=10_000, lot_size=(0.01, 0.0001))
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:300]
+    >>> strategy = pairs.Strategy(log_prices=True, capital=10_000, lot_size=(0.01, 0.0001))
+    >>> engine = strategy.stream()
     >>> for ts, btc, eth in zip(prices.index, prices["BTC"], prices["ETH"]):
     ...     signal = engine.update(eth, btc, timestamp=ts)
-    ...     if signal.action != "hold":
-    ...         print(signal.timestamp.date(), signal.action, signal.y_units, round(signal.x_units, 4))
-    2017-12-06 enter_long 14.99 -0.2829
-    2017-12-08 exit 0.0 0.0
-    2017-12-12 enter_short -9.91 0.2353
-    2017-12-14 exit 0.0 0.0
-    2018-01-09 enter_short -4.57 0.2836
-    2018-01-10 exit 0.0 0.0
+    >>> batch = strategy.run(prices["ETH"], prices["BTC"])
+    >>> signal.position == batch.position.iloc[-1] and signal.zscore == batch.zscore.iloc[-1]
+    True
 
     A restored engine continues exactly like the original:
 
@@ -309,7 +184,6 @@ class StreamEngine:
         "_band",
         "_beta_neutral",
         "_capital",
-        "_config",
         "_hedge",
         "_held_x",
         "_held_y",
@@ -320,72 +194,49 @@ class StreamEngine:
         "_lot_y",
         "_n",
         "_ref_beta",
-        "_rule",
         "_rule_args",
         "_rule_state",
+        "_strategy",
         "_z",
     )
 
-    def __init__(
-        self,
-        hedge: Hedge = "kalman",
-        *,
-        rule: SignalRule | None = None,
-        zscore_method: ZMethod | None = None,
-        zscore_window: int | None = None,
-        zscore_halflife: float | None = None,
-        capital: float | None = None,
-        sizing_mode: SizingMode = "beta_neutral",
-        lot_size: tuple[float, float] = (0.0, 0.0),
-        rebalance_band: float = 0.0,
-        log_prices: bool = False,
-        **hedge_options: Any,
-    ) -> None:
-        check_choice("hedge", hedge, tuple(_HEDGE_OPTIONS))
-        options = _hedge_options(hedge, hedge_options)
-        if rule is None:
-            rule = SignalRule()
-        elif not isinstance(rule, SignalRule):
-            raise PairsError(f"rule must be a SignalRule or None; got {type(rule).__name__}.")
-        method, window, halflife = _zscore_options(hedge, zscore_method, zscore_window, zscore_halflife)
-        cap = None if capital is None else check_float("capital", capital, minimum=0.0, strict_min=True)
-        check_choice("sizing_mode", sizing_mode, ("beta_neutral", "dollar_neutral"))
-        if not isinstance(lot_size, (tuple, list)) or len(lot_size) != 2:
-            raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lot_size!r}.")
-        self._lot_y = check_float("lot_size[0]", lot_size[0], minimum=0.0)
-        self._lot_x = check_float("lot_size[1]", lot_size[1], minimum=0.0)
-        self._band = check_float("rebalance_band", rebalance_band, minimum=0.0)
-        if not isinstance(log_prices, (bool, np.bool_)):
-            raise PairsError(f"log_prices must be True or False; got {log_prices!r}.")
-        self._log = bool(log_prices)
-        self._capital = cap
-        self._beta_neutral = sizing_mode == "beta_neutral"
-        self._rule = rule
-        self._rule_args = _kernel_args(rule)
-        self._config: dict[str, Any] = {
-            "hedge": hedge,
-            "hedge_options": options,
-            "rule": rule.to_dict(),
-            "zscore_method": method,
-            "zscore_window": window,
-            "zscore_halflife": halflife,
-            "capital": cap,
-            "sizing_mode": sizing_mode,
-            "lot_size": [self._lot_y, self._lot_x],
-            "rebalance_band": self._band,
-            "log_prices": self._log,
-        }
-        self._hedge: KalmanHedge | RollingHedge | FixedHedge
-        if hedge == "kalman":
-            self._hedge = KalmanHedge(options)
-        elif hedge == "rolling":
-            self._hedge = RollingHedge(options["window"])
+    def __init__(self, strategy: Strategy | str | None = None, **options: Any) -> None:
+        if isinstance(strategy, Strategy):
+            if options:
+                raise PairsError(
+                    f"options must not be given with a Strategy (use strategy.replace(...)); got {sorted(options)}."
+                )
+        elif strategy is None or isinstance(strategy, str):
+            strategy = Strategy(**({} if strategy is None else {"hedge": strategy}), **options)
         else:
-            self._hedge = FixedHedge(options)
+            raise PairsError(
+                f"strategy must be a pairs.Strategy or a hedge name; got {type(strategy).__name__}."
+            )
+        s = strategy
+        if s.hedge == "ols" and s.beta is None:
+            raise PairsError(
+                "beta must be a finite number for a streamed hedge='ols' (e.g. ols_hedge(y, x).beta on a "
+                "training set); got None."
+            )
+        self._strategy = s
+        self._log = s.log_prices
+        self._capital = s.capital
+        self._beta_neutral = s.sizing_mode == "beta_neutral"
+        self._lot_y, self._lot_x = s.lot_size
+        self._band = s.rebalance_band
+        self._rule_args = _kernel_args(s.rule)
+        self._hedge: KalmanHedge | RollingHedge | FixedHedge
+        if s.hedge == "kalman":
+            self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices)
+        elif s.hedge == "rolling":
+            self._hedge = RollingHedge(s.window)
+        else:
+            self._hedge = FixedHedge(s.beta, s.alpha)  # type: ignore[arg-type]
+        method = s.zscore_method
         self._z: RollingZScore | EwmZScore | ExpandingZScore | None = (
-            RollingZScore(window)  # type: ignore[arg-type]
+            RollingZScore(s.z_window)
             if method == "rolling"
-            else EwmZScore(halflife)  # type: ignore[arg-type]
+            else EwmZScore(s.zscore_halflife)  # type: ignore[arg-type]
             if method == "ewm"
             else ExpandingZScore()
             if method == "expanding"
@@ -398,7 +249,12 @@ class StreamEngine:
         self._last_ts: Stamp = None
 
     def __repr__(self) -> str:
-        return f"StreamEngine(hedge={self._config['hedge']!r}, n_updates={self._n}, position={self.position})"
+        return f"StreamEngine(hedge={self._strategy.hedge!r}, n_updates={self._n}, position={self.position})"
+
+    @property
+    def strategy(self) -> Strategy:
+        """The strategy this engine runs."""
+        return self._strategy
 
     @property
     def n_updates(self) -> int:
@@ -409,6 +265,11 @@ class StreamEngine:
     def position(self) -> int:
         """Current spread position (+1, -1 or 0)."""
         return self._rule_state[0]
+
+    @property
+    def last_timestamp(self) -> Stamp:
+        """Timestamp of the last bar processed (None before the first, or without timestamps)."""
+        return self._last_ts
 
     def update(self, y_price: float, x_price: float, timestamp: Any = None) -> Signal:
         """Process one bar and return its :class:`Signal`.
@@ -449,7 +310,7 @@ class StreamEngine:
             beta, alpha, spread, z = self._hedge.update(y_price, x_price)
         if self._z is not None:
             z = self._z.update(spread)
-        *rule_state, code = _transition(*self._rule_state, z, *self._rule_args)  # type: ignore[call-arg]
+        *rule_state, code = transition(*self._rule_state, z, *self._rule_args)  # type: ignore[call-arg]
         self._rule_state = rule_state
         position = rule_state[0]
         y_units = x_units = None
@@ -502,7 +363,7 @@ class StreamEngine:
         return self._held_y, self._held_x
 
     def state_dict(self) -> dict[str, Any]:
-        """Return the full engine state (options and running statistics) as JSON data.
+        """Return the full engine state (strategy and running statistics) as JSON data.
 
         ``json.dumps`` works on it (no NaN tokens: non-finite floats are the strings
         ``"nan"``, ``"inf"``, ``"-inf"``) and finite floats round-trip bit for bit.
@@ -520,7 +381,9 @@ class StreamEngine:
                 "beta": self._ref_beta,
             },
         }
-        return encode_floats({"format": FORMAT, "version": VERSION, "config": self._config, "state": state})
+        return encode_floats(
+            {"format": FORMAT, "version": VERSION, "strategy": self._strategy.to_dict(), "state": state}
+        )
 
     @classmethod
     def from_state(cls, state: Any) -> StreamEngine:
@@ -531,34 +394,18 @@ class StreamEngine:
         StateError
             ``state`` is not a complete state of this format version.
         """
-        check_keys(state, ("format", "version", "config", "state"), "state")
+        check_keys(state, ("format", "version", "strategy", "state"), "state")
         if state["format"] != FORMAT:
             raise StateError(f"state['format'] must be {FORMAT!r}; got {state['format']!r}.")
         version = state["version"]
         if type(version) is not int or version != VERSION:
             raise StateError(f"state['version'] must be {VERSION} (this version of pairs); got {version!r}.")
-        config = check_keys(state["config"], _CONFIG_KEYS, "state['config']")
-        options = config["hedge_options"]
-        if not isinstance(options, dict):
-            raise StateError(f"state['config']['hedge_options'] must be a dict; got {options!r}.")
         try:
-            engine = cls(
-                config["hedge"],
-                rule=SignalRule.from_dict(config["rule"]),
-                zscore_method=config["zscore_method"],
-                zscore_window=config["zscore_window"],
-                zscore_halflife=config["zscore_halflife"],
-                capital=config["capital"],
-                sizing_mode=config["sizing_mode"],
-                lot_size=config["lot_size"],
-                rebalance_band=config["rebalance_band"],
-                log_prices=config["log_prices"],
-                **options,
-            )
+            engine = cls(Strategy.from_dict(state["strategy"]))
         except StateError:
             raise
         except (PairsError, TypeError) as exc:
-            raise StateError(f"state['config'] must hold valid engine options; got: {exc}") from None
+            raise StateError(f"state['strategy'] must hold a valid strategy; got: {exc}") from None
         engine._restore(state["state"])
         return engine
 
@@ -614,13 +461,18 @@ class StreamEngine:
         Raises
         ------
         StateError
-            The file is truncated, corrupted (checksum mismatch), not a state file, or from
-            another format version. A missing file raises ``FileNotFoundError``.
+            The file is missing, unreadable, truncated, corrupted (checksum mismatch), not a
+            state file, or from another format version.
         """
-        raw = Path(path).read_bytes()
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise StateError(
+                f"path must be a readable StreamEngine state file; got {str(path)!r} ({exc})."
+            ) from None
         try:
             doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise StateError(
                 f"path must be a StreamEngine state file; got unreadable JSON in {str(path)!r} "
                 f"(truncated or corrupted: {exc})."

@@ -33,6 +33,8 @@ import numpy as np
 
 from pairs.exceptions import StateError
 from pairs.hedge._kernels import kalman_step, rolling_ols_step
+from pairs.strategy._steps import from_relative
+from pairs.stream._state import check_keys, read_float, read_floats, read_int
 from pairs.trading._kernels import (
     EWM_START,
     EXPANDING_START,
@@ -50,72 +52,7 @@ __all__ = [
     "KalmanHedge",
     "RollingHedge",
     "RollingZScore",
-    "check_keys",
-    "encode_floats",
-    "read_float",
-    "read_floats",
-    "read_int",
 ]
-
-# The batch rolling kernel's singularity threshold (pairs.hedge._kernels).
-_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-def encode_floats(obj: Any) -> Any:
-    """Return ``obj`` with every non-finite float replaced by ``"nan"``, ``"inf"`` or ``"-inf"``."""
-    if isinstance(obj, float):
-        if math.isfinite(obj):
-            return obj
-        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if isinstance(obj, dict):
-        return {k: encode_floats(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [encode_floats(v) for v in obj]
-    return obj
-
-
-def read_float(data: dict[str, Any], key: str, where: str) -> float:
-    """``data[key]`` as a float: a JSON number or one of ``"nan"``, ``"inf"``, ``"-inf"``."""
-    value = data[key]
-    if isinstance(value, str) and value in _NONFINITE:
-        return _NONFINITE[value]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StateError(f"{where}[{key!r}] must be a number; got {value!r}.")
-    return float(value)
-
-
-def read_floats(data: dict[str, Any], key: str, length: int, where: str) -> list[float]:
-    """``data[key]`` as a list of exactly ``length`` floats (encoded as by :func:`read_float`)."""
-    values = data[key]
-    if not isinstance(values, list) or len(values) != length:
-        got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
-        raise StateError(f"{where}[{key!r}] must be a list of {length} numbers; got {got}.")
-    return [read_float({key: v}, key, where) for v in values]
-
-
-def read_int(
-    data: dict[str, Any], key: str, where: str, *, minimum: int = 0, maximum: int | None = None
-) -> int:
-    """``data[key]`` as an integer in ``[minimum, maximum]``."""
-    value = data[key]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise StateError(f"{where}[{key!r}] must be an integer {bounds}; got {value!r}.")
-    return value
-
-
-def check_keys(data: Any, keys: Any, where: str) -> dict[str, Any]:
-    """Return ``data`` if it is a dict with exactly the keys ``keys``, else raise naming ``where``."""
-    expected = sorted(keys)
-    if not isinstance(data, dict) or sorted(data) != expected:
-        got = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise StateError(f"{where} must be a dict with keys {expected}; got {got!r}.")
-    return data
 
 
 def _ring_state(buf: np.ndarray, bars: int) -> list[float]:
@@ -246,31 +183,40 @@ class EwmZScore(_Stats):
 
 
 class KalmanHedge:
-    """Kalman filter state, advanced by :func:`kalman_step`, the kernel ``kalman_hedge`` loops over.
+    """Kalman filter on prices relative to the first bar (see :mod:`pairs.strategy._steps`).
 
-    ``options`` are the normalised ``delta``, ``obs_var``, ``initial_state_mean`` (two
-    floats) and ``initial_state_cov`` (2x2 nested lists).
+    Advanced by :func:`kalman_step`, the kernel the batch filter loops over, and mapped back to
+    the input's units with the batch's :func:`~pairs.strategy._steps.from_relative`.
     """
 
-    __slots__ = ("alpha", "beta", "first", "p00", "p01", "p11", "q", "r")
-    _names = ("beta", "alpha", "p00", "p01", "p11")
+    __slots__ = ("alpha", "beta", "first", "log", "p00", "p01", "p11", "q", "r", "ref_x", "ref_y")
+    _names = ("beta", "alpha", "p00", "p01", "p11", "ref_y", "ref_x")
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        delta = options["delta"]
+    def __init__(self, delta: float, obs_var: float, log: bool) -> None:
         self.q = delta / (1.0 - delta)
-        self.r = options["obs_var"]
-        self.beta, self.alpha = options["initial_state_mean"]
-        (self.p00, self.p01), (_, self.p11) = options["initial_state_cov"]
+        self.r = obs_var
+        self.log = log
+        self.beta = self.alpha = self.p01 = 0.0
+        self.p00 = self.p11 = 1.0
+        self.ref_y = self.ref_x = math.nan
         self.first = True
 
     def update(self, y: float, x: float) -> tuple[float, float, float, float]:
         """Return ``(beta, alpha, spread, innovation / sqrt(innovation_var))`` after this bar."""
+        if self.first:
+            self.ref_y, self.ref_x = y, x
+        ref_y, ref_x = self.ref_y, self.ref_x
+        if self.log:
+            yr, xr = y - ref_y, x - ref_x
+        else:
+            yr, xr = y / ref_y, x / ref_x
         q = self.q
-        beta, alpha, self.p00, self.p01, self.p11, e, s, _ = kalman_step(
-            self.beta, self.alpha, self.p00, self.p01, self.p11, y, x, q, 0.0, q, self.r, self.first
+        b, a, self.p00, self.p01, self.p11, e, s, _ = kalman_step(
+            self.beta, self.alpha, self.p00, self.p01, self.p11, yr, xr, q, 0.0, q, self.r, self.first
         )
-        self.beta, self.alpha, self.first = beta, alpha, False
-        return beta, alpha, y - beta * x - alpha, e / math.sqrt(s)
+        self.beta, self.alpha, self.first = b, a, False
+        beta, alpha, spread = from_relative(b, a, yr - b * xr - a, ref_y, ref_x, self.log)
+        return beta, alpha, spread, e / math.sqrt(s)  # type: ignore[return-value]
 
     def state(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in self._names}, "first": self.first}
@@ -280,7 +226,7 @@ class KalmanHedge:
         if not isinstance(state["first"], bool):
             raise StateError(f"{where}['first'] must be true or false; got {state['first']!r}.")
         values = [read_float(state, name, where) for name in self._names]
-        self.beta, self.alpha, self.p00, self.p01, self.p11 = values
+        self.beta, self.alpha, self.p00, self.p01, self.p11, self.ref_y, self.ref_x = values
         self.first = state["first"]
 
 
@@ -289,9 +235,9 @@ class FixedHedge:
 
     __slots__ = ("alpha", "beta")
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.beta = options["beta"]
-        self.alpha = options["alpha"]
+    def __init__(self, beta: float, alpha: float) -> None:
+        self.beta = beta
+        self.alpha = alpha
 
     def update(self, y: float, x: float) -> tuple[float, float, float, float]:
         """Return ``(beta, alpha, spread, nan)``."""
