@@ -53,6 +53,8 @@ __all__ = ["KalmanResult", "kalman_hedge", "kalman_step"]
 FitMethod = Literal["em", "mle"]
 _FITS: tuple[str, ...] = ("em", "mle")
 _MIN_FIT_OBS = 20
+# obs_var=None: the observation variance in units of the first bar (about a 3% noise).
+_RELATIVE_OBS_VAR = 1e-3
 _PATHS = ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore")
 
 
@@ -101,6 +103,17 @@ class KalmanResult(ResultMixin):
             ("beta (last)", float(self.beta.iloc[-1])),
             ("alpha (last)", float(self.alpha.iloc[-1])),
         ]
+
+
+def _first_scale(name: str, values: np.ndarray) -> float:
+    observed = values[~np.isnan(values)]
+    scale = abs(float(observed[0])) if observed.size else 0.0
+    if scale == 0.0:
+        raise PairsError(
+            f"{name} must not start at 0 with obs_var=None (its first value sets the units); got 0: "
+            "pass obs_var."
+        )
+    return scale
 
 
 def _prior_mean(value: Any) -> tuple[float, float]:
@@ -213,7 +226,7 @@ def kalman_hedge(
     x: Any,
     *,
     delta: float = 1e-4,
-    obs_var: float = 1e-3,
+    obs_var: float | None = None,
     initial_state_mean: Any = (0.0, 0.0),
     initial_state_cov: Any = 1.0,
     fit: FitMethod | None = None,
@@ -230,7 +243,15 @@ def kalman_hedge(
         State noise, ``0 < delta < 1``: the transition covariance is ``delta / (1 - delta) * I``.
         Larger values let ``beta`` move faster. With ``fit``, the starting value.
     obs_var
-        Observation noise variance, > 0. With ``fit``, the starting value.
+        Observation noise variance, > 0, in the units of ``y`` squared. With ``fit``, the
+        starting value. ``None`` (default): relative units, so that one default works on any
+        price level, raw prices or log prices: the filter runs on ``y / |y_0|`` and
+        ``x / |x_0|`` (``y_0``, ``x_0`` the first observed values: causal) with
+        ``obs_var = 1e-3`` (about a 3% noise), ``delta`` and the prior in those units, and the
+        results are mapped back to the input's units. Multiplying ``y`` by ``c`` then multiplies
+        ``beta``, ``alpha`` and ``spread`` by ``c``, multiplying ``x`` by ``c`` divides ``beta``
+        by ``c``, and ``zscore`` does not change. A first value of 0 cannot set a scale: pass
+        ``obs_var`` then.
     initial_state_mean
         Prior mean of ``(beta, alpha)`` at the first bar.
     initial_state_cov
@@ -272,7 +293,8 @@ def kalman_hedge(
         index = y.index
         y_arr, x_arr = values
     delta_f = check_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
-    r = check_float("obs_var", obs_var, minimum=0.0, strict_min=True)
+    relative = obs_var is None
+    r = _RELATIVE_OBS_VAR if relative else check_float("obs_var", obs_var, minimum=0.0, strict_min=True)
     mean0 = _prior_mean(initial_state_mean)
     cov0 = _prior_cov(initial_state_cov)
     if fit is not None:
@@ -287,6 +309,10 @@ def kalman_hedge(
             f"y and x must have at least {need} bars where both are observed; got {n_obs}."
         )
 
+    scale_y = scale_x = 1.0
+    if relative:
+        scale_y, scale_x = _first_scale("y", y_arr), _first_scale("x", x_arr)
+        y_arr, x_arr = y_arr / scale_y, x_arr / scale_x
     q = delta_f / (1.0 - delta_f)
     fitted_delta: float | None = delta_f
     if fit == "em":
@@ -302,6 +328,16 @@ def kalman_hedge(
         y_arr, x_arr, *mean0, *cov0, trans_cov[0, 0], trans_cov[0, 1], trans_cov[1, 1], r
     )
     state_cov = np.array([[p00, p01], [p01, p11]])
+    if relative:
+        # Back to the input's units: beta scales by y/x, alpha, spread and innovation by y.
+        units = np.array([scale_y / scale_x, scale_y])
+        paths[0] *= units[0]
+        paths[1:4] *= scale_y
+        paths[4] *= scale_y * scale_y
+        trans_cov = trans_cov * np.outer(units, units)
+        state_cov = state_cov * np.outer(units, units)
+        r *= scale_y * scale_y
+        loglik -= n_obs * math.log(scale_y)
     trans_cov.setflags(write=False)
     state_cov.setflags(write=False)
     beta, alpha, spread, innov, innov_var, zscore = (
