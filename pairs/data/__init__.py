@@ -1,9 +1,10 @@
 """Price data: CSV layouts, yfinance with a cache, bundled samples, alignment and gaps."""
 
 from pairs.data._align import AlignResult, align, infer_bar
+from pairs.data._cache import default_cache_dir
 from pairs.data._csv import LAYOUTS, read_prices
 from pairs.data._sample import SAMPLES, load_sample, sample_path
-from pairs.data._yahoo import default_cache_dir, load_yfinance
+from pairs.data._yahoo import load_yfinance
 
 __all__ = [
     "LAYOUTS",

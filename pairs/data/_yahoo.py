@@ -1,86 +1,71 @@
-"""Download closes with yfinance, with a checksummed on-disk cache.
-
-The cache holds one JSON file per ticker and interval. It is written atomically
-(temporary file + ``os.replace``), carries a SHA-256 of its payload, and a file
-that fails to parse or to verify is discarded and fetched again, never used.
-"""
+"""Download closes with yfinance, with the checksummed on-disk cache of :mod:`pairs.data._cache`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
+import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pairs._io import write_text_atomic
 from pairs._validation import check_float, check_int
+from pairs.data._cache import (
+    cache_path,
+    check_max_age,
+    default_cache_dir,
+    read_cache,
+    stamp,
+    usable,
+    write_cache,
+)
 from pairs.exceptions import DataError
 
-__all__ = ["CACHE_VERSION", "default_cache_dir", "load_yfinance"]
+__all__ = ["default_cache_dir", "load_yfinance"]
 
-CACHE_VERSION = 1
 _INTERVALS = ("1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "4h", "1d", "5d", "1wk", "1mo", "3mo")
+_MINUTES = {"1m": 1, "2m": 2, "5m": 5, "15m": 15, "30m": 30, "60m": 60, "90m": 90, "1h": 60, "4h": 240}
+_DAYS = {"1d": 1, "5d": 5, "1wk": 7, "1mo": 30, "3mo": 91}
+_BAR = {
+    **{k: pd.Timedelta(minutes=v) for k, v in _MINUTES.items()},
+    **{k: pd.Timedelta(days=v) for k, v in _DAYS.items()},
+}
+_SOURCE = "yfinance"
 
 
-def default_cache_dir() -> Path:
-    """``$PAIRS_CACHE_DIR``, else ``$XDG_CACHE_HOME/pairs``, else ``~/.cache/pairs``."""
-    env = os.environ.get("PAIRS_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pairs"
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC")
 
 
-def _stamp(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            text = " ".join(record.getMessage().split())
+            if text and record.levelno >= logging.WARNING:
+                self.messages.append(text)
+
+
+@contextlib.contextmanager
+def _quiet_yfinance() -> Iterator[_Capture]:
+    """Keep yfinance's own log lines off stderr; collect them for our one-line error."""
+    logger = logging.getLogger("yfinance")
+    capture = _Capture()
+    saved = logger.propagate, logger.handlers[:]
+    logger.handlers[:] = [capture]
+    logger.propagate = False
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise DataError(f"{name} must be a date or timestamp; got {value!r}.") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.isoformat()
-
-
-def _cache_file(cache_dir: Path, ticker: str, interval: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-._^=" else "_" for ch in ticker)
-    return cache_dir / f"{safe}__{interval}.json"
-
-
-def _checksum(payload: dict[str, Any]) -> str:
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    """Return the verified payload of a cache file, or ``None`` if absent or corrupt."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        payload = doc["payload"]
-        if doc.get("version") != CACHE_VERSION or doc.get("sha256") != _checksum(payload):
-            return None
-        if len(payload["index"]) != len(payload["close"]) or not payload["index"]:
-            return None
-        return payload
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _covers(payload: dict[str, Any], start: str | None, end: str | None) -> bool:
-    def ok(have: str | None, want: str | None, earlier: bool) -> bool:
-        if want is None:
-            return have is None
-        if have is None:
-            return True
-        return have <= want if earlier else have >= want
-
-    return ok(payload["start"], start, True) and ok(payload["end"], end, False)
+        yield capture
+    finally:
+        logger.propagate, logger.handlers[:] = saved[0], saved[1]
 
 
 def _close_column(frame: pd.DataFrame, ticker: str) -> pd.Series:
@@ -104,10 +89,15 @@ def _close_column(frame: pd.DataFrame, ticker: str) -> pd.Series:
     raise DataError(f"yfinance answer for {ticker!r} must have a 'Close' column; got {list(columns)!r}.")
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _download(
     ticker: str,
-    start: str | None,
-    end: str | None,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
     interval: str,
     retries: int,
     backoff: float,
@@ -117,29 +107,34 @@ def _download(
         import yfinance as yf
     except ImportError as exc:  # pragma: no cover - yfinance is a hard dependency
         raise DataError(f"yfinance must be installed to download prices; {exc}.") from None
-    last_error: str = "no attempt made"
+    last_error = "no attempt made"
     for attempt in range(retries + 1):
-        try:
-            frame = yf.download(
-                ticker,
-                start=None if start is None else pd.Timestamp(start).to_pydatetime(),
-                end=None if end is None else pd.Timestamp(end).to_pydatetime(),
-                interval=interval,
-                auto_adjust=False,
-                progress=False,
-                threads=False,
-                **({"period": "max"} if start is None else {}),
-            )
-        except Exception as exc:
-            last_error = f"{type(exc).__name__}: {exc}"
+        failure: str | None = None
+        with _quiet_yfinance() as log:
+            try:
+                frame = yf.download(
+                    ticker,
+                    start=None if start is None else start.to_pydatetime(),
+                    end=None if end is None else end.to_pydatetime(),
+                    interval=interval,
+                    auto_adjust=False,
+                    progress=False,
+                    threads=False,
+                    **({"period": "max"} if start is None else {}),
+                )
+            except Exception as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+        if failure is not None:
+            last_error = failure
             if attempt < retries:
                 sleep(backoff * 2**attempt)
             continue
         if frame is None or not isinstance(frame, pd.DataFrame) or frame.empty:
+            said = f" yfinance said: {_one_line(log.messages[-1], 200)}" if log.messages else ""
             raise DataError(
                 f"tickers must be symbols Yahoo Finance knows; got no data for {ticker!r} "
-                f"(interval={interval!r}, start={start}, end={end}): unknown ticker, "
-                "no history in that span, or offline."
+                f"(interval={interval!r}, start={_iso(start)}, end={_iso(end)}): unknown ticker, "
+                f"no history in that span, or offline.{said}"
             )
         close = pd.to_numeric(_close_column(frame, ticker), errors="coerce").dropna()
         if close.empty:
@@ -153,8 +148,12 @@ def _download(
         return out
     raise DataError(
         f"yfinance download of {ticker!r} failed after {retries + 1} attempt(s) "
-        f"(offline or rate limited?); last error: {last_error}."
+        f"(offline or rate limited?); last error: {_one_line(last_error)}."
     )
+
+
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    return None if ts is None else ts.isoformat()
 
 
 def load_yfinance(
@@ -165,6 +164,7 @@ def load_yfinance(
     interval: str = "1d",
     cache_dir: str | os.PathLike[str] | None = None,
     refresh: bool = False,
+    max_age: str | timedelta | None = None,
     retries: int = 3,
     backoff: float = 1.0,
 ) -> pd.DataFrame:
@@ -176,22 +176,37 @@ def load_yfinance(
         One ticker (``"BTC-USD"``) or a list of tickers.
     start, end
         Date range as understood by yfinance (``end`` exclusive); ``None`` for all
-        history / up to now.
+        history / up to now. Naive dates are taken as UTC.
     interval
         yfinance interval, e.g. ``"1d"``, ``"1h"``.
     cache_dir
-        Folder of the cache (default :func:`default_cache_dir`). A cached file is
-        reused without network when it was fetched for a span covering
-        ``[start, end]``; ``refresh=True`` always downloads.
+        Folder of the cache (default, ``None``: :func:`default_cache_dir`). A cached
+        file is reused without network when it was fetched for a span covering
+        ``[start, end)``; a request running up to now (``end=None`` or in the future)
+        is served from the cache only if it was fetched at most ``max_age`` ago. Cache
+        files are checksummed, name the ticker and interval they hold (checked on read)
+        and are validated like fresh data; a file failing any check is fetched again.
+    refresh
+        ``True`` ignores the cache and downloads (the new answer is cached).
+    max_age
+        Maximum age of a cached span that runs up to now, e.g. ``"6h"`` or a
+        ``timedelta``; default one bar of ``interval``, at most one day.
     retries, backoff
         A failing download is retried ``retries`` times, waiting ``backoff * 2**k``
-        seconds before retry ``k``; then a :class:`~pairs.exceptions.DataError`.
+        seconds before retry ``k``; then a one-line :class:`~pairs.exceptions.DataError`
+        (yfinance's own log lines are kept off stderr).
 
     Returns
     -------
     pandas.DataFrame
         Closes (not adjusted; for crypto Close equals Adj Close), one column per
         ticker, outer-joined on a tz-aware UTC index (NaN where a ticker has no bar).
+
+    Examples
+    --------
+    >>> load_yfinance("BTC-USD", interval="7m")
+    Traceback (most recent call last):
+    pairs.exceptions.DataError: interval must be one of 1m, 2m, 5m, 15m, 30m, 60m, 90m, 1h, 4h, 1d, 5d, 1wk, 1mo, 3mo; got '7m'.
     """
     iterable = isinstance(tickers, Iterable) and not isinstance(tickers, (bytes, Mapping))
     names = [tickers] if isinstance(tickers, str) else list(tickers) if iterable else []
@@ -205,38 +220,27 @@ def load_yfinance(
         raise DataError(f"refresh must be True or False; got {refresh!r}.")
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
+    age = check_max_age(max_age, _BAR[interval])
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
-    start_s, end_s = _stamp(start, "start"), _stamp(end, "end")
+    start_ts, end_ts = stamp(start, "start"), stamp(end, "end")
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     columns: dict[str, pd.Series] = {}
     for ticker in names:
-        path = _cache_file(folder, ticker, interval)
-        payload = None if refresh else _read_cache(path)
-        if payload is not None and _covers(payload, start_s, end_s):
-            series = pd.Series(
-                payload["close"],
-                index=pd.DatetimeIndex(payload["index"]).tz_convert("UTC"),
-                name=ticker,
-                dtype=np.float64,
-            )
+        key = {"source": _SOURCE, "symbol": ticker, "interval": interval}
+        path = cache_path(folder, _SOURCE, ticker, interval)
+        cached = None if refresh else read_cache(path, key)
+        now = _now()
+        if cached is not None and usable(cached[0], start_ts, end_ts, now=now, max_age=age):
+            series = cached[1].rename(ticker)
         else:
-            series = _download(ticker, start_s, end_s, interval, n_retries, wait, time.sleep)
-            body = {
-                "ticker": ticker,
-                "interval": interval,
-                "start": start_s,
-                "end": end_s,
-                "index": [ts.isoformat() for ts in series.index],
-                "close": series.tolist(),
-            }
-            doc = {"version": CACHE_VERSION, "sha256": _checksum(body), "payload": body}
-            folder.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(path, json.dumps(doc))
-        if start_s is not None:
-            series = series[series.index >= pd.Timestamp(start_s)]
-        if end_s is not None:
-            series = series[series.index < pd.Timestamp(end_s)]
+            series = _download(ticker, start_ts, end_ts, interval, n_retries, wait, time.sleep)
+            write_cache(path, key, series, start=start_ts, end=end_ts, fetched_at=now)
+        if start_ts is not None:
+            series = series[series.index >= start_ts]
+        if end_ts is not None:
+            series = series[series.index < end_ts]
+        series.index.name = "timestamp"
         columns[ticker] = series
     frame = pd.concat(columns, axis=1, join="outer", sort=True)
     frame.index.name = "timestamp"

@@ -13,6 +13,7 @@ import yfinance
 from yfinance.exceptions import YFRateLimitError
 
 from pairs import DataError, PairsError, load_yfinance
+from pairs.data import _cache as cache
 from pairs.data import _yahoo as yahoo
 
 DATA = Path(__file__).resolve().parents[1] / "fixtures"
@@ -160,3 +161,174 @@ def test_bad_arguments(tmp_path: Path) -> None:
         load_yfinance("BTC-USD", start="someday", cache_dir=tmp_path)
     with pytest.raises(PairsError, match="retries"):
         load_yfinance("BTC-USD", retries=-1, cache_dir=tmp_path)
+
+
+# --- cache expiry, identity and validation (issue #13) ----------------------------------------------------
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    monkeypatch.setattr(yahoo, "_now", lambda: pd.Timestamp(when, tz="UTC"))
+
+
+def test_open_ended_span_expires_after_max_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    _at(monkeypatch, "2023-04-26 10:00")
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    _at(monkeypatch, "2023-04-27 09:59")  # default for daily bars: one day
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert len(fake.calls) == 1
+    _at(monkeypatch, "2023-04-27 10:01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert len(fake.calls) == 2
+    _at(monkeypatch, "2023-04-27 13:00")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, max_age="2h")
+    assert len(fake.calls) == 3
+    # An end in the future is open-ended too; an end before the fetch is history and never expires.
+    load_yfinance("BTC-USD", cache_dir=tmp_path, end="2030-01-01", max_age="1h")
+    assert len(fake.calls) == 3
+    _at(monkeypatch, "2025-01-01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, start="2021-01-01", end="2022-01-01")
+    assert len(fake.calls) == 3
+    load_yfinance("BTC-USD", cache_dir=tmp_path, end="2030-01-01")
+    assert len(fake.calls) == 4
+
+
+def test_hourly_default_max_age_is_one_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    _at(monkeypatch, "2023-04-26 10:00")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, interval="1h")
+    _at(monkeypatch, "2023-04-26 10:59")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, interval="1h")
+    _at(monkeypatch, "2023-04-26 11:01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, interval="1h")
+    assert len(fake.calls) == 2
+
+
+def test_bounded_span_cached_then_wider_span_refetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    load_yfinance("BTC-USD", cache_dir=tmp_path, start="2020-01-01", end="2021-01-01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, start="2019-01-01", end="2021-01-01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, start="2020-01-01", end="2022-01-01")
+    load_yfinance("BTC-USD", cache_dir=tmp_path, start="2020-01-01")
+    assert len(fake.calls) == 4
+
+
+@pytest.mark.parametrize("bad", ["0", "-1h", "soon", 5, pd.NaT])
+def test_bad_max_age(tmp_path: Path, bad: Any) -> None:
+    with pytest.raises(DataError, match=r"^max_age must be a positive duration"):
+        load_yfinance("BTC-USD", cache_dir=tmp_path, max_age=bad)
+
+
+def test_tickers_that_look_alike_get_their_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The old file names mapped every character outside [A-Za-z0-9-._^=] to "_": these collided.
+    fake = FakeDownload([lambda t: _recorded("BTC-USD").rename(columns={"BTC-USD": t}, level=1)])
+    monkeypatch.setattr(yfinance, "download", fake)
+    names = ["BTC/USD", "BTC_USD", "BTC:USD", "btc_usd"]
+    for name in names:
+        load_yfinance(name, cache_dir=tmp_path)
+    assert len({p.name.lower() for p in tmp_path.iterdir()}) == len(names)
+    for name in names:
+        assert load_yfinance(name, cache_dir=tmp_path).columns.tolist() == [name]
+    assert len(fake.calls) == len(names)
+
+
+def _rewrite(path: Path, edit: Any) -> None:
+    """Change the payload of a cache file and re-sign it (a well-formed file with foreign content)."""
+    doc = json.loads(path.read_text())
+    edit(doc["payload"])
+    doc["sha256"] = cache._checksum(doc["payload"])
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda p: p.update(symbol="ETH-USD"), id="other_ticker"),
+        pytest.param(lambda p: p.update(interval="1h"), id="other_interval"),
+        pytest.param(lambda p: p.update(source="ccxt:binance"), id="other_source"),
+        pytest.param(lambda p: p["close"].__setitem__(3, -1.0), id="negative_close"),
+        pytest.param(lambda p: p["close"].__setitem__(3, None), id="null_close"),
+        pytest.param(lambda p: p["close"].__setitem__(3, "7"), id="string_close"),
+        pytest.param(lambda p: p["index"].__setitem__(3, p["index"][2]), id="duplicate_time"),
+        pytest.param(lambda p: p["index"].reverse(), id="unsorted"),
+        pytest.param(lambda p: p["index"].__setitem__(0, 0), id="epoch_1970"),
+        pytest.param(lambda p: p["close"].pop(), id="length_mismatch"),
+        pytest.param(lambda p: p.update(index=[], close=[]), id="empty"),
+        pytest.param(lambda p: p.update(fetched_at="yesterday"), id="bad_fetch_time"),
+        pytest.param(lambda p: p.pop("start"), id="missing_key"),
+    ],
+)
+def test_foreign_or_invalid_cache_content_is_refetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Any
+) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    good = load_yfinance("BTC-USD", cache_dir=tmp_path)
+    (path,) = list(tmp_path.iterdir())
+    _rewrite(path, edit)
+    again = load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert len(fake.calls) == 2
+    pd.testing.assert_frame_equal(again, good)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deep_nesting"),
+        pytest.param('{"version": 2, "sha256": "x", "payload": {"n": 1' + "0" * 400 + "}}", id="400_digits"),
+        pytest.param('{"version": 2, "sha256": "x", "payload": {"n": 1e999}}', id="float_overflow"),
+        pytest.param('{"version": 2, "sha256": "x", "payload": {"n": NaN}}', id="nan"),
+        pytest.param("\xff\xfe not json", id="not_utf8"),
+    ],
+)
+def test_hostile_cache_json_is_refetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    (path,) = list(tmp_path.iterdir())
+    path.write_bytes(text.encode("latin-1"))
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert len(fake.calls) == 2
+    assert json.loads(path.read_text())["payload"]["symbol"] == "BTC-USD"
+
+
+def test_oversized_cache_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    monkeypatch.setattr(cache, "MAX_CACHE_BYTES", 1000)
+    load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert len(fake.calls) == 2
+
+
+def test_offline_is_one_line_and_yfinance_logs_stay_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_sleep: list[float]
+) -> None:
+    import logging
+
+    def failing(ticker: str, **kwargs: Any) -> pd.DataFrame:
+        # What yfinance 1.x does offline: log the failures, return an empty frame.
+        logger = logging.getLogger("yfinance")
+        logger.error("\n1 Failed download:")
+        logger.error("['BTC-USD']: ConnectionError('Failed to resolve\n query2.finance.yahoo.com')")
+        return pd.DataFrame()
+
+    monkeypatch.setattr(yfinance, "download", failing)
+    with pytest.raises(DataError) as info:
+        load_yfinance("BTC-USD", cache_dir=tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "Failed to resolve query2" in message
+    assert message.startswith("tickers must be symbols Yahoo Finance knows")
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""
+    assert logging.getLogger("yfinance").propagate  # restored
+
+    monkeypatch.setattr(yfinance, "download", FakeDownload([OSError("line one\nline two")]))
+    with pytest.raises(DataError) as info:
+        load_yfinance("BTC-USD", cache_dir=tmp_path, retries=1)
+    assert "\n" not in str(info.value) and "line one line two" in str(info.value)
