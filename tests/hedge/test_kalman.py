@@ -97,7 +97,7 @@ def test_filter_matches_pykalman(prices, logp, scale, noise, prior):
 
 
 def test_zero_prior_keeps_the_prior_at_the_first_bar(logp):
-    res = kalman_hedge(logp["ETH"], logp["BTC"], initial_state_mean=(1.0, 0.5), initial_state_cov=0.0)
+    res = kalman_hedge(logp["ETH"], logp["BTC"], initial_state_mean=(1.0, 0.5), initial_state_cov=0.0, obs_var=1e-3)
     assert (res.beta.iloc[0], res.alpha.iloc[0]) == (1.0, 0.5)
     assert res.innovation_var.iloc[0] == res.obs_var
 
@@ -121,7 +121,7 @@ def test_nan_bars_match_pykalman_masked(logp):
 def test_em_matches_pykalman_em(logp):
     frame = _with_gaps(logp.iloc[-300:])
     y, x = frame["ETH"].to_numpy(), frame["BTC"].to_numpy()
-    res = kalman_hedge(frame["ETH"], frame["BTC"], fit="em", em_iter=4, initial_state_mean=(1.0, -2.0))
+    res = kalman_hedge(frame["ETH"], frame["BTC"], fit="em", em_iter=4, obs_var=1e-3, initial_state_mean=(1.0, -2.0))
     missing = np.isnan(y) | np.isnan(x)
     h = np.column_stack([np.where(missing, 0.0, x), np.ones_like(x)])[:, None, :]
     kf = KalmanFilter(
@@ -140,13 +140,13 @@ def test_em_matches_pykalman_em(logp):
     assert res.delta is None and res.fit == "em"
     assert abs(res.transition_cov[0, 1]) > 0  # EM fits the full matrix, not delta * I
     _assert_matches(res, _reference(y, x, kf.transition_covariance, res.obs_var, (1.0, -2.0), 1.0))
-    start = kalman_hedge(frame["ETH"], frame["BTC"], initial_state_mean=(1.0, -2.0))
+    start = kalman_hedge(frame["ETH"], frame["BTC"], initial_state_mean=(1.0, -2.0), obs_var=1e-3)
     assert res.loglik > start.loglik  # EM never decreases the likelihood
 
 
 def test_mle_is_a_maximum(logp):
     y, x = logp["ETH"], logp["BTC"]
-    res = kalman_hedge(y, x, fit="mle")
+    res = kalman_hedge(y, x, fit="mle", obs_var=1e-3)
     q = res.delta / (1 - res.delta)
     refit = kalman_hedge(y, x, delta=res.delta, obs_var=res.obs_var)
     np.testing.assert_allclose(res.loglik, refit.loglik, rtol=1e-12)
@@ -158,14 +158,14 @@ def test_mle_is_a_maximum(logp):
     for h in (-0.05, 0.05):
         assert res.loglik > loglik(q * math.exp(h), res.obs_var)
         assert res.loglik > loglik(q, res.obs_var * math.exp(h))
-    assert res.loglik > kalman_hedge(y, x).loglik + 100
+    assert res.loglik > kalman_hedge(y, x, obs_var=1e-3).loglik + 100
     grid = [loglik(10.0**a, 10.0**b) for a in np.arange(-8.0, -2.9, 0.5) for b in np.arange(-7.0, -1.9, 0.5)]
     assert res.loglik >= max(grid)
 
 
 def test_mle_does_not_depend_on_a_bad_start(logp):
     # Far below the optimum the likelihood is flat in delta; the grid start must rescue the search.
-    good = kalman_hedge(logp["ETH"], logp["BTC"], fit="mle")
+    good = kalman_hedge(logp["ETH"], logp["BTC"], fit="mle", obs_var=1e-3)
     bad = kalman_hedge(logp["ETH"], logp["BTC"], fit="mle", delta=1e-30, obs_var=1e6)
     assert bad.delta == pytest.approx(good.delta, rel=1e-4)
     assert bad.obs_var == pytest.approx(good.obs_var, rel=1e-4)
@@ -241,7 +241,7 @@ def test_y_scale_and_shift_invariance(logp, c, k):
 
 
 def test_result_object(logp):
-    res = kalman_hedge(logp["ETH"], logp["BTC"])
+    res = kalman_hedge(logp["ETH"], logp["BTC"], obs_var=1e-3)
     assert isinstance(res, KalmanResult)
     for name in ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore"):
         series = getattr(res, name)
@@ -255,7 +255,7 @@ def test_result_object(logp):
     payload = json.loads(json.dumps(res.to_dict()))
     assert payload["beta"]["values"][-1] == pytest.approx(res.beta.iloc[-1])
     assert "Kalman" in res.summary() and "loglik" in res.summary()
-    arrays = kalman_hedge(logp["ETH"].to_numpy(), logp["BTC"].to_numpy())
+    arrays = kalman_hedge(logp["ETH"].to_numpy(), logp["BTC"].to_numpy(), obs_var=1e-3)
     assert isinstance(arrays.beta.index, pd.RangeIndex)
     np.testing.assert_array_equal(arrays.beta, res.beta)
 
