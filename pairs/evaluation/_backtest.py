@@ -1,6 +1,17 @@
-"""Cost-aware backtest of a spread position, and walk-forward out-of-sample evaluation.
+"""Backtest of a spread position (two conventions), and walk-forward out-of-sample evaluation.
 
-Conventions of :func:`backtest` (bar ``t`` = the close of bar ``t``; ``p`` position, ``b`` beta):
+:func:`backtest` has two conventions, named in ``BacktestResult.convention`` and ``summary()``:
+
+* ``capital=None``, ``"gross_exposure"``: each bar's P&L over the gross exposure held, compounded
+  (the textbook convention, below). Returns do not depend on the size of the position.
+* ``capital=<currency>``, ``"account"``: a cash account holding leg units, in currency
+  (conventions in :mod:`pairs.evaluation._account`).
+
+Both share the timing: the position (or the units) decided at the close of bar ``t`` is
+traded at that close and held over bar ``t + 1``. A NaN position before the first finite one
+(a z-score warm-up) is flat; a NaN after it is refused.
+
+Conventions of the ``"gross_exposure"`` backtest (``p`` position, ``b`` beta):
 
 * Units held from bar ``t`` to ``t + 1``: ``u^y_t = p_t`` of ``y`` and ``u^x_t = -p_t b_t`` of
   ``x``; dollar positions ``D^y_t = p_t y_t``, ``D^x_t = -p_t b_t x_t``; gross exposure
@@ -19,7 +30,8 @@ Conventions of :func:`backtest` (bar ``t`` = the close of bar ``t``; ``p`` posit
   bar (then minus its costs). Metrics use all ``N`` values: ``apr = prod(1 + r)^(ppy / N) - 1``,
   ``sharpe = sqrt(ppy) mean(r) / std(r, ddof=1)``, ``sortino = sqrt(ppy) mean(r) /
   sqrt(mean(min(r, 0)^2))``, ``max_drawdown`` = the largest fall of ``equity`` from a previous
-  peak (the start, 1, included), as a positive fraction.
+  peak (the start, 1, included), as a positive fraction. The account uses the same formulas
+  on its returns and on ``equity / capital``.
 """
 
 from __future__ import annotations
@@ -32,151 +44,140 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
-from pairs._validation import align_pair, as_frame, check_choice, check_float, check_int
-from pairs.data._align import infer_bar
+from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs.evaluation._account import account_backtest, sized_units, units_arrays
+from pairs.evaluation._metrics import funding_frame, metrics, ratio, trade_spans, trades_table
+from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
+from pairs.evaluation._result import BacktestResult
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 from pairs.trading._rules import SignalRule, signals
-from pairs.trading._sizing import aligned_series, beta_array
+from pairs.trading._sizing import Mode, aligned_series, beta_array
 from pairs.trading._zscore import zscore
 
 __all__ = ["BacktestResult", "WalkForwardResult", "backtest", "walk_forward"]
 
 _TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "return"]
+_SIZING_DEFAULTS = {"sizing_mode": "beta_neutral", "lot_size": (0.0, 0.0), "rebalance_band": 0.0}
 
 
-@dataclass(frozen=True, repr=False)
-class BacktestResult(ResultMixin):
-    """Outcome of :func:`backtest` (conventions in :mod:`pairs.evaluation._backtest`).
-
-    Attributes
-    ----------
-    returns, equity, turnover
-        Per-bar net return, compounded equity (starting from 1 before the first bar) and
-        traded notional relative to the capital base, aligned to the prices.
-    trades
-        One row per trade (a run of positions of one sign): ``entry_time``, ``exit_time``
-        (the bar where the position is closed or flipped; NaT while still open), ``side``
-        (+1/-1), ``bars`` held and ``return``: the compounded return of the trade alone (its
-        entry costs relative to the exposure it opens, then its bars). Without flips, the
-        product of ``1 + return`` over trades equals the final equity.
-    apr, sharpe, sortino, max_drawdown
-        Annualised metrics with ``periods_per_year``.
-    n_trades
-        Number of trades (rows of ``trades``).
-    periods_per_year
-        Bars per year used to annualise.
-    """
-
-    returns: pd.Series
-    equity: pd.Series
-    turnover: pd.Series
-    trades: pd.DataFrame
-    apr: float
-    sharpe: float
-    sortino: float
-    max_drawdown: float
-    n_trades: int
-    periods_per_year: float
-
-    _title = "Backtest"
-
-    def _summary_rows(self) -> list[tuple[str, Any]]:
-        n = len(self.returns)
-        return [
-            ("total_return", float(self.equity.iloc[-1]) - 1.0),
-            ("apr", self.apr),
-            ("sharpe", self.sharpe),
-            ("sortino", self.sortino),
-            ("max_drawdown", self.max_drawdown),
-            ("n_trades", self.n_trades),
-            ("annual_turnover", float(self.turnover.sum()) * self.periods_per_year / n),
-            ("n_bars", n),
-            ("periods_per_year", self.periods_per_year),
-        ]
+def _position_array(position: Any, index: pd.Index) -> np.ndarray:
+    """The position with its leading NaN (a warm-up) set flat; a later NaN is refused."""
+    pos = aligned_series(position, "position", index, allow_nan=True).to_numpy(copy=True)
+    missing = np.isnan(pos)
+    if missing.any():
+        valid = np.flatnonzero(~missing)
+        late = missing & (np.arange(len(pos)) > (valid[0] if valid.size else len(pos)))
+        if late.any():
+            raise DataError(
+                "position must be finite after its first finite value (a leading NaN warm-up is "
+                f"flat); got NaN at {index[late][0]!r}."
+            )
+        pos[missing] = 0.0
+    return pos
 
 
-def _periods_per_year(value: Any, index: pd.Index) -> float:
-    if value is not None:
-        return check_float("periods_per_year", value, minimum=0.0, strict_min=True)
-    if not isinstance(index, pd.DatetimeIndex):
-        raise PairsError(
-            "periods_per_year must be given when the prices have no DatetimeIndex; got None "
-            f"with a {type(index).__name__}."
-        )
-    return pd.Timedelta(days=365) / infer_bar(index)
-
-
-def _funding_frame(funding: Any, index: pd.Index) -> pd.DataFrame:
-    """Validated funding rates with both columns ``"y"`` and ``"x"`` (0 for a missing leg)."""
-    if funding is None:
-        return pd.DataFrame(0.0, index=index, columns=["y", "x"])
-    if not isinstance(funding, pd.DataFrame):
-        raise PairsError(
-            f"funding must be a DataFrame with columns 'y' and/or 'x', or None; got {funding!r}."
-        )
-    frame = as_frame(funding, "funding", min_length=1)
-    if set(frame.columns) - {"y", "x"}:
-        raise PairsError(f"funding must have columns 'y' and/or 'x' only; got {list(frame.columns)!r}.")
-    if not frame.index.equals(index):
-        raise DataError("funding index must equal the prices' index; got a misaligned index.")
-    return frame.reindex(columns=["y", "x"], fill_value=0.0)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-
-
-def _trades(
-    index: pd.Index,
-    pos: np.ndarray,
-    open_factor: np.ndarray,
-    held_factor: np.ndarray,
+def _gross_trades(
+    index: pd.Index, pos: np.ndarray, open_factor: np.ndarray, held_factor: np.ndarray
 ) -> pd.DataFrame:
     side = np.sign(pos)
-    prev = np.concatenate(([0.0], side[:-1]))
-    starts = np.flatnonzero((side != 0) & (side != prev))
-    changes = np.flatnonzero(side != prev)
     rows = []
-    for a in starts:
-        later = changes[changes > a]
-        b = int(later[0]) if later.size else None
+    for a, b in trade_spans(side):
         last = len(pos) - 1 if b is None else b
         growth = open_factor[a] * np.prod(held_factor[a + 1 : last + 1])
         rows.append(
-            (index[a], pd.NaT if b is None else index[b], int(side[a]), last - int(a), float(growth - 1.0))
+            (index[a], pd.NaT if b is None else index[b], int(side[a]), last - a, float(growth - 1.0))
         )
-    trades = pd.DataFrame(rows, columns=_TRADE_COLUMNS)
-    if isinstance(index, pd.DatetimeIndex):
-        # One schema whatever the rows: pandas infers object (no trade) or naive (all NaT) otherwise.
-        for col in ("entry_time", "exit_time"):
-            trades[col] = pd.DatetimeIndex(trades[col].tolist(), dtype=index.dtype)
-    return trades.astype({"side": "int64", "bars": "int64", "return": "float64"})
+    return trades_table(index, rows, _TRADE_COLUMNS)
 
 
-def _metrics(r: np.ndarray, equity: np.ndarray, ppy: float) -> tuple[float, float, float, float]:
-    n = r.size
-    final = equity[-1]
-    if final > 0:
-        with np.errstate(over="ignore"):  # a huge gain over a few bars annualises to inf
-            apr = float(np.expm1(np.log(final) * ppy / n))
-    else:
-        apr = -1.0
-    std = float(np.std(r, ddof=1)) if n > 1 else 0.0
-    mean = float(np.mean(r))
-    sharpe = np.sqrt(ppy) * mean / std if std > 0 else np.nan
-    downside = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2)))
-    sortino = np.sqrt(ppy) * mean / downside if downside > 0 else np.nan
-    peak = np.maximum.accumulate(np.concatenate(([1.0], equity)))[1:]
-    max_dd = float(np.max(1.0 - equity / peak))
-    return apr, float(sharpe), float(sortino), max_dd
+def _gross_exposure_backtest(
+    index: pd.Index,
+    py: np.ndarray,
+    px: np.ndarray,
+    pos: np.ndarray,
+    betas: np.ndarray,
+    *,
+    rate: float,
+    fy: np.ndarray,
+    fx: np.ndarray,
+    ppy: float,
+) -> BacktestResult:
+    uy = pos
+    ux = np.where(pos != 0, -pos * np.nan_to_num(betas), 0.0)
+    gross = np.abs(uy) * py + np.abs(ux) * px
+    uy_prev = np.concatenate(([0.0], uy[:-1]))
+    ux_prev = np.concatenate(([0.0], ux[:-1]))
+    gross_prev = np.concatenate(([0.0], gross[:-1]))
+    pnl = np.zeros_like(py)
+    pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
+    funding_paid = np.zeros_like(py)
+    funding_paid[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
+    traded = np.abs(uy - uy_prev) * py + np.abs(ux - ux_prev) * px
+    base = np.where(gross_prev > 0, gross_prev, gross)
+    turnover = ratio(traded, base)
+    returns = ratio(pnl - funding_paid, base) - rate * turnover
+    equity = np.cumprod(1.0 + returns)
+
+    # Trade attribution: at a flip, the new trade pays the share of the bar's trading that
+    # opens it (its exposure over the notional closed plus opened); the closing trade the rest.
+    side, side_prev = np.sign(pos), np.sign(np.concatenate(([0.0], pos[:-1])))
+    opens = (side != 0) & (side != side_prev)
+    closed = np.abs(uy_prev) * py + np.abs(ux_prev) * px
+    open_share = np.where(opens, ratio(gross, closed + gross), 0.0)
+    open_factor = 1.0 - rate * ratio(traded * open_share, gross)
+    held_factor = 1.0 + ratio(pnl - funding_paid - rate * traded * (1.0 - open_share), gross_prev)
+    trades = _gross_trades(index, pos, open_factor, held_factor)
+
+    apr, sharpe, sortino, max_dd = metrics(returns, equity, ppy)
+    return BacktestResult(
+        returns=pd.Series(returns, index=index, name="returns"),
+        equity=pd.Series(equity, index=index, name="equity"),
+        turnover=pd.Series(turnover, index=index, name="turnover"),
+        trades=trades,
+        apr=apr,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=max_dd,
+        n_trades=len(trades),
+        periods_per_year=ppy,
+        total_return=float(equity[-1] - 1.0),
+        convention="gross_exposure",
+        units=pd.DataFrame({"y_units": uy, "x_units": ux}, index=index),
+    )
+
+
+def _sizing_options(
+    sizing_mode: Any, lot_size: Any, rebalance_band: Any, *, why_not: str | None
+) -> tuple[Mode, tuple[float, float], float]:
+    given = {"sizing_mode": sizing_mode, "lot_size": lot_size, "rebalance_band": rebalance_band}
+    if why_not is not None:
+        for name, value in given.items():
+            if value is not None:
+                raise PairsError(f"{name} must be None {why_not}; got {value!r}.")
+    opts = {k: _SIZING_DEFAULTS[k] if v is None else v for k, v in given.items()}
+    modes: tuple[Mode, ...] = ("beta_neutral", "dollar_neutral")
+    mode = check_choice("sizing_mode", opts["sizing_mode"], modes)
+    lots = opts["lot_size"]
+    if not isinstance(lots, (tuple, list)) or len(lots) != 2:
+        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lots!r}.")
+    lot_pair = (
+        check_float("lot_size[0]", lots[0], minimum=0.0),
+        check_float("lot_size[1]", lots[1], minimum=0.0),
+    )
+    return mode, lot_pair, check_float("rebalance_band", opts["rebalance_band"], minimum=0.0)
 
 
 def backtest(
     y: Any,
     x: Any,
     *,
-    beta: float | pd.Series,
-    position: Any,
+    beta: float | pd.Series | None = None,
+    position: Any = None,
+    units: pd.DataFrame | None = None,
+    capital: float | None = None,
+    sizing_mode: Mode | None = None,
+    lot_size: tuple[float, float] | None = None,
+    rebalance_band: float | None = None,
     fee_bps: float = 0.0,
     slippage_bps: float = 0.0,
     funding: pd.DataFrame | None = None,
@@ -184,17 +185,38 @@ def backtest(
 ) -> BacktestResult:
     """Backtest a spread position on prices, with fees, slippage and funding.
 
+    Two conventions (see :mod:`pairs.evaluation._backtest`): without ``capital``, each bar's
+    P&L over the gross exposure held, compounded (``convention="gross_exposure"``, the
+    textbook number, independent of position size); with ``capital``, a cash account in
+    currency holding leg units sized like :func:`pairs.trading.size_legs`
+    (``convention="account"``, what an account earns).
+
     Parameters
     ----------
     y, x
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
     beta
         Hedge ratio in units of ``x`` per unit of ``y``: a float or a Series aligned to the
-        prices (NaN allowed only where the position is 0).
+        prices (NaN allowed only where the position is 0). Required except for an account
+        sized ``"dollar_neutral"`` or given ``units``.
     position
         Spread position decided at each bar (+1 long ``y`` / short ``beta`` ``x``, -1 the
-        opposite, 0 flat; fractions allowed), e.g. from :func:`pairs.trading.signals`.
-        It earns the return from its bar to the next.
+        opposite, 0 flat; fractions allowed), e.g. from :func:`pairs.trading.signals`, or a
+        continuous one such as ``-zscore``. It earns the return from its bar to the next.
+        Leading NaN (a warm-up) are flat; a NaN after the first finite value is an error.
+    units
+        Instead of ``position`` and ``beta`` (only with ``capital``): a DataFrame with columns
+        ``"y_units"`` and ``"x_units"`` aligned to the prices, the units held from each bar to
+        the next, already sized (e.g. by a Strategy or :func:`pairs.trading.size_legs`).
+    capital
+        Starting capital of an account in quote currency (> 0); ``None`` for the gross
+        exposure convention. With ``position``, a position of 1 holds a gross notional of
+        ``capital`` when sized (the units are then held until the position changes or beta
+        leaves the band).
+    sizing_mode, lot_size, rebalance_band
+        Account sizing from ``position`` (``capital`` given, no ``units``), as ``mode``,
+        ``lot_size`` and ``rebalance_band`` of :func:`pairs.trading.size_legs`; ``None`` means
+        ``"beta_neutral"``, ``(0.0, 0.0)`` (no rounding) and ``0.0``.
     fee_bps, slippage_bps
         Costs in basis points of traded notional (>= 0).
     funding
@@ -208,7 +230,16 @@ def backtest(
     Returns
     -------
     BacktestResult
-        Returns, equity, turnover, trades and metrics (conventions in :mod:`pairs.evaluation._backtest`).
+        Returns, equity, turnover, units, trades and metrics; with ``capital``, also cash and
+        costs in currency.
+
+    Raises
+    ------
+    PairsError
+        Besides bad values: an account position that rounds to no lot of a leg (price, lot or
+        capital too small), or losses beyond the capital (equity <= 0).
+    DataError
+        A NaN beta where the position is not 0; a NaN position after its warm-up.
 
     Examples
     --------
@@ -217,65 +248,69 @@ def backtest(
     >>> prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna()
     >>> z = zscore(prices["BTC"] - 20 * prices["ETH"], window=30)
     >>> res = backtest(prices["BTC"], prices["ETH"], beta=20.0, position=signals(z), fee_bps=10)
-    >>> res.periods_per_year, res.n_trades
-    (365.0, 67)
+    >>> res.convention, res.periods_per_year, res.n_trades
+    ('gross_exposure', 365.0, 67)
     >>> round(res.sharpe, 4)
     -0.8196
+    >>> last = prices.index[-365:]
+    >>> acct = backtest(prices["BTC"][last], prices["ETH"][last], beta=20.0, position=signals(z)[last],
+    ...                 fee_bps=10, capital=10_000, lot_size=(0.001, 0.01))
+    >>> acct.convention, round(float(acct.equity.iloc[-1]), 2), round(acct.fees_paid, 2), acct.n_trades
+    ('account', 8106.83, 143.09, 7)
     """
     ys, xs = align_pair(y, x, positive=True)
     index = ys.index
-    pos = aligned_series(position, "position", index).to_numpy()
+    cap = None if capital is None else check_float("capital", capital, minimum=0.0, strict_min=True)
+    if units is not None:
+        if cap is None:
+            raise PairsError("capital must be given with units (an account backtest); got None.")
+        for name, value in (("position", position), ("beta", beta)):
+            if value is not None:
+                raise PairsError(f"{name} must be None when units are given; got {type(value).__name__}.")
+        _sizing_options(sizing_mode, lot_size, rebalance_band, why_not="when units are given")
+        uy, ux = units_arrays(units, index)
+    else:
+        if position is None:
+            raise PairsError("position must be given (or units, with capital); got None.")
+        why_not = None if cap is not None else "without capital (sizing applies to an account)"
+        mode, lots, band = _sizing_options(sizing_mode, lot_size, rebalance_band, why_not=why_not)
+        pos = _position_array(position, index)
+        betas = None if beta is None and mode == "dollar_neutral" else _beta_where_held(beta, pos, index)
+    fee = check_float("fee_bps", fee_bps, minimum=0.0)
+    slip = check_float("slippage_bps", slippage_bps, minimum=0.0)
+    rates = funding_frame(funding, index)
+    fy, fx = rates["y"].to_numpy(), rates["x"].to_numpy()
+    ppy = periods_per_year_of(periods_per_year, index)
+    py, px = ys.to_numpy(), xs.to_numpy()
+
+    if cap is None:
+        gross_betas = _beta_where_held(beta, pos, index) if betas is None else betas
+        return _gross_exposure_backtest(
+            index, py, px, pos, gross_betas, rate=(fee + slip) / 1e4, fy=fy, fx=fx, ppy=ppy
+        )
+    if units is None:
+        uy, ux = sized_units(pos, betas, ys, xs, capital=cap, mode=mode, lot_size=lots, rebalance_band=band)
+    return account_backtest(
+        index,
+        py,
+        px,
+        uy,
+        ux,
+        capital=cap,
+        fee_rate=fee / 1e4,
+        slippage_rate=slip / 1e4,
+        fy=fy,
+        fx=fx,
+        ppy=ppy,
+    )
+
+
+def _beta_where_held(beta: Any, pos: np.ndarray, index: pd.Index) -> np.ndarray:
     betas = beta_array(beta, index)
     missing = np.isnan(betas) & (pos != 0)
     if missing.any():
         raise DataError(f"beta must be finite where position is non-zero; got NaN at {index[missing][0]!r}.")
-    rate = (
-        check_float("fee_bps", fee_bps, minimum=0.0) + check_float("slippage_bps", slippage_bps, minimum=0.0)
-    ) / 1e4
-    rates = _funding_frame(funding, index)
-    fy, fx = rates["y"].to_numpy(), rates["x"].to_numpy()
-    ppy = _periods_per_year(periods_per_year, index)
-
-    py, px = ys.to_numpy(), xs.to_numpy()
-    uy = pos
-    ux = np.where(pos != 0, -pos * np.nan_to_num(betas), 0.0)
-    gross = np.abs(uy) * py + np.abs(ux) * px
-    uy_prev = np.concatenate(([0.0], uy[:-1]))
-    ux_prev = np.concatenate(([0.0], ux[:-1]))
-    gross_prev = np.concatenate(([0.0], gross[:-1]))
-    pnl = np.zeros_like(py)
-    pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
-    funding_paid = np.zeros_like(py)
-    funding_paid[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
-    traded = np.abs(uy - uy_prev) * py + np.abs(ux - ux_prev) * px
-    base = np.where(gross_prev > 0, gross_prev, gross)
-    turnover = _ratio(traded, base)
-    returns = _ratio(pnl - funding_paid, base) - rate * turnover
-    equity = np.cumprod(1.0 + returns)
-
-    # Trade attribution: at a flip, the new trade pays the share of the bar's trading that
-    # opens it (its exposure over the notional closed plus opened); the closing trade the rest.
-    side, side_prev = np.sign(pos), np.sign(np.concatenate(([0.0], pos[:-1])))
-    opens = (side != 0) & (side != side_prev)
-    closed = np.abs(uy_prev) * py + np.abs(ux_prev) * px
-    open_share = np.where(opens, _ratio(gross, closed + gross), 0.0)
-    open_factor = 1.0 - rate * _ratio(traded * open_share, gross)
-    held_factor = 1.0 + _ratio(pnl - funding_paid - rate * traded * (1.0 - open_share), gross_prev)
-    trades = _trades(index, pos, open_factor, held_factor)
-
-    apr, sharpe, sortino, max_dd = _metrics(returns, equity, ppy)
-    return BacktestResult(
-        returns=pd.Series(returns, index=index, name="returns"),
-        equity=pd.Series(equity, index=index, name="equity"),
-        turnover=pd.Series(turnover, index=index, name="turnover"),
-        trades=trades,
-        apr=apr,
-        sharpe=sharpe,
-        sortino=sortino,
-        max_drawdown=max_dd,
-        n_trades=len(trades),
-        periods_per_year=ppy,
-    )
+    return betas
 
 
 @dataclass(frozen=True, repr=False)
@@ -425,8 +460,8 @@ def walk_forward(
             f"hedge_options['on'] must be 'levels' (the backtest trades price levels); got {options['on']!r}."
         )
     estimator = _estimator(hedge, options)
-    rates = _funding_frame(funding, ys.index)
-    ppy = _periods_per_year(periods_per_year, ys.index)
+    rates = funding_frame(funding, ys.index)
+    ppy = periods_per_year_of(periods_per_year, ys.index)
 
     m = n - train
     pos, betas, zs = np.zeros(m), np.zeros(m), np.zeros(m)

@@ -1,0 +1,216 @@
+"""Account backtest: leg units, a cash account in currency, costs and funding paid in currency.
+
+Conventions (bar ``t`` = the close of bar ``t``; ``u`` units held from bar ``t`` to ``t + 1``,
+``u_{-1} = 0``; ``p`` the leg prices; sums over both legs):
+
+* Orders are the differences of the units, filled at the close:
+  ``o_t = u_t - u_{t-1}``; traded notional ``T_t = sum |o_t| p_t``.
+* Fees and slippage are paid in currency on the traded notional: ``fee_bps / 1e4 * T_t`` and
+  ``slippage_bps / 1e4 * T_t``. Funding is paid at bar ``t`` on the notional held into it,
+  leg by leg: ``F_t = sum u_{t-1} p_{t-1} f_t`` (a long pays a positive rate, a short
+  receives it).
+* Cash starts at ``capital`` and pays for the orders (a sale or a short sale credits it):
+  ``cash_t = cash_{t-1} - sum o_t p_t - fees_t - slippage_t - F_t``.
+* ``equity_t = cash_t + sum u_t p_t``, hence
+  ``equity_t = capital + sum_{s <= t} (sum u_{s-1} (p_s - p_{s-1}) - fees_s - slippage_s - F_s)``.
+* ``returns_t = equity_t / equity_{t-1} - 1`` and ``turnover_t = T_t / equity_{t-1}`` with
+  ``equity_{-1} = capital``; the metrics use the growth ``equity / capital``.
+* A round trip is a run of units of one side (the sign of ``y_units``, or of ``-x_units`` when
+  ``y`` is not held). Its ``pnl`` is the P&L of the bars it is held, minus its costs; at a
+  flip, the bar's fees and slippage are shared between the closed and the opened trade in
+  proportion to the notional each one holds at that close. The trades' ``pnl`` add up to
+  ``equity[-1] - capital``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pairs._validation import as_frame
+from pairs.evaluation._metrics import metrics, ratio, trade_spans, trades_table
+from pairs.evaluation._result import BacktestResult
+from pairs.exceptions import DataError, PairsError
+from pairs.trading._sizing import Mode, size_legs
+
+__all__ = ["account_backtest", "sized_units", "units_arrays"]
+
+_UNIT_COLUMNS = ["y_units", "x_units"]
+_TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "fees", "slippage", "funding", "return"]
+
+
+def units_arrays(units: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``units`` (a DataFrame of ``y_units``, ``x_units`` on ``index``) as arrays."""
+    if not isinstance(units, pd.DataFrame) or set(units.columns) != set(_UNIT_COLUMNS):
+        shown = list(units.columns) if isinstance(units, pd.DataFrame) else type(units).__name__
+        raise PairsError(f"units must be a DataFrame with columns 'y_units' and 'x_units'; got {shown!r}.")
+    frame = as_frame(units[_UNIT_COLUMNS], "units", min_length=1)
+    if not frame.index.equals(index):
+        raise DataError("units index must equal the prices' index; got a misaligned index.")
+    return frame["y_units"].to_numpy(), frame["x_units"].to_numpy()
+
+
+def sized_units(
+    pos: np.ndarray,
+    betas: np.ndarray | None,
+    ys: pd.Series,
+    xs: pd.Series,
+    *,
+    capital: float,
+    mode: Mode,
+    lot_size: tuple[float, float],
+    rebalance_band: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units of :func:`pairs.trading.size_legs`; a position that rounds to no lot is refused."""
+
+    def size(rows: slice, lots: tuple[float, float]) -> pd.DataFrame:
+        b = None if betas is None else betas[rows]
+        return size_legs(
+            pos[rows],
+            b,
+            ys.iloc[rows],
+            xs.iloc[rows],
+            capital=capital,
+            mode=mode,
+            lot_size=lots,
+            rebalance_band=rebalance_band,
+        )
+
+    legs = size(slice(None), lot_size)
+    uy, ux = legs["y_units"].to_numpy(), legs["x_units"].to_numpy()
+    # A zero x leg is a valid hedge only for a beta-neutral position with beta 0.
+    x_needed = True if betas is None or mode != "beta_neutral" else np.nan_to_num(betas) != 0
+    empty_y = (pos != 0) & (uy == 0)
+    empty_x = (pos != 0) & (ux == 0) & x_needed
+    bad = empty_y | empty_x
+    if bad.any():
+        t = int(np.argmax(bad))
+        leg, k = ("y", 0) if empty_y[t] else ("x", 1)
+        exact = size(slice(t, t + 1), (0.0, 0.0))
+        raise PairsError(
+            f"position must be sizable into at least one lot of each leg; got position {pos[t]:g} at "
+            f"{ys.index[t]!r}, where capital {capital:g} buys {abs(float(exact.iloc[0, k])):.6g} units "
+            f"of {leg} at price {(ys if k == 0 else xs).iloc[t]:.6g}, less than one lot "
+            f"(lot_size[{k}] = {lot_size[k]:g}): the price, the lot or the capital is too small."
+        )
+    return uy, ux
+
+
+def account_backtest(
+    index: pd.Index,
+    py: np.ndarray,
+    px: np.ndarray,
+    uy: np.ndarray,
+    ux: np.ndarray,
+    *,
+    capital: float,
+    fee_rate: float,
+    slippage_rate: float,
+    fy: np.ndarray,
+    fx: np.ndarray,
+    ppy: float,
+) -> BacktestResult:
+    """Simulate the account holding ``uy``, ``ux`` (inputs validated by the caller)."""
+    uy_prev = np.concatenate(([0.0], uy[:-1]))
+    ux_prev = np.concatenate(([0.0], ux[:-1]))
+    oy, ox = uy - uy_prev, ux - ux_prev
+    traded = np.abs(oy) * py + np.abs(ox) * px
+    fees, slippage = fee_rate * traded, slippage_rate * traded
+    funding = np.zeros_like(py)
+    funding[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
+    cash = capital - np.cumsum(oy * py + ox * px + fees + slippage + funding)
+    equity = cash + uy * py + ux * px
+    ruined = equity <= 0
+    if ruined.any():
+        t = int(np.argmax(ruined))
+        raise PairsError(
+            f"capital must keep the account equity positive; got equity {equity[t]:.6g} at "
+            f"{index[t]!r}: the positions lose more than the capital {capital:g} (trade smaller "
+            "positions or add capital)."
+        )
+    before = np.concatenate(([capital], equity[:-1]))
+    returns = equity / before - 1.0
+    turnover = traded / before
+
+    price_pnl = np.zeros_like(py)
+    price_pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
+    trades = _trades(
+        index,
+        uy,
+        ux,
+        py,
+        px,
+        price_pnl=price_pnl,
+        fees=fees,
+        slippage=slippage,
+        funding=funding,
+        capital=capital,
+    )
+    growth = equity / capital
+    apr, sharpe, sortino, max_dd = metrics(returns, growth, ppy)
+    return BacktestResult(
+        returns=pd.Series(returns, index=index, name="returns"),
+        equity=pd.Series(equity, index=index, name="equity"),
+        turnover=pd.Series(turnover, index=index, name="turnover"),
+        trades=trades,
+        apr=apr,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=max_dd,
+        n_trades=len(trades),
+        periods_per_year=ppy,
+        total_return=float(growth[-1] - 1.0),
+        convention="account",
+        units=pd.DataFrame({"y_units": uy, "x_units": ux}, index=index),
+        capital=capital,
+        cash=pd.Series(cash, index=index, name="cash"),
+        costs=pd.DataFrame(
+            {"traded": traded, "fees": fees, "slippage": slippage, "funding": funding}, index=index
+        ),
+        fees_paid=float(fees.sum()),
+        slippage_paid=float(slippage.sum()),
+        funding_paid=float(funding.sum()),
+    )
+
+
+def _trades(
+    index: pd.Index,
+    uy: np.ndarray,
+    ux: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    *,
+    price_pnl: np.ndarray,
+    fees: np.ndarray,
+    slippage: np.ndarray,
+    funding: np.ndarray,
+    capital: float,
+) -> pd.DataFrame:
+    side = np.where(uy != 0, np.sign(uy), -np.sign(ux))
+    side_prev = np.concatenate(([0.0], side[:-1]))
+    uy_prev = np.concatenate(([0.0], uy[:-1]))
+    ux_prev = np.concatenate(([0.0], ux[:-1]))
+    closed = np.abs(uy_prev) * py + np.abs(ux_prev) * px
+    opened = np.abs(uy) * py + np.abs(ux) * px
+    # Share of bar t's trading costs owed by the trade opened at t (0 unless one opens).
+    share = np.where((side != 0) & (side != side_prev), ratio(opened, closed + opened), 0.0)
+    # Cumulative amounts owed by the trade held into bar t (index t) ...
+    held = {
+        "fees": np.cumsum(fees * (1.0 - share)),
+        "slippage": np.cumsum(slippage * (1.0 - share)),
+        "funding": np.cumsum(funding),
+        "price": np.cumsum(price_pnl),
+    }
+    rows = []
+    for a, b in trade_spans(side):
+        last = len(side) - 1 if b is None else b
+        part = {k: v[last] - v[a] for k, v in held.items()}
+        fee, slip = part["fees"] + fees[a] * share[a], part["slippage"] + slippage[a] * share[a]
+        pnl = part["price"] - part["funding"] - fee - slip
+        exit_time = pd.NaT if b is None else index[b]
+        rows.append(
+            (index[a], exit_time, int(side[a]), last - a, pnl, fee, slip, part["funding"], pnl / capital)
+        )
+    return trades_table(index, rows, _TRADE_COLUMNS)

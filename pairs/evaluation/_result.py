@@ -1,0 +1,106 @@
+"""The result of :func:`pairs.evaluation.backtest`, for both conventions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from pairs._results import ResultMixin
+
+__all__ = ["BacktestResult", "Convention"]
+
+Convention = Literal["gross_exposure", "account"]
+
+
+@dataclass(frozen=True, repr=False)
+class BacktestResult(ResultMixin):
+    """Outcome of :func:`pairs.evaluation.backtest` (conventions in its module docstring).
+
+    Attributes
+    ----------
+    convention
+        ``"gross_exposure"`` (``capital=None``: each bar's P&L over the gross exposure held,
+        compounded) or ``"account"`` (a cash account of ``capital`` in currency).
+    returns
+        Per-bar net return: on the gross exposure, or the change of account equity over the
+        equity before the bar.
+    equity
+        Growth of 1 (``"gross_exposure"``) or account equity in currency, starting from
+        ``capital`` before the first bar (``"account"``); aligned to the prices.
+    turnover
+        Traded notional of each bar over its capital base (the gross exposure, or the equity
+        before the bar).
+    units
+        Units of ``y`` and ``x`` held from each bar to the next (columns ``"y_units"``,
+        ``"x_units"``); the orders are its differences (from 0 before the first bar). With
+        ``"gross_exposure"``: ``position`` and ``-position * beta``.
+    trades
+        One row per round trip (a run of positions of one sign): ``entry_time``,
+        ``exit_time`` (the bar where it is closed or flipped; NaT while still open), ``side``
+        (+1 long ``y`` / -1 short ``y``), ``bars`` held; with ``"gross_exposure"`` its
+        compounded ``return``; with ``"account"`` its ``pnl`` in currency (net of its costs),
+        the ``fees``, ``slippage`` and ``funding`` it paid and ``return = pnl / capital``.
+    total_return, apr, sharpe, sortino, max_drawdown
+        Final growth minus 1 (on ``capital`` for an account) and annualised metrics with
+        ``periods_per_year``; ``max_drawdown`` is a positive fraction of the previous peak.
+    n_trades
+        Number of round trips (rows of ``trades``).
+    periods_per_year
+        Bars per year used to annualise.
+    capital, cash, costs, fees_paid, slippage_paid, funding_paid
+        ``"account"`` only (None otherwise): starting capital; cash after each bar's trades;
+        per-bar ``traded`` notional, ``fees``, ``slippage`` and ``funding`` in currency; and
+        the totals paid (funding received counts negative).
+    """
+
+    returns: pd.Series
+    equity: pd.Series
+    turnover: pd.Series
+    trades: pd.DataFrame
+    apr: float
+    sharpe: float
+    sortino: float
+    max_drawdown: float
+    n_trades: int
+    periods_per_year: float
+    total_return: float
+    convention: Convention
+    units: pd.DataFrame
+    capital: float | None = None
+    cash: pd.Series | None = None
+    costs: pd.DataFrame | None = None
+    fees_paid: float | None = None
+    slippage_paid: float | None = None
+    funding_paid: float | None = None
+
+    _title = "Backtest"
+
+    @property
+    def annual_turnover(self) -> float:
+        """Mean turnover per bar times ``periods_per_year``."""
+        return float(self.turnover.sum()) * self.periods_per_year / len(self.turnover)
+
+    def _summary_rows(self) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = [
+            ("convention", self.convention),
+            ("total_return", self.total_return),
+            ("apr", self.apr),
+            ("sharpe", self.sharpe),
+            ("sortino", self.sortino),
+            ("max_drawdown", self.max_drawdown),
+            ("n_trades", self.n_trades),
+            ("annual_turnover", self.annual_turnover),
+            ("n_bars", len(self.returns)),
+            ("periods_per_year", self.periods_per_year),
+        ]
+        if self.convention == "account":
+            rows += [
+                ("capital", self.capital),
+                ("final_equity", float(self.equity.iloc[-1])),
+                ("fees_paid", self.fees_paid),
+                ("slippage_paid", self.slippage_paid),
+                ("funding_paid", self.funding_paid),
+            ]
+        return rows
