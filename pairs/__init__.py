@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         rolling_coint,
         variance_ratio,
     )
-    from pairs.data import AlignResult, align, load_sample, load_yfinance, read_prices
+    from pairs.data import AlignResult, align, from_ccxt, load_ccxt, load_sample, load_yfinance, read_prices
     from pairs.evaluation import BacktestResult, WalkForwardResult, backtest, walk_forward
     from pairs.hedge import (
         HedgeEffectiveness,
@@ -83,7 +83,15 @@ _LAZY = {
         "rolling_coint",
         "variance_ratio",
     ),
-    "pairs.data": ("AlignResult", "align", "load_sample", "load_yfinance", "read_prices"),
+    "pairs.data": (
+        "AlignResult",
+        "align",
+        "from_ccxt",
+        "load_ccxt",
+        "load_sample",
+        "load_yfinance",
+        "read_prices",
+    ),
     "pairs.evaluation": ("BacktestResult", "WalkForwardResult", "backtest", "walk_forward"),
     "pairs.hedge": (
         "HedgeEffectiveness",
@@ -142,11 +150,13 @@ __all__ = [
     "engle_granger",
     "ewm_hedge",
     "expanding_hedge",
+    "from_ccxt",
     "half_life",
     "hedge_effectiveness",
     "hurst",
     "johansen",
     "kalman_hedge",
+    "load_ccxt",
     "load_sample",
     "load_yfinance",
     "ols_hedge",

@@ -1,7 +1,8 @@
-"""Price data: CSV layouts, yfinance with a cache, bundled samples, alignment and gaps."""
+"""Price data: CSV layouts, yfinance and ccxt with a cache, bundled samples, alignment and gaps."""
 
 from pairs.data._align import AlignResult, align, infer_bar
 from pairs.data._cache import default_cache_dir
+from pairs.data._ccxt import from_ccxt, load_ccxt
 from pairs.data._csv import LAYOUTS, read_prices
 from pairs.data._sample import SAMPLES, load_sample, sample_path
 from pairs.data._yahoo import load_yfinance
@@ -12,7 +13,9 @@ __all__ = [
     "AlignResult",
     "align",
     "default_cache_dir",
+    "from_ccxt",
     "infer_bar",
+    "load_ccxt",
     "load_sample",
     "load_yfinance",
     "read_prices",
