@@ -30,7 +30,6 @@ from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, _fmt
 from pairs._validation import align_pair, check_choice, check_int, check_window
 from pairs.coint import breakdown, engle_granger
-from pairs.evaluation._backtest import backtest
 from pairs.exceptions import PairsError
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
@@ -43,7 +42,7 @@ from pairs.plot import (
     plot_rolling_coint,
     plot_spread,
 )
-from pairs.trading import signals, zscore
+from pairs.strategy import Strategy
 
 __all__ = ["Block", "analysis_report", "render_report", "write_report"]
 
@@ -228,43 +227,24 @@ def analysis_report(
     y: Any,
     x: Any,
     *,
-    window: int = 60,
-    zscore_window: int | None = None,
-    entry_z: float = 2.0,
-    exit_z: float = 0.0,
-    stop_z: float | None = None,
-    fee_bps: float = 10.0,
-    hedge: Hedge = "rolling",
-    delta: float = 1e-4,
+    strategy: Strategy | None = None,
     coint_window: int = 180,
     coint_step: int = 5,
     alpha: float = 0.05,
     periods_per_year: float | None = None,
 ) -> list[Block]:
-    """Standard report blocks of a pair: hedge ratios, cointegration, signals, backtest, monitor.
+    """Standard report blocks of a pair: hedge ratios, cointegration, the strategy, its backtest, a monitor.
 
-    Hedge ratios, tests and spreads use log prices, so ``beta`` is a dollar ratio: the backtest
-    holds ``beta_t * y_t / x_t`` units of ``x`` per unit of ``y``. The traded spread is that of
-    the ``hedge`` estimator, z-scored on a rolling window, traded by
-    :func:`pairs.trading.signals` and backtested by :func:`pairs.evaluation._backtest.backtest`.
+    Hedge ratios and tests use log prices. The traded spread, z-score, positions and backtest are
+    those of ``strategy`` (:meth:`pairs.Strategy.run` and :meth:`pairs.Strategy.backtest`), so the
+    report shows the numbers of ``pairs signal`` / ``pairs backtest`` with the same strategy.
 
     Parameters
     ----------
     y, x
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
-    window
-        Rolling-OLS hedge window, in bars.
-    zscore_window
-        Rolling z-score window (default ``window``).
-    entry_z, exit_z, stop_z
-        Signal thresholds, see :class:`pairs.trading.SignalRule`.
-    fee_bps
-        Trading cost in basis points of traded notional.
-    hedge
-        Hedge of the traded spread: ``"rolling"`` (causal), ``"kalman"`` (filtered, causal) or
-        ``"ols"`` (full-sample fit: looks ahead, for illustration only).
-    delta
-        State noise of the Kalman filter (:func:`pairs.hedge._kalman.kalman_hedge`).
+    strategy
+        The strategy traded; default ``pairs.Strategy()``.
     coint_window, coint_step, alpha
         Window, step and size of the rolling Engle-Granger test and breakdown monitor
         (:func:`pairs.coint.breakdown`).
@@ -280,7 +260,7 @@ def analysis_report(
     --------
     >>> import pairs
     >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-400:]
-    >>> blocks = analysis_report(prices["ETH"], prices["BTC"], window=60, coint_window=120)
+    >>> blocks = analysis_report(prices["ETH"], prices["BTC"], coint_window=120)
     >>> [obj for kind, obj in blocks if kind == "heading"]  # doctest: +NORMALIZE_WHITESPACE
     ['Prices', 'Hedge ratios', 'Cointegration', 'Spread and signals', 'Backtest',
      'Cointegration monitor']
@@ -289,24 +269,24 @@ def analysis_report(
     _matplotlib()
     ys, xs = align_pair(y, x, positive=True, min_length=20)
     n = len(ys)
-    check_choice("hedge", hedge, ("rolling", "kalman", "ols"))
-    zwin = check_window("zscore_window", window if zscore_window is None else zscore_window, n)
+    if strategy is None:
+        strategy = Strategy()
+    elif not isinstance(strategy, Strategy):
+        raise PairsError(f"strategy must be a pairs.Strategy or None; got {type(strategy).__name__}.")
     cwin = check_window("coint_window", coint_window, n, minimum=20)
     cstep = check_int("coint_step", coint_step, minimum=1)
     ly, lx = np.log(ys), np.log(xs)
+    window = strategy.window
 
     ols = ols_hedge(ly, lx)
     rolling = rolling_hedge(ly, lx, window=window)
-    kalman = kalman_hedge(ly, lx, delta=delta)
-    # HedgeResult and KalmanResult share beta/alpha/spread, the fields used below.
+    kalman = kalman_hedge(ly, lx)
     fits: dict[str, Any] = {"OLS": ols, f"Rolling ({window})": rolling, "Kalman": kalman}
-    traded: Any = {"ols": ols, "rolling": rolling, "kalman": kalman}[hedge]
-    z = zscore(traded.spread, window=zwin)
-    position = signals(z, entry_z=entry_z, exit_z=exit_z, stop_z=stop_z)
-    units = traded.beta * ys / xs
-    result = backtest(
-        ys, xs, beta=units, position=position, fee_bps=fee_bps, periods_per_year=periods_per_year
-    )
+    run = strategy.run(ys, xs)
+    z, position, spread = run.zscore, run.position, run.frame["spread"]
+    result = run.backtest(periods_per_year=periods_per_year)
+    hedge, zwin, fee_bps = strategy.hedge, strategy.z_window, strategy.fee_bps
+    entry_z, exit_z, stop_z = strategy.rule.entry_z, strategy.rule.exit_z, strategy.rule.stop_z
     coint = engle_granger(ly, lx)
     monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=alpha)
 
@@ -341,7 +321,7 @@ def analysis_report(
             f"Traded spread: {hedge} hedge.{lookahead} Rolling z-score over {zwin} bars; enter when "
             f"|z| > {entry_z:g}, exit at {exit_z:g}, {stop}.",
         ),
-        ("figure", plot_spread(traded.spread, z, position, entry_z=entry_z, exit_z=exit_z)),
+        ("figure", plot_spread(spread, z, position, entry_z=entry_z, exit_z=exit_z)),
         ("heading", "Backtest"),
         ("text", f"Costs: {fee_bps:g} bps of traded notional."),
         ("figure", plot_equity(result)),

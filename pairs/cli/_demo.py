@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs.cli._commands import coint_tests, coint_text, last_value
+from pairs.cli._backtest import metrics_rows
+from pairs.cli._fit import last_value
 from pairs.cli._io import Pair, frame_text, print_json, records, rows_text
-from pairs.cli._signals import batch_signals, metrics_rows
+from pairs.cli._test import coint_tests, coint_text
 from pairs.data import align, load_sample
-from pairs.evaluation._backtest import backtest
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.hedge._tls import tls_hedge
 from pairs.report import analysis_report, write_report
 from pairs.screening._scan import scan
-from pairs.trading import SignalRule
+from pairs.strategy import Strategy
 
 __all__ = ["cmd_demo"]
 
@@ -34,8 +34,10 @@ SAMPLE = "binance_1d"
 MIN_OVERLAP = 1000  # bars (days) of common history for a pair to be screened
 ALPHA = 0.05
 WINDOW = 60
-FEE_BPS = 10.0
 DELTA = 1e-4
+# The strategy the demo trades and reports: the library's defaults, on log prices.
+STRATEGY = Strategy(log_prices=True)
+FEE_BPS = STRATEGY.fee_bps
 
 
 def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
@@ -56,19 +58,8 @@ def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
 
 
 def _trade(pair: Pair) -> tuple[dict[str, Any], pd.DataFrame]:
-    kwargs = {
-        "hedge": "rolling",
-        "window": WINDOW,
-        "rule": SignalRule(entry_z=2.0, exit_z=0.0),
-        "zscore_method": "rolling",
-        "zscore_window": WINDOW,
-        "log_prices": True,
-    }
-    frame = batch_signals(pair, kwargs)
-    result = backtest(
-        pair.y, pair.x, beta=frame["beta"] * pair.y / pair.x, position=frame["position"], fee_bps=FEE_BPS
-    )
-    return dict(result._summary_rows()), frame
+    run = STRATEGY.run(pair.y, pair.x)
+    return dict(run.backtest()._summary_rows()), run.frame
 
 
 def _story(res: Any, best: pd.Series, y: str, x: str) -> str:
@@ -87,7 +78,7 @@ def _story(res: Any, best: pd.Series, y: str, x: str) -> str:
 
 def _verdict(res: Any, y: str, x: str, tests: dict[str, Any], metrics: dict[str, Any]) -> str:
     trade = (
-        f"a {WINDOW}-bar z-score strategy with {FEE_BPS:g} bps costs returned "
+        f"the default strategy (Kalman hedge on log prices) with {FEE_BPS:g} bps costs returned "
         f"{metrics['total_return']:+.1%} (Sharpe {metrics['sharpe']:.2f}, max drawdown "
         f"{metrics['max_drawdown']:.1%}, {metrics['n_trades']} trades)"
     )
@@ -115,16 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     verdict = _verdict(res, y, x, tests, metrics)
     report = None
     if args.report:
-        blocks = analysis_report(
-            pair.y,
-            pair.x,
-            window=WINDOW,
-            entry_z=2.0,
-            exit_z=0.0,
-            fee_bps=FEE_BPS,
-            hedge="rolling",
-            delta=DELTA,
-        )
+        blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY)
         report = str(write_report(args.report, f"pairs demo: {y} / {x}", blocks))
     top = res.table.head(5).set_axis(pd.RangeIndex(1, 6, name="rank"))
     top = top[["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]]
@@ -150,14 +132,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "pair": pair.info(),
                 "hedges": records(hedges),
                 "tests": {**tests, "note": "single-pair p-values, not corrected for the screen"},
-                "backtest": {
-                    "hedge": "rolling",
-                    "window": WINDOW,
-                    "entry_z": 2.0,
-                    "exit_z": 0.0,
-                    "fee_bps": FEE_BPS,
-                    **metrics,
-                },
+                "strategy": STRATEGY.to_dict(),
+                "backtest": metrics,
                 "verdict": verdict,
                 "report": report,
             }
@@ -187,8 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         textwrap.fill(f"Single-pair verdict (before correcting for the screen): {tests['verdict']}", 100),
         "",
         _heading(4, "Signals and backtest"),
-        f"Rolling OLS hedge ({WINDOW} bars), rolling z-score ({WINDOW} bars); enter |z| > 2, exit at 0; "
-        f"{FEE_BPS:g} bps per trade.",
+        STRATEGY.summary(),
         rows_text(metrics_rows(metrics)),
         "",
         textwrap.fill(f"Verdict: {verdict}", 100),

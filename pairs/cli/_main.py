@@ -15,9 +15,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
-from pairs.cli._commands import cmd_fit, cmd_report, cmd_scan, cmd_test
+from pairs.cli._backtest import cmd_backtest
 from pairs.cli._demo import cmd_demo
-from pairs.cli._signals import cmd_backtest, cmd_signal
+from pairs.cli._fit import cmd_fit
+from pairs.cli._report import cmd_report
+from pairs.cli._scan import cmd_scan
+from pairs.cli._signal import cmd_signal
+from pairs.cli._strategy import cmd_strategy
+from pairs.cli._test import cmd_test
 from pairs.data import LAYOUTS
 from pairs.exceptions import PairsError
 
@@ -60,9 +65,11 @@ examples:
     "signal": f"""\
 {_SOURCES}
 
-The batch series (-o FILE.csv|.json, or --format json|csv on stdout) has one row per bar:
-timestamp, beta, alpha, spread, zscore, position (+1 long y/short x, -1 short, 0 flat),
-y_units, x_units (with --capital) and action.
+The strategy is pairs.Strategy() with the flags given, or --strategy FILE (write one with
+'pairs strategy -o FILE' and edit it); the same strategy runs in signal, backtest, report
+and --follow. The batch series (-o FILE.csv|.json, or --format json|csv on stdout) has one
+row per bar: timestamp, beta, alpha, spread, zscore, position (+1 long y/short x, -1 short,
+0 flat), action, y_units and x_units (with --capital).
 
 --follow reads bars from stdin, one per line, as CSV 'timestamp,y,x' (an optional header
 line first) or JSON {{"timestamp": ..., "y": ..., "x": ...}}, and writes one JSON signal
@@ -71,7 +78,8 @@ if it exists (resume) and saved atomically after every bar, before its signal is
 A bad line stops with exit code 2; the state is that of the last good bar.
 
 examples:
-  pairs signal sample:ETH sample:BTC --log -o signals.csv
+  pairs signal sample:ETH sample:BTC -o signals.csv
+  pairs signal sample:ETH sample:BTC --strategy my_strategy.json --format csv
   pairs signal sample:ETH sample:BTC --log --hedge rolling --window 90 --entry-z 2.5 --stop-z 4
   tail -f bars.csv | pairs signal --follow --log --state engine.json
   printf '2024-01-01,2300,42000\\n2024-01-02,2350,44000\\n' | pairs signal --follow --log""",
@@ -79,20 +87,32 @@ examples:
 {_SOURCES}
 
 The signals are those of 'pairs signal' with the same options; with --log, beta is a
-log-price ratio and the backtest holds beta * y / x units of x per unit of y.
+log-price ratio and the backtest holds beta * y / x units of x per unit of y. Without
+--capital the return is on gross exposure (the textbook convention); with --capital an
+account in currency trades the sized legs (what a trader sees).
 
 examples:
+  pairs backtest sample:ETH sample:BTC
+  pairs backtest sample:ETH sample:BTC --log --capital 10000 --lot-size 0.01 0.0001
   pairs backtest sample:ETH sample:BTC --log --hedge rolling --window 60
   pairs backtest sample:BNB sample:ETH --log --fee-bps 10 --slippage-bps 5 --format json""",
     "report": f"""\
 {_SOURCES}
 
-The report uses log prices: hedge ratios, tests, spread and signals, backtest and a rolling
-cointegration monitor, with figures embedded (needs matplotlib: pip install 'pairs[plot]').
+The report opens with the cointegration verdict and the strategy used, then hedge ratios,
+tests, spread and signals of the strategy, its backtest and a rolling cointegration monitor,
+with figures embedded (needs matplotlib: pip install 'pairs[plot]').
 
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
-  pairs report ETH-USD.csv BTC-USD.csv --hedge kalman --fee-bps 5 -o report.html""",
+  pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
+    "strategy": """\
+Prints the strategy file (JSON) of pairs.Strategy() with the flags given applied, to edit
+and pass back with --strategy FILE to signal, backtest, report and signal --follow.
+
+examples:
+  pairs strategy > my_strategy.json
+  pairs strategy --log --hedge rolling --window 90 --entry-z 2.5 -o my_strategy.json""",
 }
 
 
@@ -152,6 +172,12 @@ def _add_pair(parser: argparse.ArgumentParser, *, optional: bool = False, log: b
 
 
 def _add_signal_options(parser: argparse.ArgumentParser) -> None:
+    spec = parser.add_argument_group("strategy (defaults: pairs.Strategy(); see 'pairs strategy')")
+    spec.add_argument(
+        "--strategy",
+        metavar="FILE",
+        help="strategy file (JSON, as written by 'pairs strategy'); flags given override its settings",
+    )
     hedge = parser.add_argument_group("hedge and z-score")
     hedge.add_argument("--hedge", choices=("kalman", "rolling", "ols"), help="hedge ratio (default: kalman)")
     hedge.add_argument(
@@ -164,7 +190,10 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
         "--delta", metavar="D", type=float, help="Kalman state noise, 0 < delta < 1 (default: 1e-4)"
     )
     hedge.add_argument(
-        "--obs-var", metavar="V", type=float, help="Kalman observation variance (default: 1e-3)"
+        "--obs-var",
+        metavar="V",
+        type=float,
+        help="Kalman observation variance, relative to the first bar (default: 1e-3)",
     )
     hedge.add_argument(
         "--beta", metavar="B", type=float, help="fixed hedge ratio of --hedge ols (default: OLS fit)"
@@ -175,7 +204,7 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     hedge.add_argument(
         "--zscore",
         choices=("innovation", "rolling", "ewm", "expanding"),
-        help="z-score of the spread (default: innovation for kalman, rolling otherwise)",
+        help="z-score of the spread (default: rolling; innovation: Kalman only)",
     )
     hedge.add_argument(
         "--zscore-window", metavar="N", type=int, help="rolling z-score window (default: --window)"
@@ -193,7 +222,10 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     rule.add_argument("--cooldown", metavar="N", type=int, help="flat bars after any exit (default: 0)")
     sizing = parser.add_argument_group("leg sizing")
     sizing.add_argument(
-        "--capital", metavar="C", type=float, help="gross notional per position: adds y_units, x_units"
+        "--capital",
+        metavar="C",
+        type=float,
+        help="account capital (gross notional of a position): adds y_units, x_units; backtest in currency",
     )
     sizing.add_argument(
         "--sizing", choices=("beta_neutral", "dollar_neutral"), help="(default: beta_neutral)"
@@ -204,6 +236,11 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     sizing.add_argument(
         "--rebalance-band", metavar="F", type=float, help="re-size when beta drifts by this fraction"
     )
+    costs = parser.add_argument_group("costs")
+    costs.add_argument(
+        "--fee-bps", metavar="BPS", type=float, help="fees, bps of traded notional (default: 10)"
+    )
+    costs.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage, bps (default: 0)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -293,17 +330,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)
     _add_pair(bt)
     _add_signal_options(bt)
-    costs = bt.add_argument_group("costs")
-    costs.add_argument(
-        "--fee-bps",
-        metavar="BPS",
-        type=float,
-        default=10.0,
-        help="fees, bps of traded notional (default: 10)",
-    )
-    costs.add_argument(
-        "--slippage-bps", metavar="BPS", type=float, default=0.0, help="slippage, bps (default: 0)"
-    )
+    costs = bt.add_argument_group("annualisation")
     costs.add_argument(
         "--periods-per-year",
         metavar="N",
@@ -313,31 +340,22 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_format(bt, ("table", "json", "csv"))
 
     report = _sub(sub, "report", "write the HTML report of a pair", cmd_report)
-    # The report always works on log prices (pairs.report.analysis_report).
-    _add_pair(report, log=False)
+    _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
     report.add_argument("--title", metavar="TEXT", help="report title")
-    report.add_argument(
-        "--hedge", choices=("rolling", "kalman", "ols"), default="rolling", help="traded hedge"
-    )
-    report.add_argument(
-        "--window", metavar="N", type=int, default=60, help="rolling hedge window (default: 60)"
-    )
-    report.add_argument("--zscore-window", metavar="N", type=int, help="z-score window (default: --window)")
-    report.add_argument("--entry-z", metavar="Z", type=float, default=2.0, help="(default: 2)")
-    report.add_argument("--exit-z", metavar="Z", type=float, default=0.0, help="(default: 0)")
-    report.add_argument("--stop-z", metavar="Z", type=float, help="(default: no stop)")
-    report.add_argument("--fee-bps", metavar="BPS", type=float, default=10.0, help="(default: 10)")
-    report.add_argument(
-        "--delta", metavar="D", type=float, default=1e-4, help="Kalman state noise (default: 1e-4)"
-    )
-    report.add_argument(
+    _add_signal_options(report)
+    monitor = report.add_argument_group("cointegration monitor")
+    monitor.add_argument(
         "--coint-window", metavar="N", type=int, default=180, help="rolling test window (default: 180)"
     )
-    report.add_argument(
+    monitor.add_argument(
         "--coint-step", metavar="N", type=int, default=5, help="rolling test step (default: 5)"
     )
-    report.add_argument("--alpha", type=float, default=0.05, help="monitor test size (default: 0.05)")
+    monitor.add_argument("--alpha", type=float, default=0.05, help="monitor test size (default: 0.05)")
+
+    strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
+    _add_signal_options(strategy)
+    strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
     return parser
 
 

@@ -1,0 +1,57 @@
+"""The strategy of ``signal``, ``backtest``, ``report`` and ``strategy``: a file, flags, or both.
+
+Without ``--strategy`` each command builds ``pairs.Strategy()`` with the flags given applied; with
+``--strategy FILE`` the file is read and the flags given override its settings. The Strategy
+validates every value, so the command line has no option checks of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pairs.strategy import Strategy
+from pairs.trading import SignalRule
+
+__all__ = ["RULE_FLAGS", "STRATEGY_FLAGS", "explicit_flags", "strategy_from_args"]
+
+# command-line flag (dest) -> Strategy field
+STRATEGY_FLAGS = {
+    "hedge": "hedge",
+    "window": "window",
+    "delta": "delta",
+    "obs_var": "obs_var",
+    "beta": "beta",
+    "alpha": "alpha",
+    "log": "log_prices",
+    "zscore": "zscore_method",
+    "zscore_window": "zscore_window",
+    "zscore_halflife": "zscore_halflife",
+    "capital": "capital",
+    "sizing": "sizing_mode",
+    "lot_size": "lot_size",
+    "rebalance_band": "rebalance_band",
+    "fee_bps": "fee_bps",
+    "slippage_bps": "slippage_bps",
+}
+RULE_FLAGS = ("entry_z", "exit_z", "stop_z", "max_holding", "cooldown")
+
+
+def explicit_flags(args: argparse.Namespace) -> list[str]:
+    """The strategy flags given on the command line (dests), in a stable order."""
+    names = [*STRATEGY_FLAGS, *RULE_FLAGS]
+    return [name for name in names if getattr(args, name, None) is not None]
+
+
+def strategy_from_args(args: argparse.Namespace) -> Strategy:
+    """``Strategy`` of ``--strategy FILE`` (or the default one) with the explicit flags applied."""
+    base = Strategy.load(args.strategy) if getattr(args, "strategy", None) else Strategy()
+    changes: dict[str, Any] = {}
+    for flag, name in STRATEGY_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            changes[name] = tuple(value) if flag == "lot_size" else value
+    rule = {name: getattr(args, name) for name in RULE_FLAGS if getattr(args, name, None) is not None}
+    if rule:
+        changes["rule"] = SignalRule(**{**base.rule.to_dict(), **rule})
+    return base.replace(**changes) if changes else base
