@@ -203,6 +203,11 @@ def _position_held_on_nan(result: pd.Series, inputs: Inputs) -> None:
     pd.testing.assert_series_equal(result, expected)
 
 
+def _warm_up_flat(result: Any, inputs: Inputs) -> None:
+    flat = pairs.backtest(**{**inputs, "position": inputs["position"].fillna(0.0)})
+    pd.testing.assert_series_equal(result.equity, flat.equity)
+
+
 def _same_length_positions(result: pd.Series, inputs: Inputs) -> None:
     assert len(result) == len(inputs["zscore"]) and set(result.unique()) <= {-1.0, 0.0, 1.0}
 
@@ -746,6 +751,39 @@ TARGETS: list[Target] = [
                 {"y": Y.to_numpy(), "x": X.to_numpy(), "position": POS.to_numpy()},
                 Raises(PairsError, "periods_per_year"),
             ),
+            (
+                "position_leading_nan",
+                {"position": POS.where(np.arange(len(POS)) >= 10)},
+                Accepts("a leading NaN (warm-up) position is flat, documented", _warm_up_flat),
+            ),
+            *_bad_values("capital", (0.0, -1.0, np.nan, "1e4")),
+            (
+                "units_without_capital",
+                {"units": pd.DataFrame({"y_units": 0.0, "x_units": 0.0}, index=Y.index)},
+                Raises(PairsError, "capital"),
+            ),
+            (
+                "units_with_position",
+                {"capital": 1e4, "units": pd.DataFrame({"y_units": 0.0, "x_units": 0.0}, index=Y.index)},
+                Raises(PairsError, "position"),
+            ),
+            (
+                "units_nan",
+                {
+                    "capital": 1e4,
+                    "position": None,
+                    "beta": None,
+                    "units": _cell(pd.DataFrame({"y_units": 0.0, "x_units": 0.0}, index=Y.index), np.nan),
+                },
+                Raises(DataError, "units"),
+            ),
+            ("lot_size_without_capital", {"lot_size": (0.1, 0.1)}, Raises(PairsError, "lot_size")),
+            (
+                "sizing_mode='dollar'",
+                {"capital": 1e4, "sizing_mode": "dollar"},
+                Raises(PairsError, "sizing_mode"),
+            ),
+            ("lot_too_large", {"capital": 1e4, "lot_size": (1.0, 1.0)}, Raises(PairsError, "position")),
         ),
     ),
     Target(
