@@ -25,6 +25,7 @@ engine state is left unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -207,6 +208,10 @@ class StreamEngine:
                     f"options must not be given with a Strategy (use strategy.replace(...)); got {sorted(options)}."
                 )
         elif strategy is None or isinstance(strategy, str):
+            known = {f.name for f in dataclasses.fields(Strategy)}
+            unknown = sorted(set(options) - known)
+            if unknown:
+                raise PairsError(f"options must be settings of pairs.Strategy {sorted(known)}; got {unknown}.")
             strategy = Strategy(**({} if strategy is None else {"hedge": strategy}), **options)
         else:
             raise PairsError(

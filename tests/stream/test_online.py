@@ -30,11 +30,8 @@ from pairs.stream._online import (
     ExpandingZScore,
     RollingHedge,
     RollingZScore,
-    encode_floats,
-    read_float,
-    read_floats,
-    read_int,
 )
+from pairs.stream._state import encode_floats, read_float, read_floats, read_int
 from pairs.trading._zscore import zscore
 
 

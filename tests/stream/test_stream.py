@@ -29,12 +29,13 @@ from pairs.exceptions import DataError, PairsError, StateError
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
+from pairs.strategy import Strategy
 from pairs.stream._engine import Signal, StreamEngine
 from pairs.trading import ACTIONS, RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 RULE = SignalRule(entry_z=1.5, exit_z=0.25, stop_z=3.5, max_holding=40, cooldown=2)
-# Kalman noise that trades often enough on ETH/BTC: in price units, and on log prices.
-LEVELS = {"delta": 1e-7, "obs_var": 1e3}
+# Kalman noise (relative units, see pairs.strategy._steps) for prices and log prices.
+LEVELS = {"delta": 1e-4, "obs_var": 1e-3}
 LOGS = {"delta": 1e-5, "obs_var": 1e-3}
 FIELDS = [f.name for f in dataclasses.fields(Signal)]
 
@@ -66,35 +67,60 @@ def assert_matches(out: pd.DataFrame, beta: Any, spread: pd.Series, z: pd.Series
     np.testing.assert_array_equal(out["position"].to_numpy(float), signals(z, rule=RULE).to_numpy())
 
 
-def test_kalman_levels_is_bit_identical_to_batch(daily: pd.DataFrame) -> None:
-    out = replay(StreamEngine("kalman", rule=RULE, **LEVELS), daily)
-    res = kalman_hedge(daily["ETH"], daily["BTC"], **LEVELS)
+def relative_kalman(prices: pd.DataFrame, strategy: Strategy) -> Any:
+    """The strategy's Kalman filter, independently: kalman_hedge on prices relative to the first bar."""
+    y, x = prices["ETH"], prices["BTC"]
+    if strategy.log_prices:
+        y, x = np.log(y), np.log(x)
+        yr, xr = y - y.iloc[0], x - x.iloc[0]
+    else:
+        yr, xr = y / y.iloc[0], x / x.iloc[0]
+    return kalman_hedge(
+        yr, xr, delta=strategy.delta, obs_var=strategy.obs_var, initial_state_mean=(0.0, 0.0), initial_state_cov=1.0
+    )
+
+
+@pytest.mark.parametrize("log_prices", [False, True])
+def test_kalman_stream_is_bit_identical_to_strategy_run(daily: pd.DataFrame, log_prices: bool) -> None:
+    strategy = Strategy(zscore_method="innovation", rule=RULE, log_prices=log_prices)
+    out = replay(strategy.stream(), daily)
+    run = strategy.run(daily["ETH"], daily["BTC"]).frame
     for name in ("beta", "alpha", "spread", "zscore"):
-        np.testing.assert_array_equal(out[name].to_numpy(float), getattr(res, name).to_numpy())
-    pos = signals(res.zscore, rule=RULE)
-    np.testing.assert_array_equal(out["position"].to_numpy(float), pos.to_numpy())
-    assert (pos != 0).sum() > 100
+        np.testing.assert_array_equal(out[name].to_numpy(float), run[name].to_numpy())
+    np.testing.assert_array_equal(out["position"].to_numpy(), run["position"].to_numpy())
+    np.testing.assert_array_equal(out["action"].to_numpy(), run["action"].to_numpy())
+    assert (run["position"] != 0).sum() > 100
     assert set(out["action"]) == set(ACTIONS)
+    # Independent check of the relative-units filter (kalman_hedge is checked against pykalman).
+    ref = relative_kalman(daily, strategy)
+    y0, x0 = daily["ETH"].iloc[0], daily["BTC"].iloc[0]
+    if log_prices:
+        beta = ref.beta
+        alpha = ref.alpha + np.log(y0) - ref.beta * np.log(x0)
+    else:
+        beta, alpha = ref.beta * y0 / x0, ref.alpha * y0
+    np.testing.assert_allclose(run["beta"], beta, rtol=1e-12)
+    np.testing.assert_allclose(run["alpha"], alpha, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(run["zscore"], ref.zscore, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("sample", ["daily", "four_hour"])
 def test_kalman_log_prices_matches_batch(sample: str, request: pytest.FixtureRequest) -> None:
     prices = request.getfixturevalue(sample)
-    options = {**LOGS, "initial_state_mean": (0.5, 0.0), "initial_state_cov": [[1, 0.1], [0.1, 2]]}
-    out = replay(StreamEngine("kalman", rule=RULE, log_prices=True, **options), prices)
-    res = kalman_hedge(np.log(prices["ETH"]), np.log(prices["BTC"]), **options)
+    strategy = Strategy(rule=RULE, log_prices=True, zscore_method="innovation", **LOGS)
+    out = replay(strategy.stream(), prices)
+    res = relative_kalman(prices, strategy)
     assert_matches(out, res.beta, res.spread, res.zscore)
 
 
 @pytest.mark.parametrize("method", ["rolling", "ewm", "expanding"])
 def test_kalman_with_spread_zscore_matches_batch(daily: pd.DataFrame, method: str) -> None:
     extra = {"rolling": {"window": 30}, "ewm": {"halflife": 10.0}, "expanding": {}}[method]
-    engine = StreamEngine(
-        "kalman", rule=RULE, zscore_method=method, **{f"zscore_{k}": v for k, v in extra.items()}, **LEVELS
-    )
-    out = replay(engine, daily)
-    res = kalman_hedge(daily["ETH"], daily["BTC"], **LEVELS)
-    assert_matches(out, res.beta, res.spread, zscore(res.spread, method=method, **extra))
+    strategy = Strategy(rule=RULE, zscore_method=method, **{f"zscore_{k}": v for k, v in extra.items()})
+    out = replay(strategy.stream(), daily)
+    run = strategy.run(daily["ETH"], daily["BTC"]).frame
+    np.testing.assert_array_equal(out["zscore"].to_numpy(float), run["zscore"].to_numpy())
+    assert_matches(out, run["beta"], run["spread"], zscore(run["spread"], method=method, **extra))
 
 
 @pytest.mark.parametrize("sample", ["daily", "four_hour"])
@@ -362,13 +388,13 @@ def test_corrupted_or_foreign_state_files_rejected(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="JSON"):
         StreamEngine.load(tmp_path / "nan.json")
     doc = engine.state_dict()
-    write_state(tmp_path / "v2.json", {**doc, "version": 2})
+    write_state(tmp_path / "v1.json", {**doc, "version": 1})
     with pytest.raises(StateError, match="version"):
-        StreamEngine.load(tmp_path / "v2.json")
+        StreamEngine.load(tmp_path / "v1.json")
     write_state(tmp_path / "list.json", [1, 2])
     with pytest.raises(StateError, match="state"):
         StreamEngine.load(tmp_path / "list.json")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(StateError, match="missing.json"):
         StreamEngine.load(tmp_path / "missing.json")
 
 
@@ -387,18 +413,18 @@ def mutate(doc: dict, path: tuple, value: Any) -> dict:
 @pytest.mark.parametrize(
     ("path", "value", "match"),
     [
-        (("version",), 2, "version"),
+        (("version",), 1, "version"),
         (("version",), True, "version"),
         (("version",), "1", "version"),
         (("format",), "other", "format"),
-        (("config", "hedge"), "magic", "hedge"),
-        (("config", "hedge_options", "window"), 1, "window"),
-        (("config", "hedge_options", "window"), KeyError, "window"),
-        (("config", "hedge_options"), [], "hedge_options"),
-        (("config", "rule", "entry_z"), -1.0, "entry_z"),
-        (("config", "lot_size"), 0.1, "lot_size"),
-        (("config", "log_prices"), "yes", "log_prices"),
-        (("config", "extra"), 1, "config"),
+        (("strategy", "hedge"), "magic", "hedge"),
+        (("strategy", "window"), 1, "window"),
+        (("strategy", "window"), 2.5, "window"),
+        (("strategy", "rule"), [], "rule"),
+        (("strategy", "rule", "entry_z"), -1.0, "entry_z"),
+        (("strategy", "lot_size"), 0.1, "lot_size"),
+        (("strategy", "log_prices"), "yes", "log_prices"),
+        (("strategy", "extra"), 1, "strategy"),
         (("state", "n_updates"), -1, "n_updates"),
         (("state", "hedge", "cxx"), "abc", "cxx"),
         (("state", "hedge", "y"), [1.0], "'y'"),
@@ -434,8 +460,7 @@ def test_kalman_state_fields_validated() -> None:
     ("kwargs", "match"),
     [
         ({"hedge": "tls"}, "hedge"),
-        ({"hedge": "kalman", "window": 20}, "window"),
-        ({"hedge": "rolling"}, "window"),
+        ({"hedge": "kalman", "window": 1}, "window"),
         ({"hedge": "rolling", "window": 1, "zscore_window": 5}, "window"),
         ({"hedge": "rolling", "window": 20.0, "zscore_window": 5}, "window"),
         ({"hedge": "ols"}, "beta"),
@@ -443,20 +468,20 @@ def test_kalman_state_fields_validated() -> None:
         ({"hedge": "kalman", "delta": 1.0}, "delta"),
         ({"hedge": "kalman", "obs_var": 0.0}, "obs_var"),
         ({"hedge": "kalman", "initial_state_mean": (1.0,)}, "initial_state_mean"),
-        ({"hedge": "kalman", "initial_state_cov": [[1, 2], [0, 1]]}, "initial_state_cov"),
         ({"hedge": "rolling", "window": 5, "zscore_method": "innovation"}, "zscore_method"),
-        ({"hedge": "kalman", "zscore_method": "rolling"}, "zscore_window"),
-        ({"hedge": "kalman", "zscore_window": 10}, "zscore_window"),
+        ({"hedge": "kalman", "zscore_method": "ewm", "zscore_window": 10}, "zscore_window"),
+        ({"hedge": "kalman", "zscore_window": 1}, "zscore_window"),
         ({"hedge": "kalman", "zscore_method": "ewm"}, "zscore_halflife"),
         ({"hedge": "kalman", "zscore_method": "ewm", "zscore_halflife": -1.0}, "zscore_halflife"),
         ({"hedge": "kalman", "zscore_halflife": 3.0}, "zscore_halflife"),
+        ({"hedge": "kalman", "rule": 3}, "rule"),
         ({"hedge": "kalman", "zscore_method": "median"}, "zscore_method"),
         ({"hedge": "kalman", "capital": 0.0}, "capital"),
         ({"hedge": "kalman", "sizing_mode": "equal"}, "sizing_mode"),
         ({"hedge": "kalman", "lot_size": 0.1}, "lot_size"),
         ({"hedge": "kalman", "lot_size": (0.1, -1.0)}, r"lot_size\[1\]"),
         ({"hedge": "kalman", "rebalance_band": -0.1}, "rebalance_band"),
-        ({"hedge": "kalman", "rule": {"entry_z": 2.0}}, "rule"),
+        ({"hedge": "kalman", "rule": {"entry": 2.0}}, "data"),
         ({"hedge": "kalman", "log_prices": 1}, "log_prices"),
     ],
 )
