@@ -45,7 +45,8 @@ _TIMEFRAME = re.compile(r"^([1-9][0-9]*)([smhdwMy])$")
 _UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _UNIT_MS |= {"M": 30 * _UNIT_MS["d"], "y": 365 * _UNIT_MS["d"]}
 _short = reprlib.Repr()
-_short.maxlist = _short.maxother = 8
+_short.maxlist = 8
+_short.maxother = 40
 _short.maxstring = 60
 
 
@@ -209,16 +210,18 @@ class _Session:
         rate = getattr(exchange, "rateLimit", 0) or 0
         self.pause = float(rate) / 1000.0 if isinstance(rate, numbers.Real) and rate > 0 else 0.0
         self.calls = 0
-        self.markets_loaded = False
+        self.rested = False
 
     def call(self, what: str, fn: Callable[[], T], symbol: str | None = None) -> T:
         ccxt, name = self.ccxt, self.exchange.id
         last: BaseException | None = None
         for attempt in range(self.retries + 1):
-            # Honour the exchange's rate limit between any two calls of ours.
-            if self.calls and self.pause:
+            # Honour the exchange's rate limit between any two calls of ours (a backoff
+            # wait at least as long already does).
+            if self.calls and self.pause and not self.rested:
                 _sleep(self.pause)
             self.calls += 1
+            self.rested = False
             try:
                 return fn()
             except ccxt.BadSymbol as exc:
@@ -229,6 +232,7 @@ class _Session:
                 last = exc
                 if attempt < self.retries:
                     _sleep(self.backoff * 2**attempt)
+                    self.rested = self.backoff * 2**attempt >= self.pause
             except ccxt.BaseError as exc:
                 raise DataError(
                     f"exchange {name} must answer {what}; it refused: {_one_line(exc)}."
@@ -239,9 +243,8 @@ class _Session:
         )
 
     def check_symbol(self, symbol: str) -> None:
-        if not self.markets_loaded:
+        if not self.exchange.markets:
             self.call("load_markets()", self.exchange.load_markets)
-            self.markets_loaded = True
         markets = self.exchange.markets or {}
         if symbol not in markets:
             near = difflib.get_close_matches(symbol, list(markets), n=3)
@@ -274,11 +277,12 @@ def _fetch(
 ) -> pd.Series:
     """Page ``fetch_ohlcv`` forward from ``since`` until ``until`` or now; closed candles only."""
     exchange = session.exchange
-    end_ms = now_ms if until_ms is None else min(until_ms, now_ms)
+    until = 2**62 if until_ms is None else until_ms
     cursor = 0 if since_ms is None else since_ms
     candles: dict[int, Sequence[Any]] = {}
     seen = 0
-    while cursor < end_ms:
+    # Stop once the next candle would start at `until` or still be open now.
+    while cursor < until and cursor + bar_ms <= now_ms:
         what = f"fetch_ohlcv({symbol!r}, {timeframe!r}, since={cursor})"
         page = session.call(what, lambda c=cursor: exchange.fetch_ohlcv(symbol, timeframe, c, limit), symbol)
         if page is None or (isinstance(page, Sequence) and len(page) == 0):
@@ -421,20 +425,27 @@ def load_ccxt(
     session = _Session(ccxt, ex, n_retries, wait)
     page = page if page is not None else _page_limit(ex)
     source = f"ccxt:{ex.id}"
+    now_ms = int(ex.milliseconds())
+    now = pd.Timestamp(now_ms, unit="ms", tz="UTC")
     columns: dict[str, pd.Series] = {}
+    missing: list[tuple[str, dict[str, str], Path | None]] = []
     for symbol in names:
         key = {"source": source, "symbol": symbol, "interval": timeframe}
         path = None if folder is None else cache_path(folder, source, symbol, timeframe)
-        now_ms = int(ex.milliseconds())
-        now = pd.Timestamp(now_ms, unit="ms", tz="UTC")
         cached = None if refresh or path is None else read_cache(path, key)
         if cached is not None and usable(cached[0], start, end, now=now, max_age=age):
-            series = cached[1].rename(symbol)
+            columns[symbol] = cached[1].rename(symbol)
         else:
-            session.check_symbol(symbol)
-            series = _fetch(session, symbol, timeframe, bar_ms, _ms(start), _ms(end), now_ms, page)
-            if path is not None:
-                write_cache(path, key, series, start=start, end=end, fetched_at=now)
+            missing.append((symbol, key, path))
+    # Every symbol to download is checked before the first page is asked for.
+    for symbol, _, _ in missing:
+        session.check_symbol(symbol)
+    for symbol, key, path in missing:
+        columns[symbol] = _fetch(session, symbol, timeframe, bar_ms, _ms(start), _ms(end), now_ms, page)
+        if path is not None:
+            write_cache(path, key, columns[symbol], start=start, end=end, fetched_at=now)
+    for symbol in names:
+        series = columns[symbol]
         if start is not None:
             series = series[series.index >= start]
         if end is not None:
@@ -445,6 +456,6 @@ def load_ccxt(
                 f"got none for {symbol!r} (since={_iso(_ms(start))}, until={_iso(_ms(end))})."
             )
         columns[symbol] = series
-    frame = pd.concat(columns, axis=1, join="outer", sort=True)
+    frame = pd.concat({s: columns[s] for s in names}, axis=1, join="outer", sort=True)
     frame.index.name = "timestamp"
     return frame
