@@ -204,6 +204,34 @@ def test_equity_identity_on_eth_btc() -> None:
     )
 
 
+def test_docs_numbers_eth_btc() -> None:
+    # docs/backtest.md: the README's Kalman ETH/BTC signals read three ways.
+    beta, position, _ = _real_inputs()
+    gross = backtest(ETH, BTC, beta=beta, position=position, fee_bps=10)
+    same_units = backtest(ETH, BTC, units=gross.units, capital=10_000.0, fee_bps=10)
+    sized = backtest(
+        ETH,
+        BTC,
+        beta=beta,
+        position=position,
+        fee_bps=10,
+        capital=10_000.0,
+        lot_size=(0.001, 0.00001),
+        rebalance_band=0.05,
+    )
+    rows = [(r.total_return, r.max_drawdown, r.n_trades) for r in (gross, same_units, sized)]
+    np.testing.assert_allclose(
+        [r[:2] for r in rows], [[-0.577, 0.609], [-0.128, 0.161], [-0.823, 0.868]], atol=5e-4
+    )
+    assert [r[2] for r in rows] == [132, 132, 132] and len(ETH) == 3065
+    # Same units, same currency P&L: the gross returns times the exposure held are the account's P&L.
+    pnl = same_units.equity.diff().fillna(same_units.equity.iloc[0] - 10_000.0)
+    base = (gross.units.abs().shift(fill_value=0) * PRICES.shift().fillna(PRICES).to_numpy()).sum(axis=1)
+    opened = (gross.units.abs() * PRICES.to_numpy()).sum(axis=1)
+    base = base.where(base > 0, opened)
+    np.testing.assert_allclose(gross.returns * base, pnl, rtol=1e-9, atol=1e-9)
+
+
 def test_strategy_entry_point_units_frame() -> None:
     # What a Strategy passes: its frame's y_units/x_units; the account then trades exactly those.
     beta, position, _ = _real_inputs()
