@@ -58,7 +58,6 @@ def test_example_runs(path: Path, request: pytest.FixtureRequest) -> None:
         [sys.executable, str(path)],
         capture_output=True,
         text=True,
-        timeout=60,
         env=env,
         cwd=ROOT,
         check=False,
