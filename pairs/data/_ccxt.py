@@ -9,6 +9,8 @@ caches the closes like :func:`pairs.load_yfinance` does.
 from __future__ import annotations
 
 import difflib
+import functools
+import math
 import numbers
 import os
 import re
@@ -208,7 +210,8 @@ class _Session:
     def __init__(self, ccxt: Any, exchange: Any, retries: int, backoff: float) -> None:
         self.ccxt, self.exchange, self.retries, self.backoff = ccxt, exchange, retries, backoff
         rate = getattr(exchange, "rateLimit", 0) or 0
-        self.pause = float(rate) / 1000.0 if isinstance(rate, numbers.Real) and rate > 0 else 0.0
+        ok = isinstance(rate, numbers.Real) and math.isfinite(float(rate)) and float(rate) > 0
+        self.pause = float(rate) / 1000.0 if ok else 0.0
         self.calls = 0
         self.rested = False
 
@@ -284,7 +287,9 @@ def _fetch(
     # Stop once the next candle would start at `until` or still be open now.
     while cursor < until and cursor + bar_ms <= now_ms:
         what = f"fetch_ohlcv({symbol!r}, {timeframe!r}, since={cursor})"
-        page = session.call(what, lambda c=cursor: exchange.fetch_ohlcv(symbol, timeframe, c, limit), symbol)
+        page: Any = session.call(
+            what, functools.partial(exchange.fetch_ohlcv, symbol, timeframe, cursor, limit), symbol
+        )
         if page is None or (isinstance(page, Sequence) and len(page) == 0):
             break
         times, _ = _rows(page, offset=seen)
