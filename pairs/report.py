@@ -230,7 +230,7 @@ def analysis_report(
     strategy: Strategy | None = None,
     coint_window: int = 180,
     coint_step: int = 5,
-    alpha: float = 0.05,
+    size: float = 0.05,
     periods_per_year: float | None = None,
 ) -> list[Block]:
     """Standard report blocks of a pair: hedge ratios, cointegration, the strategy, its backtest, a monitor.
@@ -245,7 +245,7 @@ def analysis_report(
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
     strategy
         The strategy traded; default ``pairs.Strategy()``.
-    coint_window, coint_step, alpha
+    coint_window, coint_step, size
         Window, step and size of the rolling Engle-Granger test and breakdown monitor
         (:func:`pairs.coint.breakdown`).
     periods_per_year
@@ -288,7 +288,7 @@ def analysis_report(
     hedge, zwin, fee_bps = strategy.hedge, strategy.z_window, strategy.fee_bps
     entry_z, exit_z, stop_z = strategy.rule.entry_z, strategy.rule.exit_z, strategy.rule.stop_z
     coint = engle_granger(ly, lx)
-    monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=alpha)
+    monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=size)
 
     ratios = pd.DataFrame(
         {
@@ -334,9 +334,9 @@ def analysis_report(
         (
             "text",
             f"Engle-Granger test on rolling {cwin}-bar windows every {cstep} bars, and a CUSUM of "
-            f"spread innovations; events when a cointegrated pair stops being so (size {alpha:g}).",
+            f"spread innovations; events when a cointegrated pair stops being so (size {size:g}).",
         ),
-        ("figure", plot_rolling_coint(monitor, alpha=alpha)),
+        ("figure", plot_rolling_coint(monitor, alpha=size)),
         ("table", monitor.events) if len(monitor.events) else ("text", "No breakdown event."),
     ]
     return blocks

@@ -18,7 +18,7 @@ import pandas as pd
 from pairs.cli._backtest import metrics_rows
 from pairs.cli._fit import last_value
 from pairs.cli._io import Pair, frame_text, print_json, records, rows_text
-from pairs.cli._test import coint_tests, coint_text
+from pairs.coint import CointReport, coint_report
 from pairs.data import align, load_sample
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
@@ -76,7 +76,7 @@ def _story(res: Any, best: pd.Series, y: str, x: str) -> str:
     )
 
 
-def _verdict(res: Any, y: str, x: str, tests: dict[str, Any], metrics: dict[str, Any]) -> str:
+def _verdict(res: Any, y: str, x: str, tests: CointReport, metrics: dict[str, Any]) -> str:
     trade = (
         f"the default strategy (Kalman hedge on log prices) with {FEE_BPS:g} bps costs returned "
         f"{metrics['total_return']:+.1%} (Sharpe {metrics['sharpe']:.2f}, max drawdown "
@@ -87,7 +87,7 @@ def _verdict(res: Any, y: str, x: str, tests: dict[str, Any], metrics: dict[str,
             f"no cointegrated pair among {res.n_tested} after correction; on the best-ranked "
             f"{y}/{x}, {trade}. Treat it as a demonstration, not a signal."
         )
-    pair_test = "confirmed" if tests["cointegrated"] else "only partly confirmed"
+    pair_test = "confirmed" if tests.cointegrated else "only partly confirmed"
     return f"{y}/{x} is cointegrated after correction, {pair_test} by the tests; {trade}."
 
 
@@ -101,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pair = Pair(aligned[y], aligned[x], len(gaps), int(gaps["missing_bars"].sum()) if len(gaps) else 0)
     ly, lx = np.log(pair.y), np.log(pair.x)
     hedges = _hedges(ly, lx)
-    tests = coint_tests(ly, lx, alpha=ALPHA)
+    tests = coint_report(ly, lx, size=ALPHA, n_screened=res.n_tested)
     metrics, _ = _trade(pair)
     verdict = _verdict(res, y, x, tests, metrics)
     report = None
@@ -131,7 +131,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 },
                 "pair": pair.info(),
                 "hedges": records(hedges),
-                "tests": {**tests, "note": "single-pair p-values, not corrected for the screen"},
+                "tests": tests.to_dict(),
                 "strategy": STRATEGY.to_dict(),
                 "backtest": metrics,
                 "verdict": verdict,
@@ -159,8 +159,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         frame_text(hedges),
         "",
         _heading(3, "Cointegration tests"),
-        coint_text(tests),
-        textwrap.fill(f"Single-pair verdict (before correcting for the screen): {tests['verdict']}", 100),
+        textwrap.fill(f"Single-pair result (before correcting for the screen): {tests.headline}", 100),
+        *([textwrap.fill(f"Caveat: {tests.caveat}", 100)] if tests.caveat else []),
+        *[line for caption, table in tests.tables() for line in ("", caption, frame_text(table))],
         "",
         _heading(4, "Signals and backtest"),
         STRATEGY.summary(),

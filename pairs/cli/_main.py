@@ -53,7 +53,7 @@ examples:
 
 examples:
   pairs test sample:ETH sample:BTC --log
-  pairs test sample:BNB sample:ETH --log --alpha 0.01 --format json""",
+  pairs test sample:BNB sample:ETH --log --size 0.01 --format json""",
     "scan": """\
 SOURCES are folders of CSV files, CSV files, sample:binance_1d (every bundled coin) or
 sample:COIN references; with --yf they are Yahoo Finance tickers.
@@ -279,7 +279,13 @@ def _build_parser() -> argparse.ArgumentParser:
     test = _sub(sub, "test", "cointegration tests of a pair", cmd_test)
     _add_pair(test)
     test.add_argument(
-        "--alpha", type=float, choices=(0.01, 0.05, 0.1), default=0.05, help="test size (default: 0.05)"
+        "--size",
+        "--alpha",
+        dest="size",
+        type=float,
+        choices=(0.01, 0.05, 0.1),
+        default=0.05,
+        help="test size (default: 0.05; --alpha is its former name)",
     )
     test.add_argument(
         "--trend", choices=("n", "c", "ct", "ctt"), default="c", help="Engle-Granger trend (default: c)"
@@ -351,7 +357,10 @@ def _build_parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--coint-step", metavar="N", type=int, default=5, help="rolling test step (default: 5)"
     )
-    monitor.add_argument("--alpha", type=float, default=0.05, help="monitor test size (default: 0.05)")
+    monitor.add_argument("--size", type=float, default=0.05, help="monitor test size (default: 0.05)")
+    monitor.add_argument(
+        "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
     strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
     _add_signal_options(strategy)

@@ -21,7 +21,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         strategy=strategy,
         coint_window=args.coint_window,
         coint_step=args.coint_step,
-        alpha=args.alpha,
+        size=args.size,
     )
     title = args.title or f"{pair.y.name} / {pair.x.name}: pair analysis"
     path = write_report(args.output, title, blocks)

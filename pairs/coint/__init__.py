@@ -8,6 +8,7 @@ Every ADF / Engle-Granger statistic runs through the compiled kernel in
 from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
 from pairs.coint._johansen import JohansenResult, johansen
 from pairs.coint._monitor import BreakdownResult, breakdown, rolling_coint
+from pairs.coint._report import CointReport, coint_report
 from pairs.coint._stationarity import (
     ADFResult,
     HalfLifeResult,
@@ -22,6 +23,7 @@ from pairs.coint._stationarity import (
 __all__ = [
     "ADFResult",
     "BreakdownResult",
+    "CointReport",
     "EngleGrangerResult",
     "HalfLifeResult",
     "HurstResult",
@@ -29,6 +31,7 @@ __all__ = [
     "VarianceRatioResult",
     "adf",
     "breakdown",
+    "coint_report",
     "engle_granger",
     "half_life",
     "hurst",
