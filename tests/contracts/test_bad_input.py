@@ -1081,7 +1081,69 @@ STREAM_FROM_STATE = Target(
     ),
 )
 
-TARGETS += [READ_PRICES, LOAD_YFINANCE, STREAM_UPDATE, STREAM_ENGINE, STREAM_FROM_STATE]
+# ccxt rows and an offline ccxt.binance serving the bundled daily closes (tests/data/test_ccxt.py has the full fake).
+OHLCV = [[ts.value // 10**6, 1.0, 1.0, 1.0, float(c), 1.0] for ts, c in FULL["BTC"].items()]
+
+
+def _offline_ccxt(**kwargs: Any) -> pd.DataFrame:
+    import ccxt
+
+    class Offline(ccxt.binance):  # type: ignore[misc]
+        def milliseconds(self) -> int:
+            return OHLCV[-1][0] + 2 * 86_400_000
+
+        def load_markets(self, reload: bool = False, params: Any = None) -> Any:
+            self.set_markets(
+                [{"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "spot": True}]
+            )
+            return self.markets
+
+        def fetch_ohlcv(
+            self, symbol: str, timeframe: str = "1d", since: Any = None, limit: Any = None, params: Any = None
+        ) -> Any:
+            return [r for r in OHLCV if since is None or r[0] >= since][: limit or 500]
+
+    return pairs.load_ccxt(Offline({"enableRateLimit": False}), **kwargs)
+
+
+FROM_CCXT = Target(
+    "from_ccxt",
+    pairs.from_ccxt,
+    {"ohlcv": OHLCV},
+    extra=(
+        ("ohlcv=[]", {"ohlcv": []}, Raises(DataError, "ohlcv")),
+        ("ohlcv=None", {"ohlcv": None}, Raises(DataError, "ohlcv")),
+        ("row_of_5", {"ohlcv": [OHLCV[0][:5]]}, Raises(DataError, "ohlcv")),
+        ("nan_close", {"ohlcv": [[*OHLCV[0][:4], np.nan, 1.0]]}, Raises(DataError, "ohlcv")),
+        ("epoch_seconds", {"ohlcv": [[OHLCV[0][0] // 1000, *OHLCV[0][1:]]]}, Raises(DataError, "ohlcv")),
+        ("duplicate_time", {"ohlcv": [OHLCV[0], OHLCV[0]]}, Raises(DataError, "ohlcv")),
+        ("name=5", {"name": 5}, Raises(DataError, "name")),
+        ("timeframe='daily'", {"timeframe": "daily"}, Raises(DataError, "timeframe")),
+        ("drop_incomplete='soon'", {"drop_incomplete": "soon"}, Raises(DataError, "drop_incomplete")),
+    ),
+)
+
+LOAD_CCXT = Target(
+    "load_ccxt",
+    _offline_ccxt,
+    {"symbols": "BTC/USDT", "cache_dir": None, "retries": 0},
+    extra=(
+        *(
+            (f"symbols={v!r}", {"symbols": v}, Raises(PairsError, "symbols"))
+            for v in (None, [], ["A", "A"], [""], "NOPE/USDT")
+        ),
+        ("timeframe='1x'", {"timeframe": "1x"}, Raises(PairsError, "timeframe")),
+        ("since='someday'", {"since": "someday"}, Raises(PairsError, "since")),
+        ("until_before_since", {"since": "2022-01-01", "until": "2021-01-01"}, Raises(PairsError, "until")),
+        ("cache_dir=5", {"cache_dir": 5}, Raises(PairsError, "cache_dir")),
+        ("refresh='yes'", {"refresh": "yes"}, Raises(PairsError, "refresh")),
+        ("max_age='0s'", {"max_age": "0s"}, Raises(PairsError, "max_age")),
+        ("limit=0", {"limit": 0}, Raises(PairsError, "limit")),
+        ("backoff=-1", {"backoff": -1.0}, Raises(PairsError, "backoff")),
+    ),
+)
+
+TARGETS += [READ_PRICES, LOAD_YFINANCE, FROM_CCXT, LOAD_CCXT, STREAM_UPDATE, STREAM_ENGINE, STREAM_FROM_STATE]
 
 
 # --- the matrix ----------------------------------------------------------------------------------
@@ -1269,6 +1331,8 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "simulate_universe": lambda: pairs.simulate_universe(6, 300, n_cointegrated=2, seed=1),
     "StreamEngine.update": _stream_replay,
     "load_yfinance": _yfinance_from_cache,
+    "from_ccxt": lambda: pairs.from_ccxt(OHLCV, name="BTC/USDT", drop_incomplete=True, timeframe="1d"),
+    "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=None, since="2020-01-01"),
 }
 
 
