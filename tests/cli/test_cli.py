@@ -148,7 +148,8 @@ def test_fit_kalman_json_and_table(capsys: pytest.CaptureFixture[str], eth_btc: 
     code, text, _ = run(capsys, "fit", "sample:ETH", "sample:BTC", "--log", "--method", "kalman")
     assert code == 0
     assert "ETH on BTC (log prices): 3065 common bars" in text
-    assert re.search(r"^beta \(latest\)\s+0\.96\d+$", text, re.MULTILINE)
+    default = kalman_hedge(*eth_btc)  # obs_var=None: relative units, the CLI's default too
+    assert re.search(rf"^beta \(latest\)\s+{re.escape(_fmt(float(default.beta.iloc[-1])))}$", text, re.MULTILINE)
 
 
 def test_fit_yfinance_from_cache(
