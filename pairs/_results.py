@@ -116,7 +116,7 @@ class ResultMixin:
                     and (pd.api.types.is_object_dtype(idx) or pd.api.types.is_string_dtype(idx))
                     and len(value) <= 12
                 ):
-                    rows += [(f"{f.name}[{k}]", v) for k, v in value.items()]
+                    rows += [(f"{f.name}[{k}]", v) for k, v in value.items()]  # type: ignore[union-attr]
                 continue
             if isinstance(value, dict):
                 rows += [(f"{f.name}[{k}]", v) for k, v in value.items() if not isinstance(v, dict)]

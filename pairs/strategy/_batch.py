@@ -39,12 +39,12 @@ def hedge_paths(
         beta, alpha, spread = from_relative(paths[0], paths[1], paths[2], ref_y, ref_x, log)
         return np.asarray(beta), np.asarray(alpha), np.asarray(spread), paths[5], note
     if strategy.hedge == "rolling":
-        fit = rolling_hedge(pd.Series(yv), pd.Series(xv), window=strategy.window)
-        return fit.beta.to_numpy(), fit.alpha.to_numpy(), fit.spread.to_numpy(), np.full(n, np.nan), note
-    beta, alpha = strategy.beta, strategy.alpha
-    if beta is None:
+        rolling = rolling_hedge(pd.Series(yv), pd.Series(xv), window=strategy.window)
+        rb, ra, rs = np.asarray(rolling.beta), np.asarray(rolling.alpha), np.asarray(rolling.spread)
+        return rb, ra, rs, np.full(n, np.nan), note
+    if strategy.beta is None:
         fit = ols_hedge(pd.Series(yv), pd.Series(xv))
-        beta, alpha = float(fit.beta), float(fit.alpha)
+        beta, alpha = float(fit.beta), float(fit.alpha)  # type: ignore[arg-type]
         note = (
             f"beta = {beta:.6g} fitted by OLS on the whole history: the signals look ahead "
             "(give beta from a training period for an honest test)."
@@ -64,7 +64,7 @@ def run_batch(strategy: Strategy, y: pd.Series, x: pd.Series) -> StrategyResult:
         z = innov_z
     else:
         window = strategy.z_window
-        alpha_ewm = ewm_alpha(strategy.zscore_halflife) if method == "ewm" else 0.0
+        alpha_ewm = ewm_alpha(strategy.zscore_halflife) if strategy.zscore_halflife is not None else 0.0
         minp = window if method == "rolling" else 2
         z = zscore_kernel(spread, _Z_METHODS[method], window, alpha_ewm, minp)
     position, codes = rule_kernel(z, *_kernel_args(strategy.rule))

@@ -211,8 +211,12 @@ class StreamEngine:
             known = {f.name for f in dataclasses.fields(Strategy)}
             unknown = sorted(set(options) - known)
             if unknown:
-                raise PairsError(f"options must be settings of pairs.Strategy {sorted(known)}; got {unknown}.")
-            strategy = Strategy(**({} if strategy is None else {"hedge": strategy}), **options)
+                raise PairsError(
+                    f"options must be settings of pairs.Strategy {sorted(known)}; got {unknown}."
+                )
+            if strategy is not None:
+                options["hedge"] = strategy
+            strategy = Strategy(**options)
         else:
             raise PairsError(
                 f"strategy must be a pairs.Strategy or a hedge name; got {type(strategy).__name__}."
@@ -359,7 +363,7 @@ class StreamEngine:
             self._held_x,
             self._last_pos,
             self._ref_beta,
-            self._capital,
+            self._capital,  # type: ignore[arg-type]
             self._beta_neutral,
             self._lot_y,
             self._lot_x,
