@@ -364,6 +364,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
     _add_signal_options(strategy)
+    strategy.add_argument("--log", action="store_true", default=None, help="hedge log prices")
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
     return parser
 
