@@ -6,7 +6,9 @@ one changes no global state (backend, current figure) of an interactive session.
 returned figure in a notebook by evaluating it, or save it with ``fig.savefig(path)``.
 
 Every function takes an optional ``ax`` to draw into (one Axes, or a pair of Axes for the
-two-panel figures) and returns the :class:`~matplotlib.figure.Figure` drawn on.
+two-panel figures) and returns the :class:`~matplotlib.figure.Figure` drawn on. Names from the
+data (series names, labels) are drawn as plain text: a symbol such as ``$BTC_$`` is not parsed
+as TeX math. Time axes use matplotlib's concise date labels.
 """
 
 from __future__ import annotations
@@ -91,13 +93,33 @@ def _label(series: pd.Series, default: str) -> str:
     return default if series.name is None else str(series.name)
 
 
-def plot_prices(y: Any, x: Any, *, ax: Axes | None = None) -> Figure:
-    """Both price paths normalised to 1 at the first bar.
+def _legend(axes: Axes, **options: Any) -> None:
+    """A legend whose entries are plain text: user names like ``$BTC_$`` are not TeX math."""
+    legend = axes.legend(**options)
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+
+
+def _date_axis(axes: Axes, index: pd.Index) -> None:
+    """Concise date ticks (year, then months/days, times only when the span is intraday)."""
+    if isinstance(index, pd.DatetimeIndex):
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def plot_prices(y: Any, x: Any, *, log_scale: bool = True, ax: Axes | None = None) -> Figure:
+    """Both price paths normalised to 1 at the first bar, on a log scale by default.
 
     Parameters
     ----------
     y, x
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
+    log_scale
+        Logarithmic y axis (default): equal distances are equal percentage moves, so legs
+        that grew 100-fold stay readable.
     ax
         Axes to draw into; a new figure when None.
 
@@ -111,16 +133,21 @@ def plot_prices(y: Any, x: Any, *, ax: Axes | None = None) -> Figure:
     >>> from pairs import load_sample
     >>> prices = load_sample("binance_1d")[["ETH", "BTC"]].dropna()
     >>> fig = plot_prices(prices["ETH"], prices["BTC"])
-    >>> [line.get_label() for line in fig.axes[0].lines]
-    ['ETH', 'BTC']
+    >>> [line.get_label() for line in fig.axes[0].lines], fig.axes[0].get_yscale()
+    (['ETH', 'BTC'], 'log')
     """
     ys, xs = align_pair(y, x, positive=True)
+    if not isinstance(log_scale, bool):
+        raise PairsError(f"log_scale must be True or False; got {log_scale!r}.")
     axes = _one_axes(ax)
     for series in (ys, xs):
         axes.plot(_x(series.index), (series / series.iloc[0]).to_numpy(), lw=1.0, label=str(series.name))
-    axes.set_ylabel("price / first price")
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_ylabel("price / first price" + (" (log scale)" if log_scale else ""))
     axes.set_title("Normalised prices")
-    axes.legend(loc="best")
+    _legend(axes, loc="best")
+    _date_axis(axes, ys.index)
     return _root(axes)
 
 
@@ -181,7 +208,11 @@ def plot_hedge_ratios(results: Mapping[str, Any], *, ax: Axes | None = None) -> 
             axes.axhline(beta, lw=1.0, ls="--", color=f"C{k}", label=label)
     axes.set_ylabel("beta")
     axes.set_title("Hedge ratios")
-    axes.legend(loc="best")
+    _legend(axes, loc="best")
+    for _, beta in parts:
+        if isinstance(beta, pd.Series):
+            _date_axis(axes, beta.index)
+            break
     return _root(axes)
 
 
@@ -256,7 +287,7 @@ def plot_spread(
     top.plot(t, s.to_numpy(), lw=1.0, color="tab:blue", label=_label(s, "spread"))
     top.set_ylabel("spread")
     top.set_title("Spread and z-score")
-    top.legend(loc="best")
+    _legend(top, loc="best")
 
     zv = z.to_numpy()
     bottom.plot(t, zv, lw=1.0, color="tab:blue", label=_label(z, "zscore"))
@@ -272,7 +303,8 @@ def plot_spread(
             bottom.plot(t[bars], zv[bars], ls="none", marker=marker, color=color, ms=6, label=label)
     bottom.set_ylabel("z-score")
     # Outside the axes: with markers and bands, no corner of the z-score panel is empty.
-    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _legend(bottom, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _date_axis(bottom, s.index)
     return _root(bottom)
 
 
@@ -310,10 +342,11 @@ def plot_equity(backtest: Any, *, ax: Sequence[Axes] | None = None) -> Figure:
     top.axhline(1.0, lw=0.8, ls=":", color="grey")
     top.set_ylabel("equity")
     top.set_title("Equity and drawdown")
-    top.legend(loc="best")
+    _legend(top, loc="best")
     bottom.plot(t, drawdown, lw=0.8, color="tab:red", label="drawdown")
     bottom.fill_between(t, drawdown, 0.0, color="tab:red", alpha=0.3)
     bottom.set_ylabel("drawdown")
+    _date_axis(bottom, equity.index)
     return _root(bottom)
 
 
@@ -340,7 +373,7 @@ def _event_times(events: Any) -> tuple[pd.Index, np.ndarray]:
 
 
 def plot_rolling_coint(
-    rolling: Any, events: Any = None, *, alpha: float = 0.05, ax: Axes | None = None
+    rolling: Any, events: Any = None, *, size: float = 0.05, ax: Axes | None = None
 ) -> Figure:
     """Rolling cointegration p-value with the test size and breakdown events.
 
@@ -355,7 +388,7 @@ def plot_rolling_coint(
         Breakdown events: :func:`pairs.coint.breakdown` output, its ``events`` table (columns
         ``timestamp`` and ``kind``) or a sequence of timestamps; each is drawn as a vertical
         line, coloured and labelled by kind.
-    alpha
+    size
         Test size drawn as a horizontal line, in (0, 1).
     ax
         Axes to draw into; a new figure when None.
@@ -363,7 +396,7 @@ def plot_rolling_coint(
     Returns
     -------
     matplotlib.figure.Figure
-        The p-value path (tested window ends only), the ``alpha`` line, then one vertical line
+        The p-value path (tested window ends only), the ``size`` line, then one vertical line
         per event.
 
     Examples
@@ -376,7 +409,7 @@ def plot_rolling_coint(
     >>> len(fig.axes[0].lines) == 2 + len(res.events)
     True
     """
-    size = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    level = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     table = rolling
     if not isinstance(rolling, (pd.Series, pd.DataFrame)):
         table = getattr(rolling, "rolling", rolling)
@@ -392,7 +425,7 @@ def plot_rolling_coint(
     axes.plot(
         _x(pvalue.index), pvalue.to_numpy(), lw=1.0, marker=".", ms=3, color="tab:blue", label="p-value"
     )
-    axes.axhline(size, lw=0.8, ls="--", color="grey", label=f"alpha = {size:g}")
+    axes.axhline(level, lw=0.8, ls="--", color="grey", label=f"test size {level:g}")
     if events is not None:
         times, kinds = _event_times(events)
         if isinstance(pvalue.index, pd.DatetimeIndex) and not isinstance(times, pd.DatetimeIndex):
@@ -410,5 +443,6 @@ def plot_rolling_coint(
     axes.set_ylim(0.0, 1.0)
     axes.set_ylabel("p-value")
     axes.set_title("Rolling cointegration test")
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _legend(axes, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _date_axis(axes, pvalue.index)
     return _root(axes)

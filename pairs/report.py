@@ -4,9 +4,11 @@ A report is a title and a list of blocks ``(kind, obj)``:
 
 * ``("heading", str)``: a section heading;
 * ``("text", str)``: paragraphs (separated by blank lines), HTML-escaped;
+* ``("note", str)``: a highlighted paragraph (the verdict), HTML-escaped;
 * ``("table", obj)``: a result object (its ``summary()`` rows, numbers formatted exactly as
-  ``summary()`` prints them), a mapping, a Series or a DataFrame;
-* ``("figure", fig)``: a matplotlib Figure (or PNG bytes), embedded as a base64 PNG.
+  ``summary()`` prints them), a mapping, a Series or a DataFrame; or ``(caption, obj)``;
+* ``("figure", fig)``: a matplotlib Figure, embedded as a PNG rendered at 200 dpi and displayed
+  at 100 CSS pixels per inch of figure (sharp on HiDPI screens), or PNG bytes shown as they are.
 
 The HTML references nothing outside itself (no scripts, fonts or stylesheets to fetch), so the
 file opens and renders offline, and can be mailed or archived as is. :func:`analysis_report`
@@ -19,6 +21,7 @@ import base64
 import html
 import io
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +32,8 @@ import pandas as pd
 from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, _fmt
 from pairs._validation import align_pair, check_choice, check_int, check_window
-from pairs.coint import breakdown, engle_granger
+from pairs.coint import CointReport, breakdown, coint_report
+from pairs.evaluation import BacktestResult
 from pairs.exceptions import PairsError
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
@@ -43,13 +47,17 @@ from pairs.plot import (
     plot_spread,
 )
 from pairs.strategy import Strategy
+from pairs.strategy._describe import describe_lines
 
 __all__ = ["Block", "analysis_report", "render_report", "write_report"]
 
 Block = tuple[str, Any]
 Hedge = Literal["rolling", "kalman", "ols"]
 
-_KINDS = ("heading", "text", "table", "figure")
+_KINDS = ("heading", "text", "note", "table", "figure")
+# Figures are rendered at _PNG_DPI and displayed at _CSS_PX_PER_INCH: 2x pixel density.
+_PNG_DPI = 200
+_CSS_PX_PER_INCH = 100
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -60,20 +68,28 @@ table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; }
 th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
+td:first-child, th:first-child, td.w { text-align: left; }
+caption { white-space: nowrap; }
 figure { margin: 1rem 0; }
 img { max-width: 100%; height: auto; }
+.note { font-size: 1.15rem; padding: .7rem 1rem; border-left: 5px solid #555; background: #f4f4f4; }
 footer { margin-top: 3rem; color: #888; font-size: .8rem; }
 """
 
 
-def _cell(value: Any) -> str:
-    return html.escape(_fmt(value))
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*\.?\d*|\.\d+)(e[+-]?\d+)?[%x]?$|^(nan|inf|-inf|n/a)$")
+
+
+def _td(value: Any) -> str:
+    """A data cell: numbers right-aligned (CSS default), words left-aligned."""
+    text = _fmt(value)
+    words = isinstance(value, str) and not _NUMBER.match(text)
+    return f'<td class="w">{html.escape(text)}</td>' if words else f"<td>{html.escape(text)}</td>"
 
 
 def _rows_table(rows: Iterable[tuple[Any, Any]], caption: str | None) -> str:
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_cell(v)}</td></tr>" for k, v in rows)
+    body = "".join(f"<tr><th>{html.escape(str(k))}</th>{_td(v)}</tr>" for k, v in rows)
     return f"<table>{cap}<tbody>{body}</tbody></table>"
 
 
@@ -84,11 +100,17 @@ def _frame_table(frame: pd.DataFrame) -> str:
     rows = []
     for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
         first = f"<th>{html.escape(str(label))}</th>" if show_index else ""
-        rows.append("<tr>" + first + "".join(f"<td>{_cell(v)}</td>" for v in values) + "</tr>")
+        rows.append("<tr>" + first + "".join(_td(v) for v in values) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _table(obj: Any, where: str) -> str:
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str):
+        caption, inner = obj
+        table = _table(inner, where)
+        if "<caption>" in table:
+            return table
+        return table.replace("<table>", f"<table><caption>{html.escape(caption)}</caption>", 1)
     if isinstance(obj, ResultMixin):
         return _rows_table(obj._summary_rows(), type(obj)._title)
     if isinstance(obj, pd.DataFrame):
@@ -107,7 +129,7 @@ def _png(obj: Any, where: str) -> bytes:
         data = bytes(obj)
     elif hasattr(obj, "savefig"):
         buffer = io.BytesIO()
-        obj.savefig(buffer, format="png", dpi=obj.dpi)
+        obj.savefig(buffer, format="png", dpi=_PNG_DPI)
         data = buffer.getvalue()
     else:
         raise PairsError(f"{where} must be a matplotlib Figure or PNG bytes; got {type(obj).__name__}.")
@@ -127,17 +149,23 @@ def _block(index: int, block: Any) -> str:
         raise PairsError(f"{where} must be a (kind, object) tuple; got {block!r:.80}.")
     kind, obj = block
     check_choice(f"{where} kind", kind, _KINDS)
-    if kind in ("heading", "text") and not isinstance(obj, str):
+    if kind in ("heading", "text", "note") and not isinstance(obj, str):
         raise PairsError(f"{where} must hold a str for kind {kind!r}; got {type(obj).__name__}.")
     if kind == "heading":
         return f"<h2>{html.escape(obj)}</h2>"
     if kind == "text":
         paragraphs = [p.strip() for p in obj.split("\n\n") if p.strip()]
         return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if kind == "note":
+        return f'<p class="note">{html.escape(obj)}</p>'
     if kind == "table":
         return _table(obj, where)
     encoded = base64.b64encode(_png(obj, where)).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{encoded}" alt="{html.escape(_alt(obj))}"></figure>'
+    width = ""
+    if hasattr(obj, "get_figwidth"):
+        width = f' width="{round(obj.get_figwidth() * _CSS_PX_PER_INCH)}"'
+    alt = html.escape(_alt(obj))
+    return f'<figure><img src="data:image/png;base64,{encoded}"{width} alt="{alt}"></figure>'
 
 
 def render_report(title: str, blocks: Iterable[Block]) -> str:
@@ -148,7 +176,8 @@ def render_report(title: str, blocks: Iterable[Block]) -> str:
     title
         Document title and top heading.
     blocks
-        ``(kind, obj)`` tuples, kind in ``"heading"``, ``"text"``, ``"table"``, ``"figure"``
+        ``(kind, obj)`` tuples, kind in ``"heading"``, ``"text"``, ``"note"``, ``"table"``,
+        ``"figure"``
         (see :mod:`pairs.report`).
 
     Returns
@@ -223,6 +252,150 @@ def _last(value: float | pd.Series) -> float:
     return float(value)
 
 
+def _bar(index: pd.Index) -> pd.Timedelta | None:
+    """The most common spacing of a DatetimeIndex (None otherwise)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    return pd.Timedelta(pd.Series(index[1:] - index[:-1]).mode().iloc[0])
+
+
+def _time_format(index: pd.Index) -> str:
+    """Dates for daily (or longer) bars, date and time for intraday bars."""
+    bar = _bar(index)
+    if bar is None or bar >= pd.Timedelta(days=1):
+        return "%Y-%m-%d"
+    return "%Y-%m-%d %H:%M" if bar >= pd.Timedelta(minutes=1) else "%Y-%m-%d %H:%M:%S"
+
+
+def _when(value: Any, fmt: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "open"
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        stamp = pd.Timestamp(value)
+        text = stamp.strftime(fmt)
+        return text + (" UTC" if fmt != "%Y-%m-%d" and stamp.tz is not None else "")
+    return str(value)
+
+
+def _bar_name(bar: pd.Timedelta | None) -> str:
+    if bar is None:
+        return ""
+    names = {pd.Timedelta(days=1): "daily", pd.Timedelta(hours=1): "hourly", pd.Timedelta(weeks=1): "weekly"}
+    if bar in names:
+        return names[bar] + " "
+    minutes = bar / pd.Timedelta(minutes=1)
+    if minutes < 60:
+        return f"{minutes:g}-minute "
+    return f"{minutes / 60:g}-hour " if minutes < 1440 else f"{minutes / 1440:g}-day "
+
+
+def _duration(bars: float, bar: pd.Timedelta | None) -> str:
+    if not np.isfinite(bars):
+        return "n/a"
+    if bar is None:
+        return f"{bars:.3g} bars"
+    hours = bars * bar / pd.Timedelta(hours=1)
+    value, unit = (hours / 24, "day") if hours >= 24 else (hours, "hour")
+    return f"{value:.3g} {unit}" + ("" if value == 1 else "s")
+
+
+def _pct(value: float, sign: bool = True) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:+.1%}" if sign else f"{value:.1%}"
+
+
+def _num(value: float, spec: str = ".2f") -> str:
+    return "n/a" if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def _metrics_table(result: BacktestResult) -> dict[str, str]:
+    rows = [
+        ("total return", _pct(result.total_return)),
+        ("annualised return (APR)", _pct(result.apr)),
+        ("Sharpe ratio", _num(result.sharpe)),
+        ("Sortino ratio", _num(result.sortino)),
+        ("max drawdown", _pct(result.max_drawdown, sign=False)),
+        ("round trips", str(result.n_trades)),
+        ("annual turnover", f"{_num(result.annual_turnover, '.1f')}x"),
+        ("bars", f"{len(result.returns)} ({result.periods_per_year:g} per year)"),
+    ]
+    if result.convention == "account":
+        rows += [
+            ("starting capital", f"{result.capital:,.2f}"),
+            ("final equity", f"{float(result.equity.iloc[-1]):,.2f}"),
+            ("fees paid", f"{result.fees_paid:,.2f}"),
+            ("slippage paid", f"{result.slippage_paid:,.2f}"),
+            ("funding paid", f"{result.funding_paid:,.2f}"),
+        ]
+    return _rows(rows)
+
+
+def _rows(rows: list[tuple[str, str]]) -> dict[str, str]:
+    return dict(rows)
+
+
+def _trade_tables(
+    trades: pd.DataFrame, y_name: str, bar: pd.Timedelta | None, fmt: str, last: int = 10
+) -> list[Block]:
+    """A summary of every round trip, then the last ``last`` of them."""
+    if not len(trades):
+        return [("text", "The strategy opened no trade.")]
+    ret = trades["return"].to_numpy(dtype=float)
+    closed = trades["exit_time"].notna().to_numpy()
+    rows = [
+        (
+            "round trips",
+            f"{len(trades)} ({int((trades['side'] > 0).sum())} long {y_name}, "
+            f"{int((trades['side'] < 0).sum())} short; {int((~closed).sum())} still open)",
+        ),
+        ("win rate", _pct(float(np.mean(ret > 0)), sign=False)),
+        ("average return per trade", _pct(float(np.mean(ret)))),
+        ("best trade", _pct(float(np.max(ret)))),
+        ("worst trade", _pct(float(np.min(ret)))),
+        ("average holding", _duration(float(trades["bars"].mean()), bar)),
+        ("longest holding", _duration(float(trades["bars"].max()), bar)),
+    ]
+    if "pnl" in trades.columns:
+        pnl = trades["pnl"].to_numpy(dtype=float)
+        rows.insert(3, ("average P&L per trade", f"{np.mean(pnl):,.2f}"))
+        rows.insert(4, ("total P&L", f"{np.sum(pnl):,.2f}"))
+    recent = trades.iloc[-last:]
+    shown = pd.DataFrame(
+        {
+            "entry": [_when(t, fmt) for t in recent["entry_time"]],
+            "exit": [_when(t, fmt) for t in recent["exit_time"]],
+            "side": [f"{'long' if v > 0 else 'short'} {y_name}" for v in recent["side"]],
+            "held": [_duration(float(b), bar) for b in recent["bars"]],
+            "return": [_pct(float(v)) for v in recent["return"]],
+        },
+        index=pd.RangeIndex(len(trades) - len(recent) + 1, len(trades) + 1, name="trade"),
+    )
+    if "pnl" in recent.columns:
+        shown["P&L"] = [f"{v:,.2f}" for v in recent["pnl"]]
+    title = "Last trade" if len(recent) == 1 else f"Last {len(recent)} of {len(trades)} trades"
+    return [("table", ("Trades", _rows(rows))), ("table", (title, shown))]
+
+
+def _interpretation(coint: CointReport) -> str:
+    hl = coint.half_life_text
+    if coint.verdict == "cointegrated":
+        return (
+            "Both Engle-Granger regressions and Johansen's test reject 'no cointegration': over this "
+            f"sample the spread mean-reverts (half-life {hl}). Cointegration can break: see the monitor "
+            "at the end."
+        )
+    if coint.verdict == "mixed evidence":
+        return (
+            "The tests disagree: some reject 'no cointegration', others do not. Treat the relationship "
+            "as unproven; the backtest below is not backed by a stable spread."
+        )
+    return (
+        "No test rejects 'no cointegration': the spread is not shown to mean-revert over this sample "
+        f"(half-life {hl}), so the strategy's results below rest on no statistical relationship."
+    )
+
+
 def analysis_report(
     y: Any,
     x: Any,
@@ -233,11 +406,15 @@ def analysis_report(
     size: float = 0.05,
     periods_per_year: float | None = None,
 ) -> list[Block]:
-    """Standard report blocks of a pair: hedge ratios, cointegration, the strategy, its backtest, a monitor.
+    """Standard report blocks of a pair: verdict and strategy first, then the evidence.
 
-    Hedge ratios and tests use log prices. The traded spread, z-score, positions and backtest are
-    those of ``strategy`` (:meth:`pairs.Strategy.run` and :meth:`pairs.Strategy.backtest`), so the
-    report shows the numbers of ``pairs signal`` / ``pairs backtest`` with the same strategy.
+    Sections: the cointegration verdict (:func:`pairs.coint.coint_report` on log prices) with
+    the headline backtest numbers; the strategy traded; prices (log scale); hedge ratios;
+    the cointegration tests; the strategy's spread and signals; its backtest with a summary of
+    the trades and the last ten; and a rolling cointegration monitor. The traded spread,
+    z-score, positions and backtest are those of ``strategy`` (:meth:`pairs.Strategy.run`), so
+    the report shows the numbers of ``pairs signal`` / ``pairs backtest`` with that strategy.
+    Timestamps are dates for daily (or longer) bars, date and time for intraday bars.
 
     Parameters
     ----------
@@ -245,9 +422,11 @@ def analysis_report(
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
     strategy
         The strategy traded; default ``pairs.Strategy()``.
-    coint_window, coint_step, size
-        Window, step and size of the rolling Engle-Granger test and breakdown monitor
+    coint_window, coint_step
+        Window and step of the rolling Engle-Granger test and breakdown monitor
         (:func:`pairs.coint.breakdown`).
+    size
+        Test size of the verdict and of the monitor: 0.01, 0.05 or 0.1.
     periods_per_year
         Annualisation of the backtest metrics (inferred from a DatetimeIndex when None).
 
@@ -261,9 +440,11 @@ def analysis_report(
     >>> import pairs
     >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-400:]
     >>> blocks = analysis_report(prices["ETH"], prices["BTC"], coint_window=120)
+    >>> blocks[1]
+    ('note', 'ETH / BTC: not cointegrated at 5% (Engle-Granger p = 0.533 (ETH ~ BTC), 0.448 (BTC ~ ETH); Johansen rank 0).')
     >>> [obj for kind, obj in blocks if kind == "heading"]  # doctest: +NORMALIZE_WHITESPACE
-    ['Prices', 'Hedge ratios', 'Cointegration', 'Spread and signals', 'Backtest',
-     'Cointegration monitor']
+    ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
+     'Backtest', 'Cointegration monitor']
     """
     # Fail before seconds of computation when the plot extra is missing.
     _matplotlib()
@@ -276,67 +457,106 @@ def analysis_report(
     cwin = check_window("coint_window", coint_window, n, minimum=20)
     cstep = check_int("coint_step", coint_step, minimum=1)
     ly, lx = np.log(ys), np.log(xs)
+    coint = coint_report(ly, lx, size=size)
+    level = coint.size
+    yn, xn = str(ys.name), str(xs.name)
+    bar = _bar(ys.index)
+    fmt = _time_format(ys.index)
     window = strategy.window
 
     ols = ols_hedge(ly, lx)
     rolling = rolling_hedge(ly, lx, window=window)
     kalman = kalman_hedge(ly, lx)
-    fits: dict[str, Any] = {"OLS": ols, f"Rolling ({window})": rolling, "Kalman": kalman}
+    fits: dict[str, Any] = {"OLS": ols, f"Rolling ({window} bars)": rolling, "Kalman": kalman}
     run = strategy.run(ys, xs)
     z, position, spread = run.zscore, run.position, run.frame["spread"]
     result = run.backtest(periods_per_year=periods_per_year)
-    hedge, zwin, fee_bps = strategy.hedge, strategy.z_window, strategy.fee_bps
-    entry_z, exit_z, stop_z = strategy.rule.entry_z, strategy.rule.exit_z, strategy.rule.stop_z
-    coint = engle_granger(ly, lx)
-    monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=size)
+    rule = strategy.rule
+    monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=level)
 
     ratios = pd.DataFrame(
         {
             "beta": [_last(f.beta) for f in fits.values()],
-            "alpha": [_last(f.alpha) for f in fits.values()],
+            "intercept": [_last(f.alpha) for f in fits.values()],
             "estimate": ["full sample (looks ahead)", "last window", "last filtered"],
         },
         index=pd.Index(list(fits), name="hedge"),
     )
-    lookahead = " It is a full-sample fit: the backtest looks ahead." if hedge == "ols" else ""
-    stop = "no stop" if stop_z is None else f"stop at |z| >= {stop_z:g}"
+    glance = [
+        ("cointegration", f"{coint.verdict} at {level:.0%}"),
+        *[(f"Engle-Granger p-value, {d}", f"{p:.3g}") for d, p in coint.engle_granger["pvalue"].items()],
+        (f"Johansen rank at {level:.0%}", str(coint.johansen_rank)),
+        ("spread half-life", coint.half_life_text),
+        ("backtest total return", _pct(result.total_return)),
+        ("Sharpe ratio", _num(result.sharpe)),
+        ("max drawdown", _pct(result.max_drawdown, sign=False)),
+        ("round trips", str(result.n_trades)),
+    ]
+    span = f"{n} {_bar_name(bar)}bars from {_when(ys.index[0], fmt)} to {_when(ys.index[-1], fmt)}"
+    if not isinstance(ys.index, pd.DatetimeIndex):
+        span = f"{n} bars"
+    strategy_rows = _rows(describe_lines(strategy))
+    stop = "no stop" if rule.stop_z is None else f"stop at |z| >= {rule.stop_z:g}"
     blocks: list[Block] = [
+        ("heading", "Verdict"),
+        ("note", coint.headline),
+        ("text", _interpretation(coint)),
+        ("table", ("At a glance", _rows(glance))),
+        ("heading", "Strategy"),
         (
             "text",
-            f"{ys.name} hedged with {xs.name}: {n} bars from {ys.index[0]} to {ys.index[-1]}. "
-            "Hedge ratios, cointegration tests and spreads use log prices; the backtest holds "
-            f"beta * {ys.name} / {xs.name} units of {xs.name} per unit of {ys.name}.",
+            f"{yn} hedged with {xn}: {span}. The cointegration tests and the hedge-ratio comparison "
+            "use log prices; the strategy below is what the backtest trades.",
         ),
+        ("table", ("Strategy traded", strategy_rows)),
+        *([("text", run.note)] if run.note else []),
         ("heading", "Prices"),
         ("figure", plot_prices(ys, xs)),
         ("heading", "Hedge ratios"),
+        (
+            "text",
+            "Hedge ratio (beta) and intercept of log prices: log y = intercept + beta * log x + spread.",
+        ),
         ("figure", plot_hedge_ratios(fits)),
-        ("table", ratios),
-        ("table", ols),
-        ("heading", "Cointegration"),
-        ("table", coint),
+        ("table", ("Latest hedge ratios", ratios)),
+        ("heading", "Cointegration tests"),
+        *[("table", (caption, table)) for caption, table in coint.tables()],
+        (
+            "text",
+            "Engle-Granger and Johansen test the null of no cointegration: a p-value below the size "
+            "rejects it. The ADF p-value of the estimated spread uses Dickey-Fuller tables and is too "
+            "lenient: rely on Engle-Granger. A Hurst exponent of 0.5 is a random walk; below 0.5 the "
+            "spread mean-reverts.",
+        ),
         ("heading", "Spread and signals"),
         (
             "text",
-            f"Traded spread: {hedge} hedge.{lookahead} Rolling z-score over {zwin} bars; enter when "
-            f"|z| > {entry_z:g}, exit at {exit_z:g}, {stop}.",
+            f"Enter when |z| > {rule.entry_z:g}, exit at {rule.exit_z:g}, {stop}. Markers: ^ long "
+            f"{yn} (short {xn}), v short {yn} (long {xn}), o exit.",
         ),
-        ("figure", plot_spread(spread, z, position, entry_z=entry_z, exit_z=exit_z)),
+        ("figure", plot_spread(spread, z, position, entry_z=rule.entry_z, exit_z=rule.exit_z)),
         ("heading", "Backtest"),
-        ("text", f"Costs: {fee_bps:g} bps of traded notional."),
+        (
+            "text",
+            f"Costs: {strategy.fee_bps:g} bps fee and {strategy.slippage_bps:g} bps slippage per "
+            "traded notional; returns are net of them.",
+        ),
         ("figure", plot_equity(result)),
-        ("table", result),
-    ]
-    if len(result.trades):
-        blocks.append(("table", result.trades))
-    blocks += [
+        ("table", ("Performance", _metrics_table(result))),
+        *_trade_tables(result.trades, yn, bar, fmt),
         ("heading", "Cointegration monitor"),
         (
             "text",
             f"Engle-Granger test on rolling {cwin}-bar windows every {cstep} bars, and a CUSUM of "
-            f"spread innovations; events when a cointegrated pair stops being so (size {size:g}).",
+            f"spread innovations; events when a cointegrated pair stops being so (size {level:g}).",
         ),
-        ("figure", plot_rolling_coint(monitor, alpha=size)),
-        ("table", monitor.events) if len(monitor.events) else ("text", "No breakdown event."),
+        ("figure", plot_rolling_coint(monitor, size=level)),
     ]
+    if len(monitor.events):
+        events = monitor.events.copy()
+        events["timestamp"] = [_when(t, fmt) for t in events["timestamp"]]
+        events = events.rename(columns={"timestamp": "time"}).set_index("time")
+        blocks.append(("table", ("Breakdown events", events)))
+    else:
+        blocks.append(("text", "No breakdown event."))
     return blocks

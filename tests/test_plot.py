@@ -9,6 +9,7 @@ exactly (the figure stores the same float64 values), trade markers against the t
 from __future__ import annotations
 
 import builtins
+import io
 import subprocess
 import sys
 from typing import Any
@@ -84,6 +85,36 @@ def test_prices_normalised_to_one(prices: pd.DataFrame) -> None:
         np.testing.assert_array_equal(line.get_ydata(), expected)
         np.testing.assert_array_equal(line.get_xdata(), _naive_utc(prices.index))
     assert ax.lines[0].get_ydata()[0] == 1.0
+    assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
+    assert plot_prices(prices["ETH"], prices["BTC"], log_scale=False).axes[0].get_yscale() == "linear"
+
+
+def test_dollar_and_underscore_symbols_render(prices: pd.DataFrame, logs: pd.DataFrame) -> None:
+    # Issue #13: "$BTC_$" is TeX math to matplotlib, and an invalid expression fails at draw.
+    y, x = prices["ETH"].rename("$BTC_$"), prices["BTC"].rename("a_b^c$")
+    res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5)
+    events = res.events.assign(kind="$x_$")
+    figures = [
+        plot_prices(y, x),
+        plot_hedge_ratios({"$OLS_$": ols_hedge(np.log(y), np.log(x))}),
+        plot_spread(y.rename("$s_$"), (y - y.mean()).rename("$z_$")),
+        plot_rolling_coint(res.rolling, events),
+    ]
+    for fig in figures:
+        FigureCanvasAgg(fig).print_png(io.BytesIO())
+    assert _legend(figures[0].axes[0]) == ["$BTC_$", "a_b^c$"]
+    assert _legend(figures[1].axes[0]) == ["$OLS_$"]
+    assert _legend(figures[2].axes[0]) == ["$s_$"] and _legend(figures[2].axes[1])[0] == "$z_$"
+    assert _legend(figures[3].axes[0])[-1] == "$x_$"
+
+
+def test_time_axes_use_concise_dates(prices: pd.DataFrame) -> None:
+    from matplotlib.dates import ConciseDateFormatter
+
+    fig = plot_prices(prices["ETH"], prices["BTC"])
+    assert isinstance(fig.axes[0].xaxis.get_major_formatter(), ConciseDateFormatter)
+    fig = plot_prices(np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 1.0]))
+    assert not isinstance(fig.axes[0].xaxis.get_major_formatter(), ConciseDateFormatter)
 
 
 def test_prices_into_given_axes(prices: pd.DataFrame) -> None:
@@ -214,7 +245,7 @@ def test_equity_from_series_counts_start_as_peak() -> None:
 def test_rolling_coint_with_breakdown(logs: pd.DataFrame) -> None:
     res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5)
     assert len(res.events) >= 1
-    fig = plot_rolling_coint(res, alpha=res.alpha)
+    fig = plot_rolling_coint(res, size=res.alpha)
     ax = fig.axes[0]
     assert len(ax.lines) == 2 + len(res.events)
     tested = res.rolling["pvalue"].dropna()
@@ -224,16 +255,16 @@ def test_rolling_coint_with_breakdown(logs: pd.DataFrame) -> None:
     event_x = [line.get_xdata()[0] for line in ax.lines[2:]]
     np.testing.assert_array_equal(event_x, _naive_utc(res.events["timestamp"]))
     kinds = list(dict.fromkeys(res.events["kind"]))
-    assert _legend(ax) == ["p-value", "alpha = 0.05", *kinds]
+    assert _legend(ax) == ["p-value", "test size 0.05", *kinds]
 
 
 def test_rolling_coint_table_and_timestamps(logs: pd.DataFrame) -> None:
     res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5)
     times = [str(t) for t in logs.index[[100, 300]]]
-    fig = plot_rolling_coint(res.rolling, times, alpha=0.1)
+    fig = plot_rolling_coint(res.rolling, times, size=0.1)
     ax = fig.axes[0]
     assert len(ax.lines) == 4
-    assert _legend(ax) == ["p-value", "alpha = 0.1", "breakdown"]
+    assert _legend(ax) == ["p-value", "test size 0.1", "breakdown"]
     assert plot_rolling_coint(res.rolling["pvalue"]).axes[0].lines[0].get_label() == "p-value"
 
 
@@ -313,7 +344,8 @@ def test_missing_matplotlib(draw: Any) -> None:
             "backtest.equity must not contain",
         ),
         (lambda p: plot_rolling_coint(p), PairsError, "rolling must have a 'pvalue' column"),
-        (lambda p: plot_rolling_coint(p["ETH"], alpha=1.5), PairsError, "alpha must be < 1"),
+        (lambda p: plot_rolling_coint(p["ETH"], size=1.5), PairsError, "size must be < 1"),
+        (lambda p: plot_prices(p["ETH"], p["BTC"], log_scale="yes"), PairsError, "log_scale must be"),
         (lambda p: plot_rolling_coint(p["ETH"], p), PairsError, "events must have a 'timestamp' column"),
         (lambda p: plot_rolling_coint(p["ETH"], 3), PairsError, "events must be a breakdown result"),
         (lambda p: plot_rolling_coint(p["ETH"], ["not a time"]), DataError, "events must hold timestamps"),
