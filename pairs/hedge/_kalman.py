@@ -43,10 +43,16 @@ import pandas as pd
 from scipy import optimize
 
 from pairs._results import ResultMixin
-from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._validation import (
+    align_pair,
+    check_choice,
+    check_float,
+    check_int,
+    clean_pair_values,
+    raise_if_constant,
+)
 from pairs.exceptions import InsufficientDataError, PairsError
 from pairs.hedge._kernels import kalman_filter, kalman_loglik, kalman_step
-from pairs.hedge._transform import clean_pair_values, raise_if_constant
 
 __all__ = ["KalmanResult", "kalman_hedge", "kalman_step"]
 

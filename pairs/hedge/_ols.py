@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import solve_triangular
 
+from pairs._validation import check_flag
 from pairs.exceptions import DataError, InsufficientDataError
 from pairs.hedge._result import HedgeResult
-from pairs.hedge._transform import On, check_flag, prepare_pair
+from pairs.hedge._transform import On, prepare_pair
 
 __all__ = ["ols_hedge"]
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_float, check_int, check_window
+from pairs._validation import check_flag, check_float, check_int, check_window
 from pairs.exceptions import InsufficientDataError
 from pairs.hedge._kernels import moving_ols
 from pairs.hedge._result import HedgeResult
-from pairs.hedge._transform import On, PreparedPair, check_flag, prepare_pair
+from pairs.hedge._transform import On, PreparedPair, prepare_pair
 
 __all__ = ["ewm_hedge", "expanding_hedge", "rolling_hedge"]
 

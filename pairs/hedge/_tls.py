@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from pairs._validation import check_flag
 from pairs.exceptions import DataError
 from pairs.hedge._result import HedgeResult
-from pairs.hedge._transform import On, check_flag, prepare_pair
+from pairs.hedge._transform import On, prepare_pair
 
 __all__ = ["tls_hedge"]
 

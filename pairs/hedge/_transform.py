@@ -17,122 +17,19 @@ there, so every output stays aligned to the input index.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
-from pairs._validation import align_pair, check_choice, check_not_constant
-from pairs.exceptions import PairsError
+from pairs._validation import align_pair, check_choice, clean_pair_values, raise_if_constant
 
-__all__ = [
-    "CHANGES",
-    "ON_CHOICES",
-    "On",
-    "PreparedPair",
-    "check_flag",
-    "clean_pair_values",
-    "prepare_pair",
-    "raise_if_constant",
-    "transform",
-]
+__all__ = ["CHANGES", "ON_CHOICES", "On", "PreparedPair", "prepare_pair", "transform"]
 
 On = Literal["levels", "diff", "returns", "log_returns"]
 ON_CHOICES: tuple[str, ...] = get_args(On)
 CHANGES: tuple[str, ...] = ("diff", "returns", "log_returns")
-_FLOAT64 = np.dtype(np.float64)
-
-
-@njit(cache=True)
-def _inf_nan_min(values: np.ndarray) -> tuple[bool, bool, float]:
-    """``(any inf, any NaN, min of the finite values)`` of a 1-d array, in one pass."""
-    has_inf = has_nan = False
-    lo = math.inf
-    for v in values:
-        if math.isnan(v):
-            has_nan = True
-        elif math.isinf(v):
-            has_inf = True
-        else:
-            lo = min(lo, v)
-    return has_inf, has_nan, lo
-
-
-@njit(cache=True)
-def _any_constant(values: np.ndarray) -> bool:
-    """Whether a column of 2-d ``values`` has two or more finite values, all equal.
-
-    The condition of :func:`~pairs._validation.check_not_constant` (a single observed value is
-    too little data, not a constant).
-    """
-    for j in range(values.shape[1]):
-        first = math.nan
-        count = 0
-        varies = False
-        for i in range(values.shape[0]):
-            v = values[i, j]
-            if not math.isfinite(v):
-                continue
-            if count == 0:
-                first = v
-            elif v != first:
-                varies = True
-                break
-            count += 1
-        if not varies and count > 1:
-            return True
-    return False
-
-
-def raise_if_constant(name: str, values: np.ndarray) -> None:
-    """:func:`~pairs._validation.check_not_constant` for a float64 array, compiled.
-
-    Only a constant input reaches the general check, which then raises its usual error.
-    """
-    if _any_constant(values.reshape(len(values), -1)):
-        check_not_constant(name, values)
-
-
-def clean_pair_values(
-    y: Any, x: Any, *, allow_nan: bool = False, positive: bool = False, min_length: int = 2
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The values of ``y`` and ``x`` when :func:`~pairs._validation.align_pair` would accept them
-    as they are, else None.
-
-    A shortcut for the common case, two float64 Series on one index: ``align_pair`` copies each
-    into a new Series, which costs about as much as a Kalman filter over 3,000 bars. It proves
-    the same conditions (same index, without NaT, sorted and unique, length, no inf, NaN only
-    if allowed, positive if asked) without copying and returns None on anything else, so the caller runs
-    ``align_pair``, which raises the precise error or converts the input.
-    """
-    if not (isinstance(y, pd.Series) and isinstance(x, pd.Series)):
-        return None
-    if y.dtype != _FLOAT64 or x.dtype != _FLOAT64:
-        return None
-    index = y.index
-    if len(index) < min_length or len(x) != len(index):
-        return None
-    # Equal indexes of different dtypes (time units, timezone names) are left to align_pair.
-    if index is not x.index and not (index.dtype == x.index.dtype and index.equals(x.index)):
-        return None
-    if index.hasnans or not (index.is_unique and index.is_monotonic_increasing):
-        return None
-    yv, xv = y.to_numpy(), x.to_numpy()
-    for values in (yv, xv):
-        has_inf, has_nan, lo = _inf_nan_min(values)
-        if has_inf or (has_nan and not allow_nan) or (positive and not lo > 0.0):
-            return None
-    return yv, xv
-
-
-def check_flag(name: str, value: Any) -> bool:
-    """Return ``value`` if it is a ``bool`` (NumPy's included), else raise naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise PairsError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
 
 
 def transform(values: np.ndarray, on: str) -> np.ndarray:

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from pairs._io import write_text_atomic
-from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._validation import align_pair, check_choice, check_flag, check_float, check_int
 from pairs.exceptions import DataError, PairsError, PairsWarning
 from pairs.trading._rules import SignalRule
 
@@ -40,12 +38,6 @@ ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
 SIZING_MODES: tuple[str, ...] = ("beta_neutral", "dollar_neutral")
 FORMAT = "pairs.Strategy"
 VERSION = 1
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise PairsError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
 
 
 @dataclass(frozen=True)
@@ -144,7 +136,7 @@ class Strategy:
         if self.beta is not None:
             set_(self, "beta", check_float("beta", self.beta))
         set_(self, "alpha", check_float("alpha", self.alpha))
-        set_(self, "log_prices", _flag("log_prices", self.log_prices))
+        set_(self, "log_prices", check_flag("log_prices", self.log_prices))
         check_choice("zscore_method", self.zscore_method, ZSCORE_METHODS)
         method = self.zscore_method
         if method == "innovation" and self.hedge != "kalman":

@@ -7,9 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pairs._validation import align_pair
+from pairs._validation import align_pair, clean_pair_values
 from pairs.exceptions import PairsError
-from pairs.hedge._transform import clean_pair_values
 
 VALUES = st.sampled_from([1.0, 2.5, -3.0, 0.0, np.nan, np.inf, 1e5])
 
