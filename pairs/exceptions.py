@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataError",
+    "EMConvergenceWarning",
     "InsufficientDataError",
     "MissingDependencyError",
     "PairsError",
@@ -39,3 +40,7 @@ class MissingDependencyError(PairsError, ImportError):
 
 class PairsWarning(UserWarning):
     """A warning raised on purpose by :mod:`pairs` (e.g. an option makes a rule unreachable)."""
+
+
+class EMConvergenceWarning(PairsWarning):
+    """An EM fit stopped at its iteration cap before its convergence criterion was met."""

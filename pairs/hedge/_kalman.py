@@ -52,6 +52,7 @@ from pairs._validation import (
     raise_if_constant,
 )
 from pairs.exceptions import InsufficientDataError, PairsError
+from pairs.hedge._kalman_em import fit_em
 from pairs.hedge._kernels import kalman_filter, kalman_loglik, kalman_step
 
 __all__ = ["KalmanResult", "kalman_hedge", "kalman_step"]
@@ -159,27 +160,11 @@ def _fit_em(
     q: float,
     r: float,
     n_iter: int,
+    tol: float,
 ) -> tuple[np.ndarray, float]:
-    """pykalman's EM over ``Q`` and ``r`` only; the rest of the model stays fixed."""
-    # Imported here: pykalman costs ~0.3 s to import and only EM needs it.
-    from pykalman import KalmanFilter
-
-    missing = np.isnan(y) | np.isnan(x)
-    # pykalman never reads the observation matrix of a masked bar, but NaN must not leak into it.
-    obs_matrices = np.column_stack([np.where(missing, 0.0, x), np.ones_like(x)])[:, None, :]
-    kf = KalmanFilter(
-        transition_matrices=np.eye(2),
-        observation_matrices=obs_matrices,
-        transition_covariance=q * np.eye(2),
-        observation_covariance=np.array([[r]]),
-        initial_state_mean=np.array(mean0),
-        initial_state_covariance=np.array([[cov0[0], cov0[1]], [cov0[1], cov0[2]]]),
-    )
-    observations = np.ma.masked_array(np.where(missing, 0.0, y), mask=missing)
-    kf.em(observations, n_iter=n_iter, em_vars=["transition_covariance", "observation_covariance"])
-    trans_cov = np.asarray(kf.transition_covariance, dtype=np.float64)
-    # EM's Q is symmetric up to rounding; symmetrise so the kernel's single q01 is unambiguous.
-    return (trans_cov + trans_cov.T) / 2.0, float(kf.observation_covariance[0, 0])
+    """Compiled EM over the full ``Q`` and ``r`` (see :mod:`pairs.hedge._kalman_em`)."""
+    trans_cov, r_hat, _ = fit_em(y, x, mean0, cov0, q, r, n_iter, tol)
+    return trans_cov, r_hat
 
 
 def _fit_mle(
@@ -236,7 +221,8 @@ def kalman_hedge(
     initial_state_mean: Any = (0.0, 0.0),
     initial_state_cov: Any = 1.0,
     fit: FitMethod | None = None,
-    em_iter: int = 10,
+    em_iter: int = 10_000,
+    em_tol: float = 1e-8,
 ) -> KalmanResult:
     """Estimate a time-varying hedge ratio and intercept with a Kalman filter.
 
@@ -264,14 +250,19 @@ def kalman_hedge(
         Prior covariance at the first bar: a number ``v >= 0`` (meaning ``v * I``) or a
         symmetric positive semi-definite 2x2 matrix.
     fit
-        None keeps ``delta`` and ``obs_var``. ``"em"`` runs pykalman's EM for ``em_iter``
-        iterations over the full transition covariance and ``obs_var`` (slow: pure Python,
-        seconds for a few thousand bars); ``result.transition_cov`` holds the fitted matrix
-        and ``result.delta`` is None. ``"mle"`` maximises the innovation log-likelihood over
+        None keeps ``delta`` and ``obs_var``. ``"em"`` runs EM (pykalman's algorithm, compiled)
+        over the full transition covariance and ``obs_var`` until converged (see ``em_tol``);
+        ``result.transition_cov`` holds the fitted matrix and ``result.delta`` is None.
+        ``"mle"`` maximises the innovation log-likelihood over
         ``(delta, obs_var)``, starting from the better of the given values and a coarse
         grid. Both fits use the whole sample, so the paths are then not causal.
     em_iter
-        Number of EM iterations for ``fit="em"``.
+        Largest number of EM iterations for ``fit="em"``; reaching it before convergence
+        emits :class:`pairs.exceptions.EMConvergenceWarning`.
+    em_tol
+        EM stops when one iteration raises the log-likelihood by at most
+        ``em_tol * (1 + |loglik|)``. 0 runs exactly ``em_iter`` iterations (as pykalman's
+        ``em(n_iter=em_iter)``), without a warning.
 
     Returns
     -------
@@ -306,6 +297,7 @@ def kalman_hedge(
     if fit is not None:
         check_choice("fit", fit, _FITS)
     n_iter = check_int("em_iter", em_iter, minimum=1)
+    tol = check_float("em_tol", em_tol, minimum=0.0)
     raise_if_constant("x", x_arr)
 
     n_obs = int(np.count_nonzero(~(np.isnan(y_arr) | np.isnan(x_arr))))
@@ -322,7 +314,7 @@ def kalman_hedge(
     q = delta_f / (1.0 - delta_f)
     fitted_delta: float | None = delta_f
     if fit == "em":
-        trans_cov, r = _fit_em(y_arr, x_arr, mean0, cov0, q, r, n_iter)
+        trans_cov, r = _fit_em(y_arr, x_arr, mean0, cov0, q, r, n_iter, tol)
         fitted_delta = None
     else:
         if fit == "mle":

@@ -529,3 +529,150 @@ def rolling_ols_step(
         return math.nan, math.nan
     beta = cxy / cxx
     return beta, my - beta * mx
+
+
+@njit(cache=True)
+def kalman_smoother(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Rauch-Tung-Striebel smoother of the random-walk hedge model (pykalman's ``smooth``).
+
+    Returns ``(means, covs, gains, loglik)``: smoothed ``(beta, alpha)`` per bar (``n x 2``),
+    smoothed covariances as ``(p00, p01, p11)`` per bar (``n x 3``), the smoother gains
+    ``J_t = P_{t|t} P_{t+1|t}^{-1}`` (``n - 1 x 4``, row-major 2x2) and the filter's
+    log-likelihood. The forward pass is :func:`kalman_step`, so it is the filter of
+    :func:`kalman_filter` exactly.
+    """
+    n = y.shape[0]
+    means = np.empty((n, 2))
+    covs = np.empty((n, 3))
+    gains = np.zeros((max(n - 1, 0), 4))
+    beta, alpha = beta0, alpha0
+    total = 0.0
+    for t in range(n):
+        beta, alpha, p00, p01, p11, _, _, ll = kalman_step(
+            beta, alpha, p00, p01, p11, y[t], x[t], q00, q01, q11, r, t == 0
+        )
+        means[t, 0] = beta
+        means[t, 1] = alpha
+        covs[t, 0] = p00
+        covs[t, 1] = p01
+        covs[t, 2] = p11
+        total += ll
+    for t in range(n - 2, -1, -1):
+        f00, f01, f11 = covs[t, 0], covs[t, 1], covs[t, 2]
+        # Predicted covariance of bar t + 1 (identity transition) and its inverse.
+        a, b, c = f00 + q00, f01 + q01, f11 + q11
+        det = a * c - b * b
+        i00, i01, i11 = c / det, -b / det, a / det
+        j00 = f00 * i00 + f01 * i01
+        j01 = f00 * i01 + f01 * i11
+        j10 = f01 * i00 + f11 * i01
+        j11 = f01 * i01 + f11 * i11
+        gains[t, 0], gains[t, 1], gains[t, 2], gains[t, 3] = j00, j01, j10, j11
+        d0 = means[t + 1, 0] - means[t, 0]
+        d1 = means[t + 1, 1] - means[t, 1]
+        means[t, 0] += j00 * d0 + j01 * d1
+        means[t, 1] += j10 * d0 + j11 * d1
+        # P_s[t] = P_f[t] + J (P_s[t+1] - P_pred[t+1]) J'
+        e00 = covs[t + 1, 0] - a
+        e01 = covs[t + 1, 1] - b
+        e11 = covs[t + 1, 2] - c
+        m00 = j00 * e00 + j01 * e01
+        m01 = j00 * e01 + j01 * e11
+        m10 = j10 * e00 + j11 * e01
+        m11 = j10 * e01 + j11 * e11
+        covs[t, 0] = f00 + m00 * j00 + m01 * j01
+        covs[t, 1] = f01 + m00 * j10 + m01 * j11
+        covs[t, 2] = f11 + m10 * j10 + m11 * j11
+    return means, covs, gains, total
+
+
+@njit(cache=True)
+def kalman_em_step(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+) -> tuple[float, float, float, float, float]:
+    """One EM iteration over ``Q`` and ``r`` (pykalman's M-steps): ``(q00, q01, q11, r, loglik)``.
+
+    ``loglik`` is the log-likelihood of the parameters passed in (computed by the E-step's filter).
+    """
+    n = y.shape[0]
+    means, covs, gains, total = kalman_smoother(y, x, beta0, alpha0, p00, p01, p11, q00, q01, q11, r)
+    s00 = 0.0
+    s01 = 0.0
+    s11 = 0.0
+    for t in range(n - 1):
+        d0 = means[t + 1, 0] - means[t, 0]
+        d1 = means[t + 1, 1] - means[t, 1]
+        # Cov(s_{t+1}, s_t) = P_s[t+1] J_t'
+        c00 = covs[t + 1, 0] * gains[t, 0] + covs[t + 1, 1] * gains[t, 1]
+        c01 = covs[t + 1, 0] * gains[t, 2] + covs[t + 1, 1] * gains[t, 3]
+        c10 = covs[t + 1, 1] * gains[t, 0] + covs[t + 1, 2] * gains[t, 1]
+        c11 = covs[t + 1, 1] * gains[t, 2] + covs[t + 1, 2] * gains[t, 3]
+        s00 += d0 * d0 + covs[t, 0] + covs[t + 1, 0] - c00 - c00
+        s01 += d0 * d1 + covs[t, 1] + covs[t + 1, 1] - c01 - c10
+        s11 += d1 * d1 + covs[t, 2] + covs[t + 1, 2] - c11 - c11
+    obs = 0
+    rr = 0.0
+    for t in range(n):
+        if math.isnan(y[t]) or math.isnan(x[t]):
+            continue
+        e = y[t] - x[t] * means[t, 0] - means[t, 1]
+        rr += e * e + x[t] * x[t] * covs[t, 0] + 2.0 * x[t] * covs[t, 1] + covs[t, 2]
+        obs += 1
+    scale = 1.0 / (n - 1) if n > 1 else 1.0
+    return s00 * scale, s01 * scale, s11 * scale, rr / obs if obs > 0 else r, total
+
+
+@njit(cache=True)
+def kalman_em(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+    max_iter: int,
+    tol: float,
+) -> tuple[float, float, float, float, np.ndarray, bool]:
+    """EM over ``Q`` and ``r`` until the log-likelihood gains less than ``tol * (1 + |loglik|)``.
+
+    Returns ``(q00, q01, q11, r, loglik_path, converged)``; ``loglik_path[i]`` is the
+    log-likelihood before iteration ``i`` (``tol = 0`` runs exactly ``max_iter`` iterations).
+    """
+    path = np.empty(max_iter)
+    converged = False
+    done = 0
+    for i in range(max_iter):
+        q00, q01, q11, r, ll = kalman_em_step(y, x, beta0, alpha0, p00, p01, p11, q00, q01, q11, r)
+        path[i] = ll
+        done = i + 1
+        if tol > 0.0 and i > 0 and abs(ll - path[i - 1]) <= tol * (1.0 + abs(ll)):
+            converged = True
+            break
+    return q00, q01, q11, r, path[:done], converged
