@@ -19,18 +19,16 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from pairs._typing import Field, Layout
 from pairs._validation import check_choice
 from pairs.exceptions import DataError, InsufficientDataError
 
 __all__ = ["LAYOUTS", "read_prices"]
 
-Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
-Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 LAYOUTS: tuple[str, ...] = ("yfinance", "binance", "cryptodatadownload")
 FIELDS: tuple[str, ...] = ("close", "open", "high", "low", "adj_close", "volume")
 _PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")

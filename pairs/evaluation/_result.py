@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import Convention
 
 __all__ = ["BacktestResult", "Convention"]
 
-Convention = Literal["gross_exposure", "account"]
 
 
 @dataclass(frozen=True, repr=False)

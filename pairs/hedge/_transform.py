@@ -18,16 +18,16 @@ there, so every output stays aligned to the input index.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
+from pairs._typing import On
 from pairs._validation import align_pair, check_choice, clean_pair_values, raise_if_constant
 
 __all__ = ["CHANGES", "ON_CHOICES", "On", "PreparedPair", "prepare_pair", "transform"]
 
-On = Literal["levels", "diff", "returns", "log_returns"]
 ON_CHOICES: tuple[str, ...] = get_args(On)
 CHANGES: tuple[str, ...] = ("diff", "returns", "log_returns")
 

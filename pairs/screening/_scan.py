@@ -24,6 +24,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from pairs._results import ResultMixin, format_table
+from pairs._typing import Correction
 from pairs._validation import as_frame, check_choice, check_float, check_int
 from pairs.coint._kernels import TREND_TERMS, default_max_lag
 from pairs.coint._stationarity import resolve_lag_options
@@ -32,7 +33,6 @@ from pairs.screening._batch import Batch, BatchOut, ScanState, init_worker, run_
 
 __all__ = ["ScanResult", "scan"]
 
-Correction = Literal["fdr_bh", "bonferroni", "none"]
 _MAX_BATCH = 1024
 # Below this many pairs a scan takes well under a second: no progress bar unless forced.
 _PROGRESS_MIN_PAIRS = 2000

@@ -16,9 +16,10 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pairs._io import write_text_atomic
+from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import align_pair, check_choice, check_flag, check_float, check_int
 from pairs.exceptions import DataError, PairsError, PairsWarning
 from pairs.trading._rules import SignalRule
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HEDGES", "SIZING_MODES", "ZSCORE_METHODS", "Strategy"]
 
-Hedge = Literal["kalman", "rolling", "ols"]
-ZScoreMethod = Literal["rolling", "ewm", "expanding", "innovation"]
-SizingMode = Literal["beta_neutral", "dollar_neutral"]
 HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
 ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
 SIZING_MODES: tuple[str, ...] = ("beta_neutral", "dollar_neutral")

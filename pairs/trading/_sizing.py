@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
+from pairs._typing import SizingMode as Mode
 from pairs._validation import align_pair, as_series, check_choice, check_float
 from pairs.exceptions import DataError, PairsError
 
 __all__ = ["size_legs", "size_step"]
 
-Mode = Literal["beta_neutral", "dollar_neutral"]
 
 
 def aligned_series(obj: Any, name: str, index: pd.Index, *, allow_nan: bool = False) -> pd.Series:

@@ -12,17 +12,17 @@ streaming engine.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
+from pairs._typing import ZScoreWindowMethod as Method
 from pairs._validation import as_series, check_choice, check_float, check_int, check_window
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import ewm_alpha, zscore_kernel
 
 __all__ = ["zscore"]
 
-Method = Literal["rolling", "ewm", "expanding"]
 
 
 def zscore(

@@ -1,0 +1,61 @@
+"""Type aliases shared across the package: array-likes and every option ``Literal``, defined once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ArrayLike1D",
+    "ArrayLike2D",
+    "Autolag",
+    "Convention",
+    "Correction",
+    "Direction",
+    "Field",
+    "FitMethod",
+    "Hedge",
+    "Layout",
+    "On",
+    "RollingTest",
+    "SizingMode",
+    "Trend",
+    "ZScoreMethod",
+    "ZScoreWindowMethod",
+]
+
+ArrayLike1D: TypeAlias = "pd.Series | np.ndarray | list[float] | tuple[float, ...]"
+"""One series of values: a Series (its index is kept), a 1-d array or a sequence."""
+ArrayLike2D: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, Any]"
+"""Several aligned series: a DataFrame, a 2-d array (columns are series) or a mapping."""
+
+Hedge = Literal["kalman", "rolling", "ols"]
+"""Hedge of a :class:`~pairs.Strategy`."""
+ZScoreMethod = Literal["rolling", "ewm", "expanding", "innovation"]
+"""Z-score of a :class:`~pairs.Strategy` (``"innovation"``: Kalman only)."""
+ZScoreWindowMethod = Literal["rolling", "ewm", "expanding"]
+"""Methods of :func:`pairs.zscore`."""
+SizingMode = Literal["beta_neutral", "dollar_neutral"]
+"""Leg sizing of :func:`pairs.size_legs` and :class:`~pairs.Strategy`."""
+On = Literal["levels", "diff", "returns", "log_returns"]
+"""What a hedge ratio is estimated on."""
+FitMethod = Literal["em", "mle"]
+"""Noise estimation of :func:`pairs.kalman_hedge`."""
+Trend = Literal["n", "c", "ct", "ctt"]
+"""Deterministic terms of ADF / Engle-Granger regressions."""
+Autolag = Literal["aic", "bic", "t-stat"]
+"""Lag selection of ADF / Engle-Granger."""
+Direction = Literal["y~x", "x~y", "both"]
+"""Regression direction(s) of Engle-Granger."""
+RollingTest = Literal["engle_granger", "adf_spread"]
+"""Test of :func:`pairs.rolling_coint`."""
+Correction = Literal["fdr_bh", "bonferroni", "none"]
+"""Multiple-testing correction of :func:`pairs.scan`."""
+Convention = Literal["gross_exposure", "account"]
+"""Return convention of :func:`pairs.backtest`."""
+Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
+"""CSV layouts of :func:`pairs.read_prices`."""
+Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
+"""Price fields of :func:`pairs.read_prices`."""
