@@ -316,7 +316,6 @@ def _metrics_table(result: BacktestResult) -> dict[str, str]:
         ("Sharpe ratio", _num(result.sharpe)),
         ("Sortino ratio", _num(result.sortino)),
         ("max drawdown", _pct(result.max_drawdown, sign=False)),
-        ("round trips", str(result.n_trades)),
         ("annual turnover", f"{_num(result.annual_turnover, '.1f')}x"),
         ("bars", f"{len(result.returns)} ({result.periods_per_year:g} per year)"),
     ]
@@ -369,7 +368,8 @@ def _trade_tables(
             "held": [_duration(float(b), bar) for b in recent["bars"]],
             "return": [_pct(float(v)) for v in recent["return"]],
         },
-        index=pd.RangeIndex(len(trades) - len(recent) + 1, len(trades) + 1, name="trade"),
+        # Numbered like the full list (a RangeIndex would not be shown).
+        index=pd.Index(np.arange(len(trades) - len(recent) + 1, len(trades) + 1), name="trade"),
     )
     if "pnl" in recent.columns:
         shown["P&L"] = [f"{v:,.2f}" for v in recent["pnl"]]

@@ -1,12 +1,12 @@
-"""HTML report: self-contained document, embedded PNGs, numbers, atomic writes, bad inputs.
+"""HTML report: verdict and strategy first, readable tables, HiDPI figures, atomic writes, bad inputs.
 
 The standard report of the last 500 ETH/BTC daily bars is built once. Its numbers are checked
-against independent computations: the OLS hedge table against ``ols_hedge`` formatted as
-``summary()`` prints it (exact string match), the Engle-Granger statistic and p-value against
-statsmodels' ``coint`` (rtol 1e-5: the table shows 6 significant digits), and, with the
-full-sample hedge and no costs, the backtest's total return against a closed form of the
-dollar-hedged spread return ``p_{t-1} (r^y_t - beta r^x_t) / (1 + |beta|)`` (rtol 1e-5, same
-reason), which checks the conversion of the log-price beta to units of ``x``.
+against the library objects they come from: the verdict and test tables against
+:func:`pairs.coint.coint_report` (and the Engle-Granger statistic against statsmodels' ``coint``,
+rtol 1e-5: the table shows 6 significant digits), the strategy rows against
+``describe_lines``, the performance and trade summary against ``Strategy.backtest`` (formatted
+to 0.1%), and, with the full-sample hedge and no costs, the total return against a closed form
+of the dollar-hedged spread return ``p_{t-1} (r^y_t - beta r^x_t) / (1 + |beta|)``.
 """
 
 from __future__ import annotations
@@ -28,24 +28,30 @@ import pytest
 from matplotlib.figure import Figure
 from statsmodels.tsa.stattools import coint
 
-from pairs import load_sample
+from pairs import SignalRule, Strategy, load_sample
 from pairs._results import _fmt
+from pairs.coint import coint_report
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.hedge._ols import ols_hedge
 from pairs.report import analysis_report, render_report, write_report
+from pairs.strategy._describe import describe_lines
 from pairs.trading import signals, zscore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]*)"')
+IMG_TAG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]*)" width="(\d+)"')
 VOID = {"meta", "img", "br", "hr", "link", "input"}
 HEADINGS = [
+    "Verdict",
+    "Strategy",
     "Prices",
     "Hedge ratios",
-    "Cointegration",
+    "Cointegration tests",
     "Spread and signals",
     "Backtest",
     "Cointegration monitor",
 ]
+STRATEGY = Strategy(log_prices=True, fee_bps=10)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +60,12 @@ def prices() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def report(prices: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> str:
-    blocks = analysis_report(prices["ETH"], prices["BTC"], window=60, coint_window=120, fee_bps=10)
+def blocks(prices: pd.DataFrame) -> list[Any]:
+    return analysis_report(prices["ETH"], prices["BTC"], strategy=STRATEGY, coint_window=120)
+
+
+@pytest.fixture(scope="module")
+def report(blocks: list[Any], tmp_path_factory: pytest.TempPathFactory) -> str:
     path = write_report(tmp_path_factory.mktemp("report") / "eth_btc.html", "ETH/BTC <report>", blocks)
     assert path.is_file()
     return path.read_text(encoding="utf-8")
@@ -92,7 +102,7 @@ def _parse(doc: str) -> _TagChecker:
 def _cell(doc: str, label: str, after: str = "") -> str:
     """The value cell of the first ``<th>label</th><td>...</td>`` row after ``after``."""
     start = doc.index(after) if after else 0
-    match = re.compile(rf"<th>{re.escape(label)}</th><td>([^<]*)</td>").search(doc, start)
+    match = re.compile(rf"<th>{re.escape(label)}</th><td[^>]*>([^<]*)</td>").search(doc, start)
     assert match is not None, label
     return unescape(match.group(1))
 
@@ -102,24 +112,126 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+def _section(doc: str, heading: str) -> str:
+    start = doc.index(f"<h2>{heading}</h2>")
+    end = doc.find("<h2>", start + 1)
+    return doc[start : end if end >= 0 else len(doc)]
+
+
 def test_report_is_well_formed(report: str) -> None:
     assert report.startswith("<!DOCTYPE html>")
     checker = _parse(report)
     assert checker.errors == [] and checker.stack == []
-    assert checker.tags.count("table") >= 5
+    assert checker.tags.count("table") >= 8
     assert "<title>ETH/BTC &lt;report&gt;</title>" in report
     headings = re.findall(r"<h2>([^<]*)</h2>", report)
     assert headings == HEADINGS
 
 
-def test_report_embeds_png_figures(report: str) -> None:
-    images = IMG.findall(report)
-    assert len(images) == 5 == report.count("<img ")
-    for encoded in images:
+def test_report_opens_with_the_verdict(report: str, blocks: list[Any], prices: pd.DataFrame) -> None:
+    verdict = coint_report(np.log(prices["ETH"]), np.log(prices["BTC"]))
+    assert blocks[:2] == [("heading", "Verdict"), ("note", verdict.headline)]
+    body = report[report.index("<body>") :]
+    first = re.search(r"<h2>([^<]*)</h2>\s*<p class=\"note\">([^<]*)</p>", body)
+    assert first is not None and first.group(1) == "Verdict" and body.index("<h2>") == first.start()
+    assert unescape(first.group(2)) == verdict.headline
+    assert verdict.verdict == "not cointegrated" and "not cointegrated at 5%" in first.group(2)
+    glance = _section(report, "Verdict")
+    assert _cell(glance, "cointegration") == "not cointegrated at 5%"
+    assert (
+        _cell(glance, "Engle-Granger p-value, ETH ~ BTC") == f"{verdict.engle_granger['pvalue'].iloc[0]:.3g}"
+    )
+
+
+def test_report_shows_the_strategy(report: str) -> None:
+    section = _section(report, "Strategy")
+    assert "<caption>Strategy traded</caption>" in section
+    rows = describe_lines(STRATEGY)
+    assert [label for label, _ in rows] == ["hedge", "z-score", "rule", "sizing", "costs"]
+    for label, text in rows:
+        assert _cell(section, label) == text
+    assert "500 daily bars from 2024-08-25 to 2026-01-06" in unescape(section)
+
+
+def test_report_uses_human_labels(report: str) -> None:
+    for dump in ("crit_values", "icbest", "r&lt;=0", "r<=0", "n_obs", "max_drawdown", "total_return"):
+        assert dump not in report, dump
+    tests = _section(report, "Cointegration tests")
+    for label in ("Engle-Granger, both directions", "5% critical value", "rank 0 (none)", "Hurst exponent"):
+        assert label in unescape(tests), label
+
+
+def test_report_cointegration_matches_library_and_statsmodels(report: str, prices: pd.DataFrame) -> None:
+    ly, lx = np.log(prices["ETH"]), np.log(prices["BTC"])
+    verdict = coint_report(ly, lx)
+    row = re.search(r"<tr><th>ETH ~ BTC</th>((?:<td[^>]*>[^<]*</td>)+)</tr>", report)
+    assert row is not None
+    cells = [unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))]
+    expected = verdict.engle_granger.loc["ETH ~ BTC"]
+    assert cells == [_fmt(v) if not isinstance(v, (int, np.integer)) else str(v) for v in expected]
+    stat, pvalue, crit = coint(ly, lx, trend="c", autolag="aic")
+    np.testing.assert_allclose(
+        [float(cells[0]), float(cells[1]), float(cells[2])], [stat, pvalue, crit[1]], rtol=1e-5
+    )
+
+
+def test_report_trade_summary(report: str, prices: pd.DataFrame) -> None:
+    bt = STRATEGY.backtest(prices["ETH"], prices["BTC"])
+    trades = bt.trades
+    assert len(trades) > 10
+    section = _section(report, "Backtest")
+    assert _cell(section, "total return") == f"{bt.total_return:+.1%}"
+    assert _cell(section, "round trips").startswith(f"{len(trades)} (")
+    assert _cell(section, "win rate") == f"{(trades['return'] > 0).mean():.1%}"
+    assert _cell(section, "best trade") == f"{trades['return'].max():+.1%}"
+    assert _cell(section, "worst trade") == f"{trades['return'].min():+.1%}"
+    assert _cell(section, "average return per trade") == f"{trades['return'].mean():+.1%}"
+    days = trades["bars"].mean()
+    assert _cell(section, "average holding") == f"{days:.3g} day" + ("" if days == 1 else "s")
+    assert f"<caption>Last 10 of {len(trades)} trades</caption>" in section
+    last = section[section.index("<caption>Last 10") :]
+    last = last[: last.index("</table>")]
+    assert last.count("<tr>") == 11  # header + 10 trades
+    entry = trades["entry_time"].iloc[-1].strftime("%Y-%m-%d")
+    assert f'<th>{len(trades)}</th><td class="w">{entry}</td>' in last
+
+
+def test_daily_timestamps_are_dates(report: str) -> None:
+    assert "00:00:00" not in report and "+00:00" not in report
+
+
+def test_intraday_timestamps_show_the_time(prices: pd.DataFrame) -> None:
+    hourly = prices.set_axis(pd.date_range("2025-01-01 09:00", periods=len(prices), freq="h", tz="UTC"))
+    blocks = analysis_report(hourly["ETH"], hourly["BTC"], strategy=STRATEGY, coint_window=120)
+    doc = render_report("hourly", blocks)
+    assert "500 hourly bars from 2025-01-01 09:00 UTC to 2025-01-22 04:00 UTC" in unescape(doc)
+    assert re.search(r"<td[^>]*>2025-01-\d\d \d\d:00 UTC</td>", doc)
+    assert _cell(doc, "average holding").endswith(("hour", "hours", "day", "days"))
+
+
+def test_report_figures_are_hidpi_and_prices_log_scale(report: str, blocks: list[Any]) -> None:
+    figures = [obj for kind, obj in blocks if kind == "figure"]
+    assert len(figures) == 5 == report.count("<img ")
+    tags = IMG_TAG.findall(report)
+    assert len(tags) == 5
+    for (encoded, width), fig in zip(tags, figures, strict=True):
         data = base64.b64decode(encoded, validate=True)
         assert data.startswith(PNG_SIGNATURE)
-        assert len(data) > 1024
-        assert _png_size(data) in {(640, 280), (640, 400)}
+        png_w, png_h = _png_size(data)
+        # Rendered at 200 dpi, displayed at 100 CSS px per inch: two device pixels per CSS pixel.
+        assert int(width) == round(fig.get_figwidth() * 100)
+        assert png_w == pytest.approx(2 * int(width), abs=1)
+        assert png_h == pytest.approx(fig.get_figheight() * 200, abs=1)
+    prices_fig = blocks[blocks.index(("heading", "Prices")) + 1][1]
+    assert prices_fig.axes[0].get_yscale() == "log"
+
+
+def test_report_with_dollar_underscore_symbols(prices: pd.DataFrame, tmp_path: Path) -> None:
+    # Issue #13: matplotlib would parse "$BTC_$" as TeX and fail while drawing.
+    y, x = prices["ETH"].rename("$ETH_$"), prices["BTC"].rename("$BTC_$")
+    blocks = analysis_report(y, x, strategy=STRATEGY, coint_window=120)
+    doc = write_report(tmp_path / "r.html", "$ETH_$ / $BTC_$", blocks).read_text(encoding="utf-8")
+    assert doc.count("<img ") == 5 and "$ETH_$ / $BTC_$: not cointegrated" in doc
 
 
 def test_report_has_no_external_resource(report: str) -> None:
@@ -132,34 +244,24 @@ def test_report_has_no_external_resource(report: str) -> None:
 
 def test_report_hedge_table_matches_ols(report: str, prices: pd.DataFrame) -> None:
     ols = ols_hedge(np.log(prices["ETH"]), np.log(prices["BTC"]))
-    rows = ols._summary_rows()
-    assert any(label == "beta" for label, _ in rows)
-    for label, value in rows:
-        assert _cell(report, label, after="<caption>Hedge ratio</caption>") == _fmt(value)
-    ratios = report[report.index("<th>hedge</th>") :]
-    assert re.search(rf"<th>OLS</th><td>{re.escape(_fmt(ols.beta))}</td>", ratios)
-
-
-def test_report_cointegration_matches_statsmodels(report: str, prices: pd.DataFrame) -> None:
-    stat, pvalue, crit = coint(np.log(prices["ETH"]), np.log(prices["BTC"]), trend="c", autolag="aic")
-    caption = "<caption>Engle-Granger cointegration test</caption>"
-    np.testing.assert_allclose(float(_cell(report, "stat", caption)), stat, rtol=1e-5)
-    np.testing.assert_allclose(float(_cell(report, "pvalue", caption)), pvalue, rtol=1e-5)
-    np.testing.assert_allclose(float(_cell(report, "crit_values[5%]", caption)), crit[1], rtol=1e-5)
+    ratios = report[report.index("<caption>Latest hedge ratios</caption>") :]
+    assert re.search(
+        rf"<th>OLS</th><td>{re.escape(_fmt(ols.beta))}</td><td>{re.escape(_fmt(ols.alpha))}</td>", ratios
+    )
 
 
 def test_report_backtest_total_return_closed_form(prices: pd.DataFrame) -> None:
     y, x = prices["ETH"], prices["BTC"]
-    blocks = analysis_report(y, x, window=60, coint_window=120, fee_bps=0, hedge="ols", entry_z=1.5)
-    doc = render_report("ols", blocks)
+    strategy = Strategy(hedge="ols", log_prices=True, window=60, fee_bps=0, rule=SignalRule(entry_z=1.5))
+    doc = render_report("ols", analysis_report(y, x, strategy=strategy, coint_window=120))
     beta = ols_hedge(np.log(y), np.log(x)).beta
     z = zscore(ols_hedge(np.log(y), np.log(x)).spread, window=60)
     held = signals(z, entry_z=1.5).shift(1, fill_value=0.0)
     assert (held != 0).sum() > 50
     r = held * (y.pct_change().fillna(0.0) - beta * x.pct_change().fillna(0.0)) / (1 + abs(beta))
     total = float(np.prod(1.0 + r.to_numpy()) - 1.0)
-    np.testing.assert_allclose(float(_cell(doc, "total_return", "<caption>Backtest")), total, rtol=1e-5)
-    assert "full-sample fit: the backtest looks ahead" in doc
+    assert _cell(doc, "total return", "<caption>Performance") == f"{total:+.1%}"
+    assert "looks ahead" in doc
 
 
 def test_render_blocks_and_escaping() -> None:
@@ -180,7 +282,7 @@ def test_render_blocks_and_escaping() -> None:
     assert "<th>beta</th><td>1.2346e+06</td>" in doc and "<th>n</th><td>3</td>" in doc
     assert "<caption>S</caption><tbody><tr><th>k</th><td>0.5</td></tr>" in doc
     assert "<thead><tr><th>row</th><th>a</th><th>b</th></tr></thead>" in doc
-    assert "<tr><th>r1</th><td>1.5</td><td>x&lt;y</td></tr><tr><th>r2</th><td>nan</td>" in doc
+    assert '<tr><th>r1</th><td>1.5</td><td class="w">x&lt;y</td></tr><tr><th>r2</th><td>nan</td>' in doc
     assert "<thead><tr><th>v</th></tr></thead><tbody><tr><td>1</td></tr>" in doc
     assert _parse(doc).errors == []
 
@@ -188,13 +290,17 @@ def test_render_blocks_and_escaping() -> None:
 def test_render_figure_and_png_bytes() -> None:
     fig = Figure(figsize=(2.0, 1.0), dpi=50)
     fig.add_subplot().set_title("tiny")
-    doc = render_report("F", [("figure", fig)])
+    doc = render_report("F", [("figure", fig), ("note", "a <b>"), ("table", ("cap", {"k": "v"}))])
     (encoded,) = IMG.findall(doc)
     data = base64.b64decode(encoded)
-    assert data.startswith(PNG_SIGNATURE) and _png_size(data) == (100, 50)
-    assert 'alt="tiny"' in doc
+    assert data.startswith(PNG_SIGNATURE) and _png_size(data) == (400, 200)
+    assert 'width="200" alt="tiny"' in doc
+    assert '<p class="note">a &lt;b&gt;</p>' in doc
+    assert '<table><caption>cap</caption><tbody><tr><th>k</th><td class="w">v</td></tr>' in doc
     again = render_report("F", [("figure", data)])
-    assert IMG.findall(again) == [encoded]
+    assert (
+        IMG.findall(again) == [encoded] and "<img src" in again and " width=" not in again.split("<body>")[1]
+    )
 
 
 def test_write_report_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,16 +370,12 @@ def test_analysis_report_without_matplotlib(prices: pd.DataFrame, monkeypatch: p
 @pytest.mark.parametrize(
     ("options", "error", "match"),
     [
-        ({"hedge": "tls"}, PairsError, "hedge must be one of"),
-        ({"zscore_window": 1}, PairsError, "zscore_window must be an integer >= 2"),
+        ({"strategy": {"hedge": "rolling"}}, PairsError, "strategy must be a pairs.Strategy or None"),
         ({"coint_window": 10}, PairsError, "coint_window must be an integer >= 20"),
         ({"coint_window": 501}, InsufficientDataError, "coint_window must be <="),
         ({"coint_step": 0}, PairsError, "coint_step must be an integer >= 1"),
-        ({"window": 1000}, InsufficientDataError, "window must be <="),
-        ({"entry_z": -1.0}, PairsError, "entry_z"),
-        ({"fee_bps": -1.0}, PairsError, "fee_bps"),
-        ({"alpha": 2.0}, PairsError, "alpha"),
-        ({"delta": 0.0}, PairsError, "delta"),
+        ({"size": 0.2}, PairsError, "size must be one of 0.01, 0.05, 0.1"),
+        ({"strategy": Strategy(hedge="rolling", window=1000)}, InsufficientDataError, "window"),
     ],
 )
 def test_analysis_report_bad_options(
