@@ -4,10 +4,72 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["write_text_atomic"]
+from pairs.exceptions import PairsError
+
+__all__ = ["check_path", "remove_stale_temps", "write_text_atomic"]
+
+# A temporary file of a killed writer older than this is removed even if its pid is unknown.
+_STALE_SECONDS = 3600.0
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+_cleaned: set[str] = set()
+
+
+def check_path(value: Any, name: str = "path") -> Path:
+    """``value`` as a :class:`~pathlib.Path`; a :class:`~pairs.exceptions.PairsError` for other types."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise PairsError(f"{name} must be a file path (str or os.PathLike); got {type(value).__name__}.")
+    path = Path(value)
+    if not str(path) or "\0" in str(path):
+        raise PairsError(f"{name} must be a non-empty file path without NUL bytes; got {str(value)!r}.")
+    return path
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files that killed writes of ``path`` left behind; return those removed.
+
+    A temporary file is named ``.NAME.PID.RANDOM.tmp``; it is stale when the process PID is
+    gone, or (pid unknown, e.g. another host) when it is older than an hour. Temporary files
+    of live writers are kept.
+    """
+    target = Path(os.path.realpath(path))
+    removed = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in names:
+        match = _TEMP.match(entry)
+        if match is None or match["name"] != target.name:
+            continue
+        tmp = target.parent / entry
+        try:
+            old = now - tmp.stat().st_mtime > _STALE_SECONDS
+        except OSError:
+            continue
+        if not _alive(int(match["pid"])) or old:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, shared: bool = False) -> Path:
@@ -15,11 +77,18 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, shared: bool =
 
     The text goes to a temporary file in the same directory, is flushed and fsynced, then
     replaces ``path`` with ``os.replace``; the directory is fsynced so the rename persists.
-    ``shared=True`` gives the file the usual 0644 permissions (or keeps those of the file it
-    replaces) instead of the private 0600 of a temporary file.
+    A symbolic link is written through: its target is replaced and the link kept. The first
+    write to a path in a process removes the temporary files of earlier killed writes
+    (:func:`remove_stale_temps`). ``shared=True`` gives the file the usual 0644 permissions
+    (or keeps those of the file it replaces) instead of the private 0600 of a temporary file.
+    Returns the path of the file written (the link's target for a link).
     """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    target = Path(os.path.realpath(check_path(path)))
+    key = str(target)
+    if key not in _cleaned:
+        remove_stale_temps(target)
+        _cleaned.add(key)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
     try:
         if shared:
             os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)

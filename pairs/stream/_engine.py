@@ -27,22 +27,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import math
 import numbers
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from pairs._io import write_text_atomic
 from pairs._results import ResultMixin
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
+from pairs.stream._invariants import check_invariants
 from pairs.stream._online import (
     EwmZScore,
     ExpandingZScore,
@@ -51,7 +48,14 @@ from pairs.stream._online import (
     RollingHedge,
     RollingZScore,
 )
-from pairs.stream._state import check_keys, encode_floats, read_float, read_int
+from pairs.stream._state import (
+    check_keys,
+    encode_floats,
+    read_float,
+    read_int,
+    read_state_file,
+    write_state_file,
+)
 
 # The rule kernel itself, not the validating step_rule wrapper, which costs three times the rest
 # of an update; signals() and step_rule() run the same kernel.
@@ -65,6 +69,8 @@ Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 
 FORMAT = "pairs.StreamEngine"
 VERSION = 2
+ON_GAP = ("raise", "reset")
+_INT_LIMIT = 2**63
 
 
 @dataclass(frozen=True, repr=False)
@@ -93,6 +99,11 @@ class Signal(ResultMixin):
     """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"`` or ``"hold"``."""
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
 def _price(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise DataError(f"{name} must be a real number; got {value!r}.")
@@ -103,7 +114,10 @@ def _as_timestamp(value: Any) -> pd.Timestamp | int | float:
     if isinstance(value, bool):
         raise DataError(f"timestamp must be a datetime, an ISO string or a number; got {value!r}.")
     if isinstance(value, numbers.Integral):
-        return int(value)
+        value = int(value)
+        if not -_INT_LIMIT <= value < _INT_LIMIT:
+            raise DataError(f"timestamp must be an integer within 64 bits; got {_short(value)}.")
+        return value
     if isinstance(value, numbers.Real):
         if not math.isfinite(value):
             raise DataError(f"timestamp must be finite; got {value!r}.")
@@ -140,12 +154,52 @@ def _decode_timestamp(value: Any) -> Stamp:
         raise StateError(f"{where} must be a valid timestamp; got: {exc}") from None
 
 
-def _canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, dt.timedelta, np.timedelta64)):
+        try:
+            gap = pd.Timedelta(value)
+        except (ValueError, TypeError, OverflowError):
+            gap = None
+        if gap is not None and gap is not pd.NaT and gap > pd.Timedelta(0):
+            return gap
+    elif (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+        and abs(value) < _INT_LIMIT
+    ):
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    raise PairsError(
+        "max_gap must be a positive duration (e.g. pd.Timedelta('2D') or '4h') for datetime timestamps, "
+        f"a positive number for numeric timestamps, or None; got {_short(value)}."
+    )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
+def _encode_options(max_gap: Any, on_gap: str) -> dict[str, Any]:
+    gap = {"timedelta_ns": max_gap.value} if isinstance(max_gap, pd.Timedelta) else max_gap
+    return {"max_gap": gap, "on_gap": on_gap}
+
+
+def _decode_options(value: Any) -> dict[str, Any]:
+    where = "state['options']"
+    check_keys(value, ("max_gap", "on_gap"), where)
+    gap = value["max_gap"]
+    if isinstance(gap, dict):
+        check_keys(gap, ("timedelta_ns",), f"{where}['max_gap']")
+        gap = pd.Timedelta(read_int(gap, "timedelta_ns", f"{where}['max_gap']", minimum=1), unit="ns")
+    try:
+        return {"max_gap": _check_max_gap(gap), "on_gap": _check_on_gap(value["on_gap"])}
+    except PairsError as exc:
+        raise StateError(f"{where} must hold valid engine options; got: {exc}") from None
+
+
+def _check_on_gap(value: Any) -> str:
+    if not isinstance(value, str) or value not in ON_GAP:
+        raise PairsError(f"on_gap must be one of {list(ON_GAP)}; got {_short(value)}.")
+    return value
 
 
 class StreamEngine:
@@ -185,6 +239,7 @@ class StreamEngine:
         "_band",
         "_beta_neutral",
         "_capital",
+        "_gap_exit",
         "_hedge",
         "_held_x",
         "_held_y",
@@ -193,7 +248,9 @@ class StreamEngine:
         "_log",
         "_lot_x",
         "_lot_y",
+        "_max_gap",
         "_n",
+        "_on_gap",
         "_ref_beta",
         "_rule_args",
         "_rule_state",
@@ -201,7 +258,14 @@ class StreamEngine:
         "_z",
     )
 
-    def __init__(self, strategy: Strategy | str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        strategy: Strategy | str | None = None,
+        *,
+        max_gap: pd.Timedelta | str | float | None = None,
+        on_gap: str = "raise",
+        **options: Any,
+    ) -> None:
         if isinstance(strategy, Strategy):
             if options:
                 raise PairsError(
@@ -227,6 +291,9 @@ class StreamEngine:
                 "beta must be a finite number for a streamed hedge='ols' (e.g. ols_hedge(y, x).beta on a "
                 "training set); got None."
             )
+        self._max_gap = _check_max_gap(max_gap)
+        self._on_gap = _check_on_gap(on_gap)
+        self._gap_exit = 0
         self._strategy = s
         self._log = s.log_prices
         self._capital = s.capital
@@ -234,6 +301,11 @@ class StreamEngine:
         self._lot_y, self._lot_x = s.lot_size
         self._band = s.rebalance_band
         self._rule_args = _kernel_args(s.rule)
+        self._start()
+
+    def _start(self) -> None:
+        """Running statistics of an engine that has seen no bar."""
+        s = self._strategy
         self._hedge: KalmanHedge | RollingHedge | FixedHedge
         if s.hedge == "kalman":
             self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices)
@@ -279,6 +351,16 @@ class StreamEngine:
     def last_timestamp(self) -> Stamp:
         """Timestamp of the last bar processed (None before the first, or without timestamps)."""
         return self._last_ts
+
+    @property
+    def max_gap(self) -> pd.Timedelta | int | float | None:
+        """Longest allowed step between two bars' timestamps (None: no limit); see ``on_gap``."""
+        return self._max_gap
+
+    @property
+    def on_gap(self) -> str:
+        """What a longer step does: ``"raise"`` a StateError, or ``"reset"`` the engine."""
+        return self._on_gap
 
     def update(self, y_price: float, x_price: float, timestamp: Any = None) -> Signal:
         """Process one bar and return its :class:`Signal`.
@@ -327,7 +409,13 @@ class StreamEngine:
             y_units, x_units = self._size(position, beta, y_price, x_price)
         self._n += 1
         self._last_ts = ts
-        return Signal(ts, beta, alpha, spread, z, position, y_units, x_units, ACTIONS[code])
+        action = ACTIONS[code]
+        if self._gap_exit:
+            # A reset across a hole closed the position the engine held before it.
+            if position == 0 and action == "hold":
+                action = "exit"
+            self._gap_exit = 0
+        return Signal(ts, beta, alpha, spread, z, position, y_units, x_units, action)
 
     def _check_timestamp(self, value: Any) -> Stamp:
         last = self._last_ts
@@ -350,7 +438,29 @@ class StreamEngine:
                 raise StateError(
                     f"timestamp must be after the previous update ({last!r}); got {kind} it: {value!r}."
                 )
+            if self._max_gap is not None:
+                self._check_gap(ts, last, value)
         return ts
+
+    def _check_gap(self, ts: Any, last: Any, value: Any) -> None:
+        try:
+            hole = ts - last > self._max_gap
+        except (TypeError, ValueError, OverflowError):
+            raise DataError(
+                f"timestamp must be of the kind max_gap={self._max_gap!r} measures (a datetime for a "
+                f"duration, a number for a number); got {value!r}."
+            ) from None
+        if not hole:
+            return
+        if self._on_gap == "raise":
+            raise StateError(
+                f"timestamp must be at most max_gap={self._max_gap!r} after the previous bar ({last!r}); "
+                f"got {value!r}, a hole of {ts - last!r}. Feed the missing bars, or start over "
+                "(on_gap='reset' does it automatically)."
+            )
+        position = self._rule_state[0]
+        self._start()
+        self._gap_exit = position
 
     def _size(self, position: int, beta: float, y_price: float, x_price: float) -> tuple[float, float]:
         b = beta * y_price / x_price if self._log else beta
@@ -371,8 +481,44 @@ class StreamEngine:
         )
         return self._held_y, self._held_x
 
+    def warmup(self, y: Any, x: Any) -> Signal:
+        """Replay a history in one compiled loop; the same state as :meth:`update` bar by bar.
+
+        Parameters
+        ----------
+        y, x
+            Prices of the asset hedged and of the hedge (finite, > 0), as Series on one index
+            or as arrays. A Series index gives the bars' timestamps (a DatetimeIndex, or numbers);
+            arrays have none (only for an engine that has seen no timestamp).
+
+        Returns
+        -------
+        Signal
+            The signal of the last bar, as :meth:`update` would have returned it.
+
+        Raises
+        ------
+        DataError, StateError
+            As :meth:`update` for any bar (bad prices, timestamps not after the last one, a
+            hole longer than ``max_gap``); the engine is then unchanged.
+
+        Examples
+        --------
+        >>> import pairs
+        >>> prices = pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:500]
+        >>> fast, slow = pairs.Strategy(log_prices=True).stream(), pairs.Strategy(log_prices=True).stream()
+        >>> last = fast.warmup(prices["ETH"], prices["BTC"])
+        >>> for ts, btc, eth in zip(prices.index, prices["BTC"], prices["ETH"]):
+        ...     signal = slow.update(eth, btc, ts)
+        >>> last == signal and fast.state_dict() == slow.state_dict()
+        True
+        """
+        from pairs.stream._warmup import warmup
+
+        return warmup(self, y, x)
+
     def state_dict(self) -> dict[str, Any]:
-        """Return the full engine state (strategy and running statistics) as JSON data.
+        """Return the full engine state (strategy, engine options, running statistics) as JSON data.
 
         ``json.dumps`` works on it (no NaN tokens: non-finite floats are the strings
         ``"nan"``, ``"inf"``, ``"-inf"``) and finite floats round-trip bit for bit.
@@ -391,31 +537,46 @@ class StreamEngine:
             },
         }
         return encode_floats(
-            {"format": FORMAT, "version": VERSION, "strategy": self._strategy.to_dict(), "state": state}
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "strategy": self._strategy.to_dict(),
+                "options": _encode_options(self._max_gap, self._on_gap),
+                "state": state,
+            }
         )
 
     @classmethod
     def from_state(cls, state: Any) -> StreamEngine:
         """Rebuild an engine from :meth:`state_dict` output (also after a JSON round trip).
 
+        The state is checked as untrusted input: every field's type and range, and the
+        invariants a running engine keeps (finite statistics, non-negative variances, buffer
+        lengths and counters that agree with ``n_updates``, leg units consistent with the
+        position and the sizing settings).
+
         Raises
         ------
         StateError
-            ``state`` is not a complete state of this format version.
+            ``state`` is not a complete, consistent state of this format version.
         """
-        check_keys(state, ("format", "version", "strategy", "state"), "state")
+        check_keys(state, ("format", "version", "strategy", "state"), "state", optional=("options",))
         if state["format"] != FORMAT:
-            raise StateError(f"state['format'] must be {FORMAT!r}; got {state['format']!r}.")
+            raise StateError(f"state['format'] must be {FORMAT!r}; got {_short(state['format'])}.")
         version = state["version"]
         if type(version) is not int or version != VERSION:
-            raise StateError(f"state['version'] must be {VERSION} (this version of pairs); got {version!r}.")
+            raise StateError(
+                f"state['version'] must be {VERSION} (this version of pairs); got {_short(version)}."
+            )
+        options = _decode_options(state["options"]) if "options" in state else {}
         try:
-            engine = cls(Strategy.from_dict(state["strategy"]))
+            engine = cls(Strategy.from_dict(state["strategy"]), **options)
         except StateError:
             raise
         except (PairsError, TypeError) as exc:
             raise StateError(f"state['strategy'] must hold a valid strategy; got: {exc}") from None
         engine._restore(state["state"])
+        check_invariants(engine)
         return engine
 
     def _restore(self, state: Any) -> None:
@@ -456,12 +617,17 @@ class StreamEngine:
 
         The JSON goes to a temporary file in the same directory, is flushed and fsynced, then
         replaces ``path`` with ``os.replace``: a crash leaves either the old or the new file.
+        A symbolic link is written through to its target. Use one writer per file (the
+        command line holds :class:`pairs.stream._lock.StateLock` for that).
+
+        Raises
+        ------
+        PairsError
+            ``path`` is not a str or os.PathLike.
+        StateError
+            The file cannot be written (missing folder, permissions, disk full).
         """
-        engine = self.state_dict()
-        text = json.dumps(
-            {"sha256": hashlib.sha256(_canonical(engine).encode()).hexdigest(), "engine": engine}
-        )
-        write_text_atomic(path, text)
+        write_state_file(path, {"engine": self.state_dict()})
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> StreamEngine:
@@ -469,27 +635,11 @@ class StreamEngine:
 
         Raises
         ------
+        PairsError
+            ``path`` is not a str or os.PathLike.
         StateError
-            The file is missing, unreadable, truncated, corrupted (checksum mismatch), not a
-            state file, or from another format version.
+            The file is missing, unreadable, too large or deep, truncated, corrupted (checksum
+            mismatch), not a state file, from another format version, or holds a state that
+            cannot occur (see :meth:`from_state`).
         """
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise StateError(
-                f"path must be a readable StreamEngine state file; got {str(path)!r} ({exc})."
-            ) from None
-        try:
-            doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise StateError(
-                f"path must be a StreamEngine state file; got unreadable JSON in {str(path)!r} "
-                f"(truncated or corrupted: {exc})."
-            ) from None
-        doc = check_keys(doc, ("sha256", "engine"), f"state file {str(path)!r}")
-        if hashlib.sha256(_canonical(doc["engine"]).encode()).hexdigest() != doc["sha256"]:
-            raise StateError(
-                f"path must be an intact StreamEngine state file; got a checksum mismatch in {str(path)!r} "
-                "(the file was corrupted or edited)."
-            )
-        return cls.from_state(doc["engine"])
+        return cls.from_state(read_state_file(path, what="StreamEngine state")["engine"])

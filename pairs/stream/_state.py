@@ -1,13 +1,34 @@
-"""JSON codec of streaming state: non-finite floats as strings, strict readers naming the bad field."""
+"""JSON codec of streaming state: non-finite floats as strings, strict readers naming the bad field.
+
+Also the checksummed, untrusted-input-safe state *files* (:func:`write_state_file`,
+:func:`read_state_file`) shared by :class:`~pairs.StreamEngine` and any other writer of a
+streaming state (the CLI's exactly-once delivery record rides in the same file).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 from typing import Any
 
-from pairs.exceptions import StateError
+from pairs._io import check_path, write_text_atomic
+from pairs.data._cache import loads_untrusted
+from pairs.exceptions import DataError, StateError
 
-__all__ = ["check_keys", "encode_floats", "read_float", "read_floats", "read_int"]
+__all__ = [
+    "MAX_STATE_BYTES",
+    "MAX_STATE_DEPTH",
+    "canonical",
+    "check_keys",
+    "encode_floats",
+    "read_float",
+    "read_floats",
+    "read_int",
+    "read_state_file",
+    "write_state_file",
+]
 
 # The batch rolling kernel's singularity threshold (pairs.hedge._kernels).
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -61,10 +82,101 @@ def read_int(
     return value
 
 
-def check_keys(data: Any, keys: Any, where: str) -> dict[str, Any]:
-    """Return ``data`` if it is a dict with exactly the keys ``keys``, else raise naming ``where``."""
+def check_keys(data: Any, keys: Any, where: str, optional: Any = ()) -> dict[str, Any]:
+    """Return ``data`` if it is a dict with the keys ``keys`` (and any of ``optional``), else raise."""
     expected = sorted(keys)
-    if not isinstance(data, dict) or sorted(data) != expected:
+    if not isinstance(data, dict) or sorted(k for k in data if k not in optional) != expected:
         got = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise StateError(f"{where} must be a dict with keys {expected}; got {got!r}.")
+        extra = f" (and optionally {sorted(optional)})" if optional else ""
+        raise StateError(f"{where} must be a dict with keys {expected}{extra}; got {got!r}.")
     return data
+
+
+# ----------------------------------------------------------------- state files
+MAX_STATE_BYTES = 256 * 2**20
+MAX_STATE_DEPTH = 16
+
+
+def canonical(data: Any) -> str:
+    """The JSON text a checksum is taken of: sorted keys, no spaces, no NaN tokens."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _digest(payload: dict[str, Any], body: str) -> str:
+    # A file holding only the engine (written before deliveries existed) checksums the engine.
+    data = payload[body] if list(payload) == [body] else payload
+    return hashlib.sha256(canonical(data).encode()).hexdigest()
+
+
+def write_state_file(path: str | os.PathLike[str], payload: dict[str, Any], *, body: str = "engine") -> None:
+    """Write ``{"sha256": ..., **payload}`` atomically; ``payload[body]`` is the state proper.
+
+    Further keys of ``payload`` (e.g. ``"delivery"``: the last input and the output line it
+    produced, see :mod:`pairs.cli._follow`) are covered by the same checksum, so the state and
+    the record of what it emitted are durable together or not at all.
+    """
+    try:
+        text = json.dumps({"sha256": _digest(payload, body), **payload})
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"state must be JSON data; got {exc}.") from None
+    try:
+        write_text_atomic(check_path(path), text)
+    except OSError as exc:
+        raise StateError(
+            f"path must be a writable state file; got {str(path)!r} ({exc.strerror or exc})."
+        ) from None
+
+
+def read_state_file(
+    path: str | os.PathLike[str],
+    *,
+    body: str = "engine",
+    optional: tuple[str, ...] = ("delivery",),
+    what: str,
+) -> dict[str, Any]:
+    """Read and verify a file of :func:`write_state_file`: ``payload`` with ``body`` and any ``optional``.
+
+    The file is untrusted input: at most :data:`MAX_STATE_BYTES`, nested at most
+    :data:`MAX_STATE_DEPTH` deep, integers of at most 20 digits, finite floats, and a matching
+    SHA-256. Every failure is a :class:`~pairs.exceptions.StateError` naming the file.
+    """
+    name = str(path)
+    target = check_path(path)
+    try:
+        if target.stat().st_size > MAX_STATE_BYTES:
+            raise StateError(f"path must be a {what} file of at most {MAX_STATE_BYTES} bytes; got {name!r}.")
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise StateError(
+            f"path must be a readable {what} file; got {name!r} ({exc.strerror or exc})."
+        ) from None
+    try:
+        doc = loads_untrusted(
+            raw, what=f"state file {name!r}", max_bytes=MAX_STATE_BYTES, max_depth=MAX_STATE_DEPTH
+        )
+    except DataError as exc:
+        raise StateError(
+            f"path must be a {what} file; got unreadable JSON in {name!r} (truncated or corrupted: {exc})"
+        ) from None
+    if (
+        not isinstance(doc, dict)
+        or "sha256" not in doc
+        or body not in doc
+        or not set(doc) <= {"sha256", body, *optional}
+    ):
+        got = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
+        raise StateError(
+            f"state file {name!r} must be a dict with keys {sorted({'sha256', body})} (and optionally "
+            f"{sorted(optional)}); got {got!r}."
+        )
+    payload = {k: v for k, v in doc.items() if k != "sha256"}
+    try:
+        digest = _digest(payload, body)
+    except (TypeError, ValueError):  # pragma: no cover - loads_untrusted returns JSON data only
+        digest = ""
+    if digest != doc["sha256"]:
+        raise StateError(
+            f"path must be an intact {what} file; got a checksum mismatch in {name!r} "
+            "(the file was corrupted or edited)."
+        )
+    return payload
