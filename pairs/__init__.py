@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Strategy, StrategyResult
-    from pairs.stream import Signal, StreamEngine
+    from pairs.stream import Signal, StreamBook, StreamEngine
     from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 _LAZY = {
@@ -107,7 +107,7 @@ _LAZY = {
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Strategy", "StrategyResult"),
-    "pairs.stream": ("Signal", "StreamEngine"),
+    "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
     "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -138,6 +138,7 @@ __all__ = [
     "StateError",
     "Strategy",
     "StrategyResult",
+    "StreamBook",
     "StreamEngine",
     "VarianceRatioResult",
     "WalkForwardResult",
