@@ -31,25 +31,6 @@ import pandas as pd
 from pairs._validation import check_int
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._book_kernels import (
-    F_FIXED,
-    F_KALMAN,
-    F_ROLLING,
-    F_SIZE,
-    F_WIDTH,
-    F_Z,
-    HEDGE_CODES,
-    I_FIRST,
-    I_HBARS,
-    I_LAST,
-    I_N,
-    I_RULE,
-    I_WIDTH,
-    I_ZBARS,
-    ZSCORE_CODES,
-    book_step,
-    symbol_logs,
-)
 from pairs.stream._engine import FORMAT as ENGINE_FORMAT
 from pairs.stream._engine import VERSION as ENGINE_VERSION
 from pairs.stream._engine import (
@@ -59,6 +40,30 @@ from pairs.stream._engine import (
     _as_timestamp,
     _decode_timestamp,
     _encode_timestamp,
+)
+from pairs.stream._kernels import (
+    F_FIXED,
+    F_KALMAN,
+    F_ROLLING,
+    F_SIZE,
+    F_WIDTH,
+    F_Z,
+    HEDGE_FIXED,
+    HEDGE_KALMAN,
+    HEDGE_ROLLING,
+    I_FIRST,
+    I_HBARS,
+    I_LAST,
+    I_N,
+    I_RULE,
+    I_WIDTH,
+    I_ZBARS,
+    Z_EWM,
+    Z_EXPANDING,
+    Z_NONE,
+    Z_ROLLING,
+    book_step,
+    symbol_logs,
 )
 from pairs.stream._online import KalmanHedge, RollingHedge, RollingZScore
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
@@ -74,6 +79,8 @@ _ACTIONS = np.asarray(ACTIONS, dtype=object)
 _FAST_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32, type(None)})
 # Settings that do not change what a stream computes (a fixed hedge's beta/alpha are per pair).
 _NOT_KERNEL = ("beta", "alpha", "fee_bps", "slippage_bps")
+_HEDGES = {"kalman": HEDGE_KALMAN, "rolling": HEDGE_ROLLING, "ols": HEDGE_FIXED}
+_ZSCORES = {"rolling": Z_ROLLING, "ewm": Z_EWM, "expanding": Z_EXPANDING, "innovation": Z_NONE}
 COLUMNS = ("beta", "alpha", "spread", "zscore", "position", "action", "y_units", "x_units")
 
 
@@ -193,8 +200,8 @@ class _Group:
         )
         self.iparams = np.array(
             [
-                HEDGE_CODES[s.hedge],
-                ZSCORE_CODES[s.zscore_method],
+                _HEDGES[s.hedge],
+                _ZSCORES[s.zscore_method],
                 int(s.log_prices),
                 max_hold,
                 cooldown,
