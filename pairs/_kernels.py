@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from pairs._numba_cache import njit
 
 __all__ = ["any_constant", "inf_nan_min"]
 

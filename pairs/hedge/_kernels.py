@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from pairs._numba_cache import njit
 
 __all__ = [
     "SINGULAR_RTOL",
@@ -177,7 +178,6 @@ def kalman_loglik(
 SINGULAR_RTOL = 1e-13
 
 
-@njit(cache=True)
 def moving_ols(
     yt: np.ndarray,
     xt: np.ndarray,
@@ -197,6 +197,9 @@ def moving_ols(
     (n, k), ``alpha``, ``r_squared`` (centred with an intercept, uncentred without) and
     ``spread = yt - beta . xt - alpha`` (n,). ``refine`` (several legs, unweighted windows)
     adds one O(window) refinement step per bar, so nearly collinear legs keep QR accuracy.
+
+    The dispatch stays in Python so that a single hedge compiles only :func:`_single`: one
+    compiled caller of both kernels took about 8 s to compile on first use.
     """
     if xt.shape[1] == 1:
         beta1, alpha, r_squared, spread = _single(yt, xt[:, 0], start, window, decay, min_periods, intercept)
