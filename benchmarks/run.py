@@ -21,6 +21,8 @@ Rows (real data: ``pairs.load_sample("binance_1d")``, ETH hedged by BTC, 3,065 d
 * ``scan``: ``scan`` of a simulated universe (``simulate_universe``, 500 coins x 2,000 bars,
   124,750 pairs) with ``n_jobs=2``, in a subprocess that reports peak memory (needs psutil); no reference
   (a loop of statsmodels ``coint`` would take over an hour), a random sample of pairs is checked against ``coint``.
+* ``book``: ``StreamBook.update`` of 1,000 pairs (and of the 78 real ones) per bar vs a loop of as many
+  ``StreamEngine.update`` calls; see benchmarks/book.py.
 
 Method: OPENBLAS_NUM_THREADS (and OMP/MKL) are pinned to 1 before numpy loads, so the references
 run single-threaded like our kernels; OPENBLAS_CORETYPE is left as the environment sets it. Each
@@ -55,7 +57,7 @@ from typing import Any
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-ROWS = ("kalman", "rolling", "coint", "stream", "scan")
+ROWS = ("kalman", "rolling", "coint", "stream", "scan", "book")
 SCAN_COINS, SCAN_BARS, SCAN_JOBS = 500, 2000, 2
 SCAN_CHECKED_PAIRS = 20
 
@@ -426,6 +428,12 @@ def row_stream(cfg: Settings) -> list[Row]:
     ]
 
 
+def row_book(cfg: Settings) -> list[Row]:
+    from book import row_book as book_rows  # benchmarks/book.py
+
+    return book_rows(cfg)
+
+
 def _vm_hwm_mb() -> float:
     """This process's peak resident memory since its ``exec`` (Linux ``VmHWM``)."""
     with open("/proc/self/status", encoding="ascii") as fh:
@@ -604,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         "coint": row_coint,
         "stream": row_stream,
         "scan": row_scan,
+        "book": row_book,
     }
     print("\n".join(f"- {line}" for line in machine()))
     print(

@@ -63,6 +63,7 @@ from pairs.stream._kernels import (
     Z_NONE,
     Z_ROLLING,
     book_step,
+    first_bad_price,
     symbol_logs,
 )
 from pairs.stream._online import KalmanHedge, RollingHedge, RollingZScore
@@ -666,9 +667,8 @@ class StreamBook:
             raise DataError(
                 f"prices must be a mapping or a pandas Series of symbol -> price; got {type(prices).__name__}."
             )
-        bad = np.flatnonzero(~np.isnan(values) & ~((values > 0.0) & (values < math.inf)))
-        if bad.size:
-            k = int(bad[0])
+        k = first_bad_price(values)
+        if k >= 0:
             raise DataError(
                 f"prices[{symbols[k]!r}] must be a finite number > 0 (absent, None or NaN: missing); "
                 f"got {float(values[k])!r}."

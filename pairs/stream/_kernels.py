@@ -20,7 +20,8 @@ import numpy as np
 from numba import njit
 
 from pairs.hedge._kernels import kalman_step, rolling_ols_step
-from pairs.trading._kernels import ewm_z_step, expanding_z_step, rolling_z_step, size_step, transition
+from pairs.trading._kernels import ewm_z_step, expanding_z_step, rolling_z_step, transition
+from pairs.trading._sizing import size_step
 
 __all__ = [
     "F_FIXED",
@@ -44,6 +45,7 @@ __all__ = [
     "Z_NONE",
     "Z_ROLLING",
     "book_step",
+    "first_bad_price",
     "replay",
     "symbol_logs",
 ]
@@ -180,6 +182,16 @@ I_FIRST, I_HBARS, I_ZBARS = 0, 1, 2
 I_RULE = (3, 7)
 I_N, I_LAST = 7, 8
 I_WIDTH = 9
+
+
+@njit(cache=True)
+def first_bad_price(prices: np.ndarray) -> int:
+    """Index of the first price that is present (not NaN) but not finite and > 0; -1 if none."""
+    for k in range(prices.shape[0]):
+        v = prices[k]
+        if not np.isnan(v) and not (v > 0.0 and v < math.inf):
+            return k
+    return -1
 
 
 @njit(cache=True)
