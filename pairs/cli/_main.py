@@ -15,14 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
-from pairs.cli._backtest import cmd_backtest
-from pairs.cli._demo import cmd_demo
-from pairs.cli._fit import cmd_fit
-from pairs.cli._report import cmd_report
-from pairs.cli._scan import cmd_scan
-from pairs.cli._signal import cmd_signal
-from pairs.cli._strategy import cmd_strategy
-from pairs.cli._test import cmd_test
+from pairs.cli._warmup import command
 from pairs.data import LAYOUTS
 from pairs.exceptions import PairsError
 
@@ -106,6 +99,13 @@ with figures embedded (needs matplotlib: pip install 'pairs[plot]').
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
   pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
+    "warmup": """\
+Compiles the numba kernels of every command into the cache (the package folder when it is
+writable, else ~/.cache/pairs/numba; NUMBA_CACHE_DIR wins), so that the first real run is
+fast; run it once after installing, e.g. in a container image. See docs/performance.md.
+
+examples:
+  pairs warmup""",
     "strategy": """\
 Prints the strategy file (JSON) of pairs.Strategy() with the flags given applied, to edit
 and pass back with --strategy FILE to signal, backtest, report and signal --follow.
@@ -252,11 +252,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pairs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", cmd_demo)
+    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", command("_demo", "cmd_demo"))
     demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
     _add_format(demo, ("table", "json"))
 
-    fit = _sub(sub, "fit", "fit a hedge ratio", cmd_fit)
+    fit = _sub(sub, "fit", "fit a hedge ratio", command("_fit", "cmd_fit"))
     _add_pair(fit)
     fit.add_argument(
         "--method",
@@ -276,7 +276,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
     _add_format(fit, ("table", "json", "csv"))
 
-    test = _sub(sub, "test", "cointegration tests of a pair", cmd_test)
+    test = _sub(sub, "test", "cointegration tests of a pair", command("_test", "cmd_test"))
     _add_pair(test)
     test.add_argument(
         "--size",
@@ -295,7 +295,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(test, ("table", "json"))
 
-    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", cmd_scan)
+    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", command("_scan", "cmd_scan"))
     scan.add_argument(
         "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
     )
@@ -321,7 +321,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(scan, ("table", "json", "csv"))
 
-    signal = _sub(sub, "signal", "entry/exit signals of a pair, or of a live stream", cmd_signal)
+    signal = _sub(
+        sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")
+    )
     _add_pair(signal, optional=True)
     _add_signal_options(signal)
     out = signal.add_argument_group("output")
@@ -333,7 +335,9 @@ def _build_parser() -> argparse.ArgumentParser:
     out.add_argument("--state", metavar="FILE", help="with --follow: resume from and save to FILE")
     _add_format(signal, ("table", "json", "csv"))
 
-    bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)
+    bt = _sub(
+        sub, "backtest", "backtest the signals of a pair with costs", command("_backtest", "cmd_backtest")
+    )
     _add_pair(bt)
     _add_signal_options(bt)
     costs = bt.add_argument_group("annualisation")
@@ -345,7 +349,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(bt, ("table", "json", "csv"))
 
-    report = _sub(sub, "report", "write the HTML report of a pair", cmd_report)
+    report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
     _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
     report.add_argument("--title", metavar="TEXT", help="report title")
@@ -362,10 +366,22 @@ def _build_parser() -> argparse.ArgumentParser:
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
 
-    strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
+    strategy = _sub(
+        sub,
+        "strategy",
+        "print (or write) a strategy file to edit",
+        command("_strategy", "cmd_strategy", compiles=False),
+    )
     _add_signal_options(strategy)
     strategy.add_argument("--log", action="store_true", default=None, help="hedge log prices")
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
+
+    _sub(
+        sub,
+        "warmup",
+        "compile every numeric kernel into the cache ahead of first use",
+        command("_warmup", "cmd_warmup", compiles=False),
+    )
     return parser
 
 
