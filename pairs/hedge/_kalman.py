@@ -40,7 +40,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from pairs._results import ResultMixin
 from pairs._validation import (
@@ -198,6 +197,8 @@ def _fit_mle(
     start = min(candidates, key=negloglik)
     # A simplex one unit wide in log space (a factor e) moves across orders of magnitude quickly.
     simplex = start + np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    from scipy import optimize  # scipy loads on first use
+
     res = optimize.minimize(
         negloglik,
         start,

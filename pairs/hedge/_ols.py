@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from pairs._validation import check_flag
 from pairs.exceptions import DataError, InsufficientDataError
@@ -78,6 +77,8 @@ def ols_hedge(y: Any, x: Any, *, intercept: bool = True, on: On = "levels") -> H
     q, r = np.linalg.qr(xc)
     if np.any(np.abs(np.diag(r)) <= _COLLINEAR_RTOL * np.linalg.norm(xc, axis=0)):
         raise DataError("x must not have collinear legs; got a column that is a combination of the others.")
+    from scipy.linalg import solve_triangular  # scipy loads on first use
+
     coef = solve_triangular(r, q.T @ yc)
     resid = yc - xc @ coef
     ssr = float(resid @ resid)

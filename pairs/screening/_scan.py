@@ -21,7 +21,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from pairs._results import ResultMixin, format_table
 from pairs._typing import Correction
@@ -233,6 +232,8 @@ def _execute(
 def _correct(pvalue: np.ndarray, correction: str, alpha: float) -> np.ndarray:
     if correction == "none" or pvalue.size == 0:
         return pvalue.copy()
+    from statsmodels.stats.multitest import multipletests  # statsmodels loads on first use
+
     return multipletests(pvalue, alpha=alpha, method=correction)[1]
 
 
