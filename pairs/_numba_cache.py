@@ -24,7 +24,7 @@ __all__ = ["cache_dirs", "cache_is_cold", "njit", "user_cache_dir"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # The folders holding a _kernels.py, relative to the package.
-KERNEL_FOLDERS = ("", "hedge", "trading", "coint", "screening")
+KERNEL_FOLDERS = ("", "hedge", "trading", "coint", "screening", "stream")
 
 
 def user_cache_dir() -> str:

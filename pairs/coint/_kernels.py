@@ -47,8 +47,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 from statsmodels.tsa.adfvalues import mackinnonp
+
+from pairs._numba_cache import njit
 
 __all__ = [
     "AUTOLAG_CODES",

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from pairs._numba_cache import njit
 from pairs.hedge._kernels import kalman_step, rolling_ols_step
 from pairs.trading._kernels import ewm_z_step, expanding_z_step, rolling_z_step, transition
 from pairs.trading._sizing import size_step

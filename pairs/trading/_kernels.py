@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from pairs._numba_cache import njit
 
 __all__ = [
     "ACTION_CODES",
