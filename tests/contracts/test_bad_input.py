@@ -1146,6 +1146,61 @@ LOAD_CCXT = Target(
 TARGETS += [READ_PRICES, LOAD_YFINANCE, FROM_CCXT, LOAD_CCXT, STREAM_UPDATE, STREAM_ENGINE, STREAM_FROM_STATE]
 
 
+def _book_update(prices: Any, timestamp: Any) -> dict[str, pairs.Signal]:
+    """``update`` of a book (ETH/BTC, LTC/BTC) that already saw 5 bars; a refused bar changes nothing."""
+    book = pairs.StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=pairs.Strategy(capital=1e4))
+    for ts, row in STREAM_BARS.iterrows():
+        book.update(row, ts)
+    before = json.dumps(book.state_dict())
+    try:
+        return dict(book.update(prices, timestamp))
+    except PairsError:
+        assert json.dumps(book.state_dict()) == before
+        raise
+
+
+BOOK_UPDATE = Target(
+    "StreamBook.update",
+    _book_update,
+    {"prices": {"ETH": 250.0, "BTC": 5000.0, "LTC": 50.0}, "timestamp": LAST + pd.Timedelta(days=1)},
+    extra=(
+        *(
+            (f"prices[ETH]={v!r}", {"prices": {"ETH": v, "BTC": 5000.0}}, Raises(DataError, "prices"))
+            for v in (np.inf, 0.0, -1.0, "250", True, {})
+        ),
+        ("prices=list", {"prices": [250.0, 5000.0]}, Raises(DataError, "prices")),
+        (
+            "prices_duplicate_symbol",
+            {"prices": pd.Series([1.0, 2.0], index=["BTC", "BTC"])},
+            Raises(DataError, "prices"),
+        ),
+        (
+            "prices[LTC]=None",
+            {"prices": {"ETH": 250.0, "BTC": 5000.0, "LTC": None}},
+            Accepts("a missing price leaves its pairs unchanged", lambda out, _: list(out) == ["ETH/BTC"]),
+        ),
+        ("duplicate_timestamp", {"timestamp": LAST}, Raises(StateError, "timestamp")),
+        ("timestamp=None", {"timestamp": None}, Raises(StateError, "timestamp")),
+        ("unparseable_timestamp", {"timestamp": "next tuesday"}, Raises(DataError, "timestamp")),
+    ),
+)
+
+STREAM_BOOK = Target(
+    "StreamBook",
+    pairs.StreamBook,
+    {"pairs": [("ETH", "BTC")], "strategy": pairs.Strategy()},
+    extra=(
+        ("pairs=str", {"pairs": "ETH/BTC"}, Raises(PairsError, "pairs")),
+        ("pairs_same_symbol", {"pairs": [("ETH", "ETH")]}, Raises(PairsError, "pairs[0]")),
+        ("pairs_duplicate", {"pairs": [("ETH", "BTC"), ("ETH", "BTC")]}, Raises(PairsError, "pairs")),
+        ("strategy='kalman'", {"strategy": "kalman"}, Raises(PairsError, "strategy")),
+        ("strategy_ols_without_beta", {"strategy": pairs.Strategy(hedge="ols")}, Raises(PairsError, "beta")),
+    ),
+)
+
+TARGETS += [BOOK_UPDATE, STREAM_BOOK]
+
+
 # --- the matrix ----------------------------------------------------------------------------------
 
 
@@ -1330,6 +1385,9 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "load_sample": lambda: pairs.load_sample("binance_4h"),
     "simulate_universe": lambda: pairs.simulate_universe(6, 300, n_cointegrated=2, seed=1),
     "StreamEngine.update": _stream_replay,
+    "StreamBook.update": lambda: _book_update(
+        {"ETH": 250.0, "BTC": 5000.0, "LTC": 50.0}, LAST + pd.Timedelta(days=1)
+    ),
     "load_yfinance": _yfinance_from_cache,
     "from_ccxt": lambda: pairs.from_ccxt(OHLCV, name="BTC/USDT", drop_incomplete=True, timeframe="1d"),
     "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=None, since="2020-01-01"),
