@@ -1,96 +1,118 @@
-"""``pairs signal --follow``: bars on stdin, one JSON signal per line on stdout, state in ``--state``."""
+"""``pairs signal --follow``: bars on stdin, one JSON signal per line on stdout, state in ``--state``.
+
+Framing (complete lines, header rule, strict fields) is :mod:`pairs.cli._framing`; the state
+file's single writer and exactly-once delivery are :class:`pairs.stream._delivery.Outbox`.
+With ``--state`` every signal is saved, with the state that produced it, before it is
+written; a re-sent last bar re-emits the stored signal. The contract is in docs/cli.md.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import pandas as pd
+
+from pairs.cli._framing import Bar, bars
 from pairs.cli._options import explicit_flags, strategy_from_args
 from pairs.exceptions import DataError, PairsError, StateError
-from pairs.stream import Signal, StreamEngine
+from pairs.stream import StreamEngine
+from pairs.stream._delivery import Outbox
+from pairs.stream._engine import _as_timestamp, _encode_timestamp
 
-__all__ = ["follow"]
+__all__ = ["follow", "parse_max_gap"]
+
+WHAT = "StreamEngine state"
 
 
-def _parse_bar(text: str, first: bool) -> tuple[Any, float, float] | None:
-    """``(timestamp, y, x)`` of one input line; None for a CSV header on the first line."""
-    if text.startswith("{"):
-        try:
-            bar = json.loads(text)
-        except ValueError as exc:
-            raise DataError(f"bar must be valid JSON; got {text[:60]!r} ({exc}).") from None
-        if not isinstance(bar, dict) or "y" not in bar or "x" not in bar:
-            raise DataError(f"bar must be a JSON object with keys 'y' and 'x'; got {text[:60]!r}.")
-        return bar.get("timestamp"), bar["y"], bar["x"]
-    fields = [f.strip() for f in text.split(",")]
-    if len(fields) != 3:
-        raise DataError(
-            f"bar must be a CSV line 'timestamp,y,x'; got {len(fields)} field(s) in {text[:60]!r}."
-        )
+def parse_max_gap(text: str) -> Any:
+    """``--max-gap``: a number (numeric timestamps) or a duration such as ``2D`` or ``36h``."""
     try:
-        y, x = float(fields[1]), float(fields[2])
+        value = float(text)
     except ValueError:
-        if first:
-            return None
-        raise DataError(f"bar must have numeric y and x; got {text[:60]!r}.") from None
-    return _timestamp(fields[0]), y, x
-
-
-def _timestamp(field: str) -> Any:
-    if not field:
-        return None
-    for kind in (int, float):
         try:
-            return kind(field)
-        except ValueError:
-            pass
-    return field
+            return pd.Timedelta(text)
+        except (ValueError, TypeError, OverflowError):
+            raise argparse.ArgumentTypeError(
+                f"must be a duration such as 2D or 36h, or a number; got {text!r}"
+            ) from None
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
 
 
-def _engine(args: argparse.Namespace) -> StreamEngine:
+def _engine(args: argparse.Namespace, outbox: Outbox | None) -> StreamEngine:
     """A fresh engine, or the one saved in ``--state`` (resume); explicit options must match it."""
-    state = Path(args.state) if args.state else None
-    if state is None or not state.exists():
-        return strategy_from_args(args).stream()
-    engine = StreamEngine.load(state)
-    if getattr(args, "strategy", None) or explicit_flags(args):
-        saved = engine.strategy.to_dict()
-        wanted = strategy_from_args(args).to_dict()
-        differ = sorted(k for k in saved if saved[k] != wanted[k])
-        if differ:
+    gap = {"max_gap": getattr(args, "max_gap", None), "on_gap": getattr(args, "on_gap", None) or "raise"}
+    saved = None if outbox is None else outbox.read()
+    if saved is None:
+        return StreamEngine(strategy_from_args(args), **gap)
+    engine = StreamEngine.from_state(saved)
+    if outbox is not None and outbox.delivery is not None:
+        if outbox.delivery["input"]["id"] != _encode_timestamp(engine.last_timestamp):
             raise StateError(
-                f"options must match the state file {str(state)!r} being resumed; got different {differ} "
-                "(pass the same options as the first run, or none)."
+                f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
+                f"{outbox.delivery['input']['id']!r} after bar {engine.last_timestamp!r}."
             )
+    differ = []
+    if getattr(args, "strategy", None) or explicit_flags(args):
+        had = engine.strategy.to_dict()
+        wanted = strategy_from_args(args).to_dict()
+        differ = sorted(k for k in had if had[k] != wanted[k])
+    if getattr(args, "max_gap", None) is not None and args.max_gap != engine.max_gap:
+        differ.append("max_gap")
+    if getattr(args, "on_gap", None) is not None and args.on_gap != engine.on_gap:
+        differ.append("on_gap")
+    if differ:
+        raise StateError(
+            f"options must match the state file {str(outbox.path)!r} being resumed; got different {differ} "  # type: ignore[union-attr]
+            "(pass the same options as the first run, or none)."
+        )
     return engine
 
 
+def _emit(out: IO[str], line: str) -> None:
+    out.write(line + "\n")
+    out.flush()
+
+
+def _answer(engine: StreamEngine, bar: Bar, outbox: Outbox | None, out: IO[str]) -> None:
+    """Apply one bar and write its signal; with a state file, commit first (or replay)."""
+    if outbox is None:
+        signal = engine.update(bar.y, bar.x, bar.timestamp)
+        _emit(out, json.dumps(signal.to_dict()))
+        return
+    if bar.timestamp is None:
+        raise DataError(
+            "timestamp must be given with --state (an ISO 8601 time, an epoch or a sequence number), "
+            "so that a re-sent bar is recognised; got a bar without one."
+        )
+    ident = _encode_timestamp(_as_timestamp(bar.timestamp))
+    values = [bar.y, bar.x]
+    stored = outbox.replayed(ident, values)
+    if stored is not None:
+        _emit(out, stored)
+        return
+    signal = engine.update(bar.y, bar.x, bar.timestamp)
+    line = json.dumps(signal.to_dict())
+    # Durable before it is written: a crash in between re-emits it when the bar is re-sent.
+    outbox.commit(engine.state_dict(), ident, values, line)
+    _emit(out, line)
+
+
 def follow(args: argparse.Namespace) -> int:
-    """Read bars from stdin, write one JSON signal per line, flushed; save ``--state`` after each."""
+    """Read bars from stdin, write one JSON signal per line, flushed; save ``--state`` before each."""
     if args.y is not None or args.output:
         raise PairsError("--follow reads bars from stdin; got price sources or --output as well.")
-    engine = _engine(args)
-    state = Path(args.state) if args.state else None
-    out = sys.stdout
-    first = True
-    for number, line in enumerate(sys.stdin, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        try:
-            bar = _parse_bar(text, first)
-            first = False
-            if bar is None:
-                continue
-            signal: Signal = engine.update(bar[1], bar[2], bar[0])
-        except PairsError as exc:
-            raise type(exc)(f"stdin line {number}: {exc}") from None
-        # Saved before the signal is written: a reader never acts on a bar the state lacks.
-        if state is not None:
-            engine.save(state)
-        out.write(json.dumps(signal.to_dict()) + "\n")
-        out.flush()
+    outbox = Outbox(args.state, what=WHAT) if args.state else None
+    try:
+        engine = _engine(args, outbox)
+        for number, bar in bars(sys.stdin, header=getattr(args, "header", None)):
+            try:
+                _answer(engine, bar, outbox, sys.stdout)
+            except PairsError as exc:
+                raise type(exc)(f"stdin line {number}: {exc}") from None
+    finally:
+        if outbox is not None:
+            outbox.close()
     return 0

@@ -11,13 +11,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
-from pairs.cli._warmup import command
+from pairs.cli._backtest import cmd_backtest
+from pairs.cli._demo import cmd_demo
+from pairs.cli._fit import cmd_fit
+from pairs.cli._follow import parse_max_gap
+from pairs.cli._report import cmd_report
+from pairs.cli._scan import cmd_scan
+from pairs.cli._signal import cmd_signal
+from pairs.cli._strategy import cmd_strategy
+from pairs.cli._test import cmd_test
 from pairs.data import LAYOUTS
 from pairs.exceptions import PairsError
+from pairs.stream._engine import ON_GAP
 
 __all__ = ["main"]
 
@@ -64,11 +74,14 @@ and --follow. The batch series (-o FILE.csv|.json, or --format json|csv on stdou
 row per bar: timestamp, beta, alpha, spread, zscore, position (+1 long y/short x, -1 short,
 0 flat), action, y_units and x_units (with --capital).
 
---follow reads bars from stdin, one per line, as CSV 'timestamp,y,x' (an optional header
-line first) or JSON {{"timestamp": ..., "y": ..., "x": ...}}, and writes one JSON signal
-per line to stdout, flushed at once. With --state FILE the engine state is loaded from FILE
-if it exists (resume) and saved atomically after every bar, before its signal is written.
-A bad line stops with exit code 2; the state is that of the last good bar.
+--follow reads bars from stdin, one per newline-terminated line, as CSV 'timestamp,y,x'
+or JSON {{"timestamp": ..., "y": ..., "x": ...}}, and writes one JSON signal per line to
+stdout, flushed at once. The first line is a header iff its 3 fields begin with letters
+(or say --header / --no-header). With --state FILE (bars need timestamps): the state is
+loaded from FILE if it exists, each signal is saved with the state before it is written,
+one process per FILE (a lock), and a re-sent last bar re-emits its signal: after a crash,
+re-send the first bar whose signal you did not read. A bad or partial line stops with exit
+code 2; the state is that of the last good bar. See docs/cli.md for the full contract.
 
 examples:
   pairs signal sample:ETH sample:BTC -o signals.csv
@@ -99,13 +112,6 @@ with figures embedded (needs matplotlib: pip install 'pairs[plot]').
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
   pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
-    "warmup": """\
-Compiles the numba kernels of every command into the cache (the package folder when it is
-writable, else ~/.cache/pairs/numba; NUMBA_CACHE_DIR wins), so that the first real run is
-fast; run it once after installing, e.g. in a container image. See docs/performance.md.
-
-examples:
-  pairs warmup""",
     "strategy": """\
 Prints the strategy file (JSON) of pairs.Strategy() with the flags given applied, to edit
 and pass back with --strategy FILE to signal, backtest, report and signal --follow.
@@ -114,6 +120,17 @@ examples:
   pairs strategy > my_strategy.json
   pairs strategy --log --hedge rolling --window 90 --entry-z 2.5 -o my_strategy.json""",
 }
+
+
+def _count(text: str) -> int:
+    """A non-negative integer option (``--top``, ``--tail``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -252,11 +269,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pairs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", command("_demo", "cmd_demo"))
+    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", cmd_demo)
     demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
     _add_format(demo, ("table", "json"))
 
-    fit = _sub(sub, "fit", "fit a hedge ratio", command("_fit", "cmd_fit"))
+    fit = _sub(sub, "fit", "fit a hedge ratio", cmd_fit)
     _add_pair(fit)
     fit.add_argument(
         "--method",
@@ -276,7 +293,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
     _add_format(fit, ("table", "json", "csv"))
 
-    test = _sub(sub, "test", "cointegration tests of a pair", command("_test", "cmd_test"))
+    test = _sub(sub, "test", "cointegration tests of a pair", cmd_test)
     _add_pair(test)
     test.add_argument(
         "--size",
@@ -295,13 +312,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(test, ("table", "json"))
 
-    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", command("_scan", "cmd_scan"))
+    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", cmd_scan)
     scan.add_argument(
         "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
     )
     _add_data(scan)
     scan.add_argument(
-        "--top", metavar="N", type=int, default=10, help="rows to show, 0 for all (default: 10)"
+        "--top", metavar="N", type=_count, default=10, help="rows to show, 0 for all (default: 10)"
     )
     scan.add_argument(
         "--correction",
@@ -321,23 +338,44 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(scan, ("table", "json", "csv"))
 
-    signal = _sub(
-        sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")
-    )
+    signal = _sub(sub, "signal", "entry/exit signals of a pair, or of a live stream", cmd_signal)
     _add_pair(signal, optional=True)
     _add_signal_options(signal)
     out = signal.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="FILE", help="write the series to FILE (.csv or .json)")
     out.add_argument(
-        "--tail", metavar="N", type=int, default=5, help="bars shown by the table output (default: 5)"
+        "--tail", metavar="N", type=_count, default=5, help="bars shown by the table output (default: 5)"
     )
-    out.add_argument("--follow", action="store_true", help="read bars from stdin, write JSON lines")
-    out.add_argument("--state", metavar="FILE", help="with --follow: resume from and save to FILE")
+    live = signal.add_argument_group("streaming (--follow)")
+    live.add_argument("--follow", action="store_true", help="read bars from stdin, write JSON lines")
+    live.add_argument(
+        "--state",
+        metavar="FILE",
+        help="resume from and save to FILE; exactly-once signals, one writer (bars need timestamps)",
+    )
+    header = live.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_true",
+        default=None,
+        help="the first line is a header (default: a header iff its 3 fields begin with letters)",
+    )
+    header.add_argument("--no-header", dest="header", action="store_false", help="the first line is a bar")
+    live.add_argument(
+        "--max-gap",
+        metavar="GAP",
+        type=parse_max_gap,
+        help="longest step between bars: a duration (2D, 36h) or a number for numeric timestamps",
+    )
+    live.add_argument(
+        "--on-gap",
+        choices=ON_GAP,
+        help="a longer step: raise (exit 2, default) or reset the engine (start over)",
+    )
     _add_format(signal, ("table", "json", "csv"))
 
-    bt = _sub(
-        sub, "backtest", "backtest the signals of a pair with costs", command("_backtest", "cmd_backtest")
-    )
+    bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)
     _add_pair(bt)
     _add_signal_options(bt)
     costs = bt.add_argument_group("annualisation")
@@ -349,7 +387,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(bt, ("table", "json", "csv"))
 
-    report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
+    report = _sub(sub, "report", "write the HTML report of a pair", cmd_report)
     _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
     report.add_argument("--title", metavar="TEXT", help="report title")
@@ -366,22 +404,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
 
-    strategy = _sub(
-        sub,
-        "strategy",
-        "print (or write) a strategy file to edit",
-        command("_strategy", "cmd_strategy", compiles=False),
-    )
+    strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
     _add_signal_options(strategy)
     strategy.add_argument("--log", action="store_true", default=None, help="hedge log prices")
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
-
-    _sub(
-        sub,
-        "warmup",
-        "compile every numeric kernel into the cache ahead of first use",
-        command("_warmup", "cmd_warmup", compiles=False),
-    )
     return parser
 
 
@@ -395,8 +421,16 @@ def _os_error(exc: OSError) -> str:
     return str(exc)
 
 
+INTERNAL_ERROR = 3
+"""Exit code of an unexpected exception (a bug in pairs): one line on stderr, no traceback."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code: 0 success, 2 user error.
+    """Run the command line and return its exit code.
+
+    0 success; 1 the reader of stdout went away; 2 a user error (one line on stderr); 3 an
+    unexpected internal error (one line on stderr; ``PAIRS_TRACEBACK=1`` adds the
+    traceback); 130 an interrupt.
 
     Parameters
     ----------
@@ -438,6 +472,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Last resort: a bug must not look like a user error (2) or a closed pipe (1).
+        if os.environ.get("PAIRS_TRACEBACK"):
+            traceback.print_exc()
+        print(
+            f"pairs: internal error: {type(exc).__name__}: {_one_line(str(exc))[:500]} "
+            "(a bug in pairs; set PAIRS_TRACEBACK=1 for the traceback and please report it).",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ identical (``==`` on the parsed JSON) to an uninterrupted run.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import signal
@@ -22,7 +23,7 @@ import pandas as pd
 import pytest
 
 from pairs import load_sample
-from pairs.cli._main import main
+from pairs.cli._main import INTERNAL_ERROR, main
 from pairs.strategy import Strategy
 from pairs.stream._engine import StreamEngine
 from pairs.trading import SignalRule
@@ -112,10 +113,11 @@ def test_sigkill_then_resume_continues_identically(
 
 
 def follow(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], text: str, *extra: str
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], text: str | bytes, *extra: str
 ) -> tuple[int, list[dict[str, Any]], str]:
     """``main(["signal", "--follow", ...])`` in-process with ``text`` as stdin."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    data = text.encode() if isinstance(text, str) else text
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
     code = main(["signal", "--follow", *extra])
     out, err = capsys.readouterr()
     return code, [json.loads(line) for line in out.splitlines()], err
@@ -143,11 +145,24 @@ def test_json_lines_blank_lines_and_resume_without_options(
 
 
 BAD_LINES = [
-    ("{ts},abc,1.0", "numeric y and x"),
+    ("{ts},abc,1.0", "y must be a decimal number"),
+    ("{ts},1.0,2.0,", "got 4 field(s)"),
+    ("{ts},1_000,2.0", "y must be a decimal number"),
+    ("{ts},nan,2.0", "y must be a decimal number"),
+    ("{ts},1.0," + "9" * 400, "x must be a decimal number"),
+    ('{{"timestamp": "{ts}", "y": 1{big}, "x": 2.0}}', "numbers in range"),
+    ('{{"timestamp": "{ts}", "y": 1e999, "x": 2.0}}', "numbers in range"),
+    ('{{"timestamp": "{ts}", "y": 1.0, "x": 2.0, "volume": 3}}', "keys"),
+    ('{{"timestamp": "{ts}", "y": true, "x": 2.0}}', "y must be a number"),
+    ('{{"timestamp": "{ts}", "y": [[[1]]], "x": 2.0}}', "nested"),
+    ("now,1.0,2.0", "ISO 8601"),
+    ("1" * 400 + ",1.0,2.0", "timestamp"),
     ("{ts},-5.0,100.0", "y_price"),
     ("{ts},5.0", "'timestamp,y,x'"),
     ('{{"timestamp": "{ts}", "y": 1.0', "valid JSON"),
     ('{{"timestamp": "{ts}", "y": 1.0}}', "keys 'y' and 'x'"),
+    ("[" * 5000 + "]" * 5000, "bar must be a CSV line"),
+    ("{" * 5000 + "}" * 5000, "nested"),
     ("2000-01-01T00:00:00+00:00,1.0,2.0", "after the previous update"),
     ("not-a-date,1.0,2.0", "timestamp"),
 ]
@@ -165,7 +180,7 @@ def test_bad_line_exits_2_and_keeps_last_good_state(
     needle: str,
 ) -> None:
     state = tmp_path / "s.json"
-    text = "".join(lines[:5]) + bad.format(ts=prices.index[5].isoformat()) + "\n" + lines[5]
+    text = "".join(lines[:5]) + bad.format(ts=prices.index[5].isoformat(), big="0" * 400) + "\n" + lines[5]
     code, out, err = follow(monkeypatch, capsys, text, *OPTIONS, "--state", str(state))
     assert code == 2 and out == uninterrupted[:5]
     assert err.startswith("pairs: error: stdin line 6: ") and err.count("\n") == 1, err
@@ -196,3 +211,213 @@ def test_corrupt_state_file_is_an_error(
 def test_follow_rejects_price_sources(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["signal", "sample:ETH", "sample:BTC", "--follow"]) == 2
     assert "--follow reads bars from stdin" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- framing
+def test_partial_final_line_is_reported_and_not_applied(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lines: list[str],
+    uninterrupted: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "s.json"
+    cut = lines[3].rstrip("\n")[:-3]  # '...,2360,4' with the rest of the line never written
+    code, out, err = follow(monkeypatch, capsys, "".join(lines[:3]) + cut, *OPTIONS, "--state", str(state))
+    assert code == 2 and out == uninterrupted[:3]
+    assert err.startswith("pairs: error: stdin line 4 must end with a newline") and err.count("\n") == 1
+    assert StreamEngine.load(state).n_updates == 3
+
+
+@pytest.mark.parametrize(
+    ("first", "flag", "code", "n_out"),
+    [
+        ("timestamp,eth,btc\n", None, 0, 3),  # the rule: 3 fields, each begins with a letter
+        ("Date , ETH-USD , BTC-USD\n", None, 0, 3),
+        ("2024-01-01,23OO,42000\n", None, 2, 0),  # a typo in the first bar is an error, not a header
+        (",2300,42000\n", None, 0, 4),  # an empty timestamp: a bar (timestamps are optional)
+        ("time,eth\n", None, 2, 0),
+        ("timestamp,eth,btc\n", "--no-header", 2, 0),
+        ("anything,at,all\n", "--header", 0, 3),
+        ('{"y": 1.0, "x": 2.0}\n', "--header", 2, 0),
+    ],
+)
+def test_header_rule_and_flags(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lines: list[str],
+    first: str,
+    flag: str | None,
+    code: int,
+    n_out: int,
+) -> None:
+    got, out, err = follow(
+        monkeypatch, capsys, first + "".join(lines[:3]), *OPTIONS, *([flag] if flag else [])
+    )
+    assert (got, len(out)) == (code, n_out), err
+    if code:
+        assert err.startswith("pairs: error: stdin line 1") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"2024-01-01,\xff\xfe,1.0\n", "2024-01-01,1.0,2.0".encode("utf-16"), b"\x00" * 70_000 + b"\n"],
+)
+def test_binary_or_huge_input_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes
+) -> None:
+    code, out, err = follow(monkeypatch, capsys, data, *OPTIONS)
+    assert code == 2 and out == [] and err.startswith("pairs: error: stdin line 1") and err.count("\n") == 1
+
+
+# ----------------------------------------------------------------- exactly once
+def test_state_requires_timestamps(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = follow(
+        monkeypatch, capsys, ",2300,42000\n", "--no-header", "--state", str(tmp_path / "s")
+    )
+    assert code == 2 and "timestamp must be given with --state" in err
+    code, out, err = follow(
+        monkeypatch, capsys, "1,2300,42000\n2,2310,42100\n", "--state", str(tmp_path / "q")
+    )
+    assert code == 0 and [s["timestamp"] for s in out] == [1, 2]  # sequence numbers are timestamps
+
+
+def test_resent_last_bar_re_emits_its_signal(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lines: list[str],
+    uninterrupted: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "s.json"
+    assert follow(monkeypatch, capsys, "".join(lines[:10]), *OPTIONS, "--state", str(state))[0] == 0
+    before = state.read_bytes()
+    # A bot that did not read signal 10 re-sends bar 10 (same timestamp and prices, any spelling).
+    ts, y, x = lines[9].strip().split(",")
+    again = json.dumps({"timestamp": ts, "y": float(y), "x": float(x)}) + "\n"
+    code, out, err = follow(monkeypatch, capsys, again + again + "".join(lines[10:12]), "--state", str(state))
+    assert code == 0, err
+    assert out == [uninterrupted[9], uninterrupted[9], *uninterrupted[10:12]]
+    assert before != state.read_bytes() and StreamEngine.load(state).n_updates == 12
+
+
+def test_resent_bar_with_other_prices_is_refused_naming_both(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lines: list[str], tmp_path: Path
+) -> None:
+    state = tmp_path / "s.json"
+    assert follow(monkeypatch, capsys, "".join(lines[:4]), *OPTIONS, "--state", str(state))[0] == 0
+    before = state.read_bytes()
+    ts, y, x = lines[3].strip().split(",")
+    code, out, err = follow(monkeypatch, capsys, f"{ts},{float(y) + 1},{x}\n", "--state", str(state))
+    assert code == 2 and out == []
+    assert "re-sent" in err and str(float(y) + 1) in err and y in err and err.count("\n") == 1
+    assert state.read_bytes() == before
+    # An older bar is still refused as out of order.
+    code, out, err = follow(monkeypatch, capsys, lines[1], "--state", str(state))
+    assert code == 2 and "after the previous update" in err and state.read_bytes() == before
+
+
+def test_second_writer_is_refused_naming_the_holder(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lines: list[str], tmp_path: Path
+) -> None:
+    state = tmp_path / "s.json"
+    holder = subprocess.Popen(
+        command("--state", str(state)), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.write(lines[0])
+        holder.stdin.flush()
+        assert holder.stdout.readline()  # the holder has the lock and answered its first bar
+        code, out, err = follow(monkeypatch, capsys, lines[1], *OPTIONS, "--state", str(state))
+        assert code == 2 and out == []
+        assert f"in use by another writer (pid {holder.pid})" in err and err.count("\n") == 1
+        holder.stdin.write(lines[1])
+        holder.stdin.close()
+        assert holder.wait() == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert StreamEngine.load(state).n_updates == 2
+    code, out, err = follow(monkeypatch, capsys, lines[2], "--state", str(state))
+    assert code == 0, err  # the lock died with its holder
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda d: d["engine"]["state"].update(n_updates=int("9" * 400)), "numbers in range"),
+        (lambda d: d["engine"]["state"]["hedge"].update(p00=-5.0), "non-negative variance"),
+        (lambda d: d["engine"]["state"].update(n_updates=d["engine"]["state"]["n_updates"] + 1), "n_updates"),
+        (lambda d: d["engine"]["state"]["rule"].update(position=1), "sizing"),
+        (lambda d: d.update(delivery={"input": {"id": 1, "values": [1, 2]}, "output": "{}"}), "delivery"),
+        (lambda d: d.update(extra=[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]), "nested"),
+    ],
+)
+def test_impossible_or_hostile_state_files_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lines: list[str],
+    tmp_path: Path,
+    edit: Any,
+    needle: str,
+) -> None:
+    state = tmp_path / "s.json"
+    assert (
+        follow(monkeypatch, capsys, "".join(lines[:70]), *OPTIONS, "--capital", "1e4", "--state", str(state))[
+            0
+        ]
+        == 0
+    )
+    doc = json.loads(state.read_text())
+    edit(doc)
+    payload = {k: v for k, v in doc.items() if k != "sha256"}
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    doc["sha256"] = hashlib.sha256(canonical.encode()).hexdigest()
+    state.write_text(json.dumps(doc))
+    code, out, err = follow(monkeypatch, capsys, lines[70], "--state", str(state))
+    assert code == 2 and out == [] and needle in err and err.count("\n") == 1, err
+
+
+# ----------------------------------------------------------------- command line
+def test_unexpected_exception_exits_3_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lines: list[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(StreamEngine, "update", broken)
+    code, out, err = follow(monkeypatch, capsys, lines[0], *OPTIONS)
+    assert code == INTERNAL_ERROR == 3 and out == []
+    assert (
+        err
+        == "pairs: internal error: RuntimeError: boom second line (a bug in pairs; set PAIRS_TRACEBACK=1 for the traceback and please report it).\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["scan", "sample:binance_1d", "--top", "-1"], ["signal", "sample:ETH", "sample:BTC", "--tail", "-1"]],
+)
+def test_negative_counts_are_refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "must be an integer >= 0; got '-1'" in err and err.count("\n") == 1
+
+
+def test_max_gap_flag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    state = str(tmp_path / "s.json")
+    text = "1,10,5\n2,10.5,5.1\n9,11,5.2\n"
+    code, out, err = follow(monkeypatch, capsys, text, "--max-gap", "3", "--state", state)
+    assert code == 2 and len(out) == 2 and "max_gap=3" in err
+    code, out, err = follow(
+        monkeypatch, capsys, "9,11,5.2\n", "--max-gap", "3", "--on-gap", "reset", "--state", state
+    )
+    assert code == 2 and "on_gap" in err  # a resumed state keeps its options
+    code, out, err = follow(monkeypatch, capsys, text, "--max-gap", "3", "--on-gap", "reset")
+    assert code == 0 and len(out) == 3
+    assert follow(monkeypatch, capsys, text, "--max-gap", "soon")[0] == 2

@@ -1,0 +1,170 @@
+"""Framing of bar streams on stdin: complete lines only, explicit header rule, strict fields.
+
+Reusable by every command that reads records from a pipe (``pairs signal --follow``, the
+book's follow command). The rules, documented in docs/cli.md:
+
+* A record is a line ending with ``\\n`` (``\\r\\n`` too), UTF-8, at most
+  :data:`MAX_LINE_BYTES` bytes. A final line without its newline is a partial write: it is
+  never applied; it is reported (:class:`~pairs.exceptions.DataError`, exit code 2).
+* Blank lines are skipped.
+* CSV ``timestamp,y,x``: exactly three fields. The timestamp is empty, an integer (a
+  sequence number or an epoch; at most 64 bits), a decimal number, or an ISO 8601 date or
+  time; prices are decimal numbers (``1e-3`` allowed; no ``nan``, ``inf``, ``_``).
+* JSON object ``{"timestamp": ..., "y": ..., "x": ...}``: only those keys (``timestamp``
+  optional), parsed as untrusted input (size, nesting and number-range limits).
+* Header: with ``header="auto"`` the first non-blank line is a header if and only if it is
+  a CSV line of three fields that each begin with a letter (``timestamp,eth,btc``); any other
+  first line is data, so a first bar with a typo is an error, never dropped as a header.
+  ``header=True`` (``--header``) skips the first non-blank line (three CSV fields required);
+  ``header=False`` (``--no-header``) treats it as data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from pairs.data._cache import loads_untrusted
+from pairs.exceptions import DataError
+
+__all__ = ["MAX_LINE_BYTES", "Bar", "bars", "is_header", "parse_bar", "records"]
+
+MAX_LINE_BYTES = 65_536
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d{1,19}")
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_KEYS = ("timestamp", "y", "x")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One input record: ``timestamp`` (None, int, float or ISO string), prices ``y`` and ``x``."""
+
+    timestamp: Any
+    y: Any
+    x: Any
+
+
+def _short(text: str | bytes) -> str:
+    return repr(text[:60]) + ("..." if len(text) > 60 else "")
+
+
+def records(stream: IO[Any], *, what: str = "stdin") -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` of each complete, non-blank line of ``stream`` (binary or text).
+
+    Raises :class:`~pairs.exceptions.DataError` naming the line for a final line without a
+    newline, a line over :data:`MAX_LINE_BYTES`, or bytes that are not UTF-8. Lines are read
+    one at a time, so a record is handled as soon as its newline arrives (lockstep bots).
+    """
+    source = getattr(stream, "buffer", stream)
+    number = 0
+    while True:
+        raw = source.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        newline = "\n" if isinstance(raw, str) else b"\n"
+        if not raw.endswith(newline):
+            if len(raw) > MAX_LINE_BYTES:
+                raise DataError(
+                    f"{what} line {number} must be at most {MAX_LINE_BYTES} bytes; got a longer line."
+                )
+            raise DataError(
+                f"{what} line {number} must end with a newline; got a final partial line {_short(raw)} "
+                "(not applied: a record counts only once its newline arrives)."
+            )
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{what} line {number} must be UTF-8 text; got {_short(raw)}.") from None
+        else:
+            text = raw
+        text = text.strip()
+        if text:
+            yield number, text
+
+
+def is_header(text: str) -> bool:
+    """The documented header rule: three CSV fields that each begin with a letter."""
+    if text.startswith("{"):
+        return False
+    fields = [f.strip() for f in text.split(",")]
+    return len(fields) == 3 and all(f[:1].isalpha() for f in fields)
+
+
+def _timestamp(field: str) -> Any:
+    if not field:
+        return None
+    if _INTEGER.fullmatch(field):
+        return int(field)
+    if _NUMBER.fullmatch(field) and len(field) <= 64:
+        return float(field)
+    if _ISO.fullmatch(field):
+        return field
+    raise DataError(
+        f"timestamp must be empty, an integer, a number or an ISO 8601 date/time; got {_short(field)}."
+    )
+
+
+def _price(name: str, field: str) -> float:
+    if len(field) > 64 or not _NUMBER.fullmatch(field):
+        raise DataError(f"{name} must be a decimal number; got {_short(field)}.")
+    return float(field)
+
+
+def parse_bar(text: str) -> Bar:
+    """One record (CSV or JSON, see the module rules) as a :class:`Bar`; DataError otherwise."""
+    if text.startswith("{"):
+        bar = loads_untrusted(text, what="bar", max_bytes=MAX_LINE_BYTES, max_depth=1)
+        if not isinstance(bar, dict) or "y" not in bar or "x" not in bar or not set(bar) <= set(_KEYS):
+            got = sorted(bar) if isinstance(bar, dict) else type(bar).__name__
+            raise DataError(
+                f"bar must be a JSON object with keys 'y' and 'x' (and 'timestamp'); got {got!r}."
+            )
+        ts = bar.get("timestamp")
+        if isinstance(ts, str):
+            if not _ISO.fullmatch(ts.strip()):
+                raise DataError(f"timestamp must be an ISO 8601 date/time; got {_short(ts)}.")
+        elif ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))):
+            raise DataError(
+                f"timestamp must be null, a number or an ISO 8601 string; got {_short(repr(ts))}."
+            )
+        for name in ("y", "x"):
+            if isinstance(bar[name], bool) or not isinstance(bar[name], (int, float)):
+                raise DataError(f"{name} must be a number; got {_short(repr(bar[name]))}.")
+        return Bar(ts, float(bar["y"]), float(bar["x"]))
+    fields = [f.strip() for f in text.split(",")]
+    if len(fields) != 3:
+        raise DataError(
+            f"bar must be a CSV line 'timestamp,y,x'; got {len(fields)} field(s) in {_short(text)}."
+        )
+    return Bar(_timestamp(fields[0]), _price("y", fields[1]), _price("x", fields[2]))
+
+
+def bars(stream: IO[Any], *, header: bool | None = None, what: str = "stdin") -> Iterator[tuple[int, Bar]]:
+    """``(line_number, Bar)`` for each record; ``header``: None (the rule), True or False.
+
+    A :class:`~pairs.exceptions.DataError` is prefixed with ``"<what> line N: "``.
+    """
+    first = True
+    for number, text in records(stream, what=what):
+        try:
+            if first:
+                first = False
+                if header is True:
+                    if text.startswith("{") or len(text.split(",")) != 3:
+                        raise DataError(
+                            f"header must be a CSV line of 3 fields (--header); got {_short(text)}."
+                        )
+                    continue
+                if header is None and is_header(text):
+                    continue
+            bar = parse_bar(text)
+        except DataError as exc:
+            raise DataError(f"{what} line {number}: {exc}") from None
+        yield number, bar
