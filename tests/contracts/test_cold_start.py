@@ -1,0 +1,177 @@
+"""Cold start (issue #15): what ``import pairs`` loads, and a read-only install.
+
+Each check runs in a fresh interpreter (a subprocess, no timeout). The read-only install is a
+copy of the package whose folders cannot hold a ``__pycache__`` (a plain file sits in its
+place, which stops root as well as other users) and, for other users, is also ``chmod -w``;
+``NUMBA_CACHE_DIR`` is unset, so numba's kernels must go to the per-user folder
+``$XDG_CACHE_HOME/pairs/numba``. No wall-clock assertions: the timings are in
+benchmarks/cold_start.py and docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pairs
+from pairs import _numba_cache
+from pairs.cli import _warmup
+
+PACKAGE = Path(pairs.__file__).resolve().parent
+HEAVY = ("statsmodels", "scipy.stats", "matplotlib", "dask", "numba")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(extra)
+    return env
+
+
+def _loaded(code: str, env: dict[str, str] | None = None) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return which of HEAVY it left in sys.modules."""
+    probe = f"{code}\nimport sys, json\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env or _env()
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_import_pairs_loads_no_heavy_dependency() -> None:
+    assert _loaded("import pairs") == []
+
+
+def test_public_names_load_only_what_they_need() -> None:
+    assert _loaded("import pairs; pairs.read_prices; pairs.load_sample; import pairs.data") == []
+    loaded = _loaded("import pairs; pairs.Strategy; pairs.kalman_hedge; pairs.rolling_hedge; pairs.zscore")
+    assert not {"statsmodels", "scipy.stats", "matplotlib", "dask"} & set(loaded)
+
+
+def test_cli_help_loads_no_heavy_dependency() -> None:
+    code = "from pairs.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    assert _loaded(code) == []
+
+
+def test_cache_is_cold_until_every_kernel_folder_has_an_index(tmp_path: Path) -> None:
+    code = (
+        "from pairs._numba_cache import cache_dirs, cache_is_cold\n"
+        "import json; print(json.dumps([cache_is_cold(), cache_dirs()]))"
+    )
+    env = _env(NUMBA_CACHE_DIR=str(tmp_path))
+    run = lambda: json.loads(  # noqa: E731
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout
+    )
+    cold, folders = run()
+    assert cold and all(Path(f).parent == tmp_path for f in folders)
+    for folder in folders:
+        Path(folder).mkdir(parents=True)
+        (Path(folder) / "_kernels.kernel-1.py311.nbi").write_bytes(b"")
+    assert run()[0] is False
+
+
+def test_cold_notice_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_warmup, "cache_is_cold", lambda: True)
+    ran = _warmup.command("_strategy", "cmd_strategy", compiles=True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    _warmup._notice()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    _warmup._notice()
+    err = capsys.readouterr().err
+    assert err.startswith("pairs: compiling numeric kernels on first use") and err.count("\n") == 1
+    assert ran.__name__ == "cmd_strategy"
+
+
+def test_user_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if sys.platform in ("win32", "darwin"):
+        pytest.skip("XDG_CACHE_HOME is the Linux convention")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert _numba_cache.user_cache_dir() == str(tmp_path / "pairs" / "numba")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _numba_cache.user_cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "pairs", "numba")
+
+
+@pytest.fixture(scope="module")
+def readonly_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    base = tmp_path_factory.mktemp("readonly")
+    site = base / "site"
+    shutil.copytree(PACKAGE, site / "pairs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    folders = [p for p in (site / "pairs").rglob("*") if p.is_dir()] + [site / "pairs"]
+    for folder in folders:
+        (folder / "__pycache__").write_bytes(b"")
+    for path in [*(site / "pairs").rglob("*"), site / "pairs"]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    (base / "home").mkdir()
+    env = _env(
+        PYTHONPATH=str(site),
+        HOME=str(base / "home"),
+        XDG_CACHE_HOME=str(base / "xdg"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    yield base, env
+    for path in [*(site / "pairs").rglob("*"), site / "pairs"]:
+        path.chmod(stat.S_IRWXU)
+
+
+def _run(args: list[str], base: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=base)
+
+
+def _cached(base: Path) -> list[Path]:
+    return sorted((base / "xdg" / "pairs" / "numba").rglob("*.nbi"))
+
+
+def test_readonly_install_caches_in_the_user_folder(readonly_install: tuple[Path, dict[str, str]]) -> None:
+    base, env = readonly_install
+    where = _run(["-c", "import pairs; print(pairs.__file__)"], base, env)
+    assert where.stdout.strip() == str(base / "site" / "pairs" / "__init__.py")
+
+    cli = _run(
+        ["-m", "pairs", "fit", "sample:ETH", "sample:BTC", "--method", "rolling", "--format", "json"],
+        base,
+        env,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["data"]["y"] == "ETH"
+    code = (
+        "import pairs\np = pairs.load_sample()\n"
+        "r = pairs.kalman_hedge(p['ETH'], p['BTC'])\nprint(float(r.beta.iloc[-1]))"
+    )
+    lib = _run(["-c", code], base, env)
+    assert lib.returncode == 0, lib.stderr
+    names = {p.name.split("-")[0] for p in _cached(base)}
+    assert {"_kernels._single", "_kernels.kalman_filter"} <= names
+    assert not list((base / "site").rglob("*.nbi"))
+    # A second process loads what the first compiled: nothing new is written.
+    before = _cached(base)
+    again = _run(["-m", "pairs", "fit", "sample:ETH", "sample:BTC", "--method", "rolling"], base, env)
+    assert again.returncode == 0 and _cached(base) == before
+
+
+@pytest.mark.slow
+def test_demo_runs_from_a_readonly_install(readonly_install: tuple[Path, dict[str, str]]) -> None:
+    base, env = readonly_install
+    demo = _run(["-m", "pairs", "demo", "--format", "json"], base, env)
+    assert demo.returncode == 0, demo.stderr
+    assert "screen" in json.loads(demo.stdout)
+    assert not list((base / "site").rglob("*.nbi"))
+    assert any(p.parent.name.startswith("coint_") for p in _cached(base))
+
+
+@pytest.mark.slow
+def test_warmup_compiles_every_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _warmup.cmd_warmup(argparse.Namespace()) == 0
+    assert _warmup.uncompiled_kernels() == []
+    assert "pairs: done in" in capsys.readouterr().err
