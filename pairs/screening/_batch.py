@@ -10,19 +10,17 @@ so every backend returns identical numbers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
-from statsmodels.tsa.adfvalues import mackinnonp
 
-from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, _eg_core
+from pairs.coint._critical import df_pvalue
+from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS
+from pairs.screening._kernels import eg_pairs
 
 __all__ = ["Batch", "BatchOut", "ScanState", "init_worker", "run_batch", "worker_batch"]
 
-_LN2 = math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -59,70 +57,9 @@ class BatchOut(NamedTuple):
     pvalue_reverse: np.ndarray
 
 
-@njit(cache=True)
-def _is_constant(v: np.ndarray) -> bool:
-    for t in range(1, v.shape[0]):
-        if v[t] != v[0]:
-            return False
-    return True
-
-
-@njit(cache=True)
-def _half_life(s: np.ndarray) -> float:
-    """``-ln 2 / lambda`` from the OLS of ``diff(s)`` on ``[s_{t-1}, 1]`` (as ``pairs.coint.half_life``)."""
-    n = s.shape[0] - 1
-    mean = 0.0
-    for t in range(n):
-        mean += s[t]
-    mean /= n
-    sxy = 0.0
-    sxx = 0.0
-    for t in range(n):
-        c = s[t] - mean
-        sxy += c * (s[t + 1] - s[t])
-        sxx += c * c
-    if sxx == 0.0:
-        return np.nan
-    lam = sxy / sxx
-    return -_LN2 / lam if lam < 0.0 else np.inf
-
-
-@njit(cache=True)
-def _eg_pairs(
-    panel: np.ndarray,
-    rows: np.ndarray,
-    yi: np.ndarray,
-    xi: np.ndarray,
-    ntrend: int,
-    max_lag: int,
-    autolag: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Engle-Granger of ``panel[yi[k], rows]`` on ``panel[xi[k], rows]``; NaN when a leg is constant."""
-    m = yi.shape[0]
-    n = rows.shape[0]
-    stat = np.full(m, np.nan)
-    lags = np.zeros(m, dtype=np.int64)
-    beta = np.full(m, np.nan)
-    alpha = np.full(m, np.nan)
-    hl = np.full(m, np.nan)
-    for k in range(m):
-        y = panel[yi[k]][rows]
-        x = panel[xi[k]][rows]
-        # A constant leg makes the regression singular or its R^2 undefined (statsmodels reports
-        # -inf, i.e. "cointegrated"): flag it instead of testing it.
-        if _is_constant(y) or _is_constant(x):
-            continue
-        out = _eg_core(y, x.reshape((1, n)), ntrend, max_lag, autolag)
-        stat[k] = out[0]
-        lags[k] = out[1]
-        beta[k] = out[4][0]
-        alpha[k] = out[5]
-        hl[k] = _half_life(out[6])
-    return stat, lags, beta, alpha, hl
-
-
-def _pvalues(stat: np.ndarray, trend: str) -> np.ndarray:
-    return np.array([np.nan if math.isnan(s) else mackinnonp(s, regression=trend, N=2) for s in stat])
+def _pvalues(stat: np.ndarray, trend: str, n_obs: np.ndarray) -> np.ndarray:
+    """Finite-sample Engle-Granger p-values; ``n_obs`` is each ADF regression's sample size."""
+    return df_pvalue(stat, trend, 2, n_obs)
 
 
 def run_batch(state: ScanState, batch: Batch) -> BatchOut:
@@ -132,15 +69,15 @@ def run_batch(state: ScanState, batch: Batch) -> BatchOut:
     args = (TREND_TERMS[state.trend], int(state.max_lags[batch.group]), AUTOLAG_CODES[state.autolag])
     yi = np.asarray(batch.yi, dtype=np.int64)
     xi = np.asarray(batch.xi, dtype=np.int64)
-    fwd = _eg_pairs(state.panel, rows, yi, xi, *args)
-    p_fwd = _pvalues(fwd[0], state.trend)
+    fwd = eg_pairs(state.panel, rows, yi, xi, *args)
+    p_fwd = _pvalues(fwd[0], state.trend, len(rows) - 1 - fwd[1])
     if not state.both:
         stat, lags, beta, alpha, hl = fwd
         return BatchOut(
             stat, p_fwd, lags, beta, alpha, hl, np.zeros(len(yi), dtype=bool), p_fwd, np.full(len(yi), np.nan)
         )
-    rev = _eg_pairs(state.panel, rows, xi, yi, *args)
-    p_rev = _pvalues(rev[0], state.trend)
+    rev = eg_pairs(state.panel, rows, xi, yi, *args)
+    p_rev = _pvalues(rev[0], state.trend, len(rows) - 1 - rev[1])
     # Same rule as engle_granger(direction="both"): larger p-value, then larger statistic.
     reverse = (p_rev > p_fwd) | ((p_rev == p_fwd) & (rev[0] > fwd[0]))
     stat, lags, beta, alpha, hl = (np.where(reverse, r, f) for r, f in zip(rev, fwd, strict=True))

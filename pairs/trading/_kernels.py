@@ -12,6 +12,7 @@ for bit. Inputs are trusted: validation happens in the public functions.
 * Expanding z-score: Welford's update on deviations from the first observation.
 * EWM z-score: pandas' ewm mean/var recursion (``adjust=True``, ``bias=False``).
 * The rule: :func:`transition`, one bar of the state machine of :mod:`pairs.trading._rules`.
+* Leg sizing: :func:`size_step`, one bar of :func:`pairs.size_legs` (lots rounded in floating point).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = [
     "expanding_z_step",
     "rolling_z_step",
     "rule_kernel",
+    "size_kernel",
+    "size_step",
     "transition",
     "zscore_kernel",
 ]
@@ -257,3 +260,92 @@ def rule_kernel(
         out[t] = pos
         codes[t] = code
     return out, codes
+
+
+@njit(cache=True)
+def _round_lot(units: float, lot: float) -> float:
+    # Toward zero, but a quotient within rounding noise of an integer is that integer
+    # (0.3 / 0.1 is 2.9999999999999996 in floating point, and means 3 lots). Rounded in
+    # floating point: an int64 cast overflows (and flips sign) once units / lot > 2**63.
+    if lot == 0.0:
+        return units
+    q = units / lot
+    r = np.rint(q)
+    if abs(q - r) <= 1e-9 * max(1.0, abs(q)):
+        return r * lot
+    return np.trunc(q) * lot
+
+
+@njit(cache=True)
+def size_step(
+    p: float,
+    b: float,
+    py: float,
+    px: float,
+    held_y: float,
+    held_x: float,
+    last_pos: float,
+    ref_beta: float,
+    capital: float,
+    beta_neutral: bool,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> tuple[float, float, float, float]:
+    """One bar of leg sizing: ``(held_y, held_x, last_pos, ref_beta)`` after position ``p``.
+
+    Legs are re-sized when the position changes or (beta-neutral) beta drifted more than
+    ``band`` relative to the beta of the last re-size. The batch :func:`size_legs` and the
+    streaming engine both run this function; the state before the first bar is
+    ``(0.0, 0.0, 0.0, nan)``.
+    """
+    if p == 0.0:
+        return 0.0, 0.0, 0.0, ref_beta
+    drifted = beta_neutral and abs(b - ref_beta) > band * abs(ref_beta)
+    if p != last_pos or drifted:
+        if beta_neutral:
+            held_y = _round_lot(capital * p / (py + abs(b) * px), lot_y)
+            held_x = _round_lot(-b * held_y, lot_x)
+        else:
+            held_y = _round_lot(capital * p / 2.0 / py, lot_y)
+            held_x = _round_lot(-capital * p / 2.0 / px, lot_x)
+        return held_y, held_x, p, b
+    return held_y, held_x, last_pos, ref_beta
+
+
+@njit(cache=True)
+def size_kernel(
+    pos: np.ndarray,
+    beta: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    capital: float,
+    beta_neutral: bool,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    n = pos.shape[0]
+    yu = np.empty(n)
+    xu = np.empty(n)
+    held_y = held_x = last_pos = 0.0
+    ref_beta = np.nan
+    for t in range(n):
+        held_y, held_x, last_pos, ref_beta = size_step(
+            pos[t],
+            beta[t],
+            py[t],
+            px[t],
+            held_y,
+            held_x,
+            last_pos,
+            ref_beta,
+            capital,
+            beta_neutral,
+            lot_y,
+            lot_x,
+            band,
+        )
+        yu[t] = held_y
+        xu[t] = held_x
+    return yu, xu
