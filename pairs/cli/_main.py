@@ -373,6 +373,9 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=ON_GAP,
         help="a longer step: raise (exit 2, default) or reset the engine (start over)",
     )
+    live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
+    live.add_argument("--pairs", metavar="Y/X,...", help="with --book: the pairs of a new book")
+    live.add_argument("--all", action="store_true", help="with --book: every updated pair, not only actions")
     _add_format(signal, ("table", "json", "csv"))
 
     bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)

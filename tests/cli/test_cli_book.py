@@ -1,0 +1,221 @@
+"""``pairs signal --follow --book``: wide bars in, one JSON line per bar, book state, exactly once.
+
+The reference is a :class:`~pairs.StreamBook` of the same pairs and strategy fed the same bars in
+process (itself equal to one StreamEngine per pair, tests/stream/test_book.py). Floats cross
+JSON with ``repr`` round-trip precision, so they are compared exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pairs import StreamBook, load_sample
+from pairs.cli._book import parse_pairs
+from pairs.cli._main import main
+from pairs.strategy import Strategy
+from pairs.trading import SignalRule
+
+PRICES = load_sample("binance_1d")[["BTC", "ETH", "LTC", "SOL"]].iloc[1050:1250]  # SOL lists mid-way
+PAIRS = "ETH/BTC,LTC/BTC,SOL/ETH"
+FLAGS = ("--log", "--delta", "1e-5", "--entry-z", "1.5", "--exit-z", "0", "--capital", "10000")
+STRATEGY = Strategy(log_prices=True, delta=1e-5, rule=SignalRule(entry_z=1.5, exit_z=0.0), capital=10_000.0)
+
+
+def csv_text(prices: pd.DataFrame, header: bool = True) -> str:
+    rows = [",".join(["timestamp", *prices.columns])] if header else []
+    for ts, row in prices.iterrows():
+        rows.append(",".join([ts.isoformat(), *("" if v != v else repr(float(v)) for v in row)]))
+    return "\n".join(rows) + "\n"
+
+
+def json_text(prices: pd.DataFrame) -> str:
+    lines = []
+    for ts, row in prices.iterrows():
+        lines.append(
+            json.dumps(
+                {"timestamp": ts.isoformat(), "prices": {k: (None if v != v else v) for k, v in row.items()}}
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], text: str, *args: str
+) -> tuple[int, list[dict[str, Any]], str]:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8"))
+    code = main(["signal", "--follow", *args])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def reference(every: bool) -> list[dict[str, Any]]:
+    book = StreamBook(parse_pairs(PAIRS), strategy=STRATEGY)
+    out = []
+    for ts, row in PRICES.iterrows():
+        signals = book.update(row, ts)
+        names = list(signals) if every else signals.active()
+        lines = {n: {k: v for k, v in signals[n].to_dict().items() if k != "timestamp"} for n in names}
+        out.append({"timestamp": ts.isoformat(), "signals": lines})
+    return out
+
+
+def test_book_lines_equal_the_book(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path) -> None:
+    code, lines, err = run(
+        monkeypatch,
+        capsys,
+        csv_text(PRICES),
+        "--book",
+        str(tmp_path / "b.json"),
+        "--pairs",
+        PAIRS,
+        *FLAGS,
+        "--all",
+    )
+    assert code == 0, err
+    assert lines == reference(every=True)
+    assert sum(len(line["signals"]) for line in lines) == 2 * 200 + PRICES["SOL"].notna().sum()
+    code, acting, err = run(
+        monkeypatch, capsys, csv_text(PRICES), "--book", str(tmp_path / "c.json"), "--pairs", PAIRS, *FLAGS
+    )
+    assert code == 0, err
+    assert acting == reference(every=False) and sum(len(line["signals"]) for line in acting) >= 3
+    assert StreamBook.load(tmp_path / "c.json").n_updates == 200
+
+
+def test_json_lines_equal_csv(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path) -> None:
+    code, lines, err = run(
+        monkeypatch,
+        capsys,
+        json_text(PRICES),
+        "--book",
+        str(tmp_path / "b.json"),
+        "--pairs",
+        PAIRS,
+        *FLAGS,
+        "--all",
+    )
+    assert code == 0, err
+    assert lines == reference(every=True)
+
+
+def test_restart_resumes_and_resent_bar_is_answered_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    book = str(tmp_path / "book.json")
+    first = run(
+        monkeypatch, capsys, csv_text(PRICES.iloc[:120]), "--book", book, "--pairs", PAIRS, *FLAGS, "--all"
+    )
+    # The restarted process gets the header, the last bar again (its line re-emitted), then new bars.
+    again = csv_text(PRICES.iloc[119:])
+    second = run(monkeypatch, capsys, again, "--book", book, "--all")
+    assert first[0] == second[0] == 0
+    assert second[1][0] == first[1][-1]
+    assert first[1] + second[1][1:] == reference(every=True)
+    # The same timestamp with other prices is refused, the book unchanged.
+    before = Path(book).read_text()
+    changed = csv_text(PRICES.iloc[-1:] * 1.01)
+    code, _, err = run(monkeypatch, capsys, changed, "--book", book)
+    assert code == 2 and "stdin line 2: bar must repeat the prices" in err
+    assert Path(book).read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        (csv_text(PRICES.iloc[:3]), (), "--pairs must be given to create the book"),
+        (csv_text(PRICES.iloc[:3]), ("--pairs", "ETHBTC"), "--pairs must be a comma-separated list"),
+        ("1,2,3\n", ("--pairs", PAIRS), "stdin line 1: header must be"),
+        ("timestamp,ETH,ETH\n", ("--pairs", PAIRS), "stdin line 1: header must name each symbol once"),
+        ("timestamp,ETH,BTC\n2024-01-01,1\n", ("--pairs", PAIRS), "stdin line 2: bar must have 3 fields"),
+        (
+            "timestamp,ETH,BTC\n2024-01-01,x,1\n",
+            ("--pairs", PAIRS),
+            "stdin line 2: prices['ETH'] must be a decimal",
+        ),
+        (
+            "timestamp,ETH,BTC\n,1,2\n",
+            ("--pairs", PAIRS),
+            "stdin line 2: timestamp must be given with --book",
+        ),
+        (
+            "timestamp,ETH,BTC\n2024-01-01,-1,2\n",
+            ("--pairs", PAIRS),
+            "stdin line 2: prices['ETH'] must be a finite",
+        ),
+        ("timestamp,ETH,BTC\n2024-01-01,1,2", ("--pairs", PAIRS), "stdin line 2 must end with a newline"),
+        (
+            '{"timestamp": "2024-01-01", "prices": [1]}\n',
+            ("--pairs", PAIRS),
+            "stdin line 1: prices must be a JSON object",
+        ),
+        ('{"prices": {"ETH": true}}\n', ("--pairs", PAIRS), "stdin line 1: prices['ETH'] must be a number"),
+    ],
+)
+def test_bad_input_exits_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    tmp_path: Path,
+    text: str,
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    code, _, err = run(monkeypatch, capsys, text, "--book", str(tmp_path / "b.json"), *args)
+    assert code == 2 and message in err, err
+
+
+def test_resume_with_other_options_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    book = str(tmp_path / "b.json")
+    assert (
+        run(monkeypatch, capsys, csv_text(PRICES.iloc[:5]), "--book", book, "--pairs", PAIRS, *FLAGS)[0] == 0
+    )
+    code, _, err = run(monkeypatch, capsys, "", "--book", book, "--pairs", "ETH/BTC")
+    assert code == 2 and "options must match the book" in err and "pairs" in err
+    code, _, err = run(monkeypatch, capsys, "", "--book", book, "--entry-z", "3")
+    assert code == 2 and "strategy" in err
+
+
+def test_subprocess_pipe(tmp_path: Path) -> None:
+    """The installed command: a bot writes wide CSV to the pipe and reads one line per bar."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pairs",
+            "signal",
+            "--follow",
+            "--book",
+            str(tmp_path / "b.json"),
+            "--pairs",
+            PAIRS,
+            *FLAGS,
+        ],
+        input=csv_text(PRICES.iloc[:30]),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == reference(every=False)[:30]
+
+
+def test_one_writer_per_book(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path) -> None:
+    from pairs.stream._lock import StateLock
+
+    book = tmp_path / "b.json"
+    lock = StateLock(book).acquire()
+    try:
+        code, lines, err = run(
+            monkeypatch, capsys, csv_text(PRICES.iloc[:3]), "--book", str(book), "--pairs", PAIRS
+        )
+    finally:
+        lock.release()
+    assert code == 2 and lines == [] and not book.exists(), err
