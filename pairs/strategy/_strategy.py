@@ -15,10 +15,9 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pairs._io import write_text_atomic
+from pairs._io import check_path, write_text_atomic
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import align_pair, check_choice, check_flag, check_float, check_int
 from pairs.exceptions import DataError, PairsError, PairsWarning
@@ -250,14 +249,19 @@ class Strategy:
         """The strategy file as indented JSON text; written atomically to ``path`` if given."""
         text = json.dumps(self.to_dict(), indent=2) + "\n"
         if path is not None:
-            write_text_atomic(path, text)
+            try:
+                write_text_atomic(check_path(path), text)
+            except OSError as exc:
+                raise DataError(
+                    f"path must be a writable file; got {str(path)!r} ({exc.strerror or exc})."
+                ) from None
         return text
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Strategy:
         """Read a strategy file written by :meth:`to_json` (or by hand)."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = check_path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(f"path must be a readable strategy file; got {str(path)!r} ({exc}).") from None
         if len(text) > 1_000_000:
