@@ -1,25 +1,26 @@
-"""Spread signals and a cost-aware backtest, in sample and walk-forward.
+"""Spread signals and a cost-aware backtest of one Strategy, in sample and walk-forward.
 
 Run: ``python examples/03_signals_and_backtest.py`` (offline, bundled data).
 
-The hedge is a 60-day rolling OLS on log prices (causal: each beta uses past bars only); the
-spread's rolling z-score drives the entry/exit state machine; the backtest holds
+The strategy: a 60-day rolling OLS hedge on log prices (causal: each beta uses past bars only);
+the spread's 60-day rolling z-score drives the entry/exit/stop state machine; the backtest holds
 ``beta * y / x`` units of x per unit of y (the log-price beta is a dollar ratio) and pays
-10 bps of traded notional.
+10 bps of traded notional. The same strategy, saved as a file, runs from the command line
+(``pairs backtest ... --strategy FILE``) and in a bot (``strategy.stream()``).
 """
-
-import numpy as np
 
 import pairs
 
 prices = pairs.load_sample("binance_1d")[["BNB", "ETH"]].dropna()
 y, x = prices["BNB"], prices["ETH"]
-hedge = pairs.rolling_hedge(np.log(y), np.log(x), window=60)
-z = pairs.zscore(hedge.spread, window=60)
-position = pairs.signals(z, entry_z=2.0, exit_z=0.0, stop_z=4.0)
-result = pairs.backtest(y, x, beta=hedge.beta * y / x, position=position, fee_bps=10)
+strategy = pairs.Strategy(
+    hedge="rolling", window=60, log_prices=True, rule=pairs.SignalRule(entry_z=2.0, exit_z=0.0, stop_z=4.0)
+)
+print(strategy.summary())
+run = strategy.run(y, x)
+result = run.backtest()
 
-print(f"BNB hedged with ETH, {len(prices)} days; {result.n_trades} trades")
+print(f"\nBNB hedged with ETH, {len(prices)} days; {result.n_trades} trades")
 print(result.summary())
 print("\nLast trades:")
 print(result.trades.tail(5).to_string(index=False))

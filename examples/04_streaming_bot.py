@@ -39,7 +39,7 @@ class SignalProcess:
 
     def close(self) -> None:
         self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        self.proc.wait()
 
 
 prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-730:]

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,9 @@ from pairs.exceptions import DataError, InsufficientDataError, PairsError
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
 from pairs.trading._zscore import zscore
+
+if TYPE_CHECKING:
+    from pairs.strategy import Strategy
 
 __all__ = ["BacktestResult", "WalkForwardResult", "backtest", "walk_forward"]
 
@@ -393,6 +396,7 @@ def walk_forward(
     slippage_bps: float = 0.0,
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
+    strategy: Strategy | None = None,
 ) -> WalkForwardResult:
     """Walk-forward backtest: fit on each training window, trade only the test window after it.
 
@@ -422,6 +426,12 @@ def walk_forward(
         Rolling z-score window (2 ..= ``train``); default ``train``.
     fee_bps, slippage_bps, funding, periods_per_year
         As in :func:`backtest` (``funding`` aligned to the full input).
+    strategy
+        A :class:`~pairs.Strategy` instead of ``hedge``, ``hedge_options``, ``rule``,
+        ``zscore_window``, ``fee_bps`` and ``slippage_bps`` (giving both is an error). Each fold
+        runs the strategy over its training and test bars (the training bars warm its hedge and
+        z-score up; ``hedge="ols"`` without ``beta`` is fitted on the training bars and frozen),
+        then its rule starts flat on the test bars and closes on their last bar, as above.
 
     Returns
     -------
@@ -436,6 +446,24 @@ def walk_forward(
     >>> len(wf.folds), len(wf.backtest.returns) == len(prices) - 365
     (30, True)
     """
+    if strategy is not None:
+        return _walk_forward_strategy(
+            y,
+            x,
+            train=train,
+            test=test,
+            strategy=strategy,
+            explicit={
+                "hedge": hedge != "ols",
+                "hedge_options": hedge_options is not None,
+                "rule": rule is not None,
+                "zscore_window": zscore_window is not None,
+                "fee_bps": fee_bps != 0.0,
+                "slippage_bps": slippage_bps != 0.0,
+            },
+            funding=funding,
+            periods_per_year=periods_per_year,
+        )
     ys, xs = align_pair(y, x, positive=True, min_length=4)
     n = len(ys)
     train = check_int("train", train, minimum=3)
@@ -508,4 +536,95 @@ def walk_forward(
         beta=pd.Series(betas, index=oos, name="beta"),
         zscore=pd.Series(zs, index=oos, name="zscore"),
         hedge=name,
+    )
+
+
+def _walk_forward_strategy(
+    y: Any,
+    x: Any,
+    *,
+    train: int,
+    test: int,
+    strategy: Strategy,
+    explicit: dict[str, bool],
+    funding: pd.DataFrame | None,
+    periods_per_year: float | None,
+) -> WalkForwardResult:
+    """:func:`walk_forward` of a :class:`~pairs.Strategy` (see its ``strategy`` parameter)."""
+    from pairs.hedge._ols import ols_hedge
+    from pairs.strategy import Strategy
+
+    if not isinstance(strategy, Strategy):
+        raise PairsError(f"strategy must be a pairs.Strategy or None; got {type(strategy).__name__}.")
+    clash = sorted(name for name, given in explicit.items() if given)
+    if clash:
+        raise PairsError(f"strategy must not be combined with {clash}: they are settings of the strategy.")
+    ys, xs = align_pair(y, x, positive=True, min_length=4)
+    n = len(ys)
+    train = check_int("train", train, minimum=3)
+    if train >= n:
+        raise InsufficientDataError(
+            f"train must be < the number of observations ({n}) to leave a test window; got {train}."
+        )
+    test = check_int("test", test, minimum=1)
+    rates = funding_frame(funding, ys.index)
+    ppy = periods_per_year_of(periods_per_year, ys.index)
+    m = n - train
+    pos, betas, zs = np.zeros(m), np.zeros(m), np.zeros(m)
+    rows = []
+    for start in range(0, m, test):
+        mid, stop = start + train, min(start + train + test, n)
+        fold = strategy
+        if strategy.hedge == "ols" and strategy.beta is None:
+            ty, tx = ys.iloc[start:mid], xs.iloc[start:mid]
+            if strategy.log_prices:
+                ty, tx = np.log(ty), np.log(tx)
+            fit = ols_hedge(ty, tx)
+            fold = strategy.replace(beta=float(fit.beta), alpha=float(fit.alpha))  # type: ignore[arg-type]
+        run = fold.run(ys.iloc[start:stop], xs.iloc[start:stop])
+        z = run.zscore.to_numpy()[train:]
+        fold_pos = signals(z, rule=fold.rule).to_numpy(copy=True)
+        fold_pos[-1] = 0.0
+        units_beta = run.units_beta.to_numpy()[train:]
+        pos[start : stop - train], betas[start : stop - train], zs[start : stop - train] = (
+            fold_pos,
+            units_beta,
+            z,
+        )
+        beta_last = float(run.frame["beta"].iloc[mid - 1 - start])
+        alpha_last = float(run.frame["alpha"].iloc[mid - 1 - start])
+        rows.append(
+            (ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta_last, alpha_last)
+        )
+    oos = ys.index[train:]
+    result = backtest(
+        ys.iloc[train:],
+        xs.iloc[train:],
+        beta=pd.Series(betas, index=oos),
+        position=pd.Series(pos, index=oos),
+        fee_bps=strategy.fee_bps,
+        slippage_bps=strategy.slippage_bps,
+        funding=rates.iloc[train:],
+        periods_per_year=ppy,
+    )
+    folds = pd.DataFrame(
+        rows, columns=["train_start", "train_end", "test_start", "test_end", "beta", "alpha"]
+    )
+    entries = result.trades["entry_time"]
+    folds["n_trades"] = [
+        int(((entries >= a) & (entries <= b)).sum())
+        for a, b in zip(folds.test_start, folds.test_end, strict=True)
+    ]
+    folds["return"] = [
+        float(np.prod(1.0 + result.returns.loc[a:b].to_numpy()) - 1.0)
+        for a, b in zip(folds.test_start, folds.test_end, strict=True)
+    ]
+    folds.index.name = "fold"
+    return WalkForwardResult(
+        folds=folds,
+        backtest=result,
+        position=pd.Series(pos, index=oos, name="position"),
+        beta=pd.Series(betas, index=oos, name="beta"),
+        zscore=pd.Series(zs, index=oos, name="zscore"),
+        hedge=strategy.hedge,
     )

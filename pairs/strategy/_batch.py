@@ -42,7 +42,8 @@ def hedge_paths(
         rolling = rolling_hedge(pd.Series(yv), pd.Series(xv), window=strategy.window)
         rb, ra, rs = np.asarray(rolling.beta), np.asarray(rolling.alpha), np.asarray(rolling.spread)
         return rb, ra, rs, np.full(n, np.nan), note
-    if strategy.beta is None:
+    beta, alpha = strategy.beta, strategy.alpha
+    if beta is None:
         fit = ols_hedge(pd.Series(yv), pd.Series(xv))
         beta, alpha = float(fit.beta), float(fit.alpha)  # type: ignore[arg-type]
         note = (

@@ -347,3 +347,24 @@ def test_walk_forward_bad_inputs(kwargs: dict, match: str, exc: type) -> None:
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         walk_forward(WF_Y, WF_X, **args)
+
+
+def test_walk_forward_of_a_strategy_equals_the_explicit_options() -> None:
+    import pairs
+
+    prices = pairs.load_sample("binance_1d")[["BNB", "ETH"]].dropna()
+    rule = pairs.SignalRule(entry_z=1.5, exit_z=0.0, stop_z=4.0)
+    explicit = walk_forward(
+        prices["BNB"], prices["ETH"], train=365, test=90, hedge="ols", rule=rule, zscore_window=60, fee_bps=10
+    )
+    strategy = pairs.Strategy(hedge="ols", zscore_window=60, rule=rule, fee_bps=10.0)
+    via = walk_forward(prices["BNB"], prices["ETH"], train=365, test=90, strategy=strategy)
+    np.testing.assert_array_equal(via.position.to_numpy(), explicit.position.to_numpy())
+    np.testing.assert_allclose(via.folds["beta"], explicit.folds["beta"], rtol=1e-10)
+    np.testing.assert_allclose(via.backtest.equity, explicit.backtest.equity, rtol=1e-10)
+    assert via.backtest.n_trades > 10
+    with pytest.raises(PairsError, match="strategy"):
+        walk_forward(prices["BNB"], prices["ETH"], train=365, test=90, strategy=strategy, fee_bps=5)
+    # A causal hedge warms up on the training bars; log prices trade beta * y / x units.
+    kalman = walk_forward(prices["BNB"], prices["ETH"], train=365, test=90, strategy=pairs.Strategy(log_prices=True))
+    assert kalman.backtest.n_trades > 10 and kalman.hedge == "kalman"
