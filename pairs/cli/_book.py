@@ -11,6 +11,7 @@ with the book as the state proper. The contract is in docs/cli.md ("Many pairs: 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -144,7 +145,7 @@ def bar_line(signals: BookSignals, *, every: bool) -> str:
         del data["timestamp"]
         out[name] = data
     stamp = signals.timestamp
-    ts = stamp.isoformat() if hasattr(stamp, "isoformat") else stamp
+    ts = stamp.isoformat() if isinstance(stamp, dt.datetime) else stamp
     return json.dumps({"timestamp": ts, "signals": out})
 
 
