@@ -27,7 +27,7 @@ print(
 )
 
 # Every pair with at least 1000 common days; each is tested on its own common history.
-result = pairs.scan(prices, log=True, min_overlap=1000, correction="fdr_bh", alpha=0.05)
+result = pairs.scan(prices, log=True, min_overlap=1000, correction="fdr_bh", size=0.05)
 print()
 print(result.summary(top=8))
 raw = int((result.table["pvalue"] < 0.05).sum())

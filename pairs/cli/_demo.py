@@ -94,7 +94,7 @@ def _verdict(res: Any, y: str, x: str, tests: CointReport, metrics: dict[str, An
 def cmd_demo(args: argparse.Namespace) -> int:
     """``pairs demo``: screen the bundled coins, analyse the best pair, print or report it."""
     prices = load_sample(SAMPLE)
-    res = scan(prices, log=True, min_overlap=MIN_OVERLAP, correction="fdr_bh", alpha=ALPHA, progress=None)
+    res = scan(prices, log=True, min_overlap=MIN_OVERLAP, correction="fdr_bh", size=ALPHA, progress=None)
     best = res.table.iloc[0]
     y, x = str(best["y"]), str(best["x"])
     aligned, gaps = align(prices[y].dropna(), prices[x].dropna())
@@ -124,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "log": True,
                     "min_overlap": MIN_OVERLAP,
                     "correction": res.correction,
-                    "alpha": res.alpha,
+                    "size": res.size,
                     "n_tested": res.n_tested,
                     "n_significant": res.n_significant,
                     "top": records(top),

@@ -327,7 +327,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="multiple-testing correction (default: fdr_bh)",
     )
     scan.add_argument(
-        "--alpha", type=float, default=0.05, help="significance after correction (default: 0.05)"
+        "--size",
+        "--alpha",
+        dest="size",
+        type=float,
+        default=0.05,
+        help="test size after correction (default: 0.05; --alpha is its former name)",
     )
     scan.add_argument(
         "--min-overlap", type=int, default=100, help="least common bars to test a pair (default: 100)"

@@ -17,7 +17,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     panel = load_panel(args)
     res = scan(
         panel,
-        alpha=args.alpha,
+        size=args.size,
         correction=args.correction,
         min_overlap=args.min_overlap,
         direction=args.direction,
@@ -50,7 +50,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             f"{res.n_skipped} skipped (< {res.min_overlap} common bars, or constant)"
         )
         print(
-            f"{res.correction} correction at alpha = {res.alpha:g}: {res.n_significant} significant pair(s)"
+            f"{res.correction} correction at size {res.size:g}: {res.n_significant} significant pair(s)"
         )
         if len(top):
             cols = ["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]

@@ -40,7 +40,7 @@ _OUT_DTYPES: dict[str, type] = {field: np.float64 for field in BatchOut._fields}
     "reverse": np.bool_,
 }
 _COLUMNS = ["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "direction"]
-_COLUMNS += ["beta", "alpha_", "half_life", "lags", "n_obs"]
+_COLUMNS += ["beta", "alpha", "half_life", "lags", "n_obs"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -49,9 +49,9 @@ class ScanResult(ResultMixin):
 
     ``table`` has one row per tested pair, sorted by p-value (ties: statistic, then input order),
     with columns ``y``, ``x`` (``y`` is the column that comes first in the input), ``stat``,
-    ``pvalue``, ``pvalue_adj``, ``significant`` (``pvalue_adj < alpha``), ``direction`` of the
+    ``pvalue``, ``pvalue_adj``, ``significant`` (``pvalue_adj < size``), ``direction`` of the
     reported regression (``"y~x"``: y on x; ``"x~y"``: x on y), its hedge ratio ``beta`` and
-    intercept ``alpha_``, the ``half_life`` (bars) of its residual, the ADF ``lags`` and ``n_obs``
+    intercept ``alpha``, the ``half_life`` (bars) of its residual, the ADF ``lags`` and ``n_obs``
     (common-history length). With ``direction="both"`` it also has ``pvalue_forward`` (y~x) and
     ``pvalue_reverse`` (x~y). ``skipped`` lists the pairs not tested (``reason``: ``"overlap"``
     below ``min_overlap``, or ``"degenerate"``: a leg constant on the common history).
@@ -65,7 +65,7 @@ class ScanResult(ResultMixin):
     n_significant: int
     test: str
     correction: str
-    alpha: float
+    size: float
     direction: str
     trend: str
     autolag: str | None
@@ -229,12 +229,12 @@ def _execute(
     return full
 
 
-def _correct(pvalue: np.ndarray, correction: str, alpha: float) -> np.ndarray:
+def _correct(pvalue: np.ndarray, correction: str, size: float) -> np.ndarray:
     if correction == "none" or pvalue.size == 0:
         return pvalue.copy()
     from statsmodels.stats.multitest import multipletests  # statsmodels loads on first use
 
-    return multipletests(pvalue, alpha=alpha, method=correction)[1]
+    return multipletests(pvalue, alpha=size, method=correction)[1]
 
 
 def _table(
@@ -250,7 +250,7 @@ def _table(
             "significant": False,
             "direction": np.where(out.reverse, "x~y", "y~x"),
             "beta": out.beta,
-            "alpha_": out.alpha,
+            "alpha": out.alpha,
             "half_life": out.half_life,
             "lags": out.lags,
             "n_obs": n_obs,
@@ -272,7 +272,7 @@ def _finish(
     out: BatchOut,
     direction: str,
     correction: str,
-    alpha: float,
+    size: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sorted, corrected table of the tested pairs and the table of skipped ones."""
     pos = np.flatnonzero(keep)
@@ -291,8 +291,8 @@ def _finish(
     # Ties (p-values clipped at 0 or 1) are broken by the statistic, then by input order.
     order = np.lexsort((np.arange(len(table)), table["stat"].to_numpy(), table["pvalue"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
-    table["pvalue_adj"] = _correct(table["pvalue"].to_numpy(), correction, alpha)
-    table["significant"] = table["pvalue_adj"].to_numpy() < alpha
+    table["pvalue_adj"] = _correct(table["pvalue"].to_numpy(), correction, size)
+    table["significant"] = table["pvalue_adj"].to_numpy() < size
     return table, skipped
 
 
@@ -320,7 +320,7 @@ def scan(
     prices: pd.DataFrame,
     *,
     test: Literal["engle_granger"] = "engle_granger",
-    alpha: float = 0.05,
+    size: float = 0.05,
     correction: Correction = "fdr_bh",
     min_overlap: int = 100,
     direction: Literal["y~x", "both"] = "y~x",
@@ -348,8 +348,8 @@ def scan(
         its listing). Sorted unique index.
     test
         ``"engle_granger"`` (null: no cointegration; statsmodels ``coint``).
-    alpha
-        Level of ``significant``, in (0, 1): ``pvalue_adj < alpha``.
+    size
+        Test size (significance level) of ``significant``, in (0, 1): ``pvalue_adj < size``.
     correction
         ``"fdr_bh"`` (Benjamini-Hochberg false-discovery rate), ``"bonferroni"`` (family-wise
         error) or ``"none"``.
@@ -396,7 +396,7 @@ def scan(
     check_choice("direction", direction, ("y~x", "both"))
     check_choice("trend", trend, TREND_TERMS)
     check_choice("backend", backend, ("local", "dask"))
-    level = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    level = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     overlap = check_int("min_overlap", min_overlap, minimum=30)
     resolve_lag_options(max_lag, autolag, overlap, 0)
     if max_lag is not None and max_lag > (overlap - 4) // 2:
@@ -451,7 +451,7 @@ def scan(
         n_significant=int(table["significant"].sum()),
         test=test,
         correction=correction,
-        alpha=level,
+        size=level,
         direction=direction,
         trend=trend,
         autolag=autolag,

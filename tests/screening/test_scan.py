@@ -35,8 +35,8 @@ from pairs.screening._scan import ScanResult, scan
 from pairs.screening._simulate import simulate_universe
 
 COLUMNS = ["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "direction"]
-COLUMNS += ["beta", "alpha_", "half_life", "lags", "n_obs"]
-NUMBERS = ["stat", "pvalue", "beta", "alpha_", "half_life", "lags", "n_obs"]
+COLUMNS += ["beta", "alpha", "half_life", "lags", "n_obs"]
+NUMBERS = ["stat", "pvalue", "beta", "alpha", "half_life", "lags", "n_obs"]
 
 
 @contextlib.contextmanager
@@ -104,10 +104,10 @@ def test_matches_statsmodels_coint_loop(log_prices, base):
             assert row.n_obs == len(d)
             np.testing.assert_allclose(row.stat, stat, rtol=1e-8)
             np.testing.assert_allclose(row.pvalue, pvalue, rtol=0, atol=1e-8)
-            np.testing.assert_allclose([row.alpha_, row.beta], ols.params, rtol=1e-8)
+            np.testing.assert_allclose([row.alpha, row.beta], ols.params, rtol=1e-8)
         for row in base.table.head(8).itertuples():
             d = _pair(log_prices, row.y, row.x)
-            resid = d[row.y] - row.alpha_ - row.beta * d[row.x]
+            resid = d[row.y] - row.alpha - row.beta * d[row.x]
             assert (
                 row.lags == adfuller(resid.to_numpy(), regression="n", autolag="aic", result_object=True).lags
             )
@@ -118,7 +118,7 @@ def test_matches_engle_granger_and_half_life(log_prices, base):
         d = _pair(log_prices, row.y, row.x)
         res = engle_granger(d[row.y], d[row.x])
         assert (row.lags, row.direction) == (res.lags, "y~x")
-        got = [row.stat, row.pvalue, row.beta, row.alpha_, row.half_life]
+        got = [row.stat, row.pvalue, row.beta, row.alpha, row.half_life]
         np.testing.assert_allclose(
             got, [res.stat, res.pvalue, res.beta, res.alpha, half_life(res.spread).bars], rtol=1e-12
         )
@@ -138,7 +138,7 @@ def test_both_directions_match_engle_granger(log_prices, base, both):
         res = engle_granger(d[row.y], d[row.x], direction="both")
         assert (row.direction, row.lags) == (res.direction, res.lags)
         np.testing.assert_allclose(
-            [row.stat, row.pvalue, row.beta, row.alpha_],
+            [row.stat, row.pvalue, row.beta, row.alpha],
             [res.stat, res.pvalue, res.beta, res.alpha],
             rtol=1e-12,
         )
@@ -173,8 +173,8 @@ def test_options_match_statsmodels(log_prices, trend, autolag, max_lag):
 
 @pytest.mark.parametrize("correction", ["fdr_bh", "bonferroni", "none"])
 def test_correction_equals_multipletests(log_prices, base, correction):
-    # alpha=0.5 makes some pairs significant so the comparison with the threshold bites.
-    res = scan(log_prices, correction=correction, alpha=0.5)
+    # size=0.5 makes some pairs significant so the comparison with the threshold bites.
+    res = scan(log_prices, correction=correction, size=0.5)
     table = res.table
     np.testing.assert_array_equal(table["pvalue"], base.table["pvalue"])
     expected = (
@@ -198,7 +198,7 @@ def test_result_object(base):
     assert "n_tested" in text and top["y"] in text and top["x"] in text
     assert json.loads(json.dumps(base.to_dict()))["n_tested"] == 78
     with pytest.raises(AttributeError):
-        base.alpha = 0.1  # type: ignore[misc]
+        base.size = 0.1  # type: ignore[misc]
 
 
 def test_min_overlap_skips_late_listings(log_prices, base):
@@ -379,7 +379,7 @@ def test_price_units_do_not_change_the_test(log_prices, cy, cx):
     res = scan(prices * [cy, cx], log=True).table.iloc[0]
     np.testing.assert_allclose([res.stat, res.pvalue, res.beta], [ref.stat, ref.pvalue, ref.beta], rtol=1e-8)
     np.testing.assert_allclose(
-        res.alpha_, ref.alpha_ + np.log(cy) - ref.beta * np.log(cx), rtol=1e-8, atol=1e-8
+        res.alpha, ref.alpha + np.log(cy) - ref.beta * np.log(cx), rtol=1e-8, atol=1e-8
     )
     assert res.lags == ref.lags
 
@@ -396,9 +396,9 @@ def test_price_units_do_not_change_the_test(log_prices, cy, cx):
         ({"direction": "x~y"}, PairsError, "direction"),
         ({"trend": "t"}, PairsError, "trend"),
         ({"autolag": "hqic"}, PairsError, "autolag"),
-        ({"alpha": 0.0}, PairsError, "alpha"),
-        ({"alpha": 1.0}, PairsError, "alpha"),
-        ({"alpha": float("nan")}, PairsError, "alpha"),
+        ({"size": 0.0}, PairsError, "size"),
+        ({"size": 1.0}, PairsError, "size"),
+        ({"size": float("nan")}, PairsError, "size"),
         ({"min_overlap": 10}, PairsError, "min_overlap"),
         ({"max_lag": 49}, InsufficientDataError, "max_lag"),
         ({"max_lag": -1}, PairsError, "max_lag"),
