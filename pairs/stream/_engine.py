@@ -224,7 +224,7 @@ class StreamEngine:
     >>> for ts, btc, eth in zip(prices.index, prices["BTC"], prices["ETH"]):
     ...     signal = engine.update(eth, btc, timestamp=ts)
     >>> batch = strategy.run(prices["ETH"], prices["BTC"])
-    >>> signal.position == batch.position.iloc[-1] and signal.zscore == batch.zscore.iloc[-1]
+    >>> bool(signal.position == batch.position.iloc[-1] and signal.zscore == batch.zscore.iloc[-1])
     True
 
     A restored engine continues exactly like the original:
