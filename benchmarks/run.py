@@ -16,8 +16,9 @@ Rows (real data: ``pairs.load_sample("binance_1d")``, ETH hedged by BTC, 3,065 d
 * ``coint``: Engle-Granger (constant, autolag AIC) on all 78 pairs of the 13 coins, on the 1,975
   bars where all of them trade, log prices: ``scan(n_jobs=1)`` and a loop of ``engle_granger``
   vs a loop of statsmodels ``coint``.
-* ``stream``: ``StreamEngine("kalman", log_prices=True).update`` per bar (filter, innovation
-  z-score, entry/exit rule, timestamp check) vs pykalman ``filter_update`` per bar.
+* ``stream``: ``Strategy(log_prices=True, zscore_method="innovation").stream().update`` per bar
+  (filter, innovation z-score, entry/exit rule, timestamp check) vs pykalman ``filter_update`` per
+  bar on the same relative log prices.
 * ``scan``: ``scan`` of a simulated universe (``simulate_universe``, 500 coins x 2,000 bars,
   124,750 pairs) with ``n_jobs=2``, in a subprocess that reports peak memory (needs psutil); no reference
   (a loop of statsmodels ``coint`` would take over an hour), a random sample of pairs is checked against ``coint``.
@@ -389,11 +390,14 @@ def row_stream(cfg: Settings) -> list[Row]:
     stamps = list(prices.index)
     n = len(eth)
     log_y, log_x = np.log(prices["ETH"].to_numpy()), np.log(prices["BTC"].to_numpy())
+    # The strategy's Kalman filter runs on log prices relative to the first bar (pairs.strategy._steps).
+    log_y, log_x = log_y - log_y[0], log_x - log_x[0]
     kf = _pykalman_filter(log_x, 1e-4, 1e-3)
     eye, zeros = np.eye(2), np.zeros((2, 2))
+    strategy = pairs.Strategy(log_prices=True, zscore_method="innovation")
 
     def ours() -> list[float]:
-        engine = pairs.StreamEngine("kalman", delta=1e-4, obs_var=1e-3, log_prices=True)
+        engine = strategy.stream()
         return [engine.update(eth[t], btc[t], stamps[t]).beta for t in range(n)]
 
     def reference() -> np.ndarray:
