@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # the aliases below are strings: importing pairs._typing stays cheap
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "ArrayLike1D",
@@ -24,6 +25,7 @@ __all__ = [
     "Trend",
     "ZScoreMethod",
     "ZScoreWindowMethod",
+    "layouts",
 ]
 
 ArrayLike1D: TypeAlias = "pd.Series | np.ndarray | list[float] | tuple[float, ...]"
@@ -59,3 +61,8 @@ Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
 """CSV layouts of :func:`pairs.read_prices`."""
 Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 """Price fields of :func:`pairs.read_prices`."""
+
+
+def layouts() -> tuple[str, ...]:
+    """The CSV layouts :func:`pairs.read_prices` detects (``Layout`` without ``"auto"``)."""
+    return tuple(name for name in get_args(Layout) if name != "auto")

@@ -16,18 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
-from pairs.cli._backtest import cmd_backtest
-from pairs.cli._demo import cmd_demo
-from pairs.cli._fit import cmd_fit
-from pairs.cli._follow import parse_max_gap
-from pairs.cli._report import cmd_report
-from pairs.cli._scan import cmd_scan
-from pairs.cli._signal import cmd_signal
-from pairs.cli._strategy import cmd_strategy
-from pairs.cli._test import cmd_test
-from pairs.data import LAYOUTS
+from pairs._typing import layouts
+from pairs.cli._warmup import command
 from pairs.exceptions import PairsError
-from pairs.stream._engine import ON_GAP
 
 __all__ = ["main"]
 
@@ -112,6 +103,13 @@ with figures embedded (needs matplotlib: pip install 'pairs[plot]').
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
   pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
+    "warmup": """\
+Compiles the numba kernels of every command into the cache (the package folder when it is
+writable, else ~/.cache/pairs/numba; NUMBA_CACHE_DIR wins), so that the first real run is
+fast; run it once after installing, e.g. in a container image. See docs/performance.md.
+
+examples:
+  pairs warmup""",
     "strategy": """\
 Prints the strategy file (JSON) of pairs.Strategy() with the flags given applied, to edit
 and pass back with --strategy FILE to signal, backtest, report and signal --follow.
@@ -131,6 +129,13 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}")
     return value
+
+
+def _max_gap(text: str) -> Any:
+    # Imported when the flag is used: `pairs --help` must not load pandas or numba.
+    from pairs.cli._follow import parse_max_gap
+
+    return parse_max_gap(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -164,7 +169,7 @@ def _add_data(parser: argparse.ArgumentParser, *, log: bool = True) -> None:
         group.add_argument("--log", action="store_true", default=None, help="work on log prices")
     group.add_argument(
         "--layout",
-        choices=("auto", *LAYOUTS),
+        choices=("auto", *layouts()),
         default="auto",
         help="CSV layout (default: detect from the header)",
     )
@@ -269,11 +274,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pairs {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", cmd_demo)
+    demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", command("_demo", "cmd_demo"))
     demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
     _add_format(demo, ("table", "json"))
 
-    fit = _sub(sub, "fit", "fit a hedge ratio", cmd_fit)
+    fit = _sub(sub, "fit", "fit a hedge ratio", command("_fit", "cmd_fit"))
     _add_pair(fit)
     fit.add_argument(
         "--method",
@@ -293,7 +298,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
     _add_format(fit, ("table", "json", "csv"))
 
-    test = _sub(sub, "test", "cointegration tests of a pair", cmd_test)
+    test = _sub(sub, "test", "cointegration tests of a pair", command("_test", "cmd_test"))
     _add_pair(test)
     test.add_argument(
         "--size",
@@ -312,7 +317,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(test, ("table", "json"))
 
-    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", cmd_scan)
+    scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", command("_scan", "cmd_scan"))
     scan.add_argument(
         "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
     )
@@ -343,7 +348,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(scan, ("table", "json", "csv"))
 
-    signal = _sub(sub, "signal", "entry/exit signals of a pair, or of a live stream", cmd_signal)
+    signal = _sub(
+        sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")
+    )
     _add_pair(signal, optional=True)
     _add_signal_options(signal)
     out = signal.add_argument_group("output")
@@ -370,12 +377,12 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument(
         "--max-gap",
         metavar="GAP",
-        type=parse_max_gap,
+        type=_max_gap,
         help="longest step between bars: a duration (2D, 36h) or a number for numeric timestamps",
     )
     live.add_argument(
         "--on-gap",
-        choices=ON_GAP,
+        choices=("raise", "reset"),
         help="a longer step: raise (exit 2, default) or reset the engine (start over)",
     )
     live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
@@ -383,7 +390,9 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--all", action="store_true", help="with --book: every updated pair, not only actions")
     _add_format(signal, ("table", "json", "csv"))
 
-    bt = _sub(sub, "backtest", "backtest the signals of a pair with costs", cmd_backtest)
+    bt = _sub(
+        sub, "backtest", "backtest the signals of a pair with costs", command("_backtest", "cmd_backtest")
+    )
     _add_pair(bt)
     _add_signal_options(bt)
     costs = bt.add_argument_group("annualisation")
@@ -395,7 +404,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(bt, ("table", "json", "csv"))
 
-    report = _sub(sub, "report", "write the HTML report of a pair", cmd_report)
+    report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
     _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
     report.add_argument("--title", metavar="TEXT", help="report title")
@@ -412,10 +421,22 @@ def _build_parser() -> argparse.ArgumentParser:
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
 
-    strategy = _sub(sub, "strategy", "print (or write) a strategy file to edit", cmd_strategy)
+    strategy = _sub(
+        sub,
+        "strategy",
+        "print (or write) a strategy file to edit",
+        command("_strategy", "cmd_strategy", compiles=False),
+    )
     _add_signal_options(strategy)
     strategy.add_argument("--log", action="store_true", default=None, help="hedge log prices")
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
+
+    _sub(
+        sub,
+        "warmup",
+        "compile every numeric kernel into the cache ahead of first use",
+        command("_warmup", "cmd_warmup", compiles=False),
+    )
     return parser
 
 

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pairs._typing import Field, Layout
+from pairs._typing import Field, Layout, layouts
 from pairs._validation import check_choice
 from pairs.exceptions import DataError, InsufficientDataError
 
 __all__ = ["LAYOUTS", "read_prices"]
 
-LAYOUTS: tuple[str, ...] = ("yfinance", "binance", "cryptodatadownload")
+LAYOUTS: tuple[str, ...] = layouts()
 FIELDS: tuple[str, ...] = ("close", "open", "high", "low", "adj_close", "volume")
 _PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")
 
