@@ -494,7 +494,7 @@ class StreamBook:
         chosen: dict[tuple[str, str], Strategy | None] = {}
         for row in result.table.head(top).itertuples(index=False):
             y, x = (str(row.y), str(row.x)) if row.direction == "y~x" else (str(row.x), str(row.y))
-            own = strategy.replace(beta=float(row.beta), alpha=float(row.alpha_)) if fixed else None
+            own = strategy.replace(beta=float(row.beta), alpha=float(row.alpha)) if fixed else None
             chosen[(y, x)] = own
         return cls(chosen, strategy=strategy)
 
