@@ -212,7 +212,7 @@ def test_from_scan_top_pairs() -> None:
     fixed = StreamBook.from_scan(result, top=3, strategy=Strategy(hedge="ols", log_prices=True))
     for (y, x), row in zip(fixed.pairs, table.itertuples(index=False), strict=False):
         s = fixed.strategy_of((y, x))
-        assert (s.beta, s.alpha) == (row.beta, row.alpha_)
+        assert (s.beta, s.alpha) == (row.beta, row.alpha)
         assert y in (row.y, row.x)
     with pytest.raises(PairsError, match=r"^strategy must have log_prices=True"):
         StreamBook.from_scan(result, top=3, strategy=Strategy(hedge="ols"))
