@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from pairs._io import check_path, write_text_atomic
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
-from pairs._validation import align_pair, check_choice, check_flag, check_float, check_int
+from pairs._validation import (
+    align_pair,
+    check_choice,
+    check_flag,
+    check_float,
+    check_int,
+    raise_if_constant,
+)
 from pairs.exceptions import DataError, PairsError, PairsWarning
 from pairs.trading._rules import SignalRule
 
@@ -303,6 +310,8 @@ class Strategy:
         from pairs.strategy._batch import run_batch
 
         ys, xs = align_pair(y, x, positive=True)
+        raise_if_constant("y", ys.to_numpy())
+        raise_if_constant("x", xs.to_numpy())
         return run_batch(self, ys, xs)
 
     def stream(self) -> StreamEngine:

@@ -370,7 +370,7 @@ TARGETS: list[Target] = [
                 Raises(InsufficientDataError, "y"),
             ),
             *_bad_values("delta", (0.0, 1.0, -0.1, np.nan, "1e-4", None)),
-            *_bad_values("obs_var", (0.0, -1.0, np.inf, "1", None)),
+            *_bad_values("obs_var", (0.0, -1.0, np.inf, "1")),
             (
                 "initial_state_mean=(1,)",
                 {"initial_state_mean": (1.0,)},
@@ -1060,7 +1060,7 @@ STREAM_ENGINE = Target(
         ("rolling_without_window", {"window": None}, Raises(PairsError, "window")),
         ("window=1", {"window": 1}, Raises(PairsError, "window")),
         ("zscore_method='x'", {"zscore_method": "x"}, Raises(PairsError, "zscore_method")),
-        ("zscore_window=None", {"zscore_window": None}, Raises(PairsError, "zscore_window")),
+        ("zscore_window=1", {"zscore_window": 1}, Raises(PairsError, "zscore_window")),
         ("capital=0", {"capital": 0.0}, Raises(PairsError, "capital")),
         ("sizing_mode='x'", {"sizing_mode": "x"}, Raises(PairsError, "sizing_mode")),
         ("lot_size=1", {"lot_size": 1}, Raises(PairsError, "lot_size")),
@@ -1200,6 +1200,52 @@ STREAM_BOOK = Target(
 
 TARGETS += [BOOK_UPDATE, STREAM_BOOK]
 
+COINT_REPORT = Target(
+    "coint_report",
+    pairs.coint_report,
+    {"y": LOGY, "x": LOGX},
+    series=("y", "x"),
+    pair=("y", "x"),
+    extra=(
+        ("size=0.2", {"size": 0.2}, Raises(PairsError, "size")),
+        ("size='5%'", {"size": "5%"}, Raises(PairsError, "size")),
+        ("trend='x'", {"trend": "x"}, Raises(PairsError, "trend")),
+        ("nine_bars", {"y": LOGY.iloc[:9], "x": LOGX.iloc[:9]}, Raises(InsufficientDataError, "y")),
+    ),
+)
+STRATEGY = Target(
+    "Strategy",
+    pairs.Strategy,
+    {"hedge": "kalman"},
+    extra=(
+        ("hedge='ewm'", {"hedge": "ewm"}, Raises(PairsError, "hedge")),
+        ("window=1", {"window": 1}, Raises(PairsError, "window")),
+        ("delta=1", {"delta": 1.0}, Raises(PairsError, "delta")),
+        ("obs_var=0", {"obs_var": 0.0}, Raises(PairsError, "obs_var")),
+        ("beta=nan", {"beta": float("nan")}, Raises(PairsError, "beta")),
+        ("log_prices=1", {"log_prices": 1}, Raises(PairsError, "log_prices")),
+        ("zscore_method='x'", {"zscore_method": "x"}, Raises(PairsError, "zscore_method")),
+        (
+            "zscore_halflife=-1",
+            {"zscore_method": "ewm", "zscore_halflife": -1.0},
+            Raises(PairsError, "zscore_halflife"),
+        ),
+        ("rule=3", {"rule": 3}, Raises(PairsError, "rule")),
+        ("capital=-1", {"capital": -1.0}, Raises(PairsError, "capital")),
+        ("lot_size=(1,)", {"lot_size": (1.0,)}, Raises(PairsError, "lot_size")),
+        ("fee_bps=-1", {"fee_bps": -1.0}, Raises(PairsError, "fee_bps")),
+    ),
+)
+STRATEGY_RUN = Target(
+    "Strategy.run",
+    pairs.Strategy(log_prices=True).run,
+    {"y": PRICES["ETH"], "x": PRICES["BTC"]},
+    series=("y", "x"),
+    pair=("y", "x"),
+    positive=("y", "x"),
+)
+TARGETS += [COINT_REPORT, STRATEGY, STRATEGY_RUN]
+
 
 # --- the matrix ----------------------------------------------------------------------------------
 
@@ -1316,6 +1362,13 @@ def _yfinance_from_cache(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> pd.DataF
 
 
 VALID_CALLS: dict[str, Callable[..., Any]] = {
+    "coint_report": lambda: pairs.coint_report(LOG_DAILY["ETH"], LOG_DAILY["BTC"], n_screened=78),
+    "Strategy.run": lambda: [
+        pairs.Strategy(hedge=h, log_prices=log, **kw).run(DAILY["ETH"], DAILY["BTC"]).backtest()
+        for h in ("kalman", "rolling")
+        for log in (False, True)
+        for kw in ({}, {"capital": 10_000.0, "sizing_mode": "dollar_neutral"} if h == "kalman" else {})
+    ],
     "ols_hedge": lambda: [
         pairs.ols_hedge(DAILY["BTC"], DAILY["ETH"], on=on)
         for on in ("levels", "diff", "returns", "log_returns")
