@@ -11,7 +11,6 @@ with the book as the state proper. The contract is in docs/cli.md ("Many pairs: 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pairs.exceptions import DataError, PairsError, StateError
 from pairs.stream import StreamBook
 from pairs.stream._book import BookSignals
 from pairs.stream._delivery import Outbox
-from pairs.stream._engine import _as_timestamp, _encode_timestamp
+from pairs.stream._engine import _as_timestamp, _encode_timestamp, _stamp_json, body_json
 
 __all__ = ["follow_book", "parse_pairs", "wide_bars"]
 
@@ -137,16 +136,14 @@ def _book(args: argparse.Namespace, outbox: Outbox) -> StreamBook:
 
 
 def bar_line(signals: BookSignals, *, every: bool) -> str:
-    """The JSON line of one bar: its timestamp and the signals of the pairs that act (all with ``every``)."""
+    """The JSON line of one bar: its timestamp and the signals of the pairs that act (all with ``every``).
+
+    Each pair's object is its :meth:`~pairs.Signal.to_json` without the timestamp; the line is
+    the text ``json.dumps`` writes for the same data.
+    """
     names = list(signals) if every else signals.active()
-    out = {}
-    for name in names:
-        data = signals[name].to_dict()
-        del data["timestamp"]
-        out[name] = data
-    stamp = signals.timestamp
-    ts = stamp.isoformat() if isinstance(stamp, dt.datetime) else stamp
-    return json.dumps({"timestamp": ts, "signals": out})
+    body = ", ".join(f"{json.dumps(name)}: {body_json(signals[name], '{')}" for name in names)
+    return f'{{"timestamp": {_stamp_json(signals.timestamp)}, "signals": {{{body}}}}}'
 
 
 def follow_book(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ written; a re-sent last bar re-emits the stored signal. The contract is in docs/
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import IO, Any
 
@@ -80,7 +79,7 @@ def _answer(engine: StreamEngine, bar: Bar, outbox: Outbox | None, out: IO[str])
     """Apply one bar and write its signal; with a state file, commit first (or replay)."""
     if outbox is None:
         signal = engine.update(bar.y, bar.x, bar.timestamp)
-        _emit(out, json.dumps(signal.to_dict()))
+        _emit(out, signal.to_json())
         return
     if bar.timestamp is None:
         raise DataError(
@@ -94,7 +93,7 @@ def _answer(engine: StreamEngine, bar: Bar, outbox: Outbox | None, out: IO[str])
         _emit(out, stored)
         return
     signal = engine.update(bar.y, bar.x, bar.timestamp)
-    line = json.dumps(signal.to_dict())
+    line = signal.to_json()
     # Durable before it is written: a crash in between re-emits it when the bar is re-sent.
     outbox.commit(engine.state_dict(), ident, values, line)
     _emit(out, line)

@@ -40,6 +40,7 @@ from pairs.stream._engine import (
     _as_timestamp,
     _decode_timestamp,
     _encode_timestamp,
+    _signal,
 )
 from pairs.stream._kernels import (
     F_FIXED,
@@ -129,7 +130,7 @@ class BookSignals(Mapping[str, Signal]):
             raise KeyError(key)
         f, i = self._f, self._i
         sized = bool(self._sized[k])
-        return Signal(
+        return _signal(
             self.timestamp,
             float(f[0, k]),
             float(f[1, k]),

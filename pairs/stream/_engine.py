@@ -12,7 +12,8 @@ Warm-up: like the batch run, the engine imposes none beyond its windows. A bot r
 history through :meth:`~StreamEngine.update`, saves, and trades from there.
 
 Persistence: :meth:`~StreamEngine.state_dict` is plain JSON data (format version, the strategy
-and every running statistic; NaN/inf encoded as ``"nan"``/``"inf"``/``"-inf"``) and
+and every running statistic; NaN/inf encoded as ``"nan"``/``"inf"``/``"-inf"``, ring buffers
+as base64 of their float64 bytes, O(window) in C; lists of numbers are read too) and
 :meth:`~StreamEngine.from_state` restores it exactly, so a restored engine continues bit for bit
 like one that never stopped. :meth:`~StreamEngine.save` writes atomically with a checksum; a
 truncated, corrupted or foreign-version state raises :class:`~pairs.exceptions.StateError`, never
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
 import numbers
 import os
@@ -36,10 +38,45 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin
+from pairs._results import ResultMixin, json_safe
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
 from pairs.stream._invariants import check_invariants
+from pairs.stream._kernels import (
+    HEDGE_FIXED,
+    HEDGE_KALMAN,
+    HEDGE_ROLLING,
+    P_BAND,
+    P_BETA_NEUTRAL,
+    P_CAPITAL,
+    P_COOLDOWN,
+    P_ENTRY,
+    P_EWM,
+    P_EXIT,
+    P_HEDGE,
+    P_LOG,
+    P_LOT_X,
+    P_LOT_Y,
+    P_MAX_HOLD,
+    P_Q,
+    P_R,
+    P_SIZED,
+    P_STOP,
+    P_WIDTH,
+    P_WINDOW,
+    P_Z,
+    P_Z_WINDOW,
+    S_BUF,
+    S_HEDGE,
+    S_RULE,
+    S_SIZE,
+    S_Z,
+    Z_EWM,
+    Z_EXPANDING,
+    Z_NONE,
+    Z_ROLLING,
+    engine_step,
+)
 from pairs.stream._online import (
     EwmZScore,
     ExpandingZScore,
@@ -56,12 +93,7 @@ from pairs.stream._state import (
     read_state_file,
     write_state_file,
 )
-
-# The rule kernel itself, not the validating step_rule wrapper, which costs three times the rest
-# of an update; signals() and step_rule() run the same kernel.
-from pairs.trading._kernels import transition
 from pairs.trading._rules import ACTIONS, RuleState, _kernel_args
-from pairs.trading._sizing import size_step
 
 __all__ = ["Signal", "StreamEngine"]
 
@@ -97,6 +129,130 @@ class Signal(ResultMixin):
     """Units of ``x`` to hold (None unless the engine has ``capital``)."""
     action: str
     """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"`` or ``"hold"``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings."""
+        return {
+            "timestamp": _stamp_value(self.timestamp),
+            "beta": _float_value(self.beta),
+            "alpha": _float_value(self.alpha),
+            "spread": _float_value(self.spread),
+            "zscore": _float_value(self.zscore),
+            "position": json_safe(self.position),
+            "y_units": _float_value(self.y_units),
+            "x_units": _float_value(self.x_units),
+            "action": json_safe(self.action),
+        }
+
+    def to_json(self) -> str:
+        """One line of JSON, the same text as ``json.dumps(signal.to_dict())``, built directly.
+
+        Floats are written with ``repr`` (exact), NaN/inf as ``null``, timestamps as ISO 8601
+        strings (numbers as numbers). ``pairs signal --follow`` prints this line per bar.
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> from pairs import StreamEngine
+        >>> signal = StreamEngine(log_prices=True).update(2000.0, 40000.0, pd.Timestamp("2024-01-01"))
+        >>> signal.to_json()[:36]
+        '{"timestamp": "2024-01-01T00:00:00",'
+        >>> signal.to_json() == json.dumps(signal.to_dict())
+        True
+        """
+        return body_json(self, f'{{"timestamp": {_stamp_json(self.timestamp)}, ')
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _signal(
+    timestamp: Stamp,
+    beta: float,
+    alpha: float,
+    spread: float,
+    zscore: float,
+    position: int,
+    y_units: float | None,
+    x_units: float | None,
+    action: str,
+) -> Signal:
+    """``Signal(...)`` without the frozen dataclass's nine ``object.__setattr__`` calls (per bar)."""
+    signal = _new(Signal)
+    _set(
+        signal,
+        "__dict__",
+        {
+            "timestamp": timestamp,
+            "beta": beta,
+            "alpha": alpha,
+            "spread": spread,
+            "zscore": zscore,
+            "position": position,
+            "y_units": y_units,
+            "x_units": x_units,
+            "action": action,
+        },
+    )
+    return signal
+
+
+def _float_value(value: Any) -> Any:
+    if type(value) is float:
+        return value if value - value == 0.0 else None
+    return json_safe(value)
+
+
+def _float_json(value: Any) -> str:
+    # json.dumps writes a float with float.__repr__; to_dict turns NaN/inf into None (null).
+    if type(value) is float:
+        return float.__repr__(value) if value - value == 0.0 else "null"
+    return "null" if value is None else _other_json(value)
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    # datetime's C isoformat is pd.Timestamp.isoformat without nanoseconds, in datetime's years.
+    if ts.nanosecond == 0 and 1 <= ts.year <= 9999:
+        return _datetime_iso(ts)
+    return ts.isoformat()
+
+
+_datetime_iso = dt.datetime.isoformat
+
+
+def _stamp_value(ts: Any) -> Any:
+    return _iso(ts) if type(ts) is pd.Timestamp else json_safe(ts)
+
+
+def _stamp_json(ts: Any) -> str:
+    kind = type(ts)
+    if kind is pd.Timestamp:
+        return f'"{_iso(ts)}"'
+    if kind is int:
+        return int.__repr__(ts)
+    return "null" if ts is None else _other_json(ts)
+
+
+_ACTION_JSON = {action: json.dumps(action) for action in ACTIONS}
+
+
+def _other_json(value: Any) -> str:
+    return json.dumps(json_safe(value))
+
+
+def body_json(signal: Signal, head: str) -> str:
+    """``head`` followed by the signal's fields after ``timestamp``, as ``json.dumps`` writes them."""
+    position = signal.position
+    action = _ACTION_JSON.get(signal.action) if type(signal.action) is str else None
+    return (
+        f'{head}"beta": {_float_json(signal.beta)}, "alpha": {_float_json(signal.alpha)}, '
+        f'"spread": {_float_json(signal.spread)}, "zscore": {_float_json(signal.zscore)}, '
+        f'"position": {int.__repr__(position) if type(position) is int else _other_json(position)}, '
+        f'"y_units": {_float_json(signal.y_units)}, "x_units": {_float_json(signal.x_units)}, '
+        f'"action": {action or _other_json(signal.action)}}}'
+    )
 
 
 def _short(value: Any) -> str:
@@ -202,6 +358,18 @@ def _check_on_gap(value: Any) -> str:
     return value
 
 
+def _sizing_field(i: int) -> property:
+    """An engine's sizing state ``i`` (y_units, x_units, position, beta), stored in ``_st``."""
+
+    def get(self: StreamEngine) -> float:
+        return float(self._st[S_SIZE + i])
+
+    def put(self: StreamEngine, value: float) -> None:
+        self._st[S_SIZE + i] = value
+
+    return property(get, put)
+
+
 class StreamEngine:
     """A :class:`~pairs.Strategy` run one bar at a time in O(1): hedge, z-score, position, units.
 
@@ -241,9 +409,6 @@ class StreamEngine:
         "_capital",
         "_gap_exit",
         "_hedge",
-        "_held_x",
-        "_held_y",
-        "_last_pos",
         "_last_ts",
         "_log",
         "_lot_x",
@@ -251,10 +416,11 @@ class StreamEngine:
         "_max_gap",
         "_n",
         "_on_gap",
-        "_ref_beta",
+        "_prm",
         "_rule_args",
-        "_rule_state",
+        "_st",
         "_strategy",
+        "_windows",
         "_z",
     )
 
@@ -304,30 +470,75 @@ class StreamEngine:
         self._start()
 
     def _start(self) -> None:
-        """Running statistics of an engine that has seen no bar."""
+        """Running statistics of an engine that has seen no bar.
+
+        Everything lives in one float64 vector ``_st`` (layout ``S_*`` of
+        :mod:`pairs.stream._kernels`) that :func:`~pairs.stream._kernels.engine_step` advances
+        in one compiled call per bar; the hedge and z-score objects hold views into it (for
+        ``state``/``restore``) and ``_prm`` holds the settings.
+        """
         s = self._strategy
+        hw = s.window if s.hedge == "rolling" else 0
+        zw = s.z_window if s.zscore_method == "rolling" else 0
+        st = np.zeros(S_BUF + 2 * hw + zw)
+        st[S_SIZE + 3] = math.nan
+        prm = np.zeros(P_WIDTH)
         self._hedge: KalmanHedge | RollingHedge | FixedHedge
         if s.hedge == "kalman":
-            self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices)
+            self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices, st[S_HEDGE:S_Z])
+            prm[P_HEDGE], prm[P_Q], prm[P_R] = HEDGE_KALMAN, self._hedge.q, self._hedge.r
         elif s.hedge == "rolling":
-            self._hedge = RollingHedge(s.window)
+            bufs = [st[S_BUF : S_BUF + hw], st[S_BUF + hw : S_BUF + 2 * hw]]
+            self._hedge = RollingHedge(hw, st[S_HEDGE : S_HEDGE + 6], bufs)
+            prm[P_HEDGE] = HEDGE_ROLLING
         else:
-            self._hedge = FixedHedge(s.beta, s.alpha)  # type: ignore[arg-type]
+            self._hedge = FixedHedge(s.beta, s.alpha, st[S_HEDGE : S_HEDGE + 2])  # type: ignore[arg-type]
+            prm[P_HEDGE] = HEDGE_FIXED
         method = s.zscore_method
-        self._z: RollingZScore | EwmZScore | ExpandingZScore | None = (
-            RollingZScore(s.z_window)
-            if method == "rolling"
-            else EwmZScore(s.zscore_halflife)  # type: ignore[arg-type]
-            if method == "ewm"
-            else ExpandingZScore()
-            if method == "expanding"
-            else None
+        self._z: RollingZScore | EwmZScore | ExpandingZScore | None
+        if method == "rolling":
+            self._z = RollingZScore(zw, st[S_Z:S_BUF], [st[S_BUF + 2 * hw :]])
+            prm[P_Z] = Z_ROLLING
+        elif method == "ewm":
+            self._z = EwmZScore(s.zscore_halflife, st[S_Z : S_Z + 7])  # type: ignore[arg-type]
+            prm[P_Z], prm[P_EWM] = Z_EWM, self._z.alpha
+        elif method == "expanding":
+            self._z = ExpandingZScore(st[S_Z : S_Z + 5])
+            prm[P_Z] = Z_EXPANDING
+        else:
+            self._z = None
+            prm[P_Z] = Z_NONE
+        prm[P_LOG] = s.log_prices
+        prm[[P_ENTRY, P_EXIT, P_STOP, P_MAX_HOLD, P_COOLDOWN]] = self._rule_args
+        prm[P_SIZED] = s.capital is not None
+        prm[[P_CAPITAL, P_BETA_NEUTRAL, P_LOT_Y, P_LOT_X, P_BAND]] = (
+            s.capital or 0.0,
+            self._beta_neutral,
+            self._lot_y,
+            self._lot_x,
+            self._band,
         )
-        self._rule_state: list[int] = list(RuleState())
-        self._held_y = self._held_x = self._last_pos = 0.0
-        self._ref_beta = math.nan
+        prm[P_WINDOW], prm[P_Z_WINDOW] = hw, zw
+        self._st, self._prm = st, prm
+        self._windows = tuple(
+            w for w in (self._hedge, self._z) if isinstance(w, (RollingHedge, RollingZScore))
+        )
         self._n = 0
         self._last_ts: Stamp = None
+
+    @property
+    def _rule_state(self) -> list[int]:
+        """``[position, bars_held, cooldown_left, blocked_side]`` (stored as floats in ``_st``)."""
+        return [int(v) for v in self._st[S_RULE:S_SIZE].tolist()]
+
+    @_rule_state.setter
+    def _rule_state(self, values: list[int]) -> None:
+        self._st[S_RULE:S_SIZE] = values
+
+    _held_y = _sizing_field(0)
+    _held_x = _sizing_field(1)
+    _last_pos = _sizing_field(2)
+    _ref_beta = _sizing_field(3)
 
     def __repr__(self) -> str:
         return f"StreamEngine(hedge={self._strategy.hedge!r}, n_updates={self._n}, position={self.position})"
@@ -345,7 +556,7 @@ class StreamEngine:
     @property
     def position(self) -> int:
         """Current spread position (+1, -1 or 0)."""
-        return self._rule_state[0]
+        return int(self._st[S_RULE])
 
     @property
     def last_timestamp(self) -> Stamp:
@@ -394,20 +605,19 @@ class StreamEngine:
             raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
         if not 0.0 < x_price < math.inf:
             raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
-        ts = self._check_timestamp(timestamp)
+        ts = None if timestamp is None and self._last_ts is None else self._check_timestamp(timestamp)
+        # One compiled call: hedge, z-score, rule and sizing (the batch's step kernels).
         if self._log:
-            beta, alpha, spread, z = self._hedge.update(math.log(y_price), math.log(x_price))
+            beta, alpha, spread, z, position, code, y_units, x_units = engine_step(
+                self._st, self._prm, self._n, math.log(y_price), math.log(x_price), y_price, x_price
+            )
         else:
-            beta, alpha, spread, z = self._hedge.update(y_price, x_price)
-        if self._z is not None:
-            z = self._z.update(spread)
-        *rule_state, code = transition(*self._rule_state, z, *self._rule_args)  # type: ignore[call-arg]
-        self._rule_state = rule_state
-        position = rule_state[0]
-        y_units = x_units = None
-        if self._capital is not None:
-            y_units, x_units = self._size(position, beta, y_price, x_price)
+            beta, alpha, spread, z, position, code, y_units, x_units = engine_step(
+                self._st, self._prm, self._n, y_price, x_price, y_price, x_price
+            )
         self._n += 1
+        for stat in self._windows:
+            stat.bars += 1
         self._last_ts = ts
         action = ACTIONS[code]
         if self._gap_exit:
@@ -415,7 +625,9 @@ class StreamEngine:
             if position == 0 and action == "hold":
                 action = "exit"
             self._gap_exit = 0
-        return Signal(ts, beta, alpha, spread, z, position, y_units, x_units, action)
+        if self._capital is None:
+            y_units = x_units = None
+        return _signal(ts, beta, alpha, spread, z, position, y_units, x_units, action)
 
     def _check_timestamp(self, value: Any) -> Stamp:
         last = self._last_ts
@@ -462,25 +674,6 @@ class StreamEngine:
         self._start()
         self._gap_exit = position
 
-    def _size(self, position: int, beta: float, y_price: float, x_price: float) -> tuple[float, float]:
-        b = beta * y_price / x_price if self._log else beta
-        self._held_y, self._held_x, self._last_pos, self._ref_beta = size_step(
-            float(position),
-            b,
-            y_price,
-            x_price,
-            self._held_y,
-            self._held_x,
-            self._last_pos,
-            self._ref_beta,
-            self._capital,  # type: ignore[arg-type]
-            self._beta_neutral,
-            self._lot_y,
-            self._lot_x,
-            self._band,
-        )
-        return self._held_y, self._held_x
-
     def warmup(self, y: Any, x: Any) -> Signal:
         """Replay a history in one compiled loop; the same state as :meth:`update` bar by bar.
 
@@ -521,7 +714,8 @@ class StreamEngine:
         """Return the full engine state (strategy, engine options, running statistics) as JSON data.
 
         ``json.dumps`` works on it (no NaN tokens: non-finite floats are the strings
-        ``"nan"``, ``"inf"``, ``"-inf"``) and finite floats round-trip bit for bit.
+        ``"nan"``, ``"inf"``, ``"-inf"``; ring buffers are base64 strings of their float64
+        bytes) and every float round-trips bit for bit.
         """
         state = {
             "n_updates": self._n,

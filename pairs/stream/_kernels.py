@@ -40,11 +40,18 @@ __all__ = [
     "I_RULE",
     "I_WIDTH",
     "I_ZBARS",
+    "P_WIDTH",
+    "S_BUF",
+    "S_HEDGE",
+    "S_RULE",
+    "S_SIZE",
+    "S_Z",
     "Z_EWM",
     "Z_EXPANDING",
     "Z_NONE",
     "Z_ROLLING",
     "book_step",
+    "engine_step",
     "first_bad_price",
     "replay",
     "symbol_logs",
@@ -54,118 +61,148 @@ HEDGE_KALMAN, HEDGE_ROLLING, HEDGE_FIXED = 0, 1, 2
 Z_NONE, Z_ROLLING, Z_EWM, Z_EXPANDING = 0, 1, 2, 3
 
 
+# The state vector of one engine (StreamEngine._st): the rule (position, bars_held,
+# cooldown_left, blocked_side), the sizing (y_units, x_units, position, beta), the hedge's
+# statistics (Kalman: beta, alpha, p00, p01, p11, ref_y, ref_x, first; rolling: 6; fixed: beta,
+# alpha), the z-score's statistics (at most 8), then the ring buffers: the hedge's y and x
+# (``window`` each) and the z-score's values (``z_window``).
+S_RULE, S_SIZE, S_HEDGE, S_Z, S_BUF = 0, 4, 8, 16, 24
+# The parameter vector of one engine (StreamEngine._prm); kinds, flags and counts as floats.
+(
+    P_HEDGE,
+    P_Z,
+    P_LOG,
+    P_Q,
+    P_R,
+    P_EWM,
+    P_ENTRY,
+    P_EXIT,
+    P_STOP,
+    P_MAX_HOLD,
+    P_COOLDOWN,
+    P_SIZED,
+    P_CAPITAL,
+    P_BETA_NEUTRAL,
+    P_LOT_Y,
+    P_LOT_X,
+    P_BAND,
+    P_WINDOW,
+    P_Z_WINDOW,
+) = range(19)
+P_WIDTH = 19
+
+
+@njit(cache=True)
+def engine_step(
+    st: np.ndarray, prm: np.ndarray, n: int, y: float, x: float, py: float, px: float
+) -> tuple[float, float, float, float, int, int, float, float]:
+    """One bar of a :class:`~pairs.StreamEngine`: hedge, z-score, rule and sizing in one call.
+
+    ``st`` (layout ``S_*``) is updated in place; ``prm`` holds the settings (``P_*``); ``n`` is
+    the number of bars seen (the ring buffers' bar count); ``y, x`` the hedged values (logs
+    with ``log_prices``), ``py, px`` the prices (sizing). Returns ``(beta, alpha, spread,
+    zscore, position, action_code, y_units, x_units)``.
+    """
+    hedge = int(prm[P_HEDGE])
+    zkind = int(prm[P_Z])
+    log = prm[P_LOG] != 0.0
+    h = st[S_HEDGE:S_Z]
+    if hedge == HEDGE_KALMAN:
+        first = h[7] != 0.0
+        if first:
+            h[5] = y
+            h[6] = x
+        ref_y = h[5]
+        ref_x = h[6]
+        if log:
+            yr = y - ref_y
+            xr = x - ref_x
+        else:
+            yr = y / ref_y
+            xr = x / ref_x
+        q = prm[P_Q]
+        b, a, h[2], h[3], h[4], e, s, _ = kalman_step(
+            h[0], h[1], h[2], h[3], h[4], yr, xr, q, 0.0, q, prm[P_R], first
+        )
+        h[0] = b
+        h[1] = a
+        h[7] = 0.0
+        # pairs.strategy._steps.from_relative, on scalars.
+        rel_spread = yr - b * xr - a
+        if log:
+            beta, alpha, spread = b, a + ref_y - b * ref_x, rel_spread
+        else:
+            beta, alpha, spread = b * (ref_y / ref_x), a * ref_y, rel_spread * ref_y
+        z = e / math.sqrt(s)
+    elif hedge == HEDGE_ROLLING:
+        w = int(prm[P_WINDOW])
+        beta, alpha = rolling_ols_step(
+            st[S_HEDGE : S_HEDGE + 6], st[S_BUF : S_BUF + w], st[S_BUF + w : S_BUF + 2 * w], n, y, x
+        )
+        spread = y - beta * x - alpha
+        z = math.nan
+    else:
+        beta = h[0]
+        alpha = h[1]
+        spread = y - beta * x - alpha
+        z = math.nan
+    if zkind == Z_ROLLING:
+        w = int(prm[P_WINDOW]) if hedge == HEDGE_ROLLING else 0
+        zw = int(prm[P_Z_WINDOW])
+        lo = S_BUF + 2 * w
+        z = rolling_z_step(st[S_Z:S_BUF], st[lo : lo + zw], n, spread, zw)
+    elif zkind == Z_EWM:
+        z = ewm_z_step(st[S_Z:S_BUF], spread, prm[P_EWM], 2)
+    elif zkind == Z_EXPANDING:
+        z = expanding_z_step(st[S_Z:S_BUF], spread, 2)
+    pos, held, cool, blocked, code = transition(
+        int(st[0]),
+        int(st[1]),
+        int(st[2]),
+        int(st[3]),
+        z,
+        prm[P_ENTRY],
+        prm[P_EXIT],
+        prm[P_STOP],
+        int(prm[P_MAX_HOLD]),
+        int(prm[P_COOLDOWN]),
+    )
+    st[0] = pos
+    st[1] = held
+    st[2] = cool
+    st[3] = blocked
+    if prm[P_SIZED] != 0.0:
+        bb = beta * py / px if log else beta
+        st[4], st[5], st[6], st[7] = size_step(
+            float(pos),
+            bb,
+            py,
+            px,
+            st[4],
+            st[5],
+            st[6],
+            st[7],
+            prm[P_CAPITAL],
+            prm[P_BETA_NEUTRAL] != 0.0,
+            prm[P_LOT_Y],
+            prm[P_LOT_X],
+            prm[P_BAND],
+        )
+    return beta, alpha, spread, z, pos, code, st[4], st[5]
+
+
 @njit(cache=True)
 def replay(
-    hy: np.ndarray,
-    hx: np.ndarray,
-    py: np.ndarray,
-    px: np.ndarray,
-    hedge_kind: int,
-    log: bool,
-    kal: np.ndarray,
-    hstats: np.ndarray,
-    ybuf: np.ndarray,
-    xbuf: np.ndarray,
-    hbars: int,
-    z_kind: int,
-    zstats: np.ndarray,
-    zbuf: np.ndarray,
-    zbars: int,
-    ewm_alpha: float,
-    rule: np.ndarray,
-    entry: float,
-    exit_: float,
-    stop: float,
-    max_hold: int,
-    cooldown: int,
-    sizing: np.ndarray,
-    sized: bool,
-    capital: float,
-    beta_neutral: bool,
-    lot_y: float,
-    lot_x: float,
-    band: float,
-) -> tuple[float, float, float, float, int]:
-    """Apply every bar; state arrays are updated in place. Returns the last bar's outputs.
+    st: np.ndarray, prm: np.ndarray, n: int, hy: np.ndarray, hx: np.ndarray, py: np.ndarray, px: np.ndarray
+) -> tuple[float, float, float, float, int, int, float, float]:
+    """Apply every bar with :func:`engine_step` (``st`` updated in place); the last bar's outputs.
 
-    ``hy, hx`` are the hedged values (logs with ``log``), ``py, px`` the prices (sizing).
-    ``kal`` is ``[beta, alpha, p00, p01, p11, ref_y, ref_x, first, q, r]`` (Kalman) or
-    ``[beta, alpha]`` (fixed); ``rule`` is ``[position, bars_held, cooldown_left,
-    blocked_side]``; ``sizing`` is ``[y_units, x_units, position, beta]``.
-    Returns ``(beta, alpha, spread, zscore, action_code)``.
+    ``hy, hx`` are the hedged values (logs with ``log_prices``), ``py, px`` the prices.
     """
-    beta = alpha = spread = z = math.nan
-    code = 0
-    pos, held, cool, blocked = int(rule[0]), int(rule[1]), int(rule[2]), int(rule[3])
+    out = (math.nan, math.nan, math.nan, math.nan, 0, 0, 0.0, 0.0)
     for t in range(hy.shape[0]):
-        y = hy[t]
-        x = hx[t]
-        if hedge_kind == HEDGE_KALMAN:
-            first = kal[7] != 0.0
-            if first:
-                kal[5] = y
-                kal[6] = x
-            ref_y = kal[5]
-            ref_x = kal[6]
-            if log:
-                yr = y - ref_y
-                xr = x - ref_x
-            else:
-                yr = y / ref_y
-                xr = x / ref_x
-            q = kal[8]
-            b, a, kal[2], kal[3], kal[4], e, s, _ = kalman_step(
-                kal[0], kal[1], kal[2], kal[3], kal[4], yr, xr, q, 0.0, q, kal[9], first
-            )
-            kal[0] = b
-            kal[1] = a
-            kal[7] = 0.0
-            # pairs.strategy._steps.from_relative, on scalars.
-            rel_spread = yr - b * xr - a
-            if log:
-                beta, alpha, spread = b, a + ref_y - b * ref_x, rel_spread
-            else:
-                beta, alpha, spread = b * (ref_y / ref_x), a * ref_y, rel_spread * ref_y
-            z = e / math.sqrt(s)
-        elif hedge_kind == HEDGE_ROLLING:
-            beta, alpha = rolling_ols_step(hstats, ybuf, xbuf, hbars, y, x)
-            hbars += 1
-            spread = y - beta * x - alpha
-            z = math.nan
-        else:
-            beta = kal[0]
-            alpha = kal[1]
-            spread = y - beta * x - alpha
-            z = math.nan
-        if z_kind == Z_ROLLING:
-            z = rolling_z_step(zstats, zbuf, zbars, spread, zbuf.shape[0])
-            zbars += 1
-        elif z_kind == Z_EWM:
-            z = ewm_z_step(zstats, spread, ewm_alpha, 2)
-        elif z_kind == Z_EXPANDING:
-            z = expanding_z_step(zstats, spread, 2)
-        pos, held, cool, blocked, code = transition(
-            pos, held, cool, blocked, z, entry, exit_, stop, max_hold, cooldown
-        )
-        if sized:
-            bb = beta * py[t] / px[t] if log else beta
-            sizing[0], sizing[1], sizing[2], sizing[3] = size_step(
-                float(pos),
-                bb,
-                py[t],
-                px[t],
-                sizing[0],
-                sizing[1],
-                sizing[2],
-                sizing[3],
-                capital,
-                beta_neutral,
-                lot_y,
-                lot_x,
-                band,
-            )
-    rule[0], rule[1], rule[2], rule[3] = pos, held, cool, blocked
-    return beta, alpha, spread, z, code
+        out = engine_step(st, prm, n + t, hy[t], hx[t], py[t], px[t])
+    return out
 
 
 # fstate columns: Kalman (beta, alpha, p00, p01, p11, ref_y, ref_x), fixed (beta, alpha),

@@ -7,11 +7,15 @@ streaming state (the CLI's exactly-once delivery record rides in the same file).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import math
 import os
 from typing import Any
+
+import numpy as np
 
 from pairs._io import check_path, write_text_atomic
 from pairs.data._cache import loads_untrusted
@@ -22,6 +26,7 @@ __all__ = [
     "MAX_STATE_DEPTH",
     "canonical",
     "check_keys",
+    "encode_array",
     "encode_floats",
     "read_float",
     "read_floats",
@@ -57,13 +62,37 @@ def read_float(data: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def read_floats(data: dict[str, Any], key: str, length: int, where: str) -> list[float]:
-    """``data[key]`` as a list of exactly ``length`` floats (encoded as by :func:`read_float`)."""
+def encode_array(values: np.ndarray) -> str:
+    """``values`` as base64 of their little-endian float64 bytes: exact, NaN included, O(n) in C.
+
+    Ring buffers are stored this way (about 10 times faster to write and read than a JSON list
+    of numbers, and half its size); :func:`read_floats` reads both forms.
+    """
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
+
+
+def read_floats(data: dict[str, Any], key: str, length: int, where: str) -> np.ndarray:
+    """``data[key]`` as exactly ``length`` floats: an :func:`encode_array` string or a JSON list.
+
+    A list holds numbers or the strings of :func:`read_float` (the form written by pairs 0.x
+    before the compact encoding; still read).
+    """
     values = data[key]
+    if isinstance(values, str):
+        try:
+            raw = base64.b64decode(values, validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is None or len(raw) != 8 * length:
+            got = "invalid base64" if raw is None else f"{len(raw)} bytes"
+            raise StateError(
+                f"{where}[{key!r}] must be base64 of {length} float64 values ({8 * length} bytes); got {got}."
+            )
+        return np.frombuffer(raw, dtype="<f8").astype(np.float64)
     if not isinstance(values, list) or len(values) != length:
         got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
         raise StateError(f"{where}[{key!r}] must be a list of {length} numbers; got {got}.")
-    return [read_float({key: v}, key, where) for v in values]
+    return np.array([read_float({key: v}, key, where) for v in values], dtype=np.float64)
 
 
 def read_int(

@@ -11,17 +11,7 @@ import pandas as pd
 
 from pairs._validation import align_pair
 from pairs.exceptions import DataError, StateError
-from pairs.stream._kernels import (
-    HEDGE_FIXED,
-    HEDGE_KALMAN,
-    HEDGE_ROLLING,
-    Z_EWM,
-    Z_EXPANDING,
-    Z_NONE,
-    Z_ROLLING,
-    replay,
-)
-from pairs.stream._online import EwmZScore, ExpandingZScore, KalmanHedge, RollingHedge, RollingZScore
+from pairs.stream._kernels import replay
 from pairs.trading._rules import ACTIONS
 
 if TYPE_CHECKING:
@@ -78,100 +68,25 @@ def _holes(engine: StreamEngine, stamps: list[pd.Timestamp] | None) -> list[int]
 
 
 def _run(engine: StreamEngine, hy: np.ndarray, hx: np.ndarray, py: np.ndarray, px: np.ndarray) -> tuple:
-    s = engine.strategy
-    hedge, z = engine._hedge, engine._z
-    empty = np.zeros(1)
-    if isinstance(hedge, KalmanHedge):
-        kind = HEDGE_KALMAN
-        kal = np.array(
-            [
-                hedge.beta,
-                hedge.alpha,
-                hedge.p00,
-                hedge.p01,
-                hedge.p11,
-                hedge.ref_y,
-                hedge.ref_x,
-                float(hedge.first),
-                hedge.q,
-                hedge.r,
-            ]
-        )
-        hstats, ybuf, xbuf, hbars = empty, empty, empty, 0
-    elif isinstance(hedge, RollingHedge):
-        kind = HEDGE_ROLLING
-        kal = empty
-        hstats, (ybuf, xbuf), hbars = hedge.stats, hedge.bufs, hedge.bars
-    else:
-        kind = HEDGE_FIXED
-        kal = np.array([hedge.beta, hedge.alpha])
-        hstats, ybuf, xbuf, hbars = empty, empty, empty, 0
-    zstats, zbuf, zbars, ewm_alpha = empty, empty, 0, 0.0
-    if isinstance(z, RollingZScore):
-        z_kind, zstats, zbuf, zbars = Z_ROLLING, z.stats, z.bufs[0], z.bars
-    elif isinstance(z, EwmZScore):
-        z_kind, zstats, ewm_alpha = Z_EWM, z.stats, z.alpha
-    elif isinstance(z, ExpandingZScore):
-        z_kind, zstats = Z_EXPANDING, z.stats
-    else:
-        z_kind = Z_NONE
-    rule = np.array(engine._rule_state, dtype=np.int64)
-    sizing = np.array([engine._held_y, engine._held_x, engine._last_pos, engine._ref_beta])
-    entry, exit_, stop, max_hold, cooldown = engine._rule_args
-    out = replay(
-        hy,
-        hx,
-        py,
-        px,
-        kind,
-        engine._log,
-        kal,
-        hstats,
-        ybuf,
-        xbuf,
-        hbars,
-        z_kind,
-        zstats,
-        zbuf,
-        zbars,
-        ewm_alpha,
-        rule,
-        entry,
-        exit_,
-        stop,
-        max_hold,
-        cooldown,
-        sizing,
-        s.capital is not None,
-        0.0 if s.capital is None else s.capital,
-        engine._beta_neutral,
-        engine._lot_y,
-        engine._lot_x,
-        engine._band,
-    )
+    # replay loops over engine_step, the kernel of StreamEngine.update, on the engine's own vector.
+    out = replay(engine._st, engine._prm, engine._n, hy, hx, py, px)
     n = len(hy)
-    if isinstance(hedge, KalmanHedge):
-        hedge.beta, hedge.alpha, hedge.p00, hedge.p01, hedge.p11, hedge.ref_y, hedge.ref_x = kal[:7].tolist()
-        hedge.first = bool(kal[7])
-    elif isinstance(hedge, RollingHedge):
-        hedge.bars += n
-    if isinstance(z, RollingZScore):
-        z.bars += n
-    engine._rule_state = rule.tolist()
-    engine._held_y, engine._held_x, engine._last_pos, engine._ref_beta = sizing.tolist()
+    for stat in engine._windows:
+        stat.bars += n
     engine._n += n
     return out
 
 
 def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     """Body of :meth:`StreamEngine.warmup` (all checks first, so a refusal changes nothing)."""
-    from pairs.stream._engine import Signal
+    from pairs.stream._engine import _signal
 
     ys, xs = align_pair(y, x, positive=True, min_length=1)
     stamps = _timestamps(engine, ys.index)
     holes = _holes(engine, stamps)
-    py = ys.to_numpy(dtype=np.float64)
-    px = xs.to_numpy(dtype=np.float64)
+    # Copies: pandas hands out read-only views, which numba would compile a second replay for.
+    py = np.array(ys, dtype=np.float64)
+    px = np.array(xs, dtype=np.float64)
     if engine._log:
         hy = np.array([math.log(v) for v in py.tolist()])
         hx = np.array([math.log(v) for v in px.tolist()])
@@ -186,13 +101,11 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
             engine._start()
         if hi > lo:
             out = _run(engine, hy[lo:hi], hx[lo:hi], py[lo:hi], px[lo:hi])
-    beta, alpha, spread, z, code = out
+    beta, alpha, spread, z, position, code, y_units, x_units = out
     action = ACTIONS[code]
-    position = engine._rule_state[0]
     if holes and holes[-1] == len(py) - 1 and position_before_reset and position == 0 and action == "hold":
         action = "exit"
     engine._last_ts = stamps[-1] if stamps is not None else None
-    y_units = x_units = None
-    if engine.strategy.capital is not None:
-        y_units, x_units = engine._held_y, engine._held_x
-    return Signal(engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action)
+    if engine.strategy.capital is None:
+        y_units = x_units = None
+    return _signal(engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action)

@@ -1,0 +1,132 @@
+"""The per-bar fast paths keep every guarantee of the general ones.
+
+* ``Signal.to_json()`` (the line ``pairs signal --follow`` prints) is byte for byte
+  ``json.dumps(signal.to_dict())``, and the fast ``to_dict`` equals the generic
+  ``ResultMixin.to_dict``, for every kind of timestamp and for non-finite values.
+* The book's bar line equals ``json.dumps`` of the same data.
+* Ring buffers are checkpointed as base64 float64 bytes: bit for bit, NaN included; state files
+  written before (buffers as JSON lists of numbers) still load, and malformed encodings are
+  refused naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pairs import Signal, Strategy, StreamBook, StreamEngine, load_sample
+from pairs._results import ResultMixin
+from pairs.cli._book import bar_line
+from pairs.exceptions import StateError
+from pairs.stream._state import encode_array, read_floats
+
+STAMPS = [
+    None,
+    7,
+    -(2**63),
+    1.5e9,
+    pd.Timestamp("2024-01-02"),
+    pd.Timestamp("2024-01-02 03:04:05.123456789"),
+    pd.Timestamp("2024-01-02 03:04:05.5", tz="UTC"),
+    pd.Timestamp("2024-01-02", tz="Asia/Kolkata"),
+    pd.Timestamp("2020-11-01 01:30").tz_localize("America/New_York", ambiguous=False),
+    pd.Timestamp(np.datetime64("12000-01-01T00:00:00", "s")),
+    pd.Timestamp(np.datetime64("-100-06-01T12:00:00", "s")),
+    pd.Timestamp(1_700_000_000, unit="s"),
+]
+VALUES = [0.1, -0.0, 1e-310, 123456.789e200, math.nan, math.inf, -math.inf, None, 3, np.float64(2.5)]
+
+
+@pytest.mark.parametrize("stamp", STAMPS, ids=repr)
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_to_json_is_json_dumps_of_to_dict(stamp: object, value: object) -> None:
+    for action in ("hold", "enter_long", "enter_short", "exit", "stop"):
+        for position in (1, 0, -1):
+            signal = Signal(stamp, value, 1.25, value, -2.0, position, value, 0.5, action)  # type: ignore[arg-type]
+            assert signal.to_dict() == ResultMixin.to_dict(signal)
+            assert signal.to_json() == json.dumps(signal.to_dict())
+
+
+def test_engine_signals_serialise_as_json_dumps() -> None:
+    prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:400]
+    for strategy in (
+        Strategy(log_prices=True, capital=10_000, lot_size=(0.01, 0.0001)),
+        Strategy(hedge="rolling", window=30, zscore_window=20),
+    ):
+        engine = strategy.stream()
+        for ts, btc, eth in zip(prices.index, prices["BTC"], prices["ETH"], strict=True):
+            signal = engine.update(eth, btc, ts)
+            assert signal.to_json() == json.dumps(signal.to_dict())
+            assert signal.to_dict() == ResultMixin.to_dict(signal)
+
+
+def test_book_line_is_json_dumps_of_its_data() -> None:
+    prices = load_sample("binance_1d")[["BTC", "ETH", "LTC"]].dropna().iloc[:200]
+    book = StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=Strategy(log_prices=True, zscore_window=20))
+    for ts, row in prices.iterrows():
+        signals = book.update(row, ts)
+        for every in (True, False):
+            names = list(signals) if every else signals.active()
+            data = {
+                name: {k: v for k, v in signals[name].to_dict().items() if k != "timestamp"} for name in names
+            }
+            expected = json.dumps({"timestamp": ts.isoformat(), "signals": data})
+            assert bar_line(signals, every=every) == expected
+
+
+def _rolling_engine() -> StreamEngine:
+    prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:150]
+    engine = Strategy(hedge="rolling", window=40, zscore_window=30).stream()
+    engine.warmup(prices["ETH"], prices["BTC"])
+    return engine
+
+
+def test_ring_buffers_are_base64_and_round_trip_bit_for_bit() -> None:
+    engine = _rolling_engine()
+    state = engine.state_dict()
+    assert isinstance(state["state"]["hedge"]["y"], str)
+    assert isinstance(state["state"]["zscore"]["values"], str)
+    restored = StreamEngine.from_state(json.loads(json.dumps(state)))
+    assert restored.state_dict() == state
+    for stat, back in ((engine._hedge, restored._hedge), (engine._z, restored._z)):
+        for buf, other in zip(stat.bufs, back.bufs, strict=True):  # type: ignore[union-attr]
+            assert buf.tobytes() == other.tobytes()
+    values = np.array([math.nan, -0.0, 1e-310, math.inf, 1.0])
+    back = read_floats({"v": encode_array(values)}, "v", 5, "s")
+    assert back.tobytes() == values.tobytes()
+
+
+def test_buffers_written_as_json_lists_still_load() -> None:
+    engine = _rolling_engine()
+    state = engine.state_dict()
+    legacy = json.loads(json.dumps(state))
+    for part, names in (("hedge", ("y", "x")), ("zscore", ("values",))):
+        for name in names:
+            values = read_floats(legacy["state"][part], name, 40 if part == "hedge" else 30, "s")
+            legacy["state"][part][name] = [v if math.isfinite(v) else "nan" for v in values.tolist()]
+    restored = StreamEngine.from_state(legacy)
+    assert restored.state_dict() == state
+    later = engine.last_timestamp + pd.Timedelta(days=1)
+    assert restored.update(2000.0, 40000.0, later) == engine.update(2000.0, 40000.0, later)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("not base64!", r"base64 of 3 float64 values \(24 bytes\); got invalid base64"),
+        (base64.b64encode(b"\0" * 16).decode(), r"base64 of 3 float64 values \(24 bytes\); got 16 bytes"),
+    ],
+)
+def test_malformed_buffer_encoding_is_refused(text: str, match: str) -> None:
+    with pytest.raises(StateError, match=r"state\['y'\] must be " + match):
+        read_floats({"y": text}, "y", 3, "state")
+    engine = _rolling_engine()
+    state = engine.state_dict()
+    state["state"]["hedge"]["y"] = text
+    with pytest.raises(StateError, match=r"\['hedge'\]\['y'\] must be base64"):
+        StreamEngine.from_state(state)
