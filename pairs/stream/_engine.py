@@ -102,6 +102,7 @@ Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 FORMAT = "pairs.StreamEngine"
 VERSION = 2
 ON_GAP = ("raise", "reset")
+_SIZING = ("y_units", "x_units", "position", "beta")
 _INT_LIMIT = 2**63
 
 
@@ -166,6 +167,7 @@ class Signal(ResultMixin):
 
 _new = object.__new__
 _set = object.__setattr__
+_Timestamp = pd.Timestamp
 
 
 def _signal(
@@ -420,6 +422,7 @@ class StreamEngine:
         "_rule_args",
         "_st",
         "_strategy",
+        "_strategy_doc",
         "_windows",
         "_z",
     )
@@ -461,6 +464,7 @@ class StreamEngine:
         self._on_gap = _check_on_gap(on_gap)
         self._gap_exit = 0
         self._strategy = s
+        self._strategy_doc = encode_floats(s.to_dict())
         self._log = s.log_prices
         self._capital = s.capital
         self._beta_neutral = s.sizing_mode == "beta_neutral"
@@ -605,7 +609,17 @@ class StreamEngine:
             raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
         if not 0.0 < x_price < math.inf:
             raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
-        ts = None if timestamp is None and self._last_ts is None else self._check_timestamp(timestamp)
+        last = self._last_ts
+        if timestamp.__class__ is _Timestamp and last.__class__ is _Timestamp and self._max_gap is None:
+            # The common case inline: a later pd.Timestamp (an error re-runs the full check).
+            try:
+                ts = timestamp if timestamp > last else self._check_timestamp(timestamp)
+            except TypeError:
+                ts = self._check_timestamp(timestamp)
+        elif timestamp is None and last is None:
+            ts = None
+        else:
+            ts = self._check_timestamp(timestamp)
         # One compiled call: hedge, z-score, rule and sizing (the batch's step kernels).
         if self._log:
             beta, alpha, spread, z, position, code, y_units, x_units = engine_step(
@@ -717,28 +731,25 @@ class StreamEngine:
         ``"nan"``, ``"inf"``, ``"-inf"``; ring buffers are base64 strings of their float64
         bytes) and every float round-trips bit for bit.
         """
+        st = self._st
+        rule = [int(v) for v in st[S_RULE:S_SIZE].tolist()]
         state = {
             "n_updates": self._n,
             "last_timestamp": _encode_timestamp(self._last_ts),
-            "hedge": self._hedge.state(),
-            "zscore": None if self._z is None else self._z.state(),
-            "rule": dict(zip(RuleState._fields, self._rule_state, strict=True)),
-            "sizing": {
-                "y_units": self._held_y,
-                "x_units": self._held_x,
-                "position": self._last_pos,
-                "beta": self._ref_beta,
-            },
+            "hedge": encode_floats(self._hedge.state()),
+            "zscore": None if self._z is None else encode_floats(self._z.state()),
+            "rule": dict(zip(RuleState._fields, rule, strict=True)),
+            "sizing": encode_floats(dict(zip(_SIZING, st[S_SIZE:S_HEDGE].tolist(), strict=True))),
         }
-        return encode_floats(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "strategy": self._strategy.to_dict(),
-                "options": _encode_options(self._max_gap, self._on_gap),
-                "state": state,
-            }
-        )
+        # The strategy's part is encoded once (the Strategy is frozen) and copied per call.
+        strategy = {k: v.copy() if isinstance(v, (dict, list)) else v for k, v in self._strategy_doc.items()}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "strategy": strategy,
+            "options": _encode_options(self._max_gap, self._on_gap),
+            "state": state,
+        }
 
     @classmethod
     def from_state(cls, state: Any) -> StreamEngine:
@@ -798,10 +809,9 @@ class StreamEngine:
             )
             for name in RuleState._fields
         ]
-        sizing = check_keys(state["sizing"], ("y_units", "x_units", "position", "beta"), f"{where}['sizing']")
+        sizing = check_keys(state["sizing"], _SIZING, f"{where}['sizing']")
         self._held_y, self._held_x, self._last_pos, self._ref_beta = (
-            read_float(sizing, name, f"{where}['sizing']")
-            for name in ("y_units", "x_units", "position", "beta")
+            read_float(sizing, name, f"{where}['sizing']") for name in _SIZING
         )
         self._n = n
         self._last_ts = last_ts

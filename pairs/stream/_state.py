@@ -41,6 +41,11 @@ _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 def encode_floats(obj: Any) -> Any:
     """Return ``obj`` with every non-finite float replaced by ``"nan"``, ``"inf"`` or ``"-inf"``."""
+    kind = type(obj)
+    if kind is float and obj - obj == 0.0:  # finite: the common case first
+        return obj
+    if kind is str or kind is int or obj is None:
+        return obj
     if isinstance(obj, float):
         if math.isfinite(obj):
             return obj
