@@ -9,16 +9,19 @@ agree to rounding, about 1e-10).
 Kernel API (inputs are trusted: validate at the public boundary)
 -----------------------------------------------------------------
 ``default_max_lag(n_obs, n_trend)``
-    statsmodels' default: ``min(n_obs // 2 - n_trend - 1, ceil(12 * (n_obs / 100) ** 0.25))``.
+    Schwert's short rule ``floor(4 * (n_obs / 100) ** 0.25)``, at most ``(n_obs - 20) // 20`` on
+    short windows and at most ``n_obs // 2 - n_trend - 1`` (smaller than statsmodels'
+    ``ceil(12 * (n_obs / 100) ** 0.25)``, which over-rejects on short windows; see
+    docs/statistics.md).
 ``adf_kernel(x, max_lag, autolag="aic", regression="c") -> AdfOut(stat, lags, n_obs, icbest)``
     ADF statistic of one 1-d float64 series.
 ``adf_batch(X, max_lag, autolag="aic", regression="c") -> AdfBatch(stat, lags, n_obs, icbest)``
     One ADF per column of ``X`` (``n_obs x n_series``).
 ``eg_kernel(y, x, max_lag, autolag="aic", trend="c") -> EgOut``
     Engle-Granger of ``y`` on the legs ``x`` (1-d, or 2-d ``n_obs x n_legs``): statistic,
-    MacKinnon p-value (``N = n_legs + 1``), lag, ADF sample size, icbest, beta, alpha and the
+    finite-sample p-value (``N = n_legs + 1``), lag, ADF sample size, icbest, beta, alpha and the
     residual series tested.
-``eg_stat_batch(Y, X, max_lag=None, autolag="aic", trend="c") -> EgBatch(stat, pvalue, lags, beta, alpha)``
+``eg_stat_batch(Y, X, max_lag=None, autolag="bic", trend="c") -> EgBatch(stat, pvalue, lags, beta, alpha)``
     Engle-Granger of ``Y[:, j]`` on ``X[:, j]`` for every column ``j`` (``n_obs x n_pairs``),
     in one compiled loop: the universe-scan entry point.
 
@@ -47,9 +50,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from statsmodels.tsa.adfvalues import mackinnonp
 
 from pairs._numba_cache import njit
+from pairs.coint._critical import df_pvalue
 
 __all__ = [
     "AUTOLAG_CODES",
@@ -119,8 +122,13 @@ class EgBatch(NamedTuple):
 
 
 def default_max_lag(n_obs: int, n_trend: int) -> int:
-    """Return statsmodels' default maximum ADF lag for a series of ``n_obs`` values."""
-    return min(n_obs // 2 - n_trend - 1, math.ceil(12.0 * (n_obs / 100.0) ** 0.25))
+    """Default maximum ADF lag for ``n_obs`` values: with BIC selection it keeps the size near nominal.
+
+    ``min(floor(4 * (n_obs / 100) ** 0.25), (n_obs - 20) // 20, n_obs // 2 - n_trend - 1)``,
+    never below 0.
+    """
+    schwert = math.floor(4.0 * (n_obs / 100.0) ** 0.25)
+    return max(0, min(schwert, (n_obs - 20) // 20, n_obs // 2 - n_trend - 1))
 
 
 @njit(cache=True)
@@ -397,10 +405,11 @@ def _eg_batch(
     return stat, lags, beta, alpha
 
 
-def _pvalues(stats: np.ndarray, trend: str, n_vars: int) -> np.ndarray:
-    """MacKinnon (1994) p-values, statsmodels' ``mackinnonp`` applied element-wise."""
-    flat = np.asarray(stats, dtype=np.float64).ravel()
-    return np.array([np.nan if np.isnan(s) else mackinnonp(s, regression=trend, N=n_vars) for s in flat])
+def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int) -> np.ndarray:
+    """Finite-sample p-values (:func:`pairs.coint._critical.df_pvalue`) element-wise; NaN stays NaN."""
+    stats = np.asarray(stats, dtype=np.float64)
+    nobs = np.nan_to_num(np.asarray(n_obs, dtype=np.float64), nan=0.0).astype(np.int64)
+    return df_pvalue(stats, trend, n_vars, nobs)
 
 
 def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfOut:
@@ -442,7 +451,7 @@ def eg_kernel(
         int(max_lag),
         AUTOLAG_CODES[autolag],
     )
-    pvalue = float(_pvalues(np.array([stat]), trend, legs.shape[0] + 1)[0])
+    pvalue = float(_pvalues(np.array([stat]), trend, legs.shape[0] + 1, nobs)[0])
     return EgOut(float(stat), pvalue, int(lags), int(nobs), float(icbest), beta, float(alpha), resid)
 
 
@@ -450,7 +459,7 @@ def eg_stat_batch(
     Y: np.ndarray,
     X: np.ndarray,
     max_lag: int | None = None,
-    autolag: str | None = "aic",
+    autolag: str | None = "bic",
     trend: str = "c",
 ) -> EgBatch:
     """Engle-Granger of ``Y[:, j]`` on ``X[:, j]`` for every pair ``j``; see the module docstring.
@@ -467,7 +476,7 @@ def eg_stat_batch(
     xt = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
     lag = default_max_lag(yt.shape[1], 0) if max_lag is None else int(max_lag)
     stat, lags, beta, alpha = _eg_batch(yt, xt, TREND_TERMS[trend], lag, AUTOLAG_CODES[autolag])
-    return EgBatch(stat, _pvalues(stat, trend, 2), lags, beta, alpha)
+    return EgBatch(stat, _pvalues(stat, trend, 2, yt.shape[1] - 1 - lags), lags, beta, alpha)
 
 
 @njit(cache=True)

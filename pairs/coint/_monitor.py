@@ -31,7 +31,7 @@ __all__ = ["BreakdownResult", "breakdown", "rolling_coint"]
 
 RollingTest = Literal["engle_granger", "adf_spread"]
 _EVENT_COLUMNS = ["timestamp", "kind", "reason", "value"]
-# Fewer observations than this make the lag search and MacKinnon's surfaces meaningless.
+# Fewer observations than this make the lag search and the finite-sample surfaces unreliable.
 _MIN_WINDOW = 20
 
 
@@ -44,7 +44,7 @@ def rolling_coint(
     test: RollingTest = "engle_granger",
     trend: Trend = "c",
     max_lag: int | None = None,
-    autolag: Autolag | None = "aic",
+    autolag: Autolag | None = "bic",
 ) -> pd.DataFrame:
     """Cointegration test on a rolling window, reported at each window end (causal).
 
@@ -61,12 +61,13 @@ def rolling_coint(
         ``"engle_granger"``: :func:`pairs.coint._engle_granger` on the window (``trend`` is the
         cointegrating regression's). ``"adf_spread"``: the hedge ratio is fitted (OLS with a
         constant) on the *previous* window only, and :func:`pairs.coint.adf` (``trend`` is the
-        ADF regression's, N=1 MacKinnon p-values, valid because the ratio is not estimated on
+        ADF regression's, N=1 finite-sample p-values, valid because the ratio is not estimated on
         the tested sample) runs on ``y - beta * x`` over the window; the first result is at bar
         ``2 * window - 1``.
     trend, max_lag, autolag
-        As in :func:`pairs.coint._engle_granger`; ``max_lag`` defaults to statsmodels' rule for
-        ``window`` observations.
+        As in :func:`pairs.coint.engle_granger`; ``max_lag`` defaults to
+        :func:`~pairs.coint._kernels.default_max_lag` of ``window`` observations. P-values are
+        finite-sample for each window's ADF regression size.
 
     Returns
     -------
@@ -95,10 +96,10 @@ def rolling_coint(
     yv, xv = ys.to_numpy(), xs.to_numpy()
     if test == "engle_granger":
         stat, lags, beta, alpha = _rolling_eg(yv, xv, win, stride, TREND_TERMS[trend], lag, code)
-        pvalue = _pvalues(stat, trend, 2)
+        pvalue = _pvalues(stat, trend, 2, win - 1 - lags)
     else:
         stat, lags, beta, alpha = _rolling_adf_spread(yv, xv, win, stride, adf_trend, lag, code)
-        pvalue = _pvalues(stat, trend, 1)
+        pvalue = _pvalues(stat, trend, 1, win - 1 - lags)
     return pd.DataFrame(
         {"stat": stat, "pvalue": pvalue, "beta": beta, "alpha": alpha, "lags": lags}, index=ys.index
     )
@@ -127,6 +128,7 @@ class BreakdownResult(ResultMixin):
     window: int
     alpha: float
     k: int
+    confirm: int
     cusum_drift: float
     cusum_threshold: float
     _title = "Cointegration breakdown monitor"
@@ -150,24 +152,31 @@ def breakdown(
     step: int = 1,
     trend: Trend = "c",
     max_lag: int | None = None,
-    autolag: Autolag | None = "aic",
+    autolag: Autolag | None = "bic",
     cusum_drift: float = 0.5,
     cusum_threshold: float = 8.0,
+    confirm: int | None = None,
 ) -> BreakdownResult:
     """Flag when a pair that was cointegrated stops being so. Causal: an event at ``t`` uses bars ``<= t``.
 
     Two signals:
 
     * ``"coint_lost"``: the rolling Engle-Granger p-value (:func:`rolling_coint`) is above
-      ``alpha`` for ``k`` consecutive tested windows after having been at or below ``alpha``.
-      The monitor is then disarmed until a window is cointegrated again.
+      ``alpha`` for ``k`` consecutive tested windows after the monitor was armed. It arms
+      (the relationship counts as cointegrated) after ``confirm`` consecutive tested windows
+      with p-value at or below ``alpha``, and is disarmed by the event until it arms again.
+      Requiring persistence matters: with overlapping windows a pair of independent random
+      walks has short runs of spurious rejections; with ``confirm=1`` every one of them arms
+      the monitor (see docs/statistics.md for the simulated rates).
     * ``"cusum"``: at each bar the hedge ratio and an AR(1) of the spread are fitted on the
       previous ``window`` bars only; the standardised one-step innovation of the spread feeds a
       two-sided Page CUSUM (allowance ``cusum_drift``, alarm above ``cusum_threshold``, reset
-      after an alarm). For iid normal innovations the default 0.5 / 8.0 gives an average run
-      of about 9,500 bars between false alarms (Siegmund's approximation; 5.0 would give about
-      470); fat tails and the re-estimated reference shorten it. Reported only while the
-      monitor is armed (the relationship counts as cointegrated).
+      after an alarm). For iid normal innovations with a known reference the default 0.5 / 8.0
+      would give about 9,500 bars between false alarms (Siegmund's approximation), but the
+      reference here is re-estimated on ``window`` bars, which inflates the standardised
+      innovations: on a simulated stable cointegrated pair (Gaussian AR(1) spread) the average
+      run length is far shorter and depends on ``window`` (table in docs/statistics.md,
+      tested in tests/coint/test_statistics.py). Reported only while the monitor is armed.
 
     Parameters
     ----------
@@ -179,6 +188,9 @@ def breakdown(
         Size of the rolling Engle-Granger test, in (0, 1).
     k
         Consecutive non-cointegrated windows that make a ``"coint_lost"`` event.
+    confirm
+        Consecutive cointegrated windows (p-value <= ``alpha``) that arm the monitor; default
+        ``max(1, window // (2 * step))``: half a window of bars of persistent rejection.
     step, trend, max_lag, autolag
         Passed to :func:`rolling_coint` (Engle-Granger test).
     cusum_drift, cusum_threshold
@@ -198,6 +210,7 @@ def breakdown(
     """
     size = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     runs = check_int("k", k, minimum=1)
+    arm_runs = None if confirm is None else check_int("confirm", confirm, minimum=1)
     drift = check_float("cusum_drift", cusum_drift, minimum=0.0)
     threshold = check_float("cusum_threshold", cusum_threshold, minimum=0.0, strict_min=True)
     roll = rolling_coint(
@@ -205,18 +218,24 @@ def breakdown(
     )
     ys, xs = _validated_pair(y, x)
     win = int(window)
+    if arm_runs is None:
+        arm_runs = max(1, win // (2 * int(step)))
     innov, upper, lower, alarm = _spread_cusum(ys.to_numpy(), xs.to_numpy(), win, drift, threshold)
     pvalues = roll["pvalue"].to_numpy()
     state = np.zeros(len(ys), dtype=bool)
     events: list[tuple[int, str, str, float]] = []
     armed = False
     above = 0
+    below = 0
     for t in range(len(ys)):
         p = pvalues[t]
         if not np.isnan(p):
             if p <= size:
-                armed, above = True, 0
+                below += 1
+                above = 0
+                armed = armed or below >= arm_runs
             elif armed:
+                below = 0
                 above += 1
                 if above == runs:
                     events.append(
@@ -228,6 +247,8 @@ def breakdown(
                         )
                     )
                     armed, above = False, 0
+            else:
+                below = 0
         state[t] = armed
         if armed and alarm[t] != 0:
             side, value = ("upper", upper[t]) if alarm[t] > 0 else ("lower", lower[t])
@@ -250,6 +271,7 @@ def breakdown(
         window=win,
         alpha=size,
         k=runs,
+        confirm=arm_runs,
         cusum_drift=drift,
         cusum_threshold=threshold,
     )

@@ -66,8 +66,8 @@ class CointReport(ResultMixin):
         Rank from the trace test at ``size``.
     johansen_beta
         Hedge ratio of y on x from Johansen's leading eigenvector.
-    det_order, k_ar_diff
-        Johansen options (constant: ``det_order=0``).
+    deterministic, k_ar_diff
+        Johansen options (default: a constant restricted to the relation, ``"ci"``).
     spread_beta, spread_alpha
         The Engle-Granger y ~ x regression; the spread is ``y - spread_alpha - spread_beta * x``.
     adf_stat, adf_pvalue, adf_lags
@@ -98,7 +98,7 @@ class CointReport(ResultMixin):
     johansen: pd.DataFrame
     johansen_rank: int
     johansen_beta: float
-    det_order: int
+    deterministic: str
     k_ar_diff: int
     spread_beta: float
     spread_alpha: float
@@ -216,7 +216,7 @@ class CointReport(ResultMixin):
                 {"direction": d, **row} for d, row in self.engle_granger.to_dict("index").items()
             ],
             "johansen": {
-                "det_order": self.det_order,
+                "deterministic": self.deterministic,
                 "k_ar_diff": self.k_ar_diff,
                 "rank": self.johansen_rank,
                 "beta": self.johansen_beta,
@@ -366,7 +366,7 @@ def coint_report(
         johansen=jo_table,
         johansen_rank=rank,
         johansen_beta=-float(jo.hedge_ratios.iloc[1]),
-        det_order=jo.det_order,
+        deterministic=jo.deterministic,
         k_ar_diff=jo.k_ar_diff,
         spread_beta=float(fwd.beta),  # type: ignore[arg-type]
         spread_alpha=float(fwd.alpha),

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
-from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp
 
 from pairs._results import ResultMixin
-from pairs._validation import as_series, check_choice, check_int, check_not_constant
+from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
+from pairs.coint._critical import df_crit, df_pvalue
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, adf_kernel, default_max_lag
 from pairs.data._align import infer_bar
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
@@ -33,14 +33,10 @@ Trend = Literal["n", "c", "ct", "ctt"]
 Autolag = Literal["aic", "bic", "t-stat"]
 
 
-def _crit_dict(values: Any) -> dict[str, float]:
-    return {level: float(v) for level, v in zip(("1%", "5%", "10%"), values, strict=True)}
-
-
 def resolve_lag_options(max_lag: Any, autolag: Any, n_obs: int, n_trend: int) -> int:
     """Validate ``autolag``/``max_lag`` for an ADF regression on ``n_obs`` values.
 
-    Returns the maximum lag (statsmodels' default when ``max_lag`` is None). ``n_trend`` is the
+    Returns the maximum lag (:func:`~pairs.coint._kernels.default_max_lag` when ``max_lag`` is None). ``n_trend`` is the
     number of deterministic terms in the ADF regression itself. The bound is statsmodels'
     ``n_obs // 2 - n_trend - 1``, except that it also keeps one residual degree of freedom: without
     deterministic terms and with an even ``n_obs``, statsmodels' largest lag leaves none and its
@@ -86,9 +82,16 @@ def adf(
     *,
     trend: Trend = "c",
     max_lag: int | None = None,
-    autolag: Autolag | None = "aic",
+    autolag: Autolag | None = "bic",
 ) -> ADFResult:
-    """Augmented Dickey-Fuller unit-root test, identical to ``statsmodels`` ``adfuller``.
+    """Augmented Dickey-Fuller unit-root test with finite-sample p-values.
+
+    For a given ``max_lag`` and ``autolag`` the statistic, the lag chosen and ``n_obs`` equal
+    ``statsmodels`` ``adfuller``'s. The p-value and critical values come from one simulated
+    response surface in the regression's ``n_obs`` (:mod:`pairs.coint._critical`), so the
+    statistic at the 5% critical value has p-value 0.05; statsmodels' p-values are asymptotic.
+    The defaults (BIC over at most :func:`~pairs.coint._kernels.default_max_lag` lags) keep the
+    size at nominal 5% within [0.03, 0.07] for 20 to 500 observations (docs/statistics.md).
 
     Parameters
     ----------
@@ -98,18 +101,20 @@ def adf(
     trend
         Deterministic terms of the ADF regression: ``"n"``, ``"c"``, ``"ct"`` or ``"ctt"``.
     max_lag
-        Largest number of lagged differences: statsmodels' default ``ceil(12 * (n / 100) ** 0.25)``
-        and bound ``n // 2 - n_trend - 1``, both further capped so the largest candidate keeps
-        a residual degree of freedom (this differs from statsmodels only for ``trend="n"`` at an
-        even ``n``, where statsmodels' largest lag gives a meaningless statistic).
+        Largest number of lagged differences. Default ``min(floor(4 * (n / 100) ** 0.25),
+        (n - 20) // 20)`` (Schwert's short rule, shorter on short windows; statsmodels uses
+        ``ceil(12 * (n / 100) ** 0.25)``, pass it explicitly to reproduce statsmodels), bound
+        ``n // 2 - n_trend - 1``, both further capped so the largest candidate keeps a residual
+        degree of freedom (this differs from statsmodels only for ``trend="n"`` at an even
+        ``n``, where statsmodels' largest lag gives a meaningless statistic).
     autolag
-        ``"aic"``, ``"bic"``, ``"t-stat"`` (lag search on a common sample, then refit), or
-        ``None`` to use ``max_lag`` lags.
+        ``"bic"`` (default), ``"aic"``, ``"t-stat"`` (lag search on a common sample, then
+        refit), or ``None`` to use ``max_lag`` lags.
 
     Returns
     -------
     ADFResult
-        ``stat``, MacKinnon ``pvalue``, ``crit_values`` (``"1%"``, ``"5%"``, ``"10%"``), the
+        ``stat``, finite-sample ``pvalue``, ``crit_values`` (``"1%"``, ``"5%"``, ``"10%"``), the
         ``lags`` used, ``n_obs`` of the final regression and ``icbest`` (None without autolag).
 
     Examples
@@ -127,8 +132,8 @@ def adf(
     out = adf_kernel(s.to_numpy(), lag, autolag, trend)
     return ADFResult(
         stat=out.stat,
-        pvalue=float(mackinnonp(out.stat, regression=trend, N=1)),
-        crit_values=_crit_dict(mackinnoncrit(N=1, regression=trend, nobs=out.n_obs)),
+        pvalue=float(df_pvalue(out.stat, trend, 1, out.n_obs)),
+        crit_values=df_crit(trend, 1, out.n_obs),
         lags=out.lags,
         n_obs=out.n_obs,
         icbest=None if autolag is None else out.icbest,
@@ -140,13 +145,23 @@ def adf(
 
 @dataclass(frozen=True, repr=False)
 class HalfLifeResult(ResultMixin):
-    """Half-life of mean reversion from ``diff(s)_t = lambda_ * s_{t-1} + intercept + e_t``."""
+    """Half-life of mean reversion from ``diff(s)_t = lambda_ * s_{t-1} + intercept + e_t``.
+
+    ``bars`` is ``-ln 2 / ln(1 + lambda_)``; ``se`` its delta-method standard error;
+    ``ci_lower``/``ci_upper`` the Wald interval of ``lambda_`` at ``ci_level`` mapped through
+    the same (monotone) formula.
+    """
 
     bars: float
     timedelta: pd.Timedelta | None
     lambda_: float
     intercept: float
     n_obs: int
+    se: float
+    ci_lower: float
+    ci_upper: float
+    ci_level: float
+    lambda_se: float
     _title = "Half-life of mean reversion"
 
 
@@ -159,46 +174,89 @@ def _bar_length(index: pd.Index) -> pd.Timedelta | None:
     return bar if regular >= 0.9 else None
 
 
-def half_life(spread: Any) -> HalfLifeResult:
+def _bars(lam: float) -> float:
+    """``-ln 2 / ln|1 + lam|``: inf without mean reversion (``|1 + lam| >= 1``), 0 for ``lam = -1``."""
+    phi = abs(1.0 + lam)
+    if phi >= 1.0:
+        return math.inf
+    if phi == 0.0:
+        return 0.0
+    return -math.log(2.0) / math.log(phi)
+
+
+def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
-    OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``; the half-life is
-    ``-ln(2) / lambda_`` bars, ``inf`` when ``lambda_ >= 0`` (no mean reversion). For an AR(1)
-    ``s_t = phi * s_{t-1} + e_t`` this estimates ``-ln(2) / (phi - 1)``, a first-order
-    approximation of the exact ``-ln(2) / ln(phi)``.
+    OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with
+    ``phi = 1 + lambda_``, and a deviation halves after ``-ln(2) / ln(phi)`` bars (exact for
+    the AR(1); the first-order ``-ln(2) / lambda_`` overstates it by 38% at one bar). For
+    ``-1 < phi < 0`` (overshooting) the formula uses ``|phi|``; ``|phi| >= 1`` (no mean
+    reversion) gives ``inf``.
+
+    Uncertainty (both from the OLS standard error of ``lambda_``, valid for a stationary
+    spread with iid errors): ``se`` is the delta-method standard error
+    ``ln 2 / (phi * ln(phi)**2) * se(lambda_)``; the interval ``[ci_lower, ci_upper]`` maps
+    the Wald interval ``lambda_ +- z * se(lambda_)`` through the formula, so it is
+    asymmetric like the half-life's distribution and its upper end is ``inf`` when the
+    interval of ``lambda_`` reaches 0.
 
     Parameters
     ----------
     spread
-        The spread (or any series); needs at least 3 values.
+        The spread (or any series); needs at least 4 values.
+    ci_level
+        Coverage of the confidence interval, in (0, 1).
 
     Returns
     -------
     HalfLifeResult
         ``bars``, ``timedelta`` (``bars`` times the bar length when the index is a
-        DatetimeIndex whose spacings are at least 90% equal, else None), ``lambda_`` and the ``intercept``.
+        DatetimeIndex whose spacings are at least 90% equal, else None), ``lambda_`` and its
+        standard error, the ``intercept``, ``se`` and the interval.
 
     Examples
     --------
     >>> import numpy as np, pairs
     >>> prices = np.log(pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna())
     >>> hl = half_life(prices["ETH"] - prices["BTC"])
-    >>> hl.bars > 100, hl.timedelta.days > 100
-    (True, True)
+    >>> hl.bars > 100, hl.timedelta.days > 100, bool(hl.ci_lower < hl.bars < hl.ci_upper)
+    (True, True, True)
     """
-    s = as_series(spread, "spread", min_length=3)
+    level = check_float("ci_level", ci_level, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    s = as_series(spread, "spread", min_length=4)
     check_not_constant("spread", s)
     values = s.to_numpy()
     lev = values[:-1]
     dy = np.diff(values)
-    design = np.column_stack([lev - lev.mean(), np.ones(len(lev))])
-    coef = np.linalg.lstsq(design, dy, rcond=None)[0]
+    centred = lev - lev.mean()
+    design = np.column_stack([centred, np.ones(len(lev))])
+    coef, *_ = np.linalg.lstsq(design, dy, rcond=None)
     lam = float(coef[0])
-    bars = -math.log(2.0) / lam if lam < 0 else math.inf
+    resid = dy - design @ coef
+    sxx = float(centred @ centred)
+    lam_se = math.sqrt(float(resid @ resid) / (len(dy) - 2) / sxx) if sxx > 0 else math.nan
+    bars = _bars(lam)
+    phi = abs(1.0 + lam)
+    if math.isfinite(bars) and bars > 0.0:
+        se = math.log(2.0) / (phi * math.log(phi) ** 2) * lam_se
+    else:
+        se = math.nan
+    z = float(norm.ppf(0.5 + level / 2.0))
+    # The half-life grows with lambda_ on (-1, 0]: the upper end of lambda_ gives the upper end.
+    ends = sorted(_bars(max(min(v, 0.0), -1.0)) for v in (lam - z * lam_se, lam + z * lam_se))
     bar = _bar_length(s.index)
     delta = bar * bars if bar is not None and math.isfinite(bars) else None
     return HalfLifeResult(
-        bars=bars, timedelta=delta, lambda_=lam, intercept=float(coef[1] - lam * lev.mean()), n_obs=len(dy)
+        bars=bars,
+        timedelta=delta,
+        lambda_=lam,
+        intercept=float(coef[1] - lam * lev.mean()),
+        n_obs=len(dy),
+        se=se,
+        ci_lower=ends[0],
+        ci_upper=ends[1],
+        ci_level=level,
+        lambda_se=lam_se,
     )
 
 

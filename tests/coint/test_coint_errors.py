@@ -113,7 +113,7 @@ def test_johansen_errors(pair):
         johansen(pair.assign(BTC=1.0))
     res = johansen(pair)
     with pytest.raises(PairsError, match="alpha"):
-        res.rank(alpha=0.2)
+        res.rank(alpha=1.5)
     with pytest.raises(PairsError, match="test"):
         res.rank(test="eigen")
 
@@ -176,10 +176,11 @@ def test_lag_bound_keeps_a_residual_degree_of_freedom():
     rng = np.random.default_rng(0)
     y, x = rng.standard_normal(20).cumsum(), rng.standard_normal(20).cumsum()
     # statsmodels' bound (9 here) leaves zero residual degrees of freedom and a meaningless 0.0.
-    res = engle_granger(y, x)
+    res = engle_granger(y, x, max_lag=8)
     assert res.max_lag == 8 and np.isfinite(res.stat)
+    assert engle_granger(y, x).max_lag == 0  # the default rule adds no lags below 40 bars
     with pytest.raises(InsufficientDataError, match="max_lag"):
         engle_granger(y, x, max_lag=9)
     with pytest.raises(InsufficientDataError, match="max_lag"):
         adf(y, trend="n", max_lag=9)
-    assert adf(y, trend="c").max_lag == 8
+    assert adf(y, trend="c", max_lag=8).max_lag == 8

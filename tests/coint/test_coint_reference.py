@@ -12,6 +12,7 @@ p-value to ``atol=0.01``.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,18 @@ def _tols(trend: str) -> tuple[float, float]:
     return (2e-8, 1e-8) if trend == "ctt" else (1e-10, 1e-10)
 
 
+def _sm_max_lag(n_obs: int, n_trend: int) -> int:
+    """statsmodels' default maximum ADF lag (our default is smaller, see docs/statistics.md)."""
+    return min(n_obs // 2 - n_trend - 1, math.ceil(12.0 * (n_obs / 100.0) ** 0.25))
+
+
+# Our p-values and critical values are finite-sample (simulated response surfaces) where
+# statsmodels' p-values are MacKinnon's (1994) asymptotic ones: on ~3,000 bars they differ by
+# simulation error plus a small finite-sample term.
+P_ATOL = 0.01
+CRIT_ATOL = 0.04
+
+
 ADF_CASES = [("BTC", t, a, m) for t in TRENDS for a in AUTOLAGS for m in (None, 5)] + [
     ("SOL", "c", "aic", None),
     ("DOGE", "ct", "t-stat", None),
@@ -44,14 +57,15 @@ ADF_CASES = [("BTC", t, a, m) for t in TRENDS for a in AUTOLAGS for m in (None, 
 def test_adf_equals_statsmodels(log_prices, coin, trend, autolag, max_lag):
     series = log_prices[coin].dropna()
     ref = adfuller(series.to_numpy(), maxlag=max_lag, regression=trend, autolag=autolag, result_object=True)
-    res = adf(series, trend=trend, autolag=autolag, max_lag=max_lag)
-    rtol, atol = _tols(trend)
+    lag = _sm_max_lag(len(series), len(trend.replace("n", ""))) if max_lag is None else max_lag
+    res = adf(series, trend=trend, autolag=autolag, max_lag=lag)
+    rtol, _ = _tols(trend)
     assert res.lags == ref.lags
     assert res.n_obs == ref.nobs
     np.testing.assert_allclose(res.stat, ref.statistic, rtol=rtol)
-    np.testing.assert_allclose(res.pvalue, ref.pvalue, rtol=0, atol=atol)
+    np.testing.assert_allclose(res.pvalue, ref.pvalue, rtol=0, atol=P_ATOL)
     for level in ("1%", "5%", "10%"):
-        np.testing.assert_allclose(res.crit_values[level], ref.critical_values[level], rtol=1e-14)
+        np.testing.assert_allclose(res.crit_values[level], ref.critical_values[level], atol=CRIT_ATOL)
     if autolag is None:
         assert res.icbest is None
     else:
@@ -93,21 +107,24 @@ EG_CASES = [("ETH", "BTC", t, a) for t in TRENDS for a in AUTOLAGS] + [
 def test_engle_granger_equals_statsmodels_coint(log_prices, y, x, trend, autolag):
     pair = log_prices[[y, x]].dropna()
     ref = coint(pair[y], pair[x], trend=trend, autolag=autolag)
-    res = engle_granger(pair[y], pair[x], trend=trend, autolag=autolag)
-    rtol, atol = _tols(trend)
+    res = engle_granger(pair[y], pair[x], trend=trend, autolag=autolag, max_lag=_sm_max_lag(len(pair), 0))
+    rtol, _ = _tols(trend)
     np.testing.assert_allclose(res.stat, ref.coint_t, rtol=rtol)
-    np.testing.assert_allclose(res.pvalue, ref.pvalue, rtol=0, atol=atol)
-    np.testing.assert_allclose(
-        [res.crit_values[k] for k in ("1%", "5%", "10%")], ref.critical_values, rtol=1e-14
-    )
+    np.testing.assert_allclose(res.pvalue, ref.pvalue, rtol=0, atol=P_ATOL)
+    if trend != "n":
+        np.testing.assert_allclose(
+            [res.crit_values[k] for k in ("1%", "5%", "10%")], ref.critical_values, atol=CRIT_ATOL
+        )
 
 
 def test_engle_granger_several_legs_equals_statsmodels(log_prices):
     frame = log_prices[["LTC", "BTC", "ETH"]].dropna()
     ref = coint(frame["LTC"], frame[["BTC", "ETH"]])
-    res = engle_granger(frame["LTC"], frame[["BTC", "ETH"]])
+    res = engle_granger(
+        frame["LTC"], frame[["BTC", "ETH"]], autolag="aic", max_lag=_sm_max_lag(len(frame), 0)
+    )
     np.testing.assert_allclose(res.stat, ref.coint_t, rtol=1e-10)
-    np.testing.assert_allclose(res.pvalue, ref.pvalue, atol=1e-10)
+    np.testing.assert_allclose(res.pvalue, ref.pvalue, atol=P_ATOL)
     assert list(res.beta.index) == ["BTC", "ETH"]
     ols = np.linalg.lstsq(
         np.column_stack([frame[["BTC", "ETH"]], np.ones(len(frame))]), frame["LTC"], rcond=None
@@ -121,12 +138,13 @@ def test_batch_kernel_equals_statsmodels_on_all_pairs_of_a_sample(log_prices):
     pairs_ = list(itertools.combinations(frame.columns, 2))
     ys = np.column_stack([frame[a] for a, _ in pairs_])
     xs = np.column_stack([frame[b] for _, b in pairs_])
-    out = eg_stat_batch(ys, xs)
+    lag = _sm_max_lag(len(frame), 0)
+    out = eg_stat_batch(ys, xs, max_lag=lag, autolag="aic")
     for j, (a, b) in enumerate(pairs_):
         ref = coint(frame[a], frame[b])
         np.testing.assert_allclose(out.stat[j], ref.coint_t, rtol=1e-10)
-        np.testing.assert_allclose(out.pvalue[j], ref.pvalue, atol=1e-10)
-        res = engle_granger(frame[a], frame[b])
+        np.testing.assert_allclose(out.pvalue[j], ref.pvalue, atol=P_ATOL)
+        res = engle_granger(frame[a], frame[b], autolag="aic", max_lag=lag)
         assert out.lags[j] == res.lags
         np.testing.assert_allclose([out.beta[j], out.alpha[j]], [res.beta, res.alpha], rtol=1e-12)
         ols = np.polyfit(frame[b], frame[a], 1)
@@ -149,14 +167,14 @@ def test_engle_granger_equals_arch(log_prices, trend, method):
 
 
 def test_positive_control_brent_wti_cointegrated_at_1pct(crude_log):
-    res = engle_granger(crude_log["Brent"], crude_log["WTI"], direction="both")
+    lag = _sm_max_lag(len(crude_log), 0)
+    res = engle_granger(crude_log["Brent"], crude_log["WTI"], direction="both", autolag="aic", max_lag=lag)
     ref_fwd = coint(crude_log["Brent"], crude_log["WTI"])
     ref_rev = coint(crude_log["WTI"], crude_log["Brent"])
     np.testing.assert_allclose(res.forward.stat, ref_fwd.coint_t, rtol=1e-10)
     np.testing.assert_allclose(res.reverse.stat, ref_rev.coint_t, rtol=1e-10)
-    assert res.pvalue == max(ref_fwd.pvalue, ref_rev.pvalue) or np.isclose(
-        res.pvalue, max(ref_fwd.pvalue, ref_rev.pvalue), atol=1e-10
-    )
+    np.testing.assert_allclose(res.pvalue, max(ref_fwd.pvalue, ref_rev.pvalue), atol=P_ATOL)
+    assert engle_granger(crude_log["Brent"], crude_log["WTI"], direction="both").pvalue < 0.01
     assert res.pvalue < 0.01
     assert res.stat < res.crit_values["1%"]
     jres = johansen(crude_log, det_order=0, k_ar_diff=1)
@@ -165,51 +183,60 @@ def test_positive_control_brent_wti_cointegrated_at_1pct(crude_log):
 
 def test_negative_control_btc_eth_not_cointegrated_at_10pct(btc_eth):
     # Observed: y~x p = 0.289, x~y p = 0.446 (statsmodels gives the same numbers).
-    res = engle_granger(btc_eth["BTC"], btc_eth["ETH"], direction="both")
+    lag = _sm_max_lag(len(btc_eth), 0)
+    res = engle_granger(btc_eth["BTC"], btc_eth["ETH"], direction="both", autolag="aic", max_lag=lag)
     assert res.forward.pvalue > 0.10 and res.reverse.pvalue > 0.10
-    np.testing.assert_allclose(res.forward.pvalue, coint(btc_eth["BTC"], btc_eth["ETH"]).pvalue, atol=1e-10)
+    np.testing.assert_allclose(res.forward.pvalue, coint(btc_eth["BTC"], btc_eth["ETH"]).pvalue, atol=P_ATOL)
+    default = engle_granger(btc_eth["BTC"], btc_eth["ETH"], direction="both")
+    assert default.forward.pvalue > 0.10 and default.reverse.pvalue > 0.10
     assert res.direction == "x~y"
     np.testing.assert_allclose(res.pvalue, res.reverse.pvalue, rtol=0)
 
 
 @pytest.mark.parametrize("det_order", [-1, 0, 1])
-@pytest.mark.parametrize("k_ar_diff", [0, 1, 2])
+# k_ar_diff=0 is left out: there statsmodels pairs dY_t with Y_t instead of Y_{t-1} (its
+# `lx = endog[:nobs - 0][1:]`), which is not Johansen's model; from one lag on both agree.
+@pytest.mark.parametrize("k_ar_diff", [1, 2])
 def test_johansen_equals_statsmodels(log_prices, det_order, k_ar_diff):
     frame = log_prices[["BTC", "ETH", "LTC"]].dropna()
     ref = coint_johansen(frame.to_numpy(), det_order, k_ar_diff)
     res = johansen(frame, det_order=det_order, k_ar_diff=k_ar_diff)
-    np.testing.assert_allclose(res.trace_stat.to_numpy(), ref.lr1, rtol=1e-12)
-    np.testing.assert_allclose(res.max_eig_stat.to_numpy(), ref.lr2, rtol=1e-12)
-    np.testing.assert_allclose(res.trace_crit.to_numpy(), ref.cvt, rtol=0)
-    np.testing.assert_allclose(res.max_eig_crit.to_numpy(), ref.cvm, rtol=0)
-    np.testing.assert_allclose(res.eigenvalues.to_numpy(), ref.eig, rtol=1e-12)
+    # det_order -1 / 0 are the cases "n" / "co" exactly; statsmodels' det_order=1 detrends the
+    # levels over the whole sample and only demeans the differences, an approximation of "lo".
+    rtol = 1e-9 if det_order < 1 else 0.05
+    np.testing.assert_allclose(res.trace_stat.to_numpy(), ref.lr1, rtol=rtol)
+    np.testing.assert_allclose(res.max_eig_stat.to_numpy(), ref.lr2, rtol=rtol)
+    np.testing.assert_allclose(res.eigenvalues.to_numpy(), ref.eig, rtol=rtol)
+    # Simulated critical values against statsmodels' tables (columns 90/95/99%).
+    np.testing.assert_allclose(res.trace_crit.to_numpy()[:, ::-1], ref.cvt, rtol=0.04)
+    np.testing.assert_allclose(res.max_eig_crit.to_numpy()[:, ::-1], ref.cvm, rtol=0.04)
     assert list(res.trace_stat.index) == ["r<=0", "r<=1", "r<=2"]
-    assert list(res.trace_crit.columns) == ["90%", "95%", "99%"]
+    assert list(res.trace_crit.columns) == ["1%", "5%", "10%"]
     assert list(res.eigenvectors.index) == ["BTC", "ETH", "LTC"]
     assert np.all(np.diff(res.eigenvalues.to_numpy()) <= 0)
-    np.testing.assert_allclose(res.hedge_ratios.to_numpy(), ref.evec[:, 0] / ref.evec[0, 0], rtol=1e-12)
-    # Sequential trace test by hand.
-    expected_rank = next((i for i in range(3) if ref.lr1[i] <= ref.cvt[i, 1]), 3)
+    if det_order < 1:
+        np.testing.assert_allclose(res.hedge_ratios.to_numpy(), ref.evec[:, 0] / ref.evec[0, 0], rtol=1e-8)
+    # Sequential tests by hand, on our critical values.
+    crit = res.trace_crit["5%"].to_numpy()
+    expected_rank = next((i for i in range(3) if res.trace_stat.iloc[i] <= crit[i]), 3)
     assert res.rank(alpha=0.05, test="trace") == expected_rank
-    expected_rank = next((i for i in range(3) if ref.lr2[i] <= ref.cvm[i, 0]), 3)
+    crit = res.max_eig_crit["10%"].to_numpy()
+    expected_rank = next((i for i in range(3) if res.max_eig_stat.iloc[i] <= crit[i]), 3)
     assert res.rank(alpha=0.10, test="max_eig") == expected_rank
 
 
-def test_johansen_approximate_pvalues_are_bounded_and_consistent(crude_log, log_prices):
+def test_johansen_pvalues_are_unclipped_and_consistent(crude_log, log_prices):
     for frame in (crude_log, log_prices[["BTC", "ETH", "LTC"]].dropna()):
-        res = johansen(frame)
-        for stat, crit, pvalue in (
-            (res.trace_stat, res.trace_crit, res.trace_pvalue),
-            (res.max_eig_stat, res.max_eig_crit, res.max_eig_pvalue),
-        ):
-            assert ((pvalue >= 0.01) & (pvalue <= 0.10)).all()
-            # p < 5% exactly when the statistic exceeds the 95% critical value.
-            assert ((pvalue < 0.05 - 1e-12) == (stat > crit["95%"])).all()
-    # At a critical value the interpolation returns the tabulated size.
-    from pairs.coint._johansen import approx_pvalue
-
-    crit = np.array([13.4294, 15.4943, 19.9349])
-    np.testing.assert_allclose([approx_pvalue(c, crit) for c in crit], [0.10, 0.05, 0.01], rtol=1e-12)
+        for case in ("n", "co", "ci", "lo", "li"):
+            res = johansen(frame, deterministic=case)
+            for stat, crit, pvalue in (
+                (res.trace_stat, res.trace_crit, res.trace_pvalue),
+                (res.max_eig_stat, res.max_eig_crit, res.max_eig_pvalue),
+            ):
+                assert ((pvalue > 0) & (pvalue < 1)).all()
+                # p < 5% exactly when the statistic exceeds the 5% critical value.
+                assert ((pvalue < 0.05) == (stat > crit["5%"])).all()
+    assert johansen(crude_log).trace_pvalue["r<=0"] < 0.01
 
 
 @pytest.mark.parametrize("coin", ["BTC", "ETH"])

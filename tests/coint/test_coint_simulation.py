@@ -14,6 +14,7 @@ import pytest
 from scipy.stats import binom
 
 from pairs.coint import adf, engle_granger, half_life, hurst, variance_ratio
+from pairs.coint._critical import df_pvalue
 from pairs.coint._kernels import adf_batch, default_max_lag, eg_stat_batch
 
 
@@ -52,7 +53,7 @@ def test_simulated_cointegrated_pair_recovers_beta_and_half_life():
     # lambda = phi - 1 with standard error sqrt((1 - phi^2) / n) ~ 0.0069: allow 4 standard errors.
     se = math.sqrt((1 - phi**2) / n)
     assert abs(hl.lambda_ - (phi - 1)) < 4 * se
-    assert hl.bars == pytest.approx(-math.log(2) / hl.lambda_, rel=1e-12)
+    assert hl.bars == pytest.approx(-math.log(2) / math.log(1 + hl.lambda_), rel=1e-12)
     assert hl.timedelta == pd.Timedelta(days=1) * hl.bars
 
 
@@ -62,11 +63,17 @@ def test_half_life_of_ar1_recovers_closed_form(phi):
     n = 20000
     hl = half_life(_ar1(phi, n, rng))
     se = math.sqrt((1 - phi**2) / n)
-    # Four standard errors of lambda, mapped through -ln2 / lambda (delta method), plus the
-    # O(1/n) small-sample bias of the AR coefficient.
-    target = -math.log(2) / (phi - 1)
-    tol = 4 * se * math.log(2) / (1 - phi) ** 2 + 5 / n * target
+    # Exact half-life of the AR(1); four standard errors of lambda mapped through
+    # -ln2 / ln(1 + lambda) (delta method), plus the O(1/n) small-sample bias of phi.
+    target = -math.log(2) / math.log(phi)
+    tol = 4 * se * math.log(2) / (phi * math.log(phi) ** 2) + 5 / n * target
     assert abs(hl.bars - target) < tol
+    # The reported delta-method standard error is that same mapping of the OLS standard error.
+    assert hl.se == pytest.approx(
+        hl.lambda_se * math.log(2) / ((1 + hl.lambda_) * math.log(1 + hl.lambda_) ** 2)
+    )
+    # OLS standard error against the asymptotic sqrt((1 - phi^2) / n): 10% (finite n near phi = 1).
+    assert hl.lambda_se == pytest.approx(se, rel=0.1)
 
 
 def test_half_life_is_inf_without_mean_reversion():
@@ -83,6 +90,7 @@ def test_independent_random_walks_rejected_at_nominal_rate():
     walks_y = np.cumsum(rng.standard_normal((n_obs, n_pairs)), axis=0)
     walks_x = np.cumsum(rng.standard_normal((n_obs, n_pairs)), axis=0)
     out = eg_stat_batch(walks_y, walks_x)
+    assert out.lags.max() <= default_max_lag(n_obs, 0)
     rejected = int((out.pvalue < size).sum())
     # Two-sided 0.1% binomial acceptance region for 400 tests at the 5% level: [7, 36].
     lo, hi = binom.ppf(0.0005, n_pairs, size), binom.ppf(0.9995, n_pairs, size)
@@ -92,10 +100,8 @@ def test_independent_random_walks_rejected_at_nominal_rate():
         res = engle_granger(walks_y[:, j], walks_x[:, j])
         assert res.stat == pytest.approx(out.stat[j], rel=1e-12)
         assert res.lags == out.lags[j]
-    adf_out = adf_batch(walks_y, default_max_lag(n_obs, 1), "aic", "c")
-    from statsmodels.tsa.adfvalues import mackinnonp
-
-    adf_rejected = sum(mackinnonp(s, regression="c", N=1) < size for s in adf_out.stat)
+    adf_out = adf_batch(walks_y, default_max_lag(n_obs, 1), "bic", "c")
+    adf_rejected = int((df_pvalue(adf_out.stat, "c", 1, adf_out.n_obs) < size).sum())
     assert lo <= adf_rejected <= hi, adf_rejected
     assert adf(walks_y[:, 5]).stat == pytest.approx(adf_out.stat[5], rel=1e-12)
 
