@@ -303,7 +303,8 @@ def raise_if_constant(name: str, values: np.ndarray) -> None:
     """
     from pairs._kernels import any_constant  # numba loads on first use, not at import
 
-    if any_constant(values.reshape(len(values), -1)):
+    # Writable and C-contiguous (pandas hands out read-only views): one compiled any_constant.
+    if any_constant(np.require(values.reshape(len(values), -1), requirements=["C", "W"])):
         check_not_constant(name, values)
 
 

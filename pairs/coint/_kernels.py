@@ -254,7 +254,7 @@ def _adf_core(x: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[f
     used = max_lag
     icbest = np.nan
     if autolag > 0:
-        g = _adf_gram(xs, d, max_lag, ntrend, False)
+        g = _adf_gram(xs, d, max_lag, ntrend, np.bool_(False))  # typed: one compilation, not one per literal
         r, ok = _cholesky_upper(g)
         k = ntrend + 1 + max_lag
         if not ok or r[k, k] == 0.0 or big_n - max_lag <= k:
@@ -281,7 +281,7 @@ def _adf_core(x: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[f
                 if kk == first or ic < icbest:
                     icbest = ic
                     used = kk - first
-    g = _adf_gram(xs, d, used, ntrend, True)
+    g = _adf_gram(xs, d, used, ntrend, np.bool_(True))
     r, ok = _cholesky_upper(g)
     nobs = big_n - used
     k = ntrend + 1 + used
@@ -423,8 +423,9 @@ def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regress
     >>> round(out.stat, 4), out.lags, out.n_obs
     (-1.2138, 2, 3062)
     """
+    # Writable C arrays (a copy of pandas' read-only views): one compiled signature per kernel.
     stat, lags, nobs, icbest = _adf_core(
-        np.ascontiguousarray(x, dtype=np.float64),
+        np.require(x, np.float64, ["C", "W"]),
         int(max_lag),
         AUTOLAG_CODES[autolag],
         TREND_TERMS[regression],
@@ -443,9 +444,9 @@ def eg_kernel(
 ) -> EgOut:
     """Engle-Granger test of ``y`` on the legs ``x``; see the module docstring."""
     legs = np.asarray(x, dtype=np.float64)
-    legs = np.ascontiguousarray(legs[None, :] if legs.ndim == 1 else legs.T)
+    legs = np.require(legs[None, :] if legs.ndim == 1 else legs.T, np.float64, ["C", "W"])
     stat, lags, nobs, icbest, beta, alpha, resid = _eg_core(
-        np.ascontiguousarray(y, dtype=np.float64),
+        np.require(y, np.float64, ["C", "W"]),
         legs,
         TREND_TERMS[trend],
         int(max_lag),

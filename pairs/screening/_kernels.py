@@ -60,14 +60,18 @@ def eg_pairs(
     beta = np.full(m, np.nan)
     alpha = np.full(m, np.nan)
     hl = np.full(m, np.nan)
+    # The leg as a (1, n) matrix, filled per pair: x.reshape((1, n)) would compile numba's slow
+    # reshape error path (seconds on a cold cache).
+    legs = np.empty((1, n))
     for k in range(m):
         y = panel[yi[k]][rows]
-        x = panel[xi[k]][rows]
+        x = legs[0]
+        x[:] = panel[xi[k]][rows]
         # A constant leg makes the regression singular or its R^2 undefined (statsmodels reports
         # -inf, i.e. "cointegrated"): flag it instead of testing it.
         if _is_constant(y) or _is_constant(x):
             continue
-        out = _eg_core(y, x.reshape((1, n)), ntrend, max_lag, autolag)
+        out = _eg_core(y, legs, ntrend, max_lag, autolag)
         stat[k] = out[0]
         lags[k] = out[1]
         beta[k] = out[4][0]

@@ -252,7 +252,8 @@ def rule_kernel(
     n = z.shape[0]
     out = np.empty(n)
     codes = np.empty(n, dtype=np.int8)
-    pos, held, cool, blocked = 0, 0, 0, 0
+    # Typed zeros: literal ones make numba compile a second, literal-typed transition.
+    pos = held = cool = blocked = np.int64(0)
     for t in range(n):
         pos, held, cool, blocked, code = transition(
             pos, held, cool, blocked, z[t], entry, exit_, stop, max_hold, cooldown
