@@ -32,6 +32,7 @@ __all__ = [
     "read_floats",
     "read_int",
     "read_state_file",
+    "state_text",
     "write_state_file",
 ]
 
@@ -142,6 +143,14 @@ def _digest(payload: dict[str, Any], body: str) -> str:
     return hashlib.sha256(canonical(data).encode()).hexdigest()
 
 
+def state_text(payload: dict[str, Any], *, body: str = "engine") -> str:
+    """The text :func:`write_state_file` writes: ``{"sha256": ..., **payload}`` as JSON."""
+    try:
+        return json.dumps({"sha256": _digest(payload, body), **payload})
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"state must be JSON data; got {exc}.") from None
+
+
 def write_state_file(path: str | os.PathLike[str], payload: dict[str, Any], *, body: str = "engine") -> None:
     """Write ``{"sha256": ..., **payload}`` atomically; ``payload[body]`` is the state proper.
 
@@ -149,10 +158,7 @@ def write_state_file(path: str | os.PathLike[str], payload: dict[str, Any], *, b
     produced, see :mod:`pairs.cli._follow`) are covered by the same checksum, so the state and
     the record of what it emitted are durable together or not at all.
     """
-    try:
-        text = json.dumps({"sha256": _digest(payload, body), **payload})
-    except (TypeError, ValueError) as exc:
-        raise StateError(f"state must be JSON data; got {exc}.") from None
+    text = state_text(payload, body=body)
     try:
         write_text_atomic(check_path(path), text)
     except OSError as exc:
