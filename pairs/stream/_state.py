@@ -144,11 +144,27 @@ def _digest(payload: dict[str, Any], body: str) -> str:
 
 
 def state_text(payload: dict[str, Any], *, body: str = "engine") -> str:
-    """The text :func:`write_state_file` writes: ``{"sha256": ..., **payload}`` as JSON."""
+    """The text :func:`write_state_file` writes: ``{"sha256": ..., **payload}`` as canonical JSON.
+
+    Each value is serialised once: the checksummed text (:func:`canonical` of the payload, or
+    of its body alone) is assembled from the same pieces the file holds.
+    """
     try:
-        return json.dumps({"sha256": _digest(payload, body), **payload})
+        parts = {key: canonical(value) for key, value in payload.items()}
     except (TypeError, ValueError) as exc:
         raise StateError(f"state must be JSON data; got {exc}.") from None
+    if list(payload) == [body]:
+        checked = parts[body]
+    else:
+        checked = "{" + ",".join(f"{json.dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+    digest = hashlib.sha256(checked.encode()).hexdigest()
+    return (
+        '{"sha256":"'
+        + digest
+        + '",'
+        + ",".join(f"{json.dumps(key)}:{text}" for key, text in parts.items())
+        + "}"
+    )
 
 
 def write_state_file(path: str | os.PathLike[str], payload: dict[str, Any], *, body: str = "engine") -> None:

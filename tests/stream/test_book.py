@@ -312,7 +312,8 @@ def test_state_file_errors(tmp_path: Path) -> None:
     path.write_text(text[: len(text) // 2])
     with pytest.raises(StateError, match=r"^path"):
         StreamBook.load(path)
-    path.write_text(text.replace('"n_updates": 40', '"n_updates": 41'))
+    assert text.count('"n_updates":40') >= 1
+    path.write_text(text.replace('"n_updates":40', '"n_updates":41'))
     with pytest.raises(StateError, match=r"^path must be an intact"):
         StreamBook.load(path)
     with pytest.raises(StateError, match=r"^path"):
