@@ -60,13 +60,15 @@ def eg_pairs(
     beta = np.full(m, np.nan)
     alpha = np.full(m, np.nan)
     hl = np.full(m, np.nan)
-    # The leg as a (1, n) matrix, filled per pair: x.reshape((1, n)) would compile numba's slow
-    # reshape error path (seconds on a cold cache).
+    # The leg as a (1, n) matrix, filled element by element per pair: x.reshape((1, n)) or a
+    # slice assignment would compile numba's shape-error path (seconds on a cold cache).
     legs = np.empty((1, n))
+    x = legs[0]
     for k in range(m):
         y = panel[yi[k]][rows]
-        x = legs[0]
-        x[:] = panel[xi[k]][rows]
+        row = panel[xi[k]]
+        for t in range(n):
+            x[t] = row[rows[t]]
         # A constant leg makes the regression singular or its R^2 undefined (statsmodels reports
         # -inf, i.e. "cointegrated"): flag it instead of testing it.
         if _is_constant(y) or _is_constant(x):
