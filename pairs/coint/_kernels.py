@@ -316,7 +316,11 @@ def _coint_regression(
             xbar[a] = legs[a].mean()
         for t in range(n):
             z[a, t] = legs[a, t] - xbar[a]
-    z[k_legs:k] = _legendre(n, ntrend)
+    # Element by element: a slice assignment compiles numba's shape-error path (seconds, cold).
+    trend_cols = _legendre(n, ntrend)
+    for a in range(ntrend):
+        for t in range(n):
+            z[k_legs + a, t] = trend_cols[a, t]
     for t in range(n):
         z[k, t] = y[t] - ybar
     g = np.empty((k + 1, k + 1))
