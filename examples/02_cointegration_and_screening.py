@@ -20,7 +20,7 @@ print("ETH / BTC (log prices)")
 print(f"  Engle-Granger ETH~BTC: stat {eg.forward.stat:.3f}, p-value {eg.forward.pvalue:.3f}")
 print(f"  Engle-Granger BTC~ETH: stat {eg.reverse.stat:.3f}, p-value {eg.reverse.pvalue:.3f}")
 print(
-    f"  Johansen rank at 5%: {jo.rank(0.05)} (trace {jo.trace_stat['r<=0']:.2f}, 95% crit {jo.trace_crit.loc['r<=0', '95%']:.2f})"
+    f"  Johansen rank at 5%: {jo.rank(0.05)} (trace {jo.trace_stat['r<=0']:.2f}, 5% crit {jo.trace_crit.loc['r<=0', '5%']:.2f})"
 )
 print(
     f"  spread half-life: {pairs.half_life(spread).bars:.0f} days, Hurst exponent {pairs.hurst(spread).hurst:.3f}"

@@ -441,7 +441,7 @@ def analysis_report(
     >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-400:]
     >>> blocks = analysis_report(prices["ETH"], prices["BTC"], coint_window=120)
     >>> blocks[1]
-    ('note', 'ETH / BTC: not cointegrated at 5% (Engle-Granger p = 0.533 (ETH ~ BTC), 0.448 (BTC ~ ETH); Johansen rank 0).')
+    ('note', 'ETH / BTC: not cointegrated at 5% (Engle-Granger p = 0.82 (ETH ~ BTC), 0.601 (BTC ~ ETH); Johansen rank 0).')
     >>> [obj for kind, obj in blocks if kind == "heading"]  # doctest: +NORMALIZE_WHITESPACE
     ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
      'Backtest', 'Cointegration monitor']

@@ -143,15 +143,9 @@ def _reduced_rank(levels: np.ndarray, case: str, lags: int) -> tuple[np.ndarray,
     s00 = r0.T @ r0 / t_obs
     s01 = r0.T @ r1 / t_obs
     s11 = r1.T @ r1 / t_obs
-    try:
-        chol = np.linalg.cholesky(s11)
-        # L^-1 S10 S00^-1 S01 L^-T with S11 = L L': symmetric, same eigenvalues as S11^-1 S10 S00^-1 S01.
-        mat = np.linalg.solve(chol, np.linalg.solve(chol, s01.T @ np.linalg.solve(s00, s01)).T)
-    except np.linalg.LinAlgError:
-        raise DataError(
-            "prices must not have collinear columns (one is a linear combination of the others); "
-            "got a singular matrix."
-        ) from None
+    chol = np.linalg.cholesky(s11)
+    # L^-1 S10 S00^-1 S01 L^-T with S11 = L L': symmetric, same eigenvalues as S11^-1 S10 S00^-1 S01.
+    mat = np.linalg.solve(chol, np.linalg.solve(chol, s01.T @ np.linalg.solve(s00, s01)).T)
     eig, vec = np.linalg.eigh((mat + mat.T) / 2.0)
     order = np.argsort(eig)[::-1]
     beta = np.linalg.solve(chol.T, vec[:, order])
@@ -232,7 +226,13 @@ def johansen(
         raise InsufficientDataError(
             f"prices must have at least {need} rows for {k} columns and k_ar_diff={lags}; got {len(frame)}."
         )
-    eig, vec, t_obs = _reduced_rank(frame.to_numpy(dtype=np.float64), case, lags)
+    try:
+        eig, vec, t_obs = _reduced_rank(frame.to_numpy(dtype=np.float64), case, lags)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            "prices must not have collinear columns (one is a linear combination of the others); "
+            "got a singular matrix."
+        ) from None
     ranks = [f"r<={i}" for i in range(k)]
     vectors = [f"v{i + 1}" for i in range(k)]
     log1m = np.log1p(-eig)

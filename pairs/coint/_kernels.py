@@ -475,7 +475,7 @@ def eg_stat_batch(
     >>> logp = np.log(pairs.load_sample("binance_1d")[["BTC", "ETH", "LTC"]].dropna().to_numpy())
     >>> out = eg_stat_batch(logp[:, [1, 2]], logp[:, [0, 0]])
     >>> out.pvalue.round(3), out.lags
-    (array([0.314, 0.038]), array([27,  1]))
+    (array([0.762, 0.038]), array([0, 1]))
     """
     yt = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).T)
     xt = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)

@@ -205,8 +205,11 @@ def breakdown(
     >>> import numpy as np, pairs
     >>> prices = np.log(pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna())
     >>> res = breakdown(prices["ETH"], prices["BTC"], window=180, step=5)
-    >>> list(res.events.columns), bool((res.events["kind"] == "coint_lost").any())
-    (['timestamp', 'kind', 'reason', 'value'], True)
+    >>> list(res.events.columns), res.confirm
+    (['timestamp', 'kind', 'reason', 'value'], 18)
+    >>> flicker = breakdown(prices["ETH"], prices["BTC"], window=180, step=5, confirm=1)
+    >>> int((flicker.events["kind"] == "coint_lost").sum()) > int((res.events["kind"] == "coint_lost").sum())
+    True
     """
     size = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     runs = check_int("k", k, minimum=1)

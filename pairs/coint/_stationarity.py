@@ -123,7 +123,7 @@ def adf(
     >>> btc = np.log(pairs.load_sample("binance_1d")["BTC"].dropna())
     >>> res = adf(btc)
     >>> bool(res.pvalue > 0.10), res.lags
-    (True, 2)
+    (True, 0)
     """
     s = as_series(series, "series", min_length=6)
     check_not_constant("series", s)

@@ -398,6 +398,7 @@ TARGETS: list[Target] = [
                 Raises(PairsError, "initial_state_cov"),
             ),
             ("fit='ml'", {"fit": "ml"}, Raises(PairsError, "fit")),
+            ("em_tol=-1", {"em_tol": -1.0}, Raises(PairsError, "em_tol")),
             ("em_iter=0", {"em_iter": 0}, Raises(PairsError, "em_iter")),
         ),
     ),
@@ -458,6 +459,12 @@ TARGETS: list[Target] = [
         extra=(
             ("det_order=2", {"det_order": 2}, Raises(PairsError, "det_order")),
             ("det_order='0'", {"det_order": "0"}, Raises(PairsError, "det_order")),
+            ("deterministic='c'", {"deterministic": "c"}, Raises(PairsError, "deterministic")),
+            (
+                "det_order_vs_deterministic",
+                {"det_order": 0, "deterministic": "ci"},
+                Raises(PairsError, "det_order"),
+            ),
             ("k_ar_diff=-1", {"k_ar_diff": -1}, Raises(PairsError, "k_ar_diff")),
             (
                 "thirteen_columns",
@@ -497,7 +504,12 @@ TARGETS: list[Target] = [
         pairs.half_life,
         {"spread": LOGY - LOGX},
         series=("spread",),
-        extra=(("two_values", {"spread": (LOGY - LOGX).iloc[:2]}, Raises(InsufficientDataError, "spread")),),
+        extra=(
+            ("two_values", {"spread": (LOGY - LOGX).iloc[:2]}, Raises(InsufficientDataError, "spread")),
+            ("three_values", {"spread": (LOGY - LOGX).iloc[:3]}, Raises(InsufficientDataError, "spread")),
+            ("ci_level=0", {"ci_level": 0.0}, Raises(PairsError, "ci_level")),
+            ("ci_level='95%'", {"ci_level": "95%"}, Raises(PairsError, "ci_level")),
+        ),
     ),
     Target(
         "hurst",
@@ -575,6 +587,7 @@ TARGETS: list[Target] = [
             ("k=0", {"k": 0}, Raises(PairsError, "k")),
             ("cusum_drift=-1", {"cusum_drift": -1.0}, Raises(PairsError, "cusum_drift")),
             ("cusum_threshold=0", {"cusum_threshold": 0.0}, Raises(PairsError, "cusum_threshold")),
+            ("confirm=0", {"confirm": 0}, Raises(PairsError, "confirm")),
             ("step=0", {"step": 0}, Raises(PairsError, "step")),
         ),
     ),
@@ -1382,7 +1395,7 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         LOG_DAILY["ETH"].iloc[:500], LOG_DAILY["BTC"].iloc[:500], fit="mle"
     ),
     "kalman_hedge[em]": lambda: pairs.kalman_hedge(
-        LOG_DAILY["ETH"].iloc[:200], LOG_DAILY["BTC"].iloc[:200], fit="em", em_iter=2
+        LOG_DAILY["ETH"].iloc[:200], LOG_DAILY["BTC"].iloc[:200], fit="em", em_iter=2, em_tol=0.0
     ),
     "hedge_effectiveness": lambda: pairs.hedge_effectiveness(
         DAILY["BTC"],
