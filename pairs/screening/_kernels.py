@@ -24,7 +24,7 @@ def _is_constant(v: np.ndarray) -> bool:
 
 @njit(cache=True)
 def _half_life(s: np.ndarray) -> float:
-    """``-ln 2 / lambda`` from the OLS of ``diff(s)`` on ``[s_{t-1}, 1]`` (as ``pairs.coint.half_life``)."""
+    """``-ln 2 / ln|1 + lambda|`` from the OLS of ``diff(s)`` on ``[s_{t-1}, 1]`` (as ``pairs.coint.half_life``)."""
     n = s.shape[0] - 1
     mean = 0.0
     for t in range(n):
@@ -38,8 +38,13 @@ def _half_life(s: np.ndarray) -> float:
         sxx += c * c
     if sxx == 0.0:
         return np.nan
-    lam = sxy / sxx
-    return -_LN2 / lam if lam < 0.0 else np.inf
+    # The exact AR(1) half-life of pairs.coint.half_life: -ln 2 / ln|1 + lambda|.
+    phi = abs(1.0 + sxy / sxx)
+    if phi >= 1.0:
+        return np.inf
+    if phi == 0.0:
+        return 0.0
+    return -_LN2 / math.log(phi)
 
 
 @njit(cache=True)

@@ -326,7 +326,7 @@ def scan(
     direction: Literal["y~x", "both"] = "y~x",
     trend: Literal["n", "c", "ct", "ctt"] = "c",
     max_lag: int | None = None,
-    autolag: Literal["aic", "bic", "t-stat"] | None = "aic",
+    autolag: Literal["aic", "bic", "t-stat"] | None = "bic",
     log: bool = False,
     n_jobs: int = 1,
     backend: Literal["local", "dask"] = "local",
