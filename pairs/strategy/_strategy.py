@@ -202,7 +202,7 @@ class Strategy:
                 f"current bar included) is at most (w - 1) / sqrt(w) = {bound:.3g} in absolute value; "
                 "use a longer zscore_window or a lower stop_z.",
                 PairsWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     # ----------------------------------------------------------------- derived settings

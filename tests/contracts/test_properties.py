@@ -24,6 +24,8 @@ Here, on random segments of the real Binance sample:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,39 +221,54 @@ def _batch_units(position: pd.Series, beta: pd.Series, seg: pd.DataFrame) -> pd.
     return pairs.size_legs(position, beta, seg["ETH"], seg["BTC"], capital=1e4, lot_size=(0.01, 0.001))
 
 
+def _relative_kalman(y: pd.Series, x: pd.Series, log: bool, **noise: float) -> Any:
+    """The strategy's Kalman filter by kalman_hedge on prices relative to the first bar, mapped back."""
+    if log:
+        y, x = np.log(y), np.log(x)
+        fit = pairs.kalman_hedge(y - y.iloc[0], x - x.iloc[0], initial_state_cov=1.0, **noise)
+        alpha = fit.alpha + y.iloc[0] - fit.beta * x.iloc[0]
+        return fit.beta, alpha, fit.spread, fit.zscore
+    fit = pairs.kalman_hedge(y / y.iloc[0], x / x.iloc[0], initial_state_cov=1.0, **noise)
+    ratio = y.iloc[0] / x.iloc[0]
+    return fit.beta * ratio, fit.alpha * y.iloc[0], fit.spread * y.iloc[0], fit.zscore
+
+
 @settings(max_examples=25, deadline=None)
 @given(start=st.integers(0, len(DAILY) - 150), n=st.integers(2, 150))
 def test_stream_equals_batch_kalman_levels_exactly(start: int, n: int) -> None:
     seg = DAILY.iloc[start : start + n]
-    engine = StreamEngine("kalman", delta=1e-7, obs_var=1e3, rule=RULE, capital=1e4, lot_size=(0.01, 0.001))
-    out = _stream(engine, seg)
-    batch = pairs.kalman_hedge(seg["ETH"], seg["BTC"], delta=1e-7, obs_var=1e3)
-    position = pairs.signals(batch.zscore, rule=RULE)
-    expected = pd.DataFrame(
-        {
-            "beta": batch.beta,
-            "alpha": batch.alpha,
-            "spread": batch.spread,
-            "zscore": batch.zscore,
-            "position": position,
-        }
-    ).join(_batch_units(position, batch.beta, seg))
+    strategy = pairs.Strategy(
+        zscore_method="innovation", delta=1e-4, obs_var=1e-3, rule=RULE, capital=1e4, lot_size=(0.01, 0.001)
+    )
+    out = _stream(strategy.stream(), seg)
+    run = strategy.run(seg["ETH"], seg["BTC"]).frame
+    expected = run[["beta", "alpha", "spread", "zscore", "position", "y_units", "x_units"]]
     np.testing.assert_array_equal(out.to_numpy(float), expected.to_numpy(float))
+    # Independent: kalman_hedge (checked against pykalman) on the relative prices.
+    beta, _alpha, spread, z = _relative_kalman(seg["ETH"], seg["BTC"], False, delta=1e-4, obs_var=1e-3)
+    np.testing.assert_allclose(out["beta"], beta, rtol=1e-12)
+    np.testing.assert_allclose(out["spread"], spread, rtol=1e-9, atol=1e-9 * seg["ETH"].iloc[0])
+    np.testing.assert_allclose(out["zscore"], z, rtol=0, atol=1e-9)
+    _units = _batch_units(run["position"].astype(float), run["beta"], seg)
+    np.testing.assert_array_equal(out[["y_units", "x_units"]].to_numpy(float), _units.to_numpy())
 
 
 @settings(max_examples=25, deadline=None)
 @given(start=st.integers(0, len(DAILY) - 150), n=st.integers(2, 150))
 def test_stream_equals_batch_kalman_log_prices(start: int, n: int) -> None:
     seg = DAILY.iloc[start : start + n]
-    out = _stream(StreamEngine("kalman", delta=1e-5, obs_var=1e-3, log_prices=True, rule=RULE), seg)
-    logs = np.log(seg)
-    batch = pairs.kalman_hedge(logs["ETH"], logs["BTC"], delta=1e-5, obs_var=1e-3)
-    np.testing.assert_allclose(out["beta"], batch.beta, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(out["spread"], batch.spread, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(out["zscore"], batch.zscore, rtol=0, atol=1e-10)
-    np.testing.assert_array_equal(out["position"], pairs.signals(batch.zscore, rule=RULE))
+    strategy = pairs.Strategy(
+        zscore_method="innovation", delta=1e-5, obs_var=1e-3, log_prices=True, rule=RULE
+    )
+    out = _stream(strategy.stream(), seg)
+    beta, _alpha, spread, z = _relative_kalman(seg["ETH"], seg["BTC"], True, delta=1e-5, obs_var=1e-3)
+    np.testing.assert_allclose(out["beta"], beta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out["spread"], spread, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out["zscore"], z, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(out["position"], strategy.run(seg["ETH"], seg["BTC"]).position)
 
 
+@pytest.mark.filterwarnings("ignore:stop_z=3.5 can never fire:pairs.exceptions.PairsWarning")
 @settings(max_examples=25, deadline=None)
 @given(
     start=st.integers(0, len(DAILY) - 150),
