@@ -19,6 +19,16 @@ Rows (real data: ``pairs.load_sample("binance_1d")``, ETH hedged by BTC, 3,065 d
 * ``stream``: ``Strategy(log_prices=True, zscore_method="innovation").stream().update`` per bar
   (filter, innovation z-score, entry/exit rule, timestamp check) vs pykalman ``filter_update`` per
   bar on the same relative log prices.
+* ``hot``: the bot's hot path against a hand-written pure-Python step measured in the same run
+  (positive prices, increasing timestamps, ``math.log``, the Kalman step on relative log prices,
+  the innovation z-score and the default rule): ``update`` alone (target <= 2 us per bar) and
+  ``update`` + its JSON line ``Signal.to_json()`` against the hand-written step + ``json.dumps`` of
+  its dict with ``ts.isoformat()`` (target <= 1.5x; the lines must be byte-identical); an extra
+  row times ``json.dumps(signal.to_dict())``.
+* ``checkpoint``: ``StreamEngine.save`` of a Kalman and of a rolling engine (window 60, z-window
+  60): the checksummed JSON text alone, the save with fsync and with ``os.fsync`` stubbed out;
+  reference: a hand-written bot's checkpoint (``json.dumps`` of the same numbers, buffers as JSON
+  lists, the same atomic write).
 * ``scan``: ``scan`` of a simulated universe (``simulate_universe``, 500 coins x 2,000 bars,
   124,750 pairs) with ``n_jobs=2``, in a subprocess that reports peak memory (needs psutil); no reference
   (a loop of statsmodels ``coint`` would take over an hour), a random sample of pairs is checked against ``coint``.
@@ -860,11 +870,20 @@ def main(argv: list[str] | None = None) -> int:
         f"- median of {cfg.repeats} repeats (ours) and {cfg.ref_repeats} (reference), interleaved, "
         "after a warm-up call (numba compilation excluded), gc off while timing\n"
     )
+    load_before = os.getloadavg()
     rows: list[Row] = []
     for name in args.only or ROWS:
         start = time.perf_counter()
         rows += runners[name](cfg)
         print(f"[{name} done in {time.perf_counter() - start:.0f} s]", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()
+    print(
+        "- load average (1, 5, 15 min) before "
+        + " ".join(f"{v:.2f}" for v in load_before)
+        + ", after "
+        + " ".join(f"{v:.2f}" for v in load_after)
+        + f" ({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores)\n"
+    )
     print_table(rows)
     failed = [row.name for row in rows if not row.correct]
     missed = [row.name for row in rows if row.met is False]
