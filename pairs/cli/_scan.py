@@ -29,7 +29,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     top = top.set_axis(pd.RangeIndex(1, len(top) + 1, name="rank"))
     if args.format == "json":
         settings = {
-            k: getattr(res, k) for k in ("test", "correction", "alpha", "direction", "min_overlap", "log")
+            k: getattr(res, k) for k in ("test", "correction", "size", "direction", "min_overlap", "log")
         }
         counts = {k: getattr(res, k) for k in ("n_pairs", "n_tested", "n_skipped", "n_significant")}
         print_json(

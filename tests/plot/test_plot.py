@@ -92,7 +92,7 @@ def test_prices_normalised_to_one(prices: pd.DataFrame) -> None:
 def test_dollar_and_underscore_symbols_render(prices: pd.DataFrame, logs: pd.DataFrame) -> None:
     # Issue #13: "$BTC_$" is TeX math to matplotlib, and an invalid expression fails at draw.
     y, x = prices["ETH"].rename("$BTC_$"), prices["BTC"].rename("a_b^c$")
-    res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5)
+    res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5, confirm=1)
     events = res.events.assign(kind="$x_$")
     figures = [
         plot_prices(y, x),
@@ -243,7 +243,7 @@ def test_equity_from_series_counts_start_as_peak() -> None:
 
 
 def test_rolling_coint_with_breakdown(logs: pd.DataFrame) -> None:
-    res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5)
+    res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5, confirm=1)
     assert len(res.events) >= 1
     fig = plot_rolling_coint(res, size=res.alpha)
     ax = fig.axes[0]

@@ -135,7 +135,7 @@ def rules(draw: st.DrawFn) -> SignalRule:
     entry = draw(st.floats(0.5, 3.0))
     return SignalRule(
         entry_z=entry,
-        exit_z=draw(st.floats(-0.95, 0.95)) * entry,
+        exit_z=draw(st.floats(-1.0, 1.0)) * entry,
         stop_z=draw(st.none() | st.floats(entry + 0.1, entry + 3.0)),
         max_holding=draw(st.none() | st.integers(1, 8)),
         cooldown=draw(st.integers(0, 4)),
@@ -201,8 +201,8 @@ def test_signal_rule_round_trip() -> None:
         ({"entry_z": "2"}, "entry_z"),
         ({"entry_z": True}, "entry_z"),
         ({"entry_z": NAN}, "entry_z"),
-        ({"exit_z": 2.0}, "exit_z"),
-        ({"exit_z": -2.0}, "exit_z"),
+        ({"exit_z": 2.01}, "exit_z"),
+        ({"exit_z": -2.01}, "exit_z"),
         ({"exit_z": None}, "exit_z"),
         ({"stop_z": 2.0}, "stop_z"),
         ({"stop_z": 1.0}, "stop_z"),
@@ -237,7 +237,7 @@ def test_signals_bad_inputs() -> None:
     with pytest.raises(PairsError, match="rule"):
         signals(z, rule={"entry_z": 2.0})  # type: ignore[arg-type]
     with pytest.raises(PairsError, match="exit_z"):
-        signals(z, entry_z=1.0, exit_z=1.0)
+        signals(z, entry_z=1.0, exit_z=1.01)
     with pytest.raises(DataError, match="zscore"):
         signals(pd.Series([0.0, np.inf]))
     with pytest.raises(DataError, match="zscore"):
