@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pairs._version import __version__
 from pairs.exceptions import (
     DataError,
+    EMConvergenceWarning,
     InsufficientDataError,
     MissingDependencyError,
     PairsError,
@@ -119,6 +120,7 @@ __all__ = [
     "BreakdownResult",
     "CointReport",
     "DataError",
+    "EMConvergenceWarning",
     "EngleGrangerResult",
     "HalfLifeResult",
     "HedgeEffectiveness",

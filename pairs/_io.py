@@ -50,7 +50,7 @@ def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
     of live writers are kept.
     """
     target = Path(os.path.realpath(path))
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(target.parent)
     except OSError:

@@ -106,12 +106,12 @@ def njit(*args: Any, **options: Any) -> Any:
         if folder is None:
             return numba.njit(*signatures, **options)(func)
         # numba picks a function's cache locator when it is decorated: impose ours only then.
-        saved = config.CACHE_DIR
-        config.CACHE_DIR = folder
+        saved = config.CACHE_DIR  # type: ignore[attr-defined]
+        config.CACHE_DIR = folder  # type: ignore[attr-defined]
         try:
             return numba.njit(*signatures, **options)(func)
         finally:
-            config.CACHE_DIR = saved
+            config.CACHE_DIR = saved  # type: ignore[attr-defined]
 
     if len(args) == 1 and callable(args[0]) and not options.keys() - {"cache"}:
         return decorate(args[0])

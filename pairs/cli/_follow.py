@@ -42,7 +42,10 @@ def parse_max_gap(text: str) -> Any:
 
 def _engine(args: argparse.Namespace, outbox: Outbox | None) -> StreamEngine:
     """A fresh engine, or the one saved in ``--state`` (resume); explicit options must match it."""
-    gap = {"max_gap": getattr(args, "max_gap", None), "on_gap": getattr(args, "on_gap", None) or "raise"}
+    gap: dict[str, Any] = {
+        "max_gap": getattr(args, "max_gap", None),
+        "on_gap": getattr(args, "on_gap", None) or "raise",
+    }
     saved = None if outbox is None else outbox.read()
     if saved is None:
         return StreamEngine(strategy_from_args(args), **gap)

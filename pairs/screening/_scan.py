@@ -404,7 +404,7 @@ def scan(
             f"max_lag must be <= (min_overlap - 4) // 2 = {(overlap - 4) // 2} so that every tested "
             f"pair keeps residual degrees of freedom; got {max_lag}."
         )
-    size = None if batch_size is None else check_int("batch_size", batch_size, minimum=1)
+    chunk = None if batch_size is None else check_int("batch_size", batch_size, minimum=1)
     frame, jobs = _validate(prices, log, n_jobs, backend, client, progress)
     if len(frame) < overlap:
         raise InsufficientDataError(
@@ -435,7 +435,7 @@ def scan(
         backend=backend,
         jobs=jobs,
         client=client,
-        batch_size=size,
+        batch_size=chunk,
         progress=progress,
     )
 

@@ -42,14 +42,15 @@ def hedge_paths(
         rolling = rolling_hedge(pd.Series(yv), pd.Series(xv), window=strategy.window)
         rb, ra, rs = np.asarray(rolling.beta), np.asarray(rolling.alpha), np.asarray(rolling.spread)
         return rb, ra, rs, np.full(n, np.nan), note
-    beta, alpha = strategy.beta, strategy.alpha
-    if beta is None:
+    if strategy.beta is None:
         fit = ols_hedge(pd.Series(yv), pd.Series(xv))
         beta, alpha = float(fit.beta), float(fit.alpha)  # type: ignore[arg-type]
         note = (
             f"beta = {beta:.6g} fitted by OLS on the whole history: the signals look ahead "
             "(give beta from a training period for an honest test)."
         )
+    else:
+        beta, alpha = strategy.beta, strategy.alpha
     b = np.full(n, beta)
     a = np.full(n, alpha)
     return b, a, yv - beta * xv - alpha, np.full(n, np.nan), note

@@ -326,8 +326,8 @@ def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:
         isinstance(value, numbers.Real)
         and not isinstance(value, bool)
         and math.isfinite(value)
-        and value > 0
-        and abs(value) < _INT_LIMIT
+        and value > 0  # type: ignore[operator]
+        and abs(value) < _INT_LIMIT  # type: ignore[operator]
     ):
         return int(value) if isinstance(value, numbers.Integral) else float(value)
     raise PairsError(
