@@ -110,10 +110,23 @@ def _sample_series(ref: str, *, whole: bool) -> list[pd.Series]:
     return [frame[coin].dropna()]
 
 
-def _source(ref: str, layout: str, *, whole: bool) -> list[tuple[pd.Series, str | None]]:
-    """The series of one source, each with its file stem (None for samples)."""
+def _ccxt_series(ref: str, args: argparse.Namespace) -> pd.Series:
+    from pairs.data._sources import resolve_source
+
+    options: dict[str, Any] = {"timeframe": args.interval, "since": args.start, "until": args.end}
+    if args.cache_dir:
+        options["cache_dir"] = args.cache_dir
+    return resolve_source(ref, **options)
+
+
+def _source(
+    ref: str, layout: str, *, whole: bool, args: argparse.Namespace | None = None
+) -> list[tuple[pd.Series, str | None]]:
+    """The series of one source, each with its file stem (None for samples and exchanges)."""
     if ref.startswith(_SAMPLE):
         return [(s, None) for s in _sample_series(ref, whole=whole)]
+    if ref.startswith("ccxt:") and args is not None:
+        return [(_ccxt_series(ref, args), None)]
     path = Path(ref)
     if path.is_dir():
         if not whole:
@@ -138,8 +151,8 @@ def load_pair(args: argparse.Namespace) -> Pair:
     if args.yf:
         y, x = _yfinance([args.y, args.x], args)
     else:
-        ((y, _),) = _source(args.y, args.layout, whole=False)
-        ((x, _),) = _source(args.x, args.layout, whole=False)
+        ((y, _),) = _source(args.y, args.layout, whole=False, args=args)
+        ((x, _),) = _source(args.x, args.layout, whole=False, args=args)
     if y.index.equals(x.index) and np.array_equal(y.to_numpy(), x.to_numpy()):
         raise DataError(f"Y and X must be two different series; got the same prices twice ({args.y!r}).")
     if y.name == x.name:
@@ -156,7 +169,7 @@ def load_panel(args: argparse.Namespace) -> pd.DataFrame:
     if args.yf:
         items = [(s, None) for s in _yfinance(args.sources, args)]
     else:
-        items = [item for ref in args.sources for item in _source(ref, args.layout, whole=True)]
+        items = [item for ref in args.sources for item in _source(ref, args.layout, whole=True, args=args)]
     names = [str(s.name) for s, _ in items]
     # Two files of one symbol (say, daily and hourly) keep apart under their file names.
     series = [s if names.count(str(s.name)) == 1 or stem is None else s.rename(stem) for s, stem in items]

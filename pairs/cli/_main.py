@@ -24,8 +24,10 @@ __all__ = ["main"]
 
 _SOURCES = """\
 Y and X are price sources: a CSV file in any layout pairs.read_prices reads (yfinance,
-binance, cryptodatadownload), or sample:COIN for a column of the bundled daily sample
-(sample:binance_4h:ETH for another sample); with --yf they are Yahoo Finance tickers.
+binance, cryptodatadownload), sample:COIN for a column of the bundled daily sample
+(sample:binance_4h:ETH for another sample), or ccxt:EXCHANGE:SYMBOL for exchange candles
+through ccxt (pip install 'pairs[ccxt]'; --interval is the timeframe, --start/--end the span,
+cached like --yf); with --yf they are Yahoo Finance tickers.
 The two series are aligned on their common timestamps (holes are reported)."""
 
 _EPILOGS = {
@@ -176,9 +178,11 @@ def _add_data(parser: argparse.ArgumentParser, *, log: bool = True) -> None:
     group.add_argument(
         "--yf", action="store_true", help="the sources are Yahoo Finance tickers (cached download)"
     )
-    group.add_argument("--start", metavar="DATE", help="with --yf: first date, e.g. 2022-01-01")
-    group.add_argument("--end", metavar="DATE", help="with --yf: end date (exclusive)")
-    group.add_argument("--interval", metavar="I", default="1d", help="with --yf: bar interval (default: 1d)")
+    group.add_argument("--start", metavar="DATE", help="with --yf or ccxt: first date, e.g. 2022-01-01")
+    group.add_argument("--end", metavar="DATE", help="with --yf or ccxt: end date (exclusive)")
+    group.add_argument(
+        "--interval", metavar="I", default="1d", help="with --yf or ccxt: bar interval (default: 1d)"
+    )
     group.add_argument(
         "--cache-dir",
         metavar="DIR",
