@@ -146,15 +146,16 @@ def engine_step(
         alpha = h[1]
         spread = y - beta * x - alpha
         z = math.nan
+    # min_periods typed np.int64(2), not a literal 2: one compiled z-score step, as the batch's.
     if zkind == Z_ROLLING:
         w = int(prm[P_WINDOW]) if hedge == HEDGE_ROLLING else 0
         zw = int(prm[P_Z_WINDOW])
         lo = S_BUF + 2 * w
         z = rolling_z_step(st[S_Z:S_BUF], st[lo : lo + zw], n, spread, zw)
     elif zkind == Z_EWM:
-        z = ewm_z_step(st[S_Z:S_BUF], spread, prm[P_EWM], 2)
+        z = ewm_z_step(st[S_Z:S_BUF], spread, prm[P_EWM], np.int64(2))
     elif zkind == Z_EXPANDING:
-        z = expanding_z_step(st[S_Z:S_BUF], spread, 2)
+        z = expanding_z_step(st[S_Z:S_BUF], spread, np.int64(2))
     pos, held, cool, blocked, code = transition(
         int(st[0]),
         int(st[1]),
@@ -316,9 +317,9 @@ def book_step(
             z = rolling_z_step(f[15:23], zbuf[i], s[I_ZBARS], spread, zwindow)
             s[I_ZBARS] += 1
         elif zmethod == Z_EWM:
-            z = ewm_z_step(f[15:23], spread, ewm_a, 2)
+            z = ewm_z_step(f[15:23], spread, ewm_a, np.int64(2))
         elif zmethod == Z_EXPANDING:
-            z = expanding_z_step(f[15:23], spread, 2)
+            z = expanding_z_step(f[15:23], spread, np.int64(2))
         else:
             z = innov
         pos, held, cool, blocked, code = transition(
