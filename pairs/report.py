@@ -472,7 +472,7 @@ def analysis_report(
     z, position, spread = run.zscore, run.position, run.frame["spread"]
     result = run.backtest(periods_per_year=periods_per_year)
     rule = strategy.rule
-    monitor = breakdown(ly, lx, window=cwin, step=cstep, alpha=level)
+    monitor = breakdown(ly, lx, window=cwin, step=cstep, size=level)
 
     ratios = pd.DataFrame(
         {

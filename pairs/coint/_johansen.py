@@ -68,19 +68,19 @@ class JohansenResult(ResultMixin):
         rows.append(("rank (trace, 5%)", self.rank()))
         return rows
 
-    def rank(self, alpha: float = 0.05, test: Literal["trace", "max_eig"] = "trace") -> int:
-        """Cointegration rank: the first ``r`` whose null "rank <= r" is not rejected at size ``alpha``.
+    def rank(self, size: float = 0.05, test: Literal["trace", "max_eig"] = "trace") -> int:
+        """Cointegration rank: the first ``r`` whose null "rank <= r" is not rejected at ``size``.
 
         Parameters
         ----------
-        alpha
-            Test size in (0, 1); a null is rejected when its p-value is below ``alpha`` (for
+        size
+            Test size in (0, 1); a null is rejected when its p-value is below ``size`` (for
             0.01, 0.05 and 0.10 this is exactly "statistic above the critical value").
         test
             ``"trace"`` or ``"max_eig"``.
         """
         check_choice("test", test, ("trace", "max_eig"))
-        size = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+        size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
         stat, crit, pvalue = (
             (self.trace_stat, self.trace_crit, self.trace_pvalue)
             if test == "trace"

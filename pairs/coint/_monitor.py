@@ -126,7 +126,7 @@ class BreakdownResult(ResultMixin):
     rolling: pd.DataFrame
     cusum: pd.DataFrame
     window: int
-    alpha: float
+    size: float
     k: int
     confirm: int
     cusum_drift: float
@@ -147,7 +147,7 @@ def breakdown(
     x: Any,
     *,
     window: int,
-    alpha: float = 0.05,
+    size: float = 0.05,
     k: int = 3,
     step: int = 1,
     trend: Trend = "c",
@@ -162,9 +162,9 @@ def breakdown(
     Two signals:
 
     * ``"coint_lost"``: the rolling Engle-Granger p-value (:func:`rolling_coint`) is above
-      ``alpha`` for ``k`` consecutive tested windows after the monitor was armed. It arms
+      ``size`` for ``k`` consecutive tested windows after the monitor was armed. It arms
       (the relationship counts as cointegrated) after ``confirm`` consecutive tested windows
-      with p-value at or below ``alpha``, and is disarmed by the event until it arms again.
+      with p-value at or below ``size``, and is disarmed by the event until it arms again.
       Requiring persistence matters: with overlapping windows a pair of independent random
       walks has short runs of spurious rejections; with ``confirm=1`` every one of them arms
       the monitor (see docs/statistics.md for the simulated rates).
@@ -184,12 +184,12 @@ def breakdown(
         Log prices of the asset hedged and of the hedge, on one index.
     window
         Bars per rolling test window and per CUSUM reference window.
-    alpha
+    size
         Size of the rolling Engle-Granger test, in (0, 1).
     k
         Consecutive non-cointegrated windows that make a ``"coint_lost"`` event.
     confirm
-        Consecutive cointegrated windows (p-value <= ``alpha``) that arm the monitor; default
+        Consecutive cointegrated windows (p-value <= ``size``) that arm the monitor; default
         ``max(1, window // (2 * step))``: half a window of bars of persistent rejection.
     step, trend, max_lag, autolag
         Passed to :func:`rolling_coint` (Engle-Granger test).
@@ -211,7 +211,7 @@ def breakdown(
     >>> int((flicker.events["kind"] == "coint_lost").sum()) > int((res.events["kind"] == "coint_lost").sum())
     True
     """
-    size = check_float("alpha", alpha, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     runs = check_int("k", k, minimum=1)
     arm_runs = None if confirm is None else check_int("confirm", confirm, minimum=1)
     drift = check_float("cusum_drift", cusum_drift, minimum=0.0)
@@ -272,7 +272,7 @@ def breakdown(
         rolling=roll.assign(cointegrated=state),
         cusum=pd.DataFrame({"innovation": innov, "cusum_pos": upper, "cusum_neg": lower}, index=ys.index),
         window=win,
-        alpha=size,
+        size=size,
         k=runs,
         confirm=arm_runs,
         cusum_drift=drift,

@@ -112,8 +112,8 @@ def test_johansen_errors(pair):
     with pytest.raises(DataError, match="prices"):
         johansen(pair.assign(BTC=1.0))
     res = johansen(pair)
-    with pytest.raises(PairsError, match="alpha"):
-        res.rank(alpha=1.5)
+    with pytest.raises(PairsError, match="size"):
+        res.rank(size=1.5)
     with pytest.raises(PairsError, match="test"):
         res.rank(test="eigen")
 
@@ -160,8 +160,8 @@ def test_monitor_specific_errors(pair):
         rolling_coint(y, x, window=50, step=0)
     with pytest.raises(PairsError, match="test"):
         rolling_coint(y, x, window=50, test="johansen")
-    with pytest.raises(PairsError, match="alpha"):
-        breakdown(y, x, window=50, alpha=1.5)
+    with pytest.raises(PairsError, match="size"):
+        breakdown(y, x, window=50, size=1.5)
     with pytest.raises(PairsError, match="k"):
         breakdown(y, x, window=50, k=0)
     with pytest.raises(PairsError, match="cusum_threshold"):

@@ -65,7 +65,7 @@ def test_rolling_coint_is_causal(log_prices, cut, step, test):
 @given(cut=st.integers(min_value=80, max_value=500))
 def test_breakdown_is_causal(log_prices, cut):
     frame = log_prices[["ETH", "BTC"]].dropna().iloc[:500]
-    kwargs = {"window": 60, "step": 3, "alpha": 0.10, "k": 2}
+    kwargs = {"window": 60, "step": 3, "size": 0.10, "k": 2}
     full = breakdown(frame["ETH"], frame["BTC"], **kwargs)
     part = breakdown(frame["ETH"].iloc[:cut], frame["BTC"].iloc[:cut], **kwargs)
     pd.testing.assert_frame_equal(part.rolling, full.rolling.iloc[:cut], check_exact=True)
@@ -89,7 +89,7 @@ def _broken_pair(seed: int, n: int = 1200, brk: int = 600) -> tuple[pd.Series, p
 
 def test_breakdown_detects_loss_of_cointegration():
     y, x = _broken_pair(seed=4)
-    res = breakdown(y, x, window=150, step=5, alpha=0.05, k=3)
+    res = breakdown(y, x, window=150, step=5, size=0.05, k=3)
     lost = res.events[res.events["kind"] == "coint_lost"]
     assert len(lost) >= 1
     # No loss is flagged while the pair is cointegrated; the first one comes after the break.

@@ -79,7 +79,7 @@ def test_direction_swaps_roles(log_prices, direction):
 def test_cusum_skips_stale_reference_windows(log_prices):
     pair = log_prices[["ETH", "BTC"]].dropna().iloc[:400].copy()
     pair.iloc[100:200, 0] = pair.iloc[100, 0]
-    res = breakdown(pair["ETH"], pair["BTC"], window=50, alpha=0.5, k=1)
+    res = breakdown(pair["ETH"], pair["BTC"], window=50, size=0.5, k=1)
     # The reference window [t - 50, t - 1] is flat for t in 150..200: no innovation is defined.
     assert res.cusum["innovation"].iloc[150:201].isna().all()
     assert res.cusum["innovation"].iloc[260:].notna().all()

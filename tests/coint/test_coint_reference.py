@@ -178,7 +178,7 @@ def test_positive_control_brent_wti_cointegrated_at_1pct(crude_log):
     assert res.pvalue < 0.01
     assert res.stat < res.crit_values["1%"]
     jres = johansen(crude_log, det_order=0, k_ar_diff=1)
-    assert jres.rank(alpha=0.05) == 1
+    assert jres.rank(size=0.05) == 1
 
 
 def test_negative_control_btc_eth_not_cointegrated_at_10pct(btc_eth):
@@ -219,10 +219,10 @@ def test_johansen_equals_statsmodels(log_prices, det_order, k_ar_diff):
     # Sequential tests by hand, on our critical values.
     crit = res.trace_crit["5%"].to_numpy()
     expected_rank = next((i for i in range(3) if res.trace_stat.iloc[i] <= crit[i]), 3)
-    assert res.rank(alpha=0.05, test="trace") == expected_rank
+    assert res.rank(size=0.05, test="trace") == expected_rank
     crit = res.max_eig_crit["10%"].to_numpy()
     expected_rank = next((i for i in range(3) if res.max_eig_stat.iloc[i] <= crit[i]), 3)
-    assert res.rank(alpha=0.10, test="max_eig") == expected_rank
+    assert res.rank(size=0.10, test="max_eig") == expected_rank
 
 
 def test_johansen_pvalues_are_unclipped_and_consistent(crude_log, log_prices):

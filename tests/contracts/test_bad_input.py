@@ -583,7 +583,7 @@ TARGETS: list[Target] = [
                 Raises(InsufficientDataError, "window"),
             ),
             *_bad_values("window", BAD_WINDOWS),
-            *_bad_values("alpha", (0.0, 1.0, 1.5, "0.05", None)),
+            *_bad_values("size", (0.0, 1.0, 1.5, "0.05", None)),
             ("k=0", {"k": 0}, Raises(PairsError, "k")),
             ("cusum_drift=-1", {"cusum_drift": -1.0}, Raises(PairsError, "cusum_drift")),
             ("cusum_threshold=0", {"cusum_threshold": 0.0}, Raises(PairsError, "cusum_threshold")),

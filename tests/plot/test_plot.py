@@ -245,7 +245,7 @@ def test_equity_from_series_counts_start_as_peak() -> None:
 def test_rolling_coint_with_breakdown(logs: pd.DataFrame) -> None:
     res = breakdown(logs["ETH"], logs["BTC"], window=60, step=5, confirm=1)
     assert len(res.events) >= 1
-    fig = plot_rolling_coint(res, size=res.alpha)
+    fig = plot_rolling_coint(res, size=res.size)
     ax = fig.axes[0]
     assert len(ax.lines) == 2 + len(res.events)
     tested = res.rolling["pvalue"].dropna()
