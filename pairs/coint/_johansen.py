@@ -20,6 +20,7 @@ _CASES: tuple[str, ...] = ("n", "co", "ci", "lo", "li")
 # statsmodels' coint_johansen det_order: -1 none, 0 unrestricted constant, 1 unrestricted trend.
 _DET_ORDER_CASE = {-1: "n", 0: "co", 1: "lo"}
 _LEVELS = ("1%", "5%", "10%")
+_LEVEL_INDEX = pd.Index(list(_LEVELS), dtype=object)
 # The simulated tables cover up to 12 stochastic trends.
 _MAX_VARS = 12
 
@@ -220,21 +221,25 @@ def johansen(
     k = frame.shape[1]
     if k > _MAX_VARS:
         raise PairsError(f"prices must have at most {_MAX_VARS} columns; got {k}.")
-    check_not_constant("prices", frame)
+    values = frame.to_numpy(dtype=np.float64)
+    if (values.max(axis=0) == values.min(axis=0)).any():
+        check_not_constant("prices", frame)  # raises its usual message
     need = (k + 1) * (lags + 1) + 3
     if len(frame) < need:
         raise InsufficientDataError(
             f"prices must have at least {need} rows for {k} columns and k_ar_diff={lags}; got {len(frame)}."
         )
     try:
-        eig, vec, t_obs = _reduced_rank(frame.to_numpy(dtype=np.float64), case, lags)
+        eig, vec, t_obs = _reduced_rank(values, case, lags)
     except np.linalg.LinAlgError:
         raise DataError(
             "prices must not have collinear columns (one is a linear combination of the others); "
             "got a singular matrix."
         ) from None
-    ranks = [f"r<={i}" for i in range(k)]
-    vectors = [f"v{i + 1}" for i in range(k)]
+    # Result building is most of the cost on two coins: one Index per axis, arrays not copied.
+    ranks = pd.Index([f"r<={i}" for i in range(k)], dtype=object)
+    vectors = pd.Index([f"v{i + 1}" for i in range(k)], dtype=object)
+    columns = frame.columns
     log1m = np.log1p(-eig)
     trace = -t_obs * np.cumsum(log1m[::-1])[::-1]
     max_eig = -t_obs * log1m
@@ -245,18 +250,18 @@ def johansen(
         pvals = np.array(
             [johansen_pvalue(float(s), test, case, int(m)) for s, m in zip(stats, trends, strict=True)]
         )
-        tables[test] = (pd.DataFrame(crit, index=ranks, columns=list(_LEVELS)), pvals)
-    evec = pd.DataFrame(vec, index=frame.columns, columns=vectors)
+        tables[test] = (pd.DataFrame(crit, index=ranks, columns=_LEVEL_INDEX, copy=False), pvals)
+    evec = pd.DataFrame(vec, index=columns, columns=vectors, copy=False)
     return JohansenResult(
-        trace_stat=pd.Series(trace, index=ranks, name="trace_stat"),
-        max_eig_stat=pd.Series(max_eig, index=ranks, name="max_eig_stat"),
+        trace_stat=pd.Series(trace, index=ranks, name="trace_stat", copy=False),
+        max_eig_stat=pd.Series(max_eig, index=ranks, name="max_eig_stat", copy=False),
         trace_crit=tables["trace"][0],
         max_eig_crit=tables["maxeig"][0],
-        trace_pvalue=pd.Series(tables["trace"][1], index=ranks, name="trace_pvalue"),
-        max_eig_pvalue=pd.Series(tables["maxeig"][1], index=ranks, name="max_eig_pvalue"),
-        eigenvalues=pd.Series(eig, index=vectors, name="eigenvalue"),
+        trace_pvalue=pd.Series(tables["trace"][1], index=ranks, name="trace_pvalue", copy=False),
+        max_eig_pvalue=pd.Series(tables["maxeig"][1], index=ranks, name="max_eig_pvalue", copy=False),
+        eigenvalues=pd.Series(eig, index=vectors, name="eigenvalue", copy=False),
         eigenvectors=evec,
-        hedge_ratios=pd.Series(vec[:, 0] / vec[0, 0], index=frame.columns, name="hedge_ratio"),
+        hedge_ratios=pd.Series(vec[:, 0] / vec[0, 0], index=columns, name="hedge_ratio", copy=False),
         deterministic=case,
         det_order=det,
         k_ar_diff=lags,
