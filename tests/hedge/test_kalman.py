@@ -121,7 +121,7 @@ def test_nan_bars_match_pykalman_masked(logp):
 def test_em_matches_pykalman_em(logp):
     frame = _with_gaps(logp.iloc[-300:])
     y, x = frame["ETH"].to_numpy(), frame["BTC"].to_numpy()
-    res = kalman_hedge(frame["ETH"], frame["BTC"], fit="em", em_iter=4, obs_var=1e-3, initial_state_mean=(1.0, -2.0))
+    res = kalman_hedge(frame["ETH"], frame["BTC"], fit="em", em_iter=4, em_tol=0.0, obs_var=1e-3, initial_state_mean=(1.0, -2.0))
     missing = np.isnan(y) | np.isnan(x)
     h = np.column_stack([np.where(missing, 0.0, x), np.ones_like(x)])[:, None, :]
     kf = KalmanFilter(
