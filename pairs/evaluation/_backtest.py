@@ -504,39 +504,8 @@ def walk_forward(
         pos[start : stop - train], betas[start : stop - train], zs[start : stop - train] = fold_pos, beta, z
         rows.append((ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta, alpha))
 
-    oos = ys.index[train:]
-    result = backtest(
-        ys.iloc[train:],
-        xs.iloc[train:],
-        beta=pd.Series(betas, index=oos),
-        position=pd.Series(pos, index=oos),
-        fee_bps=fee_bps,
-        slippage_bps=slippage_bps,
-        funding=rates.iloc[train:],
-        periods_per_year=ppy,
-    )
-    folds = pd.DataFrame(
-        rows, columns=["train_start", "train_end", "test_start", "test_end", "beta", "alpha"]
-    )
-    entries = result.trades["entry_time"]
-    folds["n_trades"] = [
-        int(((entries >= a) & (entries <= b)).sum())
-        for a, b in zip(folds.test_start, folds.test_end, strict=True)
-    ]
-    folds["return"] = [
-        float(np.prod(1.0 + result.returns.loc[a:b].to_numpy()) - 1.0)
-        for a, b in zip(folds.test_start, folds.test_end, strict=True)
-    ]
-    folds.index.name = "fold"
     name = hedge if isinstance(hedge, str) else getattr(hedge, "__name__", type(hedge).__name__)
-    return WalkForwardResult(
-        folds=folds,
-        backtest=result,
-        position=pd.Series(pos, index=oos, name="position"),
-        beta=pd.Series(betas, index=oos, name="beta"),
-        zscore=pd.Series(zs, index=oos, name="zscore"),
-        hedge=name,
-    )
+    return _walk_forward_result(ys, xs, train, pos, betas, zs, rows, fee_bps, slippage_bps, rates, ppy, name)
 
 
 def _walk_forward_strategy(
@@ -596,14 +565,45 @@ def _walk_forward_strategy(
         rows.append(
             (ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta_last, alpha_last)
         )
+    return _walk_forward_result(
+        ys,
+        xs,
+        train,
+        pos,
+        betas,
+        zs,
+        rows,
+        strategy.fee_bps,
+        strategy.slippage_bps,
+        rates,
+        ppy,
+        strategy.hedge,
+    )
+
+
+def _walk_forward_result(
+    ys: pd.Series,
+    xs: pd.Series,
+    train: int,
+    pos: np.ndarray,
+    betas: np.ndarray,
+    zs: np.ndarray,
+    rows: list[tuple[Any, ...]],
+    fee_bps: float,
+    slippage_bps: float,
+    rates: pd.DataFrame,
+    ppy: float,
+    hedge: str,
+) -> WalkForwardResult:
+    """The stitched out-of-sample backtest and the per-fold table of a walk-forward run."""
     oos = ys.index[train:]
     result = backtest(
         ys.iloc[train:],
         xs.iloc[train:],
         beta=pd.Series(betas, index=oos),
         position=pd.Series(pos, index=oos),
-        fee_bps=strategy.fee_bps,
-        slippage_bps=strategy.slippage_bps,
+        fee_bps=fee_bps,
+        slippage_bps=slippage_bps,
         funding=rates.iloc[train:],
         periods_per_year=ppy,
     )
@@ -626,5 +626,5 @@ def _walk_forward_strategy(
         position=pd.Series(pos, index=oos, name="position"),
         beta=pd.Series(betas, index=oos, name="beta"),
         zscore=pd.Series(zs, index=oos, name="zscore"),
-        hedge=strategy.hedge,
+        hedge=hedge,
     )

@@ -37,10 +37,10 @@ from pairs.stream._engine import (
     Signal,
     Stamp,
     StreamEngine,
-    _as_timestamp,
     _decode_timestamp,
     _encode_timestamp,
     _signal,
+    next_timestamp,
 )
 from pairs.stream._kernels import (
     F_FIXED,
@@ -620,28 +620,7 @@ class StreamBook:
         return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i)
 
     def _check_timestamp(self, value: Any) -> Stamp:
-        # The engine's rule: optional, but once given always given, strictly increasing.
-        last = self._last_ts
-        if value is None:
-            if last is not None:
-                raise StateError(
-                    f"timestamp must be given after bars with timestamps (last {last!r}); got None."
-                )
-            return None
-        ts = value if type(value) is pd.Timestamp else _as_timestamp(value)
-        if last is not None:
-            try:
-                later = ts > last
-            except TypeError:
-                raise DataError(
-                    f"timestamp must be comparable with the previous one ({last!r}); got {value!r}."
-                ) from None
-            if not later:
-                kind = "a duplicate of" if ts == last else "earlier than"
-                raise StateError(
-                    f"timestamp must be after the previous bar ({last!r}); got {kind} it: {value!r}."
-                )
-        return ts
+        return next_timestamp(value, self._last_ts, "bar")
 
     def _prune(self) -> None:
         used = set()

@@ -291,6 +291,32 @@ def _as_timestamp(value: Any) -> pd.Timestamp | int | float:
     raise DataError(f"timestamp must be a datetime, an ISO string or a number; got {value!r}.")
 
 
+def next_timestamp(value: Any, last: Stamp, what: str) -> Stamp:
+    """``value`` as a bar timestamp after ``last``: optional, but once given always given, strictly
+    increasing (the rule of :class:`StreamEngine` and :class:`~pairs.StreamBook`); ``what`` names a bar
+    in messages ("update", "bar")."""
+    if value is None:
+        if last is not None:
+            raise StateError(
+                f"timestamp must be given after {what}s with timestamps (last {last!r}); got None."
+            )
+        return None
+    ts = value if type(value) is pd.Timestamp else _as_timestamp(value)
+    if last is not None:
+        try:
+            later = ts > last
+        except TypeError:
+            raise DataError(
+                f"timestamp must be comparable with the previous one ({last!r}); got {value!r}."
+            ) from None
+        if not later:
+            kind = "a duplicate of" if ts == last else "earlier than"
+            raise StateError(
+                f"timestamp must be after the previous {what} ({last!r}); got {kind} it: {value!r}."
+            )
+    return ts
+
+
 def _encode_timestamp(ts: Stamp) -> Any:
     return {"timestamp": ts.isoformat()} if isinstance(ts, pd.Timestamp) else ts
 
@@ -645,27 +671,9 @@ class StreamEngine:
 
     def _check_timestamp(self, value: Any) -> Stamp:
         last = self._last_ts
-        if value is None:
-            if last is not None:
-                raise StateError(
-                    f"timestamp must be given after updates with timestamps (last {last!r}); got None."
-                )
-            return None
-        ts = value if type(value) is pd.Timestamp else _as_timestamp(value)
-        if last is not None:
-            try:
-                later = ts > last
-            except TypeError:
-                raise DataError(
-                    f"timestamp must be comparable with the previous one ({last!r}); got {value!r}."
-                ) from None
-            if not later:
-                kind = "a duplicate of" if ts == last else "earlier than"
-                raise StateError(
-                    f"timestamp must be after the previous update ({last!r}); got {kind} it: {value!r}."
-                )
-            if self._max_gap is not None:
-                self._check_gap(ts, last, value)
+        ts = next_timestamp(value, last, "update")
+        if last is not None and self._max_gap is not None:
+            self._check_gap(ts, last, value)
         return ts
 
     def _check_gap(self, ts: Any, last: Any, value: Any) -> None:
