@@ -43,6 +43,7 @@ __all__ = [
     "kalman_step",
     "moving_ols",
     "rolling_ols_step",
+    "window_moments",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -240,6 +241,28 @@ def centred_remove(
 
 
 @njit(cache=True)
+def window_moments(xw: np.ndarray, yw: np.ndarray) -> tuple[float, float, float, float, float, float]:
+    """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes (values oldest
+    first): the exact refresh that the rolling kernels run every ``window`` bars, batch and stream."""
+    n = xw.shape[0]
+    sx = 0.0
+    sy = 0.0
+    for i in range(n):
+        sx += xw[i]
+        sy += yw[i]
+    mx = sx / n
+    my = sy / n
+    cxx = cxy = cyy = 0.0
+    for i in range(n):
+        dx = xw[i] - mx
+        dy = yw[i] - my
+        cxx += dx * dx
+        cxy += dx * dy
+        cyy += dy * dy
+    return float(n), mx, my, cxx, cxy, cyy
+
+
+@njit(cache=True)
 def _single(
     yt: np.ndarray,
     xt: np.ndarray,
@@ -259,16 +282,7 @@ def _single(
         offset = t - start
         if offset >= window and (offset + 1) % window == 0:
             lo = t - window + 1
-            mx = np.mean(xt[lo : t + 1])
-            my = np.mean(yt[lo : t + 1])
-            cxx = cxy = cyy = 0.0
-            for s in range(lo, t + 1):
-                dx = xt[s] - mx
-                dy = yt[s] - my
-                cxx += dx * dx
-                cxy += dx * dy
-                cyy += dy * dy
-            weight = float(window)
+            weight, mx, my, cxx, cxy, cyy = window_moments(xt[lo : t + 1], yt[lo : t + 1])
         else:
             if offset >= window:
                 weight, mx, my, cxx, cxy, cyy = centred_remove(
@@ -504,21 +518,9 @@ def rolling_ols_step(
     if t >= window and (t + 1) % window == 0:
         ybuf[slot] = y
         xbuf[slot] = x
-        sx = 0.0
-        sy = 0.0
-        for i in range(1, window + 1):
-            sx += xbuf[(slot + i) % window]
-            sy += ybuf[(slot + i) % window]
-        mx = sx / window
-        my = sy / window
-        cxx = cxy = cyy = 0.0
-        for i in range(1, window + 1):
-            dx = xbuf[(slot + i) % window] - mx
-            dy = ybuf[(slot + i) % window] - my
-            cxx += dx * dx
-            cxy += dx * dy
-            cyy += dy * dy
-        weight = float(window)
+        # The window oldest first: the slots after this bar's, then up to it.
+        order = np.concatenate((np.arange(slot + 1, window), np.arange(0, slot + 1)))
+        weight, mx, my, cxx, cxy, cyy = window_moments(xbuf[order], ybuf[order])
     else:
         if t >= window:
             weight, mx, my, cxx, cxy, cyy = centred_remove(
