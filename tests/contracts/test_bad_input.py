@@ -1284,6 +1284,10 @@ def _replace(base: Inputs, updates: Any) -> Callable[[Path], Inputs]:
     return build
 
 
+# (target, case) of the generic cases every target gets (NaN, inf, empty, misaligned, ...).
+_GENERIC: set[tuple[str, str]] = set()
+
+
 def _matrix(targets: list[Target]) -> list[Row]:
     rows: list[Row] = []
     for t in targets:
@@ -1303,6 +1307,7 @@ def _matrix(targets: list[Target]) -> list[Row]:
                 generic.append((f"{case}[{b}]", {a: va, b: vb}, Raises(exc, b)))
         for case, updates, outcome in generic:
             rows.append(Row(t, case, _replace(t.inputs, updates), expect.get(case, outcome)))
+            _GENERIC.add((t.name, case))
         unknown = set(expect) - {case for case, _, _ in generic}
         assert not unknown, f"{t.name}: expectations for unknown cases {unknown}"
         rows += [Row(t, case, _replace(t.inputs, updates), outcome) for case, updates, outcome in t.extra]
@@ -1312,8 +1317,17 @@ def _matrix(targets: list[Target]) -> list[Row]:
 MATRIX = _matrix(TARGETS)
 
 
-def _param(row: Row) -> Any:
-    return pytest.param(row, id=row.id)
+def _params(rows: list[Row]) -> list[Any]:
+    """The matrix as test parameters. The fast loop (``-m "not slow"``) runs every target's own
+    cases and each generic kind of bad input once; CI runs every (target, generic case) pair."""
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        kind = row.case.split("[")[0]
+        repeat = (row.target.name, row.case) in _GENERIC and kind in seen
+        seen.add(kind)
+        out.append(pytest.param(row, id=row.id, marks=[pytest.mark.slow] if repeat else []))
+    return out
 
 
 def _no_network(*args: Any) -> None:
@@ -1347,7 +1361,7 @@ class _LazyTmp:
         return getattr(self._get(), name)
 
 
-@pytest.mark.parametrize("row", [_param(row) for row in MATRIX])
+@pytest.mark.parametrize("row", _params(MATRIX))
 def test_bad_input(row: Row, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yahoo, "_download", _no_network)
     inputs = row.build(_LazyTmp(request))  # type: ignore[arg-type]
