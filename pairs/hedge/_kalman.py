@@ -151,21 +151,6 @@ def _prior_cov(value: Any) -> tuple[float, float, float]:
     return float(arr[0, 0]), float(arr[0, 1]), float(arr[1, 1])
 
 
-def _fit_em(
-    y: np.ndarray,
-    x: np.ndarray,
-    mean0: tuple[float, float],
-    cov0: tuple[float, float, float],
-    q: float,
-    r: float,
-    n_iter: int,
-    tol: float,
-) -> tuple[np.ndarray, float]:
-    """Compiled EM over the full ``Q`` and ``r`` (see :mod:`pairs.hedge._kalman_em`)."""
-    trans_cov, r_hat, _ = fit_em(y, x, mean0, cov0, q, r, n_iter, tol)
-    return trans_cov, r_hat
-
-
 def _fit_mle(
     y: np.ndarray,
     x: np.ndarray,
@@ -315,7 +300,7 @@ def kalman_hedge(
     q = delta_f / (1.0 - delta_f)
     fitted_delta: float | None = delta_f
     if fit == "em":
-        trans_cov, r = _fit_em(y_arr, x_arr, mean0, cov0, q, r, n_iter, tol)
+        trans_cov, r, _ = fit_em(y_arr, x_arr, mean0, cov0, q, r, n_iter, tol)
         fitted_delta = None
     else:
         if fit == "mle":

@@ -43,6 +43,6 @@ def fit_em(
             f"em_iter must be large enough for EM to converge; got em_iter={n_iter}, stopping with a "
             f"log-likelihood gain of {gain:.3g} per iteration (em_tol={tol:g}).",
             EMConvergenceWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     return np.array([[q00, q01], [q01, q11]]), float(r_hat), len(path)
