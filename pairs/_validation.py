@@ -20,6 +20,7 @@ from pairs.exceptions import DataError, InsufficientDataError, PairsError
 __all__ = [
     "align_pair",
     "as_frame",
+    "as_positive_duration",
     "as_series",
     "check_choice",
     "check_flag",
@@ -347,3 +348,17 @@ def check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise PairsError(f"{name} must be True or False; got {value!r}.")
     return bool(value)
+
+
+def as_positive_duration(value: Any) -> pd.Timedelta | None:
+    """``value`` (a string such as ``"6h"``, or a timedelta) as a positive ``Timedelta``, else None.
+
+    The caller decides which types it accepts and raises its own message on None.
+    """
+    try:
+        duration = pd.Timedelta(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if duration is pd.NaT or not duration > pd.Timedelta(0):
+        return None
+    return duration

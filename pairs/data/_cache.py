@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._io import write_text_atomic
+from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError
 
 __all__ = [
@@ -96,11 +97,8 @@ def check_max_age(value: Any, bar: pd.Timedelta) -> pd.Timedelta:
     if value is None:
         return min(bar, pd.Timedelta(days=1))
     if isinstance(value, (str, timedelta, pd.Timedelta)):
-        try:
-            age = pd.Timedelta(value)
-        except (ValueError, TypeError, OverflowError):
-            age = None
-        if age is not None and age is not pd.NaT and age > pd.Timedelta(0):
+        age = as_positive_duration(value)
+        if age is not None:
             return age
     raise DataError(
         f"max_age must be a positive duration such as '6h' or a timedelta, or None; got {value!r}."

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin, json_safe
+from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
 from pairs.stream._invariants import check_invariants
@@ -342,11 +343,8 @@ def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:
     if value is None:
         return None
     if isinstance(value, (str, dt.timedelta, np.timedelta64)):
-        try:
-            gap = pd.Timedelta(value)
-        except (ValueError, TypeError, OverflowError):
-            gap = None
-        if gap is not None and gap is not pd.NaT and gap > pd.Timedelta(0):
+        gap = as_positive_duration(value)
+        if gap is not None:
             return gap
     elif (
         isinstance(value, numbers.Real)
