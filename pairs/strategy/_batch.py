@@ -12,7 +12,7 @@ from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.strategy._result import COLUMNS, StrategyResult
 from pairs.strategy._steps import from_relative, log_values, to_relative
-from pairs.trading._kernels import ewm_alpha, rule_kernel, zscore_kernel
+from pairs.trading._kernels import Z_CODES, ewm_alpha, rule_kernel, zscore_kernel
 from pairs.trading._rules import ACTIONS, _kernel_args
 from pairs.trading._sizing import size_legs
 
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from pairs.strategy._strategy import Strategy
 
 __all__ = ["hedge_paths", "run_batch"]
-
-_Z_METHODS = {"rolling": 0, "ewm": 1, "expanding": 2}
 
 
 def hedge_paths(
@@ -68,7 +66,7 @@ def run_batch(strategy: Strategy, y: pd.Series, x: pd.Series) -> StrategyResult:
         window = strategy.z_window
         alpha_ewm = ewm_alpha(strategy.zscore_halflife) if strategy.zscore_halflife is not None else 0.0
         minp = window if method == "rolling" else 2
-        z = zscore_kernel(spread, _Z_METHODS[method], window, alpha_ewm, minp)
+        z = zscore_kernel(spread, Z_CODES[method], window, alpha_ewm, minp)
     position, codes = rule_kernel(z, *_kernel_args(strategy.rule))
     index = y.index
     frame = pd.DataFrame(

@@ -59,17 +59,13 @@ from pairs.stream._kernels import (
     I_RULE,
     I_WIDTH,
     I_ZBARS,
-    Z_EWM,
-    Z_EXPANDING,
-    Z_NONE,
-    Z_ROLLING,
     book_step,
     first_bad_price,
     symbol_logs,
 )
 from pairs.stream._online import KalmanHedge, RollingHedge, RollingZScore
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
-from pairs.trading._kernels import ewm_alpha
+from pairs.trading._kernels import Z_CODES, ewm_alpha
 from pairs.trading._rules import ACTIONS, _kernel_args
 
 __all__ = ["BookSignals", "StreamBook"]
@@ -82,7 +78,7 @@ _FAST_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32,
 # Settings that do not change what a stream computes (a fixed hedge's beta/alpha are per pair).
 _NOT_KERNEL = ("beta", "alpha", "fee_bps", "slippage_bps")
 _HEDGES = {"kalman": HEDGE_KALMAN, "rolling": HEDGE_ROLLING, "ols": HEDGE_FIXED}
-_ZSCORES = {"rolling": Z_ROLLING, "ewm": Z_EWM, "expanding": Z_EXPANDING, "innovation": Z_NONE}
+
 COLUMNS = ("beta", "alpha", "spread", "zscore", "position", "action", "y_units", "x_units")
 
 
@@ -203,7 +199,7 @@ class _Group:
         self.iparams = np.array(
             [
                 _HEDGES[s.hedge],
-                _ZSCORES[s.zscore_method],
+                Z_CODES[s.zscore_method],
                 int(s.log_prices),
                 max_hold,
                 cooldown,

@@ -20,7 +20,16 @@ import numpy as np
 
 from pairs._numba_cache import njit
 from pairs.hedge._kernels import kalman_step, rolling_ols_step
-from pairs.trading._kernels import ewm_z_step, expanding_z_step, rolling_z_step, transition
+from pairs.trading._kernels import (
+    Z_EWM,
+    Z_EXPANDING,
+    Z_NONE,
+    Z_ROLLING,
+    ewm_z_step,
+    expanding_z_step,
+    rolling_z_step,
+    transition,
+)
 from pairs.trading._sizing import size_step
 
 __all__ = [
@@ -58,7 +67,6 @@ __all__ = [
 ]
 
 HEDGE_KALMAN, HEDGE_ROLLING, HEDGE_FIXED = 0, 1, 2
-Z_NONE, Z_ROLLING, Z_EWM, Z_EXPANDING = 0, 1, 2, 3
 
 
 # The state vector of one engine (StreamEngine._st): the rule (position, bars_held,

@@ -28,6 +28,11 @@ __all__ = [
     "EWM_START",
     "EXPANDING_START",
     "ROLLING_START",
+    "Z_CODES",
+    "Z_EWM",
+    "Z_EXPANDING",
+    "Z_NONE",
+    "Z_ROLLING",
     "ewm_alpha",
     "ewm_z_step",
     "expanding_z_step",
@@ -40,6 +45,9 @@ __all__ = [
 ]
 
 HOLD, ENTER_LONG, ENTER_SHORT, EXIT, STOP = range(5)
+# Z-score method codes of the compiled loops (batch and stream); Z_NONE: the hedge supplies it.
+Z_NONE, Z_ROLLING, Z_EWM, Z_EXPANDING = 0, 1, 2, 3
+Z_CODES = {"rolling": Z_ROLLING, "ewm": Z_EWM, "expanding": Z_EXPANDING, "innovation": Z_NONE}
 ACTION_CODES = (HOLD, ENTER_LONG, ENTER_SHORT, EXIT, STOP)
 
 # State of rolling_z_step before the first bar: reference value, count, mean and m2 of the
@@ -181,15 +189,15 @@ def ewm_alpha(halflife: float) -> float:
 
 @njit(cache=True)
 def zscore_kernel(x: np.ndarray, method: int, window: int, alpha: float, min_periods: int) -> np.ndarray:
-    """The z-score of a whole series by looping the step of ``method`` (0 rolling, 1 ewm, 2 expanding)."""
+    """The z-score of a whole series by looping the step of ``method`` (``Z_ROLLING``, ``Z_EWM``, ``Z_EXPANDING``)."""
     n = x.shape[0]
     out = np.empty(n)
-    if method == 0:
+    if method == Z_ROLLING:
         stats = np.array(ROLLING_START)
         buf = np.zeros(window)
         for t in range(n):
             out[t] = rolling_z_step(stats, buf, t, x[t], min_periods)
-    elif method == 1:
+    elif method == Z_EWM:
         stats = np.array(EWM_START)
         for t in range(n):
             out[t] = ewm_z_step(stats, x[t], alpha, min_periods)

@@ -15,7 +15,6 @@ from pairs.trading._kernels import size_kernel, size_step
 __all__ = ["size_legs", "size_step"]
 
 
-
 def aligned_series(obj: Any, name: str, index: pd.Index, *, allow_nan: bool = False) -> pd.Series:
     """Validate a series that must share ``index`` (an array adopts it)."""
     series = as_series(obj, name, allow_nan=allow_nan, min_length=1)

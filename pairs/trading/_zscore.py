@@ -19,10 +19,9 @@ import pandas as pd
 from pairs._typing import ZScoreWindowMethod as Method
 from pairs._validation import as_series, check_choice, check_float, check_int, check_window
 from pairs.exceptions import PairsError
-from pairs.trading._kernels import ewm_alpha, zscore_kernel
+from pairs.trading._kernels import Z_EWM, Z_EXPANDING, Z_ROLLING, ewm_alpha, zscore_kernel
 
 __all__ = ["zscore"]
-
 
 
 def zscore(
@@ -80,14 +79,14 @@ def zscore(
             raise PairsError("window must be an integer >= 2 with method='rolling'; got None.")
         win = check_window("window", window, len(values))
         minp = win if min_periods is None else check_int("min_periods", min_periods, minimum=1, maximum=win)
-        out = zscore_kernel(values, 0, win, 0.0, minp)
+        out = zscore_kernel(values, Z_ROLLING, win, 0.0, minp)
     else:
         minp = 2 if min_periods is None else check_int("min_periods", min_periods, minimum=1)
         if method == "ewm":
             if halflife is None:
                 raise PairsError("halflife must be a number > 0 with method='ewm'; got None.")
             hl = check_float("halflife", halflife, minimum=0.0, strict_min=True)
-            out = zscore_kernel(values, 1, 1, ewm_alpha(hl), minp)
+            out = zscore_kernel(values, Z_EWM, 1, ewm_alpha(hl), minp)
         else:
-            out = zscore_kernel(values, 2, 1, 0.0, minp)
+            out = zscore_kernel(values, Z_EXPANDING, 1, 0.0, minp)
     return pd.Series(out, index=series.index, name="zscore")
