@@ -42,13 +42,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     run = strategy.run(pair.y, pair.x)
     result = run.backtest(periods_per_year=args.periods_per_year)
     metrics = dict(result._summary_rows())
-    convention = getattr(result, "convention", "gross_exposure")
     if args.format == "json":
         print_json(
             {
                 "data": pair.info(),
                 "strategy": strategy.to_dict(),
-                "convention": convention,
+                "convention": result.convention,
                 "metrics": metrics,
                 "note": run.note,
                 "trades": records(result.trades.rename_axis("trade")),

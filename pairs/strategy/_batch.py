@@ -11,7 +11,7 @@ from pairs.hedge._kernels import kalman_filter
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.strategy._result import COLUMNS, StrategyResult
-from pairs.strategy._steps import from_relative, log_values, to_relative
+from pairs.strategy._steps import KALMAN_PRIOR, from_relative, log_values, to_relative
 from pairs.trading._kernels import Z_CODES, ewm_alpha, rule_kernel, zscore_kernel
 from pairs.trading._rules import ACTIONS, _kernel_args
 from pairs.trading._sizing import size_legs
@@ -33,7 +33,7 @@ def hedge_paths(
         ref_y, ref_x = float(yv[0]), float(xv[0])
         yr, xr = to_relative(yv, ref_y, log), to_relative(xv, ref_x, log)
         q = strategy.delta / (1.0 - strategy.delta)
-        paths, _, _, _, _ = kalman_filter(yr, xr, 0.0, 0.0, 1.0, 0.0, 1.0, q, 0.0, q, strategy.obs_var)
+        paths, _, _, _, _ = kalman_filter(yr, xr, *KALMAN_PRIOR, q, 0.0, q, strategy.obs_var)
         beta, alpha, spread = from_relative(paths[0], paths[1], paths[2], ref_y, ref_x, log)
         return np.asarray(beta), np.asarray(alpha), np.asarray(spread), paths[5], note
     if strategy.hedge == "rolling":

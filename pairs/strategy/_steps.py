@@ -25,7 +25,11 @@ import math
 
 import numpy as np
 
-__all__ = ["from_relative", "log_values", "to_relative"]
+__all__ = ["KALMAN_PRIOR", "from_relative", "log_values", "to_relative"]
+
+# The strategy's Kalman prior at the first bar, in relative units: (beta, alpha, p00, p01, p11),
+# i.e. mean 0 and covariance I (vague next to relative prices of order 1).
+KALMAN_PRIOR: tuple[float, float, float, float, float] = (0.0, 0.0, 1.0, 0.0, 1.0)
 
 
 def log_values(values: np.ndarray) -> np.ndarray:

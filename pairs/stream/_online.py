@@ -38,7 +38,7 @@ import numpy as np
 
 from pairs.exceptions import StateError
 from pairs.hedge._kernels import kalman_step, rolling_ols_step
-from pairs.strategy._steps import from_relative
+from pairs.strategy._steps import KALMAN_PRIOR, from_relative
 from pairs.stream._state import check_keys, encode_array, read_float, read_floats, read_int
 from pairs.trading._kernels import (
     EWM_START,
@@ -226,7 +226,7 @@ class KalmanHedge:
         self.r = obs_var
         self.log = log
         self.stats = np.zeros(8) if stats is None else stats
-        self.stats[:] = (0.0, 0.0, 1.0, 0.0, 1.0, math.nan, math.nan, 1.0)
+        self.stats[:] = (*KALMAN_PRIOR, math.nan, math.nan, 1.0)
 
     @property
     def first(self) -> bool:
