@@ -323,7 +323,8 @@ def plot_equity(backtest: Any, *, ax: Sequence[Axes] | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
         Top: the equity line. Bottom: the drawdown ``equity / peak - 1`` (<= 0, the starting
-        capital 1 counting as a peak, as :attr:`BacktestResult.max_drawdown`), line and fill.
+        capital counting as a peak, as :attr:`BacktestResult.max_drawdown`: 1 for a return on
+        gross exposure, ``capital`` for an account in currency), line and fill.
 
     Examples
     --------
@@ -334,12 +335,13 @@ def plot_equity(backtest: Any, *, ax: Sequence[Axes] | None = None) -> Figure:
     """
     equity = as_series(getattr(backtest, "equity", backtest), "backtest.equity", min_length=1)
     values = equity.to_numpy()
-    peak = np.maximum.accumulate(np.maximum(values, 1.0))
+    start = float(getattr(backtest, "capital", None) or 1.0)
+    peak = np.maximum.accumulate(np.maximum(values, start))
     drawdown = values / peak - 1.0
     top, bottom = _two_axes(ax)
     t = _x(equity.index)
     top.plot(t, values, lw=1.0, color="tab:blue", label="equity")
-    top.axhline(1.0, lw=0.8, ls=":", color="grey")
+    top.axhline(start, lw=0.8, ls=":", color="grey")
     top.set_ylabel("equity")
     top.set_title("Equity and drawdown")
     _legend(top, loc="best")

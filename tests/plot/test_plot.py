@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
+import pairs
 from pairs import load_sample
 from pairs.coint import breakdown
 from pairs.evaluation._backtest import backtest
@@ -354,3 +355,13 @@ def test_missing_matplotlib(draw: Any) -> None:
 def test_bad_inputs(prices: pd.DataFrame, call: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         call(prices)
+
+
+def test_equity_of_an_account_draws_down_from_its_capital(prices: pd.DataFrame) -> None:
+    # An account's equity is in currency: its drawdown starts from the capital, as max_drawdown.
+    strategy = pairs.Strategy(log_prices=True, capital=10_000.0, sizing_mode="dollar_neutral")
+    result = strategy.backtest(prices["ETH"], prices["BTC"])
+    fig = plot_equity(result)
+    drawdown = fig.axes[1].lines[0].get_ydata()
+    np.testing.assert_allclose(-drawdown.min(), result.max_drawdown, rtol=1e-12)
+    assert fig.axes[0].lines[1].get_ydata()[0] == 10_000.0  # the reference line is the capital
