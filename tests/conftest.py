@@ -5,11 +5,16 @@ OpenBLAS makes the statsmodels reference calls tens of times slower without chan
 """
 
 import os
+import sys
+
+import pytest
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import pytest
+# The test run keeps Python's bytecode cache (and pytest's cache of rewritten test modules) even
+# where PYTHONDONTWRITEBYTECODE is set, as on the shared machines: without it every run recompiles
+# and re-rewrites every module, about 5 s of the fast loop. __pycache__ folders are git-ignored.
+sys.dont_write_bytecode = False
 
 # The fast loop (`pytest -m "not slow"`) leaves out, besides the tests marked slow in their
 # modules, those that start whole processes or repeat one reference comparison over many
@@ -40,25 +45,44 @@ _SLOW_TESTS = (
     "test_json_lines_equal_csv",
     "test_restart_resumes_and_resent_bar_is_answered_once",
     "test_lock_refuses_a_second_writer_naming_the_holder",
+    # Reference comparisons with a faster twin in the fast loop: the pykalman filter on gappy
+    # bars (test_nan_bars_match_pykalman_masked), pykalman EM (test_em_matches_pykalman_em),
+    # RollingOLS (test_rolling_matches_statsmodels).
+    "test_filter_matches_pykalman",
+    "test_em_fixed_iterations_equals_pykalman_em",
+    "test_rolling_min_periods_matches_statsmodels_expanding_start",
 )
-# Parametrised reference comparisons: (test name, the one case kept in the fast loop).
-_ONE_CASE = {
-    "test_filter_matches_pykalman": "[identity-default-log]",
-    "test_expanding_matches_statsmodels": "[1-levels-True]",
-    "test_rolling_matches_statsmodels": "[1-60-levels-True]",
-    "test_book_equals_engines_on_78_daily_pairs": "[kalman_raw]",
+# Parametrised comparisons repeated over many cases: (test name, the cases kept in the fast loop).
+_ONE_CASE: dict[str, tuple[str, ...]] = {
+    "test_expanding_matches_statsmodels": ("[1-levels-True]",),
+    "test_rolling_matches_statsmodels": ("[1-60-levels-True]",),
+    "test_book_equals_engines_on_78_daily_pairs": ("[kalman_raw]",),
+    "test_engle_granger_equals_statsmodels_coint": ("[ETH-BTC-c-aic]", "[XRP-XLM-ctt-None]"),
+    "test_adf_equals_statsmodels": ("[BTC-c-aic-None]", "[ETH-ctt-bic-8]", "[XRP-n-None-3]"),
+    "test_foreign_or_invalid_cache_content_is_refetched": ("[other_ticker]", "[null_close]"),
+    "test_restart_during_warmup_and_in_a_position": ("[kalman]", "[rolling]"),
+    "test_ewm_matches_wls_on_prefixes": ("[1-True-levels]", "[3-False-log_returns]"),
+    "test_rolling_zscore_matches_batch_and_two_pass_reference": ("[2]", "[120]"),
 }
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = str(config.rootpath)
+    seen: dict[str, set[str]] = {}
     for item in items:
         path = str(item.path).removeprefix(root).lstrip("/")
         name = item.name.split("[")[0]
         kept = _ONE_CASE.get(name)
+        if kept is not None:
+            seen.setdefault(name, set()).update(k for k in kept if item.name.endswith(k))
         if (
             path in _SLOW_MODULES
             or name in _SLOW_TESTS
             or (kept is not None and not item.name.endswith(kept))
         ):
             item.add_marker(pytest.mark.slow)
+    # A renamed case must not silently drop a comparison from the fast loop.
+    for name, found in seen.items():
+        missing = set(_ONE_CASE[name]) - found
+        if missing:
+            raise pytest.UsageError(f"tests/conftest.py _ONE_CASE: {name} has no case {sorted(missing)}")

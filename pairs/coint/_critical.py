@@ -17,8 +17,7 @@ See ``tools/coint_tables.py`` and docs/statistics.md for how the tables were mad
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from pairs.coint._tables import DF, DF_MIN_NOBS, JOH, PROBS
 
@@ -26,7 +25,7 @@ __all__ = ["MAX_DF_VARS", "df_crit", "df_pvalue", "johansen_crit", "johansen_pva
 
 MAX_DF_VARS = 12
 _LEVELS = (0.01, 0.05, 0.10)
-_Z = norm.ppf(PROBS)
+_Z = ndtri(PROBS)
 _TAIL = 5
 _INDEX = {a: int(np.argmin(np.abs(PROBS - a))) for a in (0.01, 0.05, 0.10)}
 

@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
-from scipy.stats import norm
+from scipy.special import gammaln, ndtr, ndtri
 
 from pairs._results import ResultMixin
 from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
@@ -241,7 +240,7 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
         se = math.log(2.0) / (phi * math.log(phi) ** 2) * lam_se
     else:
         se = math.nan
-    z = float(norm.ppf(0.5 + level / 2.0))
+    z = float(ndtri(0.5 + level / 2.0))
     # The half-life grows with lambda_ on (-1, 0]: the upper end of lambda_ gives the upper end.
     ends = sorted(_bars(max(min(v, 0.0), -1.0)) for v in (lam - z * lam_se, lam + z * lam_se))
     bar = _bar_length(s.index)
@@ -462,7 +461,7 @@ def variance_ratio(
     stat = float(math.sqrt(nq) * (vr - 1) / math.sqrt(variance))
     return VarianceRatioResult(
         stat=stat,
-        pvalue=float(2 - 2 * norm.cdf(abs(stat))),
+        pvalue=float(2 - 2 * ndtr(abs(stat))),
         vr=vr,
         lags=q,
         n_obs=len(y),

@@ -54,15 +54,26 @@ def command(*extra: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def uninterrupted(lines: list[str]) -> list[dict[str, Any]]:
-    """The whole feed through one process, with a header line first."""
+    """The whole feed through one in-process run of the command, with a header line first."""
+    feed = "timestamp,eth,btc\n" + "".join(lines)
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(feed.encode()), encoding="utf-8"))
+        patch.setattr(sys, "stdout", out)
+        assert main(["signal", "--follow", *OPTIONS]) == 0
+        out.flush()
+    return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines()]  # type: ignore[attr-defined]
+
+
+def test_stream_equals_batch_functions(
+    uninterrupted: list[dict[str, Any]], lines: list[str], prices: pd.DataFrame
+) -> None:
+    # The installed command in its own process prints what the in-process run prints.
     proc = subprocess.run(
         command(), input="timestamp,eth,btc\n" + "".join(lines), capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    return [json.loads(line) for line in proc.stdout.splitlines()]
-
-
-def test_stream_equals_batch_functions(uninterrupted: list[dict[str, Any]], prices: pd.DataFrame) -> None:
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == uninterrupted
     # The same strategy as the flags, run in batch (the engine == Strategy.run is tested bit for bit
     # in tests/stream; here the command line must add nothing and lose nothing).
     run = Strategy(log_prices=True, delta=1e-5, rule=RULE).run(prices["ETH"], prices["BTC"]).frame
