@@ -96,6 +96,7 @@ def format_table(rows: list[tuple[str, Any]], title: str | None = None) -> str:
 class ResultMixin:
     """Mixin for frozen result dataclasses: ``to_dict()``, ``summary()`` and a short repr."""
 
+    __slots__ = ()  # lets a result declare slots (Signal); the others keep their __dict__
     _title: str = "Result"
 
     def to_dict(self) -> dict[str, Any]:

@@ -76,6 +76,7 @@ from pairs.stream._kernels import (
     Z_EXPANDING,
     Z_NONE,
     Z_ROLLING,
+    compiled_entry,
     engine_step,
 )
 from pairs.stream._online import (
@@ -107,7 +108,7 @@ _SIZING = ("y_units", "x_units", "position", "beta")
 _INT_LIMIT = 2**63
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Signal(ResultMixin):
     """What :meth:`StreamEngine.update` decided for one bar; ``to_dict()`` is JSON-safe."""
 
@@ -166,8 +167,36 @@ class Signal(ResultMixin):
         return body_json(self, f'{{"timestamp": {_stamp_json(self.timestamp)}, ')
 
 
+def _first_step(
+    st: np.ndarray, prm: np.ndarray, n: int, py: float, px: float
+) -> tuple[float, float, float, float, int, int, float, float]:
+    """``engine_step`` through numba's dispatcher (compiling or loading it), once per process.
+
+    From the next bar on, :meth:`StreamEngine.update` calls its compiled entry point directly:
+    the engine's arguments always have the compiled types (``_st``/``_prm`` are float64
+    vectors made by ``_start`` and only written in place, ``_n`` an int, prices floats).
+    """
+    global _step
+    out = engine_step(st, prm, n, py, px)
+    _step = compiled_entry(engine_step)
+    return out  # type: ignore[no-any-return]
+
+
+_step: Any = _first_step
+
+
+class _SignalFields(ResultMixin):
+    """A :class:`Signal`'s slot layout without its frozen ``__setattr__``: filled, then relabelled.
+
+    Per bar, ``Signal(...)`` costs nine ``object.__setattr__`` calls of the frozen dataclass
+    (about 1.3 us here); plain slot stores and a ``__class__`` switch cost about 0.4 us. The
+    object is a Signal before anyone else sees it (tests/stream/test_hot_path.py).
+    """
+
+    __slots__ = Signal.__slots__  # type: ignore[attr-defined]
+
+
 _new = object.__new__
-_set = object.__setattr__
 _Timestamp = pd.Timestamp
 
 
@@ -182,24 +211,19 @@ def _signal(
     x_units: float | None,
     action: str,
 ) -> Signal:
-    """``Signal(...)`` without the frozen dataclass's nine ``object.__setattr__`` calls (per bar)."""
-    signal = _new(Signal)
-    _set(
-        signal,
-        "__dict__",
-        {
-            "timestamp": timestamp,
-            "beta": beta,
-            "alpha": alpha,
-            "spread": spread,
-            "zscore": zscore,
-            "position": position,
-            "y_units": y_units,
-            "x_units": x_units,
-            "action": action,
-        },
-    )
-    return signal
+    """``Signal(...)``, built by slot stores on :class:`_SignalFields` (once per bar)."""
+    signal: Any = _new(_SignalFields)  # typed Any: its slots are declared by Signal
+    signal.timestamp = timestamp
+    signal.beta = beta
+    signal.alpha = alpha
+    signal.spread = spread
+    signal.zscore = zscore
+    signal.position = position
+    signal.y_units = y_units
+    signal.x_units = x_units
+    signal.action = action
+    signal.__class__ = Signal
+    return signal  # type: ignore[no-any-return]
 
 
 def _float_value(value: Any) -> Any:
@@ -644,18 +668,14 @@ class StreamEngine:
             ts = None
         else:
             ts = self._check_timestamp(timestamp)
-        # One compiled call: hedge, z-score, rule and sizing (the batch's step kernels).
-        if self._log:
-            beta, alpha, spread, z, position, code, y_units, x_units = engine_step(
-                self._st, self._prm, self._n, math.log(y_price), math.log(x_price), y_price, x_price
-            )
-        else:
-            beta, alpha, spread, z, position, code, y_units, x_units = engine_step(
-                self._st, self._prm, self._n, y_price, x_price, y_price, x_price
-            )
+        # One compiled call: log, hedge, z-score, rule and sizing (the batch's step kernels).
+        beta, alpha, spread, z, position, code, y_units, x_units = _step(
+            self._st, self._prm, self._n, y_price, x_price
+        )
         self._n += 1
-        for stat in self._windows:
-            stat.bars += 1
+        if self._windows:
+            for stat in self._windows:
+                stat.bars += 1
         self._last_ts = ts
         action = ACTIONS[code]
         if self._gap_exit:

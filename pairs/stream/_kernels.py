@@ -2,8 +2,9 @@
 
 One ``@njit`` loop calls the very step kernels :meth:`~pairs.StreamEngine.update` calls, with
 the same arguments in the same order, so the state after a replay is bit for bit the state
-after as many updates (tests/stream/test_warmup.py). Logs are taken by the caller with
-``math.log``, as :meth:`~pairs.StreamEngine.update` takes them.
+after as many updates (tests/stream/test_warmup.py). Logs of prices are taken inside
+:func:`engine_step` with ``math.log`` (the C library's ``log``, as Python's ``math.log`` and the
+batch run's per-element log: bit for bit, tests/stream and tests/strategy).
 
 :func:`book_step` is one bar of a :class:`~pairs.StreamBook`: every pair of a strategy group
 advanced through the same step kernels, in the same order as an engine's update, so each pair
@@ -15,6 +16,7 @@ indices, and ``(n, window)`` ring buffers (slot of bar ``t``: ``t % window``, as
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +62,7 @@ __all__ = [
     "Z_NONE",
     "Z_ROLLING",
     "book_step",
+    "compiled_entry",
     "engine_step",
     "first_bad_price",
     "replay",
@@ -102,18 +105,24 @@ P_WIDTH = 19
 
 @njit(cache=True)
 def engine_step(
-    st: np.ndarray, prm: np.ndarray, n: int, y: float, x: float, py: float, px: float
+    st: np.ndarray, prm: np.ndarray, n: int, py: float, px: float
 ) -> tuple[float, float, float, float, int, int, float, float]:
     """One bar of a :class:`~pairs.StreamEngine`: hedge, z-score, rule and sizing in one call.
 
     ``st`` (layout ``S_*``) is updated in place; ``prm`` holds the settings (``P_*``); ``n`` is
-    the number of bars seen (the ring buffers' bar count); ``y, x`` the hedged values (logs
-    with ``log_prices``), ``py, px`` the prices (sizing). Returns ``(beta, alpha, spread,
-    zscore, position, action_code, y_units, x_units)``.
+    the number of bars seen (the ring buffers' bar count); ``py, px`` the bar's prices (their
+    logs are hedged with ``log_prices``, the prices themselves sized). Returns ``(beta,
+    alpha, spread, zscore, position, action_code, y_units, x_units)``.
     """
     hedge = int(prm[P_HEDGE])
     zkind = int(prm[P_Z])
     log = prm[P_LOG] != 0.0
+    if log:
+        y = math.log(py)
+        x = math.log(px)
+    else:
+        y = py
+        x = px
     h = st[S_HEDGE:S_Z]
     if hedge == HEDGE_KALMAN:
         first = h[7] != 0.0
@@ -200,17 +209,30 @@ def engine_step(
     return beta, alpha, spread, z, pos, code, st[4], st[5]
 
 
+def compiled_entry(kernel: Any) -> Any:
+    """The machine-code entry point of ``kernel`` once it is compiled for exactly one signature.
+
+    Calling it skips numba's per-call dispatch (typing each argument and picking the overload:
+    about 0.3 us per call here), so the caller must pass exactly the compiled types: nothing
+    converts or checks them. Returns ``kernel`` itself while it has no single compiled signature.
+    """
+    signatures = kernel.signatures
+    if len(signatures) != 1:
+        return kernel
+    return getattr(kernel.overloads[signatures[0]], "entry_point", kernel)
+
+
 @njit(cache=True)
 def replay(
-    st: np.ndarray, prm: np.ndarray, n: int, hy: np.ndarray, hx: np.ndarray, py: np.ndarray, px: np.ndarray
+    st: np.ndarray, prm: np.ndarray, n: int, py: np.ndarray, px: np.ndarray
 ) -> tuple[float, float, float, float, int, int, float, float]:
-    """Apply every bar with :func:`engine_step` (``st`` updated in place); the last bar's outputs.
+    """Apply every bar of the prices ``py, px`` with :func:`engine_step` (``st`` updated in place).
 
-    ``hy, hx`` are the hedged values (logs with ``log_prices``), ``py, px`` the prices.
+    Returns the last bar's outputs.
     """
     out = (math.nan, math.nan, math.nan, math.nan, 0, 0, 0.0, 0.0)
-    for t in range(hy.shape[0]):
-        out = engine_step(st, prm, n + t, hy[t], hx[t], py[t], px[t])
+    for t in range(py.shape[0]):
+        out = engine_step(st, prm, n + t, py[t], px[t])
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,10 +66,10 @@ def _holes(engine: StreamEngine, stamps: list[pd.Timestamp] | None) -> list[int]
     return holes
 
 
-def _run(engine: StreamEngine, hy: np.ndarray, hx: np.ndarray, py: np.ndarray, px: np.ndarray) -> tuple:
+def _run(engine: StreamEngine, py: np.ndarray, px: np.ndarray) -> tuple:
     # replay loops over engine_step, the kernel of StreamEngine.update, on the engine's own vector.
-    out = replay(engine._st, engine._prm, engine._n, hy, hx, py, px)
-    n = len(hy)
+    out = replay(engine._st, engine._prm, engine._n, py, px)
+    n = len(py)
     for stat in engine._windows:
         stat.bars += n
     engine._n += n
@@ -87,11 +86,6 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     # Copies: pandas hands out read-only views, which numba would compile a second replay for.
     py = np.array(ys, dtype=np.float64)
     px = np.array(xs, dtype=np.float64)
-    if engine._log:
-        hy = np.array([math.log(v) for v in py.tolist()])
-        hx = np.array([math.log(v) for v in px.tolist()])
-    else:
-        hy, hx = py, px
     bounds = [0, *holes, len(py)]
     out: tuple = ()
     position_before_reset = 0
@@ -100,7 +94,7 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
             position_before_reset = engine._rule_state[0]
             engine._start()
         if hi > lo:
-            out = _run(engine, hy[lo:hi], hx[lo:hi], py[lo:hi], px[lo:hi])
+            out = _run(engine, py[lo:hi], px[lo:hi])
     beta, alpha, spread, z, position, code, y_units, x_units = out
     action = ACTIONS[code]
     if holes and holes[-1] == len(py) - 1 and position_before_reset and position == 0 and action == "hold":

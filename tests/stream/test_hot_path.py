@@ -3,6 +3,9 @@
 * ``Signal.to_json()`` (the line ``pairs signal --follow`` prints) is byte for byte
   ``json.dumps(signal.to_dict())``, and the fast ``to_dict`` equals the generic
   ``ResultMixin.to_dict``, for every kind of timestamp and for non-finite values.
+* The engine's signals, built by slot stores and a class switch (not the frozen dataclass's
+  ``__init__``), are ordinary frozen :class:`Signal` objects: equal to ``Signal(...)`` of the
+  same fields, immutable, hashable, picklable, with dataclass fields, from engine, warm-up and book.
 * The book's bar line equals ``json.dumps`` of the same data.
 * Ring buffers are checkpointed as base64 float64 bytes: bit for bit, NaN included; state files
   written before (buffers as JSON lists of numbers) still load, and malformed encodings are
@@ -12,8 +15,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -63,6 +68,60 @@ def test_engine_signals_serialise_as_json_dumps() -> None:
             signal = engine.update(eth, btc, ts)
             assert signal.to_json() == json.dumps(signal.to_dict())
             assert signal.to_dict() == ResultMixin.to_dict(signal)
+
+
+def test_fast_built_signals_are_ordinary_frozen_signals() -> None:
+    prices = load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[:80]
+    strategy = Strategy(log_prices=True, capital=10_000.0)
+    engine = strategy.stream()
+    warm = engine.warmup(prices["ETH"].iloc[:-1], prices["BTC"].iloc[:-1])
+    last = engine.update(prices["ETH"].iloc[-1], prices["BTC"].iloc[-1], prices.index[-1])
+    book = StreamBook({("ETH", "BTC"): strategy})
+    booked = book.update({"ETH": prices["ETH"].iloc[0], "BTC": prices["BTC"].iloc[0]}, prices.index[0])
+    for signal in (warm, last, *booked.values()):
+        assert type(signal) is Signal
+        fields = {f.name: getattr(signal, f.name) for f in dataclasses.fields(signal)}
+        assert list(fields) == list(Signal.__dataclass_fields__)
+        rebuilt = Signal(**fields)
+        assert signal == rebuilt and hash(signal) == hash(rebuilt)
+        restored = pickle.loads(pickle.dumps(signal))
+        assert type(restored) is Signal and restored.to_json() == signal.to_json()  # NaN != NaN
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            signal.beta = 0.0  # type: ignore[misc]
+        assert not hasattr(signal, "__dict__")
+    assert last.y_units is not None and last.timestamp == prices.index[-1]
+
+
+def test_update_calls_the_compiled_entry_with_its_exact_types(tmp_path) -> None:
+    # After the first bar, update skips numba's dispatch: it calls engine_step's entry point,
+    # which converts nothing, so the engine's arguments must have the compiled types always.
+    from pairs.stream import _engine
+    from pairs.stream._kernels import engine_step
+
+    prices = load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[:50]
+    engine = Strategy(hedge="rolling", window=10, capital=1_000.0).stream()
+    engine.update(prices["ETH"].iloc[0], prices["BTC"].iloc[0], prices.index[0])
+    assert _engine._step is not _engine._first_step and _engine._step is not engine_step
+    (signature,) = engine_step.signatures
+    assert [str(t) for t in signature] == [
+        "array(float64, 1d, C)",
+        "array(float64, 1d, C)",
+        "int64",
+        "float64",
+        "float64",
+    ]
+    engine.save(tmp_path / "state.json")
+    for e in (engine, StreamEngine.load(tmp_path / "state.json")):
+        for array in (e._st, e._prm):
+            assert array.dtype == np.float64 and array.ndim == 1
+            assert array.flags.c_contiguous and array.flags.writeable and array.flags.owndata
+        assert type(e._n) is int
+    # Prices of other numeric types are converted before the call (one equal signal).
+    a = engine.update(np.float32(prices["ETH"].iloc[1]), int(prices["BTC"].iloc[1]), prices.index[1])
+    b = StreamEngine.load(tmp_path / "state.json").update(
+        float(np.float32(prices["ETH"].iloc[1])), float(int(prices["BTC"].iloc[1])), prices.index[1]
+    )
+    assert a.to_json() == b.to_json()
 
 
 def test_book_line_is_json_dumps_of_its_data() -> None:
