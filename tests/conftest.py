@@ -51,6 +51,11 @@ _SLOW_TESTS = (
     "test_filter_matches_pykalman",
     "test_em_fixed_iterations_equals_pykalman_em",
     "test_rolling_min_periods_matches_statsmodels_expanding_start",
+    # The scan against a statsmodels coint loop over 78 pairs: the fast loop keeps scan ==
+    # engle_granger (test_matches_engle_granger_and_half_life) and engle_granger == coint.
+    "test_matches_statsmodels_coint_loop",
+    # 300 hypothesis examples of the hedge fast path against align_pair.
+    "test_shortcut_agrees_with_align_pair",
 )
 # Parametrised comparisons repeated over many cases: (test name, the cases kept in the fast loop).
 _ONE_CASE: dict[str, tuple[str, ...]] = {
