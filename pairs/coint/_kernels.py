@@ -22,8 +22,15 @@ Kernel API (inputs are trusted: validate at the public boundary)
     finite-sample p-value (``N = n_legs + 1``), lag, ADF sample size, icbest, beta, alpha and the
     residual series tested.
 ``eg_stat_batch(Y, X, max_lag=None, autolag="bic", trend="c") -> EgBatch(stat, pvalue, lags, beta, alpha)``
-    Engle-Granger of ``Y[:, j]`` on ``X[:, j]`` for every column ``j`` (``n_obs x n_pairs``),
-    in one compiled loop: the universe-scan entry point.
+    Engle-Granger of ``Y[:, j]`` on ``X[:, j]`` for every column ``j`` (``n_obs x n_pairs``).
+``eg_rows(panel, rows, yi, xi, ntrend, max_lag, autolag, start=None) -> EgRows``
+    Engle-Granger of ``panel[yi[k], start[k] + rows]`` on the legs
+    ``panel[xi[k, :], start[k] + rows]`` for every ``k``, with the residuals: the one
+    implementation of the test that every entry point (``eg_kernel``, ``eg_panel``, the rolling
+    test) runs. ``start`` (default 0) slides windows along a panel of two series.
+``eg_panel(panel, rows, yi, xi, ntrend, max_lag, autolag, start=None) -> EgPanel``
+    ``eg_rows`` over many pairs, in chunks that bound the memory of the residuals, with the
+    half-life of each residual instead of the residual: the universe-scan entry point.
 
 ``autolag`` is ``"aic"``, ``"bic"``, ``"t-stat"`` or ``None`` (use ``max_lag`` lags);
 ``regression``/``trend`` is ``"n"``, ``"c"``, ``"ct"`` or ``"ctt"``.
@@ -42,6 +49,17 @@ max_lag + 1 least-squares fits. The
 deterministic columns are Legendre polynomials of time and, when a constant is present, the
 data are centred first: both leave the column space (hence every statistic) unchanged and keep
 the cross-product well conditioned.
+
+Compiled code
+-------------
+Three compiled loops do the work: ``_coint_rows`` (cointegrating regressions), ``_adf_rows``
+(ADF tests) and ``half_lives``; the Engle-Granger steps between them are numpy. numba compiles a
+kernel together with the code of every kernel it calls, and optimises and generates machine
+code for that whole tree again at each level: a compiled Engle-Granger loop over calls of the
+regression and of the ADF cost the two trees once more (about 2 s on an empty cache, issue
+#15). For the same reason each loop over series is written inside its kernel, not around a
+per-series kernel, and numpy calls inside kernels are written as loops (each is one more
+compiled function).
 """
 
 from __future__ import annotations
@@ -61,11 +79,16 @@ __all__ = [
     "AdfOut",
     "EgBatch",
     "EgOut",
+    "EgPanel",
+    "EgRows",
     "adf_batch",
     "adf_kernel",
     "default_max_lag",
     "eg_kernel",
+    "eg_panel",
+    "eg_rows",
     "eg_stat_batch",
+    "half_lives",
 ]
 
 TREND_TERMS: dict[str, int] = {"n": 0, "c": 1, "ct": 2, "ctt": 3}
@@ -76,8 +99,11 @@ _COLLINEAR_R2 = 1.0 - 100.0 * math.sqrt(np.finfo(float).eps)
 # statsmodels' _autolag: 5% one-sided normal quantile for the "t-stat" rule.
 _TSTAT_STOP = 1.6448536269514722
 _LOG_2PI = math.log(2.0 * math.pi)
+_LN2 = math.log(2.0)
 # A pivot this small relative to the column's squared norm means a (numerically) singular design.
 _SINGULAR = 1e-13
+# Values (2 MB) per matrix of residuals when many regressions run in chunks.
+_CHUNK_VALUES = 1 << 18
 
 
 class AdfOut(NamedTuple):
@@ -121,6 +147,29 @@ class EgBatch(NamedTuple):
     alpha: np.ndarray
 
 
+class EgRows(NamedTuple):
+    """Engle-Granger of many regressions: one entry (``beta``, ``resid``: one row) per regression."""
+
+    stat: np.ndarray
+    lags: np.ndarray
+    n_obs: np.ndarray
+    icbest: np.ndarray
+    beta: np.ndarray
+    alpha: np.ndarray
+    resid: np.ndarray
+
+
+class EgPanel(NamedTuple):
+    """Engle-Granger of many pairs of a panel, with the half-life of each residual."""
+
+    stat: np.ndarray
+    lags: np.ndarray
+    n_obs: np.ndarray
+    beta: np.ndarray
+    alpha: np.ndarray
+    half_life: np.ndarray
+
+
 def default_max_lag(n_obs: int, n_trend: int) -> int:
     """Default maximum ADF lag for ``n_obs`` values: with BIC selection it keeps the size near nominal.
 
@@ -129,6 +178,23 @@ def default_max_lag(n_obs: int, n_trend: int) -> int:
     """
     schwert = math.floor(4.0 * (n_obs / 100.0) ** 0.25)
     return max(0, min(schwert, (n_obs - 20) // 20, n_obs // 2 - n_trend - 1))
+
+
+@njit(cache=True)
+def _is_constant(v: np.ndarray) -> bool:
+    for t in range(1, v.shape[0]):
+        if v[t] != v[0]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _mean(v: np.ndarray) -> float:
+    # numba's ndarray.mean, the same sequential sum, without compiling that overload.
+    s = 0.0
+    for t in range(v.shape[0]):
+        s += v[t]
+    return s / v.shape[0]
 
 
 @njit(cache=True)
@@ -154,7 +220,10 @@ def _cholesky_upper(g: np.ndarray) -> tuple[np.ndarray, bool]:
     ``False`` when ``X`` is (numerically) singular. The last pivot is ``sqrt(ssr)`` and may be 0.
     """
     m = g.shape[0]
-    r = np.zeros((m, m))
+    r = np.empty((m, m))
+    for i in range(m):
+        for j in range(m):
+            r[i, j] = 0.0
     for j in range(m):
         s = g[j, j]
         for k in range(j):
@@ -174,239 +243,253 @@ def _cholesky_upper(g: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 @njit(cache=True)
-def _adf_gram(x: np.ndarray, d: np.ndarray, p: int, ntrend: int, level_last: bool) -> np.ndarray:
-    """Cross-product of ``[deterministic, level, lags 1..p, dy]`` on the sample of lag ``p``.
+def _coint_rows(
+    panel: np.ndarray, rows: np.ndarray, start: np.ndarray, yi: np.ndarray, xi: np.ndarray, ntrend: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of ``panel[yi[k], start[k] + rows]`` on the legs ``panel[xi[k, :], start[k] + rows]`` plus deterministic terms.
 
-    Rows are ``t = p .. len(d) - 1``: ``dy = d[t]``, level ``x[t]``, lag ``j`` is ``d[t - j]``.
-    With ``level_last`` the level column moves after the lags (statsmodels' refit, where the
-    statistic is the t-value of the level, read from the last column of the factor).
+    ``start`` is 0 for the pairs of a scan and slides a window along two series for a rolling
+    test (without a copy of each window). Returns ``(beta, alpha, resid, r2)``, one row or entry per ``k`` (``beta`` is
+    ``n_regressions x n_legs``), where ``alpha`` is the constant as statsmodels reports it with a
+    trend ``t = 1..n`` (NaN without a constant) and ``r2`` is centred when a constant is present,
+    uncentred otherwise. A constant leg gives NaN ``beta``; a constant ``y`` gives NaN ``r2``
+    (centring leaves rounding noise, so both are checked on the raw values).
     """
-    big_n = d.shape[0]
-    nobs = big_n - p
-    k1 = ntrend + p + 2
-    g = np.empty((k1, k1))
-    pos = np.empty(p + 1, dtype=np.int64)
-    pos[0] = k1 - 1
-    for j in range(1, p + 1):
-        pos[j] = ntrend + j - 1 if level_last else ntrend + j
-    lev = ntrend + p if level_last else ntrend
-
-    lag = np.empty((p + 1, p + 1))
-    for j in range(p + 1):
-        s = 0.0
-        for t in range(p, big_n):
-            s += d[t] * d[t - j]
-        lag[0, j] = s
-    for i in range(p):
-        for j in range(i, p):
-            lag[i + 1, j + 1] = lag[i, j] + d[p - 1 - i] * d[p - 1 - j] - d[big_n - 1 - i] * d[big_n - 1 - j]
-    for i in range(p + 1):
-        for j in range(i, p + 1):
-            g[pos[i], pos[j]] = lag[i, j]
-            g[pos[j], pos[i]] = lag[i, j]
-
-    for j in range(p + 1):
-        s = 0.0
-        for t in range(p, big_n):
-            s += x[t] * d[t - j]
-        g[lev, pos[j]] = s
-        g[pos[j], lev] = s
-    s = 0.0
-    for t in range(p, big_n):
-        s += x[t] * x[t]
-    g[lev, lev] = s
-
-    det = _legendre(nobs, ntrend)
-    for a in range(ntrend):
-        for b in range(a, ntrend):
-            s = 0.0
-            for r in range(nobs):
-                s += det[a, r] * det[b, r]
-            g[a, b] = s
-            g[b, a] = s
-        s = 0.0
-        for r in range(nobs):
-            s += det[a, r] * x[p + r]
-        g[a, lev] = s
-        g[lev, a] = s
-        for j in range(p + 1):
-            s = 0.0
-            for r in range(nobs):
-                s += det[a, r] * d[p + r - j]
-            g[a, pos[j]] = s
-            g[pos[j], a] = s
-    return g
-
-
-@njit(cache=True)
-def _adf_core(x: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[float, int, int, float]:
-    """ADF of ``x`` as statsmodels ``adfuller``: returns ``(stat, lags, n_obs, icbest)``."""
-    n = x.shape[0]
-    d = np.empty(n - 1)
-    for t in range(n - 1):
-        d[t] = x[t + 1] - x[t]
-    xs = x.copy()
-    if ntrend > 0:
-        # A constant is in the model: shifting the level and the differences is absorbed by it.
-        xs -= xs.mean()
-        d -= d.mean()
-    big_n = n - 1
-    used = max_lag
-    icbest = np.nan
-    if autolag > 0:
-        g = _adf_gram(xs, d, max_lag, ntrend, np.bool_(False))  # typed: one compilation, not one per literal
-        r, ok = _cholesky_upper(g)
-        k = ntrend + 1 + max_lag
-        if not ok or r[k, k] == 0.0 or big_n - max_lag <= k:
-            return np.nan, max_lag, big_n - max_lag, np.nan
-        nobs = big_n - max_lag
-        ssr = np.empty(k + 1)
-        ssr[k] = r[k, k] * r[k, k]
-        for j in range(k - 1, -1, -1):
-            ssr[j] = ssr[j + 1] + r[j, k] * r[j, k]
-        first = ntrend + 1
-        if autolag == 3:
-            used = max_lag
-            for kk in range(k, first - 1, -1):
-                tval = abs(r[kk - 1, k]) / math.sqrt(ssr[kk] / (nobs - kk))
-                icbest = tval
-                used = kk - first
-                if tval >= _TSTAT_STOP:
-                    break
-        else:
-            penalty = 2.0 if autolag == 1 else math.log(nobs)
-            for kk in range(first, k + 1):
-                llf = -0.5 * nobs * (_LOG_2PI + math.log(ssr[kk] / nobs) + 1.0)
-                ic = -2.0 * llf + penalty * kk
-                if kk == first or ic < icbest:
-                    icbest = ic
-                    used = kk - first
-    g = _adf_gram(xs, d, used, ntrend, np.bool_(True))
-    r, ok = _cholesky_upper(g)
-    nobs = big_n - used
-    k = ntrend + 1 + used
-    # statsmodels' lag bound allows zero residual degrees of freedom (no t-value) without a trend.
-    if not ok or r[k, k] == 0.0 or nobs <= k:
-        return np.nan, used, nobs, icbest
-    sigma = math.sqrt(r[k, k] * r[k, k] / (nobs - k))
-    return r[k - 1, k] / sigma, used, nobs, icbest
-
-
-@njit(cache=True)
-def _coint_regression(
-    y: np.ndarray, legs: np.ndarray, ntrend: int
-) -> tuple[np.ndarray, float, np.ndarray, float]:
-    """OLS of ``y`` on ``legs`` (``n_legs x n``) plus deterministic terms.
-
-    Returns ``(beta, alpha, resid, r2)`` where ``alpha`` is the constant as statsmodels reports
-    it with a trend ``t = 1..n`` (NaN without a constant) and ``r2`` is centred when a constant
-    is present, uncentred otherwise. A constant leg gives NaN ``beta``; a constant ``y`` gives
-    NaN ``r2`` (centring leaves rounding noise, so both are checked on the raw values).
-    """
-    k_legs, n = legs.shape
+    m, k_legs = xi.shape
+    n = rows.shape[0]
     k = k_legs + ntrend
-    for a in range(k_legs):
-        if legs[a].min() == legs[a].max():
-            return np.full(k_legs, np.nan), np.nan, np.full(n, np.nan), np.nan
-    z = np.empty((k + 1, n))
-    ybar = y.mean() if ntrend > 0 else 0.0
-    xbar = np.zeros(k_legs)
-    for a in range(k_legs):
-        if ntrend > 0:
-            xbar[a] = legs[a].mean()
-        for t in range(n):
-            z[a, t] = legs[a, t] - xbar[a]
-    # Element by element: a slice assignment compiles numba's shape-error path (seconds, cold).
-    trend_cols = _legendre(n, ntrend)
-    for a in range(ntrend):
-        for t in range(n):
-            z[k_legs + a, t] = trend_cols[a, t]
-    for t in range(n):
-        z[k, t] = y[t] - ybar
-    g = np.empty((k + 1, k + 1))
-    for a in range(k + 1):
-        for b in range(a, k + 1):
-            acc = 0.0
-            for t in range(n):
-                acc += z[a, t] * z[b, t]
-            g[a, b] = acc
-            g[b, a] = acc
-    r, ok = _cholesky_upper(g)
-    coef = np.full(k, np.nan)
-    resid = np.full(n, np.nan)
-    if not ok:
-        return coef[:k_legs].copy(), np.nan, resid, np.nan
-    for i in range(k - 1, -1, -1):
-        s = r[i, k]
-        for j in range(i + 1, k):
-            s -= r[i, j] * coef[j]
-        coef[i] = s / r[i, i]
-    ssr = 0.0
-    for t in range(n):
-        e = z[k, t]
-        for a in range(k):
-            e -= z[a, t] * coef[a]
-        resid[t] = e
-        ssr += e * e
-    tss = 0.0
-    for t in range(n):
-        tss += z[k, t] * z[k, t]
-    r2 = 1.0 - ssr / tss if tss > 0.0 and y.min() != y.max() else np.nan
-    alpha = np.nan
-    if ntrend > 0:
-        # Deterministic part at t = 0 in statsmodels' trend 1..n, i.e. u0 on the Legendre scale.
-        u0 = -(n + 1.0) / (n - 1.0)
-        basis = np.array([1.0, u0, 1.5 * u0 * u0 - 0.5])
-        alpha = ybar
-        for a in range(k_legs):
-            alpha -= xbar[a] * coef[a]
-        for b in range(ntrend):
-            alpha += coef[k_legs + b] * basis[b]
-    return coef[:k_legs].copy(), alpha, resid, r2
-
-
-@njit(cache=True)
-def _eg_core(
-    y: np.ndarray, legs: np.ndarray, ntrend: int, max_lag: int, autolag: int
-) -> tuple[float, int, int, float, np.ndarray, float, np.ndarray]:
-    """Engle-Granger as statsmodels ``coint``: ``(stat, lags, n_obs, icbest, beta, alpha, resid)``."""
-    beta, alpha, resid, r2 = _coint_regression(y, legs, ntrend)
-    # A singular design or a constant dependent series (possible inside a rolling window) has no
-    # test; statsmodels would report -inf (p = 0) for the latter.
-    if np.isnan(beta).any() or np.isnan(r2):
-        return np.nan, 0, y.shape[0] - 1, np.nan, beta, alpha, resid
-    if r2 >= _COLLINEAR_R2:
-        return -np.inf, 0, y.shape[0] - 1, np.nan, beta, alpha, resid
-    # int(...) keeps numba from compiling a second, literal-argument specialisation.
-    stat, used, nobs, icbest = _adf_core(resid, max_lag, autolag, int(0))  # noqa: UP018, RUF046
-    return stat, used, nobs, icbest, beta, alpha, resid
-
-
-@njit(cache=True)
-def _adf_batch(xt: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[np.ndarray, ...]:
-    m = xt.shape[0]
-    stat = np.empty(m)
-    lags = np.empty(m, dtype=np.int64)
-    nobs = np.empty(m, dtype=np.int64)
-    icbest = np.empty(m)
-    for j in range(m):
-        stat[j], lags[j], nobs[j], icbest[j] = _adf_core(xt[j], max_lag, autolag, ntrend)
-    return stat, lags, nobs, icbest
-
-
-@njit(cache=True)
-def _eg_batch(
-    yt: np.ndarray, xt: np.ndarray, ntrend: int, max_lag: int, autolag: int
-) -> tuple[np.ndarray, ...]:
-    m = yt.shape[0]
-    stat = np.empty(m)
-    lags = np.empty(m, dtype=np.int64)
-    beta = np.empty(m)
+    beta = np.empty((m, k_legs))
     alpha = np.empty(m)
-    for j in range(m):
-        out = _eg_core(yt[j], xt[j : j + 1], ntrend, max_lag, autolag)
-        stat[j], lags[j], beta[j], alpha[j] = out[0], out[1], out[4][0], out[5]
-    return stat, lags, beta, alpha
+    resid = np.empty((m, n))
+    r2 = np.empty(m)
+    y = np.empty(n)
+    legs = np.empty((k_legs, n))
+    z = np.empty((k + 1, n))
+    xbar = np.empty(k_legs)
+    coef = np.empty(k)
+    g = np.empty((k + 1, k + 1))
+    trend_cols = _legendre(n, ntrend)
+    for q in range(m):
+        # Element by element: fancy indexing, a reshape or a slice assignment each compile more
+        # numba code (the last two its shape-error path, seconds on an empty cache).
+        for t in range(n):
+            y[t] = panel[yi[q], start[q] + rows[t]]
+            resid[q, t] = np.nan
+        constant_leg = False
+        for a in range(k_legs):
+            for t in range(n):
+                legs[a, t] = panel[xi[q, a], start[q] + rows[t]]
+            beta[q, a] = np.nan
+            constant_leg = constant_leg or _is_constant(legs[a])
+        alpha[q] = np.nan
+        r2[q] = np.nan
+        if constant_leg:
+            continue
+        ybar = _mean(y) if ntrend > 0 else 0.0
+        for a in range(k_legs):
+            xbar[a] = _mean(legs[a]) if ntrend > 0 else 0.0
+            for t in range(n):
+                z[a, t] = legs[a, t] - xbar[a]
+        for a in range(ntrend):
+            for t in range(n):
+                z[k_legs + a, t] = trend_cols[a, t]
+        for t in range(n):
+            z[k, t] = y[t] - ybar
+        for a in range(k + 1):
+            for b in range(a, k + 1):
+                acc = 0.0
+                for t in range(n):
+                    acc += z[a, t] * z[b, t]
+                g[a, b] = acc
+                g[b, a] = acc
+        r, ok = _cholesky_upper(g)
+        if not ok:
+            continue
+        for i in range(k - 1, -1, -1):
+            s = r[i, k]
+            for j in range(i + 1, k):
+                s -= r[i, j] * coef[j]
+            coef[i] = s / r[i, i]
+        ssr = 0.0
+        for t in range(n):
+            e = z[k, t]
+            for a in range(k):
+                e -= z[a, t] * coef[a]
+            resid[q, t] = e
+            ssr += e * e
+        tss = 0.0
+        for t in range(n):
+            tss += z[k, t] * z[k, t]
+        if tss > 0.0 and not _is_constant(y):
+            r2[q] = 1.0 - ssr / tss
+        if ntrend > 0:
+            # Deterministic part at t = 0 in statsmodels' trend 1..n, i.e. u0 on the Legendre scale.
+            u0 = -(n + 1.0) / (n - 1.0)
+            const = ybar
+            for a in range(k_legs):
+                const -= xbar[a] * coef[a]
+            for b in range(ntrend):
+                const += coef[k_legs + b] * (1.0 if b == 0 else (u0 if b == 1 else 1.5 * u0 * u0 - 0.5))
+            alpha[q] = const
+        for a in range(k_legs):
+            beta[q, a] = coef[a]
+    return beta, alpha, resid, r2
+
+
+@njit(cache=True)
+def _adf_rows(
+    xs: np.ndarray, max_lag: int, autolag: int, ntrend: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ADF of each row of ``xs`` as statsmodels ``adfuller``: ``(stat, lags, n_obs, icbest)``.
+
+    Each test runs through one cross-product and one Cholesky factor per pass: the lag
+    selection on the common sample of ``max_lag`` (level column first), then the refit of the
+    chosen lag on its own sample (level last: the statistic is its t-value). Rows are
+    ``t = p .. n - 2`` for lag ``p``: ``dy = d[t]``, level ``x[t]``, lag ``j`` is ``d[t - j]``.
+    """
+    m, n = xs.shape
+    big_n = n - 1
+    stat = np.empty(m)
+    lags = np.empty(m, dtype=np.int64)
+    n_obs = np.empty(m, dtype=np.int64)
+    icbest = np.empty(m)
+    x = np.empty(n)
+    d = np.empty(big_n)
+    for q in range(m):
+        for t in range(n):
+            x[t] = xs[q, t]
+        for t in range(big_n):
+            d[t] = xs[q, t + 1] - xs[q, t]
+        if ntrend > 0:
+            # A constant is in the model: shifting the level and the differences is absorbed by it.
+            xm = _mean(x)
+            for t in range(n):
+                x[t] -= xm
+            dm = _mean(d)
+            for t in range(big_n):
+                d[t] -= dm
+        p = max_lag
+        ic = np.nan
+        select = autolag > 0
+        while True:
+            nobs = big_n - p
+            k1 = ntrend + p + 2
+            g = np.empty((k1, k1))
+            # Column of dy (last), then of lags 1..p: after the level, or before it in the refit.
+            pos = np.empty(p + 1, dtype=np.int64)
+            pos[0] = k1 - 1
+            for j in range(1, p + 1):
+                pos[j] = ntrend + j if select else ntrend + j - 1
+            lev = ntrend if select else ntrend + p
+            lag = np.empty((p + 1, p + 1))
+            for j in range(p + 1):
+                s = 0.0
+                for t in range(p, big_n):
+                    s += d[t] * d[t - j]
+                lag[0, j] = s
+            for i in range(p):
+                for j in range(i, p):
+                    lag[i + 1, j + 1] = (
+                        lag[i, j] + d[p - 1 - i] * d[p - 1 - j] - d[big_n - 1 - i] * d[big_n - 1 - j]
+                    )
+            for i in range(p + 1):
+                for j in range(i, p + 1):
+                    g[pos[i], pos[j]] = lag[i, j]
+                    g[pos[j], pos[i]] = lag[i, j]
+            for j in range(p + 1):
+                s = 0.0
+                for t in range(p, big_n):
+                    s += x[t] * d[t - j]
+                g[lev, pos[j]] = s
+                g[pos[j], lev] = s
+            s = 0.0
+            for t in range(p, big_n):
+                s += x[t] * x[t]
+            g[lev, lev] = s
+            det = _legendre(nobs, ntrend)
+            for a in range(ntrend):
+                for b in range(a, ntrend):
+                    s = 0.0
+                    for u in range(nobs):
+                        s += det[a, u] * det[b, u]
+                    g[a, b] = s
+                    g[b, a] = s
+                s = 0.0
+                for u in range(nobs):
+                    s += det[a, u] * x[p + u]
+                g[a, lev] = s
+                g[lev, a] = s
+                for j in range(p + 1):
+                    s = 0.0
+                    for u in range(nobs):
+                        s += det[a, u] * d[p + u - j]
+                    g[a, pos[j]] = s
+                    g[pos[j], a] = s
+            r, ok = _cholesky_upper(g)
+            k = ntrend + 1 + p
+            if not select:
+                break
+            if not ok or r[k, k] == 0.0 or nobs <= k:
+                break
+            ssr = np.empty(k + 1)
+            ssr[k] = r[k, k] * r[k, k]
+            for j in range(k - 1, -1, -1):
+                ssr[j] = ssr[j + 1] + r[j, k] * r[j, k]
+            first = ntrend + 1
+            if autolag == 3:
+                for kk in range(k, first - 1, -1):
+                    tval = abs(r[kk - 1, k]) / math.sqrt(ssr[kk] / (nobs - kk))
+                    ic = tval
+                    p = kk - first
+                    if tval >= _TSTAT_STOP:
+                        break
+            else:
+                penalty = 2.0 if autolag == 1 else math.log(nobs)
+                for kk in range(first, k + 1):
+                    llf = -0.5 * nobs * (_LOG_2PI + math.log(ssr[kk] / nobs) + 1.0)
+                    crit = -2.0 * llf + penalty * kk
+                    if kk == first or crit < ic:
+                        ic = crit
+                        p = kk - first
+            select = False
+        lags[q] = p
+        n_obs[q] = nobs
+        icbest[q] = ic
+        stat[q] = np.nan
+        # A singular lag search reports no statistic; statsmodels' lag bound allows zero residual
+        # degrees of freedom (no t-value) without a trend.
+        if select or not ok or r[k, k] == 0.0 or nobs <= k:
+            continue
+        stat[q] = r[k - 1, k] / math.sqrt(r[k, k] * r[k, k] / (nobs - k))
+    return stat, lags, n_obs, icbest
+
+
+@njit(cache=True)
+def half_lives(s: np.ndarray) -> np.ndarray:
+    """Half-life of each row of ``s``, ``-ln 2 / ln|1 + lambda|`` from the OLS of ``diff`` on ``[lag, 1]``.
+
+    As :func:`pairs.coint.half_life`: ``inf`` when ``|1 + lambda| >= 1``, NaN for a constant row.
+    """
+    m, big_n = s.shape
+    n = big_n - 1
+    out = np.empty(m)
+    for q in range(m):
+        mean = 0.0
+        for t in range(n):
+            mean += s[q, t]
+        mean /= n
+        sxy = 0.0
+        sxx = 0.0
+        for t in range(n):
+            c = s[q, t] - mean
+            sxy += c * (s[q, t + 1] - s[q, t])
+            sxx += c * c
+        if sxx == 0.0:
+            out[q] = np.nan
+            continue
+        phi = abs(1.0 + sxy / sxx)
+        out[q] = np.inf if phi >= 1.0 else (0.0 if phi == 0.0 else -_LN2 / math.log(phi))
+    return out
 
 
 def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int) -> np.ndarray:
@@ -414,6 +497,12 @@ def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int
     stats = np.asarray(stats, dtype=np.float64)
     nobs = np.nan_to_num(np.asarray(n_obs, dtype=np.float64), nan=0.0).astype(np.int64)
     return df_pvalue(stats, trend, n_vars, nobs)
+
+
+def _c_array(a: np.ndarray) -> np.ndarray:
+    # Writable C arrays (a copy of pandas' read-only views only when needed): one compiled
+    # signature per kernel.
+    return np.require(a, np.float64, ["C", "W"])
 
 
 def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfOut:
@@ -427,20 +516,77 @@ def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regress
     >>> round(out.stat, 4), out.lags, out.n_obs
     (-1.2138, 2, 3062)
     """
-    # Writable C arrays (a copy of pandas' read-only views): one compiled signature per kernel.
-    stat, lags, nobs, icbest = _adf_core(
-        np.require(x, np.float64, ["C", "W"]),
-        int(max_lag),
-        AUTOLAG_CODES[autolag],
-        TREND_TERMS[regression],
+    stat, lags, nobs, icbest = _adf_rows(
+        _c_array(x)[None, :], int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]
     )
-    return AdfOut(float(stat), int(lags), int(nobs), float(icbest))
+    return AdfOut(float(stat[0]), int(lags[0]), int(nobs[0]), float(icbest[0]))
 
 
 def adf_batch(X: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfBatch:
     """ADF statistics of every column of ``X`` (``n_obs x n_series``); see the module docstring."""
-    xt = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
-    return AdfBatch(*_adf_batch(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
+    xt = _c_array(np.asarray(X, dtype=np.float64).T)
+    return AdfBatch(*_adf_rows(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
+
+
+def eg_rows(
+    panel: np.ndarray,
+    rows: np.ndarray,
+    yi: np.ndarray,
+    xi: np.ndarray,
+    ntrend: int,
+    max_lag: int,
+    autolag: int,
+    start: np.ndarray | None = None,
+) -> EgRows:
+    """Engle-Granger of ``panel[yi[k], rows]`` on ``panel[xi[k, :], rows]`` as statsmodels ``coint``, each ``k``.
+
+    ``panel`` is a writable C-contiguous float64 ``(n_series, n_bars)`` array, ``rows`` the bars
+    used (int64), ``xi`` a ``(n_regressions, n_legs)`` int64 array; ``ntrend`` and ``autolag``
+    are codes (:data:`TREND_TERMS`, :data:`AUTOLAG_CODES`); ``start`` (int64, default 0) shifts
+    the rows of each regression. The ADF of the residual has no deterministic terms. A constant
+    leg, a singular design or a constant dependent series (possible inside a rolling window)
+    has no test (NaN, lag 0); statsmodels would report ``-inf`` (p = 0) for the last. A perfect
+    fit (R^2 at statsmodels' collinearity bound) is ``-inf``, as statsmodels reports it.
+    """
+    if start is None:
+        start = np.zeros(yi.shape[0], dtype=np.int64)
+    beta, alpha, resid, r2 = _coint_rows(panel, rows, start, yi, xi, ntrend)
+    # Every residual is tested and the degenerate ones (rare) are overwritten: cheaper than a
+    # copy of the others (a NaN residual runs through the ADF as NaN).
+    stat, lags, nobs, icbest = _adf_rows(resid, max_lag, autolag, 0)
+    singular = np.isnan(r2) | np.isnan(beta).any(axis=1)
+    untested = singular | (r2 >= _COLLINEAR_R2)
+    if untested.any():
+        stat[untested] = np.where(singular[untested], np.nan, -np.inf)
+        lags[untested] = 0
+        nobs[untested] = resid.shape[1] - 1
+        icbest[untested] = np.nan
+    return EgRows(stat, lags, nobs, icbest, beta, alpha, resid)
+
+
+def eg_panel(
+    panel: np.ndarray,
+    rows: np.ndarray,
+    yi: np.ndarray,
+    xi: np.ndarray,
+    ntrend: int,
+    max_lag: int,
+    autolag: int,
+    start: np.ndarray | None = None,
+) -> EgPanel:
+    """:func:`eg_rows` of many pairs, in chunks of about 2 MB of residuals, with their half-lives."""
+    m = yi.shape[0]
+    if start is None:
+        start = np.zeros(m, dtype=np.int64)
+    step = max(1, _CHUNK_VALUES // max(1, rows.shape[0]))
+    parts = []
+    for lo in range(0, max(m, 1), step):
+        part = slice(lo, lo + step)
+        out = eg_rows(panel, rows, yi[part], xi[part], ntrend, max_lag, autolag, start[part])
+        parts.append((out.stat, out.lags, out.n_obs, out.beta, out.alpha, half_lives(out.resid)))
+    if len(parts) == 1:
+        return EgPanel(*parts[0])
+    return EgPanel(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
 def eg_kernel(
@@ -448,16 +594,30 @@ def eg_kernel(
 ) -> EgOut:
     """Engle-Granger test of ``y`` on the legs ``x``; see the module docstring."""
     legs = np.asarray(x, dtype=np.float64)
-    legs = np.require(legs[None, :] if legs.ndim == 1 else legs.T, np.float64, ["C", "W"])
-    stat, lags, nobs, icbest, beta, alpha, resid = _eg_core(
-        np.require(y, np.float64, ["C", "W"]),
-        legs,
+    legs = legs[None, :] if legs.ndim == 1 else legs.T
+    # One pair of a panel [y; legs]: the scan's code path, on a new writable C array.
+    panel = np.vstack([np.asarray(y, dtype=np.float64)[None, :], legs])
+    n_vars, n = panel.shape
+    out = eg_rows(
+        panel,
+        np.arange(n, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+        np.arange(1, n_vars, dtype=np.int64)[None, :],
         TREND_TERMS[trend],
         int(max_lag),
         AUTOLAG_CODES[autolag],
     )
-    pvalue = float(_pvalues(np.array([stat]), trend, legs.shape[0] + 1, nobs)[0])
-    return EgOut(float(stat), pvalue, int(lags), int(nobs), float(icbest), beta, float(alpha), resid)
+    pvalue = float(_pvalues(out.stat, trend, n_vars, out.n_obs)[0])
+    return EgOut(
+        float(out.stat[0]),
+        pvalue,
+        int(out.lags[0]),
+        int(out.n_obs[0]),
+        float(out.icbest[0]),
+        out.beta[0],
+        float(out.alpha[0]),
+        out.resid[0],
+    )
 
 
 def eg_stat_batch(
@@ -477,52 +637,68 @@ def eg_stat_batch(
     >>> out.pvalue.round(3), out.lags
     (array([0.762, 0.038]), array([0, 1]))
     """
-    yt = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).T)
-    xt = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
-    lag = default_max_lag(yt.shape[1], 0) if max_lag is None else int(max_lag)
-    stat, lags, beta, alpha = _eg_batch(yt, xt, TREND_TERMS[trend], lag, AUTOLAG_CODES[autolag])
-    return EgBatch(stat, _pvalues(stat, trend, 2, yt.shape[1] - 1 - lags), lags, beta, alpha)
+    yt = np.asarray(Y, dtype=np.float64).T
+    m, n = yt.shape
+    panel = np.vstack([yt, np.asarray(X, dtype=np.float64).T])
+    lag = default_max_lag(n, 0) if max_lag is None else int(max_lag)
+    pairs = np.arange(m, dtype=np.int64)
+    out = eg_panel(
+        panel,
+        np.arange(n, dtype=np.int64),
+        pairs,
+        (pairs + m)[:, None],
+        TREND_TERMS[trend],
+        lag,
+        AUTOLAG_CODES[autolag],
+    )
+    return EgBatch(out.stat, _pvalues(out.stat, trend, 2, out.n_obs), out.lags, out.beta[:, 0], out.alpha)
 
 
-@njit(cache=True)
+def _rolling_pairs(y: np.ndarray, x: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+    """``(panel, yi, xi)``: ``m`` regressions of ``y`` on ``x``, windows of the panel ``[y; x]`` (by ``start``)."""
+    panel = np.vstack([np.asarray(y, dtype=np.float64), np.asarray(x, dtype=np.float64)])
+    return panel, np.zeros(m, dtype=np.int64), np.ones((m, 1), dtype=np.int64)
+
+
 def _rolling_eg(
     y: np.ndarray, x: np.ndarray, window: int, step: int, ntrend: int, max_lag: int, autolag: int
 ) -> tuple[np.ndarray, ...]:
     """Engle-Granger on ``[e - window + 1, e]`` for ends ``e = window - 1, window - 1 + step, ...``."""
     n = y.shape[0]
-    stat = np.full(n, np.nan)
-    lags = np.full(n, np.nan)
-    beta = np.full(n, np.nan)
-    alpha = np.full(n, np.nan)
-    legs = np.empty((1, window))
-    for end in range(window - 1, n, step):
-        start = end - window + 1
-        legs[0, :] = x[start : end + 1]
-        out = _eg_core(y[start : end + 1].copy(), legs, ntrend, max_lag, autolag)
-        stat[end], lags[end], beta[end], alpha[end] = out[0], out[1], out[4][0], out[5]
+    stat, lags, beta, alpha = (np.full(n, np.nan) for _ in range(4))
+    ends = np.arange(window - 1, n, step, dtype=np.int64)
+    panel, yi, xi = _rolling_pairs(y, x, len(ends))
+    rows = np.arange(window, dtype=np.int64)
+    out = eg_panel(panel, rows, yi, xi, ntrend, max_lag, autolag, ends - window + 1)
+    stat[ends], lags[ends], beta[ends], alpha[ends] = out.stat, out.lags, out.beta[:, 0], out.alpha
     return stat, lags, beta, alpha
 
 
-@njit(cache=True)
 def _rolling_adf_spread(
     y: np.ndarray, x: np.ndarray, window: int, step: int, ntrend: int, max_lag: int, autolag: int
 ) -> tuple[np.ndarray, ...]:
     """ADF of ``y - beta * x`` on each window, ``beta`` fitted (with a constant) on the window before."""
     n = y.shape[0]
-    stat = np.full(n, np.nan)
-    lags = np.full(n, np.nan)
-    beta = np.full(n, np.nan)
-    alpha = np.full(n, np.nan)
-    legs = np.empty((1, window))
-    for end in range(2 * window - 1, n, step):
-        start = end - window + 1
-        legs[0, :] = x[start - window : start]
-        b, a, _, _ = _coint_regression(y[start - window : start].copy(), legs, int(1))  # noqa: UP018, RUF046
-        if np.isnan(b[0]):
-            continue
-        spread = y[start : end + 1] - b[0] * x[start : end + 1]
-        out = _adf_core(spread, max_lag, autolag, ntrend)
-        stat[end], lags[end], beta[end], alpha[end] = out[0], out[1], b[0], a
+    stat, lags, beta, alpha = (np.full(n, np.nan) for _ in range(4))
+    every_end = np.arange(2 * window - 1, n, step, dtype=np.int64)
+    size = max(1, _CHUNK_VALUES // window)
+    panel, yi, xi = _rolling_pairs(y, x, min(size, len(every_end)))
+    rows = np.arange(window, dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view
+    for lo in range(0, len(every_end), size):
+        ends = every_end[lo : lo + size]
+        m = len(ends)
+        b, a, _, _ = _coint_rows(panel, rows, ends - 2 * window + 1, yi[:m], xi[:m], 1)
+        fitted = ~np.isnan(b[:, 0])
+        ends, b, a = ends[fitted], b[fitted, 0], a[fitted]
+        if len(ends):
+            first = ends - window + 1
+            hedge = windows(panel[1], window)[first]
+            hedge *= b[:, None]
+            spread = windows(panel[0], window)[first]
+            spread -= hedge
+            stat[ends], lags[ends], _, _ = _adf_rows(spread, max_lag, autolag, ntrend)
+            beta[ends], alpha[ends] = b, a
     return stat, lags, beta, alpha
 
 
@@ -541,14 +717,23 @@ def _spread_cusum(
     upper = np.full(n, np.nan)
     lower = np.full(n, np.nan)
     alarm = np.zeros(n, dtype=np.int8)
-    legs = np.empty((1, window))
+    panel = np.empty((2, n))
+    for t in range(n):
+        panel[0, t] = y[t]
+        panel[1, t] = x[t]
+    rows = np.arange(window)
+    start = np.zeros(1, dtype=np.int64)
+    yi = np.zeros(1, dtype=np.int64)
+    xi = np.ones((1, 1), dtype=np.int64)
     cpos = 0.0
     cneg = 0.0
     for t in range(window, n):
-        legs[0, :] = x[t - window : t]
-        b, a, s, r2 = _coint_regression(y[t - window : t].copy(), legs, int(1))  # noqa: UP018, RUF046
+        # The previous ``window`` bars.
+        start[0] = t - window
+        b, a, resid, r2 = _coint_rows(panel, rows, start, yi, xi, np.int64(1))
+        s = resid[0]
         e = np.nan
-        if not (np.isnan(b[0]) or np.isnan(r2)):
+        if not (np.isnan(b[0, 0]) or np.isnan(r2[0])):
             m = window - 1
             mx = s[:-1].mean()
             my = s[1:].mean()
@@ -564,7 +749,7 @@ def _spread_cusum(
                 for i in range(m):
                     ssr += (s[i + 1] - c - phi * s[i]) ** 2
                 if ssr > 0.0:
-                    now = y[t] - a - b[0] * x[t]
+                    now = y[t] - a[0] - b[0, 0] * x[t]
                     e = (now - c - phi * s[m]) / math.sqrt(ssr / (m - 2))
         if not np.isnan(e):
             cpos = max(0.0, cpos + e - drift)

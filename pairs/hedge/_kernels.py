@@ -273,10 +273,13 @@ def _single(
     intercept: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = yt.shape[0]
-    beta = np.full(n, np.nan)
-    alpha = np.full(n, np.nan)
-    r_squared = np.full(n, np.nan)
-    spread = np.full(n, np.nan)
+    # np.empty and a loop: np.full compiles its own overloads (a second np.empty among them).
+    beta = np.empty(n)
+    alpha = np.empty(n)
+    r_squared = np.empty(n)
+    spread = np.empty(n)
+    for t in range(n):
+        beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
     weight = mx = my = cxx = cxy = cyy = 0.0
     for t in range(start, n):
         offset = t - start
@@ -294,7 +297,7 @@ def _single(
                 cxy *= decay
                 cyy *= decay
             weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, xt[t], yt[t])
-        if min(offset + 1, window) < min_periods:
+        if offset + 1 < min_periods or window < min_periods:
             continue
         raw = 0.0 if intercept else weight
         sxx = cxx + raw * mx * mx

@@ -187,24 +187,50 @@ def ewm_alpha(halflife: float) -> float:
     return 1.0 / (1.0 + com)
 
 
-@njit(cache=True)
 def zscore_kernel(x: np.ndarray, method: int, window: int, alpha: float, min_periods: int) -> np.ndarray:
-    """The z-score of a whole series by looping the step of ``method`` (``Z_ROLLING``, ``Z_EWM``, ``Z_EXPANDING``)."""
+    """The z-score of a whole series by looping the step of ``method`` (``Z_ROLLING``, ``Z_EWM``, ``Z_EXPANDING``).
+
+    The method is picked here, in Python, so that a run compiles the loop of its own method only
+    (one compiled function for the three compiled all three steps on first use).
+    """
+    if method == Z_ROLLING:
+        return _rolling_z(x, window, min_periods)
+    if method == Z_EWM:
+        return _ewm_z(x, alpha, min_periods)
+    return _expanding_z(x, min_periods)
+
+
+@njit(cache=True)
+def _rolling_z(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     n = x.shape[0]
     out = np.empty(n)
-    if method == Z_ROLLING:
-        stats = np.array(ROLLING_START)
-        buf = np.zeros(window)
-        for t in range(n):
-            out[t] = rolling_z_step(stats, buf, t, x[t], min_periods)
-    elif method == Z_EWM:
-        stats = np.array(EWM_START)
-        for t in range(n):
-            out[t] = ewm_z_step(stats, x[t], alpha, min_periods)
-    else:
-        stats = np.array(EXPANDING_START)
-        for t in range(n):
-            out[t] = expanding_z_step(stats, x[t], min_periods)
+    stats = np.array(ROLLING_START)
+    # np.empty and a loop: np.zeros compiles its own overloads (a second np.empty among them).
+    buf = np.empty(window)
+    for i in range(window):
+        buf[i] = 0.0
+    for t in range(n):
+        out[t] = rolling_z_step(stats, buf, t, x[t], min_periods)
+    return out
+
+
+@njit(cache=True)
+def _ewm_z(x: np.ndarray, alpha: float, min_periods: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.empty(n)
+    stats = np.array(EWM_START)
+    for t in range(n):
+        out[t] = ewm_z_step(stats, x[t], alpha, min_periods)
+    return out
+
+
+@njit(cache=True)
+def _expanding_z(x: np.ndarray, min_periods: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.empty(n)
+    stats = np.array(EXPANDING_START)
+    for t in range(n):
+        out[t] = expanding_z_step(stats, x[t], min_periods)
     return out
 
 
