@@ -246,14 +246,15 @@ def _cholesky_upper(g: np.ndarray) -> tuple[np.ndarray, bool]:
 def _coint_rows(
     panel: np.ndarray, rows: np.ndarray, start: np.ndarray, yi: np.ndarray, xi: np.ndarray, ntrend: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """OLS of ``panel[yi[k], start[k] + rows]`` on the legs ``panel[xi[k, :], start[k] + rows]`` plus deterministic terms.
+    """OLS of ``y = panel[yi[k], start[k] + rows]`` on ``panel[xi[k, :], start[k] + rows]`` and deterministic terms.
 
-    ``start`` is 0 for the pairs of a scan and slides a window along two series for a rolling
-    test (without a copy of each window). Returns ``(beta, alpha, resid, r2)``, one row or entry per ``k`` (``beta`` is
-    ``n_regressions x n_legs``), where ``alpha`` is the constant as statsmodels reports it with a
-    trend ``t = 1..n`` (NaN without a constant) and ``r2`` is centred when a constant is present,
-    uncentred otherwise. A constant leg gives NaN ``beta``; a constant ``y`` gives NaN ``r2``
-    (centring leaves rounding noise, so both are checked on the raw values).
+    ``start`` is 0 for the pairs of a scan; it slides a window along two series for a rolling
+    test (no copy of each window). Returns ``(beta, alpha, resid, r2)``, one row or entry per
+    ``k`` (``beta`` is ``n_regressions x n_legs``), where ``alpha`` is the constant as
+    statsmodels reports it with a trend ``t = 1..n`` (NaN without a constant) and ``r2`` is
+    centred when a constant is present, uncentred otherwise. A constant leg gives NaN ``beta``;
+    a constant ``y`` gives NaN ``r2`` (centring leaves rounding noise, so both are checked on
+    the raw values).
     """
     m, k_legs = xi.shape
     n = rows.shape[0]
@@ -655,7 +656,7 @@ def eg_stat_batch(
 
 
 def _rolling_pairs(y: np.ndarray, x: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
-    """``(panel, yi, xi)``: ``m`` regressions of ``y`` on ``x``, windows of the panel ``[y; x]`` (by ``start``)."""
+    """The panel ``[y; x]`` and ``m`` pairs ``(yi, xi)`` of it (row 0 on row 1), windows picked by ``start``."""
     panel = np.vstack([np.asarray(y, dtype=np.float64), np.asarray(x, dtype=np.float64)])
     return panel, np.zeros(m, dtype=np.int64), np.ones((m, 1), dtype=np.int64)
 
