@@ -382,6 +382,18 @@ def _last_value(value: Any, name: str) -> float:
     return check_float(name, value)
 
 
+def _walk_forward_windows(y: Any, x: Any, train: Any, test: Any) -> tuple[pd.Series, pd.Series, int, int]:
+    """The aligned prices and the checked ``train``/``test`` lengths of a walk-forward."""
+    ys, xs = align_pair(y, x, positive=True, min_length=4)
+    train = check_int("train", train, minimum=3)
+    if train >= len(ys):
+        raise InsufficientDataError(
+            f"train must be < the number of observations ({len(ys)}) to leave a test window; got {train}."
+        )
+    test = check_int("test", test, minimum=1)
+    return ys, xs, train, test
+
+
 def walk_forward(
     y: Any,
     x: Any,
@@ -464,14 +476,8 @@ def walk_forward(
             funding=funding,
             periods_per_year=periods_per_year,
         )
-    ys, xs = align_pair(y, x, positive=True, min_length=4)
+    ys, xs, train, test = _walk_forward_windows(y, x, train, test)
     n = len(ys)
-    train = check_int("train", train, minimum=3)
-    if train >= n:
-        raise InsufficientDataError(
-            f"train must be < the number of observations ({n}) to leave a test window; got {train}."
-        )
-    test = check_int("test", test, minimum=1)
     zwin = (
         train
         if zscore_window is None
@@ -528,14 +534,8 @@ def _walk_forward_strategy(
     clash = sorted(name for name, given in explicit.items() if given)
     if clash:
         raise PairsError(f"strategy must not be combined with {clash}: they are settings of the strategy.")
-    ys, xs = align_pair(y, x, positive=True, min_length=4)
+    ys, xs, train, test = _walk_forward_windows(y, x, train, test)
     n = len(ys)
-    train = check_int("train", train, minimum=3)
-    if train >= n:
-        raise InsufficientDataError(
-            f"train must be < the number of observations ({n}) to leave a test window; got {train}."
-        )
-    test = check_int("test", test, minimum=1)
     rates = funding_frame(funding, ys.index)
     ppy = periods_per_year_of(periods_per_year, ys.index)
     m = n - train
