@@ -168,16 +168,16 @@ class Signal(ResultMixin):
 
 
 def _first_step(
-    st: np.ndarray, prm: np.ndarray, n: int, py: float, px: float
+    st: np.ndarray, n: int, py: float, px: float
 ) -> tuple[float, float, float, float, int, int, float, float]:
     """``engine_step`` through numba's dispatcher (compiling or loading it), once per process.
 
     From the next bar on, :meth:`StreamEngine.update` calls its compiled entry point directly:
-    the engine's arguments always have the compiled types (``_st``/``_prm`` are float64
-    vectors made by ``_start`` and only written in place, ``_n`` an int, prices floats).
+    the engine's arguments always have the compiled types (``_st`` is a float64 vector made by
+    ``_start`` and only written in place, ``_n`` an int, prices floats).
     """
     global _step
-    out = engine_step(st, prm, n, py, px)
+    out = engine_step(st, n, py, px)
     _step = compiled_entry(engine_step)
     return out  # type: ignore[no-any-return]
 
@@ -291,6 +291,13 @@ def _price(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise DataError(f"{name} must be a real number; got {value!r}.")
     return float(value)
+
+
+def _check_prices(y_price: float, x_price: float) -> None:
+    if not 0.0 < y_price < math.inf:
+        raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
+    if not 0.0 < x_price < math.inf:
+        raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
 
 
 def _as_timestamp(value: Any) -> pd.Timestamp | int | float:
@@ -466,7 +473,6 @@ class StreamEngine:
         "_max_gap",
         "_n",
         "_on_gap",
-        "_prm",
         "_rule_args",
         "_st",
         "_strategy",
@@ -524,17 +530,17 @@ class StreamEngine:
     def _start(self) -> None:
         """Running statistics of an engine that has seen no bar.
 
-        Everything lives in one float64 vector ``_st`` (layout ``S_*`` of
-        :mod:`pairs.stream._kernels`) that :func:`~pairs.stream._kernels.engine_step` advances
-        in one compiled call per bar; the hedge and z-score objects hold views into it (for
-        ``state``/``restore``) and ``_prm`` holds the settings.
+        Everything lives in one float64 vector ``_st`` (layout ``P_*`` and ``S_*`` of
+        :mod:`pairs.stream._kernels`: the settings, then the state) that
+        :func:`~pairs.stream._kernels.engine_step` advances in one compiled call per bar; the
+        hedge and z-score objects hold views into it (for ``state``/``restore``).
         """
         s = self._strategy
         hw = s.window if s.hedge == "rolling" else 0
         zw = s.z_window if s.zscore_method == "rolling" else 0
         st = np.zeros(S_BUF + 2 * hw + zw)
         st[S_SIZE + 3] = math.nan
-        prm = np.zeros(P_WIDTH)
+        prm = st[:P_WIDTH]  # the settings, written through this view
         self._hedge: KalmanHedge | RollingHedge | FixedHedge
         if s.hedge == "kalman":
             self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices, st[S_HEDGE:S_Z])
@@ -571,7 +577,7 @@ class StreamEngine:
             self._band,
         )
         prm[P_WINDOW], prm[P_Z_WINDOW] = hw, zw
-        self._st, self._prm = st, prm
+        self._st = st
         self._windows = tuple(
             w for w in (self._hedge, self._z) if isinstance(w, (RollingHedge, RollingZScore))
         )
@@ -653,25 +659,22 @@ class StreamEngine:
             y_price = _price("y_price", y_price)
         if type(x_price) is not float:
             x_price = _price("x_price", x_price)
-        if not 0.0 < y_price < math.inf:
-            raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
-        if not 0.0 < x_price < math.inf:
-            raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
         last = self._last_ts
         if timestamp.__class__ is _Timestamp and last.__class__ is _Timestamp and self._max_gap is None:
-            # The common case inline: a later pd.Timestamp (an error re-runs the full check).
+            # The common case inline: a later pd.Timestamp (else the full checks, prices first).
             try:
-                ts = timestamp if timestamp > last else self._check_timestamp(timestamp)
+                ts = timestamp if timestamp > last else self._checked_stamp(y_price, x_price, timestamp)
             except TypeError:
-                ts = self._check_timestamp(timestamp)
+                ts = self._checked_stamp(y_price, x_price, timestamp)
         elif timestamp is None and last is None:
             ts = None
         else:
-            ts = self._check_timestamp(timestamp)
-        # One compiled call: log, hedge, z-score, rule and sizing (the batch's step kernels).
-        beta, alpha, spread, z, position, code, y_units, x_units = _step(
-            self._st, self._prm, self._n, y_price, x_price
-        )
+            ts = self._checked_stamp(y_price, x_price, timestamp)
+        # One compiled call: price check, log, hedge, z-score, rule and sizing (the batch's
+        # step kernels); a bad price changes nothing.
+        beta, alpha, spread, z, position, code, y_units, x_units = _step(self._st, self._n, y_price, x_price)
+        if code < 0:
+            _check_prices(y_price, x_price)
         self._n += 1
         if self._windows:
             for stat in self._windows:
@@ -685,7 +688,24 @@ class StreamEngine:
             self._gap_exit = 0
         if self._capital is None:
             y_units = x_units = None
-        return _signal(ts, beta, alpha, spread, z, position, y_units, x_units, action)
+        # _signal(...) inline (once per bar: a call less).
+        signal: Any = _new(_SignalFields)
+        signal.timestamp = ts
+        signal.beta = beta
+        signal.alpha = alpha
+        signal.spread = spread
+        signal.zscore = z
+        signal.position = position
+        signal.y_units = y_units
+        signal.x_units = x_units
+        signal.action = action
+        signal.__class__ = Signal
+        return signal  # type: ignore[no-any-return]
+
+    def _checked_stamp(self, y_price: float, x_price: float, value: Any) -> Stamp:
+        # The prices first: a refused update changes nothing (a gap reset would).
+        _check_prices(y_price, x_price)
+        return self._check_timestamp(value)
 
     def _check_timestamp(self, value: Any) -> Stamp:
         last = self._last_ts

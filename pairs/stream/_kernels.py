@@ -35,6 +35,7 @@ from pairs.trading._kernels import (
 from pairs.trading._sizing import size_step
 
 __all__ = [
+    "BAD_PRICE",
     "F_FIXED",
     "F_KALMAN",
     "F_ROLLING",
@@ -72,13 +73,12 @@ __all__ = [
 HEDGE_KALMAN, HEDGE_ROLLING, HEDGE_FIXED = 0, 1, 2
 
 
-# The state vector of one engine (StreamEngine._st): the rule (position, bars_held,
-# cooldown_left, blocked_side), the sizing (y_units, x_units, position, beta), the hedge's
-# statistics (Kalman: beta, alpha, p00, p01, p11, ref_y, ref_x, first; rolling: 6; fixed: beta,
-# alpha), the z-score's statistics (at most 8), then the ring buffers: the hedge's y and x
-# (``window`` each) and the z-score's values (``z_window``).
-S_RULE, S_SIZE, S_HEDGE, S_Z, S_BUF = 0, 4, 8, 16, 24
-# The parameter vector of one engine (StreamEngine._prm); kinds, flags and counts as floats.
+# The vector of one engine (StreamEngine._st), one float64 array so that a bar costs one
+# array argument: first the settings (``P_*``: kinds, flags and counts as floats), then the rule
+# (position, bars_held, cooldown_left, blocked_side), the sizing (y_units, x_units, position,
+# beta), the hedge's statistics (Kalman: beta, alpha, p00, p01, p11, ref_y, ref_x, first;
+# rolling: 6; fixed: beta, alpha), the z-score's statistics (at most 8), then the ring buffers:
+# the hedge's y and x (``window`` each) and the z-score's values (``z_window``).
 (
     P_HEDGE,
     P_Z,
@@ -101,22 +101,28 @@ S_RULE, S_SIZE, S_HEDGE, S_Z, S_BUF = 0, 4, 8, 16, 24
     P_Z_WINDOW,
 ) = range(19)
 P_WIDTH = 19
+S_RULE, S_SIZE, S_HEDGE, S_Z, S_BUF = (P_WIDTH + k for k in (0, 4, 8, 16, 24))
+# engine_step's action code for a price that is not finite and > 0 (nothing was changed).
+BAD_PRICE = -1
 
 
 @njit(cache=True)
 def engine_step(
-    st: np.ndarray, prm: np.ndarray, n: int, py: float, px: float
+    st: np.ndarray, n: int, py: float, px: float
 ) -> tuple[float, float, float, float, int, int, float, float]:
     """One bar of a :class:`~pairs.StreamEngine`: hedge, z-score, rule and sizing in one call.
 
-    ``st`` (layout ``S_*``) is updated in place; ``prm`` holds the settings (``P_*``); ``n`` is
-    the number of bars seen (the ring buffers' bar count); ``py, px`` the bar's prices (their
-    logs are hedged with ``log_prices``, the prices themselves sized). Returns ``(beta,
-    alpha, spread, zscore, position, action_code, y_units, x_units)``.
+    ``st`` holds the settings (``P_*``) and the state (``S_*``), which is updated in place;
+    ``n`` is the number of bars seen (the ring buffers' bar count); ``py, px`` the bar's prices
+    (their logs are hedged with ``log_prices``, the prices themselves sized). Returns ``(beta,
+    alpha, spread, zscore, position, action_code, y_units, x_units)``; the action code is
+    :data:`BAD_PRICE`, and nothing changed, when a price is not finite and > 0.
     """
-    hedge = int(prm[P_HEDGE])
-    zkind = int(prm[P_Z])
-    log = prm[P_LOG] != 0.0
+    if not (py > 0.0 and py < math.inf and px > 0.0 and px < math.inf):
+        return math.nan, math.nan, math.nan, math.nan, 0, BAD_PRICE, math.nan, math.nan
+    hedge = int(st[P_HEDGE])
+    zkind = int(st[P_Z])
+    log = st[P_LOG] != 0.0
     if log:
         y = math.log(py)
         x = math.log(px)
@@ -137,9 +143,9 @@ def engine_step(
         else:
             yr = y / ref_y
             xr = x / ref_x
-        q = prm[P_Q]
+        q = st[P_Q]
         b, a, h[2], h[3], h[4], e, s, _ = kalman_step(
-            h[0], h[1], h[2], h[3], h[4], yr, xr, q, 0.0, q, prm[P_R], first
+            h[0], h[1], h[2], h[3], h[4], yr, xr, q, 0.0, q, st[P_R], first
         )
         h[0] = b
         h[1] = a
@@ -152,7 +158,7 @@ def engine_step(
             beta, alpha, spread = b * (ref_y / ref_x), a * ref_y, rel_spread * ref_y
         z = e / math.sqrt(s)
     elif hedge == HEDGE_ROLLING:
-        w = int(prm[P_WINDOW])
+        w = int(st[P_WINDOW])
         beta, alpha = rolling_ols_step(
             st[S_HEDGE : S_HEDGE + 6], st[S_BUF : S_BUF + w], st[S_BUF + w : S_BUF + 2 * w], n, y, x
         )
@@ -165,48 +171,48 @@ def engine_step(
         z = math.nan
     # min_periods typed np.int64(2), not a literal 2: one compiled z-score step, as the batch's.
     if zkind == Z_ROLLING:
-        w = int(prm[P_WINDOW]) if hedge == HEDGE_ROLLING else 0
-        zw = int(prm[P_Z_WINDOW])
+        w = int(st[P_WINDOW]) if hedge == HEDGE_ROLLING else 0
+        zw = int(st[P_Z_WINDOW])
         lo = S_BUF + 2 * w
         z = rolling_z_step(st[S_Z:S_BUF], st[lo : lo + zw], n, spread, zw)
     elif zkind == Z_EWM:
-        z = ewm_z_step(st[S_Z:S_BUF], spread, prm[P_EWM], np.int64(2))
+        z = ewm_z_step(st[S_Z:S_BUF], spread, st[P_EWM], np.int64(2))
     elif zkind == Z_EXPANDING:
         z = expanding_z_step(st[S_Z:S_BUF], spread, np.int64(2))
     pos, held, cool, blocked, code = transition(
-        int(st[0]),
-        int(st[1]),
-        int(st[2]),
-        int(st[3]),
+        int(st[S_RULE]),
+        int(st[S_RULE + 1]),
+        int(st[S_RULE + 2]),
+        int(st[S_RULE + 3]),
         z,
-        prm[P_ENTRY],
-        prm[P_EXIT],
-        prm[P_STOP],
-        int(prm[P_MAX_HOLD]),
-        int(prm[P_COOLDOWN]),
+        st[P_ENTRY],
+        st[P_EXIT],
+        st[P_STOP],
+        int(st[P_MAX_HOLD]),
+        int(st[P_COOLDOWN]),
     )
-    st[0] = pos
-    st[1] = held
-    st[2] = cool
-    st[3] = blocked
-    if prm[P_SIZED] != 0.0:
+    st[S_RULE] = pos
+    st[S_RULE + 1] = held
+    st[S_RULE + 2] = cool
+    st[S_RULE + 3] = blocked
+    if st[P_SIZED] != 0.0:
         bb = beta * py / px if log else beta
-        st[4], st[5], st[6], st[7] = size_step(
+        st[S_SIZE], st[S_SIZE + 1], st[S_SIZE + 2], st[S_SIZE + 3] = size_step(
             float(pos),
             bb,
             py,
             px,
-            st[4],
-            st[5],
-            st[6],
-            st[7],
-            prm[P_CAPITAL],
-            prm[P_BETA_NEUTRAL] != 0.0,
-            prm[P_LOT_Y],
-            prm[P_LOT_X],
-            prm[P_BAND],
+            st[S_SIZE],
+            st[S_SIZE + 1],
+            st[S_SIZE + 2],
+            st[S_SIZE + 3],
+            st[P_CAPITAL],
+            st[P_BETA_NEUTRAL] != 0.0,
+            st[P_LOT_Y],
+            st[P_LOT_X],
+            st[P_BAND],
         )
-    return beta, alpha, spread, z, pos, code, st[4], st[5]
+    return beta, alpha, spread, z, pos, code, st[S_SIZE], st[S_SIZE + 1]
 
 
 def compiled_entry(kernel: Any) -> Any:
@@ -224,7 +230,7 @@ def compiled_entry(kernel: Any) -> Any:
 
 @njit(cache=True)
 def replay(
-    st: np.ndarray, prm: np.ndarray, n: int, py: np.ndarray, px: np.ndarray
+    st: np.ndarray, n: int, py: np.ndarray, px: np.ndarray
 ) -> tuple[float, float, float, float, int, int, float, float]:
     """Apply every bar of the prices ``py, px`` with :func:`engine_step` (``st`` updated in place).
 
@@ -232,7 +238,7 @@ def replay(
     """
     out = (math.nan, math.nan, math.nan, math.nan, 0, 0, 0.0, 0.0)
     for t in range(py.shape[0]):
-        out = engine_step(st, prm, n + t, py[t], px[t])
+        out = engine_step(st, n + t, py[t], px[t])
     return out
 
 

@@ -105,16 +105,15 @@ def test_update_calls_the_compiled_entry_with_its_exact_types(tmp_path) -> None:
     (signature,) = engine_step.signatures
     assert [str(t) for t in signature] == [
         "array(float64, 1d, C)",
-        "array(float64, 1d, C)",
         "int64",
         "float64",
         "float64",
     ]
     engine.save(tmp_path / "state.json")
     for e in (engine, StreamEngine.load(tmp_path / "state.json")):
-        for array in (e._st, e._prm):
-            assert array.dtype == np.float64 and array.ndim == 1
-            assert array.flags.c_contiguous and array.flags.writeable and array.flags.owndata
+        array = e._st
+        assert array.dtype == np.float64 and array.ndim == 1
+        assert array.flags.c_contiguous and array.flags.writeable and array.flags.owndata
         assert type(e._n) is int
     # Prices of other numeric types are converted before the call (one equal signal).
     a = engine.update(np.float32(prices["ETH"].iloc[1]), int(prices["BTC"].iloc[1]), prices.index[1])

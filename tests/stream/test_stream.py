@@ -76,7 +76,12 @@ def relative_kalman(prices: pd.DataFrame, strategy: Strategy) -> Any:
     else:
         yr, xr = y / y.iloc[0], x / x.iloc[0]
     return kalman_hedge(
-        yr, xr, delta=strategy.delta, obs_var=strategy.obs_var, initial_state_mean=(0.0, 0.0), initial_state_cov=1.0
+        yr,
+        xr,
+        delta=strategy.delta,
+        obs_var=strategy.obs_var,
+        initial_state_mean=(0.0, 0.0),
+        initial_state_cov=1.0,
     )
 
 
@@ -319,6 +324,32 @@ def test_bad_prices_rejected_with_state_unchanged(y: Any, x: Any, match: str, ex
     with pytest.raises(exc, match=match):
         engine.update(y, x, pd.Timestamp("2025-01-01", tz="UTC"))
     assert json.dumps(engine.state_dict()) == before
+
+
+@pytest.mark.parametrize("path", ["no_timestamps", "earlier_timestamp", "gap_reset", "numbers"])
+def test_a_bad_price_is_refused_before_anything_changes(path: str) -> None:
+    # The price check runs inside the compiled step on the common path; on every other path it
+    # runs first, so neither a gap reset nor a timestamp error comes before it.
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    engine = StreamEngine(max_gap="2h", on_gap="reset") if path == "gap_reset" else StreamEngine()
+    stamps: list[Any] = (
+        [None] * 5 if path == "no_timestamps" else [start + pd.Timedelta(hours=i) for i in range(5)]
+    )
+    if path == "numbers":
+        stamps = [float(i) for i in range(5)]
+    for i, ts in enumerate(stamps):
+        engine.update(10.0 + i, 5.0 + math.sin(i), ts)
+    before = json.dumps(engine.state_dict())
+    later = {
+        "no_timestamps": None,
+        "earlier_timestamp": start,
+        "gap_reset": start + pd.Timedelta(days=2),
+        "numbers": 7.0,
+    }[path]
+    for y, x, name in ((math.nan, 5.0, "y_price"), (10.0, -1.0, "x_price"), (math.inf, 0.0, "y_price")):
+        with pytest.raises(DataError, match=name):
+            engine.update(y, x, later)
+        assert json.dumps(engine.state_dict()) == before
 
 
 @pytest.mark.parametrize(
