@@ -141,10 +141,10 @@ class Signal(ResultMixin):
             "alpha": _float_value(self.alpha),
             "spread": _float_value(self.spread),
             "zscore": _float_value(self.zscore),
-            "position": json_safe(self.position),
+            "position": _int_value(self.position),
             "y_units": _float_value(self.y_units),
             "x_units": _float_value(self.x_units),
-            "action": json_safe(self.action),
+            "action": self.action if type(self.action) is str else json_safe(self.action),
         }
 
     def to_json(self) -> str:
@@ -229,7 +229,11 @@ def _signal(
 def _float_value(value: Any) -> Any:
     if type(value) is float:
         return value if value - value == 0.0 else None
-    return json_safe(value)
+    return None if value is None else json_safe(value)
+
+
+def _int_value(value: Any) -> Any:
+    return value if type(value) is int else json_safe(value)
 
 
 def _float_json(value: Any) -> str:
