@@ -59,11 +59,15 @@ code for that whole tree again at each level: a compiled Engle-Granger loop over
 regression and of the ADF cost the two trees once more (about 2 s on an empty cache, issue
 #15). For the same reason each loop over series is written inside its kernel, not around a
 per-series kernel, and numpy calls inside kernels are written as loops (each is one more
-compiled function).
+compiled function). The loops also take their outputs and work arrays from their Python
+callers (``_coint``, ``_adf``) and the Legendre columns as a table: each allocation
+compiled inside a kernel costs its allocation and error paths, and a helper kernel its own
+compilation (about 1 s of the first run's 9 s of compilation together).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -180,50 +184,37 @@ def default_max_lag(n_obs: int, n_trend: int) -> int:
     return max(0, min(schwert, (n_obs - 20) // 20, n_obs // 2 - n_trend - 1))
 
 
-@njit(cache=True)
-def _is_constant(v: np.ndarray) -> bool:
-    for t in range(1, v.shape[0]):
-        if v[t] != v[0]:
-            return False
-    return True
+@functools.lru_cache(maxsize=8)
+def _legendre(width: int, count: int, ntrend: int) -> np.ndarray:
+    """Deterministic columns spanning {1, t, t^2}[:ntrend], as Legendre polynomials on [-1, 1].
 
-
-@njit(cache=True)
-def _mean(v: np.ndarray) -> float:
-    # numba's ndarray.mean, the same sequential sum, without compiling that overload.
-    s = 0.0
-    for t in range(v.shape[0]):
-        s += v[t]
-    return s / v.shape[0]
-
-
-@njit(cache=True)
-def _legendre(nobs: int, ntrend: int) -> np.ndarray:
-    """Deterministic columns spanning {1, t, t^2}[:ntrend], as Legendre polynomials on [-1, 1]."""
-    out = np.empty((ntrend, nobs))
-    half = (nobs - 1) / 2.0 if nobs > 1 else 1.0
-    for r in range(nobs):
-        u = (r - (nobs - 1) / 2.0) / half
-        if ntrend > 0:
-            out[0, r] = 1.0
-        if ntrend > 1:
-            out[1, r] = u
+    One block of ``ntrend`` rows per sample size ``width - p``, ``p = 0 .. count - 1`` (row
+    ``p * ntrend + a`` is column ``a``, its first ``width - p`` entries used), read-only and
+    cached: the kernels read them instead of computing them (one compiled function less on a
+    first run) and a rolling test or a scan builds them once.
+    """
+    out = np.empty((count, ntrend, width))
+    if ntrend > 0:
+        out[:, 0] = 1.0
+    if ntrend > 1:
+        nobs = (width - np.arange(count, dtype=np.int64))[:, None]
+        half = np.where(nobs > 1, (nobs - 1) / 2.0, 1.0)
+        u = (np.arange(width, dtype=np.int64)[None, :] - (nobs - 1) / 2.0) / half
+        out[:, 1] = u
         if ntrend > 2:
-            out[2, r] = 1.5 * u * u - 0.5
-    return out
+            out[:, 2] = 1.5 * u * u - 0.5
+    table = out.reshape(count * ntrend, width)
+    table.flags.writeable = False
+    return table
 
 
 @njit(cache=True)
-def _cholesky_upper(g: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Upper Cholesky factor of an augmented cross-product ``[X | y]' [X | y]``.
+def _cholesky_upper(g: np.ndarray, r: np.ndarray, m: int) -> bool:
+    """Upper Cholesky factor of the leading ``m x m`` block of an augmented cross-product
+    ``[X | y]' [X | y]``, into the upper triangle of ``r``.
 
     ``False`` when ``X`` is (numerically) singular. The last pivot is ``sqrt(ssr)`` and may be 0.
     """
-    m = g.shape[0]
-    r = np.empty((m, m))
-    for i in range(m):
-        for j in range(m):
-            r[i, j] = 0.0
     for j in range(m):
         s = g[j, j]
         for k in range(j):
@@ -232,70 +223,89 @@ def _cholesky_upper(g: np.ndarray) -> tuple[np.ndarray, bool]:
             r[j, j] = math.sqrt(s) if s > 0.0 else 0.0
             break
         if s <= _SINGULAR * g[j, j] or s <= 0.0:
-            return r, False
+            return False
         r[j, j] = math.sqrt(s)
         for i in range(j + 1, m):
             t = g[j, i]
             for k in range(j):
                 t -= r[k, j] * r[k, i]
             r[j, i] = t / r[j, j]
-    return r, True
+    return True
 
 
 @njit(cache=True)
 def _coint_rows(
-    panel: np.ndarray, rows: np.ndarray, start: np.ndarray, yi: np.ndarray, xi: np.ndarray, ntrend: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    panel: np.ndarray,
+    rows: np.ndarray,
+    start: np.ndarray,
+    yi: np.ndarray,
+    xi: np.ndarray,
+    trend_cols: np.ndarray,
+    beta: np.ndarray,
+    alpha: np.ndarray,
+    resid: np.ndarray,
+    r2: np.ndarray,
+    z: np.ndarray,
+    xbar: np.ndarray,
+    coef: np.ndarray,
+    g: np.ndarray,
+    r: np.ndarray,
+) -> None:
     """OLS of ``y = panel[yi[k], start[k] + rows]`` on ``panel[xi[k, :], start[k] + rows]`` and deterministic terms.
 
     ``start`` is 0 for the pairs of a scan; it slides a window along two series for a rolling
-    test (no copy of each window). Returns ``(beta, alpha, resid, r2)``, one row or entry per
-    ``k`` (``beta`` is ``n_regressions x n_legs``), where ``alpha`` is the constant as
-    statsmodels reports it with a trend ``t = 1..n`` (NaN without a constant) and ``r2`` is
-    centred when a constant is present, uncentred otherwise. A constant leg gives NaN ``beta``;
-    a constant ``y`` gives NaN ``r2`` (centring leaves rounding noise, so both are checked on
-    the raw values).
+    test (no copy of each window). ``trend_cols`` holds the deterministic columns
+    (:func:`_legendre` of the window length, ``ntrend x len(rows)``). Fills
+    ``(beta, alpha, resid, r2)``, one row or entry per ``k`` (``beta`` is
+    ``n_regressions x n_legs``; :func:`_coint` allocates them and the work arrays), where ``alpha`` is the constant as statsmodels reports it with
+    a trend ``t = 1..n`` (NaN without a constant) and ``r2`` is centred when a constant is
+    present, uncentred otherwise. A constant leg gives NaN ``beta``; a constant ``y`` gives NaN
+    ``r2`` (centring leaves rounding noise, so both are checked on the raw values).
     """
     m, k_legs = xi.shape
     n = rows.shape[0]
+    ntrend = trend_cols.shape[0]
     k = k_legs + ntrend
-    beta = np.empty((m, k_legs))
-    alpha = np.empty(m)
-    resid = np.empty((m, n))
-    r2 = np.empty(m)
-    y = np.empty(n)
-    legs = np.empty((k_legs, n))
-    z = np.empty((k + 1, n))
-    xbar = np.empty(k_legs)
-    coef = np.empty(k)
-    g = np.empty((k + 1, k + 1))
-    trend_cols = _legendre(n, ntrend)
+    # Rows of z: the legs, the deterministic columns, y (raw values first, centred in place).
+    for a in range(ntrend):
+        for t in range(n):
+            z[k_legs + a, t] = trend_cols[a, t]
     for q in range(m):
         # Element by element: fancy indexing, a reshape or a slice assignment each compile more
         # numba code (the last two its shape-error path, seconds on an empty cache).
         for t in range(n):
-            y[t] = panel[yi[q], start[q] + rows[t]]
+            z[k, t] = panel[yi[q], start[q] + rows[t]]
             resid[q, t] = np.nan
-        constant_leg = False
-        for a in range(k_legs):
-            for t in range(n):
-                legs[a, t] = panel[xi[q, a], start[q] + rows[t]]
-            beta[q, a] = np.nan
-            constant_leg = constant_leg or _is_constant(legs[a])
         alpha[q] = np.nan
         r2[q] = np.nan
+        # Constant series are told on the raw values (the loops of numba's mean, written out).
+        constant_leg = False
+        for a in range(k_legs):
+            beta[q, a] = np.nan
+            s = 0.0
+            varies = False
+            for t in range(n):
+                v = panel[xi[q, a], start[q] + rows[t]]
+                z[a, t] = v
+                s += v
+                if t > 0 and v != z[a, 0]:
+                    varies = True
+            xbar[a] = s / n if ntrend > 0 else 0.0
+            constant_leg = constant_leg or not varies
         if constant_leg:
             continue
-        ybar = _mean(y) if ntrend > 0 else 0.0
-        for a in range(k_legs):
-            xbar[a] = _mean(legs[a]) if ntrend > 0 else 0.0
-            for t in range(n):
-                z[a, t] = legs[a, t] - xbar[a]
-        for a in range(ntrend):
-            for t in range(n):
-                z[k_legs + a, t] = trend_cols[a, t]
+        constant_y = True
+        s = 0.0
         for t in range(n):
-            z[k, t] = y[t] - ybar
+            s += z[k, t]
+            if t > 0 and z[k, t] != z[k, 0]:
+                constant_y = False
+        ybar = s / n if ntrend > 0 else 0.0
+        for a in range(k_legs):
+            for t in range(n):
+                z[a, t] -= xbar[a]
+        for t in range(n):
+            z[k, t] -= ybar
         for a in range(k + 1):
             for b in range(a, k + 1):
                 acc = 0.0
@@ -303,8 +313,7 @@ def _coint_rows(
                     acc += z[a, t] * z[b, t]
                 g[a, b] = acc
                 g[b, a] = acc
-        r, ok = _cholesky_upper(g)
-        if not ok:
+        if not _cholesky_upper(g, r, k + 1):
             continue
         for i in range(k - 1, -1, -1):
             s = r[i, k]
@@ -321,7 +330,7 @@ def _coint_rows(
         tss = 0.0
         for t in range(n):
             tss += z[k, t] * z[k, t]
-        if tss > 0.0 and not _is_constant(y):
+        if tss > 0.0 and not constant_y:
             r2[q] = 1.0 - ssr / tss
         if ntrend > 0:
             # Deterministic part at t = 0 in statsmodels' trend 1..n, i.e. u0 on the Legendre scale.
@@ -334,39 +343,80 @@ def _coint_rows(
             alpha[q] = const
         for a in range(k_legs):
             beta[q, a] = coef[a]
-    return beta, alpha, resid, r2
+
+
+def _coint_work(m: int, k_legs: int, n: int, ntrend: int) -> tuple[np.ndarray, ...]:
+    """Outputs ``(beta, alpha, resid, r2)`` and work arrays of :func:`_coint_rows`."""
+    k = k_legs + ntrend
+    out = (np.empty((m, k_legs)), np.empty(m), np.empty((m, n)), np.empty(m))
+    work = (
+        np.empty((k + 1, n)),
+        np.empty(k_legs),
+        np.empty(k),
+        np.empty((k + 1, k + 1)),
+        np.empty((k + 1, k + 1)),
+    )
+    return out + work
+
+
+def _coint(
+    panel: np.ndarray, rows: np.ndarray, start: np.ndarray, yi: np.ndarray, xi: np.ndarray, ntrend: int
+) -> tuple[np.ndarray, ...]:
+    """:func:`_coint_rows` with a trend of ``ntrend`` terms: ``(beta, alpha, resid, r2)``."""
+    n = rows.shape[0]
+    arrays = _coint_work(xi.shape[0], xi.shape[1], n, ntrend)
+    _coint_rows(panel, rows, start, yi, xi, _legendre(n, 1, ntrend), *arrays)
+    return arrays[:4]
 
 
 @njit(cache=True)
 def _adf_rows(
-    xs: np.ndarray, max_lag: int, autolag: int, ntrend: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """ADF of each row of ``xs`` as statsmodels ``adfuller``: ``(stat, lags, n_obs, icbest)``.
+    xs: np.ndarray,
+    max_lag: int,
+    autolag: int,
+    ntrend: int,
+    det: np.ndarray,
+    stat: np.ndarray,
+    lags: np.ndarray,
+    n_obs: np.ndarray,
+    icbest: np.ndarray,
+    x: np.ndarray,
+    d: np.ndarray,
+    g: np.ndarray,
+    r: np.ndarray,
+    lag: np.ndarray,
+    pos: np.ndarray,
+    ssr: np.ndarray,
+) -> None:
+    """ADF of each row of ``xs`` as statsmodels ``adfuller`` into ``stat``, ``lags``, ``n_obs``, ``icbest``.
+
+    The other arrays are work space (:func:`_adf` allocates them all).
 
     Each test runs through one cross-product and one Cholesky factor per pass: the lag
     selection on the common sample of ``max_lag`` (level column first), then the refit of the
     chosen lag on its own sample (level last: the statistic is its t-value). Rows are
     ``t = p .. n - 2`` for lag ``p``: ``dy = d[t]``, level ``x[t]``, lag ``j`` is ``d[t - j]``.
+    ``det`` holds the deterministic columns of each lag's sample (:func:`_legendre` of the
+    sizes ``n - 1 - p``, ``p = 0 .. max_lag``).
     """
     m, n = xs.shape
     big_n = n - 1
-    stat = np.empty(m)
-    lags = np.empty(m, dtype=np.int64)
-    n_obs = np.empty(m, dtype=np.int64)
-    icbest = np.empty(m)
-    x = np.empty(n)
-    d = np.empty(big_n)
     for q in range(m):
+        # A constant is in the model: shifting the level and the differences is absorbed by it
+        # (means as numba's ndarray.mean, the same sequential sums).
+        xm = 0.0
+        dm = 0.0
         for t in range(n):
             x[t] = xs[q, t]
+            xm += x[t]
         for t in range(big_n):
             d[t] = xs[q, t + 1] - xs[q, t]
+            dm += d[t]
         if ntrend > 0:
-            # A constant is in the model: shifting the level and the differences is absorbed by it.
-            xm = _mean(x)
+            xm /= n
+            dm /= big_n
             for t in range(n):
                 x[t] -= xm
-            dm = _mean(d)
             for t in range(big_n):
                 d[t] -= dm
         p = max_lag
@@ -375,14 +425,11 @@ def _adf_rows(
         while True:
             nobs = big_n - p
             k1 = ntrend + p + 2
-            g = np.empty((k1, k1))
             # Column of dy (last), then of lags 1..p: after the level, or before it in the refit.
-            pos = np.empty(p + 1, dtype=np.int64)
             pos[0] = k1 - 1
             for j in range(1, p + 1):
                 pos[j] = ntrend + j if select else ntrend + j - 1
             lev = ntrend if select else ntrend + p
-            lag = np.empty((p + 1, p + 1))
             for j in range(p + 1):
                 s = 0.0
                 for t in range(p, big_n):
@@ -407,32 +454,31 @@ def _adf_rows(
             for t in range(p, big_n):
                 s += x[t] * x[t]
             g[lev, lev] = s
-            det = _legendre(nobs, ntrend)
+            row = p * ntrend
             for a in range(ntrend):
                 for b in range(a, ntrend):
                     s = 0.0
                     for u in range(nobs):
-                        s += det[a, u] * det[b, u]
+                        s += det[row + a, u] * det[row + b, u]
                     g[a, b] = s
                     g[b, a] = s
                 s = 0.0
                 for u in range(nobs):
-                    s += det[a, u] * x[p + u]
+                    s += det[row + a, u] * x[p + u]
                 g[a, lev] = s
                 g[lev, a] = s
                 for j in range(p + 1):
                     s = 0.0
                     for u in range(nobs):
-                        s += det[a, u] * d[p + u - j]
+                        s += det[row + a, u] * d[p + u - j]
                     g[a, pos[j]] = s
                     g[pos[j], a] = s
-            r, ok = _cholesky_upper(g)
+            ok = _cholesky_upper(g, r, k1)
             k = ntrend + 1 + p
             if not select:
                 break
             if not ok or r[k, k] == 0.0 or nobs <= k:
                 break
-            ssr = np.empty(k + 1)
             ssr[k] = r[k, k] * r[k, k]
             for j in range(k - 1, -1, -1):
                 ssr[j] = ssr[j + 1] + r[j, k] * r[j, k]
@@ -462,7 +508,18 @@ def _adf_rows(
         if select or not ok or r[k, k] == 0.0 or nobs <= k:
             continue
         stat[q] = r[k - 1, k] / math.sqrt(r[k, k] * r[k, k] / (nobs - k))
-    return stat, lags, n_obs, icbest
+
+
+def _adf(xs: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[np.ndarray, ...]:
+    """:func:`_adf_rows` of the rows of ``xs``: ``(stat, lags, n_obs, icbest)``."""
+    m, n = xs.shape
+    det = _legendre(n - 1, max_lag + 1, ntrend)
+    out = (np.empty(m), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m))
+    size = ntrend + max_lag + 2
+    work = (np.empty(n), np.empty(n - 1), np.empty((size, size)), np.empty((size, size)))
+    lag_work = (np.empty((max_lag + 1, max_lag + 1)), np.empty(max_lag + 1, dtype=np.int64), np.empty(size))
+    _adf_rows(xs, max_lag, autolag, ntrend, det, *out, *work, *lag_work)
+    return out
 
 
 @njit(cache=True)
@@ -517,7 +574,7 @@ def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regress
     >>> round(out.stat, 4), out.lags, out.n_obs
     (-1.2138, 2, 3062)
     """
-    stat, lags, nobs, icbest = _adf_rows(
+    stat, lags, nobs, icbest = _adf(
         _c_array(x)[None, :], int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]
     )
     return AdfOut(float(stat[0]), int(lags[0]), int(nobs[0]), float(icbest[0]))
@@ -526,7 +583,7 @@ def adf_kernel(x: np.ndarray, max_lag: int, autolag: str | None = "aic", regress
 def adf_batch(X: np.ndarray, max_lag: int, autolag: str | None = "aic", regression: str = "c") -> AdfBatch:
     """ADF statistics of every column of ``X`` (``n_obs x n_series``); see the module docstring."""
     xt = _c_array(np.asarray(X, dtype=np.float64).T)
-    return AdfBatch(*_adf_rows(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
+    return AdfBatch(*_adf(xt, int(max_lag), AUTOLAG_CODES[autolag], TREND_TERMS[regression]))
 
 
 def eg_rows(
@@ -551,10 +608,10 @@ def eg_rows(
     """
     if start is None:
         start = np.zeros(yi.shape[0], dtype=np.int64)
-    beta, alpha, resid, r2 = _coint_rows(panel, rows, start, yi, xi, ntrend)
+    beta, alpha, resid, r2 = _coint(panel, rows, start, yi, xi, ntrend)
     # Every residual is tested and the degenerate ones (rare) are overwritten: cheaper than a
     # copy of the others (a NaN residual runs through the ADF as NaN).
-    stat, lags, nobs, icbest = _adf_rows(resid, max_lag, autolag, 0)
+    stat, lags, nobs, icbest = _adf(resid, max_lag, autolag, 0)
     singular = np.isnan(r2) | np.isnan(beta).any(axis=1)
     untested = singular | (r2 >= _COLLINEAR_R2)
     if untested.any():
@@ -689,7 +746,7 @@ def _rolling_adf_spread(
     for lo in range(0, len(every_end), size):
         ends = every_end[lo : lo + size]
         m = len(ends)
-        b, a, _, _ = _coint_rows(panel, rows, ends - 2 * window + 1, yi[:m], xi[:m], 1)
+        b, a, _, _ = _coint(panel, rows, ends - 2 * window + 1, yi[:m], xi[:m], 1)
         fitted = ~np.isnan(b[:, 0])
         ends, b, a = ends[fitted], b[fitted, 0], a[fitted]
         if len(ends):
@@ -698,20 +755,43 @@ def _rolling_adf_spread(
             hedge *= b[:, None]
             spread = windows(panel[0], window)[first]
             spread -= hedge
-            stat[ends], lags[ends], _, _ = _adf_rows(spread, max_lag, autolag, ntrend)
+            stat[ends], lags[ends], _, _ = _adf(spread, max_lag, autolag, ntrend)
             beta[ends], alpha[ends] = b, a
     return stat, lags, beta, alpha
 
 
-@njit(cache=True)
 def _spread_cusum(
     y: np.ndarray, x: np.ndarray, window: int, drift: float, threshold: float
+) -> tuple[np.ndarray, ...]:
+    """Two-sided Page CUSUM of standardised one-step spread innovations (:func:`_cusum_rows`)."""
+    trend_cols = _legendre(window, 1, 1)
+    return _cusum_rows(y, x, window, drift, threshold, trend_cols, *_coint_work(1, 1, window, 1))
+
+
+@njit(cache=True)
+def _cusum_rows(
+    y: np.ndarray,
+    x: np.ndarray,
+    window: int,
+    drift: float,
+    threshold: float,
+    trend_cols: np.ndarray,
+    b: np.ndarray,
+    a: np.ndarray,
+    resid: np.ndarray,
+    r2: np.ndarray,
+    z: np.ndarray,
+    xbar: np.ndarray,
+    coef: np.ndarray,
+    g: np.ndarray,
+    r: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Two-sided Page CUSUM of standardised one-step spread innovations.
 
     At bar ``t`` the hedge (OLS with a constant) and an AR(1) of its spread are fitted on the
     previous ``window`` bars only; the innovation is ``(s_t - c - phi * s_{t-1}) / sigma``.
-    Accumulators reset after an alarm (``+1`` upper, ``-1`` lower).
+    Accumulators reset after an alarm (``+1`` upper, ``-1`` lower). ``trend_cols`` and the
+    arrays after it are those of :func:`_coint_rows` for one regression of ``window`` bars.
     """
     n = y.shape[0]
     innov = np.full(n, np.nan)
@@ -731,7 +811,7 @@ def _spread_cusum(
     for t in range(window, n):
         # The previous ``window`` bars.
         start[0] = t - window
-        b, a, resid, r2 = _coint_rows(panel, rows, start, yi, xi, np.int64(1))
+        _coint_rows(panel, rows, start, yi, xi, trend_cols, b, a, resid, r2, z, xbar, coef, g, r)
         s = resid[0]
         e = np.nan
         if not (np.isnan(b[0, 0]) or np.isnan(r2[0])):
