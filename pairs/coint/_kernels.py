@@ -53,7 +53,7 @@ the cross-product well conditioned.
 Compiled code
 -------------
 Three compiled loops do the work: ``_coint_rows`` (cointegrating regressions), ``_adf_rows``
-(ADF tests) and ``half_lives``; the Engle-Granger steps between them are numpy. numba compiles a
+(ADF tests) and ``_half_lives``; the Engle-Granger steps between them are numpy. numba compiles a
 kernel together with the code of every kernel it calls, and optimises and generates machine
 code for that whole tree again at each level: a compiled Engle-Granger loop over calls of the
 regression and of the ADF cost the two trees once more (about 2 s on an empty cache, issue
@@ -522,15 +522,20 @@ def _adf(xs: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[np.nd
     return out
 
 
-@njit(cache=True)
 def half_lives(s: np.ndarray) -> np.ndarray:
     """Half-life of each row of ``s``, ``-ln 2 / ln|1 + lambda|`` from the OLS of ``diff`` on ``[lag, 1]``.
 
     As :func:`pairs.coint.half_life`: ``inf`` when ``|1 + lambda| >= 1``, NaN for a constant row.
     """
+    out = np.empty(s.shape[0])
+    _half_lives(s, out)
+    return out
+
+
+@njit(cache=True)
+def _half_lives(s: np.ndarray, out: np.ndarray) -> None:
     m, big_n = s.shape
     n = big_n - 1
-    out = np.empty(m)
     for q in range(m):
         mean = 0.0
         for t in range(n):
@@ -547,7 +552,6 @@ def half_lives(s: np.ndarray) -> np.ndarray:
             continue
         phi = abs(1.0 + sxy / sxx)
         out[q] = np.inf if phi >= 1.0 else (0.0 if phi == 0.0 else -_LN2 / math.log(phi))
-    return out
 
 
 def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int) -> np.ndarray:

@@ -110,7 +110,6 @@ def kalman_step(
     return beta, alpha, p00, p01, p11, e, s, loglik
 
 
-@njit(cache=True)
 def kalman_filter(
     y: np.ndarray,
     x: np.ndarray,
@@ -130,9 +129,29 @@ def kalman_filter(
     ``beta``, ``alpha``, the ``spread`` ``y - beta x - alpha``, the innovation, its variance
     and the z-score ``innovation / sqrt(innovation_var)`` (one block, so the caller slices six
     views out of one allocation), then the total log-likelihood and the final state covariance.
+    The block is allocated here: an allocation compiled into the loop costs compilation time.
     """
+    paths = np.empty((6, y.shape[0]))
+    return (paths, *_kalman_paths(y, x, beta0, alpha0, p00, p01, p11, q00, q01, q11, r, paths))
+
+
+@njit(cache=True)
+def _kalman_paths(
+    y: np.ndarray,
+    x: np.ndarray,
+    beta0: float,
+    alpha0: float,
+    p00: float,
+    p01: float,
+    p11: float,
+    q00: float,
+    q01: float,
+    q11: float,
+    r: float,
+    paths: np.ndarray,
+) -> tuple[float, float, float, float]:
+    """The loop of :func:`kalman_filter`, into ``paths``: ``(loglik, p00, p01, p11)``."""
     n = y.shape[0]
-    paths = np.empty((6, n))
     beta, alpha = beta0, alpha0
     total = 0.0
     for t in range(n):
@@ -146,7 +165,7 @@ def kalman_filter(
         paths[4, t] = s
         paths[5, t] = e / math.sqrt(s)
         total += ll
-    return paths, total, p00, p01, p11
+    return total, p00, p01, p11
 
 
 @njit(cache=True)
@@ -203,7 +222,10 @@ def moving_ols(
     compiled caller of both kernels took about 8 s to compile on first use.
     """
     if xt.shape[1] == 1:
-        beta1, alpha, r_squared, spread = _single(yt, xt[:, 0], start, window, decay, min_periods, intercept)
+        n = yt.shape[0]
+        # Outputs allocated here: allocations compiled into the loop cost compilation time.
+        beta1, alpha, r_squared, spread = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        _single(yt, xt[:, 0], start, window, decay, min_periods, intercept, beta1, alpha, r_squared, spread)
         return beta1.reshape(-1, 1), alpha, r_squared, spread
     return _multi(yt, xt, start, window, decay, min_periods, intercept, refine)
 
@@ -271,13 +293,12 @@ def _single(
     decay: float,
     min_periods: int,
     intercept: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    beta: np.ndarray,
+    alpha: np.ndarray,
+    r_squared: np.ndarray,
+    spread: np.ndarray,
+) -> None:
     n = yt.shape[0]
-    # np.empty and a loop: np.full compiles its own overloads (a second np.empty among them).
-    beta = np.empty(n)
-    alpha = np.empty(n)
-    r_squared = np.empty(n)
-    spread = np.empty(n)
     for t in range(n):
         beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
     weight = mx = my = cxx = cxy = cyy = 0.0
@@ -312,7 +333,6 @@ def _single(
         syy = cyy + raw * my * my
         if syy > 0.0:
             r_squared[t] = b * sxy / syy
-    return beta, alpha, r_squared, spread
 
 
 @njit(cache=True)

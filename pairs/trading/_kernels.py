@@ -73,7 +73,7 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
     window = buf.shape[0]
     slot = t % window
     ref, count, mean, m2 = stats[0], stats[1], stats[2], stats[3]
-    if t >= window and not np.isnan(buf[slot]):
+    if t >= window and not math.isnan(buf[slot]):
         old = buf[slot] - ref
         if count <= 1.0:
             count, mean, m2 = 0.0, 0.0, 0.0
@@ -83,7 +83,7 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
             m2 -= d * (old - mean)
             count -= 1.0
     buf[slot] = v
-    if not np.isnan(v):
+    if not math.isnan(v):
         if stats[5] < 0.0:
             ref = v
         elif v != stats[4]:
@@ -100,21 +100,21 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
         ref = stats[4]
         count = total = 0.0
         for i in range(window):
-            if not np.isnan(buf[i]):
+            if not math.isnan(buf[i]):
                 count += 1.0
                 total += buf[i] - ref
         mean = m2 = 0.0
         if count > 0.0:
             mean = total / count
             for i in range(window):
-                if not np.isnan(buf[i]):
+                if not math.isnan(buf[i]):
                     m2 += (buf[i] - ref - mean) * (buf[i] - ref - mean)
     stats[0], stats[1], stats[2], stats[3] = ref, count, mean, m2
     lo = t - window + 1
     # Two different values lie in the window iff the last change and the observation
     # before it both do; otherwise every value is equal and the z-score is undefined.
     varies = stats[6] >= lo and stats[7] >= lo
-    if np.isnan(v) or count < min_periods or count < 2.0 or not varies or not m2 > 0.0:
+    if math.isnan(v) or count < min_periods or count < 2.0 or not varies or not m2 > 0.0:
         return math.nan
     return (v - ref - mean) / math.sqrt(m2 / (count - 1.0))
 
@@ -122,7 +122,7 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
 @njit(cache=True)
 def expanding_z_step(stats: np.ndarray, v: float, min_periods: int) -> float:
     """One bar of the expanding z-score; ``stats`` (see :data:`EXPANDING_START`) updated in place."""
-    if np.isnan(v):
+    if math.isnan(v):
         return math.nan
     ref, count, mean, m2, same = stats[0], stats[1], stats[2], stats[3], stats[4] != 0.0
     if count == 0.0:
@@ -148,10 +148,10 @@ def ewm_z_step(stats: np.ndarray, v: float, alpha: float, min_periods: int) -> f
     """
     ref, mean, var = stats[0], stats[1], stats[2]
     sum_wt, sum_wt2, old_wt, nobs = stats[3], stats[4], stats[5], stats[6]
-    observed = not np.isnan(v)
+    observed = not math.isnan(v)
     nobs += observed
     out = math.nan
-    if np.isnan(mean):
+    if math.isnan(mean):
         if observed:
             ref = v
             mean = 0.0
@@ -193,45 +193,34 @@ def zscore_kernel(x: np.ndarray, method: int, window: int, alpha: float, min_per
     The method is picked here, in Python, so that a run compiles the loop of its own method only
     (one compiled function for the three compiled all three steps on first use).
     """
+    # The output and the state are allocated here: allocations compiled into the loops cost
+    # compilation time (np.array of a tuple compiles one more function).
+    out = np.empty(x.shape[0])
     if method == Z_ROLLING:
-        return _rolling_z(x, window, min_periods)
-    if method == Z_EWM:
-        return _ewm_z(x, alpha, min_periods)
-    return _expanding_z(x, min_periods)
+        _rolling_z(x, min_periods, out, np.array(ROLLING_START), np.zeros(window))
+    elif method == Z_EWM:
+        _ewm_z(x, alpha, min_periods, out, np.array(EWM_START))
+    else:
+        _expanding_z(x, min_periods, out, np.array(EXPANDING_START))
+    return out
 
 
 @njit(cache=True)
-def _rolling_z(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    n = x.shape[0]
-    out = np.empty(n)
-    stats = np.array(ROLLING_START)
-    # np.empty and a loop: np.zeros compiles its own overloads (a second np.empty among them).
-    buf = np.empty(window)
-    for i in range(window):
-        buf[i] = 0.0
-    for t in range(n):
+def _rolling_z(x: np.ndarray, min_periods: int, out: np.ndarray, stats: np.ndarray, buf: np.ndarray) -> None:
+    for t in range(x.shape[0]):
         out[t] = rolling_z_step(stats, buf, t, x[t], min_periods)
-    return out
 
 
 @njit(cache=True)
-def _ewm_z(x: np.ndarray, alpha: float, min_periods: int) -> np.ndarray:
-    n = x.shape[0]
-    out = np.empty(n)
-    stats = np.array(EWM_START)
-    for t in range(n):
+def _ewm_z(x: np.ndarray, alpha: float, min_periods: int, out: np.ndarray, stats: np.ndarray) -> None:
+    for t in range(x.shape[0]):
         out[t] = ewm_z_step(stats, x[t], alpha, min_periods)
-    return out
 
 
 @njit(cache=True)
-def _expanding_z(x: np.ndarray, min_periods: int) -> np.ndarray:
-    n = x.shape[0]
-    out = np.empty(n)
-    stats = np.array(EXPANDING_START)
-    for t in range(n):
+def _expanding_z(x: np.ndarray, min_periods: int, out: np.ndarray, stats: np.ndarray) -> None:
+    for t in range(x.shape[0]):
         out[t] = expanding_z_step(stats, x[t], min_periods)
-    return out
 
 
 @njit(cache=True)
@@ -248,7 +237,7 @@ def transition(
     cooldown: int,
 ) -> tuple[int, int, int, int, int]:
     """One bar of the entry/exit state machine; ``stop = inf`` and ``max_hold = 0`` disable those rules."""
-    if np.isnan(z):
+    if math.isnan(z):
         return pos, held, cool, blocked, HOLD
     if pos != 0:
         held += 1
@@ -278,14 +267,29 @@ def transition(
     return pos, held, cool, blocked, action
 
 
-@njit(cache=True)
 def rule_kernel(
     z: np.ndarray, entry: float, exit_: float, stop: float, max_hold: int, cooldown: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions (float) and action codes of a whole z-score series, from the flat state."""
+    # Outputs allocated here: allocations compiled into the loop cost compilation time.
+    out = np.empty(z.shape[0])
+    codes = np.empty(z.shape[0], dtype=np.int8)
+    _rule_rows(z, entry, exit_, stop, max_hold, cooldown, out, codes)
+    return out, codes
+
+
+@njit(cache=True)
+def _rule_rows(
+    z: np.ndarray,
+    entry: float,
+    exit_: float,
+    stop: float,
+    max_hold: int,
+    cooldown: int,
+    out: np.ndarray,
+    codes: np.ndarray,
+) -> None:
     n = z.shape[0]
-    out = np.empty(n)
-    codes = np.empty(n, dtype=np.int8)
     # Typed zeros: literal ones make numba compile a second, literal-typed transition.
     pos = held = cool = blocked = np.int64(0)
     for t in range(n):
@@ -294,7 +298,6 @@ def rule_kernel(
         )
         out[t] = pos
         codes[t] = code
-    return out, codes
 
 
 @njit(cache=True)

@@ -53,9 +53,10 @@ def test_each_kernel_compiles_one_signature(tmp_path: Path) -> None:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, env=env)
     signatures = json.loads(result.stdout.strip().splitlines()[-1])
-    for kernel in ("transition", "rule_kernel"):
+    for kernel in ("transition", "_rule_rows", "_rolling_z"):
         assert f"pairs.trading._kernels.{kernel}" in signatures
-    for kernel in ("_coint_rows", "_adf_rows", "half_lives", "_cholesky_upper"):
+    assert "pairs.hedge._kernels._kalman_paths" in signatures
+    for kernel in ("_coint_rows", "_adf_rows", "_half_lives", "_cholesky_upper"):
         assert f"pairs.coint._kernels.{kernel}" in signatures
     assert "pairs._kernels.any_constant" in signatures
     several = {name: sigs for name, sigs in signatures.items() if len(sigs) > 1}
