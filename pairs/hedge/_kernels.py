@@ -222,10 +222,7 @@ def moving_ols(
     compiled caller of both kernels took about 8 s to compile on first use.
     """
     if xt.shape[1] == 1:
-        n = yt.shape[0]
-        # Outputs allocated here: allocations compiled into the loop cost compilation time.
-        beta1, alpha, r_squared, spread = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        _single(yt, xt[:, 0], start, window, decay, min_periods, intercept, beta1, alpha, r_squared, spread)
+        beta1, alpha, r_squared, spread = _single(yt, xt[:, 0], start, window, decay, min_periods, intercept)
         return beta1.reshape(-1, 1), alpha, r_squared, spread
     return _multi(yt, xt, start, window, decay, min_periods, intercept, refine)
 
@@ -293,12 +290,15 @@ def _single(
     decay: float,
     min_periods: int,
     intercept: bool,
-    beta: np.ndarray,
-    alpha: np.ndarray,
-    r_squared: np.ndarray,
-    spread: np.ndarray,
-) -> None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = yt.shape[0]
+    # np.empty and a loop: np.full compiles its own overloads (a second np.empty among them).
+    # Allocated here, not by the caller: outputs passed in may alias the inputs for LLVM,
+    # which then keeps this loop about 1.7x slower.
+    beta = np.empty(n)
+    alpha = np.empty(n)
+    r_squared = np.empty(n)
+    spread = np.empty(n)
     for t in range(n):
         beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
     weight = mx = my = cxx = cxy = cyy = 0.0
@@ -333,6 +333,7 @@ def _single(
         syy = cyy + raw * my * my
         if syy > 0.0:
             r_squared[t] = b * sxy / syy
+    return beta, alpha, r_squared, spread
 
 
 @njit(cache=True)
