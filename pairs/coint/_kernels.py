@@ -67,7 +67,6 @@ compilation (about 1 s of the first run's 9 s of compilation together).
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
@@ -184,28 +183,23 @@ def default_max_lag(n_obs: int, n_trend: int) -> int:
     return max(0, min(schwert, (n_obs - 20) // 20, n_obs // 2 - n_trend - 1))
 
 
-@functools.lru_cache(maxsize=8)
-def _legendre(width: int, count: int, ntrend: int) -> np.ndarray:
-    """Deterministic columns spanning {1, t, t^2}[:ntrend], as Legendre polynomials on [-1, 1].
+def _legendre(width: int, ntrend: int) -> np.ndarray:
+    """Deterministic columns spanning {1, t, t^2}[:ntrend] on ``width`` rows, ``ntrend x width``.
 
-    One block of ``ntrend`` rows per sample size ``width - p``, ``p = 0 .. count - 1`` (row
-    ``p * ntrend + a`` is column ``a``, its first ``width - p`` entries used), read-only and
-    cached: the kernels read them instead of computing them (one compiled function less on a
-    first run) and a rolling test or a scan builds them once.
+    Legendre polynomials on [-1, 1]: ``1``, ``u``, ``1.5 u^2 - 0.5``. Made in numpy for the
+    regression kernels (one compiled function less on a first run); :func:`_adf_rows` writes
+    the same numbers itself for each lag's sample.
     """
-    out = np.empty((count, ntrend, width))
+    out = np.empty((ntrend, width))
     if ntrend > 0:
-        out[:, 0] = 1.0
+        out[0] = 1.0
     if ntrend > 1:
-        nobs = (width - np.arange(count, dtype=np.int64))[:, None]
-        half = np.where(nobs > 1, (nobs - 1) / 2.0, 1.0)
-        u = (np.arange(width, dtype=np.int64)[None, :] - (nobs - 1) / 2.0) / half
-        out[:, 1] = u
+        half = (width - 1) / 2.0 if width > 1 else 1.0
+        u = (np.arange(width, dtype=np.int64) - (width - 1) / 2.0) / half
+        out[1] = u
         if ntrend > 2:
-            out[:, 2] = 1.5 * u * u - 0.5
-    table = out.reshape(count * ntrend, width)
-    table.flags.writeable = False
-    return table
+            out[2] = 1.5 * u * u - 0.5
+    return out
 
 
 @njit(cache=True)
@@ -365,7 +359,7 @@ def _coint(
     """:func:`_coint_rows` with a trend of ``ntrend`` terms: ``(beta, alpha, resid, r2)``."""
     n = rows.shape[0]
     arrays = _coint_work(xi.shape[0], xi.shape[1], n, ntrend)
-    _coint_rows(panel, rows, start, yi, xi, _legendre(n, 1, ntrend), *arrays)
+    _coint_rows(panel, rows, start, yi, xi, _legendre(n, ntrend), *arrays)
     return arrays[:4]
 
 
@@ -396,8 +390,9 @@ def _adf_rows(
     selection on the common sample of ``max_lag`` (level column first), then the refit of the
     chosen lag on its own sample (level last: the statistic is its t-value). Rows are
     ``t = p .. n - 2`` for lag ``p``: ``dy = d[t]``, level ``x[t]``, lag ``j`` is ``d[t - j]``.
-    ``det`` holds the deterministic columns of each lag's sample (:func:`_legendre` of the
-    sizes ``n - 1 - p``, ``p = 0 .. max_lag``).
+    ``det`` (``ntrend x (n - 1)``) receives the deterministic columns of each pass's sample, the
+    numbers of :func:`_legendre` of its size (a table of every lag's columns would take
+    ``max_lag`` times the memory of the series).
     """
     m, n = xs.shape
     big_n = n - 1
@@ -454,23 +449,33 @@ def _adf_rows(
             for t in range(p, big_n):
                 s += x[t] * x[t]
             g[lev, lev] = s
-            row = p * ntrend
+            # _legendre(nobs, ntrend), element by element (the same operations, the same bits).
+            mid = (nobs - 1) / 2.0
+            half = mid if nobs > 1 else 1.0
+            for u in range(nobs):
+                if ntrend > 0:
+                    det[0, u] = 1.0
+                if ntrend > 1:
+                    v = (u - mid) / half
+                    det[1, u] = v
+                    if ntrend > 2:
+                        det[2, u] = 1.5 * v * v - 0.5
             for a in range(ntrend):
                 for b in range(a, ntrend):
                     s = 0.0
                     for u in range(nobs):
-                        s += det[row + a, u] * det[row + b, u]
+                        s += det[a, u] * det[b, u]
                     g[a, b] = s
                     g[b, a] = s
                 s = 0.0
                 for u in range(nobs):
-                    s += det[row + a, u] * x[p + u]
+                    s += det[a, u] * x[p + u]
                 g[a, lev] = s
                 g[lev, a] = s
                 for j in range(p + 1):
                     s = 0.0
                     for u in range(nobs):
-                        s += det[row + a, u] * d[p + u - j]
+                        s += det[a, u] * d[p + u - j]
                     g[a, pos[j]] = s
                     g[pos[j], a] = s
             ok = _cholesky_upper(g, r, k1)
@@ -513,7 +518,7 @@ def _adf_rows(
 def _adf(xs: np.ndarray, max_lag: int, autolag: int, ntrend: int) -> tuple[np.ndarray, ...]:
     """:func:`_adf_rows` of the rows of ``xs``: ``(stat, lags, n_obs, icbest)``."""
     m, n = xs.shape
-    det = _legendre(n - 1, max_lag + 1, ntrend)
+    det = np.empty((ntrend, n - 1))
     out = (np.empty(m), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m))
     size = ntrend + max_lag + 2
     work = (np.empty(n), np.empty(n - 1), np.empty((size, size)), np.empty((size, size)))
@@ -768,7 +773,7 @@ def _spread_cusum(
     y: np.ndarray, x: np.ndarray, window: int, drift: float, threshold: float
 ) -> tuple[np.ndarray, ...]:
     """Two-sided Page CUSUM of standardised one-step spread innovations (:func:`_cusum_rows`)."""
-    trend_cols = _legendre(window, 1, 1)
+    trend_cols = _legendre(window, 1)
     return _cusum_rows(y, x, window, drift, threshold, trend_cols, *_coint_work(1, 1, window, 1))
 
 

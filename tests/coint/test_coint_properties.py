@@ -83,3 +83,26 @@ def test_cusum_skips_stale_reference_windows(log_prices):
     # The reference window [t - 50, t - 1] is flat for t in 150..200: no innovation is defined.
     assert res.cusum["innovation"].iloc[150:201].isna().all()
     assert res.cusum["innovation"].iloc[260:].notna().all()
+
+
+@pytest.mark.parametrize("trend", ["c", "ctt"])
+def test_adf_and_engle_granger_memory_is_linear_in_the_sample(trend):
+    # The ADF's lag search needs the deterministic columns of every lag's sample; they are
+    # written per pass, not kept as a table of max_lag + 1 blocks (about 200 series of this
+    # length for "ctt" at the default max_lag of 63). Peak of numpy's allocations, in series.
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    n = 100_000
+    y = np.cumsum(rng.standard_normal(n)) + 1_000.0
+    x = y + rng.standard_normal(n)
+    adf(y[:500], trend=trend)
+    engle_granger(y[:500], x[:500], trend=trend)
+    for run in (lambda: adf(y, trend=trend), lambda: engle_granger(y, x, trend=trend)):
+        tracemalloc.start()
+        try:
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 24 * 8 * n
