@@ -227,7 +227,7 @@ def moving_ols(
     return _multi(yt, xt, start, window, decay, min_periods, intercept, refine)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def centred_add(
     weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
 ) -> tuple[float, float, float, float, float, float]:
@@ -245,7 +245,7 @@ def centred_add(
     return weight + 1.0, mx, my, cxx + f * dx * dx, cxy + f * dx * dy, cyy + f * dy * dy
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def centred_remove(
     weight: float, mx: float, my: float, cxx: float, cxy: float, cyy: float, x: float, y: float
 ) -> tuple[float, float, float, float, float, float]:
@@ -259,7 +259,7 @@ def centred_remove(
     return weight - 1.0, mx, my, cxx - f * dx * dx, cxy - f * dx * dy, cyy - f * dy * dy
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_moments(xw: np.ndarray, yw: np.ndarray) -> tuple[float, float, float, float, float, float]:
     """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes (values oldest
     first): the exact refresh that the rolling kernels run every ``window`` bars, batch and stream."""
