@@ -12,7 +12,9 @@ p-value to ``atol=0.01``.
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -223,6 +225,25 @@ def test_johansen_equals_statsmodels(log_prices, det_order, k_ar_diff):
     crit = res.max_eig_crit["10%"].to_numpy()
     expected_rank = next((i for i in range(3) if res.max_eig_stat.iloc[i] <= crit[i]), 3)
     assert res.rank(size=0.10, test="max_eig") == expected_rank
+
+
+URCA = json.loads((Path(__file__).parents[1] / "fixtures" / "urca" / "johansen.json").read_text())
+# urca's ecdet -> pairs' deterministic (tests/fixtures/urca/record.py).
+URCA_CASES = {"none": "co", "const": "ci", "trend": "li"}
+
+
+@pytest.mark.parametrize("run", URCA["runs"], ids=lambda r: f"{r['data']}-{r['ecdet']}-K{r['K']}")
+def test_johansen_equals_r_urca(run, crude_log, log_prices):
+    # R urca's ca.jo: an independent implementation, and the reference for the restricted cases
+    # "ci" (the default) and "li", which statsmodels' coint_johansen does not have.
+    frame = crude_log if run["data"] == "crude" else log_prices[["BTC", "ETH", "LTC"]].dropna()
+    assert list(frame.columns) == URCA["columns"][run["data"]]
+    res = johansen(frame, deterministic=URCA_CASES[run["ecdet"]], k_ar_diff=run["K"] - 1)
+    np.testing.assert_allclose(res.trace_stat.to_numpy(), run["trace"], rtol=1e-9)
+    np.testing.assert_allclose(res.max_eig_stat.to_numpy(), run["eigen"], rtol=1e-9)
+    np.testing.assert_allclose(res.eigenvalues.to_numpy(), run["lambda"], rtol=1e-9)
+    # The first cointegrating vector over the prices (urca adds the restricted term's row).
+    np.testing.assert_allclose(res.hedge_ratios.to_numpy(), run["vector"][: frame.shape[1]], rtol=1e-7)
 
 
 def test_johansen_pvalues_are_unclipped_and_consistent(crude_log, log_prices):
