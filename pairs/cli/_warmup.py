@@ -140,14 +140,23 @@ def _cached(kernel: Any) -> bool:
 
 
 def uncompiled_kernels() -> list[str]:
-    """Name the numba kernels of the imported kernel modules neither compiled nor in the cache."""
+    """Name the numba kernels of the imported kernel modules neither compiled nor in the cache.
+
+    Kernels inlined into their callers (``inline="always"``) are never compiled on their own and
+    are not listed.
+    """
     from numba.core.registry import CPUDispatcher
 
     out = []
     for name, module in sorted(sys.modules.items()):
         if name.startswith("pairs") and name.endswith("_kernels") and module is not None:
             for attr, value in vars(module).items():
-                if isinstance(value, CPUDispatcher) and value.__module__ == name and not _cached(value):
+                if (
+                    isinstance(value, CPUDispatcher)
+                    and value.__module__ == name
+                    and value.targetoptions.get("inline") != "always"
+                    and not _cached(value)
+                ):
                     out.append(f"{name}.{attr}")
     return out
 
