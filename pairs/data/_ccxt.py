@@ -16,10 +16,11 @@ import os
 import re
 import reprlib
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -338,7 +339,7 @@ def load_ccxt(
     timeframe: str = "1d",
     since: Any = None,
     until: Any = None,
-    cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE,
+    cache_dir: str | os.PathLike[str] | Literal[False] | None = DEFAULT_CACHE,
     refresh: bool = False,
     max_age: str | timedelta | None = None,
     limit: int | None = None,
@@ -361,8 +362,10 @@ def load_ccxt(
         asks from epoch 0, which exchanges that page forward (Binance, most others) answer
         with their first candle; ``until=None`` runs up to now.
     cache_dir
-        Cache folder (default :func:`pairs.data.default_cache_dir`); ``None`` disables
-        caching. The cache works as for :func:`pairs.load_yfinance`: checksummed,
+        Cache folder (default :func:`pairs.data.default_cache_dir`); ``False`` disables
+        caching, as in :func:`pairs.load_yfinance`. ``None`` disables it too but warns
+        (``FutureWarning``): in :func:`pairs.load_yfinance` ``None`` means the default folder,
+        and it will mean that here too. The cache works as for :func:`pairs.load_yfinance`: checksummed,
         atomic, keyed by exchange, symbol and timeframe, validated on read.
     refresh
         ``True`` ignores the cache and downloads (the new answer is cached).
@@ -410,12 +413,22 @@ def load_ccxt(
     folder: Path | None
     if isinstance(cache_dir, _DefaultCache):
         folder = default_cache_dir()
+    elif cache_dir is False:
+        folder = None
     elif cache_dir is None:
+        warnings.warn(
+            "cache_dir=None disables load_ccxt's cache, but means the default folder in load_yfinance and "
+            "will mean it here too; pass cache_dir=False to download without a cache.",
+            FutureWarning,
+            stacklevel=2,
+        )
         folder = None
     elif isinstance(cache_dir, (str, os.PathLike)):
         folder = Path(cache_dir)
     else:
-        raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
+        raise DataError(
+            f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
+        )
     age = check_max_age(max_age, pd.Timedelta(milliseconds=bar_ms))
     page = None if limit is None else check_int("limit", limit, minimum=1)
     n_retries = check_int("retries", retries, minimum=0)

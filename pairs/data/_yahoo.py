@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -162,7 +162,7 @@ def load_yfinance(
     start: Any = None,
     end: Any = None,
     interval: str = "1d",
-    cache_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | Literal[False] | None = None,
     refresh: bool = False,
     max_age: str | timedelta | None = None,
     retries: int = 3,
@@ -180,7 +180,8 @@ def load_yfinance(
     interval
         yfinance interval, e.g. ``"1d"``, ``"1h"``.
     cache_dir
-        Folder of the cache (default, ``None``: :func:`default_cache_dir`). A cached
+        Folder of the cache (default, ``None``: :func:`default_cache_dir`); ``False``
+        downloads without reading or writing any cache (as in :func:`pairs.load_ccxt`). A cached
         file is reused without network when it was fetched for a span covering
         ``[start, end)``; a request running up to now (``end=None`` or in the future)
         is served from the cache only if it was fetched at most ``max_age`` ago. Cache
@@ -218,24 +219,28 @@ def load_yfinance(
         raise DataError(f"interval must be one of {', '.join(_INTERVALS)}; got {interval!r}.")
     if not isinstance(refresh, (bool, np.bool_)):
         raise DataError(f"refresh must be True or False; got {refresh!r}.")
-    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
-        raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
+    if cache_dir is not None and cache_dir is not False and not isinstance(cache_dir, (str, os.PathLike)):
+        raise DataError(
+            f"cache_dir must be a folder path (str or os.PathLike), None (the default folder) or False "
+            f"(no cache); got {cache_dir!r}."
+        )
     age = check_max_age(max_age, _BAR[interval])
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
     start_ts, end_ts = stamp(start, "start"), stamp(end, "end")
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = None if cache_dir is False else default_cache_dir() if cache_dir is None else Path(cache_dir)
     columns: dict[str, pd.Series] = {}
     for ticker in names:
         key = {"source": _SOURCE, "symbol": ticker, "interval": interval}
-        path = cache_path(folder, _SOURCE, ticker, interval)
-        cached = None if refresh else read_cache(path, key)
+        path = None if folder is None else cache_path(folder, _SOURCE, ticker, interval)
+        cached = None if refresh or path is None else read_cache(path, key)
         now = _now()
         if cached is not None and usable(cached[0], start_ts, end_ts, now=now, max_age=age):
             series = cached[1].rename(ticker)
         else:
             series = _download(ticker, start_ts, end_ts, interval, n_retries, wait, time.sleep)
-            write_cache(path, key, series, start=start_ts, end=end_ts, fetched_at=now)
+            if path is not None:
+                write_cache(path, key, series, start=start_ts, end=end_ts, fetched_at=now)
         if start_ts is not None:
             series = series[series.index >= start_ts]
         if end_ts is not None:

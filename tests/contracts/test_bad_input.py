@@ -1140,7 +1140,7 @@ FROM_CCXT = Target(
 LOAD_CCXT = Target(
     "load_ccxt",
     _offline_ccxt,
-    {"symbols": "BTC/USDT", "cache_dir": None, "retries": 0},
+    {"symbols": "BTC/USDT", "cache_dir": False, "retries": 0},
     extra=(
         *(
             (f"symbols={v!r}", {"symbols": v}, Raises(PairsError, "symbols"))
@@ -1494,7 +1494,7 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     ),
     "load_yfinance": _yfinance_from_cache,
     "from_ccxt": lambda: pairs.from_ccxt(OHLCV, name="BTC/USDT", drop_incomplete=True, timeframe="1d"),
-    "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=None, since="2020-01-01"),
+    "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=False, since="2020-01-01"),
 }
 
 

@@ -221,7 +221,7 @@ def test_load_ccxt_over_several_pages_equals_read_prices(tmp_path: Path, waits: 
 
 def test_smaller_pages_give_the_same_answer(tmp_path: Path, waits: list[float]) -> None:
     ex = RecordedBinance()
-    frame = load_ccxt(ex, "BTC/USDT", cache_dir=None, limit=300)
+    frame = load_ccxt(ex, "BTC/USDT", cache_dir=False, limit=300)
     assert len(ex.ohlcv_calls) == 11
     np.testing.assert_array_equal(frame["BTC/USDT"].to_numpy(), _reference("BTC").to_numpy())
 
@@ -341,9 +341,14 @@ def test_no_cache_dir_means_no_files_and_always_fetch(
     monkeypatch.setenv("PAIRS_CACHE_DIR", str(tmp_path))
     for _ in range(2):
         ex = RecordedBinance()
-        load_ccxt(ex, "BTC/USDT", since="2025-01-01", cache_dir=None)
+        load_ccxt(ex, "BTC/USDT", since="2025-01-01", cache_dir=False)
         assert len(ex.ohlcv_calls) == 1
+    # None still disables the cache here, but warns: it means the default folder in load_yfinance.
+    with pytest.warns(FutureWarning, match="cache_dir=False"):
+        load_ccxt(RecordedBinance(), "BTC/USDT", since="2025-01-01", cache_dir=None)
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DataError, match=r"^cache_dir must be a folder path"):
+        load_ccxt(RecordedBinance(), "BTC/USDT", cache_dir=True)
     load_ccxt(RecordedBinance(), "BTC/USDT", since="2025-01-01")  # default: $PAIRS_CACHE_DIR
     assert len(list(tmp_path.iterdir())) == 1
 

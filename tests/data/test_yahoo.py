@@ -84,6 +84,25 @@ def test_refresh_downloads_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert len(fake.calls) == 2
 
 
+def test_cache_dir_false_downloads_every_time_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cache_dir=False: no cache read or written, as load_ccxt(cache_dir=False); None is the
+    # default folder ($PAIRS_CACHE_DIR here).
+    monkeypatch.setenv("PAIRS_CACHE_DIR", str(tmp_path))
+    fake = FakeDownload([_recorded])
+    monkeypatch.setattr(yfinance, "download", fake)
+    first = load_yfinance("BTC-USD", start="2020-01-01", end="2021-01-01", cache_dir=False)
+    again = load_yfinance("BTC-USD", start="2020-01-01", end="2021-01-01", cache_dir=False)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(fake.calls) == 2 and list(tmp_path.iterdir()) == []
+    load_yfinance("BTC-USD", start="2020-01-01", end="2021-01-01", cache_dir=None)
+    assert len(fake.calls) == 3 and len(list(tmp_path.rglob("*.json"))) == 1
+    for bad in (True, 0, ["x"]):
+        with pytest.raises(DataError, match=r"^cache_dir must be a folder path"):
+            load_yfinance("BTC-USD", cache_dir=bad)
+
+
 def test_exception_is_retried_then_clear_error_and_no_cache_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
 ) -> None:
