@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from pairs._validation import as_frame
-from pairs.evaluation._metrics import metrics, ratio, trade_spans, trades_table
-from pairs.evaluation._result import BacktestResult
+from pairs.evaluation._metrics import ratio, trade_spans, trades_table
+from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, PairsError
 from pairs.trading._sizing import Mode, size_legs
 
@@ -148,22 +148,17 @@ def account_backtest(
         funding=funding,
         capital=capital,
     )
-    growth = equity / capital
-    apr, sharpe, sortino, max_dd = metrics(returns, growth, ppy)
-    return BacktestResult(
-        returns=pd.Series(returns, index=index, name="returns"),
-        equity=pd.Series(equity, index=index, name="equity"),
-        turnover=pd.Series(turnover, index=index, name="turnover"),
-        trades=trades,
-        apr=apr,
-        sharpe=sharpe,
-        sortino=sortino,
-        max_drawdown=max_dd,
-        n_trades=len(trades),
-        periods_per_year=ppy,
-        total_return=float(growth[-1] - 1.0),
-        convention="account",
-        units=pd.DataFrame({"y_units": uy, "x_units": ux}, index=index),
+    return backtest_result(
+        index,
+        returns,
+        equity,
+        equity / capital,
+        turnover,
+        trades,
+        ppy,
+        "account",
+        uy,
+        ux,
         capital=capital,
         cash=pd.Series(cash, index=index, name="cash"),
         costs=pd.DataFrame(

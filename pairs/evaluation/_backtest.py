@@ -46,9 +46,9 @@ import pandas as pd
 from pairs._results import ResultMixin
 from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
-from pairs.evaluation._metrics import funding_frame, metrics, ratio, trade_spans, trades_table
+from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
-from pairs.evaluation._result import BacktestResult
+from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
@@ -131,22 +131,7 @@ def _gross_exposure_backtest(
     held_factor = 1.0 + ratio(pnl - funding_paid - rate * traded * (1.0 - open_share), gross_prev)
     trades = _gross_trades(index, pos, open_factor, held_factor)
 
-    apr, sharpe, sortino, max_dd = metrics(returns, equity, ppy)
-    return BacktestResult(
-        returns=pd.Series(returns, index=index, name="returns"),
-        equity=pd.Series(equity, index=index, name="equity"),
-        turnover=pd.Series(turnover, index=index, name="turnover"),
-        trades=trades,
-        apr=apr,
-        sharpe=sharpe,
-        sortino=sortino,
-        max_drawdown=max_dd,
-        n_trades=len(trades),
-        periods_per_year=ppy,
-        total_return=float(equity[-1] - 1.0),
-        convention="gross_exposure",
-        units=pd.DataFrame({"y_units": uy, "x_units": ux}, index=index),
-    )
+    return backtest_result(index, returns, equity, equity, turnover, trades, ppy, "gross_exposure", uy, ux)
 
 
 def _sizing_options(

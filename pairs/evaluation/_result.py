@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._typing import Convention
+from pairs.evaluation._metrics import metrics
 
 __all__ = ["BacktestResult", "Convention"]
-
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,3 +105,40 @@ class BacktestResult(ResultMixin):
                 ("funding_paid", self.funding_paid),
             ]
         return rows
+
+
+def backtest_result(
+    index: pd.Index,
+    returns: np.ndarray,
+    equity: np.ndarray,
+    growth: np.ndarray,
+    turnover: np.ndarray,
+    trades: pd.DataFrame,
+    ppy: float,
+    convention: Convention,
+    uy: np.ndarray,
+    ux: np.ndarray,
+    **account: Any,
+) -> BacktestResult:
+    """A :class:`BacktestResult` of per-bar arrays: metrics of ``returns`` and ``growth`` (of 1).
+
+    ``equity`` is what the result shows (the growth of 1, or the account in currency);
+    ``account`` holds the fields of the ``"account"`` convention.
+    """
+    apr, sharpe, sortino, max_dd = metrics(returns, growth, ppy)
+    return BacktestResult(
+        returns=pd.Series(returns, index=index, name="returns"),
+        equity=pd.Series(equity, index=index, name="equity"),
+        turnover=pd.Series(turnover, index=index, name="turnover"),
+        trades=trades,
+        apr=apr,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=max_dd,
+        n_trades=len(trades),
+        periods_per_year=ppy,
+        total_return=float(growth[-1] - 1.0),
+        convention=convention,
+        units=pd.DataFrame({"y_units": uy, "x_units": ux}, index=index),
+        **account,
+    )
