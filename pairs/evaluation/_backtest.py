@@ -394,6 +394,7 @@ def walk_forward(
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
     strategy: Strategy | None = None,
+    capital: float | None = None,
 ) -> WalkForwardResult:
     """Walk-forward backtest: fit on each training window, trade only the test window after it.
 
@@ -423,9 +424,17 @@ def walk_forward(
         Rolling z-score window (2 ..= ``train``); default ``train``.
     fee_bps, slippage_bps, funding, periods_per_year
         As in :func:`backtest` (``funding`` aligned to the full input).
+    capital
+        Starting capital of an account in quote currency: the stitched test windows are traded
+        by one account (``convention="account"``, sized as :func:`backtest` sizes a position,
+        ``beta_neutral`` by default), whose equity carries from fold to fold; ``None`` (default)
+        for the gross-exposure convention. As in :func:`backtest`, losses beyond the capital
+        raise :class:`~pairs.exceptions.PairsError` (there is no liquidation model).
     strategy
         A :class:`~pairs.Strategy` instead of ``hedge``, ``hedge_options``, ``rule``,
-        ``zscore_window``, ``fee_bps`` and ``slippage_bps`` (giving both is an error). Each fold
+        ``zscore_window``, ``fee_bps``, ``slippage_bps`` and ``capital`` (giving both is an
+        error); a strategy with ``capital`` trades an account with its sizing settings
+        (``sizing_mode``, ``lot_size``, ``rebalance_band``). Each fold
         runs the strategy over its training and test bars (the training bars warm its hedge and
         z-score up; ``hedge="ols"`` without ``beta`` is fitted on the training bars and frozen),
         then its rule starts flat on the test bars and closes on their last bar, as above.
@@ -457,10 +466,13 @@ def walk_forward(
                 "zscore_window": zscore_window is not None,
                 "fee_bps": fee_bps != 0.0,
                 "slippage_bps": slippage_bps != 0.0,
+                "capital": capital is not None,
             },
             funding=funding,
             periods_per_year=periods_per_year,
         )
+    if capital is not None:
+        check_float("capital", capital, minimum=0.0, strict_min=True)
     ys, xs, train, test = _walk_forward_windows(y, x, train, test)
     n = len(ys)
     zwin = (
@@ -496,7 +508,10 @@ def walk_forward(
         rows.append((ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta, alpha))
 
     name = hedge if isinstance(hedge, str) else getattr(hedge, "__name__", type(hedge).__name__)
-    return _walk_forward_result(ys, xs, train, pos, betas, zs, rows, fee_bps, slippage_bps, rates, ppy, name)
+    account = None if capital is None else {"capital": capital}
+    return _walk_forward_result(
+        ys, xs, train, pos, betas, zs, rows, fee_bps, slippage_bps, rates, ppy, name, account
+    )
 
 
 def _walk_forward_strategy(
@@ -563,6 +578,14 @@ def _walk_forward_strategy(
         rates,
         ppy,
         strategy.hedge,
+        None
+        if strategy.capital is None
+        else {
+            "capital": strategy.capital,
+            "sizing_mode": strategy.sizing_mode,
+            "lot_size": strategy.lot_size,
+            "rebalance_band": strategy.rebalance_band,
+        },
     )
 
 
@@ -579,8 +602,12 @@ def _walk_forward_result(
     rates: pd.DataFrame,
     ppy: float,
     hedge: str,
+    account: dict[str, Any] | None = None,
 ) -> WalkForwardResult:
-    """The stitched out-of-sample backtest and the per-fold table of a walk-forward run."""
+    """The stitched out-of-sample backtest and the per-fold table of a walk-forward run.
+
+    ``account``: the :func:`backtest` arguments of an account (``capital`` and sizing).
+    """
     oos = ys.index[train:]
     result = backtest(
         ys.iloc[train:],
@@ -591,6 +618,7 @@ def _walk_forward_result(
         slippage_bps=slippage_bps,
         funding=rates.iloc[train:],
         periods_per_year=ppy,
+        **(account or {}),
     )
     folds = pd.DataFrame(
         rows, columns=["train_start", "train_end", "test_start", "test_end", "beta", "alpha"]

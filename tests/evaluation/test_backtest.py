@@ -6,6 +6,7 @@ import json
 import math
 import statistics
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -340,6 +341,8 @@ def test_walk_forward_callable_hedge() -> None:
         ),
         ({"fee_bps": -1}, "fee_bps", PairsError),
         ({"funding": pd.DataFrame({"y": [0.0] * 400})}, "funding", DataError),
+        ({"capital": -1.0}, "capital", PairsError),
+        ({"capital": "lots"}, "capital", PairsError),
     ],
 )
 def test_walk_forward_bad_inputs(kwargs: dict, match: str, exc: type) -> None:
@@ -366,5 +369,64 @@ def test_walk_forward_of_a_strategy_equals_the_explicit_options() -> None:
     with pytest.raises(PairsError, match="strategy"):
         walk_forward(prices["BNB"], prices["ETH"], train=365, test=90, strategy=strategy, fee_bps=5)
     # A causal hedge warms up on the training bars; log prices trade beta * y / x units.
-    kalman = walk_forward(prices["BNB"], prices["ETH"], train=365, test=90, strategy=pairs.Strategy(log_prices=True))
+    kalman = walk_forward(
+        prices["BNB"], prices["ETH"], train=365, test=90, strategy=pairs.Strategy(log_prices=True)
+    )
     assert kalman.backtest.n_trades > 10 and kalman.hedge == "kalman"
+
+
+@pytest.mark.parametrize("via_strategy", [False, True])
+def test_walk_forward_on_an_account_in_currency(via_strategy: bool) -> None:
+    import pairs
+
+    # LTC/BTC: an account that survives (BNB/ETH or ETH/BTC lose more than the capital).
+    prices = pairs.load_sample("binance_1d")[["LTC", "BTC"]].dropna()
+    y, x = prices["LTC"], prices["BTC"]
+    rule = pairs.SignalRule(entry_z=1.5, exit_z=0.0, stop_z=4.0)
+
+    def run(fee: float, capital: float = 10_000.0, yy: pd.Series = y, xx: pd.Series = x) -> Any:
+        if via_strategy:
+            strategy = pairs.Strategy(hedge="ols", zscore_window=60, rule=rule, fee_bps=fee, capital=capital)
+            return walk_forward(yy, xx, train=365, test=90, strategy=strategy)
+        return walk_forward(
+            yy, xx, train=365, test=90, rule=rule, zscore_window=60, fee_bps=fee, capital=capital
+        )
+
+    free, paid = run(0.0), run(10.0)
+    bt = free.backtest
+    assert bt.convention == "account" and bt.capital == 10_000.0 and bt.n_trades > 10
+    # The same positions as the gross-exposure walk-forward; legs held only in a position,
+    # y's sign that of the position.
+    gross = walk_forward(y, x, train=365, test=90, rule=rule, zscore_window=60)
+    np.testing.assert_array_equal(free.position.to_numpy(), gross.position.to_numpy())
+    uy, ux = bt.units["y_units"].to_numpy(), bt.units["x_units"].to_numpy()
+    pos = free.position.to_numpy()
+    assert np.all((uy == 0) == (pos == 0)) and np.all(np.sign(uy) == np.sign(pos))
+    # Closed form without costs: equity = capital + the P&L of the units held into each bar.
+    py, px = y.iloc[365:].to_numpy(), x.iloc[365:].to_numpy()
+    pnl = np.concatenate(([0.0], uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)))
+    np.testing.assert_allclose(bt.equity.to_numpy(), 10_000.0 + np.cumsum(pnl), rtol=1e-12)
+    # Costs: the same units (sized on the capital), equity lower by exactly the fees paid.
+    np.testing.assert_array_equal(paid.backtest.units.to_numpy(), bt.units.to_numpy())
+    np.testing.assert_allclose(
+        paid.backtest.equity.to_numpy(),
+        bt.equity.to_numpy() - np.cumsum(paid.backtest.costs["fees"].to_numpy()),
+        rtol=1e-12,
+    )
+    assert paid.backtest.fees_paid > 0
+    # Fold returns compound to the whole account's; a fold depends on no later bar.
+    growth = np.prod(1.0 + paid.folds["return"].to_numpy()) - 1.0
+    assert growth == pytest.approx(paid.backtest.total_return, rel=1e-9)
+    cut = 365 + 5 * 90
+    early = run(10.0, yy=y.iloc[:cut], xx=x.iloc[:cut])
+    np.testing.assert_allclose(
+        early.backtest.equity.to_numpy(), paid.backtest.equity.to_numpy()[: cut - 365], rtol=1e-12
+    )
+    # An account that loses more than its capital is refused (there is no liquidation model).
+    bnb_eth = pairs.load_sample("binance_1d")[["BNB", "ETH"]].dropna()
+    with pytest.raises(PairsError, match=r"^capital must keep the account equity positive"):
+        run(10.0, yy=bnb_eth["BNB"], xx=bnb_eth["ETH"])
+    if via_strategy:
+        strategy = pairs.Strategy(hedge="ols", capital=10_000.0)
+        with pytest.raises(PairsError, match="capital"):
+            walk_forward(y, x, train=365, test=90, strategy=strategy, capital=5_000.0)
