@@ -386,10 +386,20 @@ def test_walk_forward_on_an_account_in_currency(via_strategy: bool) -> None:
 
     def run(fee: float, capital: float = 10_000.0, yy: pd.Series = y, xx: pd.Series = x) -> Any:
         if via_strategy:
-            strategy = pairs.Strategy(hedge="ols", zscore_window=60, rule=rule, fee_bps=fee, capital=capital)
+            strategy = pairs.Strategy(
+                hedge="ols", zscore_window=60, rule=rule, fee_bps=fee, slippage_bps=fee / 2, capital=capital
+            )
             return walk_forward(yy, xx, train=365, test=90, strategy=strategy)
         return walk_forward(
-            yy, xx, train=365, test=90, rule=rule, zscore_window=60, fee_bps=fee, capital=capital
+            yy,
+            xx,
+            train=365,
+            test=90,
+            rule=rule,
+            zscore_window=60,
+            fee_bps=fee,
+            slippage_bps=fee / 2,
+            capital=capital,
         )
 
     free, paid = run(0.0), run(10.0)
@@ -406,14 +416,15 @@ def test_walk_forward_on_an_account_in_currency(via_strategy: bool) -> None:
     py, px = y.iloc[365:].to_numpy(), x.iloc[365:].to_numpy()
     pnl = np.concatenate(([0.0], uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)))
     np.testing.assert_allclose(bt.equity.to_numpy(), 10_000.0 + np.cumsum(pnl), rtol=1e-12)
-    # Costs: the same units (sized on the capital), equity lower by exactly the fees paid.
+    # Costs: the same units (sized on the capital), equity lower by exactly the fees and
+    # slippage paid.
     np.testing.assert_array_equal(paid.backtest.units.to_numpy(), bt.units.to_numpy())
     np.testing.assert_allclose(
         paid.backtest.equity.to_numpy(),
-        bt.equity.to_numpy() - np.cumsum(paid.backtest.costs["fees"].to_numpy()),
+        bt.equity.to_numpy() - np.cumsum(paid.backtest.costs[["fees", "slippage"]].to_numpy().sum(axis=1)),
         rtol=1e-12,
     )
-    assert paid.backtest.fees_paid > 0
+    assert paid.backtest.fees_paid > 0 and paid.backtest.slippage_paid > 0
     # Fold returns compound to the whole account's; a fold depends on no later bar.
     growth = np.prod(1.0 + paid.folds["return"].to_numpy()) - 1.0
     assert growth == pytest.approx(paid.backtest.total_return, rel=1e-9)
