@@ -91,6 +91,35 @@ def cache_is_cold() -> bool:
     return False
 
 
+@functools.cache
+def kernel_sources_digest() -> str:
+    """SHA-256 of every ``_kernels.py`` of the package: part of each kernel's cache key."""
+    digest = hashlib.sha256()
+    for sub in KERNEL_FOLDERS:
+        try:
+            with open(os.path.join(_PACKAGE, sub, "_kernels.py"), "rb") as source:
+                digest.update(source.read())
+        except OSError:  # not a plain folder (a zip): the files' own stamps still apply
+            digest.update(sub.encode())
+    return digest.hexdigest()
+
+
+def _key_by_every_kernel_file(dispatcher: Any) -> Any:
+    """Make the cache of ``dispatcher`` depend on every kernel file, not only its own.
+
+    numba checks a cached kernel against its own file only, but the machine code also holds
+    the kernels it calls from other files: after one of those changed (an upgrade, an edit of
+    a source tree), the stale code would load. With the digest of every ``_kernels.py`` in the
+    key, any change recompiles all of them. (numba keeps the key in the cache file object it
+    makes at decoration; a numba without it keeps its own key.)
+    """
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    stamp = getattr(cache_file, "_source_stamp", None)
+    if stamp is not None:
+        cache_file._source_stamp = (stamp, kernel_sources_digest())  # type: ignore[union-attr]
+    return dispatcher
+
+
 def njit(*args: Any, **options: Any) -> Any:
     """``numba.njit`` with the cache folder of this module (``cache=True`` is the default).
 
@@ -104,12 +133,12 @@ def njit(*args: Any, **options: Any) -> Any:
     def decorate(func: Callable[..., Any], signatures: tuple[Any, ...] = ()) -> Any:
         folder = _redirect(os.path.dirname(os.path.abspath(func.__code__.co_filename)))
         if folder is None:
-            return numba.njit(*signatures, **options)(func)
+            return _key_by_every_kernel_file(numba.njit(*signatures, **options)(func))
         # numba picks a function's cache locator when it is decorated: impose ours only then.
         saved = config.CACHE_DIR  # type: ignore[attr-defined]
         config.CACHE_DIR = folder  # type: ignore[attr-defined]
         try:
-            return numba.njit(*signatures, **options)(func)
+            return _key_by_every_kernel_file(numba.njit(*signatures, **options)(func))
         finally:
             config.CACHE_DIR = saved  # type: ignore[attr-defined]
 

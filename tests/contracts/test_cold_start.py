@@ -175,3 +175,55 @@ def test_warmup_compiles_every_kernel(capsys: pytest.CaptureFixture[str]) -> Non
     assert _warmup.cmd_warmup(argparse.Namespace()) == 0
     assert _warmup.uncompiled_kernels() == []
     assert "pairs: done in" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_change_in_a_callee_file_recompiles_its_callers(tmp_path: Path) -> None:
+    # engine_step (stream/_kernels.py) holds the machine code of kalman_step (hedge/_kernels.py).
+    # numba checks a cached kernel against its own file only; pairs adds the digest of every
+    # _kernels.py to the key, so an edit of the callee's file recompiles the caller too.
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "pairs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    env = _env(PYTHONPATH=str(site), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    probe = (
+        "import pairs\n"
+        "from pairs.stream import _kernels\n"
+        "pairs.StreamEngine(log_prices=True).update(2000.0, 40000.0)\n"
+        "stats = _kernels.engine_step.stats\n"
+        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))"
+    )
+
+    def hits_and_misses() -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()[-2:]
+
+    first, again = hits_and_misses(), hits_and_misses()
+    assert again[0] != "0" and first[0] == "0"  # compiled, then loaded from the cache
+    callee = site / "pairs" / "hedge" / "_kernels.py"
+    callee.write_text(callee.read_text() + "\n# an edit of the callee's file\n")
+    assert hits_and_misses()[0] == "0"  # compiled again, not the stale machine code
+    assert hits_and_misses()[0] != "0"
+
+
+def test_every_kernel_cache_is_keyed_by_every_kernel_file() -> None:
+    from pairs import _kernels as base_kernels
+    from pairs.coint import _kernels as coint_kernels
+    from pairs.hedge import _kernels as hedge_kernels
+    from pairs.screening import _kernels as screening_kernels
+    from pairs.stream import _kernels as stream_kernels
+    from pairs.trading import _kernels as trading_kernels
+
+    modules = (base_kernels, coint_kernels, hedge_kernels, screening_kernels, stream_kernels, trading_kernels)
+    digest = _numba_cache.kernel_sources_digest()
+    kernels = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if getattr(value, "_cache", None) is not None and value.__module__ == module.__name__
+    ]
+    assert len(kernels) > 20
+    for kernel in kernels:
+        assert kernel._cache._cache_file._source_stamp[1] == digest, kernel.__name__
