@@ -465,19 +465,14 @@ class StreamEngine:
     """
 
     __slots__ = (
-        "_band",
-        "_beta_neutral",
         "_capital",
         "_gap_exit",
         "_hedge",
         "_last_ts",
         "_log",
-        "_lot_x",
-        "_lot_y",
         "_max_gap",
         "_n",
         "_on_gap",
-        "_rule_args",
         "_st",
         "_strategy",
         "_strategy_doc",
@@ -525,10 +520,6 @@ class StreamEngine:
         self._strategy_doc = encode_floats(s.to_dict())
         self._log = s.log_prices
         self._capital = s.capital
-        self._beta_neutral = s.sizing_mode == "beta_neutral"
-        self._lot_y, self._lot_x = s.lot_size
-        self._band = s.rebalance_band
-        self._rule_args = _kernel_args(s.rule)
         self._start()
 
     def _start(self) -> None:
@@ -571,14 +562,13 @@ class StreamEngine:
             self._z = None
             prm[P_Z] = Z_NONE
         prm[P_LOG] = s.log_prices
-        prm[[P_ENTRY, P_EXIT, P_STOP, P_MAX_HOLD, P_COOLDOWN]] = self._rule_args
+        prm[[P_ENTRY, P_EXIT, P_STOP, P_MAX_HOLD, P_COOLDOWN]] = _kernel_args(s.rule)
         prm[P_SIZED] = s.capital is not None
         prm[[P_CAPITAL, P_BETA_NEUTRAL, P_LOT_Y, P_LOT_X, P_BAND]] = (
             s.capital or 0.0,
-            self._beta_neutral,
-            self._lot_y,
-            self._lot_x,
-            self._band,
+            s.sizing_mode == "beta_neutral",
+            *s.lot_size,
+            s.rebalance_band,
         )
         prm[P_WINDOW], prm[P_Z_WINDOW] = hw, zw
         self._st = st
