@@ -60,9 +60,10 @@ regression and of the ADF cost the two trees once more (about 2 s on an empty ca
 #15). For the same reason each loop over series is written inside its kernel, not around a
 per-series kernel, and numpy calls inside kernels are written as loops (each is one more
 compiled function). The loops also take their outputs and work arrays from their Python
-callers (``_coint``, ``_adf``) and the Legendre columns as a table: each allocation
-compiled inside a kernel costs its allocation and error paths, and a helper kernel its own
-compilation (about 1 s of the first run's 9 s of compilation together).
+callers (``_coint``, ``_adf``), and the regression its Legendre columns as a numpy table
+(:func:`_legendre`; the ADF writes those of each lag's sample into a work array): each
+allocation compiled inside a kernel costs its allocation and error paths, and a helper kernel
+its own compilation (about 1 s of the first run's 9 s of compilation together).
 """
 
 from __future__ import annotations
