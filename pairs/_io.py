@@ -7,12 +7,13 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pairs.exceptions import PairsError
 
-__all__ = ["check_path", "remove_stale_temps", "write_text_atomic"]
+__all__ = ["check_path", "remove_stale_temps", "write_bytes_atomic", "write_text_atomic"]
 
 # A temporary file of a killed writer older than this is removed even if its pid is unknown.
 _STALE_SECONDS = 3600.0
@@ -73,14 +74,21 @@ def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, shared: bool = False) -> Path:
-    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never a part.
+    """Write ``text`` (UTF-8) to ``path`` atomically: :func:`write_bytes_atomic`."""
+    return write_bytes_atomic(path, [text.encode("utf-8")], shared=shared)
 
-    The text goes to a temporary file in the same directory, is flushed and fsynced, then
-    replaces ``path`` with ``os.replace``; the directory is fsynced so the rename persists.
-    A symbolic link is written through: its target is replaced and the link kept. The first
-    write to a path in a process removes the temporary files of earlier killed writes
-    (:func:`remove_stale_temps`). ``shared=True`` gives the file the usual 0644 permissions
-    (or keeps those of the file it replaces) instead of the private 0600 of a temporary file.
+
+def write_bytes_atomic(
+    path: str | os.PathLike[str], chunks: Iterable[bytes | memoryview], *, shared: bool = False
+) -> Path:
+    """Write ``chunks`` one after the other to ``path`` so that a crash leaves the old file or the new one.
+
+    The bytes go to a temporary file in the same directory, are flushed and fsynced, then
+    replace ``path`` with ``os.replace``; the directory is fsynced so the rename persists.
+    A symbolic link is written through: its target is replaced (created, for a dangling link)
+    and the link kept. The file replaced keeps its permissions; a new file gets the private 0600
+    of a temporary file, or the usual 0644 with ``shared=True``. The first write to a path in a
+    process removes the temporary files of earlier killed writes (:func:`remove_stale_temps`).
     Returns the path of the file written (the link's target for a link).
     """
     target = Path(os.path.realpath(check_path(path)))
@@ -90,10 +98,13 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, shared: bool =
         _cleaned.add(key)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
     try:
-        if shared:
-            os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        elif shared:
+            os.chmod(tmp, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)

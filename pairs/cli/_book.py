@@ -168,7 +168,7 @@ def follow_book(args: argparse.Namespace) -> int:
                 stored = outbox.replayed(ident, prices)
                 if stored is None:
                     line = bar_line(book.update(prices, ts), every=args.all)
-                    outbox.commit(book.state_dict(), ident, prices, line)
+                    outbox.commit(book.snapshot(outbox.path), ident, prices, line)
                 else:
                     line = stored
                 sys.stdout.write(line + "\n")

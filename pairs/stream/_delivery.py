@@ -64,7 +64,7 @@ class Outbox:
 
     def read(self) -> Any:
         """The saved state proper, or None when the file does not exist yet."""
-        if not self.path.exists() and not self.path.is_symlink():
+        if not self.path.exists():  # a dangling link too: its target is created by the first commit
             return None
         payload = _state.read_state_file(self.path, body=self.body, what=self.what)
         self.delivery = _check_delivery(payload.get("delivery"), f"state file {str(self.path)!r}['delivery']")

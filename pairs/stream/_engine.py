@@ -42,60 +42,10 @@ from pairs._results import ResultMixin, json_safe
 from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._invariants import check_invariants
-from pairs.stream._kernels import (
-    HEDGE_FIXED,
-    HEDGE_KALMAN,
-    HEDGE_ROLLING,
-    P_BAND,
-    P_BETA_NEUTRAL,
-    P_CAPITAL,
-    P_COOLDOWN,
-    P_ENTRY,
-    P_EWM,
-    P_EXIT,
-    P_HEDGE,
-    P_LOG,
-    P_LOT_X,
-    P_LOT_Y,
-    P_MAX_HOLD,
-    P_Q,
-    P_R,
-    P_SIZED,
-    P_STOP,
-    P_WIDTH,
-    P_WINDOW,
-    P_Z,
-    P_Z_WINDOW,
-    S_BUF,
-    S_HEDGE,
-    S_RULE,
-    S_SIZE,
-    S_Z,
-    Z_EWM,
-    Z_EXPANDING,
-    Z_NONE,
-    Z_ROLLING,
-    compiled_entry,
-    engine_step,
-)
-from pairs.stream._online import (
-    EwmZScore,
-    ExpandingZScore,
-    FixedHedge,
-    KalmanHedge,
-    RollingHedge,
-    RollingZScore,
-)
-from pairs.stream._state import (
-    check_keys,
-    encode_floats,
-    read_float,
-    read_int,
-    read_state_file,
-    write_state_file,
-)
-from pairs.trading._rules import ACTIONS, RuleState, _kernel_args
+from pairs.stream._kernels import S_N, S_RULE, compiled_entry, engine_step
+from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
+from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
+from pairs.trading._rules import ACTIONS
 
 __all__ = ["Signal", "StreamEngine"]
 
@@ -104,7 +54,6 @@ Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 FORMAT = "pairs.StreamEngine"
 VERSION = 2
 ON_GAP = ("raise", "reset")
-_SIZING = ("y_units", "x_units", "position", "beta")
 _INT_LIMIT = 2**63
 
 
@@ -168,16 +117,16 @@ class Signal(ResultMixin):
 
 
 def _first_step(
-    st: np.ndarray, n: int, py: float, px: float
+    st: np.ndarray, py: float, px: float
 ) -> tuple[float, float, float, float, int, int, float, float]:
     """``engine_step`` through numba's dispatcher (compiling or loading it), once per process.
 
     From the next bar on, :meth:`StreamEngine.update` calls its compiled entry point directly:
-    the engine's arguments always have the compiled types (``_st`` is a float64 vector made by
-    ``_start`` and only written in place, ``_n`` an int, prices floats).
+    the engine's arguments always have the compiled types (``_st`` is a float64 row made by
+    ``_start`` and only written in place, prices floats).
     """
     global _step
-    out = engine_step(st, n, py, px)
+    out = engine_step(st, py, px)
     _step = compiled_entry(engine_step)
     return out  # type: ignore[no-any-return]
 
@@ -419,18 +368,6 @@ def _check_on_gap(value: Any) -> str:
     return value
 
 
-def _sizing_field(i: int) -> property:
-    """An engine's sizing state ``i`` (y_units, x_units, position, beta), stored in ``_st``."""
-
-    def get(self: StreamEngine) -> float:
-        return float(self._st[S_SIZE + i])
-
-    def put(self: StreamEngine, value: float) -> None:
-        self._st[S_SIZE + i] = value
-
-    return property(get, put)
-
-
 class StreamEngine:
     """A :class:`~pairs.Strategy` run one bar at a time in O(1): hedge, z-score, position, units.
 
@@ -467,17 +404,12 @@ class StreamEngine:
     __slots__ = (
         "_capital",
         "_gap_exit",
-        "_hedge",
         "_last_ts",
-        "_log",
         "_max_gap",
-        "_n",
         "_on_gap",
         "_st",
         "_strategy",
         "_strategy_doc",
-        "_windows",
-        "_z",
     )
 
     def __init__(
@@ -518,79 +450,28 @@ class StreamEngine:
         self._gap_exit = 0
         self._strategy = s
         self._strategy_doc = encode_floats(s.to_dict())
-        self._log = s.log_prices
         self._capital = s.capital
         self._start()
 
     def _start(self) -> None:
-        """Running statistics of an engine that has seen no bar.
+        """The engine before its first bar: a fresh row of :mod:`pairs.stream._rows`.
 
-        Everything lives in one float64 vector ``_st`` (layout ``P_*`` and ``S_*`` of
-        :mod:`pairs.stream._kernels`: the settings, then the state) that
-        :func:`~pairs.stream._kernels.engine_step` advances in one compiled call per bar; the
-        hedge and z-score objects hold views into it (for ``state``/``restore``).
+        The row (settings, then state, then ring buffers) is what
+        :func:`~pairs.stream._kernels.engine_step` advances in one compiled call per bar: the
+        engine is a book of one pair, whose row has the layout of every row of a
+        :class:`~pairs.StreamBook`.
         """
-        s = self._strategy
-        hw = s.window if s.hedge == "rolling" else 0
-        zw = s.z_window if s.zscore_method == "rolling" else 0
-        st = np.zeros(S_BUF + 2 * hw + zw)
-        st[S_SIZE + 3] = math.nan
-        prm = st[:P_WIDTH]  # the settings, written through this view
-        self._hedge: KalmanHedge | RollingHedge | FixedHedge
-        if s.hedge == "kalman":
-            self._hedge = KalmanHedge(s.delta, s.obs_var, s.log_prices, st[S_HEDGE:S_Z])
-            prm[P_HEDGE], prm[P_Q], prm[P_R] = HEDGE_KALMAN, self._hedge.q, self._hedge.r
-        elif s.hedge == "rolling":
-            bufs = [st[S_BUF : S_BUF + hw], st[S_BUF + hw : S_BUF + 2 * hw]]
-            self._hedge = RollingHedge(hw, st[S_HEDGE : S_HEDGE + 6], bufs)
-            prm[P_HEDGE] = HEDGE_ROLLING
-        else:
-            self._hedge = FixedHedge(s.beta, s.alpha, st[S_HEDGE : S_HEDGE + 2])  # type: ignore[arg-type]
-            prm[P_HEDGE] = HEDGE_FIXED
-        method = s.zscore_method
-        self._z: RollingZScore | EwmZScore | ExpandingZScore | None
-        if method == "rolling":
-            self._z = RollingZScore(zw, st[S_Z:S_BUF], [st[S_BUF + 2 * hw :]])
-            prm[P_Z] = Z_ROLLING
-        elif method == "ewm":
-            self._z = EwmZScore(s.zscore_halflife, st[S_Z : S_Z + 7])  # type: ignore[arg-type]
-            prm[P_Z], prm[P_EWM] = Z_EWM, self._z.alpha
-        elif method == "expanding":
-            self._z = ExpandingZScore(st[S_Z : S_Z + 5])
-            prm[P_Z] = Z_EXPANDING
-        else:
-            self._z = None
-            prm[P_Z] = Z_NONE
-        prm[P_LOG] = s.log_prices
-        prm[[P_ENTRY, P_EXIT, P_STOP, P_MAX_HOLD, P_COOLDOWN]] = _kernel_args(s.rule)
-        prm[P_SIZED] = s.capital is not None
-        prm[[P_CAPITAL, P_BETA_NEUTRAL, P_LOT_Y, P_LOT_X, P_BAND]] = (
-            s.capital or 0.0,
-            s.sizing_mode == "beta_neutral",
-            *s.lot_size,
-            s.rebalance_band,
-        )
-        prm[P_WINDOW], prm[P_Z_WINDOW] = hw, zw
-        self._st = st
-        self._windows = tuple(
-            w for w in (self._hedge, self._z) if isinstance(w, (RollingHedge, RollingZScore))
-        )
-        self._n = 0
+        self._st = new_row(self._strategy)
         self._last_ts: Stamp = None
+
+    @property
+    def _n(self) -> int:
+        return int(self._st[S_N])
 
     @property
     def _rule_state(self) -> list[int]:
         """``[position, bars_held, cooldown_left, blocked_side]`` (stored as floats in ``_st``)."""
-        return [int(v) for v in self._st[S_RULE:S_SIZE].tolist()]
-
-    @_rule_state.setter
-    def _rule_state(self, values: list[int]) -> None:
-        self._st[S_RULE:S_SIZE] = values
-
-    _held_y = _sizing_field(0)
-    _held_x = _sizing_field(1)
-    _last_pos = _sizing_field(2)
-    _ref_beta = _sizing_field(3)
+        return [int(v) for v in self._st[S_RULE : S_RULE + 4].tolist()]
 
     def __repr__(self) -> str:
         return f"StreamEngine(hedge={self._strategy.hedge!r}, n_updates={self._n}, position={self.position})"
@@ -666,13 +547,9 @@ class StreamEngine:
             ts = self._checked_stamp(y_price, x_price, timestamp)
         # One compiled call: price check, log, hedge, z-score, rule and sizing (the batch's
         # step kernels); a bad price changes nothing.
-        beta, alpha, spread, z, position, code, y_units, x_units = _step(self._st, self._n, y_price, x_price)
+        beta, alpha, spread, z, position, code, y_units, x_units = _step(self._st, y_price, x_price)
         if code < 0:
             _check_prices(y_price, x_price)
-        self._n += 1
-        if self._windows:
-            for stat in self._windows:
-                stat.bars += 1
         self._last_ts = ts
         action = ACTIONS[code]
         if self._gap_exit:
@@ -771,15 +648,10 @@ class StreamEngine:
         ``"nan"``, ``"inf"``, ``"-inf"``; ring buffers are base64 strings of their float64
         bytes) and every float round-trips bit for bit.
         """
-        st = self._st
-        rule = [int(v) for v in st[S_RULE:S_SIZE].tolist()]
         state = {
             "n_updates": self._n,
             "last_timestamp": _encode_timestamp(self._last_ts),
-            "hedge": encode_floats(self._hedge.state()),
-            "zscore": None if self._z is None else encode_floats(self._z.state()),
-            "rule": dict(zip(RuleState._fields, rule, strict=True)),
-            "sizing": encode_floats(dict(zip(_SIZING, st[S_SIZE:S_HEDGE].tolist(), strict=True))),
+            **encode_row(self._st),
         }
         # The strategy's part is encoded once (the Strategy is frozen) and copied per call.
         strategy = {k: v.copy() if isinstance(v, (dict, list)) else v for k, v in self._strategy_doc.items()}
@@ -821,39 +693,19 @@ class StreamEngine:
         except (PairsError, TypeError) as exc:
             raise StateError(f"state['strategy'] must hold a valid strategy; got: {exc}") from None
         engine._restore(state["state"])
-        check_invariants(engine)
         return engine
 
     def _restore(self, state: Any) -> None:
         where = "state['state']"
         check_keys(state, ("n_updates", "last_timestamp", "hedge", "zscore", "rule", "sizing"), where)
-        n = read_int(state, "n_updates", where)
+        n = read_int(state, "n_updates", where, maximum=MAX_BARS)
         last_ts = _decode_timestamp(state["last_timestamp"])
-        self._hedge.restore(state["hedge"], f"{where}['hedge']")
-        if self._z is None:
-            if state["zscore"] is not None:
-                raise StateError(
-                    f"{where}['zscore'] must be null with zscore_method='innovation'; got a dict."
-                )
-        else:
-            self._z.restore(state["zscore"], f"{where}['zscore']")
-        rule = check_keys(state["rule"], RuleState._fields, f"{where}['rule']")
-        signed = ("position", "blocked_side")
-        self._rule_state = [
-            read_int(
-                rule,
-                name,
-                f"{where}['rule']",
-                minimum=-1 if name in signed else 0,
-                maximum=1 if name in signed else None,
+        if n == 0 and last_ts is not None:
+            raise StateError(
+                f"{where}['last_timestamp'] must be null before the first update; got {last_ts!r}."
             )
-            for name in RuleState._fields
-        ]
-        sizing = check_keys(state["sizing"], _SIZING, f"{where}['sizing']")
-        self._held_y, self._held_x, self._last_pos, self._ref_beta = (
-            read_float(sizing, name, f"{where}['sizing']") for name in _SIZING
-        )
-        self._n = n
+        decode_row(self._st, n, state, where)
+        check_rows(self._st[None, :])
         self._last_ts = last_ts
 
     def save(self, path: str | os.PathLike[str]) -> None:

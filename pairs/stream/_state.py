@@ -13,17 +13,21 @@ import hashlib
 import json
 import math
 import os
+import struct
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pairs._io import check_path, write_text_atomic
+from pairs._io import check_path, write_bytes_atomic
 from pairs.data._cache import loads_untrusted
 from pairs.exceptions import DataError, StateError
 
 __all__ = [
+    "MAGIC",
     "MAX_STATE_BYTES",
     "MAX_STATE_DEPTH",
+    "Packed",
     "canonical",
     "check_keys",
     "encode_array",
@@ -167,16 +171,116 @@ def state_text(payload: dict[str, Any], *, body: str = "engine") -> str:
     )
 
 
+@dataclass(frozen=True)
+class Packed:
+    """A state whose bulk is numpy arrays: a JSON ``header`` and ``arrays`` (float64 or int64).
+
+    :func:`write_state_file` writes a payload whose body is Packed as a binary state file:
+    :data:`MAGIC`, the length of a canonical JSON text (the payload with the body's header, and
+    each array's dtype and shape), that text, the arrays' little-endian bytes in C order, then
+    the SHA-256 of everything before it (32 bytes).
+    """
+
+    header: dict[str, Any]
+    arrays: tuple[np.ndarray, ...]
+
+
+MAGIC = b"\x89PAIRS\x01\n"
+_DTYPES = {"<f8": np.float64, "<i8": np.int64}
+_LENGTH = struct.Struct("<Q")
+
+
+def _binary_chunks(payload: dict[str, Any], body: str) -> list[bytes | memoryview]:
+    packed: Packed = payload[body]
+    arrays = [np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")) for a in packed.arrays]
+    for a in arrays:
+        if a.dtype.str not in _DTYPES:
+            raise StateError(f"state arrays must be float64 or int64; got {a.dtype}.")
+    doc = {**payload, body: packed.header, "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]}
+    try:
+        head = canonical(doc).encode()
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"state must be JSON data; got {exc}.") from None
+    chunks: list[bytes | memoryview] = [MAGIC, _LENGTH.pack(len(head)), head]
+    chunks += [a.reshape(-1).data.cast("B") if a.size else b"" for a in arrays]
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return [*chunks, digest.digest()]
+
+
+def _read_binary(raw: bytes, name: str, body: str, optional: tuple[str, ...], what: str) -> dict[str, Any]:
+    bad = f"path must be an intact {what} file; got "
+    if len(raw) < len(MAGIC) + _LENGTH.size + 32:
+        raise StateError(f"{bad}a truncated binary file {name!r}.")
+    view = memoryview(raw)
+    if hashlib.sha256(view[:-32]).digest() != raw[-32:]:
+        raise StateError(
+            f"{bad}a checksum mismatch in {name!r} (the file was truncated, corrupted or edited)."
+        )
+    start = len(MAGIC) + _LENGTH.size
+    (length,) = _LENGTH.unpack_from(raw, len(MAGIC))
+    if length > len(raw) - start - 32:
+        raise StateError(f"{bad}a header longer than the file in {name!r}.")
+    try:
+        doc = loads_untrusted(
+            bytes(view[start : start + length]),
+            what=f"state file {name!r}",
+            max_bytes=MAX_STATE_BYTES,
+            max_depth=MAX_STATE_DEPTH,
+        )
+    except DataError as exc:
+        raise StateError(f"{bad}an unreadable header in {name!r} ({exc})") from None
+    _check_payload(doc, name, body, optional, ("arrays",))
+    shapes = doc.pop("arrays")
+    arrays = []
+    offset = start + length
+    for spec in shapes if isinstance(shapes, list) else [None]:
+        if (
+            not isinstance(spec, list)
+            or len(spec) != 2
+            or spec[0] not in _DTYPES
+            or not isinstance(spec[1], list)
+            or not all(type(d) is int and 0 <= d < 2**40 for d in spec[1])
+        ):
+            raise StateError(f"{bad}array descriptions [dtype, shape] in {name!r}; got {spec!r:.80}.")
+        count = int(np.prod(spec[1], dtype=np.int64))
+        size = 8 * count
+        if offset + size > len(raw) - 32:
+            raise StateError(f"{bad}arrays longer than the file in {name!r}.")
+        arrays.append(np.frombuffer(raw, dtype=spec[0], count=count, offset=offset).reshape(spec[1]).copy())
+        offset += size
+    if offset != len(raw) - 32:
+        raise StateError(f"{bad}{len(raw) - 32 - offset} bytes after the arrays in {name!r}.")
+    if not isinstance(doc[body], dict):
+        raise StateError(f"{bad}a header whose {body!r} is not a dict in {name!r}.")
+    doc[body] = Packed(doc[body], tuple(arrays))
+    return doc  # type: ignore[no-any-return]
+
+
+def _check_payload(doc: Any, name: str, body: str, optional: tuple[str, ...], extra: tuple[str, ...]) -> None:
+    keys = {"sha256", body} if not extra else {body, *extra}
+    if not isinstance(doc, dict) or not keys <= set(doc) or not set(doc) <= {*keys, *optional}:
+        got = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
+        raise StateError(
+            f"state file {name!r} must be a dict with keys {sorted(keys)} (and optionally "
+            f"{sorted(optional)}); got {got!r}."
+        )
+
+
 def write_state_file(path: str | os.PathLike[str], payload: dict[str, Any], *, body: str = "engine") -> None:
     """Write ``{"sha256": ..., **payload}`` atomically; ``payload[body]`` is the state proper.
 
     Further keys of ``payload`` (e.g. ``"delivery"``: the last input and the output line it
     produced, see :mod:`pairs.cli._follow`) are covered by the same checksum, so the state and
-    the record of what it emitted are durable together or not at all.
+    the record of what it emitted are durable together or not at all. A body that is a
+    :class:`Packed` state is written as a binary state file (see there).
     """
-    text = state_text(payload, body=body)
+    target = check_path(path)
+    binary = isinstance(payload[body], Packed)
+    chunks = _binary_chunks(payload, body) if binary else [state_text(payload, body=body).encode()]
     try:
-        write_text_atomic(check_path(path), text)
+        write_bytes_atomic(target, chunks)
     except OSError as exc:
         raise StateError(
             f"path must be a writable state file; got {str(path)!r} ({exc.strerror or exc})."
@@ -206,6 +310,8 @@ def read_state_file(
         raise StateError(
             f"path must be a readable {what} file; got {name!r} ({exc.strerror or exc})."
         ) from None
+    if raw.startswith(MAGIC):
+        return _read_binary(raw, name, body, optional, what)
     try:
         doc = loads_untrusted(
             raw, what=f"state file {name!r}", max_bytes=MAX_STATE_BYTES, max_depth=MAX_STATE_DEPTH
@@ -214,17 +320,7 @@ def read_state_file(
         raise StateError(
             f"path must be a {what} file; got unreadable JSON in {name!r} (truncated or corrupted: {exc})"
         ) from None
-    if (
-        not isinstance(doc, dict)
-        or "sha256" not in doc
-        or body not in doc
-        or not set(doc) <= {"sha256", body, *optional}
-    ):
-        got = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
-        raise StateError(
-            f"state file {name!r} must be a dict with keys {sorted({'sha256', body})} (and optionally "
-            f"{sorted(optional)}); got {got!r}."
-        )
+    _check_payload(doc, name, body, optional, ())
     payload = {k: v for k, v in doc.items() if k != "sha256"}
     try:
         digest = _digest(payload, body)

@@ -68,12 +68,7 @@ def _holes(engine: StreamEngine, stamps: list[pd.Timestamp] | None) -> list[int]
 
 def _run(engine: StreamEngine, py: np.ndarray, px: np.ndarray) -> tuple:
     # replay loops over engine_step, the kernel of StreamEngine.update, on the engine's own vector.
-    out = replay(engine._st, engine._n, py, px)
-    n = len(py)
-    for stat in engine._windows:
-        stat.bars += n
-    engine._n += n
-    return out
+    return replay(engine._st, py, px)
 
 
 def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:

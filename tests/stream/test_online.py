@@ -22,17 +22,62 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.regression.rolling import RollingOLS
 
-from pairs import load_sample
+from pairs import Strategy, StreamEngine, load_sample
 from pairs.exceptions import StateError
+from pairs.hedge._kernels import rolling_ols_step
 from pairs.hedge._rolling import rolling_hedge
-from pairs.stream._online import (
-    EwmZScore,
-    ExpandingZScore,
-    RollingHedge,
-    RollingZScore,
-)
 from pairs.stream._state import encode_floats, read_float, read_floats, read_int
+from pairs.trading._kernels import (
+    EWM_START,
+    EXPANDING_START,
+    ROLLING_START,
+    ewm_alpha,
+    ewm_z_step,
+    expanding_z_step,
+    rolling_z_step,
+)
 from pairs.trading._zscore import zscore
+
+
+class RollingHedge:
+    """The streamed rolling hedge step (the engine's, :func:`rolling_ols_step`) driven bar by bar."""
+
+    def __init__(self, window: int) -> None:
+        self.stats, self.bufs, self.bars = np.zeros(6), (np.zeros(window), np.zeros(window)), 0
+
+    def update(self, y: float, x: float) -> tuple[float, float, float, float]:
+        beta, alpha = rolling_ols_step(self.stats, self.bufs[0], self.bufs[1], self.bars, y, x)
+        self.bars += 1
+        return beta, alpha, y - beta * x - alpha, math.nan
+
+
+class RollingZScore:
+    """The streamed rolling z-score step driven value by value (NaN values included)."""
+
+    def __init__(self, window: int) -> None:
+        self.window, self.bars = window, 0
+        self.stats, self.buf = np.array(ROLLING_START), np.zeros(window)
+
+    def update(self, value: float) -> float:
+        out = rolling_z_step(self.stats, self.buf, self.bars, value, self.window)
+        self.bars += 1
+        return out
+
+
+class ExpandingZScore:
+    def __init__(self) -> None:
+        self.stats = np.array(EXPANDING_START)
+
+    def update(self, value: float) -> float:
+        return expanding_z_step(self.stats, value, np.int64(2))
+
+
+class EwmZScore:
+    def __init__(self, halflife: float) -> None:
+        self.alpha, self.stats = ewm_alpha(halflife), np.array(EWM_START)
+
+    def update(self, value: float) -> float:
+        return ewm_z_step(self.stats, value, self.alpha, np.int64(2))
 
 
 @pytest.fixture(scope="module")
@@ -156,32 +201,30 @@ def _rolling_reference(arr: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def _clone_through_json(stat: object, make: object) -> object:
-    state = json.loads(json.dumps(encode_floats(stat.state())))  # type: ignore[attr-defined]
-    other = make()  # type: ignore[operator]
-    other.restore(state, "state")
-    return other
+def _engines(window: int) -> list[StreamEngine]:
+    """One engine per z-score kind on a fixed hedge (the spread is y), and a rolling hedge."""
+    fixed = Strategy(hedge="ols", beta=0.0, alpha=0.0)
+    return [
+        fixed.replace(zscore_method="rolling", zscore_window=window).stream(),
+        fixed.replace(zscore_method="expanding").stream(),
+        fixed.replace(zscore_method="ewm", zscore_halflife=3.0).stream(),
+        Strategy(hedge="rolling", window=window, zscore_method="expanding").stream(),
+    ]
 
 
 @settings(max_examples=25, deadline=None)
 @given(values=values_strategy, k=st.integers(0, 60), window=st.integers(2, 8))
 def test_state_round_trip_continues_identically(values: list[float], k: int, window: int) -> None:
-    arr = np.array(values)
-    k = min(k, len(arr))
-    makers = [lambda: RollingZScore(window), ExpandingZScore, lambda: EwmZScore(3.0)]
-    for make in makers:
-        full = run(make(), arr)
-        first = make()
-        head = run(first, arr[:k])
-        tail = run(_clone_through_json(first, make), arr[k:])
-        np.testing.assert_array_equal(np.concatenate([head, tail]), full)
-    hedge_full, hedge = RollingHedge(window), RollingHedge(window)
-    pairs_ = [(v if not math.isnan(v) else 1.0, 1.0 + 0.1 * i) for i, v in enumerate(values)]
-    full = [hedge_full.update(a, b) for a, b in pairs_]
-    head = [hedge.update(a, b) for a, b in pairs_[:k]]
-    clone = _clone_through_json(hedge, lambda: RollingHedge(window))
-    tail = [clone.update(a, b) for a, b in pairs_[k:]]  # type: ignore[attr-defined]
-    np.testing.assert_array_equal(np.array(head + tail).reshape(-1, 4), np.array(full).reshape(-1, 4))
+    # Engine rows through JSON mid-stream continue as engines that never stopped.
+    bars = [(10.0 + (v if not math.isnan(v) else 1.0), 1.0 + 0.1 * i) for i, v in enumerate(values)]
+    k = min(k, len(bars))
+    for full, first, make in zip(_engines(window), _engines(window), _engines(window), strict=True):
+        expected = [full.update(a, b) for a, b in bars]
+        head = [first.update(a, b) for a, b in bars[:k]]
+        clone = StreamEngine.from_state(json.loads(json.dumps(first.state_dict())))
+        assert clone.state_dict() == first.state_dict() and make.strategy == clone.strategy
+        tail = [clone.update(a, b) for a, b in bars[k:]]
+        assert [s.to_json() for s in head + tail] == [s.to_json() for s in expected]
 
 
 def test_float_encoding_round_trips_bit_for_bit() -> None:
@@ -210,14 +253,20 @@ def test_readers_reject_malformed_values(data: dict, call: object, match: str) -
 
 
 def test_restore_rejects_malformed_state() -> None:
-    stat = RollingZScore(3)
+    engine = Strategy(hedge="ols", beta=0.0, alpha=0.0, zscore_window=3).stream()
     for v in (1.0, 2.0, 4.0, 3.0):
-        stat.update(v)
-    good = encode_floats(stat.state())
-    bad_len = {**good, "values": good["values"][:2]}
+        engine.update(v, 1.0)
+    good = engine.state_dict()
+    zstate = good["state"]["zscore"]
+    bad_len = json.loads(json.dumps(good))
+    bad_len["state"]["zscore"]["values"] = zstate["values"][:2]
     with pytest.raises(StateError, match="values"):
-        RollingZScore(3).restore(bad_len, "state")
+        StreamEngine.from_state(bad_len)
+    missing = json.loads(json.dumps(good))
+    del missing["state"]["zscore"]["m2"]
     with pytest.raises(StateError, match="keys"):
-        RollingZScore(3).restore({k: v for k, v in good.items() if k != "m2"}, "state")
+        StreamEngine.from_state(missing)
+    wrong = json.loads(json.dumps(good))
+    wrong["state"]["zscore"] = []
     with pytest.raises(StateError, match="keys"):
-        ExpandingZScore().restore([], "state")
+        StreamEngine.from_state(wrong)
