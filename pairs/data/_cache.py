@@ -282,7 +282,7 @@ def usable(
         return False
     if want_end is not None and want_end <= fetched:
         return have_end is None or have_end >= want_end
-    if want_end is not None and want_end <= _ms(now):
+    if want_end is not None and want_end <= now.value // 10**6:
         return False
     if have_end is not None and have_end < fetched:
         return False

@@ -104,7 +104,8 @@ def from_ccxt(
     drop_incomplete
         ``True`` drops the last candle (exchanges return the still-open candle last);
         a timestamp ``as_of`` drops every candle not closed by ``as_of`` (open time +
-        one bar, the bar taken from ``timeframe`` or else the median spacing).
+        one bar, the bar taken from ``timeframe``, calendar months for ``"1M"``, or else
+        the median spacing).
     timeframe
         The ccxt timeframe of the candles (``"1d"``, ``"4h"``...), used by ``drop_incomplete``.
 

@@ -245,6 +245,7 @@ class Candles:
     exchange: str
     symbol: str
     tf: Timeframe
+    now: int  # candles closing later are still open: they may change and are never kept
     rows: dict[int, tuple[list[Any], str]] = field(default_factory=dict)  # open ms -> (row, call)
     anchor: int | None = None  # the first candle received: the grid every other one must be on
     received: int = 0
@@ -277,13 +278,13 @@ class Candles:
                     "not merged."
                 )
             kept = self.rows.get(ts)
-            if kept is not None and not _same(kept[0], row):
+            if kept is not None and not _same(kept[0], row) and self.tf.close(ts) <= self.now:
                 raise DataError(
                     f"exchange {self.exchange} must serve one candle per open time; got two different "
                     f"{self.symbol!r} candles opening {iso(ts)}: {_short.repr(list(kept[0]))} "
                     f"({kept[1]}) and {_short.repr(list(row))} ({what})."
                 )
-            if kept is None:
+            if kept is None or not _same(kept[0], row):
                 self.rows[ts] = (list(row), what)
         return bool((times >= cursor).any())
 
@@ -307,7 +308,7 @@ def fetch_candles(
     ``short`` the open time from which candles are missing.
     """
     exchange = session.exchange
-    book = Candles(exchange.id, symbol, tf)
+    book = Candles(exchange.id, symbol, tf, now)
 
     def ask(cursor: int, retry: bool) -> bool:
         what = f"fetch_ohlcv({symbol!r}, {tf.text!r}, since={cursor})"

@@ -616,7 +616,7 @@ class ContainingPage(RecordedBinance):
 
     def page(self, candles: list[list[Any]], since: int | None, limit: int) -> list[list[Any]]:
         rows = [list(r) for r in candles if since is None or r[0] + DAY > since][:limit]
-        if since:
+        if since and rows and rows[0][0] < since:
             rows[0][4] *= self.revise
         return rows
 
@@ -644,6 +644,16 @@ def test_two_different_candles_at_one_time_are_refused(tmp_path: Path, waits: li
     with pytest.raises(DataError, match=r"two different 'BTC/USDT' candles opening 2017-08-27T00:00:00"):
         load_ccxt(ex, "BTC/USDT", cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_open_candle_may_change_between_pages(tmp_path: Path, waits: list[float]) -> None:
+    # A young market: the page checking `since` serves the still-open candle again, moved on.
+    ex = ContainingPage(server_now=LAST + 12 * 3_600_000)
+    ex.revise = 1.01
+    ex.candles = {"BTC/USDT": BTC[-200:]}
+    frame = load_ccxt(ex, "BTC/USDT", since="2020-01-01", cache_dir=tmp_path)
+    assert [c[3] for c in ex.ohlcv_calls] == [pd.Timestamp("2020-01-01", tz="UTC").value // 10**6, LAST + 1]
+    np.testing.assert_array_equal(frame["BTC/USDT"].to_numpy(), [r[4] for r in BTC[-200:-1]])
 
 
 def test_a_candle_off_the_grid_is_refused_not_paged_over(tmp_path: Path, waits: list[float]) -> None:
