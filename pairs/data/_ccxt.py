@@ -181,7 +181,7 @@ def _download(
     lo, end_ms = _ms(start) or 0, _ms(end)
     hi = 2**62 if end_ms is None else end_ms
     book = fetch_candles(session, symbol, tf, lo, hi, now, limit)
-    rows = book.closed(lo, hi, now)
+    rows = book.closed(lo, hi)
     where = f"{tf.text} candles on {session.exchange.id}"
     if book.short is not None:
         upto = "now" if end_ms is None or end_ms > now else f"until={iso(end_ms)}"

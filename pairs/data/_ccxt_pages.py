@@ -245,7 +245,7 @@ class Candles:
     exchange: str
     symbol: str
     tf: Timeframe
-    now: int  # candles closing later are still open: they may change and are never kept
+    now: int  # candles closing after it are still open: they may change between pages, are not returned
     rows: dict[int, tuple[list[Any], str]] = field(default_factory=dict)  # open ms -> (row, call)
     anchor: int | None = None  # the first candle received: the grid every other one must be on
     received: int = 0
@@ -288,9 +288,9 @@ class Candles:
                 self.rows[ts] = (list(row), what)
         return bool((times >= cursor).any())
 
-    def closed(self, lo: int, hi: int, now: int) -> list[list[Any]]:
+    def closed(self, lo: int, hi: int) -> list[list[Any]]:
         """The candles opening in ``[lo, hi)`` and closed by ``now``, oldest first."""
-        return [self.rows[t][0] for t in sorted(self.rows) if lo <= t < hi and self.tf.close(t) <= now]
+        return [self.rows[t][0] for t in sorted(self.rows) if lo <= t < hi and self.tf.close(t) <= self.now]
 
 
 def fetch_candles(
@@ -320,7 +320,7 @@ def fetch_candles(
                 return True
         return False
 
-    # The first candle of the span opens at or after `lo`: none can have closed yet.
+    # No call when no candle of the span can have closed yet (the first opens at or after `lo`).
     if not (lo < hi and tf.close(lo) <= now) or not ask(lo, retry=False):
         return book
     # A first page opening a bar or more after `since` is the market's first candles, or the
