@@ -20,6 +20,7 @@ __all__ = [
     "Hedge",
     "Layout",
     "On",
+    "OnEmptyPage",
     "RollingTest",
     "SizingMode",
     "Trend",
@@ -61,6 +62,8 @@ Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
 """CSV layouts of :func:`pairs.read_prices`."""
 Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 """Price fields of :func:`pairs.read_prices`."""
+OnEmptyPage = Literal["raise", "warn"]
+"""What :func:`pairs.load_ccxt` does with an empty page before its span is complete."""
 
 
 def layouts() -> tuple[str, ...]:

@@ -268,8 +268,10 @@ def usable(
     """Whether a cached span answers a request for ``[start, end)`` at time ``now``.
 
     A request ending at or before the cached fetch time is answered by any cached span
-    covering it. A request running past the fetch time (``end=None``, or in the future)
-    needs a span that ran up to its fetch time and was fetched at most ``max_age`` ago.
+    covering it. A request ending after the fetch time but before ``now`` is not: bars that
+    closed after the fetch are missing from the cache. A request running up to now
+    (``end=None``, or in the future) needs a span that ran up to its fetch time and was
+    fetched at most ``max_age`` ago.
     """
     have_start, have_end, fetched = meta["start"], meta["end"], meta["fetched_at"]
     want_start, want_end = _ms(start), _ms(end)
@@ -280,6 +282,8 @@ def usable(
         return False
     if want_end is not None and want_end <= fetched:
         return have_end is None or have_end >= want_end
+    if want_end is not None and want_end <= now.value // 10**6:
+        return False
     if have_end is not None and have_end < fetched:
         return False
     return _ms(now) - fetched <= max_age.value // 10**6

@@ -1,31 +1,27 @@
 """Closes from crypto exchanges through ccxt (the optional extra ``pairs[ccxt]``).
 
 :func:`from_ccxt` turns the OHLCV list of ``exchange.fetch_ohlcv`` into the usual close
-Series; :func:`load_ccxt` pages ``fetch_ohlcv`` over a span, politely (the exchange's
-``rateLimit`` between calls, retries with exponential backoff on network errors), and
-caches the closes like :func:`pairs.load_yfinance` does.
+Series; :func:`load_ccxt` pages ``fetch_ohlcv`` over a span (:mod:`pairs.data._ccxt_pages`:
+politely, checking every page), keeps the candles closed by the exchange's clock and caches
+the closes like :func:`pairs.load_yfinance` does.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
-import math
-import numbers
 import os
-import re
-import reprlib
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_float, check_int
+from pairs._typing import OnEmptyPage
+from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
     check_max_age,
@@ -35,22 +31,15 @@ from pairs.data._cache import (
     usable,
     write_cache,
 )
-from pairs.exceptions import DataError, MissingDependencyError
+from pairs.data._ccxt_pages import Session, Timeframe, fetch_candles, iso, ohlcv_rows, page_limit
+from pairs.exceptions import DataError, MissingDependencyError, PairsWarning
 
 __all__ = ["DEFAULT_CACHE", "from_ccxt", "load_ccxt"]
 
-T = TypeVar("T")
-_EPOCH_MS = (
-    pd.Timestamp("1990-01-01", tz="UTC").value // 10**6,
-    pd.Timestamp("2100-01-01", tz="UTC").value // 10**6,
-)
-_TIMEFRAME = re.compile(r"^([1-9][0-9]*)([smhdwMy])$")
-_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_UNIT_MS |= {"M": 30 * _UNIT_MS["d"], "y": 365 * _UNIT_MS["d"]}
-_short = reprlib.Repr()
-_short.maxlist = 8
-_short.maxother = 40
-_short.maxstring = 60
+# Stored in every cache file and checked on read: files written before the page checks (which
+# could hold a span cut short by an empty page, or a candle still open by the exchange's clock)
+# are fetched again.
+_CACHE_RULES = "2"
 
 
 class _DefaultCache:
@@ -78,46 +67,7 @@ def _ccxt() -> Any:
     return ccxt
 
 
-def _timeframe_ms(timeframe: Any) -> int:
-    match = _TIMEFRAME.match(timeframe) if isinstance(timeframe, str) else None
-    if match is None:
-        raise DataError(
-            f"timeframe must be a ccxt timeframe such as '1m', '4h', '1d' or '1w'; got {timeframe!r}."
-        )
-    return int(match.group(1)) * _UNIT_MS[match.group(2)]
-
-
-def _rows(ohlcv: Any, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch-ms times and closes of ccxt OHLCV rows, each row checked."""
-    if isinstance(ohlcv, (str, bytes, Mapping)) or not isinstance(ohlcv, (Sequence, np.ndarray)):
-        raise DataError(
-            f"ohlcv must be a list of [ms, open, high, low, close, volume] rows; got {type(ohlcv).__name__}."
-        )
-    times = np.empty(len(ohlcv), dtype=np.int64)
-    closes = np.empty(len(ohlcv), dtype=np.float64)
-    for i, row in enumerate(ohlcv):
-        where = f"ohlcv row {i + offset}"
-        if (
-            isinstance(row, (str, bytes, Mapping))
-            or not isinstance(row, (Sequence, np.ndarray))
-            or len(row) != 6
-        ):
-            raise DataError(f"{where} must be [ms, open, high, low, close, volume]; got {_short.repr(row)}.")
-        ts, close = row[0], row[4]
-        ok_ts = isinstance(ts, numbers.Real) and not isinstance(ts, (bool, np.bool_))
-        ok_ts = ok_ts and np.isfinite(ts) and float(ts) == int(ts) and _EPOCH_MS[0] <= int(ts) < _EPOCH_MS[1]
-        if not ok_ts:
-            raise DataError(
-                f"{where} must start with an epoch time in milliseconds between 1990 and 2100; got {_short.repr(ts)}."
-            )
-        ok_close = isinstance(close, numbers.Real) and not isinstance(close, (bool, np.bool_))
-        if not (ok_close and np.isfinite(close) and close > 0):
-            raise DataError(f"{where} must have a finite positive close; got {_short.repr(close)}.")
-        times[i], closes[i] = int(ts), float(close)
-    return times, closes
-
-
-def _drop_open(series: pd.Series, drop: Any, bar_ms: int | None) -> pd.Series:
+def _drop_open(series: pd.Series, drop: Any, tf: Timeframe | None) -> pd.Series:
     if drop is False or drop is None or series.empty:
         return series
     if drop is True:
@@ -125,13 +75,12 @@ def _drop_open(series: pd.Series, drop: Any, bar_ms: int | None) -> pd.Series:
     if isinstance(drop, (bool, np.bool_)):
         return series.iloc[:-1] if drop else series
     as_of = stamp(drop, "drop_incomplete")
-    if bar_ms is None:
+    if tf is None:
         if len(series) < 2:
             return series
         bar = pd.Series(series.index).diff().median()
-    else:
-        bar = pd.Timedelta(milliseconds=bar_ms)
-    return series.loc[series.index + bar <= as_of]
+        return series.loc[series.index + bar <= as_of]
+    return series.loc[tf.closes(series.index) <= as_of]
 
 
 def from_ccxt(
@@ -155,7 +104,8 @@ def from_ccxt(
     drop_incomplete
         ``True`` drops the last candle (exchanges return the still-open candle last);
         a timestamp ``as_of`` drops every candle not closed by ``as_of`` (open time +
-        one bar, the bar taken from ``timeframe`` or else the median spacing).
+        one bar, the bar taken from ``timeframe``, calendar months for ``"1M"``, or else
+        the median spacing).
     timeframe
         The ccxt timeframe of the candles (``"1d"``, ``"4h"``...), used by ``drop_incomplete``.
 
@@ -180,10 +130,10 @@ def from_ccxt(
     """
     if name is not None and not isinstance(name, str):
         raise DataError(f"name must be a string or None; got {name!r}.")
-    bar_ms = None if timeframe is None else _timeframe_ms(timeframe)
+    tf = None if timeframe is None else Timeframe.parse(timeframe)
     if drop_incomplete is not None and not isinstance(drop_incomplete, (bool, np.bool_)):
         stamp(drop_incomplete, "drop_incomplete")
-    times, closes = _rows(ohlcv)
+    times, closes = ohlcv_rows(ohlcv)
     if times.size == 0:
         raise DataError("ohlcv must hold at least one candle; got an empty list.")
     order = np.argsort(times, kind="stable")
@@ -194,126 +144,10 @@ def from_ccxt(
         raise DataError(f"ohlcv row {row} must have a unique time; got {int(times[dup[0]])} twice.")
     index = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True), name="timestamp")
     series = pd.Series(closes, index=index, name=name)
-    return _drop_open(series, drop_incomplete, bar_ms)
+    return _drop_open(series, drop_incomplete, tf)
 
 
 # --- download ------------------------------------------------------------------------------------------
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class _Session:
-    """One exchange, its politeness rules and the retry loop around every call."""
-
-    def __init__(self, ccxt: Any, exchange: Any, retries: int, backoff: float) -> None:
-        self.ccxt, self.exchange, self.retries, self.backoff = ccxt, exchange, retries, backoff
-        rate = getattr(exchange, "rateLimit", 0) or 0
-        ok = isinstance(rate, numbers.Real) and math.isfinite(float(rate)) and float(rate) > 0
-        self.pause = float(rate) / 1000.0 if ok else 0.0
-        self.calls = 0
-        self.rested = False
-
-    def call(self, what: str, fn: Callable[[], T], symbol: str | None = None) -> T:
-        ccxt, name = self.ccxt, self.exchange.id
-        last: BaseException | None = None
-        for attempt in range(self.retries + 1):
-            # Honour the exchange's rate limit between any two calls of ours (a backoff
-            # wait at least as long already does).
-            if self.calls and self.pause and not self.rested:
-                _sleep(self.pause)
-            self.calls += 1
-            self.rested = False
-            try:
-                return fn()
-            except ccxt.BadSymbol as exc:
-                raise DataError(
-                    f"symbols must be markets of {name}; got {symbol!r} ({_one_line(exc)})."
-                ) from None
-            except ccxt.NetworkError as exc:  # RequestTimeout, DDoSProtection, RateLimitExceeded, ...
-                last = exc
-                if attempt < self.retries:
-                    _sleep(self.backoff * 2**attempt)
-                    self.rested = self.backoff * 2**attempt >= self.pause
-            except ccxt.BaseError as exc:
-                raise DataError(
-                    f"exchange {name} must answer {what}; it refused: {_one_line(exc)}."
-                ) from None
-        raise DataError(
-            f"exchange {name} must be reachable for {what}; failed after {self.retries + 1} attempt(s) "
-            f"(offline or rate limited?); last error: {_one_line(last) if last else 'none'}."
-        )
-
-    def check_symbol(self, symbol: str) -> None:
-        if not self.exchange.markets:
-            self.call("load_markets()", self.exchange.load_markets)
-        markets = self.exchange.markets or {}
-        if symbol not in markets:
-            near = difflib.get_close_matches(symbol, list(markets), n=3)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise DataError(
-                f"symbols must be markets of {self.exchange.id} (ccxt unified symbols such as 'BTC/USDT'); "
-                f"got {symbol!r}{hint}"
-            )
-
-
-def _page_limit(exchange: Any) -> int | None:
-    """The largest page ``fetch_ohlcv`` serves, from ccxt's ``features`` where it says so."""
-    features = getattr(exchange, "features", None)
-    try:
-        value = features["spot"]["fetchOHLCV"]["limit"]  # type: ignore[index]
-    except (KeyError, TypeError, IndexError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _fetch(
-    session: _Session,
-    symbol: str,
-    timeframe: str,
-    bar_ms: int,
-    since_ms: int | None,
-    until_ms: int | None,
-    now_ms: int,
-    limit: int | None,
-) -> pd.Series:
-    """Page ``fetch_ohlcv`` forward from ``since`` until ``until`` or now; closed candles only."""
-    exchange = session.exchange
-    until = 2**62 if until_ms is None else until_ms
-    cursor = 0 if since_ms is None else since_ms
-    candles: dict[int, Sequence[Any]] = {}
-    seen = 0
-    # Stop once the next candle would start at `until` or still be open now.
-    while cursor < until and cursor + bar_ms <= now_ms:
-        what = f"fetch_ohlcv({symbol!r}, {timeframe!r}, since={cursor})"
-        page: Any = session.call(
-            what, functools.partial(exchange.fetch_ohlcv, symbol, timeframe, cursor, limit), symbol
-        )
-        if page is None or (isinstance(page, Sequence) and len(page) == 0):
-            break
-        times, _ = _rows(page, offset=seen)
-        seen += len(page)
-        for ts, row in zip(times.tolist(), page, strict=True):
-            candles[ts] = row  # a later page's copy of a candle is the newer one
-        step = int(times.max()) + bar_ms
-        if step <= cursor:
-            break  # no progress: the exchange ignores `since`
-        cursor = step
-    lo = -(2**62) if since_ms is None else since_ms
-    hi = 2**62 if until_ms is None else until_ms
-    rows = [row for ts, row in candles.items() if lo <= ts < hi and ts + bar_ms <= now_ms]
-    if not rows:
-        raise DataError(
-            f"symbols must have closed {timeframe} candles on {exchange.id} in the span asked; "
-            f"got none for {symbol!r} (since={_iso(since_ms)}, until={_iso(until_ms)})."
-        )
-    return from_ccxt(rows, name=symbol)
-
-
-def _iso(ms: int | None) -> str | None:
-    return None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
 
 
 def _exchange(ccxt: Any, exchange: Any) -> Any:
@@ -332,6 +166,48 @@ def _ms(ts: pd.Timestamp | None) -> int | None:
     return None if ts is None else int(ts.value // 10**6)
 
 
+def _download(
+    session: Session,
+    symbol: str,
+    tf: Timeframe,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    now: int,
+    limit: int | None,
+    *,
+    raise_short: bool,
+) -> tuple[pd.Series, pd.Timestamp | None]:
+    """The closed candles of ``[start, end)`` and the end of the span they are complete for."""
+    lo, end_ms = _ms(start) or 0, _ms(end)
+    hi = 2**62 if end_ms is None else end_ms
+    book = fetch_candles(session, symbol, tf, lo, hi, now, limit)
+    rows = book.closed(lo, hi)
+    where = f"{tf.text} candles on {session.exchange.id}"
+    if book.short is not None:
+        upto = "now" if end_ms is None or end_ms > now else f"until={iso(end_ms)}"
+        missing = f"{symbol!r} from {iso(book.short)} up to {upto} ({iso(now)} by the exchange's clock)"
+        if raise_short:
+            raise DataError(
+                f"symbols must have all closed {where} in the span asked; got none for {missing}: "
+                f"fetch_ohlcv(since={book.last + 1}) answered no new candle in {session.retries + 1} "
+                "attempt(s) (a halt longer than a page, a delisting, a failing endpoint?). "
+                "on_empty_page='warn' keeps the candles before."
+            )
+        warnings.warn(
+            f"load_ccxt stopped at an empty page: no closed {where} for {missing}; the candles "
+            "before are returned and cached, the rest will be asked again.",
+            PairsWarning,
+            stacklevel=3,
+        )
+    if not rows:
+        raise DataError(
+            f"symbols must have closed {where} in the span asked; "
+            f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
+        )
+    complete = end if book.short is None else pd.Timestamp(book.short, unit="ms", tz="UTC")
+    return from_ccxt(rows, name=symbol), complete
+
+
 def load_ccxt(
     exchange: Any,
     symbols: str | Sequence[str],
@@ -345,6 +221,7 @@ def load_ccxt(
     limit: int | None = None,
     retries: int = 3,
     backoff: float = 1.0,
+    on_empty_page: OnEmptyPage = "raise",
 ) -> pd.DataFrame:
     """Download closed candles' closes from a crypto exchange through ccxt, cached on disk.
 
@@ -360,7 +237,8 @@ def load_ccxt(
     since, until
         Span of candle open times, ``[since, until)``; naive values are UTC. ``since=None``
         asks from epoch 0, which exchanges that page forward (Binance, most others) answer
-        with their first candle; ``until=None`` runs up to now.
+        with their first candle; ``until=None`` runs up to now, the exchange's now
+        (``fetch_time``) where it tells it.
     cache_dir
         Cache folder (default :func:`pairs.data.default_cache_dir`); ``False`` disables
         caching, as in :func:`pairs.load_yfinance`. ``None`` disables it too but warns
@@ -377,20 +255,33 @@ def load_ccxt(
         A call failing with ``ccxt.NetworkError`` (``RequestTimeout``,
         ``DDoSProtection``, ``RateLimitExceeded``...) is retried ``retries`` times,
         waiting ``backoff * 2**k`` seconds before retry ``k``. Between any two calls
-        the exchange's ``rateLimit`` (milliseconds) is waited.
+        the exchange's ``rateLimit`` (milliseconds) is waited. An empty page while a
+        closed candle is still due is retried the same way.
+    on_empty_page
+        What an empty page still means after its retries, when the span is not complete
+        (the exchange served candles, then none although more have closed before ``until``:
+        a halt longer than a page, a delisting, a failing endpoint). ``"raise"``: a
+        :class:`~pairs.exceptions.DataError` naming the span missing. ``"warn"``: the
+        candles received, a :class:`~pairs.exceptions.PairsWarning` naming the span
+        missing, and only the span before it cached. Gaps the exchange pages over (no
+        candle between two it serves) are its answer and stay as missing bars.
 
     Returns
     -------
     pandas.DataFrame
-        Closes of closed candles only (the still-open candle is never returned or
-        cached), one column per symbol, outer-joined on a tz-aware UTC index named
-        ``"timestamp"`` (candle open time).
+        Closes of closed candles only, by the exchange's clock where it tells it (the
+        still-open candle is dropped: never returned, never cached), one column per
+        symbol, outer-joined on a tz-aware UTC index named ``"timestamp"`` (candle open
+        time).
 
     Raises
     ------
     DataError
-        Unknown exchange or symbol, no candles in the span, an exchange error, or
-        still offline after the retries (one line each).
+        Unknown exchange or symbol, no candles in the span, an exchange error (ccxt's or
+        any other exception raised inside the exchange's calls), still offline after the
+        retries, an empty page before the span is complete (``on_empty_page="raise"``), an
+        exchange ignoring ``since``, two different candles with one open time, or a
+        candle off the grid of the others (one line each).
     MissingDependencyError
         ccxt is not installed (``pip install 'pairs[ccxt]'``).
 
@@ -407,7 +298,7 @@ def load_ccxt(
         raise DataError(f"symbols must be a non-empty string or list of strings; got {symbols!r}.")
     if len(set(names)) != len(names):
         raise DataError(f"symbols must be unique; got {names!r}.")
-    bar_ms = _timeframe_ms(timeframe)
+    tf = Timeframe.parse(timeframe)
     if not isinstance(refresh, (bool, np.bool_)):
         raise DataError(f"refresh must be True or False; got {refresh!r}.")
     folder: Path | None
@@ -429,10 +320,11 @@ def load_ccxt(
         raise DataError(
             f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
         )
-    age = check_max_age(max_age, pd.Timedelta(milliseconds=bar_ms))
+    age = check_max_age(max_age, tf.typical)
     page = None if limit is None else check_int("limit", limit, minimum=1)
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
+    gaps = check_choice("on_empty_page", on_empty_page, ("raise", "warn"))
     start, end = stamp(since, "since"), stamp(until, "until")
     if start is not None and end is not None and start >= end:
         raise DataError(f"until must be after since; got since={start}, until={end}.")
@@ -440,15 +332,16 @@ def load_ccxt(
     offered = getattr(ex, "timeframes", None)
     if isinstance(offered, Mapping) and offered and timeframe not in offered:
         raise DataError(f"timeframe must be one {ex.id} offers ({', '.join(offered)}); got {timeframe!r}.")
-    session = _Session(ccxt, ex, n_retries, wait)
-    page = page if page is not None else _page_limit(ex)
+    session = Session(ccxt, ex, n_retries, wait, _sleep)
+    page = page if page is not None else page_limit(ex)
     source = f"ccxt:{ex.id}"
-    now_ms = int(ex.milliseconds())
-    now = pd.Timestamp(now_ms, unit="ms", tz="UTC")
+    # The cache is judged by the local clock (a cache hit needs no network); what is closed
+    # and the fetch time written to the cache come from the exchange's clock.
+    now = pd.Timestamp(int(ex.milliseconds()), unit="ms", tz="UTC")
     columns: dict[str, pd.Series] = {}
     missing: list[tuple[str, dict[str, str], Path | None]] = []
     for symbol in names:
-        key = {"source": source, "symbol": symbol, "interval": timeframe}
+        key = {"source": source, "symbol": symbol, "interval": timeframe, "rules": _CACHE_RULES}
         path = None if folder is None else cache_path(folder, source, symbol, timeframe)
         cached = None if refresh or path is None else read_cache(path, key)
         if cached is not None and usable(cached[0], start, end, now=now, max_age=age):
@@ -458,10 +351,14 @@ def load_ccxt(
     # Every symbol to download is checked before the first page is asked for.
     for symbol, _, _ in missing:
         session.check_symbol(symbol)
+    server_now = session.now() if missing else 0
     for symbol, key, path in missing:
-        columns[symbol] = _fetch(session, symbol, timeframe, bar_ms, _ms(start), _ms(end), now_ms, page)
+        columns[symbol], complete = _download(
+            session, symbol, tf, start, end, server_now, page, raise_short=gaps == "raise"
+        )
         if path is not None:
-            write_cache(path, key, columns[symbol], start=start, end=end, fetched_at=now)
+            fetched = pd.Timestamp(server_now, unit="ms", tz="UTC")
+            write_cache(path, key, columns[symbol], start=start, end=complete, fetched_at=fetched)
     for symbol in names:
         series = columns[symbol]
         if start is not None:
@@ -471,7 +368,7 @@ def load_ccxt(
         if series.empty:
             raise DataError(
                 f"symbols must have closed {timeframe} candles on {ex.id} in the span asked; "
-                f"got none for {symbol!r} (since={_iso(_ms(start))}, until={_iso(_ms(end))})."
+                f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
             )
         columns[symbol] = series
     frame = pd.concat({s: columns[s] for s in names}, axis=1, join="outer", sort=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,13 +37,18 @@ def _klines(coin: str) -> list[list[Any]]:
 
 
 class OfflineBinance(ccxt.binance):  # type: ignore[misc]
+    """ccxt's Binance with its three network calls (markets, time, candles) served offline."""
+
     candles: ClassVar[dict[str, list[list[Any]]]] = {"BTC/USDT": _klines("BTC"), "ETH/USDT": _klines("ETH")}
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__({"enableRateLimit": False})
 
     def milliseconds(self) -> int:
-        return self.candles["BTC/USDT"][-1][0] + 2 * 86_400_000
+        return self.candles["BTC/USDT"][-1][0] + 86_400_000 + 3_600_000  # the last candle closed an hour ago
+
+    def fetch_time(self, params: Any = None) -> int:
+        return self.milliseconds()
 
     def load_markets(self, reload: bool = False, params: dict[str, Any] | None = None) -> dict[str, Any]:
         self.set_markets(MARKETS)
@@ -84,3 +90,42 @@ def test_bad_ccxt_source_is_one_line_exit_2(offline: Path, capsys: pytest.Captur
     assert main(["signal", "ccxt:binance", "sample:BTC", "--cache-dir", str(offline)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ccxt:EXCHANGE:SYMBOL" in err
+
+
+def _not_a_ccxt_error(rows: list[list[Any]]) -> list[list[Any]]:
+    raise TypeError("'NoneType' object is not subscriptable")  # a parser meeting a changed answer
+
+
+def _empty_after_2020(rows: list[list[Any]]) -> list[list[Any]]:
+    return rows if rows and rows[0][0] < 1_600_000_000_000 else []
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        # Used to escape as an internal error (exit 3, "a bug in pairs").
+        (
+            _not_a_ccxt_error,
+            "exchange binance must answer fetch_ohlcv('ETH/USDT', '1d', since=0); the call failed",
+        ),
+        # Used to end the data silently in 2020.
+        (_empty_after_2020, "symbols must have all closed 1d candles on binance in the span asked"),
+    ],
+    ids=["error_inside_the_exchange", "empty_page"],
+)
+def test_short_or_broken_exchange_data_is_one_line_exit_2(
+    offline: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[list[list[Any]]], list[list[Any]]],
+    message: str,
+) -> None:
+    class Broken(OfflineBinance):
+        def fetch_ohlcv(self, *args: Any, **kwargs: Any) -> list[list[Any]]:
+            return fault(super().fetch_ohlcv(*args, **kwargs))
+
+    monkeypatch.setattr(ccxt, "binance", Broken)
+    assert main(["signal", "ccxt:binance:ETH/USDT", "sample:BTC", "--cache-dir", str(offline)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"pairs: error: {message}"), err
+    assert list(offline.iterdir()) == []

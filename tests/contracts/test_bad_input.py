@@ -1104,7 +1104,10 @@ def _offline_ccxt(**kwargs: Any) -> pd.DataFrame:
 
     class Offline(ccxt.binance):  # type: ignore[misc]
         def milliseconds(self) -> int:
-            return OHLCV[-1][0] + 2 * 86_400_000
+            return OHLCV[-1][0] + 86_400_000 + 3_600_000  # the last candle closed an hour ago
+
+        def fetch_time(self, params: Any = None) -> int:
+            return self.milliseconds()
 
         def load_markets(self, reload: bool = False, params: Any = None) -> Any:
             self.set_markets(
@@ -1154,6 +1157,7 @@ LOAD_CCXT = Target(
         ("max_age='0s'", {"max_age": "0s"}, Raises(PairsError, "max_age")),
         ("limit=0", {"limit": 0}, Raises(PairsError, "limit")),
         ("backoff=-1", {"backoff": -1.0}, Raises(PairsError, "backoff")),
+        ("on_empty_page='skip'", {"on_empty_page": "skip"}, Raises(PairsError, "on_empty_page")),
     ),
 )
 

@@ -75,6 +75,8 @@ def _ms(text: str) -> int:
         ((None, None), ("2020-01-01", "2023-06-01"), "2030-01-01", True),  # history never expires
         ((None, None), ("2020-01-01", "2024-01-01 12:00"), "2030-01-01", True),  # ends before the fetch
         ((None, None), ("2020-01-01", "2024-01-01 13:00"), "2030-01-01", False),  # runs past the fetch
+        # Ends after the fetch, before now: fresh, but the bars closing after the fetch are missing.
+        ((None, None), ("2020-01-01", "2024-01-01 13:00"), "2024-01-01 14:00", False),
         (("2020-01-01", None), (None, None), "2024-01-01 01:00", False),  # starts too late
         (("2020-01-01", "2023-01-01"), ("2020-01-01", None), "2024-01-01 01:00", False),  # ended too early
         (("2020-01-01", "2023-01-01"), ("2021-01-01", "2022-01-01"), "2030-01-01", True),
