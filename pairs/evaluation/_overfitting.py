@@ -245,8 +245,9 @@ def deflated_sharpe(
     >>> res = pairs.deflated_sharpe(noise, periods_per_year=365)
     >>> res.n_trials, res.significant
     (50, False)
-    >>> res.verdict
-    'of 50 trials, the best in-sample Sharpe 1.41 (annualised) is not distinguishable from luck: ...'
+    >>> print(res.verdict)
+    of 50 trials, the best in-sample Sharpe 1.49 (annualised) is not distinguishable from luck:
+    deflated Sharpe p = 0.54; luck alone gives the best of 50 a Sharpe of about 1.56.
     """
     size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     if isinstance(returns, pd.DataFrame) or (isinstance(returns, np.ndarray) and returns.ndim == 2):
@@ -287,6 +288,7 @@ def deflated_sharpe(
     benchmark = _expected_max_sharpe(n, variance)
     dsr = _psr(sharpe, benchmark, r.size, skewness, kurtosis)
     scale = None if ppy is None else math.sqrt(ppy)
+    best = trial is None and label is not None  # chosen here as the matrix's best column
     return DeflatedSharpeResult(
         deflated_sharpe=dsr,
         pvalue=1.0 - dsr,
@@ -303,7 +305,7 @@ def deflated_sharpe(
         trial=label,
         periods_per_year=ppy,
         size=size,
-        verdict=_dsr_verdict(n, sharpe, benchmark, 1.0 - dsr, size, scale, best=trial is None and label is not None),
+        verdict=_dsr_verdict(n, sharpe, benchmark, 1.0 - dsr, size, scale, best=best),
     )
 
 

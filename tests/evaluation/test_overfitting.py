@@ -66,7 +66,9 @@ def test_dsr_reproduces_the_papers_worked_example() -> None:
     res = pairs.deflated_sharpe(r, n_trials=100, sharpe_variance_per_bar=0.5 / 250, periods_per_year=250)
     assert round(res.deflated_sharpe, 4) == 0.9004
     assert res.sharpe_annualised == pytest.approx(2.5, rel=1e-12)
-    assert res.skewness == pytest.approx(-2.9994, abs=1e-4) and res.kurtosis == pytest.approx(9.9965, abs=1e-4)
+    assert res.skewness == pytest.approx(-2.9994, abs=1e-4) and res.kurtosis == pytest.approx(
+        9.9965, abs=1e-4
+    )
     # The exact moments of the example give the same four decimals through the formula.
     sr, sr0 = 2.5 / math.sqrt(250), res.expected_max_sharpe_per_bar
     exact = stats.norm.cdf((sr - sr0) * math.sqrt(1249) / math.sqrt(1 + 3 * sr + 9 / 4 * sr**2))
@@ -265,7 +267,9 @@ def _matrix(seed: int, t: int, n: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("metric", ["sharpe", "mean"])
-@pytest.mark.parametrize(("seed", "t", "n", "s"), [(0, 40, 5, 2), (1, 63, 6, 4), (2, 97, 7, 6), (3, 120, 10, 8)])
+@pytest.mark.parametrize(
+    ("seed", "t", "n", "s"), [(0, 40, 5, 2), (1, 63, 6, 4), (2, 97, 7, 6), (3, 120, 10, 8)]
+)
 def test_pbo_equals_the_cscv_loop(metric: str, seed: int, t: int, n: int, s: int) -> None:
     returns = _matrix(seed, t, n)
     ref = reference_pbo(returns, s, metric)
@@ -282,7 +286,12 @@ def test_pbo_equals_the_cscv_loop(metric: str, seed: int, t: int, n: int, s: int
 def test_pbo_flat_half_scores_zero_and_ties_take_the_average_rank() -> None:
     # Four trials over 4 bars, two blocks. Trial 3 is flat in block 0; trials 0 and 1 are copies.
     returns = np.array(
-        [[0.01, 0.01, -0.02, 0.0], [0.03, 0.03, 0.00, 0.0], [-0.01, -0.01, 0.02, 0.05], [0.00, 0.00, 0.04, 0.01]]
+        [
+            [0.01, 0.01, -0.02, 0.0],
+            [0.03, 0.03, 0.00, 0.0],
+            [-0.01, -0.01, 0.02, 0.05],
+            [0.00, 0.00, 0.04, 0.01],
+        ]
     )
     # Split 0 (in sample bars 0-1), Sharpes: [0.02/0.01414, same, -0.01/0.01414, 0] -> trial 0.
     # Out of sample (bars 2-3) Sharpes: [-0.005/0.00707, same, 0.03/0.01414, 0.03/0.02828]:
@@ -314,7 +323,9 @@ def test_pbo_is_one_half_without_skill() -> None:
     (the standard error estimated from the 100 PBOs, about 0.02)."""
     pbo = np.array(
         [
-            pairs.probability_of_overfitting(np.random.default_rng(1000 + seed).standard_normal((400, 20)), 10).pbo
+            pairs.probability_of_overfitting(
+                np.random.default_rng(1000 + seed).standard_normal((400, 20)), 10
+            ).pbo
             for seed in range(100)
         ]
     )
@@ -379,11 +390,19 @@ def test_pbo_bad_input(kwargs: dict[str, object], exc: type[PairsError], arg: st
         ({"returns": np.c_[-np.abs(GOOD[:, :3]), np.zeros(64)]}, DataError, "returns"),  # best is flat
         ({"returns": GOOD[:, 0]}, PairsError, "n_trials"),
         ({"returns": GOOD[:, 0], "n_trials": 10}, PairsError, "sharpe_variance_per_bar"),
-        ({"returns": GOOD[:, 0], "n_trials": 10, "sharpe_variance_per_bar": -1.0}, PairsError, "sharpe_variance_per_bar"),
+        (
+            {"returns": GOOD[:, 0], "n_trials": 10, "sharpe_variance_per_bar": -1.0},
+            PairsError,
+            "sharpe_variance_per_bar",
+        ),
         ({"returns": GOOD[:, 0], "n_trials": 0, "sharpe_variance_per_bar": 0.1}, PairsError, "n_trials"),
         ({"returns": GOOD[:, 0], "n_trials": 2.5, "sharpe_variance_per_bar": 0.1}, PairsError, "n_trials"),
         ({"returns": np.zeros(64), "n_trials": 10, "sharpe_variance_per_bar": 0.1}, DataError, "returns"),
-        ({"returns": GOOD[:, 0], "n_trials": 9, "sharpe_variance_per_bar": 0.1, "trial": 1}, PairsError, "trial"),
+        (
+            {"returns": GOOD[:, 0], "n_trials": 9, "sharpe_variance_per_bar": 0.1, "trial": 1},
+            PairsError,
+            "trial",
+        ),
         ({"returns": GOOD, "trial": 4}, PairsError, "trial"),
         ({"returns": pd.DataFrame(GOOD, columns=list("abcd")), "trial": "e"}, PairsError, "trial"),
         ({"returns": GOOD, "size": 1.0}, PairsError, "size"),
