@@ -348,8 +348,9 @@ def probability_of_overfitting(
     of best in-sample performance (the first on a tie) gets its out-of-sample rank ``r``
     among the ``N`` trials (1 the worst, ties at their average rank), ``w = r / (N + 1)`` and
     ``logit = log(w / (1 - w))``. The PBO is the share of splits with ``logit <= 0``: the
-    in-sample best ranks at or below the out-of-sample median. Without skill it is about 0.5
-    (exactly 0.5 in expectation for iid trials and even ``N``).
+    in-sample best ranks at or below the out-of-sample median. Without skill (iid trials) its
+    expectation is 1/2 for an even ``N`` and ``(N + 1) / (2 N)`` for an odd one, where the
+    median rank itself counts as overfit.
 
     Parameters
     ----------
