@@ -257,9 +257,10 @@ def deflated_sharpe(
         if trial is None:
             position = int(np.argmax(sharpes))
         elif isinstance(returns, pd.DataFrame):
-            if trial not in frame.columns:
-                raise PairsError(f"trial must be a column of returns or None; got {trial!r}.")
-            position = int(frame.columns.get_loc(trial))
+            try:
+                position = int(frame.columns.get_loc(trial))
+            except (KeyError, TypeError, pd.errors.InvalidIndexError):  # the last two: an unhashable label
+                raise PairsError(f"trial must be a column of returns or None; got {trial!r}.") from None
         else:
             position = check_int("trial", trial, minimum=0, maximum=frame.shape[1] - 1)
         label = frame.columns[position] if isinstance(returns, pd.DataFrame) else position

@@ -412,6 +412,7 @@ def test_pbo_bad_input(kwargs: dict[str, object], exc: type[PairsError], arg: st
         ),
         ({"returns": GOOD, "trial": 4}, PairsError, "trial"),
         ({"returns": pd.DataFrame(GOOD, columns=list("abcd")), "trial": "e"}, PairsError, "trial"),
+        ({"returns": pd.DataFrame(GOOD, columns=list("abcd")), "trial": ["a"]}, PairsError, "trial"),
         ({"returns": GOOD, "size": 1.0}, PairsError, "size"),
         ({"returns": GOOD, "periods_per_year": 0}, PairsError, "periods_per_year"),
     ],
