@@ -46,7 +46,16 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         variance_ratio,
     )
     from pairs.data import AlignResult, align, from_ccxt, load_ccxt, load_sample, load_yfinance, read_prices
-    from pairs.evaluation import BacktestResult, WalkForwardResult, backtest, walk_forward
+    from pairs.evaluation import (
+        BacktestResult,
+        DeflatedSharpeResult,
+        OverfittingResult,
+        WalkForwardResult,
+        backtest,
+        deflated_sharpe,
+        probability_of_overfitting,
+        walk_forward,
+    )
     from pairs.hedge import (
         HedgeEffectiveness,
         HedgeResult,
@@ -93,7 +102,16 @@ _LAZY = {
         "load_yfinance",
         "read_prices",
     ),
-    "pairs.evaluation": ("BacktestResult", "WalkForwardResult", "backtest", "walk_forward"),
+    "pairs.evaluation": (
+        "BacktestResult",
+        "DeflatedSharpeResult",
+        "OverfittingResult",
+        "WalkForwardResult",
+        "backtest",
+        "deflated_sharpe",
+        "probability_of_overfitting",
+        "walk_forward",
+    ),
     "pairs.hedge": (
         "HedgeEffectiveness",
         "HedgeResult",
@@ -120,6 +138,7 @@ __all__ = [
     "BreakdownResult",
     "CointReport",
     "DataError",
+    "DeflatedSharpeResult",
     "EMConvergenceWarning",
     "EngleGrangerResult",
     "HalfLifeResult",
@@ -130,6 +149,7 @@ __all__ = [
     "JohansenResult",
     "KalmanResult",
     "MissingDependencyError",
+    "OverfittingResult",
     "PairsError",
     "PairsWarning",
     "RuleState",
@@ -150,6 +170,7 @@ __all__ = [
     "backtest",
     "breakdown",
     "coint_report",
+    "deflated_sharpe",
     "engle_granger",
     "ewm_hedge",
     "expanding_hedge",
@@ -163,6 +184,7 @@ __all__ = [
     "load_sample",
     "load_yfinance",
     "ols_hedge",
+    "probability_of_overfitting",
     "read_prices",
     "rolling_coint",
     "rolling_hedge",

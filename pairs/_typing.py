@@ -21,6 +21,7 @@ __all__ = [
     "Layout",
     "On",
     "OnEmptyPage",
+    "OverfitMetric",
     "RollingTest",
     "SizingMode",
     "Trend",
@@ -58,6 +59,8 @@ Correction = Literal["fdr_bh", "bonferroni", "none"]
 """Multiple-testing correction of :func:`pairs.scan`."""
 Convention = Literal["gross_exposure", "account"]
 """Return convention of :func:`pairs.backtest`."""
+OverfitMetric = Literal["sharpe", "mean"]
+"""Performance a trial is ranked by in :func:`pairs.probability_of_overfitting`."""
 Layout = Literal["auto", "yfinance", "binance", "cryptodatadownload"]
 """CSV layouts of :func:`pairs.read_prices`."""
 Field = Literal["close", "open", "high", "low", "adj_close", "volume"]

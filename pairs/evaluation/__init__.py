@@ -1,5 +1,20 @@
-"""Evaluation: the cost-aware backtest and walk-forward analysis."""
+"""Evaluation: the cost-aware backtest, walk-forward analysis and selection statistics."""
 
 from pairs.evaluation._backtest import BacktestResult, WalkForwardResult, backtest, walk_forward
+from pairs.evaluation._overfitting import (
+    DeflatedSharpeResult,
+    OverfittingResult,
+    deflated_sharpe,
+    probability_of_overfitting,
+)
 
-__all__ = ["BacktestResult", "WalkForwardResult", "backtest", "walk_forward"]
+__all__ = [
+    "BacktestResult",
+    "DeflatedSharpeResult",
+    "OverfittingResult",
+    "WalkForwardResult",
+    "backtest",
+    "deflated_sharpe",
+    "probability_of_overfitting",
+    "walk_forward",
+]

@@ -1264,6 +1264,53 @@ STRATEGY_RUN = Target(
 )
 TARGETS += [COINT_REPORT, STRATEGY, STRATEGY_RUN]
 
+# Selection statistics: the daily returns of the sample's three assets stand for three trials.
+TRIALS = PRICES.pct_change().iloc[1:]
+DEFLATED_SHARPE = Target(
+    "deflated_sharpe",
+    pairs.deflated_sharpe,
+    {"returns": TRIALS},
+    frames=("returns",),
+    # One series is the selected trial alone: the search's size must come with it.
+    expect={"series[returns]": Raises(PairsError, "n_trials")},
+    extra=(
+        ("3d_array", {"returns": np.ones((4, 3, 2))}, Raises(DataError, "returns")),
+        (
+            "one_series_without_variance",
+            {"returns": TRIALS["BTC"], "n_trials": 3},
+            Raises(PairsError, "sharpe_variance_per_bar"),
+        ),
+        (
+            "one_series",
+            {"returns": TRIALS["BTC"], "n_trials": 3, "sharpe_variance_per_bar": 1e-3},
+            Accepts("the selected trial's returns with its search's size and spread", _no_error),
+        ),
+        ("best_trial_flat", {"returns": -TRIALS.abs().assign(LTC=0.0)}, Raises(DataError, "returns")),
+        *_bad_values("n_trials", (0, 2.5, "3")),
+        *_bad_values("sharpe_variance_per_bar", (-1.0, np.nan, "0.1")),
+        ("trial='SOL'", {"trial": "SOL"}, Raises(PairsError, "trial")),
+        *_bad_values("size", (0.0, 1.0)),
+        *_bad_values("periods_per_year", (0.0, -365.0)),
+    ),
+)
+PROBABILITY_OF_OVERFITTING = Target(
+    "probability_of_overfitting",
+    pairs.probability_of_overfitting,
+    {"returns": TRIALS, "n_splits": 8},
+    frames=("returns",),
+    extra=(
+        ("3d_array", {"returns": np.ones((4, 3, 2))}, Raises(DataError, "returns")),
+        *_bad_values("n_splits", (3, 0, 26, 8.0, "8", None)),
+        (
+            "n_splits_too_many_for_the_bars",
+            {"returns": TRIALS.iloc[:30], "n_splits": 16},
+            Raises(InsufficientDataError, "n_splits"),
+        ),
+        ("metric='sortino'", {"metric": "sortino"}, Raises(PairsError, "metric")),
+    ),
+)
+TARGETS += [DEFLATED_SHARPE, PROBABILITY_OF_OVERFITTING]
+
 
 # --- the matrix ----------------------------------------------------------------------------------
 
@@ -1499,6 +1546,13 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "load_yfinance": _yfinance_from_cache,
     "from_ccxt": lambda: pairs.from_ccxt(OHLCV, name="BTC/USDT", drop_incomplete=True, timeframe="1d"),
     "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=False, since="2020-01-01"),
+    "deflated_sharpe": lambda: [
+        pairs.deflated_sharpe(np.log(FULL).diff().iloc[1:]),
+        pairs.deflated_sharpe(np.log(FULL["BTC"]).diff().iloc[1:], n_trials=20, sharpe_variance_per_bar=1e-3),
+    ],
+    "probability_of_overfitting": lambda: [
+        pairs.probability_of_overfitting(np.log(FULL).diff().iloc[1:], metric=m) for m in ("sharpe", "mean")
+    ],
 }
 
 
