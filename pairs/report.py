@@ -23,7 +23,7 @@ import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -418,6 +418,34 @@ def analysis_report(
     ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
      'Backtest', 'Cointegration monitor']
     """
+    return _analysis(
+        y,
+        x,
+        strategy=strategy,
+        coint_window=coint_window,
+        coint_step=coint_step,
+        size=size,
+        periods_per_year=periods_per_year,
+    ).blocks
+
+
+class _Analysis(NamedTuple):
+    blocks: list[Block]
+    coint: CointReport
+    backtest: BacktestResult
+
+
+def _analysis(
+    y: Any,
+    x: Any,
+    *,
+    strategy: Strategy | None,
+    coint_window: int,
+    coint_step: int,
+    size: float,
+    periods_per_year: float | None,
+) -> _Analysis:
+    """:func:`analysis_report`'s blocks, and the verdict and backtest they show (``pairs report``)."""
     # Fail before seconds of computation when the plot extra is missing.
     _matplotlib()
     ys, xs = align_pair(y, x, positive=True, min_length=20)
@@ -531,4 +559,4 @@ def analysis_report(
         blocks.append(("table", ("Breakdown events", events)))
     else:
         blocks.append(("text", "No breakdown event."))
-    return blocks
+    return _Analysis(blocks, coint, result)
