@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._io import write_text_atomic
-from pairs._results import ResultMixin, _fmt, frame_html, rows_html
+from pairs._results import ResultMixin, frame_html, rows_html
 from pairs._validation import align_pair, check_choice, check_int, check_window
 from pairs.coint import CointReport, breakdown, coint_report
 from pairs.evaluation import BacktestResult
