@@ -1,22 +1,27 @@
-"""Shared behaviour of result objects: JSON-safe ``to_dict()`` and text ``summary()``.
+"""Shared behaviour of result objects: JSON-safe ``to_dict()``, text ``summary()``, HTML display.
 
 Results are frozen dataclasses that inherit :class:`ResultMixin`. ``to_dict()``
 turns every field into JSON-safe Python objects (NaN/inf become ``None``,
 timestamps become ISO-8601 strings, pandas objects become nested dicts), so
-``json.dumps(result.to_dict())`` always works.
+``json.dumps(result.to_dict())`` always works. ``summary()`` returns a :class:`Summary`, a
+``str`` that a notebook or the REPL shows as the text itself, and ``_repr_html_`` (what Jupyter
+shows for a result) is the summary rows as an HTML table, every string escaped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import math
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "format_table", "json_safe"]
+__all__ = ["ResultMixin", "Summary", "format_table", "frame_html", "json_safe", "rows_html"]
 
 
 def _scalar(value: Any) -> Any:
@@ -83,6 +88,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+class Summary(str):
+    """The text of a ``summary()``: a ``str`` whose repr is the text itself.
+
+    Evaluated in a notebook cell or at the REPL, ``result.summary()`` then shows the aligned
+    table rather than a quoted string full of ``\\n``; everything else sees a plain ``str``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def format_table(rows: list[tuple[str, Any]], title: str | None = None) -> str:
     """Render ``(label, value)`` rows as an aligned two-column text block."""
     width = max((len(label) for label, _ in rows), default=0)
@@ -93,8 +111,37 @@ def format_table(rows: list[tuple[str, Any]], title: str | None = None) -> str:
     return "\n".join(lines)
 
 
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*\.?\d*|\.\d+)(e[+-]?\d+)?[%x]?$|^(nan|inf|-inf|n/a)$")
+
+
+def _td(value: Any) -> str:
+    """A data cell: numbers right-aligned (CSS default), words left-aligned (class ``w``)."""
+    text = _fmt(value)
+    words = isinstance(value, str) and not _NUMBER.match(text)
+    return f'<td class="w">{html.escape(text)}</td>' if words else f"<td>{html.escape(text)}</td>"
+
+
+def rows_html(rows: Iterable[tuple[Any, Any]], caption: str | None = None) -> str:
+    """``(label, value)`` rows as an HTML table, values formatted as :func:`format_table` prints them."""
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    body = "".join(f"<tr><th>{html.escape(str(k))}</th>{_td(v)}</tr>" for k, v in rows)
+    return f"<table>{cap}<tbody>{body}</tbody></table>"
+
+
+def frame_html(frame: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table (its index shown unless it is a RangeIndex), escaped."""
+    show_index = not isinstance(frame.index, pd.RangeIndex)
+    head = "<th>" + html.escape(str(frame.index.name or "")) + "</th>" if show_index else ""
+    head += "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
+        first = f"<th>{html.escape(str(label))}</th>" if show_index else ""
+        rows.append("<tr>" + first + "".join(_td(v) for v in values) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
 class ResultMixin:
-    """Mixin for frozen result dataclasses: ``to_dict()``, ``summary()`` and a short repr."""
+    """Mixin for frozen result dataclasses: ``to_dict()``, ``summary()``, a short repr, HTML display."""
 
     __slots__ = ()  # lets a result declare slots (Signal); the others keep their __dict__
     _title: str = "Result"
@@ -126,8 +173,12 @@ class ResultMixin:
         return rows
 
     def summary(self) -> str:
-        """Return a human-readable text summary of the scalar results."""
-        return format_table(self._summary_rows(), title=self._title)
+        """Return a human-readable text summary of the scalar results (a :class:`Summary`)."""
+        return Summary(format_table(self._summary_rows(), title=self._title))
+
+    def _repr_html_(self) -> str:
+        # How IPython/Jupyter shows a result: the rows of summary(), as a table.
+        return rows_html(self._summary_rows(), self._title)
 
     def __repr__(self) -> str:
         scalars = ", ".join(f"{name}={_fmt(value)}" for name, value in self._summary_rows()[:6])

@@ -2,8 +2,9 @@
 
 matplotlib is imported inside each function, so ``import pairs`` works without it. Figures are
 built on :class:`matplotlib.figure.Figure` with an Agg canvas, never through ``pyplot``: making
-one changes no global state (backend, current figure) of an interactive session. Display a
-returned figure in a notebook by evaluating it, or save it with ``fig.savefig(path)``.
+one changes no global state (backend, current figure) of an interactive session. A returned
+figure shows as its image when evaluated in a notebook cell (no ``%matplotlib inline`` needed;
+it is a Figure subclass with ``_repr_png_``); save it with ``fig.savefig(path)``.
 
 Every function takes an optional ``ax`` to draw into (one Axes, or a pair of Axes for the
 two-panel figures) and returns the :class:`~matplotlib.figure.Figure` drawn on. Names from the
@@ -35,11 +36,15 @@ _DPI = 80
 
 
 def _matplotlib() -> tuple[Any, Any, Any]:
-    """``(Figure, FigureCanvasAgg, Axes)`` classes, or a MissingDependencyError naming the extra."""
+    """``(Figure, FigureCanvasAgg, Axes)`` classes, or a MissingDependencyError naming the extra.
+
+    ``Figure`` is :class:`pairs._figure.Figure`, a matplotlib Figure that displays in IPython.
+    """
     try:
         from matplotlib.axes import Axes
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+
+        from pairs._figure import Figure
     except ImportError as exc:
         raise MissingDependencyError(
             "matplotlib is required for plotting; install with pip install 'pairs[plot]'"

@@ -21,16 +21,15 @@ import base64
 import html
 import io
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from pairs._io import write_text_atomic
-from pairs._results import ResultMixin, _fmt
+from pairs._results import ResultMixin, frame_html, rows_html
 from pairs._validation import align_pair, check_choice, check_int, check_window
 from pairs.coint import CointReport, breakdown, coint_report
 from pairs.evaluation import BacktestResult
@@ -77,33 +76,6 @@ footer { margin-top: 3rem; color: #888; font-size: .8rem; }
 """
 
 
-_NUMBER = re.compile(r"^[+-]?(\d[\d,]*\.?\d*|\.\d+)(e[+-]?\d+)?[%x]?$|^(nan|inf|-inf|n/a)$")
-
-
-def _td(value: Any) -> str:
-    """A data cell: numbers right-aligned (CSS default), words left-aligned."""
-    text = _fmt(value)
-    words = isinstance(value, str) and not _NUMBER.match(text)
-    return f'<td class="w">{html.escape(text)}</td>' if words else f"<td>{html.escape(text)}</td>"
-
-
-def _rows_table(rows: Iterable[tuple[Any, Any]], caption: str | None) -> str:
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    body = "".join(f"<tr><th>{html.escape(str(k))}</th>{_td(v)}</tr>" for k, v in rows)
-    return f"<table>{cap}<tbody>{body}</tbody></table>"
-
-
-def _frame_table(frame: pd.DataFrame) -> str:
-    show_index = not isinstance(frame.index, pd.RangeIndex)
-    head = "<th>" + html.escape(str(frame.index.name or "")) + "</th>" if show_index else ""
-    head += "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
-        first = f"<th>{html.escape(str(label))}</th>" if show_index else ""
-        rows.append("<tr>" + first + "".join(_td(v) for v in values) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 def _table(obj: Any, where: str) -> str:
     if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str):
         caption, inner = obj
@@ -112,13 +84,13 @@ def _table(obj: Any, where: str) -> str:
             return table
         return table.replace("<table>", f"<table><caption>{html.escape(caption)}</caption>", 1)
     if isinstance(obj, ResultMixin):
-        return _rows_table(obj._summary_rows(), type(obj)._title)
+        return rows_html(obj._summary_rows(), type(obj)._title)
     if isinstance(obj, pd.DataFrame):
-        return _frame_table(obj)
+        return frame_html(obj)
     if isinstance(obj, pd.Series):
-        return _rows_table(obj.items(), None if obj.name is None else str(obj.name))
+        return rows_html(obj.items(), None if obj.name is None else str(obj.name))
     if isinstance(obj, Mapping):
-        return _rows_table(obj.items(), None)
+        return rows_html(obj.items(), None)
     raise PairsError(
         f"{where} must be a result object, a mapping, a Series or a DataFrame; got {type(obj).__name__}."
     )
@@ -446,6 +418,34 @@ def analysis_report(
     ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
      'Backtest', 'Cointegration monitor']
     """
+    return _analysis(
+        y,
+        x,
+        strategy=strategy,
+        coint_window=coint_window,
+        coint_step=coint_step,
+        size=size,
+        periods_per_year=periods_per_year,
+    ).blocks
+
+
+class _Analysis(NamedTuple):
+    blocks: list[Block]
+    coint: CointReport
+    backtest: BacktestResult
+
+
+def _analysis(
+    y: Any,
+    x: Any,
+    *,
+    strategy: Strategy | None,
+    coint_window: int,
+    coint_step: int,
+    size: float,
+    periods_per_year: float | None,
+) -> _Analysis:
+    """:func:`analysis_report`'s blocks, and the verdict and backtest they show (``pairs report``)."""
     # Fail before seconds of computation when the plot extra is missing.
     _matplotlib()
     ys, xs = align_pair(y, x, positive=True, min_length=20)
@@ -559,4 +559,4 @@ def analysis_report(
         blocks.append(("table", ("Breakdown events", events)))
     else:
         blocks.append(("text", "No breakdown event."))
-    return blocks
+    return _Analysis(blocks, coint, result)

@@ -11,7 +11,7 @@ import pandas as pd
 from pairs.cli._io import load_pair, print_csv, print_json, records, rows_text
 from pairs.cli._options import strategy_from_args
 
-__all__ = ["cmd_backtest", "metrics_rows"]
+__all__ = ["cmd_backtest", "metrics_rows", "metrics_text"]
 
 
 def metrics_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
@@ -33,6 +33,12 @@ def metrics_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     if metrics.get("final_equity") is not None:
         rows.insert(0, ("final equity", f"{metrics['final_equity']:,.2f}"))
     return rows
+
+
+def metrics_text(metrics: dict[str, Any], *, account: bool) -> str:
+    """The metrics table of ``pairs backtest`` (and ``pairs report``), titled by its convention."""
+    title = "Backtest (account in currency)" if account else "Backtest (return on gross exposure)"
+    return rows_text(metrics_rows(metrics), title=title)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -67,10 +73,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     else:
         print(pair.headline(strategy.log_prices))
         print(strategy.summary())
-        title = (
-            "Backtest (account in currency)" if strategy.capital else "Backtest (return on gross exposure)"
-        )
-        print(rows_text(metrics_rows(metrics), title=title))
+        print(metrics_text(metrics, account=bool(strategy.capital)))
         if run.note:
             print(f"Note: {run.note}")
     return 0

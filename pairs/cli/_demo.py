@@ -17,7 +17,7 @@ import pandas as pd
 
 from pairs.cli._backtest import metrics_rows
 from pairs.cli._fit import last_value
-from pairs.cli._io import Pair, frame_text, print_json, records, rows_text
+from pairs.cli._io import Pair, frame_text, print_record, records, rows_text
 from pairs.coint import CointReport, coint_report
 from pairs.data import align, load_sample
 from pairs.hedge._kalman import kalman_hedge
@@ -110,34 +110,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report = str(write_report(args.report, f"pairs demo: {y} / {x}", blocks))
     top = res.table.head(5).set_axis(pd.RangeIndex(1, 6, name="rank"))
     top = top[["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]]
-    if args.format == "json":
-        print_json(
-            {
-                "universe": {
-                    "sample": SAMPLE,
-                    "coins": list(prices.columns),
-                    "start": prices.index[0],
-                    "end": prices.index[-1],
-                },
-                "screen": {
-                    "test": "engle_granger",
-                    "log": True,
-                    "min_overlap": MIN_OVERLAP,
-                    "correction": res.correction,
-                    "size": res.size,
-                    "n_tested": res.n_tested,
-                    "n_significant": res.n_significant,
-                    "top": records(top),
-                },
-                "pair": pair.info(),
-                "hedges": records(hedges),
-                "tests": tests.to_dict(),
-                "strategy": STRATEGY.to_dict(),
-                "backtest": metrics,
-                "verdict": verdict,
-                "report": report,
-            }
-        )
+    if args.format != "table":
+        data = {
+            "universe": {
+                "sample": SAMPLE,
+                "coins": list(prices.columns),
+                "start": prices.index[0],
+                "end": prices.index[-1],
+            },
+            "screen": {
+                "test": "engle_granger",
+                "log": True,
+                "min_overlap": MIN_OVERLAP,
+                "correction": res.correction,
+                "size": res.size,
+                "n_tested": res.n_tested,
+                "n_significant": res.n_significant,
+                "top": records(top),
+            },
+            "pair": pair.info(),
+            "hedges": records(hedges),
+            "tests": tests.to_dict(),
+            "strategy": STRATEGY.to_dict(),
+            "backtest": metrics,
+            "verdict": verdict,
+            "report": report,
+        }
+        print_record(data, args.format)
         return 0
     start, end = prices.index[0].date(), prices.index[-1].date()
     out = [

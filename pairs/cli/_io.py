@@ -30,11 +30,14 @@ from pairs.exceptions import DataError
 
 __all__ = [
     "Pair",
+    "fields",
     "frame_text",
     "load_pair",
     "load_panel",
     "print_csv",
+    "print_fields",
     "print_json",
+    "print_record",
     "records",
     "records_json",
     "rows_text",
@@ -221,6 +224,37 @@ def rows_text(rows: list[tuple[str, Any]], title: str | None = None) -> str:
 def print_json(data: Any, out: TextIO | None = None) -> None:
     """Print JSON-safe ``data`` (NaN becomes null), indented."""
     print(json.dumps(json_safe(data), indent=2), file=out or sys.stdout)
+
+
+def fields(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``(field, value)`` leaves of JSON-safe ``data``: keys joined by dots, list items by position."""
+    data = json_safe(data)
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return [(prefix, data)]
+    return [row for key, value in items for row in fields(value, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def print_fields(data: Any, out: TextIO | None = None) -> None:
+    """Print ``data`` as CSV ``field,value`` rows (:func:`fields`; None is an empty cell).
+
+    The ``--format csv`` of a command whose output is a record rather than a table: the same
+    values as its JSON, floats at full precision.
+    """
+    writer = csv.writer(out or sys.stdout, lineterminator="\n")
+    writer.writerow(["field", "value"])
+    writer.writerows(fields(data))
+
+
+def print_record(data: Any, fmt: str) -> None:
+    """Print a record (nested JSON-safe data) as ``--format json`` or ``--format csv`` asks."""
+    if fmt == "json":
+        print_json(data)
+    else:
+        print_fields(data)
 
 
 def print_csv(frame: pd.DataFrame, out: TextIO | None = None) -> None:

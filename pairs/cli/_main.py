@@ -20,7 +20,10 @@ from pairs._typing import layouts
 from pairs.cli._warmup import command
 from pairs.exceptions import PairsError
 
-__all__ = ["main"]
+__all__ = ["FORMATS", "main"]
+
+FORMATS = ("table", "json", "csv")
+"""``--format`` choices, the same for every command (csv: a table or series, or ``field,value`` rows)."""
 
 _SOURCES = """\
 Y and X are price sources: a CSV file in any layout pairs.read_prices reads (yfinance,
@@ -161,8 +164,10 @@ def _sub(
     return parser
 
 
-def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
-    parser.add_argument("--format", choices=choices, default="table", help="output format (default: table)")
+def _add_format(parser: argparse.ArgumentParser, default: str | None = "table", shown: str = "table") -> None:
+    parser.add_argument(
+        "--format", choices=FORMATS, default=default, help=f"output format (default: {shown})"
+    )
 
 
 def _add_data(parser: argparse.ArgumentParser, *, log: bool = True) -> None:
@@ -280,7 +285,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", command("_demo", "cmd_demo"))
     demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
-    _add_format(demo, ("table", "json"))
+    _add_format(demo)
 
     fit = _sub(sub, "fit", "fit a hedge ratio", command("_fit", "cmd_fit"))
     _add_pair(fit)
@@ -300,7 +305,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="regress levels or changes (default: levels)",
     )
     fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
-    _add_format(fit, ("table", "json", "csv"))
+    _add_format(fit)
 
     test = _sub(sub, "test", "cointegration tests of a pair", command("_test", "cmd_test"))
     _add_pair(test)
@@ -319,7 +324,7 @@ def _build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--k-ar-diff", metavar="N", type=int, default=1, help="Johansen lagged differences (default: 1)"
     )
-    _add_format(test, ("table", "json"))
+    _add_format(test)
 
     scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", command("_scan", "cmd_scan"))
     scan.add_argument(
@@ -350,7 +355,7 @@ def _build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--n-jobs", metavar="N", type=int, default=1, help="worker processes, -1 for all cores (default: 1)"
     )
-    _add_format(scan, ("table", "json", "csv"))
+    _add_format(scan)
 
     signal = _sub(
         sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")
@@ -392,7 +397,7 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
     live.add_argument("--pairs", metavar="Y/X,...", help="with --book: the pairs of a new book")
     live.add_argument("--all", action="store_true", help="with --book: every updated pair, not only actions")
-    _add_format(signal, ("table", "json", "csv"))
+    _add_format(signal)
 
     bt = _sub(
         sub, "backtest", "backtest the signals of a pair with costs", command("_backtest", "cmd_backtest")
@@ -406,7 +411,7 @@ def _build_parser() -> argparse.ArgumentParser:
         type=float,
         help="annualisation (default: from the bar length, 24/7)",
     )
-    _add_format(bt, ("table", "json", "csv"))
+    _add_format(bt)
 
     report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
     _add_pair(report)
@@ -424,6 +429,7 @@ def _build_parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
+    _add_format(report)
 
     strategy = _sub(
         sub,
@@ -434,13 +440,15 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_signal_options(strategy)
     strategy.add_argument("--log", action="store_true", default=None, help="hedge log prices")
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
+    _add_format(strategy, default=None, shown="json, or table with -o")
 
-    _sub(
+    warmup = _sub(
         sub,
         "warmup",
         "compile every numeric kernel into the cache ahead of first use",
         command("_warmup", "cmd_warmup", compiles=False),
     )
+    _add_format(warmup)
     return parser
 
 

@@ -5,19 +5,27 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pairs.cli._io import print_fields
 from pairs.cli._options import strategy_from_args
 
 __all__ = ["cmd_strategy"]
 
 
 def cmd_strategy(args: argparse.Namespace) -> int:
-    """Print the strategy as JSON (or write it to ``--output``), with its description on stderr."""
+    """Print the strategy file (JSON), its description (table) or its settings (csv); ``-o`` writes the file.
+
+    Without ``--format``: the JSON, or with ``-o`` what was written and the description.
+    """
     strategy = strategy_from_args(args)
-    text = strategy.to_json()
+    fmt = args.format or ("table" if args.output else "json")
     if args.output:
         strategy.to_json(args.output)
-        print(f"Wrote {args.output}")
-        print(strategy.summary())
+        if fmt == "table":
+            print(f"Wrote {args.output}")
+    if fmt == "json":
+        sys.stdout.write(strategy.to_json())
+    elif fmt == "csv":
+        print_fields(strategy.to_dict())
     else:
-        sys.stdout.write(text)
+        print(strategy.summary())
     return 0

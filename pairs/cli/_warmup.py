@@ -19,7 +19,7 @@ from typing import Any
 
 from pairs._numba_cache import cache_dirs, cache_is_cold
 
-__all__ = ["cmd_warmup", "command", "exercises", "uncompiled_kernels"]
+__all__ = ["cmd_warmup", "command", "exercises", "kernels", "uncompiled_kernels"]
 
 COLD_NOTICE = (
     "pairs: compiling numeric kernels on first use; this happens once per install "
@@ -139,15 +139,15 @@ def _cached(kernel: Any) -> bool:
     return bool(kernel.signatures) or (index is not None and os.path.exists(index))
 
 
-def uncompiled_kernels() -> list[str]:
-    """Name the numba kernels of the imported kernel modules neither compiled nor in the cache.
+def kernels() -> dict[str, bool]:
+    """The numba kernels of the imported kernel modules, each with whether it is compiled or cached.
 
     Kernels inlined into their callers (``inline="always"``) are never compiled on their own and
     are not listed.
     """
     from numba.core.registry import CPUDispatcher
 
-    out = []
+    out = {}
     for name, module in sorted(sys.modules.items()):
         if name.startswith("pairs") and name.endswith("_kernels") and module is not None:
             for attr, value in vars(module).items():
@@ -155,14 +155,35 @@ def uncompiled_kernels() -> list[str]:
                     isinstance(value, CPUDispatcher)
                     and value.__module__ == name
                     and value.targetoptions.get("inline") != "always"
-                    and not _cached(value)
                 ):
-                    out.append(f"{name}.{attr}")
+                    out[f"{name}.{attr}"] = _cached(value)
     return out
 
 
+def uncompiled_kernels() -> list[str]:
+    """Name the numba kernels of the imported kernel modules neither compiled nor in the cache."""
+    return [name for name, ready in kernels().items() if not ready]
+
+
+def _print_kernels(fmt: str, where: str, seconds: float, status: dict[str, bool]) -> None:
+    """stdout of ``pairs warmup``: every kernel and whether it is compiled, as ``--format`` asks."""
+    from pairs.cli._io import print_csv, print_json, rows_text
+
+    if fmt == "json":
+        compiled = [name for name, ready in status.items() if ready]
+        missing = [name for name, ready in status.items() if not ready]
+        print_json({"cache": where, "seconds": seconds, "compiled": compiled, "uncompiled": missing})
+    elif fmt == "csv":
+        import pandas as pd
+
+        print_csv(pd.DataFrame({"compiled": status}).rename_axis("kernel"))
+    else:
+        rows = [(name, "compiled" if ready else "not compiled") for name, ready in status.items()]
+        print(rows_text(rows, title=f"{sum(status.values())} of {len(status)} kernels in {where}"))
+
+
 def cmd_warmup(args: argparse.Namespace) -> int:
-    """Run :func:`exercises` with a line per step on stderr and name any kernel left uncompiled."""
+    """Run :func:`exercises` with a line per step on stderr; print every kernel and its state."""
     where = _where()
     print(f"pairs: compiling every kernel into {where} (a minute or so on an empty cache)", file=sys.stderr)
     start = time.perf_counter()
@@ -173,8 +194,11 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             call()
             print(f"  {label}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    missing = uncompiled_kernels()
-    print(f"pairs: done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    status = kernels()
+    missing = [name for name, ready in status.items() if not ready]
+    seconds = time.perf_counter() - start
+    print(f"pairs: done in {seconds:.1f} s", file=sys.stderr)
     if missing:
         print(f"pairs: not compiled (used only by other inputs): {', '.join(missing)}", file=sys.stderr)
+    _print_kernels(args.format, where, seconds, status)
     return 0

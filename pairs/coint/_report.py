@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin, _fmt, json_safe
+from pairs._results import ResultMixin, Summary, _fmt, json_safe
 from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
 from pairs.coint._johansen import johansen
@@ -123,6 +123,7 @@ class CointReport(ResultMixin):
             (f"Johansen rank at {self.size:.0%}", self.johansen_rank),
             ("spread half-life", self.half_life_text),
             ("spread Hurst exponent", self.hurst),
+            *([("caveat", self.caveat)] if self.caveat else []),
         ]
 
     @property
@@ -202,7 +203,7 @@ class CointReport(ResultMixin):
             shown = table.map(lambda v: v if isinstance(v, str) else _fmt(v))
             parts += ["", caption, shown.to_string()]
         parts += ["", _NOTE]
-        return "\n".join(parts)
+        return Summary("\n".join(parts))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe nested dict (``json.dumps`` works; NaN and inf become None)."""

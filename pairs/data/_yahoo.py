@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -56,14 +57,19 @@ class _Capture(logging.Handler):
 
 @contextlib.contextmanager
 def _quiet_yfinance() -> Iterator[_Capture]:
-    """Keep yfinance's own log lines off stderr; collect them for our one-line error."""
+    """Keep yfinance's own log lines and warnings off stderr; collect the lines for our one-line error."""
     logger = logging.getLogger("yfinance")
     capture = _Capture()
     saved = logger.propagate, logger.handlers[:]
     logger.handlers[:] = [capture]
     logger.propagate = False
     try:
-        yield capture
+        with warnings.catch_warnings():
+            # Warnings raised in yfinance's own code are not the caller's to act on: with pandas 3,
+            # its inplace calls cost six lines of deprecation warnings per download (offline too,
+            # around the one-line error).
+            warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
+            yield capture
     finally:
         logger.propagate, logger.handlers[:] = saved[0], saved[1]
 

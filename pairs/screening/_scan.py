@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin, format_table
+from pairs._results import ResultMixin, Summary, format_table, frame_html, rows_html
 from pairs._typing import Correction
 from pairs._validation import as_frame, check_choice, check_float, check_int
 from pairs.coint._kernels import TREND_TERMS, default_max_lag
@@ -74,11 +74,20 @@ class ScanResult(ResultMixin):
     log: bool
     _title = "Cointegration scan"
 
+    def _head(self, top: int) -> pd.DataFrame:
+        return self.table.head(top)[["y", "x", "stat", "pvalue", "pvalue_adj", "beta", "half_life"]]
+
     def summary(self, top: int = 10) -> str:
         """Return the scan settings and counts, followed by the ``top`` rows of the table."""
-        head = self.table.head(top)[["y", "x", "stat", "pvalue", "pvalue_adj", "beta", "half_life"]]
+        head = self._head(top)
         text = format_table(self._summary_rows(), title=self._title)
-        return text if head.empty else f"{text}\n\n{head.to_string(float_format=lambda v: f'{v:.4g}')}"
+        return Summary(
+            text if head.empty else f"{text}\n\n{head.to_string(float_format=lambda v: f'{v:.4g}')}"
+        )
+
+    def _repr_html_(self) -> str:
+        head = self._head(10)
+        return rows_html(self._summary_rows(), self._title) + ("" if head.empty else frame_html(head))
 
 
 def _common_groups(valid: np.ndarray, yi: np.ndarray, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

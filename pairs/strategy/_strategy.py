@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pairs._io import check_path, write_text_atomic
+from pairs._results import Summary
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import (
     align_pair,
@@ -285,7 +286,7 @@ class Strategy:
         """Readable multi-line description of the chain."""
         from pairs.strategy._describe import describe
 
-        return describe(self)
+        return Summary(describe(self))
 
     def __str__(self) -> str:
         return self.summary()

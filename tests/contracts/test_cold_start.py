@@ -172,9 +172,12 @@ def test_demo_runs_from_a_readonly_install(readonly_install: tuple[Path, dict[st
 
 @pytest.mark.slow
 def test_warmup_compiles_every_kernel(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _warmup.cmd_warmup(argparse.Namespace()) == 0
+    assert _warmup.cmd_warmup(argparse.Namespace(format="json")) == 0
     assert _warmup.uncompiled_kernels() == []
-    assert "pairs: done in" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "pairs: done in" in err
+    printed = json.loads(out)
+    assert printed["uncompiled"] == [] and sorted(printed["compiled"]) == sorted(_warmup.kernels())
 
 
 @pytest.mark.slow

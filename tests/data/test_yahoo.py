@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +352,55 @@ def test_offline_is_one_line_and_yfinance_logs_stay_quiet(
     with pytest.raises(DataError) as info:
         load_yfinance("BTC-USD", cache_dir=tmp_path, retries=1)
     assert "\n" not in str(info.value) and "line one line two" in str(info.value)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """yfinance's own code on a machine without network: every host fails to resolve.
+
+    The boundary is yfinance's HTTP session (curl_cffi), which raises what curl raises offline;
+    yfinance's caches of time zones, cookies and ISINs are its in-memory dummies (no file in
+    the home folder). Returns the URLs yfinance tried.
+    """
+    session = pytest.importorskip("curl_cffi.requests").Session
+    from curl_cffi.requests.exceptions import DNSError
+    from yfinance import cache as yf_cache
+
+    monkeypatch.setattr(yf_cache._TzCacheManager, "_tz_cache", yf_cache._TzCacheDummy())
+    monkeypatch.setattr(yf_cache._CookieCacheManager, "_Cookie_cache", yf_cache._CookieCacheDummy())
+    monkeypatch.setattr(yf_cache._ISINCacheManager, "_isin_cache", yf_cache._ISINCacheDummy())
+    urls: list[str] = []
+
+    def offline(self: Any, method: str, url: str, **kwargs: Any) -> Any:
+        urls.append(url)
+        host = url.split("/")[2]
+        raise DNSError(
+            f"Failed to perform, curl: (6) Could not resolve host: {host}. "
+            "See https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
+            6,
+        )
+
+    monkeypatch.setattr(session, "request", offline)
+    return urls
+
+
+def test_offline_cli_prints_exactly_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_network: list[str], no_sleep: list[float]
+) -> None:
+    # With pandas 3, yfinance.download warned twice (three lines each) about its own inplace
+    # calls, around the one-line error: seven lines on stderr. Every warning is recorded here
+    # ("always"): any of them would be printed.
+    from pairs.cli._main import main
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["fit", "--yf", "BTC-USD", "ETH-USD", "--cache-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert [f"{w.filename}: {w.message}" for w in caught] == []
+    assert code == 2 and out == ""
+    assert err.startswith(
+        "pairs: error: tickers must be symbols Yahoo Finance knows; got no data for 'BTC-USD'"
+    )
+    assert err.count("\n") == 1 and "offline" in err and "Could not resolve host" in err
+    assert any("finance.yahoo.com" in url for url in no_network)
+    assert list(tmp_path.iterdir()) == []

@@ -280,6 +280,24 @@ def test_no_pyplot_state() -> None:
     assert out.stdout.split() == ["False", "FigureCanvasAgg"]
 
 
+def test_figure_displays_in_ipython_without_the_inline_backend(prices: pd.DataFrame) -> None:
+    # A notebook without `%matplotlib inline` (pyplot never imported) has no formatter for
+    # Figure: before _repr_png_, a returned figure showed as "<Figure size 640x280 with 1 Axes>".
+    formatters = pytest.importorskip("IPython.core.formatters")
+    fig = plot_prices(prices["ETH"], prices["BTC"])
+    data, metadata = formatters.DisplayFormatter().format(fig)
+    png = data["image/png"]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # Rendered at twice the figure's pixels (IHDR width, height), shown at its own size.
+    width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (2 * width, 2 * height)
+    assert metadata["image/png"] == {"width": width, "height": height}
+    # With the inline backend active, its formatter for Figure wins: one image, its settings.
+    inline = formatters.DisplayFormatter()
+    inline.formatters["image/png"].for_type(Figure, lambda figure: b"inline backend")
+    assert inline.format(fig)[0]["image/png"] == b"inline backend"
+
+
 @pytest.fixture
 def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
