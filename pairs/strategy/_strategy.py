@@ -61,7 +61,9 @@ class Strategy:
         Kalman state noise, ``0 < delta < 1`` (default 1e-4), in relative units.
     obs_var
         Kalman observation variance in relative units (default 1e-3: about a 3% observation
-        noise around the relative prices).
+        noise around the relative prices). Both mean what they mean in
+        :func:`pairs.kalman_hedge` with ``noise_units="ratio"`` (``"log"`` with
+        ``log_prices=True``), whose betas this hedge reproduces.
     beta, alpha
         The fixed hedge of ``hedge="ols"``. ``beta=None`` in :meth:`run` fits OLS on the whole
         history given (which looks ahead; the result says so); a stream needs a number.
