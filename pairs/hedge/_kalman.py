@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import FitMethod, NoiseUnits
 from pairs._validation import (
     align_pair,
     check_choice,
@@ -56,7 +57,6 @@ from pairs._validation import (
     clean_pair_values,
     raise_if_constant,
 )
-from pairs._typing import FitMethod, NoiseUnits
 from pairs.exceptions import InsufficientDataError, PairsError
 from pairs.hedge._kalman_em import fit_em
 from pairs.hedge._kalman_units import NOISE_UNITS, paths_to_input_units, relative_inputs
