@@ -286,7 +286,11 @@ def test_walk_forward_folds_and_ols_reference() -> None:
     factor=st.floats(0.5, 2.0),
 )
 def test_walk_forward_has_no_look_ahead(fold: int, hedge: str, factor: float) -> None:
-    options = {"rolling": {"window": 50}, "kalman": {"delta": 1e-3, "obs_var": 1e4}, "ols": {}}[hedge]
+    options = {
+        "rolling": {"window": 50},
+        "kalman": {"noise_units": "raw", "delta": 1e-3, "obs_var": 1e4},
+        "ols": {},
+    }[hedge]
     kw = {
         "train": 150,
         "test": 60,
