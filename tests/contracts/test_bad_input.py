@@ -860,6 +860,7 @@ TARGETS: list[Target] = [
             ("test='johansen'", {"test": "johansen"}, Raises(PairsError, "test")),
             ("correction='holm'", {"correction": "holm"}, Raises(PairsError, "correction")),
             *_bad_values("size", (0.0, 1.0, "0.05", None)),
+            ("alpha_and_size", {"alpha": 0.1, "size": 0.01}, Raises(PairsError, "alpha")),
             ("min_overlap=10", {"min_overlap": 10}, Raises(PairsError, "min_overlap")),
             ("min_overlap='30'", {"min_overlap": "30"}, Raises(PairsError, "min_overlap")),
             ("direction='x~y'", {"direction": "x~y"}, Raises(PairsError, "direction")),
