@@ -274,10 +274,11 @@ def kalman_hedge(
 
     Notes
     -----
-    Changed in 0.2: ``obs_var`` defaulted to None, meaning 1e-3 relative to ``|y_0|`` whatever
-    the input (also for log prices), while a given ``obs_var`` was in the data's units. The
-    units are now the explicit ``noise_units``, so passing a default explicitly changes
-    nothing; a call that gave ``obs_var`` for the data's units needs ``noise_units="raw"``.
+    Changed after 0.1.0 (issue #22): ``obs_var`` defaulted to None, meaning 1e-3 relative to
+    ``|y_0|`` whatever the input (log prices too), while a given ``obs_var`` was in the data's
+    units. The units are now the explicit ``noise_units``, so passing a default explicitly
+    changes nothing; a call that gave ``obs_var`` in the data's units needs ``noise_units="raw"``,
+    and one on log prices ``noise_units="log"``.
 
     Examples
     --------

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from pairs._typing import NoiseUnits
 from pairs.hedge._kalman_units import from_relative, to_relative
 
 __all__ = ["KALMAN_PRIOR", "from_relative", "kalman_noise_units", "log_values", "to_relative"]
@@ -26,7 +27,7 @@ __all__ = ["KALMAN_PRIOR", "from_relative", "kalman_noise_units", "log_values", 
 KALMAN_PRIOR: tuple[float, float, float, float, float] = (0.0, 0.0, 1.0, 0.0, 1.0)
 
 
-def kalman_noise_units(log_prices: bool) -> str:
+def kalman_noise_units(log_prices: bool) -> NoiseUnits:
     """The ``noise_units`` of :func:`pairs.kalman_hedge` that a strategy's Kalman hedge runs in."""
     return "log" if log_prices else "ratio"
 
