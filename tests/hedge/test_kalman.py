@@ -490,6 +490,13 @@ def test_nan_policy(logp):
     y, x = logp["ETH"].iloc[:50].copy(), logp["BTC"].iloc[:50].copy()
     x.iloc[:35] = np.nan
     assert kalman_hedge(y, x).n_obs == 15
+    # The relative conventions have no reference before the first bar observed in both; "raw"
+    # carries its prior there.
+    for units in ("ratio", "log"):
+        res = kalman_hedge(y, x, noise_units=units)
+        assert res.beta.iloc[:35].isna().all() and res.alpha.iloc[:35].isna().all()
+        assert res.beta.iloc[35:].notna().all() and res.alpha.iloc[35:].notna().all()
+    assert (kalman_hedge(y, x, noise_units="raw").beta.iloc[:35] == 0.0).all()
     for fit in ("em", "mle"):
         with pytest.raises(InsufficientDataError, match="at least 20 bars"):
             kalman_hedge(y, x, fit=fit)
