@@ -9,7 +9,7 @@ Usage::
 
 Rows (real data: ``pairs.load_sample("binance_1d")``, ETH hedged by BTC, 3,065 daily bars):
 
-* ``kalman``: ``kalman_hedge`` on log prices vs pykalman ``KalmanFilter.filter`` with the same
+* ``kalman``: ``kalman_hedge(noise_units="raw")`` on log prices vs pykalman ``KalmanFilter.filter`` with the same
   matrices (``H_t = [x_t, 1]``, ``Q = delta / (1 - delta) I``, ``R = obs_var``, prior ``0, I``).
 * ``rolling``: ``rolling_hedge(window=60)`` on price levels vs statsmodels ``RollingOLS(...).fit()``
   (default fit); an extra row times ``fit(params_only=True)``.
@@ -210,9 +210,11 @@ def row_kalman(cfg: Settings) -> list[Row]:
     kf = _pykalman_filter(x.to_numpy(), 1e-4, 1e-3)
     obs = y.to_numpy()[:, None]
     ours, ref = side_by_side(
-        lambda: pairs.kalman_hedge(y, x, delta=1e-4, obs_var=1e-3), lambda: kf.filter(obs), cfg
+        lambda: pairs.kalman_hedge(y, x, noise_units="raw", delta=1e-4, obs_var=1e-3),
+        lambda: kf.filter(obs),
+        cfg,
     )
-    res = pairs.kalman_hedge(y, x, delta=1e-4, obs_var=1e-3)
+    res = pairs.kalman_hedge(y, x, noise_units="raw", delta=1e-4, obs_var=1e-3)
     means, _ = kf.filter(obs)
     diff = max(_max_abs(res.beta, means[:, 0]), _max_abs(res.alpha, means[:, 1]))
     ratio = ref / ours

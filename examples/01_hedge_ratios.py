@@ -22,7 +22,7 @@ fits = {
     "TLS (full sample)": pairs.tls_hedge(log_eth, log_btc),
     "rolling OLS, 90 days": pairs.rolling_hedge(log_eth, log_btc, window=90),
     "EWM OLS, half-life 30 days": pairs.ewm_hedge(log_eth, log_btc, halflife=30, min_periods=30),
-    "Kalman filter": pairs.kalman_hedge(log_eth, log_btc, delta=1e-5),
+    "Kalman filter": pairs.kalman_hedge(log_eth, log_btc, noise_units="log", delta=1e-5),
 }
 # The minimum-variance hedge of daily returns, for comparison with the cointegrating ratios above.
 returns_fit = pairs.rolling_hedge(prices["ETH"], prices["BTC"], window=90, on="returns")

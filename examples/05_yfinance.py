@@ -33,7 +33,7 @@ if __name__ == "__main__":
     print(f"loaded {len(prices)} daily closes of {', '.join(TICKERS)}, {START} .. {END}")
     fit = pairs.ols_hedge(eth, btc)
     eg = pairs.engle_granger(eth, btc, direction="both")
-    kalman = pairs.kalman_hedge(eth, btc, delta=1e-5)
+    kalman = pairs.kalman_hedge(eth, btc, noise_units="log", delta=1e-5)
     print(
         f"OLS beta {fit.beta:.4f} (R-squared {fit.r_squared:.3f}); Kalman beta at the end {kalman.beta.iloc[-1]:.4f}"
     )

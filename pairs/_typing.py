@@ -19,6 +19,7 @@ __all__ = [
     "FitMethod",
     "Hedge",
     "Layout",
+    "NoiseUnits",
     "On",
     "OnEmptyPage",
     "OverfitMetric",
@@ -47,6 +48,9 @@ On = Literal["levels", "diff", "returns", "log_returns"]
 """What a hedge ratio is estimated on."""
 FitMethod = Literal["em", "mle"]
 """Noise estimation of :func:`pairs.kalman_hedge`."""
+NoiseUnits = Literal["ratio", "log", "raw"]
+"""Units of the Kalman noise and prior (:func:`pairs.kalman_hedge`): prices over their first value,
+log prices minus their first value, or the data as given."""
 Trend = Literal["n", "c", "ct", "ctt"]
 """Deterministic terms of ADF / Engle-Granger regressions."""
 Autolag = Literal["aic", "bic", "t-stat"]

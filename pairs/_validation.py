@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ __all__ = [
     "check_window",
     "clean_pair_values",
     "raise_if_constant",
+    "renamed_option",
 ]
 
 T = TypeVar("T")
@@ -362,3 +364,26 @@ def as_positive_duration(value: Any) -> pd.Timedelta | None:
     if duration is pd.NaT or not duration > pd.Timedelta(0):
         return None
     return duration
+
+
+def renamed_option(name: str, value: Any, old_name: str, old_value: Any, default: Any) -> Any:
+    """The value of option ``name``, also accepted for one release under its former name.
+
+    ``old_value`` is None when the former name is not given. The former name warns
+    (``FutureWarning``, pointing at the caller of the public function); giving it with ``name``
+    is refused. ``name`` at its ``default`` counts as not given, because passing a default
+    explicitly must not change a result.
+    """
+    if old_value is None:
+        return value
+    if value != default:
+        raise PairsError(
+            f"{old_name} must not be given with {name} ({old_name} is the former name of {name}); "
+            f"got {old_name}={old_value!r} and {name}={value!r}."
+        )
+    warnings.warn(
+        f"{old_name}= was renamed {name}= and will be removed in the next release; pass {name}={old_value!r}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return old_value

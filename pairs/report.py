@@ -466,7 +466,7 @@ def _analysis(
 
     ols = ols_hedge(ly, lx)
     rolling = rolling_hedge(ly, lx, window=window)
-    kalman = kalman_hedge(ly, lx)
+    kalman = kalman_hedge(ly, lx, noise_units="log")
     fits: dict[str, Any] = {"OLS": ols, f"Rolling ({window} bars)": rolling, "Kalman": kalman}
     run = strategy.run(ys, xs)
     z, position, spread = run.zscore, run.position, run.frame["spread"]

@@ -45,7 +45,7 @@ def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
         "OLS": (ols_hedge(ly, lx), "full sample (looks ahead)"),
         "TLS": (tls_hedge(ly, lx), "full sample (looks ahead)"),
         f"rolling OLS ({WINDOW} bars)": (rolling_hedge(ly, lx, window=WINDOW), "last window"),
-        f"Kalman (delta {DELTA:g})": (kalman_hedge(ly, lx, delta=DELTA), "last filtered"),
+        f"Kalman (delta {DELTA:g})": (kalman_hedge(ly, lx, noise_units="log", delta=DELTA), "last filtered"),
     }
     return pd.DataFrame(
         {

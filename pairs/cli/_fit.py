@@ -14,6 +14,7 @@ from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import ewm_hedge, expanding_hedge, rolling_hedge
 from pairs.hedge._tls import tls_hedge
+from pairs.strategy._steps import kalman_noise_units
 
 __all__ = ["cmd_fit", "last_value", "prices_for"]
 
@@ -52,7 +53,8 @@ def fit_hedge(yv: pd.Series, xv: pd.Series, args: argparse.Namespace) -> Any:
             )
     if method == "kalman":
         options = {k: getattr(args, k) for k in ("delta", "obs_var") if getattr(args, k) is not None}
-        return kalman_hedge(yv, xv, **options)
+        # The units of a Strategy on the same prices, so --delta/--obs-var mean what they mean there.
+        return kalman_hedge(yv, xv, noise_units=kalman_noise_units(bool(args.log)), **options)
     common: dict[str, Any] = {"on": args.on or "levels", "intercept": not args.no_intercept}
     if method == "ols":
         return ols_hedge(yv, xv, **common)
@@ -81,7 +83,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         "n_obs": res.n_obs,
     }
     if kalman:
-        data |= {"delta": res.delta, "obs_var": res.obs_var, "loglik": res.loglik}
+        data |= {
+            "noise_units": res.noise_units,
+            "delta": res.delta,
+            "obs_var": res.obs_var,
+            "loglik": res.loglik,
+        }
         data["zscore"] = last_value(res.zscore)
     else:
         data |= {"r_squared": last_value(res.r_squared), "params": res.params}
@@ -104,7 +111,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         rows += [(f"beta{latest}", data["beta"]), (f"alpha{latest}", data["alpha"])]
         rows += [
             (k, data[k])
-            for k in ("r_squared", "beta_se", "alpha_se", "delta", "obs_var", "loglik")
+            for k in ("r_squared", "beta_se", "alpha_se", "noise_units", "delta", "obs_var", "loglik")
             if k in data
         ]
         print(pair.headline(args.log))

@@ -92,9 +92,9 @@ def exercises() -> Iterator[tuple[str, Callable[[], object]]]:
     yield (
         "Kalman filter",
         lambda: (
-            pairs.kalman_hedge(ly, lx),
-            pairs.kalman_hedge(ly, lx, fit="mle"),
-            pairs.kalman_hedge(ly, lx, fit="em", em_iter=5),
+            pairs.kalman_hedge(ly, lx, noise_units="log"),
+            pairs.kalman_hedge(ly, lx, noise_units="log", fit="mle"),
+            pairs.kalman_hedge(ly, lx, noise_units="log", fit="em", em_iter=5),
         ),
     )
     yield (

@@ -50,6 +50,7 @@ from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
+from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
 from pairs.trading._zscore import zscore
@@ -166,8 +167,8 @@ def backtest(
     sizing_mode: Mode | None = None,
     lot_size: tuple[float, float] | None = None,
     rebalance_band: float | None = None,
-    fee_bps: float = 0.0,
-    slippage_bps: float = 0.0,
+    fee_bps: float = FEE_BPS,
+    slippage_bps: float = SLIPPAGE_BPS,
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
 ) -> BacktestResult:
@@ -206,7 +207,9 @@ def backtest(
         ``lot_size`` and ``rebalance_band`` of :func:`pairs.trading.size_legs`; ``None`` means
         ``"beta_neutral"``, ``(0.0, 0.0)`` (no rounding) and ``0.0``.
     fee_bps, slippage_bps
-        Costs in basis points of traded notional (>= 0).
+        Costs in basis points of traded notional (>= 0); defaults 10 and 0, those of
+        :class:`~pairs.Strategy` (10 bps: a usual spot taker fee). Pass ``fee_bps=0`` for a
+        frictionless backtest.
     funding
         Per-bar funding rates of perpetual futures: a DataFrame aligned to the prices with
         columns ``"y"`` and/or ``"x"`` (a missing column means 0). The rate at bar ``t`` is
@@ -389,8 +392,8 @@ def walk_forward(
     hedge_options: dict[str, Any] | None = None,
     rule: SignalRule | None = None,
     zscore_window: int | None = None,
-    fee_bps: float = 0.0,
-    slippage_bps: float = 0.0,
+    fee_bps: float = FEE_BPS,
+    slippage_bps: float = SLIPPAGE_BPS,
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
     strategy: Strategy | None = None,
@@ -464,8 +467,8 @@ def walk_forward(
                 "hedge_options": hedge_options is not None,
                 "rule": rule is not None,
                 "zscore_window": zscore_window is not None,
-                "fee_bps": fee_bps != 0.0,
-                "slippage_bps": slippage_bps != 0.0,
+                "fee_bps": fee_bps != FEE_BPS,
+                "slippage_bps": slippage_bps != SLIPPAGE_BPS,
                 "capital": capital is not None,
             },
             funding=funding,

@@ -3,7 +3,10 @@
 The state ``(beta_t, alpha_t)`` follows a random walk with transition covariance
 ``delta / (1 - delta) * I`` and ``Var(e_t) = obs_var``. Reported paths are *filtered*
 (bar ``t`` uses data up to and including ``t``), never smoothed, so they are causal.
-The prior ``initial_state_mean`` / ``initial_state_cov`` applies AT the first bar, with no
+``delta``, ``obs_var`` and the prior are in ``noise_units``: the filter runs on prices over
+their first value (``"ratio"``, the default), log prices minus their first value (``"log"``) or
+the data as given (``"raw"``), and the paths are mapped back to the input's units (see
+:mod:`pairs.hedge._kalman_units`). The prior ``initial_state_mean`` / ``initial_state_cov`` applies AT the first bar, with no
 prediction step before the first update: the convention of pykalman, whose
 ``KalmanFilter.filter`` this module reproduces to rounding error (see the tests).
 
@@ -21,9 +24,12 @@ batch kernel loops over, so stepping bar by bar reproduces :func:`kalman_hedge` 
 ``(p00, p01, p11)`` are the entries of the symmetric 2x2 state covariance,
 ``(q00, q01, q11)`` those of the transition covariance and ``r`` the observation variance.
 Pass ``first=True`` on the very first bar (the state is then the prior at that bar) and
-``False`` afterwards. To continue a batch fit live, start from ``result.beta.iloc[-1]``,
-``result.alpha.iloc[-1]``, ``result.state_cov``, ``result.transition_cov`` and
-``result.obs_var`` with ``first=False``.
+``False`` afterwards. To continue a batch fit of ``noise_units="raw"`` live, start from
+``result.beta.iloc[-1]``, ``result.alpha.iloc[-1]``, ``result.state_cov``,
+``result.transition_cov`` and ``result.obs_var`` with ``first=False``. With ``"ratio"`` or
+``"log"`` the step runs on the relative values, which ``Strategy(hedge="kalman").stream()``
+does for you (its filter is ``kalman_hedge`` with ``noise_units="ratio"``, or ``"log"`` with
+``log_prices=True``, and the default prior).
 
 >>> beta, alpha, p00, p01, p11, e, s, ll = kalman_step(
 ...     0.0, 0.0, 1.0, 0.0, 1.0, 2.0, 1.0, 1e-4, 0.0, 1e-4, 1e-3, True)
@@ -36,12 +42,13 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import FitMethod, NoiseUnits
 from pairs._validation import (
     align_pair,
     check_choice,
@@ -52,15 +59,13 @@ from pairs._validation import (
 )
 from pairs.exceptions import InsufficientDataError, PairsError
 from pairs.hedge._kalman_em import fit_em
+from pairs.hedge._kalman_units import NOISE_UNITS, paths_to_input_units, relative_inputs
 from pairs.hedge._kernels import kalman_filter, kalman_loglik, kalman_step
 
 __all__ = ["KalmanResult", "kalman_hedge", "kalman_step"]
 
-FitMethod = Literal["em", "mle"]
 _FITS: tuple[str, ...] = ("em", "mle")
 _MIN_FIT_OBS = 20
-# obs_var=None: the observation variance in units of the first bar (about a 3% noise).
-_RELATIVE_OBS_VAR = 1e-3
 _PATHS = ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore")
 
 
@@ -83,15 +88,20 @@ class KalmanResult(ResultMixin):
     zscore: pd.Series
     """``innovation / sqrt(innovation_var)``: standard normal under the model."""
     loglik: float
-    """Total Gaussian innovation log-likelihood over the observed bars."""
+    """Total Gaussian innovation log-likelihood of ``y`` as given (in the input's units), over the
+    observed bars."""
+    noise_units: str
+    """``"ratio"``, ``"log"`` or ``"raw"``: the units of ``delta``, ``obs_var``, the covariances
+    and the prior (see :func:`kalman_hedge`)."""
     delta: float | None
     """``delta`` used or fitted by ``"mle"``; None after ``"em"``, whose ``Q`` is a full matrix."""
     obs_var: float
-    """Observation variance used or fitted."""
+    """Observation variance used or fitted, in ``noise_units``."""
     transition_cov: np.ndarray
-    """Transition covariance ``Q`` of ``(beta, alpha)``: ``delta / (1 - delta) * I`` or EM's matrix."""
+    """Transition covariance ``Q`` of ``(beta, alpha)`` in ``noise_units``: ``delta / (1 - delta) * I``
+    or EM's matrix."""
     state_cov: np.ndarray
-    """Filtered state covariance after the last bar."""
+    """Filtered state covariance after the last bar, in ``noise_units``."""
     fit: str | None
     """Noise estimation: None (given), ``"em"`` or ``"mle"`` (full-sample fits, not causal)."""
     n_obs: int
@@ -101,6 +111,7 @@ class KalmanResult(ResultMixin):
         return [
             ("fit", self.fit or "none"),
             ("n_obs", self.n_obs),
+            ("noise_units", self.noise_units),
             ("delta", self.delta),
             ("obs_var", self.obs_var),
             ("transition_var[beta]", float(self.transition_cov[0, 0])),
@@ -109,17 +120,6 @@ class KalmanResult(ResultMixin):
             ("beta (last)", float(self.beta.iloc[-1])),
             ("alpha (last)", float(self.alpha.iloc[-1])),
         ]
-
-
-def _first_scale(name: str, values: np.ndarray) -> float:
-    observed = values[~np.isnan(values)]
-    scale = abs(float(observed[0])) if observed.size else 0.0
-    if scale == 0.0:
-        raise PairsError(
-            f"{name} must not start at 0 with obs_var=None (its first value sets the units); got 0: "
-            "pass obs_var."
-        )
-    return scale
 
 
 def _prior_mean(value: Any) -> tuple[float, float]:
@@ -202,8 +202,9 @@ def kalman_hedge(
     y: Any,
     x: Any,
     *,
+    noise_units: NoiseUnits = "ratio",
     delta: float = 1e-4,
-    obs_var: float | None = None,
+    obs_var: float = 1e-3,
     initial_state_mean: Any = (0.0, 0.0),
     initial_state_cov: Any = 1.0,
     fit: FitMethod | None = None,
@@ -217,31 +218,45 @@ def kalman_hedge(
     y, x
         Prices (or log prices) of the asset hedged and of the hedge, on one index.
         NaN bars are prediction-only steps; inf is rejected.
+    noise_units
+        The units of ``delta``, ``obs_var`` and the prior, i.e. the values the filter runs on
+        (``y_0``, ``x_0``: the first bar observed in both, so the transformation is causal):
+
+        * ``"ratio"`` (default, for prices): ``y / y_0`` and ``x / x_0``. One setting then works
+          on any price level: multiplying ``y`` by ``c`` multiplies ``beta``, ``alpha`` and
+          ``spread`` by ``c``, multiplying ``x`` by ``c`` divides ``beta`` by ``c``, and
+          ``zscore`` does not change. ``y_0`` and ``x_0`` must not be 0.
+        * ``"log"`` (for log prices): ``y - y_0`` and ``x - x_0``, so a move is about a relative
+          move of the price, as with ``"ratio"``. Pass log prices with it; ``"ratio"`` on log
+          prices divides by ``log y_0``, which is meaningless (and near 0 for a coin priced
+          near 1).
+        * ``"raw"``: the data as given (pykalman's model, e.g. to reproduce it).
+
+        The paths are mapped back to the input's units exactly: ``"ratio"`` and ``"log"`` are the
+        conventions of :class:`~pairs.Strategy` with ``log_prices=False`` and ``True``, whose
+        Kalman hedge equals this function's with the same ``delta``, ``obs_var`` and default
+        prior. Before the first bar observed in both there is no reference: ``beta`` and
+        ``alpha`` are NaN there with ``"ratio"`` and ``"log"``.
     delta
-        State noise, ``0 < delta < 1``: the transition covariance is ``delta / (1 - delta) * I``.
-        Larger values let ``beta`` move faster. With ``fit``, the starting value.
+        State noise, ``0 < delta < 1``: the transition covariance is ``delta / (1 - delta) * I``
+        in ``noise_units``. Larger values let ``beta`` move faster. With ``fit``, the starting
+        value.
     obs_var
-        Observation noise variance, > 0, in the units of ``y`` squared. With ``fit``, the
-        starting value. ``None`` (default): relative units, so that one default works on any
-        price level, raw prices or log prices: the filter runs on ``y / |y_0|`` and
-        ``x / |x_0|`` (``y_0``, ``x_0`` the first observed values: causal) with
-        ``obs_var = 1e-3`` (about a 3% noise), ``delta`` and the prior in those units, and the
-        results are mapped back to the input's units. Multiplying ``y`` by ``c`` then multiplies
-        ``beta``, ``alpha`` and ``spread`` by ``c``, multiplying ``x`` by ``c`` divides ``beta``
-        by ``c``, and ``zscore`` does not change. A first value of 0 cannot set a scale: pass
-        ``obs_var`` then.
+        Observation noise variance, > 0, in ``noise_units`` (the default 1e-3 is about a 3%
+        noise with ``"ratio"`` or ``"log"``). With ``fit``, the starting value.
     initial_state_mean
-        Prior mean of ``(beta, alpha)`` at the first bar.
+        Prior mean of ``(beta, alpha)`` at the first bar, in ``noise_units``.
     initial_state_cov
-        Prior covariance at the first bar: a number ``v >= 0`` (meaning ``v * I``) or a
-        symmetric positive semi-definite 2x2 matrix.
+        Prior covariance at the first bar, in ``noise_units``: a number ``v >= 0`` (meaning
+        ``v * I``) or a symmetric positive semi-definite 2x2 matrix.
     fit
         None keeps ``delta`` and ``obs_var``. ``"em"`` runs EM (pykalman's algorithm, compiled)
         over the full transition covariance and ``obs_var`` until converged (see ``em_tol``);
         ``result.transition_cov`` holds the fitted matrix and ``result.delta`` is None.
         ``"mle"`` maximises the innovation log-likelihood over
         ``(delta, obs_var)``, starting from the better of the given values and a coarse
-        grid. Both fits use the whole sample, so the paths are then not causal.
+        grid. Both fit in ``noise_units`` and report the fitted noise in them, so passing it
+        back reproduces the fit. Both use the whole sample, so the paths are then not causal.
     em_iter
         Largest number of EM iterations for ``fit="em"``; reaching it before convergence
         emits :class:`pairs.exceptions.EMConvergenceWarning`.
@@ -254,14 +269,23 @@ def kalman_hedge(
     -------
     KalmanResult
         Filtered ``beta``, ``alpha``, ``spread``, ``innovation``, ``innovation_var`` and
-        ``zscore`` Series, ``loglik``, the noise used and the final ``state_cov``.
+        ``zscore`` Series in the input's units, ``loglik``, and the noise used and the final
+        ``state_cov`` in ``noise_units``.
+
+    Notes
+    -----
+    Changed after 0.1.0 (issue #22): ``obs_var`` defaulted to None, meaning 1e-3 relative to
+    ``|y_0|`` whatever the input (log prices too), while a given ``obs_var`` was in the data's
+    units. The units are now the explicit ``noise_units``, so passing a default explicitly
+    changes nothing; a call that gave ``obs_var`` in the data's units needs ``noise_units="raw"``,
+    and one on log prices ``noise_units="log"``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from pairs import load_sample
     >>> prices = np.log(load_sample("binance_1d")[["BTC", "ETH"]].dropna())
-    >>> res = kalman_hedge(prices["ETH"], prices["BTC"], delta=1e-5)
+    >>> res = kalman_hedge(prices["ETH"], prices["BTC"], noise_units="log", delta=1e-5)
     >>> res.beta.index.equals(prices.index)
     True
     >>> bool(res.zscore.abs().mean() < 2)
@@ -275,9 +299,9 @@ def kalman_hedge(
     else:
         index = y.index
         y_arr, x_arr = values
+    check_choice("noise_units", noise_units, NOISE_UNITS)
     delta_f = check_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
-    relative = obs_var is None
-    r = _RELATIVE_OBS_VAR if relative else check_float("obs_var", obs_var, minimum=0.0, strict_min=True)
+    r = check_float("obs_var", obs_var, minimum=0.0, strict_min=True)
     mean0 = _prior_mean(initial_state_mean)
     cov0 = _prior_cov(initial_state_cov)
     if fit is not None:
@@ -293,10 +317,7 @@ def kalman_hedge(
             f"y and x must have at least {need} bars where both are observed; got {n_obs}."
         )
 
-    scale_y = scale_x = 1.0
-    if relative:
-        scale_y, scale_x = _first_scale("y", y_arr), _first_scale("x", x_arr)
-        y_arr, x_arr = y_arr / scale_y, x_arr / scale_x
+    y_arr, x_arr, first, ref_y, ref_x = relative_inputs(y_arr, x_arr, noise_units)
     q = delta_f / (1.0 - delta_f)
     fitted_delta: float | None = delta_f
     if fit == "em":
@@ -311,17 +332,8 @@ def kalman_hedge(
     paths, loglik, p00, p01, p11 = kalman_filter(
         y_arr, x_arr, *mean0, *cov0, trans_cov[0, 0], trans_cov[0, 1], trans_cov[1, 1], r
     )
+    loglik += n_obs * paths_to_input_units(paths, first, ref_y, ref_x, noise_units)
     state_cov = np.array([[p00, p01], [p01, p11]])
-    if relative:
-        # Back to the input's units: beta scales by y/x, alpha, spread and innovation by y.
-        units = np.array([scale_y / scale_x, scale_y])
-        paths[0] *= units[0]
-        paths[1:4] *= scale_y
-        paths[4] *= scale_y * scale_y
-        trans_cov = trans_cov * np.outer(units, units)
-        state_cov = state_cov * np.outer(units, units)
-        r *= scale_y * scale_y
-        loglik -= n_obs * math.log(scale_y)
     trans_cov.setflags(write=False)
     state_cov.setflags(write=False)
     beta, alpha, spread, innov, innov_var, zscore = (
@@ -335,6 +347,7 @@ def kalman_hedge(
         innovation_var=innov_var,
         zscore=zscore,
         loglik=float(loglik),
+        noise_units=noise_units,
         delta=fitted_delta,
         obs_var=float(r),
         transition_cov=trans_cov,

@@ -24,13 +24,15 @@ import pandas as pd
 
 from pairs._results import ResultMixin, Summary, format_table, frame_html, rows_html
 from pairs._typing import Correction
-from pairs._validation import as_frame, check_choice, check_float, check_int
+from pairs._validation import as_frame, check_choice, check_float, check_int, renamed_option
 from pairs.coint._kernels import TREND_TERMS, default_max_lag
 from pairs.coint._stationarity import resolve_lag_options
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.screening._batch import Batch, BatchOut, ScanState, init_worker, run_batch, worker_batch
 
 __all__ = ["ScanResult", "scan"]
+
+_SIZE = 0.05  # the default test size of scan
 
 _MAX_BATCH = 1024
 # Below this many pairs a scan takes well under a second: no progress bar unless forced.
@@ -329,7 +331,7 @@ def scan(
     prices: pd.DataFrame,
     *,
     test: Literal["engle_granger"] = "engle_granger",
-    size: float = 0.05,
+    size: float = _SIZE,
     correction: Correction = "fdr_bh",
     min_overlap: int = 100,
     direction: Literal["y~x", "both"] = "y~x",
@@ -342,6 +344,7 @@ def scan(
     client: Any = None,
     batch_size: int | None = None,
     progress: bool | None = None,
+    alpha: float | None = None,
 ) -> ScanResult:
     """Test every pair of columns of a price panel for cointegration, with multiple-testing correction.
 
@@ -384,6 +387,10 @@ def scan(
         depend on it.
     progress
         tqdm progress bar: None shows it for scans of 2,000+ pairs when stderr is a terminal.
+    alpha
+        Deprecated: the former name of ``size`` (``alpha`` is an intercept everywhere else),
+        accepted with a ``FutureWarning`` until the next release; giving it with a ``size``
+        other than the default is an error.
 
     Returns
     -------
@@ -405,6 +412,7 @@ def scan(
     check_choice("direction", direction, ("y~x", "both"))
     check_choice("trend", trend, TREND_TERMS)
     check_choice("backend", backend, ("local", "dask"))
+    size = renamed_option("size", size, "alpha", alpha, _SIZE)
     level = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     overlap = check_int("min_overlap", min_overlap, minimum=30)
     resolve_lag_options(max_lag, autolag, overlap, 0)

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pairs.hedge._kalman_units import paths_to_input_units, relative_inputs
 from pairs.hedge._kernels import kalman_filter
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.strategy._result import COLUMNS, StrategyResult
-from pairs.strategy._steps import KALMAN_PRIOR, from_relative, log_values, to_relative
+from pairs.strategy._steps import KALMAN_PRIOR, kalman_noise_units, log_values
 from pairs.trading._kernels import Z_CODES, ewm_alpha, rule_kernel, zscore_kernel
 from pairs.trading._rules import ACTIONS, _kernel_args
 from pairs.trading._sizing import size_legs
@@ -29,13 +30,13 @@ def hedge_paths(
     n = yv.shape[0]
     note = None
     if strategy.hedge == "kalman":
-        log = strategy.log_prices
-        ref_y, ref_x = float(yv[0]), float(xv[0])
-        yr, xr = to_relative(yv, ref_y, log), to_relative(xv, ref_x, log)
+        # kalman_hedge(noise_units=...) with the strategy's noise and the default prior, unvalidated.
+        units = kalman_noise_units(strategy.log_prices)
+        yr, xr, first, ref_y, ref_x = relative_inputs(yv, xv, units)
         q = strategy.delta / (1.0 - strategy.delta)
         paths, _, _, _, _ = kalman_filter(yr, xr, *KALMAN_PRIOR, q, 0.0, q, strategy.obs_var)
-        beta, alpha, spread = from_relative(paths[0], paths[1], paths[2], ref_y, ref_x, log)
-        return np.asarray(beta), np.asarray(alpha), np.asarray(spread), paths[5], note
+        paths_to_input_units(paths, first, ref_y, ref_x, units)
+        return paths[0], paths[1], paths[2], paths[5], note
     if strategy.hedge == "rolling":
         rolling = rolling_hedge(pd.Series(yv), pd.Series(xv), window=strategy.window)
         rb, ra, rs = np.asarray(rolling.beta), np.asarray(rolling.alpha), np.asarray(rolling.spread)

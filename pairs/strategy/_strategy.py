@@ -36,13 +36,18 @@ if TYPE_CHECKING:
     from pairs.strategy._result import StrategyResult
     from pairs.stream import StreamEngine
 
-__all__ = ["HEDGES", "SIZING_MODES", "ZSCORE_METHODS", "Strategy"]
+__all__ = ["FEE_BPS", "HEDGES", "SIZING_MODES", "SLIPPAGE_BPS", "ZSCORE_METHODS", "Strategy"]
 
 HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
 ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
 SIZING_MODES: tuple[str, ...] = ("beta_neutral", "dollar_neutral")
 FORMAT = "pairs.Strategy"
 VERSION = 1
+# Costs in basis points of traded notional, the defaults of Strategy, backtest and walk_forward:
+# 10 bps is the spot taker fee of the large crypto exchanges at their base tier (Binance, OKX,
+# Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
+FEE_BPS = 10.0
+SLIPPAGE_BPS = 0.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,9 @@ class Strategy:
         Kalman state noise, ``0 < delta < 1`` (default 1e-4), in relative units.
     obs_var
         Kalman observation variance in relative units (default 1e-3: about a 3% observation
-        noise around the relative prices).
+        noise around the relative prices). Both mean what they mean in
+        :func:`pairs.kalman_hedge` with ``noise_units="ratio"`` (``"log"`` with
+        ``log_prices=True``), whose betas this hedge reproduces.
     beta, alpha
         The fixed hedge of ``hedge="ols"``. ``beta=None`` in :meth:`run` fits OLS on the whole
         history given (which looks ahead; the result says so); a stream needs a number.
@@ -89,7 +96,8 @@ class Strategy:
         ``"dollar_neutral"``; lot sizes of ``(y, x)`` (default ``(0, 0)``: fractional units);
         re-size when beta drifted by more than this fraction (default 0: every bar).
     fee_bps, slippage_bps
-        Trading costs in basis points of traded notional (defaults 10 and 0).
+        Trading costs in basis points of traded notional (defaults 10 and 0, as in
+        :func:`pairs.backtest`: 10 bps is a usual spot taker fee).
 
     Notes
     -----
@@ -125,8 +133,8 @@ class Strategy:
     sizing_mode: SizingMode = "beta_neutral"
     lot_size: tuple[float, float] = (0.0, 0.0)
     rebalance_band: float = 0.0
-    fee_bps: float = 10.0
-    slippage_bps: float = 0.0
+    fee_bps: float = FEE_BPS
+    slippage_bps: float = SLIPPAGE_BPS
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

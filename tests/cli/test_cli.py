@@ -142,14 +142,17 @@ def test_fit_kalman_json_and_table(capsys: pytest.CaptureFixture[str], eth_btc: 
     out = run_json(
         capsys, "fit", "sample:ETH", "sample:BTC", "--log", "--method", "kalman", "--delta", "1e-5"
     )
-    ref = kalman_hedge(*eth_btc, delta=1e-5)
+    ref = kalman_hedge(*eth_btc, noise_units="log", delta=1e-5)
     assert out["beta"] == pytest.approx(float(ref.beta.iloc[-1]), rel=RTOL)
     assert out["loglik"] == pytest.approx(ref.loglik, rel=RTOL) and out["delta"] == 1e-5
+    assert out["noise_units"] == "log"
     code, text, _ = run(capsys, "fit", "sample:ETH", "sample:BTC", "--log", "--method", "kalman")
     assert code == 0
     assert "ETH on BTC (log prices): 3065 common bars" in text
-    default = kalman_hedge(*eth_btc)  # obs_var=None: relative units, the CLI's default too
-    assert re.search(rf"^beta \(latest\)\s+{re.escape(_fmt(float(default.beta.iloc[-1])))}$", text, re.MULTILINE)
+    default = kalman_hedge(*eth_btc, noise_units="log")  # the units of Strategy(log_prices=True)
+    assert re.search(
+        rf"^beta \(latest\)\s+{re.escape(_fmt(float(default.beta.iloc[-1])))}$", text, re.MULTILINE
+    )
 
 
 def test_fit_yfinance_from_cache(
@@ -254,7 +257,9 @@ def kalman_reference(y: pd.Series, x: pd.Series, delta: float, rule: SignalRule)
     Kalman filter (kalman_hedge on log prices minus their first value), rolling z-score of the
     spread over 60 bars, signals + step_rule."""
     ly, lx = np.log(y), np.log(x)
-    fit = kalman_hedge(ly - ly.iloc[0], lx - lx.iloc[0], delta=delta, obs_var=1e-3, initial_state_cov=1.0)
+    fit = kalman_hedge(
+        ly - ly.iloc[0], lx - lx.iloc[0], noise_units="raw", delta=delta, obs_var=1e-3, initial_state_cov=1.0
+    )
     beta = fit.beta
     alpha = fit.alpha + ly.iloc[0] - fit.beta * lx.iloc[0]
     z = zscore(fit.spread, window=60)
@@ -264,7 +269,14 @@ def kalman_reference(y: pd.Series, x: pd.Series, delta: float, rule: SignalRule)
         actions.append(action)
     position = signals(z, rule=rule)
     return pd.DataFrame(
-        {"beta": beta, "alpha": alpha, "spread": fit.spread, "zscore": z, "position": position, "action": actions}
+        {
+            "beta": beta,
+            "alpha": alpha,
+            "spread": fit.spread,
+            "zscore": z,
+            "position": position,
+            "action": actions,
+        }
     )
 
 

@@ -354,7 +354,7 @@ TARGETS: list[Target] = [
     Target(
         "kalman_hedge",
         pairs.kalman_hedge,
-        {"y": LOGY, "x": LOGX},
+        {"y": LOGY, "x": LOGX, "noise_units": "log"},
         series=("y", "x"),
         pair=("y", "x"),
         expect={
@@ -371,7 +371,13 @@ TARGETS: list[Target] = [
                 Raises(InsufficientDataError, "y"),
             ),
             *_bad_values("delta", (0.0, 1.0, -0.1, np.nan, "1e-4", None)),
-            *_bad_values("obs_var", (0.0, -1.0, np.inf, "1")),
+            *_bad_values("obs_var", (0.0, -1.0, np.inf, "1", None)),
+            *_bad_values("noise_units", ("relative", "LOG", None, 1)),
+            (
+                "ratio_of_a_zero_first_value",
+                {"y": LOGY - LOGY.iloc[0], "noise_units": "ratio"},
+                Raises(PairsError, "y must not be 0"),
+            ),
             (
                 "initial_state_mean=(1,)",
                 {"initial_state_mean": (1.0,)},
@@ -854,6 +860,7 @@ TARGETS: list[Target] = [
             ("test='johansen'", {"test": "johansen"}, Raises(PairsError, "test")),
             ("correction='holm'", {"correction": "holm"}, Raises(PairsError, "correction")),
             *_bad_values("size", (0.0, 1.0, "0.05", None)),
+            ("alpha_and_size", {"alpha": 0.1, "size": 0.01}, Raises(PairsError, "alpha")),
             ("min_overlap=10", {"min_overlap": 10}, Raises(PairsError, "min_overlap")),
             ("min_overlap='30'", {"min_overlap": "30"}, Raises(PairsError, "min_overlap")),
             ("direction='x~y'", {"direction": "x~y"}, Raises(PairsError, "direction")),
@@ -1479,12 +1486,19 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "rolling_hedge": lambda: pairs.rolling_hedge(FULL["BTC"], FULL[["ETH", "LTC"]], window=60, on="returns"),
     "expanding_hedge": lambda: pairs.expanding_hedge(DAILY["BTC"], DAILY["ETH"]),
     "ewm_hedge": lambda: pairs.ewm_hedge(DAILY["BTC"], DAILY["ETH"], halflife=30, on="log_returns"),
-    "kalman_hedge": lambda: pairs.kalman_hedge(LOG_DAILY["ETH"], LOG_DAILY["BTC"], delta=1e-5),
+    "kalman_hedge": lambda: pairs.kalman_hedge(
+        LOG_DAILY["ETH"], LOG_DAILY["BTC"], noise_units="log", delta=1e-5
+    ),
     "kalman_hedge[mle]": lambda: pairs.kalman_hedge(
-        LOG_DAILY["ETH"].iloc[:500], LOG_DAILY["BTC"].iloc[:500], fit="mle"
+        LOG_DAILY["ETH"].iloc[:500], LOG_DAILY["BTC"].iloc[:500], noise_units="log", fit="mle"
     ),
     "kalman_hedge[em]": lambda: pairs.kalman_hedge(
-        LOG_DAILY["ETH"].iloc[:200], LOG_DAILY["BTC"].iloc[:200], fit="em", em_iter=2, em_tol=0.0
+        LOG_DAILY["ETH"].iloc[:200],
+        LOG_DAILY["BTC"].iloc[:200],
+        noise_units="log",
+        fit="em",
+        em_iter=2,
+        em_tol=0.0,
     ),
     "hedge_effectiveness": lambda: pairs.hedge_effectiveness(
         DAILY["BTC"],
@@ -1530,7 +1544,11 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         pairs.walk_forward(
             DAILY["BTC"], DAILY["ETH"], train=365, test=90, zscore_window=30, hedge=h, hedge_options=o
         )
-        for h, o in (("ols", {}), ("rolling", {"window": 60}), ("kalman", {"delta": 1e-4, "obs_var": 1e4}))
+        for h, o in (
+            ("ols", {}),
+            ("rolling", {"window": 60}),
+            ("kalman", {"delta": 1e-4, "obs_var": 1e4, "noise_units": "raw"}),
+        )
     ],
     "scan": lambda: pairs.scan(pairs.load_sample("binance_1d"), log=True, min_overlap=500, direction="both"),
     "align": lambda: pairs.align(

@@ -225,10 +225,12 @@ def _relative_kalman(y: pd.Series, x: pd.Series, log: bool, **noise: float) -> A
     """The strategy's Kalman filter by kalman_hedge on prices relative to the first bar, mapped back."""
     if log:
         y, x = np.log(y), np.log(x)
-        fit = pairs.kalman_hedge(y - y.iloc[0], x - x.iloc[0], initial_state_cov=1.0, **noise)
+        fit = pairs.kalman_hedge(
+            y - y.iloc[0], x - x.iloc[0], noise_units="raw", initial_state_cov=1.0, **noise
+        )
         alpha = fit.alpha + y.iloc[0] - fit.beta * x.iloc[0]
         return fit.beta, alpha, fit.spread, fit.zscore
-    fit = pairs.kalman_hedge(y / y.iloc[0], x / x.iloc[0], initial_state_cov=1.0, **noise)
+    fit = pairs.kalman_hedge(y / y.iloc[0], x / x.iloc[0], noise_units="raw", initial_state_cov=1.0, **noise)
     ratio = y.iloc[0] / x.iloc[0]
     return fit.beta * ratio, fit.alpha * y.iloc[0], fit.spread * y.iloc[0], fit.zscore
 

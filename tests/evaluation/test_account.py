@@ -141,7 +141,7 @@ ETH, BTC = PRICES["ETH"], PRICES["BTC"]
 
 
 def _real_inputs() -> tuple[pd.Series, pd.Series, pd.DataFrame]:
-    kalman = kalman_hedge(np.log(ETH), np.log(BTC), delta=1e-5, obs_var=1e-3)
+    kalman = kalman_hedge(np.log(ETH), np.log(BTC), noise_units="raw", delta=1e-5, obs_var=1e-3)
     position = signals(zscore(kalman.spread, window=60), entry_z=2.0, exit_z=0.5, stop_z=4.0)
     k = np.arange(len(ETH))
     funding = pd.DataFrame({"y": 1e-4 * np.sin(k / 9.0), "x": 5e-5 * np.cos(k / 13.0)}, index=ETH.index)

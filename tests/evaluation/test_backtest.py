@@ -177,7 +177,7 @@ def test_annualisation_of_a_known_growth() -> None:
     index = pd.date_range("2021-01-01", periods=731, freq="D", tz="UTC")
     y = pd.Series(2.0 ** (np.arange(731) / 365.0), index=index)
     x = pd.Series(1.0, index=index)
-    res = backtest(y, x, beta=0.0, position=np.ones(731))
+    res = backtest(y, x, beta=0.0, position=np.ones(731), fee_bps=0)
     # 731 values span 730 daily moves: (2^2)^(365/731) - 1.
     assert res.apr == pytest.approx(4.0 ** (365 / 731) - 1, rel=1e-12)
 
@@ -286,7 +286,11 @@ def test_walk_forward_folds_and_ols_reference() -> None:
     factor=st.floats(0.5, 2.0),
 )
 def test_walk_forward_has_no_look_ahead(fold: int, hedge: str, factor: float) -> None:
-    options = {"rolling": {"window": 50}, "kalman": {"delta": 1e-3, "obs_var": 1e4}, "ols": {}}[hedge]
+    options = {
+        "rolling": {"window": 50},
+        "kalman": {"noise_units": "raw", "delta": 1e-3, "obs_var": 1e4},
+        "ols": {},
+    }[hedge]
     kw = {
         "train": 150,
         "test": 60,
@@ -303,6 +307,34 @@ def test_walk_forward_has_no_look_ahead(fold: int, hedge: str, factor: float) ->
     for name in ("position", "beta", "zscore"):
         pd.testing.assert_series_equal(getattr(changed, name).loc[:end], getattr(base, name).loc[:end])
     pd.testing.assert_series_equal(changed.backtest.returns.loc[:end], base.backtest.returns.loc[:end])
+
+
+def test_costs_default_to_the_strategy_defaults() -> None:
+    # One default, defined once (10 bps, a spot taker fee): backtest, walk_forward and Strategy.
+    import inspect
+
+    import pairs
+
+    strategy = pairs.Strategy(hedge="rolling", window=90, zscore_window=30)
+    for function in (backtest, walk_forward):
+        params = inspect.signature(function).parameters
+        assert params["fee_bps"].default == strategy.fee_bps == 10.0
+        assert params["slippage_bps"].default == strategy.slippage_bps == 0.0
+    # A strategy's backtest is pairs.backtest of its positions with the default costs.
+    run = strategy.run(BTC, ETH)
+    via = run.backtest()
+    default = backtest(BTC, ETH, beta=run.units_beta, position=run.position)
+    pd.testing.assert_series_equal(default.equity, via.equity, check_exact=True)
+    free = backtest(BTC, ETH, beta=run.units_beta, position=run.position, fee_bps=0)
+    assert default.equity.iloc[-1] < free.equity.iloc[-1]
+    # Passing the default explicitly with a strategy is no clash: it changes nothing.
+    kw = {"train": 365, "test": 90}
+    same = walk_forward(BTC, ETH, strategy=strategy, fee_bps=10.0, slippage_bps=0.0, **kw)
+    pd.testing.assert_series_equal(
+        same.backtest.equity, walk_forward(BTC, ETH, strategy=strategy, **kw).backtest.equity
+    )
+    with pytest.raises(PairsError, match="fee_bps"):
+        walk_forward(BTC, ETH, strategy=strategy, fee_bps=0, **kw)
 
 
 def test_walk_forward_callable_hedge() -> None:

@@ -10,6 +10,7 @@ pykalman itself, so the fitted matrices must match an independent pykalman run t
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 
@@ -21,9 +22,10 @@ from hypothesis import strategies as st
 from pykalman import KalmanFilter
 from pykalman.standard import _filter, _loglikelihoods
 
-from pairs import load_sample
+from pairs import Strategy, load_sample
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 from pairs.hedge._kalman import KalmanResult, kalman_hedge, kalman_step
+from pairs.strategy._steps import log_values
 
 PRIORS = {
     "identity": ((0.0, 0.0), 1.0),
@@ -86,7 +88,13 @@ def test_filter_matches_pykalman(prices, logp, scale, noise, prior):
     delta, r = NOISES[noise]
     mean0, cov0 = PRIORS[prior]
     res = kalman_hedge(
-        frame["ETH"], frame["BTC"], delta=delta, obs_var=r, initial_state_mean=mean0, initial_state_cov=cov0
+        frame["ETH"],
+        frame["BTC"],
+        noise_units="raw",
+        delta=delta,
+        obs_var=r,
+        initial_state_mean=mean0,
+        initial_state_cov=cov0,
     )
     q = delta / (1 - delta)
     ref = _reference(frame["ETH"].to_numpy(), frame["BTC"].to_numpy(), q * np.eye(2), r, mean0, cov0)
@@ -97,14 +105,16 @@ def test_filter_matches_pykalman(prices, logp, scale, noise, prior):
 
 
 def test_zero_prior_keeps_the_prior_at_the_first_bar(logp):
-    res = kalman_hedge(logp["ETH"], logp["BTC"], initial_state_mean=(1.0, 0.5), initial_state_cov=0.0, obs_var=1e-3)
+    res = kalman_hedge(
+        logp["ETH"], logp["BTC"], noise_units="raw", initial_state_mean=(1.0, 0.5), initial_state_cov=0.0
+    )
     assert (res.beta.iloc[0], res.alpha.iloc[0]) == (1.0, 0.5)
     assert res.innovation_var.iloc[0] == res.obs_var
 
 
 def test_nan_bars_match_pykalman_masked(logp):
     frame = _with_gaps(logp.iloc[:600])
-    res = kalman_hedge(frame["ETH"], frame["BTC"], delta=1e-4, obs_var=1e-3)
+    res = kalman_hedge(frame["ETH"], frame["BTC"], noise_units="raw", delta=1e-4, obs_var=1e-3)
     y, x = frame["ETH"].to_numpy(), frame["BTC"].to_numpy()
     ref = _reference(y, x, 1e-4 / (1 - 1e-4) * np.eye(2), 1e-3, (0.0, 0.0), 1.0)
     _assert_matches(res, ref)
@@ -121,7 +131,15 @@ def test_nan_bars_match_pykalman_masked(logp):
 def test_em_matches_pykalman_em(logp):
     frame = _with_gaps(logp.iloc[-300:])
     y, x = frame["ETH"].to_numpy(), frame["BTC"].to_numpy()
-    res = kalman_hedge(frame["ETH"], frame["BTC"], fit="em", em_iter=4, em_tol=0.0, obs_var=1e-3, initial_state_mean=(1.0, -2.0))
+    res = kalman_hedge(
+        frame["ETH"],
+        frame["BTC"],
+        noise_units="raw",
+        fit="em",
+        em_iter=4,
+        em_tol=0.0,
+        initial_state_mean=(1.0, -2.0),
+    )
     missing = np.isnan(y) | np.isnan(x)
     h = np.column_stack([np.where(missing, 0.0, x), np.ones_like(x)])[:, None, :]
     kf = KalmanFilter(
@@ -140,33 +158,33 @@ def test_em_matches_pykalman_em(logp):
     assert res.delta is None and res.fit == "em"
     assert abs(res.transition_cov[0, 1]) > 0  # EM fits the full matrix, not delta * I
     _assert_matches(res, _reference(y, x, kf.transition_covariance, res.obs_var, (1.0, -2.0), 1.0))
-    start = kalman_hedge(frame["ETH"], frame["BTC"], initial_state_mean=(1.0, -2.0), obs_var=1e-3)
+    start = kalman_hedge(frame["ETH"], frame["BTC"], noise_units="raw", initial_state_mean=(1.0, -2.0))
     assert res.loglik > start.loglik  # EM never decreases the likelihood
 
 
 def test_mle_is_a_maximum(logp):
     y, x = logp["ETH"], logp["BTC"]
-    res = kalman_hedge(y, x, fit="mle", obs_var=1e-3)
+    res = kalman_hedge(y, x, noise_units="raw", fit="mle")
     q = res.delta / (1 - res.delta)
-    refit = kalman_hedge(y, x, delta=res.delta, obs_var=res.obs_var)
+    refit = kalman_hedge(y, x, noise_units="raw", delta=res.delta, obs_var=res.obs_var)
     np.testing.assert_allclose(res.loglik, refit.loglik, rtol=1e-12)
     np.testing.assert_allclose(res.beta, refit.beta, rtol=1e-12)
 
     def loglik(q_: float, r_: float) -> float:
-        return kalman_hedge(y, x, delta=q_ / (1 + q_), obs_var=r_).loglik
+        return kalman_hedge(y, x, noise_units="raw", delta=q_ / (1 + q_), obs_var=r_).loglik
 
     for h in (-0.05, 0.05):
         assert res.loglik > loglik(q * math.exp(h), res.obs_var)
         assert res.loglik > loglik(q, res.obs_var * math.exp(h))
-    assert res.loglik > kalman_hedge(y, x, obs_var=1e-3).loglik + 100
+    assert res.loglik > kalman_hedge(y, x, noise_units="raw").loglik + 100
     grid = [loglik(10.0**a, 10.0**b) for a in np.arange(-8.0, -2.9, 0.5) for b in np.arange(-7.0, -1.9, 0.5)]
     assert res.loglik >= max(grid)
 
 
 def test_mle_does_not_depend_on_a_bad_start(logp):
     # Far below the optimum the likelihood is flat in delta; the grid start must rescue the search.
-    good = kalman_hedge(logp["ETH"], logp["BTC"], fit="mle", obs_var=1e-3)
-    bad = kalman_hedge(logp["ETH"], logp["BTC"], fit="mle", delta=1e-30, obs_var=1e6)
+    good = kalman_hedge(logp["ETH"], logp["BTC"], noise_units="raw", fit="mle")
+    bad = kalman_hedge(logp["ETH"], logp["BTC"], noise_units="raw", fit="mle", delta=1e-30, obs_var=1e6)
     assert bad.delta == pytest.approx(good.delta, rel=1e-4)
     assert bad.obs_var == pytest.approx(good.obs_var, rel=1e-4)
     assert bad.loglik == pytest.approx(good.loglik, abs=1e-6)
@@ -181,7 +199,7 @@ def test_mle_recovers_simulated_noise(logp, seed):
     rng = np.random.default_rng(seed)
     state = np.array([1.0, -2.0]) + np.cumsum(rng.normal(0.0, math.sqrt(q_true), (len(x), 2)), axis=0)
     y = state[:, 0] * x + state[:, 1] + rng.normal(0.0, math.sqrt(r_true), len(x))
-    res = kalman_hedge(y, x, initial_state_mean=(1.0, -2.0), fit="mle")
+    res = kalman_hedge(y, x, noise_units="raw", initial_state_mean=(1.0, -2.0), fit="mle")
     assert res.delta / (1 - res.delta) == pytest.approx(q_true, rel=0.25)
     assert res.obs_var == pytest.approx(r_true, rel=0.15)
 
@@ -189,7 +207,12 @@ def test_mle_recovers_simulated_noise(logp, seed):
 def test_step_reproduces_batch(logp):
     frame = _with_gaps(logp)
     res = kalman_hedge(
-        frame["ETH"], frame["BTC"], delta=1e-5, obs_var=1e-4, initial_state_cov=[[2.0, 0.1], [0.1, 1.0]]
+        frame["ETH"],
+        frame["BTC"],
+        noise_units="raw",
+        delta=1e-5,
+        obs_var=1e-4,
+        initial_state_cov=[[2.0, 0.1], [0.1, 1.0]],
     )
     q = 1e-5 / (1 - 1e-5)
     state = (0.0, 0.0, 2.0, 0.1, 1.0)
@@ -205,12 +228,15 @@ def test_step_reproduces_batch(logp):
     assert total == pytest.approx(res.loglik, rel=1e-12)
 
 
+@pytest.mark.parametrize("units", ["ratio", "log", "raw"])
 @settings(max_examples=25, deadline=None)
 @given(t=st.integers(min_value=3, max_value=400))  # bar 0 is missing; 2 observed bars minimum
-def test_causality(logp, t):
-    frame = _with_gaps(logp.iloc[-400:])
-    full = kalman_hedge(frame["ETH"], frame["BTC"], delta=1e-5, obs_var=1e-4)
-    part = kalman_hedge(frame["ETH"].iloc[:t], frame["BTC"].iloc[:t], delta=1e-5, obs_var=1e-4)
+def test_causality(prices, logp, units, t):
+    # The relative conventions take their reference from the first bar observed in both (bar 1).
+    frame = _with_gaps((prices if units == "ratio" else logp).iloc[-400:])
+    options = {"noise_units": units, "delta": 1e-5, "obs_var": 1e-4}
+    full = kalman_hedge(frame["ETH"], frame["BTC"], **options)
+    part = kalman_hedge(frame["ETH"].iloc[:t], frame["BTC"].iloc[:t], **options)
     for name in ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore"):
         pd.testing.assert_series_equal(getattr(part, name), getattr(full, name).iloc[:t], rtol=0, atol=0)
 
@@ -224,11 +250,12 @@ def test_y_scale_and_shift_invariance(logp, c, k):
     frame = logp.iloc[-500:]
     y, x = frame["ETH"], frame["BTC"]
     delta, r, b0, a0 = 1e-5, 1e-4, 0.8, -1.0
-    base = kalman_hedge(y, x, delta=delta, obs_var=r, initial_state_mean=(b0, a0))
+    base = kalman_hedge(y, x, noise_units="raw", delta=delta, obs_var=r, initial_state_mean=(b0, a0))
     q2 = c**2 * delta / (1 - delta)
     moved = kalman_hedge(
         c * y + k,
         x,
+        noise_units="raw",
         delta=q2 / (1 + q2),
         obs_var=c**2 * r,
         initial_state_mean=(c * b0, c * a0 + k),
@@ -241,7 +268,7 @@ def test_y_scale_and_shift_invariance(logp, c, k):
 
 
 def test_result_object(logp):
-    res = kalman_hedge(logp["ETH"], logp["BTC"], obs_var=1e-3)
+    res = kalman_hedge(logp["ETH"], logp["BTC"], noise_units="log")
     assert isinstance(res, KalmanResult)
     for name in ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore"):
         series = getattr(res, name)
@@ -254,10 +281,144 @@ def test_result_object(logp):
         res.state_cov[0, 0] = 1.0
     payload = json.loads(json.dumps(res.to_dict()))
     assert payload["beta"]["values"][-1] == pytest.approx(res.beta.iloc[-1])
-    assert "Kalman" in res.summary() and "loglik" in res.summary()
-    arrays = kalman_hedge(logp["ETH"].to_numpy(), logp["BTC"].to_numpy(), obs_var=1e-3)
+    assert "Kalman" in res.summary() and "loglik" in res.summary() and res.noise_units == "log"
+    assert payload["noise_units"] == "log"
+    arrays = kalman_hedge(logp["ETH"].to_numpy(), logp["BTC"].to_numpy(), noise_units="log")
     assert isinstance(arrays.beta.index, pd.RangeIndex)
     np.testing.assert_array_equal(arrays.beta, res.beta)
+
+
+# ----------------------------------------------------------------- noise units (issue #22)
+def _relative(frame: pd.DataFrame, units: str) -> tuple[pd.Series, pd.Series]:
+    """The values a convention filters, written out: prices over / log prices minus the first bar."""
+    y, x = frame["ETH"], frame["BTC"]
+    if units == "ratio":
+        return y / y.iloc[0], x / x.iloc[0]
+    if units == "log":
+        return y - y.iloc[0], x - x.iloc[0]
+    return y, x
+
+
+def _pykalman_em(y: pd.Series, x: pd.Series, n_iter: int) -> KalmanFilter:
+    kf = KalmanFilter(
+        transition_matrices=np.eye(2),
+        observation_matrices=np.column_stack([x.to_numpy(), np.ones(len(x))])[:, None, :],
+        transition_covariance=1e-4 / (1 - 1e-4) * np.eye(2),
+        observation_covariance=[[1e-3]],
+        initial_state_mean=[0.0, 0.0],
+        initial_state_covariance=np.eye(2),
+        em_vars=["transition_covariance", "observation_covariance"],
+    )
+    return kf.em(y.to_numpy(), n_iter=n_iter)
+
+
+@pytest.mark.parametrize("units", ["ratio", "log"])
+def test_relative_units_are_pykalman_on_relative_values(prices, logp, units):
+    # What delta, obs_var and the prior mean: pykalman's filter on the relative values with
+    # these settings, its state mapped back to the input's units as docs/strategy.md writes it.
+    frame = prices if units == "ratio" else logp
+    mean0, cov0 = (0.5, -0.2), [[0.1, 0.02], [0.02, 4.0]]
+    res = kalman_hedge(
+        frame["ETH"],
+        frame["BTC"],
+        noise_units=units,
+        delta=1e-5,
+        obs_var=1e-4,
+        initial_state_mean=mean0,
+        initial_state_cov=cov0,
+    )
+    yr, xr = _relative(frame, units)
+    ref = _reference(yr.to_numpy(), xr.to_numpy(), 1e-5 / (1 - 1e-5) * np.eye(2), 1e-4, mean0, cov0)
+    y0, x0 = frame["ETH"].iloc[0], frame["BTC"].iloc[0]
+    if units == "ratio":
+        beta, alpha, scale = ref["beta"] * y0 / x0, ref["alpha"] * y0, y0
+    else:
+        beta, alpha, scale = ref["beta"], ref["alpha"] + y0 - ref["beta"] * x0, 1.0
+    np.testing.assert_allclose(res.beta, beta, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.alpha, alpha, rtol=0, atol=1e-8 * scale)
+    np.testing.assert_allclose(res.innovation, ref["innov"] * scale, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(res.innovation_var, ref["var"] * scale**2, rtol=1e-9)
+    np.testing.assert_allclose(res.zscore, ref["innov"] / np.sqrt(ref["var"]), rtol=1e-9, atol=1e-12)
+    # The log-likelihood is that of y as given: y / y0 has the Jacobian 1 / y0 per bar.
+    np.testing.assert_allclose(res.loglik, ref["loglik"] - len(frame) * math.log(scale), rtol=1e-9)
+    np.testing.assert_allclose(res.state_cov, ref["P"], rtol=1e-9, atol=1e-15)
+    assert (res.delta, res.obs_var, res.noise_units) == (1e-5, 1e-4, units)
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["ratio", "log"])
+def test_noise_units_reproduce_the_strategy_on_eth_btc(prices, log):
+    y, x = prices["ETH"], prices["BTC"]
+    strategy = Strategy(hedge="kalman", log_prices=log, zscore_method="innovation")
+    frame = strategy.run(y, x).frame
+    units = "log" if log else "ratio"
+    fits = {"np.log": kalman_hedge(np.log(y), np.log(x), noise_units=units)} if log else {}
+    # The strategy takes logs with math.log; np.log may differ from it in the last bit.
+    yv, xv = (log_values(y.to_numpy()), log_values(x.to_numpy())) if log else (y, x)
+    exact = kalman_hedge(pd.Series(yv, index=y.index), pd.Series(xv, index=x.index), noise_units=units)
+    for name in ("beta", "alpha", "spread", "zscore"):
+        np.testing.assert_array_equal(getattr(exact, name).to_numpy(), frame[name].to_numpy())
+        for fit in fits.values():
+            np.testing.assert_allclose(getattr(fit, name), frame[name], rtol=0, atol=1e-12)
+    # Before issue #22 the default divided log prices by |log y0|: betas off by up to 1.0.
+    assert float(np.abs(frame["beta"] - exact.beta).max()) == 0.0
+
+
+@pytest.mark.parametrize("shift", ["y", "x"])
+def test_log_units_do_not_depend_on_the_price_level(logp, shift):
+    # Rescaling a coin's price by e^k shifts its log by k: with noise_units="log", beta, spread and
+    # zscore do not move and alpha moves by k (y) or -beta k (x), also for a coin whose price
+    # starts at 1 (log 0), which "ratio" on log prices (the former default) cannot divide by.
+    y, x = logp["ETH"], logp["BTC"]
+    base = kalman_hedge(y, x, noise_units="log")
+    moved_leg = y if shift == "y" else x
+    for k in (-moved_leg.iloc[0], 3.0):
+        moved = (
+            kalman_hedge(y + k, x, noise_units="log")
+            if shift == "y"
+            else kalman_hedge(y, x + k, noise_units="log")
+        )
+        expected_alpha = base.alpha + k if shift == "y" else base.alpha - base.beta * k
+        np.testing.assert_allclose(moved.beta, base.beta, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(moved.alpha, expected_alpha, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(moved.spread, base.spread, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(moved.zscore, base.zscore, rtol=0, atol=1e-7)
+    with pytest.raises(PairsError, match="noise_units='raw'"):
+        kalman_hedge(y - y.iloc[0], x, noise_units="ratio")
+
+
+def test_passing_the_defaults_explicitly_changes_nothing(prices):
+    y, x = prices["ETH"], prices["BTC"]
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(kalman_hedge).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    assert defaults["noise_units"] == "ratio" and defaults["obs_var"] == 1e-3
+    implicit = kalman_hedge(y, x)
+    for passed in (defaults, {"obs_var": 1e-3}, {"noise_units": "ratio"}):
+        explicit = kalman_hedge(y, x, **passed)
+        for name in ("beta", "alpha", "spread", "innovation", "innovation_var", "zscore"):
+            pd.testing.assert_series_equal(getattr(explicit, name), getattr(implicit, name), rtol=0, atol=0)
+        assert (
+            (explicit.obs_var, explicit.loglik)
+            == (implicit.obs_var, implicit.loglik)
+            == (1e-3, implicit.loglik)
+        )
+
+
+@pytest.mark.parametrize("units", ["ratio", "log", "raw"])
+def test_fits_report_the_noise_in_their_units(prices, logp, units):
+    frame = (prices if units == "ratio" else logp).iloc[-300:]
+    y, x = frame["ETH"], frame["BTC"]
+    mle = kalman_hedge(y, x, noise_units=units, fit="mle")
+    refit = kalman_hedge(y, x, noise_units=units, delta=mle.delta, obs_var=mle.obs_var)
+    np.testing.assert_allclose(refit.beta, mle.beta, rtol=1e-12)
+    assert refit.loglik == pytest.approx(mle.loglik, rel=1e-12)
+    # EM in a convention is pykalman's EM on that convention's values, from the same start.
+    em = kalman_hedge(y, x, noise_units=units, fit="em", em_iter=5, em_tol=0.0)
+    kf = _pykalman_em(*_relative(frame, units), n_iter=5)
+    np.testing.assert_allclose(em.transition_cov, kf.transition_covariance, rtol=1e-9)
+    assert em.obs_var == pytest.approx(kf.observation_covariance[0, 0], rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -285,6 +446,9 @@ def test_result_object(logp):
         ({"fit": 1}, "fit"),
         ({"em_iter": 0}, "em_iter"),
         ({"em_iter": 2.5}, "em_iter"),
+        ({"noise_units": "relative"}, "noise_units"),
+        ({"noise_units": None}, "noise_units"),
+        ({"obs_var": None}, "obs_var"),
     ],
 )
 def test_bad_options(logp, kwargs, match):
@@ -326,6 +490,13 @@ def test_nan_policy(logp):
     y, x = logp["ETH"].iloc[:50].copy(), logp["BTC"].iloc[:50].copy()
     x.iloc[:35] = np.nan
     assert kalman_hedge(y, x).n_obs == 15
+    # The relative conventions have no reference before the first bar observed in both; "raw"
+    # carries its prior there.
+    for units in ("ratio", "log"):
+        res = kalman_hedge(y, x, noise_units=units)
+        assert res.beta.iloc[:35].isna().all() and res.alpha.iloc[:35].isna().all()
+        assert res.beta.iloc[35:].notna().all() and res.alpha.iloc[35:].notna().all()
+    assert (kalman_hedge(y, x, noise_units="raw").beta.iloc[:35] == 0.0).all()
     for fit in ("em", "mle"):
         with pytest.raises(InsufficientDataError, match="at least 20 bars"):
             kalman_hedge(y, x, fit=fit)

@@ -134,7 +134,7 @@ def test_prices_unnamed_arrays() -> None:
 def test_hedge_ratios_paths_and_constant(logs: pd.DataFrame) -> None:
     ols = ols_hedge(logs["ETH"], logs["BTC"])
     roll = rolling_hedge(logs["ETH"], logs["BTC"], window=60)
-    kal = kalman_hedge(logs["ETH"], logs["BTC"])
+    kal = kalman_hedge(logs["ETH"], logs["BTC"], noise_units="log")
     fig = plot_hedge_ratios({"OLS": ols, "Rolling": roll, "Kalman": kal})
     (ax,) = fig.axes
     assert _labels(ax) == ["OLS", "Rolling", "Kalman"] == _legend(ax)

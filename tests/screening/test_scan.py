@@ -432,6 +432,26 @@ def test_bad_options(log_prices, kwargs, error, match):
         scan(log_prices, **kwargs)
 
 
+def test_alpha_is_the_former_name_of_size(log_prices):
+    # Renamed without a path before issue #22: accepted for one release, with a FutureWarning.
+    frame = log_prices.iloc[:, :4]
+    new = scan(frame, size=0.2)
+    with pytest.warns(FutureWarning, match=r"alpha= was renamed size=.*pass size=0\.2"):
+        old = scan(frame, alpha=0.2)
+    assert old.size == new.size == 0.2
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(
+        PairsError, match=r"^alpha must not be given with size .*got alpha=0\.2 and size=0\.01\."
+    ):
+        scan(frame, size=0.01, alpha=0.2)
+    # size at its default counts as not given: passing a default explicitly changes nothing.
+    with pytest.warns(FutureWarning, match="renamed"):
+        assert scan(frame, size=0.05, alpha=0.2).size == 0.2
+    with pytest.raises(PairsError, match="size"):
+        with pytest.warns(FutureWarning):
+            scan(frame, alpha=1.5)
+
+
 def test_bad_prices(log_prices):
     with pytest.raises(DataError, match="prices"):
         scan(log_prices[["BTC"]])

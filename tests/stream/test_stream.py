@@ -78,6 +78,7 @@ def relative_kalman(prices: pd.DataFrame, strategy: Strategy) -> Any:
     return kalman_hedge(
         yr,
         xr,
+        noise_units="raw",
         delta=strategy.delta,
         obs_var=strategy.obs_var,
         initial_state_mean=(0.0, 0.0),
