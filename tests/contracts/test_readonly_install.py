@@ -284,6 +284,8 @@ def test_no_writable_folder_at_all_still_runs(install: Path) -> None:
     assert json.loads(cli.stdout)["data"]["y"] == "ETH"
     assert cli.stderr.count("PairsWarning") == 1 and "compiled again in every process" in cli.stderr
     assert not _written(install / "site") and not _written(install / "home")
+    warmup = _container(install, ["-m", "pairs", "warmup"], readonly=[Path(p) for p in TEMP_FOLDERS])
+    assert warmup.returncode == 2 and warmup.stderr.startswith("pairs: error: no writable folder")
 
 
 @pytest.mark.slow
@@ -328,3 +330,25 @@ def test_kernels_precompiled_by_warmup_load_from_a_readonly_install(install: Pat
     hits, misses = json.loads(cli.stdout.splitlines()[-1])
     assert hits > 0 and misses == 0
     assert sorted(_written(cache)) == baked and not _written(install / "site")
+
+
+@pytest.mark.slow
+def test_kernels_compiled_into_the_package_load_when_it_is_readonly(install: Path, tmp_path: Path) -> None:
+    # `pip install pairs && pairs warmup` as root in an image: the kernels sit in the package's
+    # __pycache__ folders, which the container mounts read-only (one kernel family here).
+    shutil.copytree(install / "site", tmp_path / "site", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "home").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "PYTHONDONTWRITEBYTECODE")}
+    env.update(PYTHONPATH=str(tmp_path / "site"), HOME=str(tmp_path / "home"))
+    build = subprocess.run(
+        [sys.executable, "-c", KALMAN], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert build.returncode == 0, build.stderr
+    baked = sorted(_written(tmp_path / "site"))
+    assert baked and not _written(tmp_path / "home")
+
+    run = _container(tmp_path, ["-c", KALMAN + STATS], readonly=[Path(p) for p in TEMP_FOLDERS])
+    assert run.returncode == 0 and "Warning" not in run.stderr, run.stderr
+    hits, misses = json.loads(run.stdout.splitlines()[-1])
+    assert hits > 0 and misses == 0
+    assert sorted(_written(tmp_path)) == baked
