@@ -1,13 +1,16 @@
 """Where numba caches the compiled kernels, and the ``njit`` every ``_kernels.py`` uses.
 
-numba's own order stays: ``NUMBA_CACHE_DIR`` wins; otherwise a kernel is cached in the
-``__pycache__`` folder beside its module when that folder is writable. When it is not (a
-read-only install: system site-packages, a container image, a zip), kernels are cached in the
-per-user folder :func:`user_cache_dir` (``$XDG_CACHE_HOME/pairs/numba``, by default
-``~/.cache/pairs/numba``) instead of numba's generic one, so ``pairs warmup`` and the cache
-survive a new virtual environment of the same files. Only our kernels are redirected (the
-folder is set while each is decorated), never another library's, and nothing here imports
-numba: the kernel modules do, on first use of an area that needs them.
+The cache of a kernel module is a list of folders (:func:`cache_layers`), in this order:
+``NUMBA_CACHE_DIR`` if set (numba's setting), else the ``__pycache__`` beside the module and then
+the per-user folder :func:`user_cache_dir` (``$XDG_CACHE_HOME/pairs/numba``, by default
+``~/.cache/pairs/numba``); then a private folder of the user in the temporary folder. The list
+stops at the first writable folder: a kernel is loaded from the first folder that holds it and
+written to that writable one. So a read-only install (system site-packages, a container run
+read-only, no writable HOME) loads the kernels ``pairs warmup`` compiled into the package or into
+``NUMBA_CACHE_DIR`` when the image was built, and when no folder at all is writable the kernels
+are compiled in memory: nothing fails for want of a cache, and one warning per process says so.
+Only our kernels use these folders (each gets its cache when decorated), never another
+library's, and nothing here imports numba: the kernel modules do, on first use of an area.
 """
 
 from __future__ import annotations
@@ -15,16 +18,35 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["cache_dirs", "cache_is_cold", "njit", "user_cache_dir"]
+from pairs.exceptions import PairsWarning
+
+__all__ = ["cache_layers", "cache_root", "njit", "on_first_compile", "user_cache_dir"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
-# The folders holding a _kernels.py, relative to the package.
+# The folders holding a _kernels.py, relative to the package (their digest keys every kernel).
 KERNEL_FOLDERS = ("", "hedge", "trading", "coint", "screening", "stream")
+ADVICE = (
+    "set NUMBA_CACHE_DIR to a writable folder, or compile the kernels ahead with 'pairs warmup' "
+    "(see 'Read-only installs' in docs/performance.md)"
+)
+
+
+class Layers(NamedTuple):
+    """The cache folders of one kernel module."""
+
+    read: tuple[str, ...]
+    """Folders a kernel is loaded from, first match wins; ``write``, if any, is the last."""
+    write: str | None
+    """The folder compiled kernels are written to; None: none is writable."""
+    fallback: bool
+    """Whether ``write`` is not where the user or the install would have them (the temporary folder, or none)."""
 
 
 def user_cache_dir() -> str:
@@ -38,10 +60,27 @@ def user_cache_dir() -> str:
     return os.path.join(base, "pairs", "numba")
 
 
-@functools.cache
-def _in_tree_writable(folder: str) -> bool:
-    """numba's own test of its in-tree cache: create ``folder/__pycache__`` and a file in it."""
-    path = os.path.join(folder, "__pycache__")
+def _private_temp_dir() -> str | None:
+    """This user's folder in the temporary folder; None when there is none we can trust."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    try:
+        tmp = tempfile.gettempdir()
+        # tempfile falls back to the working folder: no cache folder dropped into a project.
+        if os.path.realpath(tmp) == os.path.realpath(os.getcwd()):
+            return None
+        path = os.path.join(tmp, "pairs-numba" if uid is None else f"pairs-numba-{uid}")
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.lstat(path)
+    except OSError:
+        return None
+    # Loading a kernel unpickles it: a folder another user made (or can write) could run their code.
+    if uid is not None and (not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077):
+        return None
+    return path
+
+
+def _writable(path: str) -> bool:
+    """numba's test of a cache folder: create it and a file in it."""
     try:
         os.makedirs(path, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
@@ -56,44 +95,83 @@ def _env_cache_dir() -> str | None:
     return configured or os.environ.get("NUMBA_CACHE_DIR") or None
 
 
-def _redirect(folder: str) -> str | None:
-    """The cache folder to impose on kernels of ``folder``; None leaves numba's choice."""
-    if _env_cache_dir() is not None or _in_tree_writable(folder):
-        return None
-    return user_cache_dir()
+def _subfolder(folder: str) -> str:
+    # numba's get_suitable_cache_subpath: the folder's name and the SHA1 of its path.
+    return f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
 
 
-def cache_dirs() -> list[str]:
-    """Return the folder holding the cached kernels of each kernel module, as numba names it."""
-    root = _env_cache_dir()
-    out = []
-    for sub in KERNEL_FOLDERS:
-        folder = os.path.join(_PACKAGE, sub) if sub else _PACKAGE
-        base = root or _redirect(folder)
-        if base is None:
-            out.append(os.path.join(folder, "__pycache__"))
+@functools.cache
+def _layers(folder: str, root: str | None) -> Layers:
+    if root is not None:
+        wanted = [os.path.join(root, _subfolder(folder))]
+    else:
+        wanted = [os.path.join(folder, "__pycache__"), os.path.join(user_cache_dir(), _subfolder(folder))]
+    read: list[str] = []
+    for path in wanted:
+        if _writable(path):
+            return Layers((*read, path), path, False)
+        if os.path.isdir(path):
+            read.append(path)
+    temp = _private_temp_dir()
+    if temp is not None and _writable(os.path.join(temp, _subfolder(folder))):
+        path = os.path.join(temp, _subfolder(folder))
+        return Layers((*read, path), path, True)
+    return Layers(tuple(read), None, True)
+
+
+def cache_layers(folder: str) -> Layers:
+    """Return the cache folders of the kernel module in ``folder`` (see the module's docstring)."""
+    return _layers(os.path.abspath(folder), _env_cache_dir())
+
+
+def cache_root() -> str | None:
+    """Return the folder compiled kernels of the package go to; None when none is writable."""
+    write = cache_layers(_PACKAGE).write
+    return None if write is None else os.path.dirname(write)
+
+
+_before_first_compile: Callable[[str | None], None] | None = None
+_warned = False
+
+
+def on_first_compile(callback: Callable[[str | None], None] | None) -> None:
+    """Have ``callback`` called before the first kernel this process compiles (the CLI's notice).
+
+    It gets the warning the library would give (no writable cache folder, or only the temporary
+    one), to print instead, or None.
+    """
+    global _before_first_compile
+    _before_first_compile = callback
+
+
+def _compiling(layers: Layers) -> None:
+    """Called by a kernel's cache before numba compiles the kernel."""
+    global _before_first_compile, _warned
+    callback, _before_first_compile = _before_first_compile, None
+    message = None
+    if layers.fallback and not _warned:
+        _warned = True
+        wanted = _env_cache_dir() or f"the package folder or {user_cache_dir()}"
+        if layers.write is None:
+            where = "no folder is, so kernels are compiled again in every process"
         else:
-            # numba's get_suitable_cache_subpath: the folder's name and the SHA1 of its path.
-            digest = hashlib.sha1(folder.encode()).hexdigest()
-            out.append(os.path.join(base, f"{os.path.basename(folder)}_{digest}"))
-    return out
-
-
-def cache_is_cold() -> bool:
-    """Whether some kernel module has nothing cached yet (a cheap look, no numba import)."""
-    for folder in cache_dirs():
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            return True
-        if not any(name.startswith("_kernels.") and name.endswith(".nbi") for name in names):
-            return True
-    return False
+            where = f"kernels compiled now go to {os.path.dirname(layers.write)}"
+        message = f"the numba kernel cache cannot be written in {wanted}; {where}: {ADVICE}."
+    if callback is not None:
+        callback(message)
+    elif message is not None:
+        warnings.warn(message, PairsWarning, stacklevel=2)
 
 
 @functools.cache
 def kernel_sources_digest() -> str:
-    """SHA-256 of every ``_kernels.py`` of the package: part of each kernel's cache key."""
+    """SHA-256 of every ``_kernels.py`` of the package: part of each kernel's cache key.
+
+    numba checks a cached kernel against its own file only, but the machine code also holds the
+    kernels it calls from other files: after one of those changed (an upgrade, an edit of a
+    source tree), the stale code would load. With this digest in the key, any change recompiles
+    all of them.
+    """
     digest = hashlib.sha256()
     for sub in KERNEL_FOLDERS:
         try:
@@ -104,44 +182,25 @@ def kernel_sources_digest() -> str:
     return digest.hexdigest()
 
 
-def _key_by_every_kernel_file(dispatcher: Any) -> Any:
-    """Make the cache of ``dispatcher`` depend on every kernel file, not only its own.
+def njit(func: Callable[..., Any] | None = None, **options: Any) -> Any:
+    """``numba.njit`` with the cache of this module (``cache=True`` is the default).
 
-    numba checks a cached kernel against its own file only, but the machine code also holds
-    the kernels it calls from other files: after one of those changed (an upgrade, an edit of
-    a source tree), the stale code would load. With the digest of every ``_kernels.py`` in the
-    key, any change recompiles all of them. (numba keeps the key in the cache file object it
-    makes at decoration; a numba without it keeps its own key.)
+    Used as ``@njit`` or ``@njit(**options)``, like numba's; ``cache=False`` keeps the kernel in
+    memory only.
     """
-    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
-    stamp = getattr(cache_file, "_source_stamp", None)
-    if stamp is not None:
-        cache_file._source_stamp = (stamp, kernel_sources_digest())  # type: ignore[union-attr]
-    return dispatcher
 
+    def decorate(func: Callable[..., Any]) -> Any:
+        import numba
 
-def njit(*args: Any, **options: Any) -> Any:
-    """``numba.njit`` with the cache folder of this module (``cache=True`` is the default).
+        from pairs._kernel_cache import KernelCache
 
-    Used as ``@njit``, ``@njit(cache=True)`` or with explicit signatures, like numba's.
-    """
-    import numba
-    from numba.core import config
+        dispatcher = numba.njit(**{**options, "cache": False})(func)
+        if options.get("cache", True):
+            layers = cache_layers(os.path.dirname(os.path.abspath(func.__code__.co_filename)))
+            # numba's Dispatcher.enable_caching sets this attribute to its own one-folder cache.
+            dispatcher._cache = KernelCache(
+                func, layers, kernel_sources_digest(), functools.partial(_compiling, layers)
+            )
+        return dispatcher
 
-    options.setdefault("cache", True)
-
-    def decorate(func: Callable[..., Any], signatures: tuple[Any, ...] = ()) -> Any:
-        folder = _redirect(os.path.dirname(os.path.abspath(func.__code__.co_filename)))
-        if folder is None:
-            return _key_by_every_kernel_file(numba.njit(*signatures, **options)(func))
-        # numba picks a function's cache locator when it is decorated: impose ours only then.
-        saved = config.CACHE_DIR  # type: ignore[attr-defined]
-        config.CACHE_DIR = folder  # type: ignore[attr-defined]
-        try:
-            return _key_by_every_kernel_file(numba.njit(*signatures, **options)(func))
-        finally:
-            config.CACHE_DIR = saved  # type: ignore[attr-defined]
-
-    if len(args) == 1 and callable(args[0]) and not options.keys() - {"cache"}:
-        return decorate(args[0])
-    return lambda func: decorate(func, args)
+    return decorate if func is None else decorate(func)

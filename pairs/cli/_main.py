@@ -110,8 +110,10 @@ examples:
   pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
     "warmup": """\
 Compiles the numba kernels of every command into the cache (the package folder when it is
-writable, else ~/.cache/pairs/numba; NUMBA_CACHE_DIR wins), so that the first real run is
-fast; run it once after installing, e.g. in a container image. See docs/performance.md.
+writable, else ~/.cache/pairs/numba, else a private folder in the temporary folder;
+NUMBA_CACHE_DIR wins), so that the first real run is fast; run it once after installing, e.g.
+in a container image: the kernels are loaded from there even where it is read-only at run
+time. See docs/performance.md.
 
 examples:
   pairs warmup""",

@@ -2,22 +2,21 @@
 
 Also the lazy command loader of the CLI: a command's module (and numpy, pandas, numba,
 statsmodels behind it) is imported when that command runs, so ``pairs --help`` stays fast,
-and one line on stderr says so when a command is about to compile kernels on an empty cache.
-This module imports nothing heavy at import time.
+and one line on stderr says so at a terminal when a command is about to compile a kernel (the
+first that is not in the cache). This module imports nothing heavy at import time.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pairs._numba_cache import cache_dirs, cache_is_cold
+from pairs._numba_cache import ADVICE, cache_root, on_first_compile
 
 __all__ = ["cmd_warmup", "command", "exercises", "kernels", "uncompiled_kernels"]
 
@@ -27,22 +26,21 @@ COLD_NOTICE = (
 )
 
 
-def _notice() -> None:
-    """One line on stderr before a first-use compile, for a person watching a terminal."""
-    if sys.stderr.isatty() and cache_is_cold():
-        print(COLD_NOTICE.format(where=_where()), file=sys.stderr, flush=True)
+def _notice(warning: str | None) -> None:
+    """One line on stderr before the first compile, for a person watching a terminal."""
+    print(f"pairs: {warning}" if warning else COLD_NOTICE.format(where=_where()), file=sys.stderr, flush=True)
 
 
 def _where() -> str:
-    return os.path.dirname(cache_dirs()[0]) if cache_dirs() else "the numba cache"
+    return cache_root() or "memory only: no folder is writable"
 
 
 def command(module: str, name: str, *, compiles: bool = True) -> Callable[[argparse.Namespace], int]:
     """Return a command function that imports ``pairs.cli.<module>`` only when it runs."""
 
     def run(args: argparse.Namespace) -> int:
-        if compiles:
-            _notice()
+        if compiles and sys.stderr.isatty():
+            on_first_compile(_notice)
         func = getattr(importlib.import_module(f"pairs.cli.{module}"), name)
         return int(func(args))
 
@@ -133,10 +131,10 @@ def exercises() -> Iterator[tuple[str, Callable[[], object]]]:
 
 
 def _cached(kernel: Any) -> bool:
-    # A kernel compiled inside a caller loaded from the cache is not loaded itself: its own
-    # cache index (numba's FunctionCache) says whether it was compiled once.
-    index = getattr(getattr(getattr(kernel, "_cache", None), "_cache_file", None), "_index_path", None)
-    return bool(kernel.signatures) or (index is not None and os.path.exists(index))
+    # A kernel compiled inside a caller loaded from the cache is not loaded itself: an index of
+    # its own in the cache (numba's) says whether it was compiled once.
+    has_index = getattr(getattr(kernel, "_cache", None), "has_index", None)
+    return bool(kernel.signatures) or (has_index is not None and has_index())
 
 
 def kernels() -> dict[str, bool]:
@@ -184,7 +182,10 @@ def _print_kernels(fmt: str, where: str, seconds: float, status: dict[str, bool]
 
 def cmd_warmup(args: argparse.Namespace) -> int:
     """Run :func:`exercises` with a line per step on stderr; print every kernel and its state."""
-    where = _where()
+    where = cache_root()
+    if where is None:
+        print(f"pairs: error: no writable folder for the kernel cache; {ADVICE}.", file=sys.stderr)
+        return 2
     print(f"pairs: compiling every kernel into {where} (a minute or so on an empty cache)", file=sys.stderr)
     start = time.perf_counter()
     with warnings.catch_warnings():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pty
 import shutil
 import stat
 import subprocess
@@ -60,38 +61,63 @@ def test_cli_help_loads_no_heavy_dependency() -> None:
     assert _loaded(code) == []
 
 
-def test_cache_is_cold_until_every_kernel_folder_has_an_index(tmp_path: Path) -> None:
-    code = (
-        "from pairs._numba_cache import cache_dirs, cache_is_cold\n"
-        "import json; print(json.dumps([cache_is_cold(), cache_dirs()]))"
-    )
+def _stderr_at_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``python args`` with stderr on a pseudo-terminal; return its exit code and stderr."""
+    master, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal, env=env
+    ) as proc:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the process closed the terminal (it exited)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty)")
+def test_cold_notice_only_when_a_kernel_compiles(tmp_path: Path) -> None:
+    # A real cache, filled by the first run: the notice is about kernels numba compiles, not
+    # about folders (screening has a _kernels.py and no kernel: its cache folder stays empty).
     env = _env(NUMBA_CACHE_DIR=str(tmp_path))
-    run = lambda: json.loads(  # noqa: E731
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        ).stdout
-    )
-    cold, folders = run()
-    assert cold and all(Path(f).parent == tmp_path for f in folders)
-    for folder in folders:
-        Path(folder).mkdir(parents=True)
-        (Path(folder) / "_kernels.kernel-1.py311.nbi").write_bytes(b"")
-    assert run()[0] is False
+    fit = ["-m", "pairs", "fit", "sample:ETH", "sample:BTC", "--method", "rolling"]
+    notice = "pairs: compiling numeric kernels on first use"
+    code, err = _stderr_at_a_terminal(fit, env)
+    assert code == 0 and err.count(notice) == 1 and err.count("\n") == 1, err
+    assert str(tmp_path) in err
+    assert list(tmp_path.rglob("*.nbi"))
+    code, err = _stderr_at_a_terminal(fit, env)
+    assert code == 0 and err == ""
+    # Kernels the first command did not use are compiled now, so the notice is back.
+    code, err = _stderr_at_a_terminal(["-m", "pairs", "test", "sample:ETH", "sample:BTC"], env)
+    assert code == 0 and err.count(notice) == 1, err
 
 
 def test_cold_notice_only_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(_warmup, "cache_is_cold", lambda: True)
-    ran = _warmup.command("_strategy", "cmd_strategy", compiles=True)
+    monkeypatch.setattr(_numba_cache, "_before_first_compile", None)
+    monkeypatch.setattr(_warmup, "cmd_probe", lambda args: 0, raising=False)
+    ran = _warmup.command("_warmup", "cmd_probe", compiles=True)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    _warmup._notice()
-    assert capsys.readouterr().err == ""
+    assert ran(argparse.Namespace()) == 0
+    assert _numba_cache._before_first_compile is None
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    _warmup._notice()
+    assert ran(argparse.Namespace()) == 0
+    assert _numba_cache._before_first_compile is _warmup._notice
+    _warmup._notice(None)
     err = capsys.readouterr().err
     assert err.startswith("pairs: compiling numeric kernels on first use") and err.count("\n") == 1
-    assert ran.__name__ == "cmd_strategy"
+    _warmup._notice("the numba kernel cache cannot be written in x")
+    assert capsys.readouterr().err == "pairs: the numba kernel cache cannot be written in x\n"
+    assert ran.__name__ == "cmd_probe"
 
 
 def test_user_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
