@@ -106,10 +106,11 @@ def test_json_lines_equal_csv(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_
     assert lines == reference(every=True)
 
 
+@pytest.mark.parametrize("name", ["book.json", "book.state"])  # a JSON and a binary state file
 def test_restart_resumes_and_resent_bar_is_answered_once(
-    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path, name: str
 ) -> None:
-    book = str(tmp_path / "book.json")
+    book = str(tmp_path / name)
     first = run(
         monkeypatch, capsys, csv_text(PRICES.iloc[:120]), "--book", book, "--pairs", PAIRS, *FLAGS, "--all"
     )
@@ -120,11 +121,12 @@ def test_restart_resumes_and_resent_bar_is_answered_once(
     assert second[1][0] == first[1][-1]
     assert first[1] + second[1][1:] == reference(every=True)
     # The same timestamp with other prices is refused, the book unchanged.
-    before = Path(book).read_text()
+    before = Path(book).read_bytes()
+    assert before.startswith(b"{") == name.endswith(".json")
     changed = csv_text(PRICES.iloc[-1:] * 1.01)
     code, _, err = run(monkeypatch, capsys, changed, "--book", book)
     assert code == 2 and "stdin line 2: bar must repeat the prices" in err
-    assert Path(book).read_text() == before
+    assert Path(book).read_bytes() == before
 
 
 @pytest.mark.parametrize(

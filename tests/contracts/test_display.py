@@ -74,13 +74,17 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "BacktestResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]).backtest(),
     "BreakdownResult": lambda p: pairs.breakdown(np.log(p["ETH"]), np.log(p["BTC"]), window=120, step=20),
     "CointReport": lambda p: pairs.coint_report(np.log(p["ETH"]), np.log(p["BTC"]), n_screened=10),
+    "DeflatedSharpeResult": lambda p: pairs.deflated_sharpe(np.log(p[["ETH", "BTC"]]).diff().dropna()),
     "EngleGrangerResult": lambda p: pairs.engle_granger(np.log(p["ETH"]), np.log(p["BTC"])),
     "HalfLifeResult": lambda p: pairs.half_life(np.log(p["ETH"]) - np.log(p["BTC"])),
     "HedgeEffectiveness": lambda p: pairs.hedge_effectiveness(p["ETH"], p["BTC"], 1.0),
     "HedgeResult": lambda p: pairs.ols_hedge(np.log(p["ETH"]), np.log(p["BTC"])),
     "HurstResult": lambda p: pairs.hurst(np.log(p["ETH"])),
     "JohansenResult": lambda p: pairs.johansen(np.log(p[["ETH", "BTC"]])),
-    "KalmanResult": lambda p: pairs.kalman_hedge(np.log(p["ETH"]), np.log(p["BTC"])),
+    "KalmanResult": lambda p: pairs.kalman_hedge(np.log(p["ETH"]), np.log(p["BTC"]), noise_units="log"),
+    "OverfittingResult": lambda p: pairs.probability_of_overfitting(
+        np.log(p[["ETH", "BTC", "LTC"]]).diff().dropna(), n_splits=4
+    ),
     "ScanResult": lambda p: pairs.scan(p, log=True),
     "Signal": _signal,
     "SimulatedUniverse": lambda p: pairs.simulate_universe(4, 200, n_cointegrated=1, seed=1),
