@@ -23,7 +23,8 @@ from pairs.exceptions import DataError, PairsError, StateError
 from pairs.stream import StreamBook
 from pairs.stream._book import BookSignals
 from pairs.stream._delivery import Outbox
-from pairs.stream._engine import _as_timestamp, _encode_timestamp, _stamp_json, body_json
+from pairs.stream._signal import _stamp_json, body_json
+from pairs.stream._time import _as_timestamp, _encode_timestamp
 
 __all__ = ["follow_book", "parse_pairs", "wide_bars"]
 

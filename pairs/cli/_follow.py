@@ -19,7 +19,7 @@ from pairs.cli._options import explicit_flags, strategy_from_args
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.stream import StreamEngine
 from pairs.stream._delivery import Outbox
-from pairs.stream._engine import _as_timestamp, _encode_timestamp
+from pairs.stream._time import _as_timestamp, _encode_timestamp
 
 __all__ = ["follow", "parse_max_gap"]
 

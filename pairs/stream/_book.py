@@ -30,15 +30,7 @@ import pandas as pd
 from pairs._validation import check_int
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import (
-    Signal,
-    Stamp,
-    StreamEngine,
-    _decode_timestamp,
-    _encode_timestamp,
-    _signal,
-    next_timestamp,
-)
+from pairs.stream._engine import StreamEngine
 from pairs.stream._kernels import (
     P_WIDTH,
     R_HEDGE,
@@ -53,6 +45,7 @@ from pairs.stream._kernels import (
     symbol_logs,
 )
 from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
+from pairs.stream._signal import Signal, _signal
 from pairs.stream._state import (
     Packed,
     check_keys,
@@ -61,6 +54,7 @@ from pairs.stream._state import (
     read_state_file,
     write_state_file,
 )
+from pairs.stream._time import Stamp, _decode_timestamp, _encode_timestamp, next_timestamp
 from pairs.trading._rules import ACTIONS
 
 __all__ = ["BookSignals", "StreamBook"]

@@ -28,92 +28,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import math
 import numbers
 import os
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin, json_safe
 from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
 from pairs.stream._kernels import S_N, S_RULE, compiled_entry, engine_step
 from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
+from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
+from pairs.stream._time import _INT_LIMIT, Stamp, _decode_timestamp, _encode_timestamp, _short, next_timestamp
 from pairs.trading._rules import ACTIONS
 
 __all__ = ["Signal", "StreamEngine"]
 
-Stamp: TypeAlias = "pd.Timestamp | int | float | None"
-
 FORMAT = "pairs.StreamEngine"
 VERSION = 2
 ON_GAP = ("raise", "reset")
-_INT_LIMIT = 2**63
-
-
-@dataclass(frozen=True, repr=False, slots=True)
-class Signal(ResultMixin):
-    """What :meth:`StreamEngine.update` decided for one bar; ``to_dict()`` is JSON-safe."""
-
-    _title = "Stream signal"
-
-    timestamp: Stamp
-    """The bar's timestamp as given (datetimes and ISO strings become ``pd.Timestamp``)."""
-    beta: float
-    """Hedge ratio after this bar (NaN during a rolling warm-up); on log prices with ``log_prices``."""
-    alpha: float
-    """Intercept after this bar."""
-    spread: float
-    """``y - beta x - alpha`` with this bar's prices (logs with ``log_prices``) and state."""
-    zscore: float
-    """Z-score fed to the rule (NaN during warm-up: the position is then kept)."""
-    position: int
-    """Spread position to hold until the next bar: +1 long ``y``/short ``x``, -1 short, 0 flat."""
-    y_units: float | None
-    """Units of ``y`` to hold (None unless the engine has ``capital``)."""
-    x_units: float | None
-    """Units of ``x`` to hold (None unless the engine has ``capital``)."""
-    action: str
-    """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"`` or ``"hold"``."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings."""
-        return {
-            "timestamp": _stamp_value(self.timestamp),
-            "beta": _float_value(self.beta),
-            "alpha": _float_value(self.alpha),
-            "spread": _float_value(self.spread),
-            "zscore": _float_value(self.zscore),
-            "position": _int_value(self.position),
-            "y_units": _float_value(self.y_units),
-            "x_units": _float_value(self.x_units),
-            "action": self.action if type(self.action) is str else json_safe(self.action),
-        }
-
-    def to_json(self) -> str:
-        """One line of JSON, the same text as ``json.dumps(signal.to_dict())``, built directly.
-
-        Floats are written with ``repr`` (exact), NaN/inf as ``null``, timestamps as ISO 8601
-        strings (numbers as numbers). ``pairs signal --follow`` prints this line per bar.
-
-        Examples
-        --------
-        >>> import json
-        >>> import pandas as pd
-        >>> from pairs import StreamEngine
-        >>> signal = StreamEngine(log_prices=True).update(2000.0, 40000.0, pd.Timestamp("2024-01-01"))
-        >>> signal.to_json()[:36]
-        '{"timestamp": "2024-01-01T00:00:00",'
-        >>> signal.to_json() == json.dumps(signal.to_dict())
-        True
-        """
-        return body_json(self, f'{{"timestamp": {_stamp_json(self.timestamp)}, ')
 
 
 def _first_step(
@@ -134,112 +71,6 @@ def _first_step(
 _step: Any = _first_step
 
 
-class _SignalFields(ResultMixin):
-    """A :class:`Signal`'s slot layout without its frozen ``__setattr__``: filled, then relabelled.
-
-    Per bar, ``Signal(...)`` costs nine ``object.__setattr__`` calls of the frozen dataclass
-    (about 1.3 us here); plain slot stores and a ``__class__`` switch cost about 0.3 us. The
-    object is a Signal before anyone else sees it (tests/stream/test_hot_path.py).
-    """
-
-    __slots__ = Signal.__slots__  # type: ignore[attr-defined]
-
-
-_new = object.__new__
-_Timestamp = pd.Timestamp
-
-
-def _signal(
-    timestamp: Stamp,
-    beta: float,
-    alpha: float,
-    spread: float,
-    zscore: float,
-    position: int,
-    y_units: float | None,
-    x_units: float | None,
-    action: str,
-) -> Signal:
-    """``Signal(...)``, built by slot stores on :class:`_SignalFields` (once per bar)."""
-    signal: Any = _new(_SignalFields)  # typed Any: its slots are declared by Signal
-    signal.timestamp = timestamp
-    signal.beta = beta
-    signal.alpha = alpha
-    signal.spread = spread
-    signal.zscore = zscore
-    signal.position = position
-    signal.y_units = y_units
-    signal.x_units = x_units
-    signal.action = action
-    signal.__class__ = Signal
-    return signal  # type: ignore[no-any-return]
-
-
-def _float_value(value: Any) -> Any:
-    if type(value) is float:
-        return value if value - value == 0.0 else None
-    return None if value is None else json_safe(value)
-
-
-def _int_value(value: Any) -> Any:
-    return value if type(value) is int else json_safe(value)
-
-
-def _float_json(value: Any) -> str:
-    # json.dumps writes a float with float.__repr__; to_dict turns NaN/inf into None (null).
-    if type(value) is float:
-        return float.__repr__(value) if value - value == 0.0 else "null"
-    return "null" if value is None else _other_json(value)
-
-
-def _iso(ts: pd.Timestamp) -> str:
-    # datetime's C isoformat is pd.Timestamp.isoformat without nanoseconds, in datetime's years.
-    if ts.nanosecond == 0 and 1 <= ts.year <= 9999:
-        return _datetime_iso(ts)
-    return ts.isoformat()
-
-
-_datetime_iso = dt.datetime.isoformat
-
-
-def _stamp_value(ts: Any) -> Any:
-    return _iso(ts) if type(ts) is pd.Timestamp else json_safe(ts)
-
-
-def _stamp_json(ts: Any) -> str:
-    kind = type(ts)
-    if kind is pd.Timestamp:
-        return f'"{_iso(ts)}"'
-    if kind is int:
-        return int.__repr__(ts)
-    return "null" if ts is None else _other_json(ts)
-
-
-_ACTION_JSON = {action: json.dumps(action) for action in ACTIONS}
-
-
-def _other_json(value: Any) -> str:
-    return json.dumps(json_safe(value))
-
-
-def body_json(signal: Signal, head: str) -> str:
-    """``head`` followed by the signal's fields after ``timestamp``, as ``json.dumps`` writes them."""
-    position = signal.position
-    action = _ACTION_JSON.get(signal.action) if type(signal.action) is str else None
-    return (
-        f'{head}"beta": {_float_json(signal.beta)}, "alpha": {_float_json(signal.alpha)}, '
-        f'"spread": {_float_json(signal.spread)}, "zscore": {_float_json(signal.zscore)}, '
-        f'"position": {int.__repr__(position) if type(position) is int else _other_json(position)}, '
-        f'"y_units": {_float_json(signal.y_units)}, "x_units": {_float_json(signal.x_units)}, '
-        f'"action": {action or _other_json(signal.action)}}}'
-    )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
-
-
 def _price(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise DataError(f"{name} must be a real number; got {value!r}.")
@@ -251,76 +82,6 @@ def _check_prices(y_price: float, x_price: float) -> None:
         raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
     if not 0.0 < x_price < math.inf:
         raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
-
-
-def _as_timestamp(value: Any) -> pd.Timestamp | int | float:
-    if isinstance(value, bool):
-        raise DataError(f"timestamp must be a datetime, an ISO string or a number; got {value!r}.")
-    if isinstance(value, numbers.Integral):
-        value = int(value)
-        if not -_INT_LIMIT <= value < _INT_LIMIT:
-            raise DataError(f"timestamp must be an integer within 64 bits; got {_short(value)}.")
-        return value
-    if isinstance(value, numbers.Real):
-        if not math.isfinite(value):
-            raise DataError(f"timestamp must be finite; got {value!r}.")
-        return float(value)
-    if isinstance(value, (str, dt.date, np.datetime64)):
-        try:
-            ts = pd.Timestamp(value)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"timestamp must be a parseable date or time; got {value!r} ({exc}).") from None
-        if pd.isna(ts):
-            raise DataError(f"timestamp must not be NaT; got {value!r}.")
-        return ts
-    raise DataError(f"timestamp must be a datetime, an ISO string or a number; got {value!r}.")
-
-
-def next_timestamp(value: Any, last: Stamp, what: str) -> Stamp:
-    """``value`` as a bar timestamp after ``last``: optional, but once given always given, strictly
-    increasing (the rule of :class:`StreamEngine` and :class:`~pairs.StreamBook`); ``what`` names a bar
-    in messages ("update", "bar")."""
-    if value is None:
-        if last is not None:
-            raise StateError(
-                f"timestamp must be given after {what}s with timestamps (last {last!r}); got None."
-            )
-        return None
-    ts = value if type(value) is pd.Timestamp else _as_timestamp(value)
-    if last is not None:
-        try:
-            later = ts > last
-        except TypeError:
-            raise DataError(
-                f"timestamp must be comparable with the previous one ({last!r}); got {value!r}."
-            ) from None
-        if not later:
-            kind = "a duplicate of" if ts == last else "earlier than"
-            raise StateError(
-                f"timestamp must be after the previous {what} ({last!r}); got {kind} it: {value!r}."
-            )
-    return ts
-
-
-def _encode_timestamp(ts: Stamp) -> Any:
-    return {"timestamp": ts.isoformat()} if isinstance(ts, pd.Timestamp) else ts
-
-
-def _decode_timestamp(value: Any) -> Stamp:
-    where = "state['state']['last_timestamp']"
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        check_keys(value, ("timestamp",), where)
-        value = value["timestamp"]
-        if not isinstance(value, str):
-            raise StateError(f"{where} must hold an ISO timestamp string; got {value!r}.")
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StateError(f"{where} must be null, a number or a dict; got {value!r}.")
-    try:
-        return _as_timestamp(value)
-    except DataError as exc:
-        raise StateError(f"{where} must be a valid timestamp; got: {exc}") from None
 
 
 def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:

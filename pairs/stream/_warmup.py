@@ -73,7 +73,7 @@ def _run(engine: StreamEngine, py: np.ndarray, px: np.ndarray) -> tuple:
 
 def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     """Body of :meth:`StreamEngine.warmup` (all checks first, so a refusal changes nothing)."""
-    from pairs.stream._engine import _signal
+    from pairs.stream._signal import _signal
 
     ys, xs = align_pair(y, x, positive=True, min_length=1)
     stamps = _timestamps(engine, ys.index)
