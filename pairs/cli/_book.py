@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from pairs.cli._framing import MAX_LINE_BYTES, _price, _timestamp, records
@@ -60,12 +60,24 @@ def _json_bar(text: str) -> tuple[Any, dict[str, float | None]]:
     return ts, {k: None if v is None else float(v) for k, v in prices.items()}
 
 
-def wide_bars(stream: IO[Any], *, what: str = "stdin") -> Iterator[tuple[int, Any, dict[str, float | None]]]:
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def wide_bars(
+    stream: IO[Any], *, what: str = "stdin", required: Iterable[str] = ()
+) -> Iterator[tuple[int, Any, dict[str, float | None]]]:
     """``(line_number, timestamp, prices)`` of each record: wide CSV with a header, or JSON lines.
 
-    CSV: the first line is the header ``timestamp,SYM1,SYM2,...``; each row has as many
-    fields; an empty price field is a missing price. JSON: ``{"timestamp": ..., "prices":
-    {"SYM": price or null, ...}}`` per line (the format is chosen by the first line).
+    CSV: the first line is the header ``timestamp,SYM1,SYM2,...`` (any symbol an exchange lists,
+    ``1INCH`` included; a field that reads as a number means the header is missing), which must
+    name every symbol of ``required``; each row has as many fields; an empty price field is a
+    missing price. JSON: ``{"timestamp": ..., "prices": {"SYM": price or null, ...}}`` per line
+    (the format is chosen by the first line).
     """
     symbols: list[str] | None = None
     mode = None
@@ -75,13 +87,19 @@ def wide_bars(stream: IO[Any], *, what: str = "stdin") -> Iterator[tuple[int, An
                 mode = "json" if text.startswith("{") else "csv"
                 if mode == "csv":
                     fields = [f.strip() for f in text.split(",")]
-                    if len(fields) < 2 or not all(f and not f[:1].isdigit() for f in fields):
+                    if len(fields) < 2 or not all(f and not _is_number(f) for f in fields):
                         raise DataError(
                             f"header must be 'timestamp,SYM1,SYM2,...' (names, not numbers); got {text[:60]!r}."
                         )
                     if len(set(fields[1:])) != len(fields) - 1:
                         raise DataError(f"header must name each symbol once; got {text[:60]!r}.")
                     symbols = fields[1:]
+                    missing = sorted(set(required) - set(symbols))
+                    if missing:
+                        raise DataError(
+                            f"header must name every symbol of the book's pairs; got no column for {missing} "
+                            f"(symbols are case-sensitive and must match exactly; header {text[:60]!r})."
+                        )
                     continue
             if mode == "json":
                 if not text.startswith("{"):
@@ -158,7 +176,7 @@ def follow_book(args: argparse.Namespace) -> int:
     outbox = Outbox(args.book, what=WHAT, body="book")
     try:
         book = _book(args, outbox)
-        for number, ts, prices in wide_bars(sys.stdin):
+        for number, ts, prices in wide_bars(sys.stdin, required=book.symbols):
             try:
                 if ts is None:
                     raise DataError(

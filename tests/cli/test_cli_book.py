@@ -135,24 +135,24 @@ def test_restart_resumes_and_resent_bar_is_answered_once(
         (csv_text(PRICES.iloc[:3]), (), "--pairs must be given to create the book"),
         (csv_text(PRICES.iloc[:3]), ("--pairs", "ETHBTC"), "--pairs must be a comma-separated list"),
         ("1,2,3\n", ("--pairs", PAIRS), "stdin line 1: header must be"),
-        ("timestamp,ETH,ETH\n", ("--pairs", PAIRS), "stdin line 1: header must name each symbol once"),
-        ("timestamp,ETH,BTC\n2024-01-01,1\n", ("--pairs", PAIRS), "stdin line 2: bar must have 3 fields"),
+        ("timestamp,ETH,ETH\n", ("--pairs", "ETH/BTC"), "stdin line 1: header must name each symbol once"),
+        ("timestamp,ETH,BTC\n2024-01-01,1\n", ("--pairs", "ETH/BTC"), "stdin line 2: bar must have 3 fields"),
         (
             "timestamp,ETH,BTC\n2024-01-01,x,1\n",
-            ("--pairs", PAIRS),
+            ("--pairs", "ETH/BTC"),
             "stdin line 2: prices['ETH'] must be a decimal",
         ),
         (
             "timestamp,ETH,BTC\n,1,2\n",
-            ("--pairs", PAIRS),
+            ("--pairs", "ETH/BTC"),
             "stdin line 2: timestamp must be given with --book",
         ),
         (
             "timestamp,ETH,BTC\n2024-01-01,-1,2\n",
-            ("--pairs", PAIRS),
+            ("--pairs", "ETH/BTC"),
             "stdin line 2: prices['ETH'] must be a finite",
         ),
-        ("timestamp,ETH,BTC\n2024-01-01,1,2", ("--pairs", PAIRS), "stdin line 2 must end with a newline"),
+        ("timestamp,ETH,BTC\n2024-01-01,1,2", ("--pairs", "ETH/BTC"), "stdin line 2 must end with a newline"),
         (
             '{"timestamp": "2024-01-01", "prices": [1]}\n',
             ("--pairs", PAIRS),
@@ -221,3 +221,36 @@ def test_one_writer_per_book(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_p
     finally:
         lock.release()
     assert code == 2 and lines == [] and not book.exists(), err
+
+
+def test_symbols_starting_with_a_digit_are_symbols(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    # 1INCH and 1000PEPE are listed by exchanges: a header is refused only when a field is a number.
+    renamed = PRICES[["ETH", "BTC"]].iloc[:40].rename(columns={"ETH": "1000PEPE", "BTC": "1INCH"})
+    args = ("--book", str(tmp_path / "b.state"), "--pairs", "1000PEPE/1INCH", *FLAGS, "--all")
+    code, lines, err = run(monkeypatch, capsys, csv_text(renamed), *args)
+    assert code == 0, err
+    book = StreamBook([("1000PEPE", "1INCH")], strategy=STRATEGY)
+    expected = [book.update(row, ts)["1000PEPE/1INCH"].to_dict() for ts, row in renamed.iterrows()]
+    assert [line["signals"]["1000PEPE/1INCH"] for line in lines] == [
+        {k: v for k, v in e.items() if k != "timestamp"} for e in expected
+    ]
+    headless = csv_text(PRICES[["ETH", "BTC"]].iloc[:3], header=False)
+    code, _, err = run(
+        monkeypatch, capsys, headless, "--book", str(tmp_path / "c.state"), "--pairs", "ETH/BTC"
+    )
+    assert code == 2 and "stdin line 1: header must be" in err
+
+
+def test_a_header_without_a_pairs_symbol_is_refused_at_the_header(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    # A bot that names its columns otherwise (eth, ETH/USDT) must not run silently on nothing.
+    for columns in ({"ETH": "eth"}, {"ETH": "ETH/USDT", "BTC": "BTC/USDT"}):
+        text = csv_text(PRICES[["ETH", "BTC"]].iloc[:5].rename(columns=columns))
+        code, lines, err = run(
+            monkeypatch, capsys, text, "--book", str(tmp_path / "b.json"), "--pairs", "ETH/BTC"
+        )
+        assert code == 2 and lines == [] and "stdin line 1: header must name every symbol" in err
+        assert "'ETH'" in err and err.count("\n") == 1
