@@ -24,7 +24,8 @@ from pairs.stream import StreamBook
 from pairs.stream._book import BookSignals
 from pairs.stream._delivery import Outbox
 from pairs.stream._signal import _stamp_json, body_json
-from pairs.stream._time import _as_timestamp, _encode_timestamp
+from pairs.stream._time import instant_id
+from pairs.stream._time import instant_ids as _ids
 
 __all__ = ["follow_book", "parse_pairs", "wide_bars"]
 
@@ -146,7 +147,7 @@ def _book(args: argparse.Namespace, outbox: Outbox) -> StreamBook:
             "(pass the same options as the first run, or none)."
         )
     delivery = outbox.delivery
-    if delivery is not None and delivery["input"]["id"] != _encode_timestamp(book.last_timestamp):
+    if delivery is not None and delivery["input"]["id"] not in _ids(book.last_timestamp):
         raise StateError(
             f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
             f"{delivery['input']['id']!r} after bar {book.last_timestamp!r}."
@@ -183,7 +184,7 @@ def follow_book(args: argparse.Namespace) -> int:
                         "timestamp must be given with --book (an ISO 8601 time, an epoch or a sequence number), "
                         "so that a re-sent bar is recognised; got a bar without one."
                     )
-                ident = _encode_timestamp(_as_timestamp(ts))
+                ident = instant_id(ts)
                 stored = outbox.replayed(ident, prices)
                 if stored is None:
                     line = bar_line(book.update(prices, ts), every=args.all)

@@ -19,7 +19,8 @@ from pairs.cli._options import explicit_flags, strategy_from_args
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.stream import StreamEngine
 from pairs.stream._delivery import Outbox
-from pairs.stream._time import _as_timestamp, _encode_timestamp
+from pairs.stream._time import instant_id
+from pairs.stream._time import instant_ids as _ids
 
 __all__ = ["follow", "parse_max_gap"]
 
@@ -51,7 +52,7 @@ def _engine(args: argparse.Namespace, outbox: Outbox | None) -> StreamEngine:
         return StreamEngine(strategy_from_args(args), **gap)
     engine = StreamEngine.from_state(saved)
     if outbox is not None and outbox.delivery is not None:
-        if outbox.delivery["input"]["id"] != _encode_timestamp(engine.last_timestamp):
+        if outbox.delivery["input"]["id"] not in _ids(engine.last_timestamp):
             raise StateError(
                 f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
                 f"{outbox.delivery['input']['id']!r} after bar {engine.last_timestamp!r}."
@@ -89,7 +90,7 @@ def _answer(engine: StreamEngine, bar: Bar, outbox: Outbox | None, out: IO[str])
             "timestamp must be given with --state (an ISO 8601 time, an epoch or a sequence number), "
             "so that a re-sent bar is recognised; got a bar without one."
         )
-    ident = _encode_timestamp(_as_timestamp(bar.timestamp))
+    ident = instant_id(bar.timestamp)
     values = [bar.y, bar.x]
     stored = outbox.replayed(ident, values)
     if stored is not None:

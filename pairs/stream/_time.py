@@ -13,7 +13,7 @@ import pandas as pd
 from pairs.exceptions import DataError, StateError
 from pairs.stream._state import check_keys
 
-__all__ = ["Stamp", "next_timestamp"]
+__all__ = ["Stamp", "instant_id", "instant_ids", "next_timestamp"]
 
 Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 _INT_LIMIT = 2**63
@@ -92,3 +92,21 @@ def _decode_timestamp(value: Any) -> Stamp:
         return _as_timestamp(value)
     except DataError as exc:
         raise StateError(f"{where} must be a valid timestamp; got: {exc}") from None
+
+
+def instant_id(value: Any) -> Any:
+    """The JSON identity of a bar's time: one value per instant, whatever UTC offset it is written with.
+
+    A tz-aware timestamp is converted to UTC (``2024-01-01T01:00:00+01:00`` and
+    ``2024-01-01T00:00:00Z`` are one instant); naive ones and numbers are taken as they are.
+    """
+    ts = value if value is None else _as_timestamp(value)
+    if isinstance(ts, pd.Timestamp) and ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC")
+    return _encode_timestamp(ts)
+
+
+def instant_ids(value: Any) -> tuple[Any, Any]:
+    """The identities a delivery record of this bar may hold: :func:`instant_id`, and the time as
+    written (the form of state files written before identities were taken in UTC)."""
+    return instant_id(value), _encode_timestamp(value)

@@ -254,3 +254,27 @@ def test_a_header_without_a_pairs_symbol_is_refused_at_the_header(
         )
         assert code == 2 and lines == [] and "stdin line 1: header must name every symbol" in err
         assert "'ETH'" in err and err.count("\n") == 1
+
+
+def test_a_resent_bar_written_with_another_utc_offset_is_the_same_bar(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    book = str(tmp_path / "b.state")
+    frame = PRICES[["ETH", "BTC"]].iloc[:20]
+    code, first, err = run(
+        monkeypatch, capsys, csv_text(frame), "--book", book, "--pairs", "ETH/BTC", "--all"
+    )
+    assert code == 0, err
+    last = frame.iloc[-1:]
+    shifted = (
+        "timestamp,ETH,BTC\n"
+        + ",".join(
+            [last.index[0].tz_convert("Asia/Tokyo").isoformat(), *(repr(float(v)) for v in last.iloc[0])]
+        )
+        + "\n"
+    )
+    assert "+09:00" in shifted
+    code, again, err = run(monkeypatch, capsys, shifted, "--book", book, "--all")
+    assert code == 0, err
+    assert again == [first[-1]]  # the stored line re-emitted, not a refusal and not a second update
+    assert StreamBook.load(book).n_updates == 20
