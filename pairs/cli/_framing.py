@@ -32,10 +32,11 @@ from pairs.exceptions import DataError
 __all__ = ["MAX_LINE_BYTES", "Bar", "bars", "is_header", "parse_bar", "records"]
 
 MAX_LINE_BYTES = 65_536
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d{1,19}")
+# ASCII digits only (re.ASCII): without it \d, like float(), also takes the digits of other scripts.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d{1,19}", re.ASCII)
 _ISO = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?", re.ASCII
 )
 _KEYS = ("timestamp", "y", "x")
 

@@ -169,9 +169,21 @@ def loads_untrusted(
     if depth > max_depth:
         raise DataError(f"{what} must be JSON nested at most {max_depth} deep; got {depth} levels.")
     try:
-        return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        return json.loads(
+            text, parse_int=_int, parse_float=_float, parse_constant=_constant, object_pairs_hook=_unique_keys
+        )
     except (ValueError, RecursionError) as exc:
         raise DataError(f"{what} must be valid JSON with numbers in range; {str(exc)[:200]}.") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are distinct (json.loads would keep the last of a repeated key)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"an object must name each key once; got {dup!r} twice")
+    return out
 
 
 def _depth(text: str) -> int:

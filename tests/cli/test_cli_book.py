@@ -278,3 +278,24 @@ def test_a_resent_bar_written_with_another_utc_offset_is_the_same_bar(
     assert code == 0, err
     assert again == [first[-1]]  # the stored line re-emitted, not a refusal and not a second update
     assert StreamBook.load(book).n_updates == 20
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Arabic-Indic digits: float() takes them, a bot's input must not.
+        ("timestamp,ETH,BTC\n2024-01-01,\u0661\u0662\u0663,2\n", "prices['ETH'] must be a decimal number"),
+        ('{"timestamp": "2024-01-01", "prices": {"ETH": 1, "ETH": 2, "BTC": 3}}\n', "'ETH' twice"),
+        (
+            '{"timestamp": "2024-01-01", "timestamp": "2024-01-02", "prices": {"ETH": 1}}\n',
+            "'timestamp' twice",
+        ),
+    ],
+)
+def test_non_ascii_digits_and_repeated_json_keys_are_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path, text: str, message: str
+) -> None:
+    code, lines, err = run(
+        monkeypatch, capsys, text, "--book", str(tmp_path / "b.state"), "--pairs", "ETH/BTC"
+    )
+    assert code == 2 and lines == [] and message in err and err.count("\n") == 1, err
