@@ -103,13 +103,26 @@ def more_rates(reps: int, seed: int) -> list[str]:
     return rows
 
 
+def gh_quantiles(reps: int, seed: int, n: int = 500) -> list[str]:
+    """Simulated 1/5/10% quantiles of ADF* (no lags) on independent random walks, one leg, per model."""
+    rng = np.random.default_rng(seed)
+    rows = [f"| model | 1% | 5% | 10% (n={n}, {reps} draws) |", "|---|---|---|---|"]
+    draws = [rng.standard_normal((n, 2)).cumsum(axis=0) for _ in range(reps)]
+    for model in ("c", "ct", "cs", "rs"):
+        stats = [gregory_hansen(w[:, 0], w[:, 1], model=model, max_lag=0, autolag=None).stat for w in draws]
+        q = np.quantile(stats, [0.01, 0.05, 0.10])
+        rows.append(f"| {model} | " + " | ".join(f"{v:.2f}" for v in q) + " |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=4000)
     parser.add_argument("--joh-reps", type=int, default=1000)
     parser.add_argument("--more-reps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=16)
-    parser.add_argument("--part", choices=["all", "df", "johansen", "more"], default="all")
+    parser.add_argument("--gh-reps", type=int, default=2000)
+    parser.add_argument("--part", choices=["all", "df", "johansen", "more", "gh"], default="all")
     ns = parser.parse_args()
     if ns.part in ("all", "df"):
         print("\n".join(df_rates(ns.reps, ns.seed)))
@@ -119,6 +132,9 @@ def main() -> None:
         print()
     if ns.part in ("all", "more"):
         print("\n".join(more_rates(ns.more_reps, ns.seed)))
+        print()
+    if ns.part in ("all", "gh"):
+        print("\n".join(gh_quantiles(ns.gh_reps, ns.seed)))
 
 
 if __name__ == "__main__":

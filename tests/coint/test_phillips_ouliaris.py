@@ -3,7 +3,7 @@
 Tolerances. Same algorithm as arch (``arch.unitroot.cointegration.phillips_ouliaris``): the
 statistic and the automatic bandwidth to ``rtol=1e-10`` for trends ``n``, ``c``, ``ct``; with
 ``ctt`` arch builds raw ``t`` and ``t**2`` columns (values up to 1e7) and loses digits, so
-``rtol=1e-8`` there. P-values and critical values come from different simulations (ours:
+``rtol=1e-7`` there. P-values and critical values come from different simulations (ours:
 finite-sample response surfaces, 80,000 draws per sample size; arch's: response surfaces of 25
 million draws with asymptotic p-value polynomials): critical values agree within 3% and p-values
 within 0.02 where arch's p-value lies in [0.001, 0.30].
@@ -17,11 +17,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from arch.unitroot._phillips_ouliaris import phillips_ouliaris_cv, phillips_ouliaris_pval
 from arch.unitroot.cointegration import phillips_ouliaris as arch_po
 
 import pairs
 from pairs.coint import engle_granger, phillips_ouliaris
-from pairs.coint._critical import po_crit, po_pvalue
+from pairs.coint._critical import PROBS, _po_quantiles, po_crit, po_pvalue
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 TESTS = ["Za", "Zt", "Pu", "Pz"]
@@ -49,7 +50,7 @@ def data(crude_log, btc_eth, log_prices):
 @pytest.mark.parametrize("test_type", TESTS)
 def test_statistic_and_bandwidth_equal_arch(data, name, trend, test_type):
     y, x = data[name]
-    rtol = 1e-8 if trend == "ctt" else 1e-10
+    rtol = 1e-7 if trend == "ctt" else 1e-10
     for kernel in KERNELS:
         for bandwidth in (None, 0.0, 3.5):
             ref = _arch(y, x, trend=trend, test_type=test_type, kernel=kernel, bandwidth=bandwidth)
@@ -59,38 +60,52 @@ def test_statistic_and_bandwidth_equal_arch(data, name, trend, test_type):
             np.testing.assert_allclose(res.stat, ref.stat, rtol=rtol, err_msg=f"{kernel} {bandwidth}")
             np.testing.assert_allclose(res.bandwidth, ref.bandwidth, rtol=rtol)
     # The cointegrating regression is arch's (and engle_granger's) first step.
-    np.testing.assert_allclose(res.spread.to_numpy(), ref.resid.to_numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.spread.to_numpy(), ref.resid.to_numpy(), rtol=0, atol=rtol * 10)
 
 
 @pytest.mark.parametrize("name", ["crude", "btc_eth"])
 @pytest.mark.parametrize("trend", ["n", "c", "ct"])
 @pytest.mark.parametrize("test_type", TESTS)
-def test_pvalues_and_critical_values_agree_with_arch(data, name, trend, test_type):
+def test_pvalues_and_critical_values_agree_with_arch_on_real_data(data, name, trend, test_type):
     y, x = data[name]
     ref = _arch(y, x, trend=trend, test_type=test_type)
     res = phillips_ouliaris(y, x, trend=trend, test_type=test_type)
     for level in (1, 5, 10):
-        np.testing.assert_allclose(res.crit_values[f"{level}%"], ref.critical_values[level], rtol=0.03)
+        np.testing.assert_allclose(res.crit_values[f"{level}%"], ref.critical_values[level], rtol=0.015)
     if 0.001 <= ref.pvalue <= 0.30:
         assert abs(res.pvalue - ref.pvalue) <= 0.02
 
 
-def test_pvalues_agree_with_arch_over_the_range():
-    """On the null distribution's bulk: our p-value of arch's 1/5/10% critical value is that level."""
+def test_critical_values_agree_with_arch_tables():
+    """Every statistic, trend and N = 2..12 at n = 250, 1,000 and 5,000 (smaller samples: 3%, 8% for Pu 'n')."""
     for test_type in TESTS:
-        for trend in ("n", "c", "ct"):
-            for n_vars, n_obs in ((2, 100), (2, 1000), (3, 500)):
-                from arch.unitroot._phillips_ouliaris import phillips_ouliaris_cv
+        for trend in ("n", "c", "ct", "ctt"):
+            for n_vars in range(2, 13):
+                for n_obs in (250, 1000, 5000):
+                    ref = phillips_ouliaris_cv(test_type, trend, n_vars, n_obs)
+                    ours = po_crit(test_type, trend, n_vars, n_obs)
+                    got = [ours[f"{level}%"] for level in (1, 5, 10)]
+                    np.testing.assert_allclose(got, [ref[level] for level in (1, 5, 10)], rtol=0.015)
 
-                cv = phillips_ouliaris_cv(test_type, trend, n_vars, n_obs)
-                for level in (1, 5, 10):
-                    p = po_pvalue(float(cv[level]), test_type, trend, n_vars, n_obs)
-                    assert abs(p - level / 100) <= 0.25 * level / 100 + 0.002, (
-                        test_type,
-                        trend,
-                        n_vars,
-                        level,
-                    )
+
+@pytest.mark.parametrize("test_type", TESTS)
+def test_small_pvalues_agree_with_arch_asymptotic_pvalues(test_type):
+    """At n = 5,000, over the tabulated levels 0.1% ... 10%, one and two legs.
+
+    arch's p-values are polynomials fitted to the whole asymptotic distribution: in the 10-30%
+    range they drift from both tables (up to 0.03), and for Pz with many legs arch's polynomial
+    misbehaves (off by up to 0.8), so only the rejection region is compared.
+    """
+    tol = 0.015 if test_type == "Pz" else 0.006
+    for trend in ("n", "c", "ct"):
+        for n_vars in (2, 3):
+            crit = _po_quantiles(test_type, trend, n_vars, 5000)
+            sign = 1.0 if test_type in ("Za", "Zt") else -1.0
+            for prob, q in zip(PROBS, crit, strict=True):
+                if 0.001 <= prob <= 0.10:
+                    ours = po_pvalue(sign * q, test_type, trend, n_vars, 5000)
+                    assert ours == pytest.approx(prob, abs=1e-12)
+                    assert abs(phillips_ouliaris_pval(sign * q, test_type, trend, n_vars) - ours) <= tol
 
 
 # Phillips and Ouliaris (1990), Tables II (P-u) and III (P-z), asymptotic 10%/5%/1% critical
@@ -110,11 +125,16 @@ PO_1990 = {
 
 @pytest.mark.parametrize("key", sorted(PO_1990))
 def test_large_sample_critical_values_agree_with_phillips_ouliaris_1990(key):
-    """PO's own tables (Pz without trend is defined differently there and is left out)."""
+    """PO's own tables (Pz without trend is defined differently there and is left out).
+
+    Their 1990 simulation is far smaller than arch's or ours (which agree within 1%): within 2.5%
+    at 10% and 5%, 4% at 1%.
+    """
     test_type, trend = key
     for regressors, (c10, c5, c1) in enumerate(PO_1990[key], start=1):
         ours = po_crit(test_type, trend, regressors + 1, 5000)
-        np.testing.assert_allclose([ours["10%"], ours["5%"], ours["1%"]], [c10, c5, c1], rtol=0.03)
+        got = np.array([ours["10%"], ours["5%"], ours["1%"]])
+        assert np.all(np.abs(got / np.array([c10, c5, c1]) - 1) <= [0.025, 0.025, 0.04])
 
 
 @pytest.mark.parametrize("test_type", TESTS)
