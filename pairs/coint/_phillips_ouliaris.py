@@ -129,7 +129,8 @@ def phillips_ouliaris(
         ``"quadratic-spectral"``.
     bandwidth
         Kernel bandwidth (>= 0; 0 ignores serial correlation). Default: Andrews / Newey-West
-        automatic selection, as arch.
+        automatic selection, as arch. For ``Pu`` and ``Pz`` it is chosen on the sum of the VAR
+        residuals of ``y`` and ``x``, so it depends on their relative units (use log prices).
 
     Returns
     -------

@@ -80,6 +80,15 @@ def test_default_lag_rule_is_engle_granger(btc_eth):
     assert res.stat == pytest.approx(stat, rel=1e-10) and res.break_index == brk
 
 
+@pytest.mark.parametrize("model", ["c", "ct", "cs", "rs"])
+def test_statistic_and_break_are_invariant_to_units_and_offsets(crude_log, model):
+    y, x = crude_log["WTI"], crude_log["Brent"]
+    base = gregory_hansen(y, x, model=model)
+    moved = gregory_hansen(3.0 * y - 2.0, 0.5 * x + 7.0, model=model)
+    assert moved.stat == pytest.approx(base.stat, rel=1e-9)
+    assert (moved.break_index, moved.lags) == (base.break_index, base.lags)
+
+
 def test_critical_values_are_the_published_tables():
     """Gregory and Hansen (1996a) Table 1 (C, C/T, C/S) and (1996b) (regime and trend), ADF*."""
     rng = np.random.default_rng(0)
@@ -116,17 +125,21 @@ def _walks(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.slow
 def test_size_near_nominal_under_no_cointegration():
-    """Independent random walks, 150 bars, defaults, 400 seeded draws per model: 5% rejection rate."""
+    """Independent random walks, 250 bars, defaults, 400 seeded draws per model: 5% rejection rate.
+
+    With the asymptotic critical values the test over-rejects on shorter samples (about 10% at
+    100 bars, docs/statistics.md).
+    """
     rng = np.random.default_rng(1996)
     reps = 400
     rates = {}
     for model in ("c", "cs"):
         hits = 0
         for _ in range(reps):
-            res = gregory_hansen(*_walks(rng, 150), model=model)
+            res = gregory_hansen(*_walks(rng, 250), model=model)
             hits += res.stat < res.crit_values["5%"]
         rates[model] = hits / reps
-    assert all(0.02 <= r <= 0.09 for r in rates.values()), rates
+    assert all(0.025 <= r <= 0.09 for r in rates.values()), rates
 
 
 @pytest.mark.slow
