@@ -9,11 +9,13 @@ that of a normal-tail extrapolation, not a simulation).
 
 Dickey-Fuller / Engle-Granger quantiles are MacKinnon-style response surfaces in ``1 / n_obs``
 (``n_obs``: observations of the test regression), clamped to the smallest simulated ``n_obs``
-below it. Johansen quantiles are for a large sample (``JOH_T`` observations). Phillips-Ouliaris quantiles
-(:mod:`pairs.coint._po_tables`) are response surfaces in ``1 / n`` like the Dickey-Fuller ones;
-``Pu`` and ``Pz`` reject for large values, so their tables hold the quantiles of minus the statistic.
+below it. Johansen quantiles are for a large sample (``JOH_T`` observations).
+Phillips-Ouliaris quantiles (:mod:`pairs.coint._po_tables`; ``Zt`` reuses the Dickey-Fuller
+table) are response surfaces in ``1 / n`` like the Dickey-Fuller ones; ``Pu`` and ``Pz`` reject
+for large values, so their tables hold the quantiles of minus the statistic.
 
-See ``tools/coint_tables.py`` and docs/statistics.md for how the tables were made.
+See ``tools/coint_tables.py``, ``tools/po_tables.py`` and docs/statistics.md for how the tables
+were made.
 """
 
 from __future__ import annotations
