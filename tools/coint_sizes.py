@@ -2,7 +2,8 @@
 
 Run ``python tools/coint_sizes.py [--reps 4000]``. Prints Markdown tables: the rejection rate at
 nominal 5% under the null (independent Gaussian random walks) and under a few alternatives
-(a stationary AR(1) spread), for the sample sizes of the issue.
+(a stationary AR(1) spread), for the sample sizes of the issue. ``--part more`` prints the size
+of ``phillips_ouliaris``, ``kss`` and ``gregory_hansen`` (``--more-reps`` draws per cell).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from pairs.coint import johansen
+from pairs.coint import gregory_hansen, johansen, kss, phillips_ouliaris
 from pairs.coint._critical import df_pvalue
 from pairs.coint._kernels import adf_batch, default_max_lag, eg_stat_batch
 
@@ -70,15 +71,70 @@ def johansen_rates(reps: int, seed: int) -> list[str]:
     return rows
 
 
+MORE_NS = (100, 250, 500)
+
+
+def more_rates(reps: int, seed: int) -> list[str]:
+    """Size at nominal 5% of the defaults of the Phillips-Ouliaris, KSS and Gregory-Hansen tests."""
+    rows = ["| test | " + " | ".join(f"n={n}" for n in MORE_NS) + " |", "|---|" + "---|" * len(MORE_NS)]
+    cells: dict[str, list[float]] = {}
+    for n in MORE_NS:
+        rng = np.random.default_rng(seed + n)
+        hits: dict[str, int] = {}
+        for rep in range(reps):
+            walks = rng.standard_normal((n, 2)).cumsum(axis=0)
+            y, x = walks[:, 0], walks[:, 1]
+            for test_type in ("Zt", "Za", "Pu", "Pz"):
+                key = f"phillips_ouliaris {test_type}"
+                hits[key] = hits.get(key, 0) + (phillips_ouliaris(y, x, test_type=test_type).pvalue < 0.05)
+            for trend in ("c", "ct"):
+                res = kss(y, trend=trend)
+                key = f"kss {trend}"
+                hits[key] = hits.get(key, 0) + (res.stat < res.crit_values["5%"])
+            # Gregory-Hansen costs ~n ADF tests: a quarter of the draws.
+            if rep % 4 == 0:
+                for model in ("c", "ct", "cs", "rs"):
+                    res = gregory_hansen(y, x, model=model)
+                    key = f"gregory_hansen {model}"
+                    hits[key] = hits.get(key, 0) + 4 * (res.stat < res.crit_values["5%"])
+        for key, count in hits.items():
+            cells.setdefault(key, []).append(count / reps)
+    rows += [f"| {key} | " + " | ".join(f"{v:.3f}" for v in vals) + " |" for key, vals in cells.items()]
+    return rows
+
+
+def gh_quantiles(reps: int, seed: int, n: int = 500) -> list[str]:
+    """Simulated 1/5/10% quantiles of ADF* (no lags) on independent random walks, one leg, per model."""
+    rng = np.random.default_rng(seed)
+    rows = [f"| model | 1% | 5% | 10% (n={n}, {reps} draws) |", "|---|---|---|---|"]
+    draws = [rng.standard_normal((n, 2)).cumsum(axis=0) for _ in range(reps)]
+    for model in ("c", "ct", "cs", "rs"):
+        stats = [gregory_hansen(w[:, 0], w[:, 1], model=model, max_lag=0, autolag=None).stat for w in draws]
+        q = np.quantile(stats, [0.01, 0.05, 0.10])
+        rows.append(f"| {model} | " + " | ".join(f"{v:.2f}" for v in q) + " |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=4000)
     parser.add_argument("--joh-reps", type=int, default=1000)
+    parser.add_argument("--more-reps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--gh-reps", type=int, default=2000)
+    parser.add_argument("--part", choices=["all", "df", "johansen", "more", "gh"], default="all")
     ns = parser.parse_args()
-    print("\n".join(df_rates(ns.reps, ns.seed)))
-    print()
-    print("\n".join(johansen_rates(ns.joh_reps, ns.seed)))
+    if ns.part in ("all", "df"):
+        print("\n".join(df_rates(ns.reps, ns.seed)))
+        print()
+    if ns.part in ("all", "johansen"):
+        print("\n".join(johansen_rates(ns.joh_reps, ns.seed)))
+        print()
+    if ns.part in ("all", "more"):
+        print("\n".join(more_rates(ns.more_reps, ns.seed)))
+        print()
+    if ns.part in ("all", "gh"):
+        print("\n".join(gh_quantiles(ns.gh_reps, ns.seed)))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ that of a normal-tail extrapolation, not a simulation).
 Dickey-Fuller / Engle-Granger quantiles are MacKinnon-style response surfaces in ``1 / n_obs``
 (``n_obs``: observations of the test regression), clamped to the smallest simulated ``n_obs``
 below it. Johansen quantiles are for a large sample (``JOH_T`` observations).
+Phillips-Ouliaris quantiles (:mod:`pairs.coint._po_tables`; ``Zt`` reuses the Dickey-Fuller
+table) are response surfaces in ``1 / n`` like the Dickey-Fuller ones; ``Pu`` and ``Pz`` reject
+for large values, so their tables hold the quantiles of minus the statistic.
 
-See ``tools/coint_tables.py`` and docs/statistics.md for how the tables were made.
+See ``tools/coint_tables.py``, ``tools/po_tables.py`` and docs/statistics.md for how the tables
+were made.
 """
 
 from __future__ import annotations
@@ -19,9 +23,19 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from pairs.coint._po_tables import PO, PO_MIN_NOBS
 from pairs.coint._tables import DF, DF_MIN_NOBS, JOH, PROBS
 
-__all__ = ["MAX_DF_VARS", "df_crit", "df_pvalue", "johansen_crit", "johansen_pvalue"]
+__all__ = [
+    "MAX_DF_VARS",
+    "df_crit",
+    "df_pvalue",
+    "johansen_crit",
+    "johansen_pvalue",
+    "po_crit",
+    "po_min_nobs",
+    "po_pvalue",
+]
 
 MAX_DF_VARS = 12
 _LEVELS = (0.01, 0.05, 0.10)
@@ -93,3 +107,34 @@ def johansen_crit(test: str, case: str, k: int) -> np.ndarray:
     """90%, 95% and 99% critical values (as statsmodels orders them) matching :func:`johansen_pvalue`."""
     q = -np.maximum.accumulate(_johansen_quantiles(test, case, k))
     return q[[_INDEX[0.10], _INDEX[0.05], _INDEX[0.01]]]
+
+
+def po_min_nobs(trend: str, n_vars: int) -> int:
+    """Fewest observations of a Phillips-Ouliaris test: the smallest sample its table simulated."""
+    return PO_MIN_NOBS[(trend, n_vars)]
+
+
+def _po_quantiles(test: str, trend: str, n_vars: int, n_obs: int) -> np.ndarray:
+    """Left-tail quantiles at ``PROBS`` of the statistic (of minus it for ``Pu``/``Pz``)."""
+    if test == "Zt":
+        # At bandwidth 0, Zt = sqrt(n / (n - 2)) times the Engle-Granger Dickey-Fuller t-ratio
+        # on n - 1 observations: the same table, rescaled.
+        return _df_quantiles(trend, n_vars, n_obs - 1) * np.sqrt(n_obs / (n_obs - 2.0))
+    inv = 1.0 / max(int(n_obs), PO_MIN_NOBS[(trend, n_vars)])
+    return PO[(test, trend, n_vars)].T @ (inv ** np.arange(4))
+
+
+def po_pvalue(stat: float, test: str, trend: str, n_vars: int, n_obs: int) -> float:
+    """Finite-sample p-value of a Phillips-Ouliaris statistic (``Za``, ``Zt``: left tail; ``Pu``, ``Pz``: right)."""
+    if np.isnan(stat):
+        return float("nan")
+    sign = 1.0 if test in ("Za", "Zt") else -1.0
+    q = _po_quantiles(test, trend, n_vars, n_obs)
+    return float(_pvalue_from_quantiles(np.array([sign * stat]), q, _Z)[0])
+
+
+def po_crit(test: str, trend: str, n_vars: int, n_obs: int) -> dict[str, float]:
+    """1%, 5% and 10% critical values matching :func:`po_pvalue` exactly."""
+    sign = 1.0 if test in ("Za", "Zt") else -1.0
+    q = np.maximum.accumulate(_po_quantiles(test, trend, n_vars, n_obs))
+    return {f"{round(a * 100)}%": float(sign * q[_INDEX[a]]) for a in _LEVELS}

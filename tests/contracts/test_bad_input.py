@@ -507,6 +507,63 @@ TARGETS: list[Target] = [
         ),
     ),
     Target(
+        "phillips_ouliaris",
+        pairs.phillips_ouliaris,
+        {"y": LOGY, "x": LOGX},
+        series=("y", "x"),
+        pair=("y", "x"),
+        extra=(
+            *_legs_extra(),
+            ("nineteen_bars", {"y": LOGY.iloc[:19], "x": LOGX.iloc[:19]}, Raises(InsufficientDataError, "y")),
+            ("negative_log_prices", {"y": LOGY - 20.0}, ANY_LEVEL),
+            ("trend='x'", {"trend": "x"}, Raises(PairsError, "trend")),
+            ("test_type='zt'", {"test_type": "zt"}, Raises(PairsError, "test_type")),
+            ("kernel='qs'", {"kernel": "qs"}, Raises(PairsError, "kernel")),
+            *_bad_values("bandwidth", (-1.0, np.nan, np.inf, "3", True)),
+            ("exact_fit", {"y": 2.0 * LOGX + 1.0}, Raises(DataError, "x")),
+            (
+                "twelve_legs",
+                {"x": pd.concat([LEGS.add_suffix(str(i)) for i in range(6)], axis=1)},
+                Raises(PairsError, "x"),
+            ),
+        ),
+    ),
+    Target(
+        "kss",
+        pairs.kss,
+        {"series": LOGY},
+        series=("series",),
+        extra=(
+            ("five_values", {"series": LOGY.iloc[:5]}, Raises(InsufficientDataError, "series")),
+            ("trend='ctt'", {"trend": "ctt"}, Raises(PairsError, "trend")),
+            ("autolag='BIC'", {"autolag": "BIC"}, Raises(PairsError, "autolag")),
+            ("max_lag=-1", {"max_lag": -1}, Raises(PairsError, "max_lag")),
+            ("max_lag_too_long", {"max_lag": 100}, Raises(InsufficientDataError, "max_lag")),
+        ),
+    ),
+    Target(
+        "gregory_hansen",
+        pairs.gregory_hansen,
+        {"y": LOGY, "x": LOGX},
+        series=("y", "x"),
+        pair=("y", "x"),
+        extra=(
+            *_legs_extra(),
+            ("nineteen_bars", {"y": LOGY.iloc[:19], "x": LOGX.iloc[:19]}, Raises(InsufficientDataError, "y")),
+            ("negative_log_prices", {"y": LOGY - 20.0}, Accepts("log prices may be negative", _no_error)),
+            ("model='C'", {"model": "C"}, Raises(PairsError, "model")),
+            *_bad_values("trim", (0.0, 0.5, -0.1, "0.15", None)),
+            ("trim_too_small", {"trim": 0.01}, Raises(InsufficientDataError, "trim")),
+            ("autolag='BIC'", {"autolag": "BIC"}, Raises(PairsError, "autolag")),
+            ("max_lag_too_long", {"max_lag": 1000}, Raises(InsufficientDataError, "max_lag")),
+            (
+                "five_legs",
+                {"x": pd.concat([LEGS.add_suffix(str(i)) for i in range(3)], axis=1).iloc[:, :5]},
+                Raises(PairsError, "x"),
+            ),
+        ),
+    ),
+    Target(
         "half_life",
         pairs.half_life,
         {"spread": LOGY - LOGX},
@@ -1508,6 +1565,14 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "engle_granger": lambda: pairs.engle_granger(LOG_DAILY["ETH"], LOG_DAILY["BTC"], direction="both"),
     "johansen": lambda: pairs.johansen(np.log(FULL), k_ar_diff=2),
     "adf": lambda: [pairs.adf(LOG_DAILY["BTC"], trend=t) for t in ("n", "c", "ct", "ctt")],
+    "phillips_ouliaris": lambda: [
+        pairs.phillips_ouliaris(LOG_DAILY["ETH"], LOG_DAILY["BTC"], test_type=t)
+        for t in ("Za", "Zt", "Pu", "Pz")
+    ],
+    "kss": lambda: [pairs.kss(LOG_DAILY["BTC"], trend=t) for t in ("n", "c", "ct")],
+    "gregory_hansen": lambda: pairs.gregory_hansen(
+        LOG_DAILY["ETH"].iloc[-500:], LOG_DAILY["BTC"].iloc[-500:], model="cs"
+    ),
     "half_life": lambda: pairs.half_life(LOG_DAILY["ETH"] - LOG_DAILY["BTC"]),
     "hurst": lambda: [pairs.hurst(LOG_DAILY["BTC"], method=m) for m in ("rs", "variance")],
     "variance_ratio": lambda: pairs.variance_ratio(LOG_DAILY["BTC"], 5),

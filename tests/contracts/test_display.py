@@ -76,15 +76,18 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "CointReport": lambda p: pairs.coint_report(np.log(p["ETH"]), np.log(p["BTC"]), n_screened=10),
     "DeflatedSharpeResult": lambda p: pairs.deflated_sharpe(np.log(p[["ETH", "BTC"]]).diff().dropna()),
     "EngleGrangerResult": lambda p: pairs.engle_granger(np.log(p["ETH"]), np.log(p["BTC"])),
+    "GregoryHansenResult": lambda p: pairs.gregory_hansen(np.log(p["ETH"]), np.log(p["BTC"])),
     "HalfLifeResult": lambda p: pairs.half_life(np.log(p["ETH"]) - np.log(p["BTC"])),
     "HedgeEffectiveness": lambda p: pairs.hedge_effectiveness(p["ETH"], p["BTC"], 1.0),
     "HedgeResult": lambda p: pairs.ols_hedge(np.log(p["ETH"]), np.log(p["BTC"])),
     "HurstResult": lambda p: pairs.hurst(np.log(p["ETH"])),
     "JohansenResult": lambda p: pairs.johansen(np.log(p[["ETH", "BTC"]])),
+    "KSSResult": lambda p: pairs.kss(np.log(p["ETH"])),
     "KalmanResult": lambda p: pairs.kalman_hedge(np.log(p["ETH"]), np.log(p["BTC"]), noise_units="log"),
     "OverfittingResult": lambda p: pairs.probability_of_overfitting(
         np.log(p[["ETH", "BTC", "LTC"]]).diff().dropna(), n_splits=4
     ),
+    "PhillipsOuliarisResult": lambda p: pairs.phillips_ouliaris(np.log(p["ETH"]), np.log(p["BTC"])),
     "ScanResult": lambda p: pairs.scan(p, log=True),
     "Signal": _signal,
     "SimulatedUniverse": lambda p: pairs.simulate_universe(4, 200, n_cointegrated=1, seed=1),
