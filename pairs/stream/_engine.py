@@ -229,11 +229,6 @@ class StreamEngine:
     def _n(self) -> int:
         return int(self._st[S_N])
 
-    @property
-    def _rule_state(self) -> list[int]:
-        """``[position, bars_held, cooldown_left, blocked_side]`` (stored as floats in ``_st``)."""
-        return [int(v) for v in self._st[S_RULE : S_RULE + 4].tolist()]
-
     def __repr__(self) -> str:
         return f"StreamEngine(hedge={self._strategy.hedge!r}, n_updates={self._n}, position={self.position})"
 
@@ -362,7 +357,7 @@ class StreamEngine:
                 f"got {value!r}, a hole of {ts - last!r}. Feed the missing bars, or start over "
                 "(on_gap='reset' does it automatically)."
             )
-        position = self._rule_state[0]
+        position = self.position
         self._start()
         self._gap_exit = position
 

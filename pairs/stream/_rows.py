@@ -61,7 +61,7 @@ from pairs.stream._state import check_keys, encode_array, encode_floats, read_fl
 from pairs.trading._kernels import EWM_START, EXPANDING_START, ROLLING_START, Z_CODES, ewm_alpha
 from pairs.trading._rules import RuleState, _kernel_args
 
-__all__ = ["MAX_BARS", "check_rows", "decode_row", "encode_row", "new_row", "row_width"]
+__all__ = ["MAX_BARS", "check_rows", "decode_row", "encode_row", "new_row"]
 
 _HEDGES = {"kalman": HEDGE_KALMAN, "rolling": HEDGE_ROLLING, "ols": HEDGE_FIXED}
 _KALMAN = ("beta", "alpha", "p00", "p01", "p11", "ref_y", "ref_x")
@@ -82,12 +82,6 @@ def _windows(strategy: Strategy) -> tuple[int, int]:
     hw = strategy.window if strategy.hedge == "rolling" else 0
     zw = strategy.z_window if strategy.zscore_method == "rolling" else 0
     return int(hw), int(zw)  # type: ignore[arg-type]
-
-
-def row_width(strategy: Strategy) -> int:
-    """Length of a row of ``strategy``: settings, state and ring buffers."""
-    hw, zw = _windows(strategy)
-    return S_BUF + 2 * hw + zw
 
 
 def new_row(strategy: Strategy) -> np.ndarray:

@@ -86,7 +86,7 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     position_before_reset = 0
     for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
         if k > 0:
-            position_before_reset = engine._rule_state[0]
+            position_before_reset = engine.position
             engine._start()
         if hi > lo:
             out = _run(engine, py[lo:hi], px[lo:hi])
