@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import time
+from typing import Any
 
 import numpy as np
 
@@ -134,6 +135,11 @@ def simulate_df(reps: int, rng: np.random.Generator) -> dict[tuple[str, int], np
             if nobs >= _min_nobs(key[0], key[1]):
                 quantiles.setdefault(key, {})[nobs] = np.quantile(np.concatenate(parts), PROBS)
         print(f"DF n_obs={nobs}: {time.time() - start:.1f} s", flush=True)
+    return fit_surfaces(quantiles)
+
+
+def fit_surfaces(quantiles: dict[Any, dict[int, np.ndarray]]) -> dict[Any, np.ndarray]:
+    """Per key, quantiles at several sample sizes -> coefficients of a cubic in 1/n (4 x len(PROBS))."""
     coefs = {}
     for key, by_n in quantiles.items():
         grid = np.array(sorted(by_n))

@@ -25,7 +25,7 @@ import pathlib
 import time
 
 import numpy as np
-from coint_tables import DF_TRENDS, MAX_VARS, PROBS, _array, _legendre
+from coint_tables import DF_TRENDS, MAX_VARS, PROBS, _array, _legendre, fit_surfaces
 
 PO_NOBS = (20, 25, 30, 40, 50, 70, 100, 150, 250, 500, 1000)
 TESTS = ("Za", "Pu", "Pz")
@@ -121,18 +121,7 @@ def simulate(reps: int, rng: np.random.Generator) -> dict[tuple[str, str, int], 
             sign = 1.0 if key[0] == "Za" else -1.0
             quantiles.setdefault(key, {})[n] = np.quantile(sign * values, PROBS)
         print(f"PO n={n}: {time.time() - start:.1f} s", flush=True)
-    coefs = {}
-    for key, by_n in quantiles.items():
-        grid = np.array(sorted(by_n))
-        q = np.array([by_n[s] for s in grid])
-        inv = 1.0 / grid
-        order = 4 if len(grid) >= 6 else 3
-        design = np.column_stack([inv**j for j in range(order)])
-        b = np.linalg.lstsq(design, q, rcond=None)[0]
-        full = np.zeros((4, len(PROBS)))
-        full[:order] = b
-        coefs[key] = full
-    return coefs
+    return fit_surfaces(quantiles)
 
 
 def write_module(coefs: dict[tuple[str, str, int], np.ndarray], args: str) -> None:
