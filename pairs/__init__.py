@@ -58,7 +58,9 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         OverfittingResult,
         WalkForwardResult,
         backtest,
+        PortfolioResult,
         deflated_sharpe,
+        portfolio_backtest,
         probability_of_overfitting,
         walk_forward,
     )
@@ -75,7 +77,7 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         tls_hedge,
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
-    from pairs.strategy import Strategy, StrategyResult
+    from pairs.strategy import Portfolio, Selection, Strategy, StrategyResult
     from pairs.stream import Signal, StreamBook, StreamEngine
     from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
@@ -118,9 +120,11 @@ _LAZY = {
         "BacktestResult",
         "DeflatedSharpeResult",
         "OverfittingResult",
+        "PortfolioResult",
         "WalkForwardResult",
         "backtest",
         "deflated_sharpe",
+        "portfolio_backtest",
         "probability_of_overfitting",
         "walk_forward",
     ),
@@ -137,7 +141,7 @@ _LAZY = {
         "tls_hedge",
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
-    "pairs.strategy": ("Strategy", "StrategyResult"),
+    "pairs.strategy": ("Portfolio", "Selection", "Strategy", "StrategyResult"),
     "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
     "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
 }
@@ -167,8 +171,11 @@ __all__ = [
     "PairsError",
     "PairsWarning",
     "PhillipsOuliarisResult",
+    "Portfolio",
+    "PortfolioResult",
     "RuleState",
     "ScanResult",
+    "Selection",
     "Signal",
     "SignalRule",
     "SimulatedUniverse",
@@ -202,6 +209,7 @@ __all__ = [
     "load_yfinance",
     "ols_hedge",
     "phillips_ouliaris",
+    "portfolio_backtest",
     "probability_of_overfitting",
     "read_prices",
     "rolling_coint",

@@ -7,14 +7,17 @@ from pairs.evaluation._overfitting import (
     deflated_sharpe,
     probability_of_overfitting,
 )
+from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
 
 __all__ = [
     "BacktestResult",
     "DeflatedSharpeResult",
     "OverfittingResult",
+    "PortfolioResult",
     "WalkForwardResult",
     "backtest",
     "deflated_sharpe",
+    "portfolio_backtest",
     "probability_of_overfitting",
     "walk_forward",
 ]
