@@ -359,8 +359,13 @@ def _attribute(
     scale: np.ndarray,
     col: dict[str, int],
     fund: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Each pair's net P&L per bar over its spans (dense over the whole index, summed per pair)."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each pair's net P&L, costs and opening share of costs per bar (dense over the whole index).
+
+    The opening share of a bar is the notional the pair holds after it over the notional it closed
+    plus that: 1 on an entry from flat, in (0, 1) on a flip, 0 otherwise (as the account backtest
+    splits a flip's costs between the closed and the opened trade).
+    """
     n = held.shape[0]
     prices = ledger.prices
     orders = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
@@ -378,9 +383,12 @@ def _attribute(
     share = np.divide(coin_cost, traded_by_pairs, out=np.zeros_like(coin_cost), where=traded_by_pairs > 0)
     pnl: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     costs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    opened: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    closed: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     for span, (h, delta, stop) in zip(spans, pair_held, strict=True):
         out = pnl[f"{span.y}/{span.x}"]
         paid = costs[f"{span.y}/{span.x}"]
+        now, before_now = opened[f"{span.y}/{span.x}"], closed[f"{span.y}/{span.x}"]
         for leg, coin in enumerate((span.y, span.x)):
             c = col[coin]
             bars = np.arange(span.start, stop)
@@ -390,30 +398,35 @@ def _attribute(
             cost = delta[: stop - span.start, leg] * share[bars, c]
             out[bars] -= cost
             paid[bars] += cost
-    return dict(pnl), dict(costs)
+            now[bars] += np.abs(h[: stop - span.start, leg]) * prices[bars, c]
+            before_now[bars[1:]] += np.abs(before) * prices[bars[1:], c]
+    share_open = {
+        name: np.divide(opened[name], opened[name] + closed[name], out=np.zeros(n), where=opened[name] > 0)
+        for name in pnl
+    }
+    return dict(pnl), dict(costs), share_open
 
 
 def _pair_trades(
-    index: pd.Index, positions: pd.DataFrame, pnl: dict[str, np.ndarray], costs: dict[str, np.ndarray]
+    index: pd.Index,
+    positions: pd.DataFrame,
+    pnl: dict[str, np.ndarray],
+    costs: dict[str, np.ndarray],
+    share_open: dict[str, np.ndarray],
 ) -> pd.DataFrame:
+    """Round trips of each pair: the P&L of the bars it is held into, and its costs (a flip's split)."""
     rows, names = [], []
     for name in positions.columns:
         side = positions[name].to_numpy()
-        cum = np.concatenate(([0.0], np.cumsum(pnl[name])))
-        paid = np.concatenate(([0.0], np.cumsum(costs[name])))
+        prev = np.concatenate(([0], side[:-1]))
+        share = np.where((side != 0) & (side != prev), share_open[name], 0.0)
+        gross = np.cumsum(pnl[name] + costs[name])  # price P&L and funding, before costs
+        owed = np.cumsum(costs[name] * (1.0 - share))  # costs owed by the trade held into the bar
         for a, b in trade_spans(side):
             last = len(side) - 1 if b is None else b
+            paid = owed[last] - owed[a] + costs[name][a] * share[a]
             exit_time = pd.NaT if b is None else index[b]
-            rows.append(
-                (
-                    index[a],
-                    exit_time,
-                    int(side[a]),
-                    last - a,
-                    cum[last + 1] - cum[a],
-                    paid[last + 1] - paid[a],
-                )
-            )
+            rows.append((index[a], exit_time, int(side[a]), last - a, gross[last] - gross[a] - paid, paid))
             names.append(name)
     trades = trades_table(index, rows, _TRADE_COLUMNS)
     trades.insert(4, "pair", pd.Series(names, dtype=object))
@@ -546,13 +559,13 @@ def portfolio_backtest(
     gross = np.einsum("ij,ij->i", np.abs(held), valuation)
     lev = np.divide(gross, equity, out=np.full(n, np.nan), where=equity > 0)
 
-    pnl, pair_costs = _attribute(spans, ledger, held, scale, col, fund)
+    pnl, pair_costs, share_open = _attribute(spans, ledger, held, scale, col, fund)
     names = sorted(pnl)
     positions = pd.DataFrame(0, index=index, columns=names, dtype=np.int8)
     for span in spans:
         name = f"{span.y}/{span.x}"
         positions.iloc[span.start : span.end, positions.columns.get_loc(name)] = span.position.astype(np.int8)
-    trades = _pair_trades(index, positions, pnl, pair_costs)
+    trades = _pair_trades(index, positions, pnl, pair_costs, share_open)
     contributions = pd.Series({name: float(pnl[name].sum()) for name in names}, name="pnl", dtype=np.float64)
 
     returns = np.zeros(n)

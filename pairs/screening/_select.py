@@ -129,11 +129,12 @@ def _walk(sel: Selection, table: pd.DataFrame) -> pd.DataFrame:
     if sel.method == "coint" and sel.size is not None:
         bad = ok & ~(table["pvalue_adj"].to_numpy() < sel.size)
         reason[bad], ok = "not significant", ok & ~bad
-    hl = table["half_life"].to_numpy()
-    lo = -np.inf if sel.min_half_life is None else sel.min_half_life
-    hi = np.inf if sel.max_half_life is None else sel.max_half_life
-    bad = ok & ~((hl >= lo) & (hl <= hi))
-    reason[bad], ok = "half-life", ok & ~bad
+    if sel.min_half_life is not None or sel.max_half_life is not None:
+        hl = table["half_life"].to_numpy()
+        lo = -np.inf if sel.min_half_life is None else sel.min_half_life
+        hi = np.inf if sel.max_half_life is None else sel.max_half_life
+        bad = ok & ~((hl >= lo) & (hl <= hi))
+        reason[bad], ok = "half-life", ok & ~bad
     bad = ok & (table["crossings"].to_numpy() < sel.min_crossings)
     reason[bad], ok = "crossings", ok & ~bad
     per_coin: dict[Any, int] = {}
