@@ -561,10 +561,11 @@ def portfolio_backtest(
 
     pnl, pair_costs, share_open = _attribute(spans, ledger, held, scale, col, fund)
     names = sorted(pnl)
-    positions = pd.DataFrame(0, index=index, columns=names, dtype=np.int8)
+    where = {name: i for i, name in enumerate(names)}
+    grid = np.zeros((n, len(names)), dtype=np.int8)
     for span in spans:
-        name = f"{span.y}/{span.x}"
-        positions.iloc[span.start : span.end, positions.columns.get_loc(name)] = span.position.astype(np.int8)
+        grid[span.start : span.end, where[f"{span.y}/{span.x}"]] = span.position
+    positions = pd.DataFrame(grid, index=index, columns=names)
     trades = _pair_trades(index, positions, pnl, pair_costs, share_open)
     contributions = pd.Series({name: float(pnl[name].sum()) for name in names}, name="pnl", dtype=np.float64)
 

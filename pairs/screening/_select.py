@@ -104,6 +104,15 @@ def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> p
     )
 
 
+def _crossings(centred: np.ndarray) -> np.ndarray:
+    """Sign changes along each row, a zero keeping the sign before it."""
+    sign = np.sign(centred)
+    # Carry the last non-zero sign over zeros: index of the last non-zero entry up to each column.
+    last = np.maximum.accumulate(np.where(sign != 0, np.arange(sign.shape[1]), 0), axis=1)
+    carried = np.take_along_axis(sign, last, axis=1)
+    return np.count_nonzero((carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] != 0), axis=1)
+
+
 def _spread_stats(table: pd.DataFrame, values: np.ndarray, names: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Half-life and zero crossings of each row's formation spread ``y - beta x - alpha``."""
     col = {name: i for i, name in enumerate(names)}
@@ -116,10 +125,7 @@ def _spread_stats(table: pd.DataFrame, values: np.ndarray, names: list[Any]) -> 
         b = min(a + _CHUNK, len(table))
         spread = (values[:, yi[a:b]] - beta[a:b] * values[:, xi[a:b]] - alpha[a:b]).T
         hl[a:b] = half_lives(np.ascontiguousarray(spread))
-        sign = np.sign(spread - spread.mean(axis=1, keepdims=True))
-        for r in range(b - a):
-            s = sign[r][sign[r] != 0]
-            crossings[a + r] = int(np.count_nonzero(s[1:] != s[:-1]))
+        crossings[a:b] = _crossings(spread - spread.mean(axis=1, keepdims=True))
     return hl, crossings
 
 
