@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_equity", "plot_hedge_ratios", "plot_prices", "plot_rolling_coint", "plot_spread"]
+__all__ = [
+    "plot_equity",
+    "plot_hedge_ratios",
+    "plot_portfolio",
+    "plot_prices",
+    "plot_rolling_coint",
+    "plot_spread",
+]
 
 _FIGSIZE = (8.0, 3.5)
 _FIGSIZE_2 = (8.0, 5.0)
@@ -453,3 +460,33 @@ def plot_rolling_coint(
     _legend(axes, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     _date_axis(axes, pvalue.index)
     return _root(axes)
+
+
+def plot_portfolio(result: Any) -> Figure:
+    """Equity, drawdown and leverage of a portfolio backtest (:class:`pairs.PortfolioResult`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Equity (top) and drawdown (middle) as :func:`plot_equity`, and the gross exposure over
+        equity after each bar (bottom) with the cap ``leverage`` dotted.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48), pairs.Selection(top=2),
+    ...                        formation=240, trading=168)
+    >>> fig = plot_portfolio(book.backtest(pairs.load_sample("binance_1h").iloc[:1200, :6]))
+    >>> len(fig.axes)
+    3
+    """
+    fig = _new_figure((8.0, 6.5))
+    top, middle, bottom = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]})
+    plot_equity(result, ax=(top, middle))
+    lev = result.exposure["leverage"]
+    bottom.plot(_x(lev.index), lev.to_numpy(), lw=0.8, color="tab:purple", label="gross / equity")
+    bottom.axhline(result.portfolio.leverage, lw=0.8, ls=":", color="grey", label="cap")
+    bottom.set_ylabel("leverage")
+    _legend(bottom, loc="best")
+    _date_axis(bottom, lev.index)
+    return fig

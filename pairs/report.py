@@ -48,7 +48,14 @@ from pairs.plot import (
 from pairs.strategy import Strategy
 from pairs.strategy._describe import describe_lines
 
-__all__ = ["Block", "analysis_report", "render_report", "write_report"]
+__all__ = [
+    "Block",
+    "analysis_report",
+    "portfolio_report",
+    "portfolio_verdict",
+    "render_report",
+    "write_report",
+]
 
 Block = tuple[str, Any]
 Hedge = Literal["rolling", "kalman", "ols"]
@@ -560,3 +567,112 @@ def _analysis(
     else:
         blocks.append(("text", "No breakdown event."))
     return _Analysis(blocks, coint, result)
+
+
+def portfolio_verdict(result: Any) -> str:
+    """One paragraph: what the portfolio earned before and after costs, and whether it beats chance."""
+    costs = result.costs[["fees", "slippage", "funding"]].to_numpy().sum()
+    pnl = float(result.equity.iloc[-1] - result.capital)
+    sig = result.significance()
+    sharpe = sig.sharpe_annualised if sig.sharpe_annualised is not None else sig.sharpe_per_bar
+    if sig.significant:
+        chance = "better than chance"
+    elif sig.deflated_sharpe < sig.size:
+        chance = "worse than chance: it loses more than luck explains"
+    else:
+        chance = "not distinguishable from chance"
+    return (
+        f"P&L {pnl:+,.2f} after costs ({result.total_return:+.1%}), {pnl + costs:+,.2f} before costs "
+        f"(fees, slippage and funding paid: {costs:,.2f}). Sharpe {sharpe:.2f} (annualised): {chance} "
+        f"(probabilistic Sharpe ratio against 0, skewness and fat tails included: P(Sharpe > 0) = "
+        f"{sig.deflated_sharpe:.2g})."
+    )
+
+
+def portfolio_report(result: Any) -> list[Block]:
+    """Report blocks of a portfolio backtest: verdict, rules, account, contributions, selections.
+
+    Parameters
+    ----------
+    result
+        A :class:`pairs.PortfolioResult`.
+
+    Returns
+    -------
+    list of Block
+        Blocks for :func:`render_report` / :func:`write_report`.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48), pairs.Selection(top=2),
+    ...                        formation=240, trading=168)
+    >>> blocks = portfolio_report(book.backtest(pairs.load_sample("binance_1h").iloc[:1200, :6]))
+    >>> [obj for kind, obj in blocks if kind == "heading"]
+    ['Verdict', 'Portfolio', 'Account', 'Contributions', 'Selections']
+    """
+    book = result.portfolio
+    sel = book.selection
+    ranked = "p-value" if sel.method == "coint" else "distance"
+    per_window = result.selections.groupby("window").size()
+    n_coins = result.units.shape[1]
+    caveat = (
+        f"Each window keeps the best {sel.top} of up to {n_coins * (n_coins - 1) // 2} candidate pairs, "
+        f"ranked by {ranked} on its formation window alone"
+        + (
+            f" and kept only if significant at {sel.size:g} after {sel.correction}"
+            if sel.size is not None
+            else ""
+        )
+        + ": the best of many candidates looks cointegrated by chance, so a formation p-value is no "
+        "evidence that a pair stays cointegrated while it is traded. The trading windows are out of sample."
+    )
+    contributions = result.contributions.sort_values()
+    shown = pd.concat([contributions.head(10), contributions.tail(10)])
+    shown = shown[~shown.index.duplicated()]
+    recent = result.selections.tail(20)[["window", "trading_start", "y", "x", "score", "half_life"]]
+    return [
+        ("heading", "Verdict"),
+        ("note", portfolio_verdict(result)),
+        ("text", caveat),
+        ("heading", "Portfolio"),
+        ("table", _settings(book)),
+        (
+            "text",
+            "Every pair is traded by this strategy: " + str(book.strategy.summary()).replace("\n", "; "),
+        ),
+        ("heading", "Account"),
+        ("table", result),
+        ("figure", result.plot()),
+        ("heading", "Contributions"),
+        ("table", shown.rename("P&L").to_frame()),
+        ("heading", "Selections"),
+        (
+            "text",
+            f"{len(result.selections)} selections over {result.n_windows} windows "
+            f"({per_window.reindex(range(result.n_windows), fill_value=0).mean():.2f} pairs per window); the last 20:",
+        ),
+        ("table", recent.reset_index(drop=True)),
+    ]
+
+
+def _strategy_line(book: Any) -> str:
+    lines = str(book.strategy.summary()).splitlines()[1:]
+    return "; ".join(
+        line.strip() for line in lines if line.strip() and not line.lstrip().startswith(("sizing", "="))
+    )
+
+
+def _settings(book: Any) -> dict[str, Any]:
+    rows = {
+        name: getattr(book, name) for name in ("formation", "trading", "capital", "leverage", "on_deselect")
+    }
+    rows |= {"fee_bps": book.fee_rate * 1e4, "slippage_bps": book.slippage_rate * 1e4}
+    sel = book.selection
+    for name in ("method", "top", "size", "correction", "log", "min_half_life", "max_half_life"):
+        rows[f"selection.{name}"] = "None" if getattr(sel, name) is None else getattr(sel, name)
+    rows["selection.min_crossings"] = sel.min_crossings
+    rows["selection.max_pairs_per_coin"] = (
+        "None" if sel.max_pairs_per_coin is None else sel.max_pairs_per_coin
+    )
+    return rows

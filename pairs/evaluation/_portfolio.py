@@ -137,11 +137,37 @@ class PortfolioResult(ResultMixin):
             ("orders scaled by the cap", self.n_scaled),
         ]
 
-    def plot(self, **kwargs: Any) -> Any:
-        """Equity, drawdown and gross exposure (matplotlib figure)."""
+    @property
+    def capital(self) -> float:
+        """Starting cash of the account."""
+        return float(self.portfolio.capital)
+
+    @property
+    def returns(self) -> pd.Series:
+        """Per-bar return of the equity (0 before the first trading bar)."""
+        prev = self.equity.shift(1, fill_value=self.capital)
+        return (self.equity / prev - 1.0).rename("returns")
+
+    def significance(self, size: float = 0.05) -> Any:
+        """Is the account's Sharpe ratio distinguishable from 0? The probabilistic Sharpe ratio.
+
+        :func:`pairs.deflated_sharpe` of the per-bar returns from the first trading bar, as one
+        trial (``n_trials=1``: the benchmark Sharpe is 0; a search over many portfolios must
+        deflate for them, e.g. with a sweep).
+        """
+        from pairs.evaluation._overfitting import deflated_sharpe
+
+        start = self.equity.index[self.exposure["gross"].to_numpy().nonzero()[0][:1]]
+        live = self.returns.loc[start[0] :] if len(start) else self.returns
+        return deflated_sharpe(
+            live, n_trials=1, sharpe_variance_per_bar=0.0, periods_per_year=self.periods_per_year, size=size
+        )
+
+    def plot(self) -> Any:
+        """Equity, drawdown and leverage: :func:`pairs.plot.plot_portfolio`."""
         from pairs.plot import plot_portfolio
 
-        return plot_portfolio(self, **kwargs)
+        return plot_portfolio(self)
 
 
 def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]:

@@ -191,9 +191,9 @@ def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
         table = _empty()
     incomplete = [c for c in names if c not in set(complete)]
     if incomplete:
-        order = {c: i for i, c in enumerate(names)}
+        position = {c: i for i, c in enumerate(names)}
         rows = [
-            (a, b) if order[a] < order[b] else (b, a)
+            (a, b) if position[a] < position[b] else (b, a)
             for i, a in enumerate(names)
             for b in names[i + 1 :]
             if a in incomplete or b in incomplete
