@@ -1375,6 +1375,38 @@ PROBABILITY_OF_OVERFITTING = Target(
 )
 TARGETS += [DEFLATED_SHARPE, PROBABILITY_OF_OVERFITTING]
 
+# The portfolio backtest: three coins, 40-bar formation windows of a rolling strategy.
+BOOK = pairs.Portfolio(
+    pairs.Strategy(hedge="rolling", window=10), pairs.Selection(top=1), formation=40, trading=20
+)
+PORTFOLIO_BACKTEST = Target(
+    "portfolio_backtest",
+    pairs.portfolio_backtest,
+    {"portfolio": BOOK, "prices": PRICES},
+    frames=("prices",),
+    expect={
+        "nan[prices]": Accepts(
+            "a coin without a price is not a candidate (or is closed), documented", _no_error
+        ),
+        "constant_column[prices]": Accepts("a constant coin is skipped as degenerate by the scan", _no_error),
+        "one_column[prices]": Raises(DataError, "prices"),
+    },
+    extra=(
+        ("not_a_portfolio", {"portfolio": pairs.Strategy()}, Raises(PairsError, "portfolio")),
+        ("shorter_than_formation", {"prices": PRICES.iloc[:40]}, Raises(InsufficientDataError, "prices")),
+        ("negative_prices", {"prices": -PRICES}, Raises(DataError, "prices")),
+        ("backend='ray'", {"backend": "ray"}, Raises(PairsError, "backend")),
+        (
+            "funding_unknown_coin",
+            {"funding": PRICES[["BTC"]].rename(columns={"BTC": "DOGE"}) * 0},
+            Raises(PairsError, "funding"),
+        ),
+        ("funding_misaligned", {"funding": PRICES[["BTC"]].iloc[1:] * 0}, Raises(DataError, "funding")),
+        *_bad_values("periods_per_year", (0.0, -365.0)),
+    ),
+)
+TARGETS += [PORTFOLIO_BACKTEST]
+
 
 # --- the matrix ----------------------------------------------------------------------------------
 
@@ -1616,6 +1648,9 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         )
     ],
     "scan": lambda: pairs.scan(pairs.load_sample("binance_1d"), log=True, min_overlap=500, direction="both"),
+    "portfolio_backtest": lambda: pairs.Portfolio(
+        selection=pairs.Selection(top=3), formation="30D", trading="7D"
+    ).backtest(pairs.load_sample("binance_1h").iloc[:3000]),
     "align": lambda: pairs.align(
         *(pairs.load_sample("binance_4h")[c] for c in ("BTC", "ETH")), how="outer", max_gap=3
     ),
