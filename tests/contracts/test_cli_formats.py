@@ -47,6 +47,7 @@ def _argv(command: str, folder: Path) -> list[str]:
         "fit": pair,
         "test": pair,
         "scan": [str(folder)],
+        "portfolio": [str(folder), "--formation", "60", "--trading", "30", "--top", "1"],
         "signal": pair,
         "backtest": pair,
         "report": [*pair, "-o", str(folder / "report.html"), "--coint-window", "100", "--coint-step", "25"],
@@ -103,6 +104,10 @@ def test_json_is_one_document_and_csv_agrees(
         path = Path(data["output"])
         assert path == folder / "report.html" and data["bytes"] == path.stat().st_size
         assert data["verdict"] in data["headline"] and data["metrics"]["n_bars"] == 300
+    if command == "portfolio":
+        assert rows[0][:3] == ["timestamp", "equity", "cash"] and len(rows) == 301
+        assert float(rows[-1][1]) == pytest.approx(data["summary"]["final equity"], rel=1e-12)
+        assert pairs.Portfolio.from_dict(data["portfolio"]).formation == 60
     if command == "warmup":
         assert sorted(data["compiled"] + data["uncompiled"]) == sorted(_warmup.kernels())
         assert rows[0] == ["kernel", "compiled"]
