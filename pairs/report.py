@@ -30,7 +30,7 @@ import pandas as pd
 
 from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, frame_html, rows_html
-from pairs._validation import align_pair, check_choice, check_int, check_window
+from pairs._validation import align_pair, check_choice, check_int, check_window, renamed_option
 from pairs.coint import CointReport, breakdown, coint_report
 from pairs.evaluation import BacktestResult
 from pairs.exceptions import PairsError
@@ -377,6 +377,7 @@ def analysis_report(
     coint_step: int = 5,
     size: float = 0.05,
     periods_per_year: float | None = None,
+    alpha: float | None = None,
 ) -> list[Block]:
     """Standard report blocks of a pair: verdict and strategy first, then the evidence.
 
@@ -401,6 +402,9 @@ def analysis_report(
         Test size of the verdict and of the monitor: 0.01, 0.05 or 0.1.
     periods_per_year
         Annualisation of the backtest metrics (inferred from a DatetimeIndex when None).
+    alpha
+        Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+        next release.
 
     Returns
     -------
@@ -424,7 +428,7 @@ def analysis_report(
         strategy=strategy,
         coint_window=coint_window,
         coint_step=coint_step,
-        size=size,
+        size=renamed_option("size", size, "alpha", alpha, 0.05),
         periods_per_year=periods_per_year,
     ).blocks
 
