@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,12 @@ def test_demo_json_is_honest_and_consistent(
     assert half_life > 120
     assert out["remarks"]["window"].startswith(
         f"The z-score window (60 bars) is {half_life / 60:.3g}x shorter than the spread's half-life"
+    )
+    # The report comments the same numbers (it shows the Johansen beta, not TLS).
+    shown = unescape(html)
+    assert out["remarks"]["window"] in shown
+    assert (
+        f"The Johansen ({out['tests']['johansen']['beta']:.3g}) hedge ratio is more than 2x off OLS" in shown
     )
 
 
