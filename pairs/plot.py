@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import align_pair, as_series, check_float
+from pairs._validation import align_pair, as_series, check_float, renamed_option
 from pairs.exceptions import DataError, MissingDependencyError, PairsError
 
 if TYPE_CHECKING:
@@ -387,7 +387,12 @@ def _event_times(events: Any) -> tuple[pd.Index, np.ndarray]:
 
 
 def plot_rolling_coint(
-    rolling: Any, events: Any = None, *, size: float = 0.05, ax: Axes | None = None
+    rolling: Any,
+    events: Any = None,
+    *,
+    size: float = 0.05,
+    ax: Axes | None = None,
+    alpha: float | None = None,
 ) -> Figure:
     """Rolling cointegration p-value with the test size and breakdown events.
 
@@ -406,6 +411,9 @@ def plot_rolling_coint(
         Test size drawn as a horizontal line, in (0, 1).
     ax
         Axes to draw into; a new figure when None.
+    alpha
+        Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+        next release.
 
     Returns
     -------
@@ -423,6 +431,7 @@ def plot_rolling_coint(
     >>> len(fig.axes[0].lines) == 2 + len(res.events)
     True
     """
+    size = renamed_option("size", size, "alpha", alpha, 0.05)
     level = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     table = rolling
     if not isinstance(rolling, (pd.Series, pd.DataFrame)):

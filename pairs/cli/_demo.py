@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._remarks import hedge_remark, window_remark
 from pairs.cli._backtest import metrics_rows
 from pairs.cli._fit import last_value
 from pairs.cli._io import Pair, frame_text, print_record, records, rows_text
@@ -62,6 +63,17 @@ def _trade(pair: Pair) -> tuple[dict[str, Any], pd.DataFrame]:
     return dict(run.backtest()._summary_rows()), run.frame
 
 
+def _remarks(hedges: pd.DataFrame, tests: CointReport) -> dict[str, str]:
+    """Comments on the numbers a reader may take for bugs (see :mod:`pairs._remarks`)."""
+    beta_xy = float(tests.engle_granger["beta"].iloc[1])
+    others = {"TLS": float(hedges.loc["TLS", "beta"]), "Johansen": tests.johansen_beta}
+    found = {
+        "hedges": hedge_remark(float(hedges.loc["OLS", "beta"]), beta_xy, others),
+        "window": window_remark(STRATEGY.z_window, tests.half_life_bars),
+    }
+    return {key: text for key, text in found.items() if text}
+
+
 def _story(res: Any, best: pd.Series, y: str, x: str) -> str:
     if res.n_significant:
         return (
@@ -104,9 +116,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tests = coint_report(ly, lx, size=ALPHA, n_screened=res.n_tested)
     metrics, _ = _trade(pair)
     verdict = _verdict(res, y, x, tests, metrics)
+    remarks = _remarks(hedges, tests)
     report = None
     if args.report:
-        blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY)
+        blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY, scan=res)
         report = str(write_report(args.report, f"pairs demo: {y} / {x}", blocks))
     top = res.table.head(5).set_axis(pd.RangeIndex(1, 6, name="rank"))
     top = top[["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]]
@@ -133,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "tests": tests.to_dict(),
             "strategy": STRATEGY.to_dict(),
             "backtest": metrics,
+            "remarks": remarks,
             "verdict": verdict,
             "report": report,
         }
@@ -156,6 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _heading(2, f"Hedge ratios: {y} on {x} (log prices)"),
         pair.headline(True),
         frame_text(hedges),
+        *([textwrap.fill(f"Note: {remarks['hedges']}", 100)] if "hedges" in remarks else []),
         "",
         _heading(3, "Cointegration tests"),
         textwrap.fill(f"Single-pair result (before correcting for the screen): {tests.headline}", 100),
@@ -165,6 +180,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _heading(4, "Signals and backtest"),
         STRATEGY.summary(),
         rows_text(metrics_rows(metrics)),
+        *([textwrap.fill(f"Note: {remarks['window']}", 100)] if "window" in remarks else []),
         "",
         textwrap.fill(f"Verdict: {verdict}", 100),
     ]

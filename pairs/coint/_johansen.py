@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
-from pairs._validation import as_frame, check_choice, check_float, check_int, check_not_constant
+from pairs._validation import (
+    as_frame,
+    check_choice,
+    check_float,
+    check_int,
+    check_not_constant,
+    renamed_option,
+)
 from pairs.coint._critical import johansen_crit, johansen_pvalue
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
@@ -69,7 +76,9 @@ class JohansenResult(ResultMixin):
         rows.append(("rank (trace, 5%)", self.rank()))
         return rows
 
-    def rank(self, size: float = 0.05, test: Literal["trace", "max_eig"] = "trace") -> int:
+    def rank(
+        self, size: float = 0.05, test: Literal["trace", "max_eig"] = "trace", *, alpha: float | None = None
+    ) -> int:
         """Cointegration rank: the first ``r`` whose null "rank <= r" is not rejected at ``size``.
 
         Parameters
@@ -79,8 +88,12 @@ class JohansenResult(ResultMixin):
             0.01, 0.05 and 0.10 this is exactly "statistic above the critical value").
         test
             ``"trace"`` or ``"max_eig"``.
+        alpha
+            Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+            next release.
         """
         check_choice("test", test, ("trace", "max_eig"))
+        size = renamed_option("size", size, "alpha", alpha, 0.05)
         size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
         stat, crit, pvalue = (
             (self.trace_stat, self.trace_crit, self.trace_pvalue)

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin, Summary, _fmt, json_safe
-from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._validation import align_pair, check_choice, check_float, check_int, renamed_attribute
 from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
-from pairs.coint._johansen import johansen
+from pairs.coint._johansen import _DET_ORDER_CASE, johansen
 from pairs.coint._stationarity import Trend, adf, half_life, hurst
 from pairs.exceptions import PairsError
 
@@ -113,6 +113,10 @@ class CointReport(ResultMixin):
     n_screened: int | None
     caveat: str | None
     _title = "Cointegration tests"
+    # Former attribute: statsmodels' det_order code of the Johansen case (None: it has none).
+    det_order = renamed_attribute(
+        "deterministic", "det_order", {case: code for code, case in _DET_ORDER_CASE.items()}.get
+    )
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
         fwd, rev = self.engle_granger["pvalue"].items()
