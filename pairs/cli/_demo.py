@@ -21,13 +21,14 @@ from pairs.cli._fit import last_value
 from pairs.cli._io import Pair, frame_text, print_record, records, rows_text
 from pairs.coint import CointReport, coint_report
 from pairs.data import align, load_sample
+from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.hedge._tls import tls_hedge
-from pairs.report import analysis_report, write_report
+from pairs.report import analysis_report, portfolio_verdict, write_report
 from pairs.screening._scan import scan
-from pairs.strategy import Strategy
+from pairs.strategy import Portfolio, Selection, Strategy
 
 __all__ = ["cmd_demo"]
 
@@ -39,6 +40,16 @@ DELTA = 1e-4
 # The strategy the demo trades and reports: the library's defaults, on log prices.
 STRATEGY = Strategy(log_prices=True)
 FEE_BPS = STRATEGY.fee_bps
+# The rotation of section 5: the same strategy on every pair of the hourly universe's last year,
+# the five best Engle-Granger p-values of each 30-day window with a half-life under two days.
+HOURLY = "binance_1h"
+HOURS = 24 * 365
+ROTATION = Portfolio(STRATEGY, Selection(top=5, log=True, max_half_life=48), formation="30D", trading="7D")
+
+
+def _rotation() -> tuple[PortfolioResult, pd.DataFrame]:
+    hourly = load_sample(HOURLY).iloc[-HOURS:]
+    return portfolio_backtest(ROTATION, hourly), hourly
 
 
 def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
@@ -117,6 +128,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     metrics, _ = _trade(pair)
     verdict = _verdict(res, y, x, tests, metrics)
     remarks = _remarks(hedges, tests)
+    rotation, hourly = _rotation()
+    rotation_verdict = portfolio_verdict(rotation)
     report = None
     if args.report:
         blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY, scan=res)
@@ -148,6 +161,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "backtest": metrics,
             "remarks": remarks,
             "verdict": verdict,
+            "portfolio": {
+                "sample": HOURLY,
+                "start": hourly.index[0],
+                "end": hourly.index[-1],
+                "spec": ROTATION.to_dict(),
+                "summary": dict(rotation._summary_rows()),
+                "verdict": rotation_verdict,
+            },
             "report": report,
         }
         print_record(data, args.format)
@@ -183,6 +204,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         *([textwrap.fill(f"Note: {remarks['window']}", 100)] if "window" in remarks else []),
         "",
         textwrap.fill(f"Verdict: {verdict}", 100),
+        "",
+        _heading(5, "A portfolio of pairs, rotated weekly"),
+        textwrap.fill(
+            f"Hourly closes of {hourly.shape[1]} coins, {hourly.index[0]:%Y-%m-%d} .. {hourly.index[-1]:%Y-%m-%d}: "
+            f"every 7 days the {ROTATION.selection.top} pairs with the lowest Engle-Granger p-values on the last "
+            f"30 days (log prices, half-life under 48 hours) are traded with the strategy above for the next "
+            f"7 days, in one account of {ROTATION.capital:,.0f} (gross exposure at most {ROTATION.leverage:g}x "
+            "equity). 'pairs portfolio' runs any universe; docs/portfolio.md has the rules.",
+            100,
+        ),
+        rows_text(rotation._summary_rows()),
+        "",
+        textwrap.fill(f"Verdict: {rotation_verdict}", 100),
     ]
     if report:
         out.append(f"Report: {report}")

@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 import yfinance
 
+import pairs
 from pairs import load_sample, load_yfinance, read_prices
 from pairs._results import _fmt
 from pairs.cli._main import main
@@ -416,6 +417,15 @@ def test_demo_json_is_honest_and_consistent(
     hedges = out["remarks"]["hedges"]
     assert hedges.startswith(f"The TLS ({tls:.3g}) and Johansen ({out['tests']['johansen']['beta']:.3g})")
     assert f"(R^2 = {r2:.2g})" in hedges
+    # Section 5: the rotation is the API's Portfolio on the hourly sample's last year.
+    book = pairs.Portfolio.from_dict(out["portfolio"]["spec"])
+    rotation = book.backtest(pairs.load_sample("binance_1h").iloc[-24 * 365 :])
+    summary = out["portfolio"]["summary"]
+    assert summary["final equity"] == pytest.approx(float(rotation.equity.iloc[-1]), rel=1e-12)
+    costs = float(rotation.costs[["fees", "slippage", "funding"]].to_numpy().sum())
+    pnl = float(rotation.equity.iloc[-1]) - book.capital
+    assert f"P&L {pnl:+,.2f} after costs" in out["portfolio"]["verdict"]
+    assert f"{pnl + costs:+,.2f} before costs" in out["portfolio"]["verdict"]
     half_life = out["tests"]["spread"]["half_life_bars"]
     assert half_life > 120
     assert out["remarks"]["window"].startswith(
@@ -432,12 +442,14 @@ def test_demo_json_is_honest_and_consistent(
 def test_demo_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     code, text, err = run(capsys, "demo")
     assert code == 0 and err == ""
-    for heading in ("1. Screening", "2. Hedge ratios", "3. Cointegration tests", "4. Signals and backtest"):
+    headings = ("1. Screening", "2. Hedge ratios", "3. Cointegration tests", "4. Signals and backtest")
+    for heading in (*headings, "5. A portfolio of pairs, rotated weekly"):
         assert heading in text
     assert "No pair is significant after the fdr_bh correction" in text
     assert "NOT evidence" in text
     verdict = [line for line in text.splitlines() if line.startswith("Verdict:")]
-    assert len(verdict) == 1 and "no cointegrated pair" in verdict[0]
+    assert len(verdict) == 2 and "no cointegrated pair" in verdict[0]
+    assert "after costs" in verdict[1] and "before costs" in verdict[1]
     assert max(len(line) for line in text.splitlines()) <= 100
 
 
