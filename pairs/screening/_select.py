@@ -12,7 +12,8 @@ Steps, for a :class:`~pairs.Selection` and a window of closes:
    of the spread minus its mean).
 4. Rank by score (ties by ``(y, x)``), then walk the ranking: a pair is kept when it passes the
    significance (``"coint"`` with ``size``), half-life and crossing filters, fewer than ``top``
-   pairs are kept, and neither coin already has ``max_pairs_per_coin`` kept pairs.
+   pairs are kept, neither coin already has ``max_pairs_per_coin`` kept pairs, and the
+   confirming test (``confirm``), run only on the pairs that reach this point, rejects.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from pairs._validation import as_frame
+from pairs.coint._gregory_hansen import gregory_hansen
 from pairs.coint._kernels import half_lives
+from pairs.coint._kss import kss
+from pairs.coint._phillips_ouliaris import phillips_ouliaris
 from pairs.exceptions import InsufficientDataError
 from pairs.screening._scan import scan
 
@@ -129,7 +133,21 @@ def _spread_stats(table: pd.DataFrame, values: np.ndarray, names: list[Any]) -> 
     return hl, crossings
 
 
-def _walk(sel: Selection, table: pd.DataFrame) -> pd.DataFrame:
+def _confirmed(sel: Selection, row: int, table: pd.DataFrame, logs: pd.DataFrame) -> bool:
+    """Whether the confirming test of ``sel.confirm`` rejects its null at ``sel.confirm_size``."""
+    y, x = logs[table["y"].iat[row]], logs[table["x"].iat[row]]
+    level = f"{sel.confirm_size:.0%}"
+    if sel.confirm == "kss":
+        spread = y - table["beta"].iat[row] * x - table["alpha"].iat[row]
+        res: Any = kss(spread, trend="c")
+    elif sel.confirm == "phillips_ouliaris":
+        res = phillips_ouliaris(y, x)
+    else:
+        res = gregory_hansen(y, x)
+    return bool(res.stat < res.crit_values[level])
+
+
+def _walk(sel: Selection, table: pd.DataFrame, logs: pd.DataFrame | None) -> pd.DataFrame:
     reason = table["reason"].to_numpy(dtype=object)
     ok = reason == ""
     if sel.method == "coint" and sel.size is not None:
@@ -155,6 +173,8 @@ def _walk(sel: Selection, table: pd.DataFrame) -> pd.DataFrame:
             break
         if cap is not None and (per_coin.get(y, 0) >= cap or per_coin.get(x, 0) >= cap):
             reason[i] = "coin cap"
+        elif sel.confirm is not None and logs is not None and not _confirmed(sel, int(i), table, logs):
+            reason[i] = "not confirmed"
         else:
             selected[i] = True
             kept += 1
@@ -209,5 +229,8 @@ def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1, dtype=np.int64)
     table["crossings"] = table["crossings"].fillna(0).astype("int64")
-    table = _walk(sel, table)
+    logs = None
+    if sel.confirm is not None and len(complete) >= 2:
+        logs = np.log(frame[complete]) if sel.log else frame[complete]
+    table = _walk(sel, table, logs)
     return table[COLUMNS].astype({"selected": bool})

@@ -24,6 +24,7 @@ from pairs.strategy._spec_io import check_header, read_spec, write_spec
 __all__ = ["METHODS", "Selection"]
 
 METHODS: tuple[str, ...] = ("coint", "distance")
+CONFIRMS: tuple[str, ...] = ("kss", "phillips_ouliaris", "gregory_hansen")
 FORMAT = "pairs.Selection"
 VERSION = 1
 
@@ -59,6 +60,14 @@ class Selection:
     max_pairs_per_coin
         At most this many selected pairs share a coin (``None``: no limit); applied greedily in
         rank order.
+    confirm, confirm_size
+        A second test a pair must pass, run in rank order on the pairs that reach it (so on few
+        of them): ``"phillips_ouliaris"`` (``Zt``, no cointegration rejected), ``"gregory_hansen"``
+        (no cointegration rejected, allowing one level break in the window), or ``"kss"`` (a unit
+        root of the formation spread rejected against a nonlinear ESTAR reversion); rejection at
+        ``confirm_size`` (0.01, 0.05 or 0.1: their tabulated levels). ``None`` (default): no
+        confirmation. On an estimated Engle-Granger residual the KSS critical values, tabulated
+        for an observed series, are liberal; on a distance spread (no estimated hedge) they hold.
 
     Notes
     -----
@@ -88,6 +97,8 @@ class Selection:
     max_half_life: float | None = None
     min_crossings: int = 0
     max_pairs_per_coin: int | None = None
+    confirm: Literal["kss", "phillips_ouliaris", "gregory_hansen"] | None = None
+    confirm_size: float = 0.05
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -113,6 +124,11 @@ class Selection:
                 "max_pairs_per_coin",
                 check_int("max_pairs_per_coin", self.max_pairs_per_coin, minimum=1),
             )
+        if self.confirm is not None:
+            check_choice("confirm", self.confirm, CONFIRMS)
+        if isinstance(self.confirm_size, bool) or self.confirm_size not in (0.01, 0.05, 0.1):
+            raise PairsError(f"confirm_size must be 0.01, 0.05 or 0.1; got {self.confirm_size!r}.")
+        set_(self, "confirm_size", float(self.confirm_size))
 
     def replace(self, **changes: Any) -> Selection:
         """A copy with some settings changed (validated again)."""
@@ -158,8 +174,8 @@ class Selection:
             hedged with ``x``), ``rank`` (1 = best), ``score`` (p-value or distance), ``pvalue``,
             ``pvalue_adj``, ``distance``, ``beta``, ``alpha`` (the formation hedge), ``half_life``,
             ``crossings``, ``selected`` and ``reason`` (why a pair was not kept: ``"not
-            significant"``, ``"half-life"``, ``"crossings"``, ``"coin cap"``, ``"beyond top"``;
-            empty when selected).
+            significant"``, ``"half-life"``, ``"crossings"``, ``"coin cap"``, ``"not confirmed"``,
+            ``"beyond top"``; empty when selected).
         """
         from pairs.screening._select import select_pairs
 

@@ -140,3 +140,32 @@ def test_spec_round_trip_and_bad_input(tmp_path, window):
         Selection().select(window.iloc[:20])
     with pytest.raises(pairs.DataError, match="prices"):
         Selection().select(window.iloc[:, 0])
+
+
+@pytest.mark.parametrize("confirm", ["phillips_ouliaris", "gregory_hansen", "kss"])
+def test_confirming_test_walks_the_ranking(window, confirm):
+    """A pair is kept when the confirming test rejects at confirm_size, walking the ranking."""
+    base = Selection(log=True, top=45).select(window)
+    got = Selection(log=True, top=3, confirm=confirm, confirm_size=0.1).select(window)
+    logs = np.log(window)
+    expect, reasons = [], []
+    for row in base.itertuples():
+        if sum(expect) == 3:
+            expect.append(False)
+            reasons.append("beyond top")
+            continue
+        y, x = logs[row.y], logs[row.x]
+        if confirm == "kss":
+            res = pairs.kss(y - row.beta * x - row.alpha)
+        elif confirm == "phillips_ouliaris":
+            res = pairs.phillips_ouliaris(y, x)
+        else:
+            res = pairs.gregory_hansen(y, x)
+        keep = res.stat < res.crit_values["10%"]
+        expect.append(keep)
+        reasons.append("" if keep else "not confirmed")
+    assert list(got["selected"]) == expect and list(got["reason"]) == reasons
+    with pytest.raises(PairsError, match="confirm_size"):
+        Selection(confirm=confirm, confirm_size=0.02)
+    with pytest.raises(PairsError, match="confirm"):
+        Selection(confirm="adf")
