@@ -239,11 +239,13 @@ def load_columns(
     download: Callable[[str, int], tuple[pd.Series, pd.Timestamp | None]],
     what: str,
     positive: bool = True,
+    check: Callable[[str], None] | None = None,
 ) -> dict[str, pd.Series]:
     """Each symbol's series over ``[start, end)``, from the cache where it answers, else downloaded.
 
     ``download(symbol, now)`` returns the series and the end of the span it is complete for
-    (cached as such); ``what`` names the data in the error for an empty span.
+    (cached as such); ``what`` names the data in the error for an empty span; ``check(symbol)``
+    checks a market further once the markets are loaded; ``positive=False`` caches signed values.
     """
     ex = session.exchange
     source = f"ccxt:{ex.id}"
@@ -263,6 +265,8 @@ def load_columns(
     # Every symbol to download is checked before the first page is asked for.
     for symbol, _, _ in missing:
         session.check_symbol(symbol)
+        if check is not None:
+            check(symbol)
     server_now = session.now() if missing else 0
     for symbol, key, path in missing:
         columns[symbol], complete = download(symbol, server_now)
