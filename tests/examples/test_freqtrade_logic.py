@@ -120,3 +120,212 @@ def test_logic_does_not_import_freqtrade() -> None:
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert "freqtrade" not in imported and "pairs" in imported
+
+
+# --- the two legs, the comparison with the account backtest, the exporter -----------------------------
+
+# The SPREAD of PairsStrategy.py (which imports freqtrade, so it is not imported here).
+SIZED = pairs.Strategy(
+    hedge="kalman",
+    log_prices=True,
+    delta=1e-5,
+    zscore_window=30,
+    rule={"entry_z": 2.0, "exit_z": 0.0},
+    capital=5_000,
+    lot_size=(0.001, 0.001),
+    rebalance_band=0.05,
+    fee_bps=5,
+)
+FEE_BPS = 5.0
+
+
+@pytest.fixture(scope="module")
+def full() -> pd.DataFrame:
+    """Every common candle of ETH and BTC with the sized strategy's columns, indexed by date."""
+    legs = logic.merge_legs(_candles("ETH"), _candles("BTC"))
+    return pd.concat([legs, logic.PairSignals(SIZED)(legs)], axis=1).set_index("date")
+
+
+@pytest.fixture(scope="module")
+def reference(full: pd.DataFrame) -> pd.DataFrame:
+    return SIZED.run(full["close_y"], full["close_x"]).frame
+
+
+def _flips(position: pd.Series) -> pd.Index:
+    p = position.to_numpy()
+    return position.index[1:][p[1:] * p[:-1] < 0]
+
+
+def test_leg_signals_pair_the_legs(full: pd.DataFrame, reference: pd.DataFrame) -> None:
+    y, x = logic.leg_signals(full, "y"), logic.leg_signals(full, "x")
+    np.testing.assert_array_equal(y["units"].to_numpy(), reference["y_units"].to_numpy())
+    np.testing.assert_array_equal(x["units"].to_numpy(), reference["x_units"].to_numpy())
+    position = reference["position"].to_numpy()
+    # Long the spread: y long and x short; short the spread: the reverse; flat: both exit.
+    np.testing.assert_array_equal(y["enter_long"], x["enter_short"])
+    np.testing.assert_array_equal(y["enter_short"], x["enter_long"])
+    np.testing.assert_array_equal(y["enter_long"], (position == 1).astype(int))
+    np.testing.assert_array_equal(y["enter_short"], (position == -1).astype(int))
+    known = ~np.isnan(reference["y_units"].to_numpy())
+    np.testing.assert_array_equal(y["exit_long"] & y["exit_short"], ((position == 0) & known).astype(int))
+    np.testing.assert_array_equal(x["exit_long"] & x["exit_short"], ((position == 0) & known).astype(int))
+    assert y["enter_long"].sum() > 100 and y["enter_short"].sum() > 100
+    with pytest.raises(ValueError, match="leg must be"):
+        logic.leg_signals(full, "z")
+
+
+def test_stake_and_adjustment_by_hand() -> None:
+    assert logic.stake(-2.5, 100.0, 2.0) == 125.0  # 2.5 units short at 100 on 2x margin
+    # Long 2 at a stake of 90 (2x): to hold 3 at 100, add a stake of 50 (freqtrade buys 50 * 2 / 100 = 1).
+    assert logic.adjustment(3.0, 2.0, 100.0, 2.0, 90.0) == 50.0
+    # To hold 1.5, return -22.5: freqtrade sells 22.5 * trade.amount / trade.stake_amount = 22.5 * 2 / 90 = 0.5.
+    assert logic.adjustment(1.5, 2.0, 100.0, 2.0, 90.0) == -22.5
+    assert logic.adjustment(-3.0, -2.0, 100.0, 1.0, 210.0) == 100.0  # more short is a positive stake
+    for target in (2.0, 0.0, -1.0, float("nan")):  # nothing to do, or the exit signal's job
+        assert logic.adjustment(target, 2.0, 100.0, 2.0, 90.0) is None
+    assert logic.can_enter(1.0, -0.1) and logic.can_enter(-1.0, 0.1)
+    assert not any(logic.can_enter(a, b) for a, b in ((1.0, 0.0), (1.0, 1.0), (float("nan"), -1.0)))
+
+
+def test_replay_holds_the_strategy_units_except_on_flips(full: pd.DataFrame, reference: pd.DataFrame) -> None:
+    fills, units = logic.replay(full, fee_bps=FEE_BPS, leverage=2.0)
+    want = reference[["y_units", "x_units"]].fillna(0.0)
+    differ = ~np.isclose(units, want, rtol=1e-12, atol=1e-12).all(axis=1)
+    flips = _flips(reference["position"])
+    # freqtrade enters only a pair without an open trade: on a flip the bot is flat for one candle.
+    assert len(flips) == 2 and list(units.index[differ]) == list(flips)
+    assert (units.loc[flips] == 0).all().all()
+    # The legs are opened and closed on the same candles, never one alone (a re-size after lot
+    # rounding may trade one leg only).
+    np.testing.assert_array_equal(units["y_units"] != 0, units["x_units"] != 0)
+    assert (units["y_units"] * units["x_units"] <= 0).all() and len(fills) > 4 * 112
+
+
+def test_bot_trades_agree_with_the_account_backtest(full: pd.DataFrame, reference: pd.DataFrame) -> None:
+    """The documented comparison (README.md): same fill (the signal candle's close), same fee (5 bps)."""
+    fills, units = logic.replay(full, fee_bps=FEE_BPS, leverage=2.0)
+    y, x, capital = full["close_y"], full["close_x"], 10_000.0
+    bot = pairs.backtest(y, x, units=units, capital=capital, fee_bps=FEE_BPS)
+    # The account's ledger equals the bot's fills, cash written out: capital - cost of fills - fees + value held.
+    last = full.iloc[-1]
+    cash = capital - (fills["units"] * fills["price"]).sum() - fills["fee"].sum()
+    value = units["y_units"].iloc[-1] * last["close_y"] + units["x_units"].iloc[-1] * last["close_x"]
+    assert bot.equity.iloc[-1] == pytest.approx(cash + value, rel=1e-12)
+    assert bot.fees_paid == pytest.approx(fills["fee"].sum(), rel=1e-12)
+    # pairs' own account backtest of the strategy's units: identical up to the first flip.
+    own = pairs.backtest(
+        y, x, units=reference[["y_units", "x_units"]].fillna(0.0), capital=capital, fee_bps=FEE_BPS
+    )
+    first = _flips(reference["position"])[0]
+    before = bot.equity.index < first
+    np.testing.assert_allclose(bot.equity[before], own.equity[before], rtol=0, atol=1e-9 * capital)
+    # The numbers of the README's comparison table.
+    assert (round(bot.equity.iloc[-1], 2), round(own.equity.iloc[-1], 2)) == (4209.17, 4122.12)
+    assert bot.n_trades == own.n_trades == 112
+    assert (round(bot.fees_paid, 2), round(own.fees_paid, 2)) == (583.63, 583.47)
+
+
+def test_restarted_bot_keeps_its_legs(tmp_path: Path) -> None:
+    legs = logic.merge_legs(_candles("ETH"), _candles("BTC")).iloc[:1200]
+    uninterrupted = logic.PairSignals(SIZED)(legs)
+    state = tmp_path / "pairs_state" / "spread.json"
+    logic.PairSignals(SIZED, state)(legs.iloc[:700])
+    restarted = logic.PairSignals(SIZED, state)(legs)
+    for leg in logic.LEGS:
+        want, got = logic.leg_signals(uninterrupted, leg), logic.leg_signals(restarted, leg)
+        pd.testing.assert_frame_equal(got.iloc[700:], want.iloc[700:])
+        # Candles the previous process saw give no entry and no exit: the open trades stay as they are.
+        assert (got.iloc[:700].drop(columns="units") == 0).all().all()
+    assert uninterrupted["position"].iloc[699] != 0  # the restart happens with both legs open
+
+
+# --- the exporter ------------------------------------------------------------------------------------
+
+export_data = importlib.util.module_from_spec(
+    spec := importlib.util.spec_from_file_location("export_data", EXAMPLE / "export_data.py")
+)
+spec.loader.exec_module(export_data)
+Y, X = "ETH/USDT:USDT", "BTC/USDT:USDT"
+RATES = pd.DataFrame(
+    {Y: [0.0001, -0.000025, 0.00037514], X: [0.0002, 0.0, -0.0001]},
+    index=pd.to_datetime(
+        ["2024-01-01 00:00:00", "2024-01-01 08:00:00.003", "2024-01-01 16:00:00"], utc=True, format="ISO8601"
+    ),
+)
+
+
+def test_exporter_writes_freqtrade_futures_files(tmp_path: Path) -> None:
+    candles = {Y: export_data.bundled_candles("ETH"), X: export_data.bundled_candles("BTC")}
+    written = export_data.export(tmp_path, candles, funding=RATES)
+    folder = tmp_path / "data" / "binance" / "futures"
+    names = {p.name for p in written}
+    assert names == {
+        f"{stem}-{name}.json"
+        for stem in ("ETH_USDT_USDT", "BTC_USDT_USDT")
+        for name in ("1d-futures", "8h-mark", "8h-funding_rate")
+    }
+    assert all(p.parent == folder for p in written)
+    # Candles: [ms, open, high, low, close, volume], the bundled file row for row.
+    rows = json.loads((folder / "ETH_USDT_USDT-1d-futures.json").read_text())
+    frame = pd.read_csv(sample_path("ETHUSDT_1d.csv"))
+    assert len(rows) == len(frame)
+    assert rows[0] == [
+        int(pd.Timestamp(frame["timestamp"][0], tz="UTC").value // 10**6),
+        *frame.loc[0, ["open", "high", "low", "close", "volume"]].astype(float).tolist(),
+    ]
+    # Funding: freqtrade's [ms, rate, 0, 0, 0, 0] at the settlement times, to the millisecond.
+    funding = json.loads((folder / "ETH_USDT_USDT-8h-funding_rate.json").read_text())
+    assert funding == [
+        [1704067200000, 0.0001, 0.0, 0.0, 0.0, 0.0],
+        [1704096000003, -0.000025, 0.0, 0.0, 0.0, 0.0],
+        [1704124800000, 0.00037514, 0.0, 0.0, 0.0, 0.0],
+    ]
+    # Mark: every 8 h, the last daily close known at the mark candle's open.
+    mark = json.loads((folder / "BTC_USDT_USDT-8h-mark.json").read_text())
+    btc = candles[X].set_index("date")["close"]
+    day = pd.Timestamp("2024-01-02", tz="UTC")
+    at = {pd.Timestamp(r[0], unit="ms", tz="UTC"): r for r in mark}
+    for hours in (0, 8, 16):
+        row = at[day + pd.Timedelta(hours=hours)]
+        assert row[1:] == [btc[day - pd.Timedelta(days=1)]] * 4 + [0.0]
+    assert np.diff([r[0] for r in mark]).tolist() == [8 * 3_600_000] * (len(mark) - 1)
+
+
+def test_exporter_command_line_and_zero_funding(tmp_path: Path) -> None:
+    rates = tmp_path / "rates.csv"
+    RATES.to_csv(rates)
+    paths = export_data.main([str(tmp_path / "ud"), "--funding", str(rates), "--funding-timeframe", "1h"])
+    funding = json.loads(next(p for p in paths if p.name == "BTC_USDT_USDT-1h-funding_rate.json").read_text())
+    assert [r[1] for r in funding] == [0.0002, 0.0, -0.0001]
+    zero = export_data.funding_candles(None, _candles("BTC").iloc[:3], "8h")
+    assert zero["open"].tolist() == [0.0] * 7 and zero["date"].diff().dropna().eq(pd.Timedelta("8h")).all()
+    with pytest.raises(ValueError, match="fmt must be"):
+        export_data.export(tmp_path, {}, fmt="csv")
+
+
+def test_exporter_feather_reads_back(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    candles = {Y: export_data.bundled_candles("ETH")}
+    export_data.export(tmp_path, candles, funding=RATES, fmt="feather")
+    back = pd.read_feather(tmp_path / "data" / "binance" / "futures" / "ETH_USDT_USDT-1d-futures.feather")
+    pd.testing.assert_frame_equal(back, candles[Y].reset_index(drop=True))
+
+
+def test_config_and_strategy_are_futures_with_two_legs() -> None:
+    config = json.loads((EXAMPLE / "config.json").read_text())
+    assert (config["trading_mode"], config["margin_mode"]) == ("futures", "isolated")
+    legs = config["pairs_spread"]
+    assert [legs["y"], legs["x"]] == config["exchange"]["pair_whitelist"] == [Y, X]
+    assert config["fee"] == FEE_BPS / 1e4 and config["max_open_trades"] == 2
+    tree = ast.parse((EXAMPLE / "PairsStrategy.py").read_text())
+    attrs = {
+        t.id: n.value.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    assert attrs["can_short"] is True and attrs["position_adjustment_enable"] is True
+    assert attrs["timeframe"] == config["timeframe"]
+    methods = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert {"custom_stake_amount", "adjust_trade_position", "confirm_trade_entry", "leverage"} <= methods
