@@ -205,6 +205,7 @@ def test_bot_trades_agree_with_the_account_backtest(full: pd.DataFrame, referenc
     """The documented comparison (README.md): same fill (the signal candle's close), same fee (5 bps)."""
     fills, units = logic.replay(full, fee_bps=FEE_BPS, leverage=2.0)
     y, x, capital = full["close_y"], full["close_x"], 10_000.0
+    assert len(full) == 3065 and str(full.index[0].date()) == "2017-08-17"
     bot = pairs.backtest(y, x, units=units, capital=capital, fee_bps=FEE_BPS)
     # The account's ledger equals the bot's fills, cash written out: capital - cost of fills - fees + value held.
     last = full.iloc[-1]
@@ -301,6 +302,15 @@ def test_exporter_command_line_and_zero_funding(tmp_path: Path) -> None:
     assert zero["open"].tolist() == [0.0] * 7 and zero["date"].diff().dropna().eq(pd.Timedelta("8h")).all()
     with pytest.raises(ValueError, match="fmt must be"):
         export_data.export(tmp_path, {}, fmt="csv")
+    # --candles: a CSV of closes (load_ccxt's frame) becomes close-only candles.
+    closes = pd.DataFrame(
+        {Y: [2300.5, 2310.0], X: [42000.0, 42500.5]},
+        index=pd.DatetimeIndex(["2024-01-01", "2024-01-02"], tz="UTC", name="timestamp"),
+    )
+    closes.to_csv(tmp_path / "closes.csv")
+    paths = export_data.main([str(tmp_path / "c"), "--candles", str(tmp_path / "closes.csv")])
+    rows = json.loads(next(p for p in paths if p.name == "ETH_USDT_USDT-1d-futures.json").read_text())
+    assert rows == [[1704067200000, *[2300.5] * 4, 0.0], [1704153600000, *[2310.0] * 4, 0.0]]
 
 
 def test_exporter_feather_reads_back(tmp_path: Path) -> None:
