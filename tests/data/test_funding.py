@@ -304,6 +304,21 @@ class Revised(RecordedUsdm):
         return [rows[0], {**rows[0], "fundingRate": "0.00020000"}, *rows[1:]]
 
 
+class Repeated(RecordedUsdm):
+    """Serves the first settlement of every page twice, identical."""
+
+    def page(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = super().page(request)
+        return rows[:1] + rows
+
+
+def test_an_identical_repeated_settlement_is_kept_once(tmp_path: Path, waits: list[float]) -> None:
+    span = {"since": "2024-01-01", "until": "2024-02-01", "cache_dir": False, "limit": 14}
+    pd.testing.assert_frame_equal(
+        load_funding(Repeated(), BTC, **span), load_funding(RecordedUsdm(), BTC, **span)
+    )
+
+
 class NoRate(RecordedUsdm):
     def page(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         return [{**row, "fundingRate": None} for row in super().page(request)]
