@@ -41,7 +41,7 @@ SPREAD = pairs.Strategy(
     rebalance_band=0.05,
     fee_bps=5,
 )
-LEVERAGE = 2.0  # margin = notional / 2 on each leg (isolated)
+LEVERAGE = 1.0  # margin = notional on each leg (isolated): far from liquidation
 
 
 class PairsStrategy(IStrategy):
@@ -96,6 +96,23 @@ class PairsStrategy(IStrategy):
     def _last(self, pair: str) -> Any:
         frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
         return frame.iloc[-1]
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | None:
+        # A leg whose other leg is gone (liquidated, closed by hand) is closed too; the pair is
+        # entered again, both legs together, on a later candle if the spread still wants it.
+        # A leg opened on this candle is not an orphan yet: its partner enters on the same candle.
+        other = self.pair_of["x" if self.leg_of[pair] == "y" else "y"]
+        if trade.open_date_utc >= current_time or Trade.get_trades_proxy(pair=other, is_open=True):
+            return None
+        return "orphan_leg"
 
     def confirm_trade_entry(
         self,

@@ -6,11 +6,12 @@ backtest reads (freqtrade's ``IDataHandler._pair_data_filename``: ``<pair with /
 <candle type>.<json|feather>``):
 
 * ``ETH_USDT_USDT-1d-futures.json``: the candles, rows ``[ms, open, high, low, close, volume]``;
-* ``ETH_USDT_USDT-8h-mark.json``: mark-price candles on freqtrade's mark timeframe; ``pairs`` has no mark
-  prices, so each mark candle is the last close known at its open (open = high = low = close, volume 0);
-* ``ETH_USDT_USDT-8h-funding_rate.json``: funding rates as freqtrade stores them,
-  ``[ms, rate, 0, 0, 0, 0]``, from a file of ``pairs.load_funding`` (``--funding rates.csv``) or 0 at
-  every settlement when none is given.
+* ``ETH_USDT_USDT-1h-mark.json``: mark-price candles on freqtrade's mark timeframe (1 h in freqtrade
+  2026.9, 8 h in older releases: ``--mark-timeframe``); ``pairs`` has no mark prices, so each mark
+  candle is the last close known at its open (open = high = low = close, volume 0);
+* ``ETH_USDT_USDT-1h-funding_rate.json``: funding rates in freqtrade's OHLCV layout
+  ``[ms, rate, 0, 0, 0, 0]`` (written by older releases, read by all), from a file of
+  ``pairs.load_funding`` (``--funding rates.csv``) or 0 every ``--funding-timeframe`` when none is given.
 
 By default the candles are the Binance spot daily klines bundled with ``pairs`` (ETHUSDT, BTCUSDT),
 standing in for the perpetuals' candles offline; ``--candles`` takes a CSV of closes such as
@@ -99,8 +100,8 @@ def export(
     funding: pd.DataFrame | None = None,
     exchange: str = "binance",
     timeframe: str = "1d",
-    mark_timeframe: str = "8h",
-    funding_timeframe: str = "8h",
+    mark_timeframe: str = "1h",
+    funding_timeframe: str = "1h",
     fmt: str = "json",
 ) -> list[Path]:
     """Write each pair's futures, mark and funding-rate files; returns the paths written.
@@ -147,8 +148,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--candles", help="CSV of closes, one column per pair (default: bundled klines)")
     parser.add_argument("--funding", help="CSV of pairs.load_funding (default: rate 0)")
     parser.add_argument("--exchange", default="binance")
-    parser.add_argument("--mark-timeframe", default="8h")
-    parser.add_argument("--funding-timeframe", default="8h")
+    parser.add_argument("--mark-timeframe", default="1h")
+    parser.add_argument("--funding-timeframe", default="1h")
     parser.add_argument("--format", default="json", choices=("json", "feather"))
     args = parser.parse_args(argv)
     if args.candles:

@@ -132,9 +132,9 @@ def leg_signals(signals: pd.DataFrame, leg: str) -> pd.DataFrame:
 
     ``units`` is the leg's target (signed: negative is short, 0 flat, NaN unknown). The signals are
     levels, not transitions: ``enter_long`` is 1 on every candle where the leg should be long,
-    ``exit_long`` on every candle where it should not. freqtrade enters only a pair without an open
-    trade, so after a flip (long to short in one candle) the old side is exited on that candle and
-    the new side entered on the next; a leg missing after a restart is entered again.
+    ``exit_long`` on every candle where it should not. On a flip (long to short in one candle)
+    freqtrade exits the old side and enters the new one on the same candle; a leg missing after a
+    restart or an orphan exit is entered again.
     """
     if leg not in LEGS:
         raise ValueError(f"leg must be 'y' or 'x'; got {leg!r}.")
@@ -154,9 +154,15 @@ def can_enter(y_units: float, x_units: float) -> bool:
     return bool(np.isfinite(y_units) and np.isfinite(x_units) and y_units * x_units < 0)
 
 
+# freqtrade truncates every amount to the market's lot: a stake worth exactly 0.977 units can come back
+# as 0.97699999... and be cut to 0.976. Stakes are raised by one part in 10**9 (far less than a lot)
+# so that the truncated amount is the one intended.
+_ROUND_UP = 1.0 + 1e-9
+
+
 def stake(units: float, rate: float, leverage: float = 1.0) -> float:
     """freqtrade's stake (margin in the quote currency) of an order of ``|units|`` at ``rate``."""
-    return abs(units) * rate / leverage
+    return abs(units) * rate / leverage * _ROUND_UP
 
 
 def adjustment(
@@ -166,32 +172,46 @@ def adjustment(
 
     freqtrade buys ``stake * leverage / rate`` more of a leg for a positive stake (more short for a
     short), and for a negative one exits ``-stake * trade.amount / trade.stake_amount``
-    (``held_stake`` is ``trade.stake_amount``). None when there is nothing to do: no change, no
-    target, or a target on the other side or flat (the exit signal closes the leg then).
+    (``held_stake`` is ``trade.stake_amount``), each truncated to the lot. None when there is
+    nothing to do: no change, no target, or a target on the other side or flat (the exit signal
+    closes the leg then).
     """
-    if not np.isfinite(target_units) or target_units * held_units <= 0 or target_units == held_units:
+    # Units are whole lots, up to float rounding: a difference of 1e-9 of the position is none.
+    same = abs(target_units - held_units) <= 1e-9 * abs(held_units)
+    if not np.isfinite(target_units) or target_units * held_units <= 0 or same:
         return None
     if abs(target_units) > abs(held_units):
-        return float((abs(target_units) - abs(held_units)) * rate / leverage)
-    return float(-(abs(held_units) - abs(target_units)) * held_stake / abs(held_units))
+        return float((abs(target_units) - abs(held_units)) * rate / leverage * _ROUND_UP)
+    return float(-(abs(held_units) - abs(target_units)) * held_stake / abs(held_units) * _ROUND_UP)
 
 
 def replay(
-    frame: pd.DataFrame, *, fee_bps: float, leverage: float = 1.0
+    frame: pd.DataFrame, *, fee_bps: float, leverage: float = 1.0, fill: str = "close"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bot's fills on ``frame`` (``close_y``, ``close_x``, ``y_units``, ``x_units`` per candle).
 
     Candle by candle, as freqtrade's backtester applies the callbacks: an open leg is re-sized
-    (:func:`adjustment`, the amount bought or sold computed from the stake as freqtrade does) or,
-    when its target left its side, exited; a leg without a trade at the start of the candle is
-    entered (:func:`stake`) when :func:`leg_signals` says so and :func:`can_enter` allows it. Every
-    order fills at the candle's close (``pairs``' default fill) and pays ``fee_bps`` of its notional.
-    Returns the fills (``time, leg, units, price, fee``) and the units held after each candle
-    (columns ``y_units``, ``x_units``).
+    (:func:`adjustment`) or, when its target left its side, exited; a leg without a trade (also one
+    exited on this candle: a flip) is entered (:func:`stake`) when :func:`leg_signals` says so and
+    :func:`can_enter` allows it. Every
+    order pays ``fee_bps`` of its notional and fills at the candle's close (``fill="close"``,
+    ``pairs``' default) or, as in freqtrade's backtester, at the next candle's open
+    (``fill="next_open"``: columns ``open_y``, ``open_x`` needed; orders of the last candle are not
+    filled). Returns the fills (``time, leg, units, price, fee``) and the units held after each
+    candle's fills (columns ``y_units``, ``x_units``; with ``"next_open"`` indexed by the candle
+    whose open filled them).
     """
+    if fill not in ("close", "next_open"):
+        raise ValueError(f"fill must be 'close' or 'next_open'; got {fill!r}.")
+    if fill == "next_open":
+        # The decision of candle t at the open of candle t + 1: shift the prices back one candle.
+        nxt = frame[["open_y", "open_x"]].shift(-1).set_axis(["close_y", "close_x"], axis=1)
+        moved = frame.drop(columns=["close_y", "close_x"]).join(nxt).iloc[:-1]
+        fills, units = replay(moved, fee_bps=fee_bps, leverage=leverage)
+        fills["time"] = fills["time"].map(pd.Series(frame.index[1:], index=frame.index[:-1]))
+        return fills, units.set_axis(frame.index[1:])
     rate = fee_bps / 1e4
     held = {"y": 0.0, "x": 0.0}
-    margin = {"y": 0.0, "x": 0.0}  # freqtrade's trade.stake_amount
     fills: list[tuple[pd.Timestamp, str, float, float, float]] = []
     rows = []
     for t, row in frame.iterrows():
@@ -199,16 +219,16 @@ def replay(
         for leg in LEGS:
             price, have = float(row[f"close_{leg}"]), held[leg]
             order = 0.0
+            # The amounts freqtrade derives from the stakes of stake() and adjustment(), truncated
+            # to the lot, are the units asked (test_stake_and_adjustment_by_hand, README.md).
             if have != 0:
-                change = adjustment(target[leg], have, price, leverage, margin[leg])
-                if change is not None:
-                    amount = change * leverage / price if change > 0 else change * abs(have) / margin[leg]
-                    order, margin[leg] = np.sign(have) * amount, margin[leg] + change
+                if adjustment(target[leg], have, price, leverage, stake(have, price, leverage)) is not None:
+                    order = target[leg] - have
                 elif np.isfinite(target[leg]) and target[leg] * have <= 0:
-                    order, margin[leg] = -have, 0.0
-            elif target[leg] != 0 and can_enter(target["y"], target["x"]):
-                margin[leg] = stake(target[leg], price, leverage)
-                order = np.sign(target[leg]) * margin[leg] * leverage / price
+                    order = -have
+            # A leg exited on this candle may be entered again on it (a flip), as freqtrade does.
+            if have + order == 0 and target[leg] != 0 and can_enter(target["y"], target["x"]):
+                order += target[leg]
             if order:
                 fills.append((t, leg, float(order), price, abs(order) * price * rate))
                 held[leg] = 0.0 if order == -have else have + order

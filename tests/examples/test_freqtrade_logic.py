@@ -12,6 +12,7 @@ import ast
 import importlib.util
 import json
 import sys
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -174,36 +175,51 @@ def test_leg_signals_pair_the_legs(full: pd.DataFrame, reference: pd.DataFrame) 
         logic.leg_signals(full, "z")
 
 
+def _truncated(amount: float, lot: float = 0.001) -> Decimal:
+    """freqtrade's amount: the float's decimal text truncated to the lot (ccxt's TRUNCATE)."""
+    return Decimal(str(amount)).quantize(Decimal(str(lot)), rounding=ROUND_DOWN)
+
+
 def test_stake_and_adjustment_by_hand() -> None:
-    assert logic.stake(-2.5, 100.0, 2.0) == 125.0  # 2.5 units short at 100 on 2x margin
+    assert logic.stake(-2.5, 100.0, 2.0) == pytest.approx(125.0, rel=1e-8)  # 2.5 short at 100, 2x
     # Long 2 at a stake of 90 (2x): to hold 3 at 100, add a stake of 50 (freqtrade buys 50 * 2 / 100 = 1).
-    assert logic.adjustment(3.0, 2.0, 100.0, 2.0, 90.0) == 50.0
+    assert logic.adjustment(3.0, 2.0, 100.0, 2.0, 90.0) == pytest.approx(50.0, rel=1e-8)
     # To hold 1.5, return -22.5: freqtrade sells 22.5 * trade.amount / trade.stake_amount = 22.5 * 2 / 90 = 0.5.
-    assert logic.adjustment(1.5, 2.0, 100.0, 2.0, 90.0) == -22.5
-    assert logic.adjustment(-3.0, -2.0, 100.0, 1.0, 210.0) == 100.0  # more short is a positive stake
-    for target in (2.0, 0.0, -1.0, float("nan")):  # nothing to do, or the exit signal's job
+    assert logic.adjustment(1.5, 2.0, 100.0, 2.0, 90.0) == pytest.approx(-22.5, rel=1e-8)
+    assert logic.adjustment(-3.0, -2.0, 100.0, 1.0, 210.0) == pytest.approx(100.0, rel=1e-8)  # more short
+    for target in (2.0, 2.0 + 1e-12, 0.0, -1.0, float("nan")):  # nothing to do, or the exit signal's job
         assert logic.adjustment(target, 2.0, 100.0, 2.0, 90.0) is None
     assert logic.can_enter(1.0, -0.1) and logic.can_enter(-1.0, 0.1)
     assert not any(logic.can_enter(a, b) for a, b in ((1.0, 0.0), (1.0, 1.0), (float("nan"), -1.0)))
+    # 0.045 units at 1718.24: the exact stake gives back 0.04499999999999999, which freqtrade cuts to 0.044;
+    # the stake of stake() gives 0.045.
+    naive = 0.045 * 1718.24
+    assert _truncated(naive / 1718.24) == Decimal("0.044")
+    assert _truncated(logic.stake(0.045, 1718.24) / 1718.24) == Decimal("0.045")
+    add = logic.adjustment(1.045, 1.0, 1718.24, 1.0, 1718.24)
+    assert _truncated(add / 1718.24) == Decimal("0.045")
+    cut = logic.adjustment(0.955, 1.0, 1718.24, 1.0, 1718.24)  # trade.amount 1, trade.stake_amount 1718.24
+    assert _truncated(-cut * 1.0 / 1718.24) == Decimal("0.045")
 
 
-def test_replay_holds_the_strategy_units_except_on_flips(full: pd.DataFrame, reference: pd.DataFrame) -> None:
-    fills, units = logic.replay(full, fee_bps=FEE_BPS, leverage=2.0)
+def test_replay_holds_the_strategy_units(full: pd.DataFrame, reference: pd.DataFrame) -> None:
+    fills, units = logic.replay(full, fee_bps=FEE_BPS)
     want = reference[["y_units", "x_units"]].fillna(0.0)
-    differ = ~np.isclose(units, want, rtol=1e-12, atol=1e-12).all(axis=1)
+    np.testing.assert_allclose(units, want, rtol=1e-12, atol=1e-12)
+    # A flip (long to short in one candle) exits and enters on that candle, as freqtrade does.
     flips = _flips(reference["position"])
-    # freqtrade enters only a pair without an open trade: on a flip the bot is flat for one candle.
-    assert len(flips) == 2 and list(units.index[differ]) == list(flips)
-    assert (units.loc[flips] == 0).all().all()
+    assert len(flips) == 2 and fills["time"].isin(flips).sum() == 4  # one net order per leg
     # The legs are opened and closed on the same candles, never one alone (a re-size after lot
     # rounding may trade one leg only).
     np.testing.assert_array_equal(units["y_units"] != 0, units["x_units"] != 0)
     assert (units["y_units"] * units["x_units"] <= 0).all() and len(fills) > 4 * 112
+    with pytest.raises(ValueError, match="fill must be"):
+        logic.replay(full, fee_bps=FEE_BPS, fill="open")
 
 
 def test_bot_trades_agree_with_the_account_backtest(full: pd.DataFrame, reference: pd.DataFrame) -> None:
     """The documented comparison (README.md): same fill (the signal candle's close), same fee (5 bps)."""
-    fills, units = logic.replay(full, fee_bps=FEE_BPS, leverage=2.0)
+    fills, units = logic.replay(full, fee_bps=FEE_BPS)
     y, x, capital = full["close_y"], full["close_x"], 10_000.0
     assert len(full) == 3065 and str(full.index[0].date()) == "2017-08-17"
     bot = pairs.backtest(y, x, units=units, capital=capital, fee_bps=FEE_BPS)
@@ -213,17 +229,38 @@ def test_bot_trades_agree_with_the_account_backtest(full: pd.DataFrame, referenc
     value = units["y_units"].iloc[-1] * last["close_y"] + units["x_units"].iloc[-1] * last["close_x"]
     assert bot.equity.iloc[-1] == pytest.approx(cash + value, rel=1e-12)
     assert bot.fees_paid == pytest.approx(fills["fee"].sum(), rel=1e-12)
-    # pairs' own account backtest of the strategy's units: identical up to the first flip.
+    # pairs' own account backtest of the strategy's units: the same equity on every bar.
     own = pairs.backtest(
         y, x, units=reference[["y_units", "x_units"]].fillna(0.0), capital=capital, fee_bps=FEE_BPS
     )
-    first = _flips(reference["position"])[0]
-    before = bot.equity.index < first
-    np.testing.assert_allclose(bot.equity[before], own.equity[before], rtol=0, atol=1e-9 * capital)
-    # The numbers of the README's comparison table.
-    assert (round(bot.equity.iloc[-1], 2), round(own.equity.iloc[-1], 2)) == (4209.17, 4122.12)
-    assert bot.n_trades == own.n_trades == 112
-    assert (round(bot.fees_paid, 2), round(own.fees_paid, 2)) == (583.63, 583.47)
+    np.testing.assert_allclose(bot.equity, own.equity, rtol=0, atol=1e-9 * capital)
+    assert round(own.equity.iloc[-1], 2) == 4122.12 and own.n_trades == bot.n_trades == 112
+    assert round(own.fees_paid, 2) == 583.47
+
+
+FREQTRADE = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade"
+
+
+def test_replay_reproduces_freqtrades_recorded_backtest() -> None:
+    """freqtrade 2026.9's own backtest of PairsStrategy.py (2019-2024, recorded): the same orders and P&L."""
+    recorded = pd.read_csv(FREQTRADE / "orders_2019_2024.csv")
+    recorded["time"] = pd.to_datetime(recorded["time"], utc=True)
+    freqtrade = compare.net_orders(recorded)
+    frame = compare.candles_frame(SIZED, "2019-01-01", "2024-12-31")
+    fills, _ = logic.replay(frame, fee_bps=FEE_BPS, leverage=1.0, fill="next_open")
+    pair = {"y": "ETH/USDT:USDT", "x": "BTC/USDT:USDT"}
+    fills = fills.assign(pair=fills["leg"].map(pair)).sort_values(["time", "pair"], ignore_index=True)
+    assert len(freqtrade) == len(fills) == 498
+    pd.testing.assert_series_equal(freqtrade["time"], fills["time"], check_names=False)
+    assert list(freqtrade["pair"]) == list(fills["pair"])
+    np.testing.assert_allclose(freqtrade["units"], fills["units"], rtol=0, atol=1e-9)  # whole lots of 0.001
+    np.testing.assert_array_equal(freqtrade["price"], fills["price"])  # the next candle's open
+    pnl = -(fills["units"] * fills["price"]).sum() - fills["fee"].sum()
+    assert pnl == pytest.approx(-3058.011504080001, rel=1e-12)  # freqtrade's total profit, recorded
+    # pairs' account of the same strategy at its default fill, the signal candle's close:
+    ref = SIZED.run(frame["close_y"], frame["close_x"]).frame[["y_units", "x_units"]].fillna(0.0)
+    own = pairs.backtest(frame["close_y"], frame["close_x"], units=ref, capital=10_000, fee_bps=FEE_BPS)
+    assert round(own.equity.iloc[-1] - 10_000, 2) == -3057.67 and own.n_trades == 81
 
 
 def test_restarted_bot_keeps_its_legs(tmp_path: Path) -> None:
@@ -246,6 +283,11 @@ export_data = importlib.util.module_from_spec(
     spec := importlib.util.spec_from_file_location("export_data", EXAMPLE / "export_data.py")
 )
 spec.loader.exec_module(export_data)
+sys.modules["export_data"] = export_data
+compare = importlib.util.module_from_spec(
+    spec := importlib.util.spec_from_file_location("compare_backtests", EXAMPLE / "compare_backtests.py")
+)
+spec.loader.exec_module(compare)
 Y, X = "ETH/USDT:USDT", "BTC/USDT:USDT"
 RATES = pd.DataFrame(
     {Y: [0.0001, -0.000025, 0.00037514], X: [0.0002, 0.0, -0.0001]},
@@ -263,7 +305,7 @@ def test_exporter_writes_freqtrade_futures_files(tmp_path: Path) -> None:
     assert names == {
         f"{stem}-{name}.json"
         for stem in ("ETH_USDT_USDT", "BTC_USDT_USDT")
-        for name in ("1d-futures", "8h-mark", "8h-funding_rate")
+        for name in ("1d-futures", "1h-mark", "1h-funding_rate")  # freqtrade 2026.9's timeframes
     }
     assert all(p.parent == folder for p in written)
     # Candles: [ms, open, high, low, close, volume], the bundled file row for row.
@@ -275,21 +317,22 @@ def test_exporter_writes_freqtrade_futures_files(tmp_path: Path) -> None:
         *frame.loc[0, ["open", "high", "low", "close", "volume"]].astype(float).tolist(),
     ]
     # Funding: freqtrade's [ms, rate, 0, 0, 0, 0] at the settlement times, to the millisecond.
-    funding = json.loads((folder / "ETH_USDT_USDT-8h-funding_rate.json").read_text())
+    funding = json.loads((folder / "ETH_USDT_USDT-1h-funding_rate.json").read_text())
     assert funding == [
         [1704067200000, 0.0001, 0.0, 0.0, 0.0, 0.0],
         [1704096000003, -0.000025, 0.0, 0.0, 0.0, 0.0],
         [1704124800000, 0.00037514, 0.0, 0.0, 0.0, 0.0],
     ]
-    # Mark: every 8 h, the last daily close known at the mark candle's open.
-    mark = json.loads((folder / "BTC_USDT_USDT-8h-mark.json").read_text())
+    # Mark: every hour, the last daily close known at the mark candle's open.
+    mark = json.loads((folder / "BTC_USDT_USDT-1h-mark.json").read_text())
     btc = candles[X].set_index("date")["close"]
     day = pd.Timestamp("2024-01-02", tz="UTC")
     at = {pd.Timestamp(r[0], unit="ms", tz="UTC"): r for r in mark}
-    for hours in (0, 8, 16):
+    for hours in (0, 8, 23):
         row = at[day + pd.Timedelta(hours=hours)]
         assert row[1:] == [btc[day - pd.Timedelta(days=1)]] * 4 + [0.0]
-    assert np.diff([r[0] for r in mark]).tolist() == [8 * 3_600_000] * (len(mark) - 1)
+    assert np.diff([r[0] for r in mark]).tolist() == [3_600_000] * (len(mark) - 1)
+    assert len(export_data.mark_candles(candles[X].iloc[:3], "8h")) == 4  # 8 h grid on request
 
 
 def test_exporter_command_line_and_zero_funding(tmp_path: Path) -> None:
