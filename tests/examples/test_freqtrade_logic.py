@@ -382,3 +382,31 @@ def test_config_and_strategy_are_futures_with_two_legs() -> None:
     assert attrs["timeframe"] == config["timeframe"]
     methods = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     assert {"custom_stake_amount", "adjust_trade_position", "confirm_trade_entry", "leverage"} <= methods
+
+
+def test_offline_market_list_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """backtest_offline.py's patch: ccxt's Binance classes load their markets from markets.json."""
+    import asyncio
+
+    import ccxt
+    import ccxt.async_support
+
+    for module in (ccxt, ccxt.async_support):
+        monkeypatch.setattr(module.binance, "load_markets", module.binance.load_markets)
+    offline = importlib.util.module_from_spec(
+        spec := importlib.util.spec_from_file_location("backtest_offline", EXAMPLE / "backtest_offline.py")
+    )
+    spec.loader.exec_module(offline)
+    offline.serve_markets()
+    markets = ccxt.binance({"options": {"defaultType": "swap"}}).load_markets()
+    assert set(markets) == {Y, X}
+    assert all(m["swap"] and m["linear"] and m["precision"]["amount"] == 0.001 for m in markets.values())
+
+    async def load() -> dict:
+        exchange = ccxt.async_support.binance()
+        try:
+            return await exchange.load_markets()
+        finally:
+            await exchange.close()
+
+    assert set(asyncio.run(load())) == {Y, X}
