@@ -257,10 +257,17 @@ def test_replay_reproduces_freqtrades_recorded_backtest() -> None:
     np.testing.assert_array_equal(freqtrade["price"], fills["price"])  # the next candle's open
     pnl = -(fills["units"] * fills["price"]).sum() - fills["fee"].sum()
     assert pnl == pytest.approx(-3058.011504080001, rel=1e-12)  # freqtrade's total profit, recorded
-    # pairs' account of the same strategy at its default fill, the signal candle's close:
+    # pairs' own account of the strategy's units with freqtrade's fill (the units of candle t held from
+    # the open of candle t + 1, the account priced at the opens): freqtrade's profit and fees.
     ref = SIZED.run(frame["close_y"], frame["close_x"]).frame[["y_units", "x_units"]].fillna(0.0)
+    lagged = ref.shift(1).fillna(0.0)
+    at_open = pairs.backtest(frame["open_y"], frame["open_x"], units=lagged, capital=10_000, fee_bps=FEE_BPS)
+    assert at_open.equity.iloc[-1] - 10_000 == pytest.approx(-3058.011504080001, rel=1e-12)
+    assert at_open.fees_paid == pytest.approx(fills["fee"].sum(), rel=1e-12) and at_open.n_trades == 81
+    # ... and at its default fill, the signal candle's close:
     own = pairs.backtest(frame["close_y"], frame["close_x"], units=ref, capital=10_000, fee_bps=FEE_BPS)
     assert round(own.equity.iloc[-1] - 10_000, 2) == -3057.67 and own.n_trades == 81
+    assert round(at_open.fees_paid, 2) == round(own.fees_paid, 2) == 418.23  # the README's table
 
 
 def test_restarted_bot_keeps_its_legs(tmp_path: Path) -> None:
