@@ -51,7 +51,16 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         rolling_coint,
         variance_ratio,
     )
-    from pairs.data import AlignResult, align, from_ccxt, load_ccxt, load_sample, load_yfinance, read_prices
+    from pairs.data import (
+        AlignResult,
+        align,
+        from_ccxt,
+        load_ccxt,
+        load_funding,
+        load_sample,
+        load_yfinance,
+        read_prices,
+    )
     from pairs.evaluation import (
         BacktestResult,
         DeflatedSharpeResult,
@@ -112,6 +121,7 @@ _LAZY = {
         "align",
         "from_ccxt",
         "load_ccxt",
+        "load_funding",
         "load_sample",
         "load_yfinance",
         "read_prices",
@@ -205,6 +215,7 @@ __all__ = [
     "kalman_hedge",
     "kss",
     "load_ccxt",
+    "load_funding",
     "load_sample",
     "load_yfinance",
     "ols_hedge",

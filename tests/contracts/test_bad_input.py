@@ -1228,6 +1228,65 @@ LOAD_CCXT = Target(
 TARGETS += [READ_PRICES, LOAD_YFINANCE, FROM_CCXT, LOAD_CCXT, STREAM_UPDATE, STREAM_ENGINE, STREAM_FROM_STATE]
 
 
+def _offline_funding(**kwargs: Any) -> pd.DataFrame:
+    """load_funding on an offline ccxt.binanceusdm serving 8-hourly rates (tests/data/test_funding.py has the full fake)."""
+    import ccxt
+
+    first = OHLCV[0][0]
+    now = first + 30 * 86_400_000
+
+    class Offline(ccxt.binanceusdm):  # type: ignore[misc]
+        def milliseconds(self) -> int:
+            return now
+
+        def fetch_time(self, params: Any = None) -> int:
+            return now
+
+        def load_markets(self, reload: bool = False, params: Any = None) -> Any:
+            market = {"id": "BTCUSDT", "symbol": "BTC/USDT:USDT", "base": "BTC", "quote": "USDT"}
+            kind = {
+                "type": "swap",
+                "spot": False,
+                "margin": False,
+                "swap": True,
+                "future": False,
+                "option": False,
+            }
+            self.set_markets([{**market, **kind, "settle": "USDT", "contract": True, "linear": True}])
+            return self.markets
+
+        def fapiPublicGetFundingRate(self, params: Any = None) -> Any:
+            since = params.get("startTime", 0)
+            times = [t for t in range(first, now + 1, 8 * 3_600_000) if t >= since][
+                : params.get("limit", 100)
+            ]
+            return [{"symbol": "BTCUSDT", "fundingRate": "-0.0001", "fundingTime": t} for t in times]
+
+    return pairs.load_funding(Offline({"enableRateLimit": False}), **kwargs)
+
+
+LOAD_FUNDING = Target(
+    "load_funding",
+    _offline_funding,
+    {"symbols": "BTC/USDT:USDT", "cache_dir": False, "retries": 0},
+    extra=(
+        *(
+            (f"symbols={v!r}", {"symbols": v}, Raises(PairsError, "symbols"))
+            for v in (None, [], ["A", "A"], [""], "NOPE/USDT:USDT")
+        ),
+        ("since='someday'", {"since": "someday"}, Raises(PairsError, "since")),
+        ("until_before_since", {"since": "2022-01-01", "until": "2021-01-01"}, Raises(PairsError, "until")),
+        ("cache_dir=5", {"cache_dir": 5}, Raises(PairsError, "cache_dir")),
+        ("refresh='yes'", {"refresh": "yes"}, Raises(PairsError, "refresh")),
+        ("max_age='0s'", {"max_age": "0s"}, Raises(PairsError, "max_age")),
+        ("limit=0", {"limit": 0}, Raises(PairsError, "limit")),
+        ("backoff=-1", {"backoff": -1.0}, Raises(PairsError, "backoff")),
+    ),
+)
+
+TARGETS += [LOAD_FUNDING]
+
+
 def _book_update(prices: Any, timestamp: Any) -> dict[str, pairs.Signal]:
     """``update`` of a book (ETH/BTC, LTC/BTC) that already saw 5 bars; a refused bar changes nothing."""
     book = pairs.StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=pairs.Strategy(capital=1e4))
@@ -1664,6 +1723,7 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "load_yfinance": _yfinance_from_cache,
     "from_ccxt": lambda: pairs.from_ccxt(OHLCV, name="BTC/USDT", drop_incomplete=True, timeframe="1d"),
     "load_ccxt": lambda: _offline_ccxt(symbols="BTC/USDT", cache_dir=False, since="2020-01-01"),
+    "load_funding": lambda: _offline_funding(symbols="BTC/USDT:USDT", cache_dir=False),
     "deflated_sharpe": lambda: [
         pairs.deflated_sharpe(np.log(FULL).diff().iloc[1:]),
         pairs.deflated_sharpe(np.log(FULL["BTC"]).diff().iloc[1:], n_trials=20, sharpe_variance_per_bar=1e-3),
