@@ -38,7 +38,7 @@ from pairs._validation import as_frame, check_choice
 from pairs.evaluation._metrics import metrics, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
-from pairs.strategy._batch import run_batch
+from pairs.strategy._batch import run_arrays
 from pairs.strategy._portfolio import MIN_FORMATION, window_bars
 from pairs.trading._kernels import size_kernel
 
@@ -216,7 +216,8 @@ def _spans(
     strategy = portfolio.strategy
     hold = portfolio.on_deselect == "hold_to_exit"
     n = len(frame)
-    valid = frame.notna().to_numpy()
+    columns = np.ascontiguousarray(frame.to_numpy().T)  # one contiguous row per coin
+    valid = ~np.isnan(columns.T)
     col = {c: i for i, c in enumerate(frame.columns)}
     out = []
     for (y, x), wins in chosen.items():
@@ -236,12 +237,11 @@ def _spans(
                 while last + 1 < len(wins) and wins[last + 1] == wins[last] + 1:
                     last += 1
                 stop = min(cut, windows[wins[last]][2])
-            ys, xs = frame[y].iloc[f0:stop], frame[x].iloc[f0:stop]
-            run = run_batch(spec, ys, xs).frame
-            pos = run["position"].to_numpy().astype(np.float64)
-            beta_u = run["beta"].to_numpy()
+            ys, xs = columns[col[y], f0:stop], columns[col[x], f0:stop]
+            beta_u, _, _, _, position, _, _ = run_arrays(spec, ys, xs)
+            pos = position.astype(np.float64)
             if strategy.log_prices:
-                beta_u = beta_u * ys.to_numpy() / xs.to_numpy()
+                beta_u = beta_u * ys / xs
             j = i
             while True:
                 while j + 1 < len(wins) and wins[j + 1] == wins[j] + 1:
