@@ -312,3 +312,63 @@ def test_spec_round_trip_durations_and_bad_input(tmp_path, prices):
         Portfolio(formation=240).backtest(prices.iloc[:200])
     with pytest.raises(PairsError, match="backend"):
         Portfolio().backtest(prices, backend="ray")
+
+
+@pytest.mark.slow
+def test_acceptance_on_the_whole_hourly_universe():
+    """Issue #23's acceptance on all of load_sample("binance_1h") (19 coins, 17,544 bars, weekly rotation):
+    selections, the streak rule, the plain ledger (1e-9 of capital) and vectorbt (1e-7)."""
+    hourly = pairs.load_sample("binance_1h")
+    book = Portfolio(
+        Strategy(hedge="rolling", window=48, log_prices=True),
+        Selection(top=5, log=True, max_half_life=48),
+        formation="30D",
+        trading="7D",
+        capital=CAPITAL,
+    )
+    res = book.backtest(hourly)
+    windows = _windows(len(hourly), 720, 168)
+    assert res.n_windows == len(windows) == 101
+    for w in range(0, len(windows), 10):
+        f0, ts, _ = windows[w]
+        table = book.selection.select(hourly.iloc[f0:ts])
+        got = res.selections[res.selections["window"] == w]
+        assert list(zip(got["y"], got["x"], strict=True)) == list(
+            zip(table.loc[table["selected"], "y"], table.loc[table["selected"], "x"], strict=True)
+        )
+    n = len(hourly)
+    for (y, x), runs in _streaks(res.selections).items():
+        expect = np.zeros(n)
+        skip = np.zeros(n, dtype=bool)
+        for run in runs:
+            f0, start, end = windows[run[0]][0], windows[run[0]][1], windows[run[-1]][2]
+            both = hourly[[y, x]].iloc[f0:end]
+            if both.isna().any().any():
+                skip[start:end] = True  # a delisted coin: closed at its last price, tested on its own
+                continue
+            full = book.strategy.run(both[y], both[x]).position.to_numpy()
+            expect[start:end] = full[start - f0 :]
+            expect[end - 1] = 0
+        got = res.positions[f"{y}/{x}"].to_numpy()
+        np.testing.assert_array_equal(got[~skip], expect[~skip])
+    p = hourly.ffill().fillna(0.0).to_numpy()
+    units = res.units.to_numpy()
+    orders = np.diff(units, axis=0, prepend=np.zeros((1, units.shape[1])))
+    cash = CAPITAL - np.cumsum((orders * p).sum(axis=1) + book.fee_rate * (np.abs(orders) * p).sum(axis=1))
+    np.testing.assert_allclose(
+        res.equity.to_numpy(), cash + (units * p).sum(axis=1), rtol=0, atol=1e-9 * CAPITAL
+    )
+    vbt = pytest.importorskip("vectorbt")
+    value = vbt.Portfolio.from_orders(
+        hourly.ffill().fillna(1.0),
+        res.orders.where(res.orders != 0),
+        size_type="amount",
+        direction="both",
+        fees=book.fee_rate,
+        init_cash=CAPITAL,
+        cash_sharing=True,
+        group_by=True,
+        freq="1h",
+    ).value()
+    np.testing.assert_allclose(value.to_numpy(), res.equity.to_numpy(), rtol=0, atol=1e-7 * CAPITAL)
+    assert res.contributions.sum() == pytest.approx(res.equity.iloc[-1] - CAPITAL, abs=1e-9 * CAPITAL)
