@@ -6,7 +6,9 @@ The exact rules (docs/portfolio.md):
   bars) and trades bars ``[i*T + F, min(i*T + F + T, n))``; selection sees nothing later.
 * Spans: a pair's consecutive selections form a streak. Its positions are
   ``strategy.run(y, x)`` from the first bar of the streak's first formation window (the warm-up),
-  restricted to the streak's trading bars, and flat at the streak's last bar (``"close"``) or
+  restricted to the streak's trading bars, and flat at the streak's last bar (``"close"``; still
+  open when the data end before the next selection, which comes at the close of a window's
+  last bar, as in a live book) or
   held until the run's first flat bar after it (``"hold_to_exit"``; a pair selected again while
   still held continues the same run). A coin without a price on a trading bar (delisting) closes
   its pairs on that bar at its last price.
@@ -171,10 +173,14 @@ class PortfolioResult(ResultMixin):
 
 
 def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]:
-    """``(formation start, trading start, trading end)`` of every window with a trading bar."""
+    """``(formation start, trading start, trading end)`` of every window whose formation is complete.
+
+    A last window whose trading would start at bar ``n`` has no trading bar; its selection only says
+    which streaks go on past the data (as a live book selects at the close of the window's last bar).
+    """
     out = []
     i = 0
-    while i * trading + formation < n:
+    while i * trading + formation <= n:
         start = i * trading + formation
         out.append((i * trading, start, min(start + trading, n)))
         i += 1
@@ -207,6 +213,7 @@ def _first_missing(valid: np.ndarray, start: int) -> int:
 
 
 def _spans(
+    trading: int,
     portfolio: Portfolio,
     frame: pd.DataFrame,
     windows: list[tuple[int, int, int]],
@@ -226,6 +233,8 @@ def _spans(
         while i < len(wins):
             w0 = wins[i]
             f0, start, _ = windows[w0]
+            if start >= n:  # the last window, without trading bars
+                break
             cut = _first_missing(both, start)
             spec = strategy
             if strategy.hedge == "ols" and strategy.beta is None:
@@ -247,7 +256,9 @@ def _spans(
                 while j + 1 < len(wins) and wins[j + 1] == wins[j] + 1:
                     j += 1
                 end = windows[wins[j]][2]  # one past the streak's last bar
-                if not hold or end > cut:
+                # Past the data: the next selection (at the streak's last bar) is not known yet.
+                running = windows[wins[j]][1] + trading > n
+                if not hold or end > cut or running:
                     break
                 # Held to its own exit: up to the run's first flat bar at or after the streak's last bar.
                 flat = np.flatnonzero(pos[end - 1 - f0 :] == 0)
@@ -263,7 +274,7 @@ def _spans(
             else:
                 p = pos[start - f0 : end - f0].copy()
                 b = beta_u[start - f0 : end - f0].copy()
-                if not hold:
+                if not hold and not running:
                     p[-1] = 0.0
             out.append(_Span(y, x, f0, start, end, wins[i : j + 1], p, b))
             i = j + 1
@@ -535,7 +546,7 @@ def portfolio_backtest(
         part = kept.drop(columns=["selected", "reason"]).assign(
             window=w,
             formation_start=index[f0],
-            trading_start=index[ts],
+            trading_start=index[ts] if ts < n else pd.NaT,
             trading_end=index[te] if te < n else pd.NaT,
         )
         rows.append(part)
@@ -544,7 +555,7 @@ def portfolio_backtest(
         _SELECTION_COLUMNS + [c for c in selections.columns if c not in _SELECTION_COLUMNS]
     ]
 
-    spans = _spans(portfolio, frame, windows, chosen, hedges)
+    spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
     valuation = frame.ffill().fillna(0.0).to_numpy()
     col = {c: i for i, c in enumerate(frame.columns)}
     ledger = _Ledger(valuation, fund, portfolio)
@@ -555,6 +566,8 @@ def portfolio_backtest(
             by_start[windows[w][1]].append(span)
         span.units = np.zeros((span.end - span.start, 2))
     for _, ts, te in windows:
+        if ts >= n:
+            break
         ledger.advance(ts)
         capital = max(ledger.equity_before(ts), 0.0) * portfolio.leverage / top
         for span in by_start.get(ts, []):
@@ -618,6 +631,6 @@ def portfolio_backtest(
         sortino=sortino,
         max_drawdown=max_dd,
         periods_per_year=ppy,
-        n_windows=len(windows),
+        n_windows=sum(1 for _, ts, _ in windows if ts < n),
         n_scaled=int(sum(1 for s in ledger.snaps if s[3] < 1.0)),
     )
