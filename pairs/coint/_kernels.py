@@ -560,6 +560,48 @@ def _half_lives(s: np.ndarray, out: np.ndarray) -> None:
         out[q] = np.inf if phi >= 1.0 else (0.0 if phi == 0.0 else -_LN2 / math.log(phi))
 
 
+@njit(cache=True)
+def ar1_ols_slopes(phis: np.ndarray, n_obs: int, reps: int, seed: int) -> np.ndarray:
+    """OLS slope of ``y_t`` on ``[1, y_{t-1}]`` (``n_obs`` regression rows) of simulated AR(1) series.
+
+    Row ``g`` holds ``reps`` slopes for ``phi = phis[g]``: Gaussian innovations, ``y_0`` from the
+    stationary distribution (0 at ``phi = 1``, where the intercept makes the start irrelevant).
+    Series ``i`` uses the same innovations for every ``phi`` (numba's generator seeded with
+    ``seed + i``, independent of numpy's global state), so each quantile is a smooth function of
+    ``phi``.
+    """
+    n_phi = phis.shape[0]
+    out = np.empty((n_phi, reps))
+    start = np.empty(n_phi)
+    for g in range(n_phi):
+        start[g] = 1.0 / math.sqrt(1.0 - phis[g] * phis[g]) if phis[g] < 1.0 else 0.0
+    y = np.empty(n_phi)
+    sx = np.empty(n_phi)
+    sy = np.empty(n_phi)
+    sxx = np.empty(n_phi)
+    sxy = np.empty(n_phi)
+    for i in range(reps):
+        np.random.seed(seed + i)
+        e = np.random.standard_normal(n_obs + 1)
+        for g in range(n_phi):
+            y[g] = e[0] * start[g]
+            sx[g] = sy[g] = sxx[g] = sxy[g] = 0.0
+        # The inner loop runs across phi (independent chains), which the compiler vectorises.
+        for t in range(1, n_obs + 1):
+            et = e[t]
+            for g in range(n_phi):
+                prev = y[g]
+                nxt = phis[g] * prev + et
+                sx[g] += prev
+                sy[g] += nxt
+                sxx[g] += prev * prev
+                sxy[g] += prev * nxt
+                y[g] = nxt
+        for g in range(n_phi):
+            out[g, i] = (sxy[g] - sx[g] * sy[g] / n_obs) / (sxx[g] - sx[g] * sx[g] / n_obs)
+    return out
+
+
 def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int) -> np.ndarray:
     """Finite-sample p-values (:func:`pairs.coint._critical.df_pvalue`) element-wise; NaN stays NaN."""
     stats = np.asarray(stats, dtype=np.float64)
