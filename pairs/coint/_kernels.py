@@ -561,14 +561,13 @@ def _half_lives(s: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def ar1_ols_slopes(phis: np.ndarray, n_obs: int, reps: int, seed: int) -> np.ndarray:
+def ar1_ols_slopes(phis: np.ndarray, n_obs: int, reps: int, rng: np.random.Generator) -> np.ndarray:
     """OLS slope of ``y_t`` on ``[1, y_{t-1}]`` (``n_obs`` regression rows) of simulated AR(1) series.
 
     Row ``g`` holds ``reps`` slopes for ``phi = phis[g]``: Gaussian innovations, ``y_0`` from the
     stationary distribution (0 at ``phi = 1``, where the intercept makes the start irrelevant).
-    Series ``i`` uses the same innovations for every ``phi`` (numba's generator seeded with
-    ``seed + i``, independent of numpy's global state), so each quantile is a smooth function of
-    ``phi``.
+    Series ``i`` uses the same innovations (drawn from ``rng``) for every ``phi``, so each
+    quantile is a smooth function of ``phi``.
     """
     n_phi = phis.shape[0]
     out = np.empty((n_phi, reps))
@@ -581,8 +580,7 @@ def ar1_ols_slopes(phis: np.ndarray, n_obs: int, reps: int, seed: int) -> np.nda
     sxx = np.empty(n_phi)
     sxy = np.empty(n_phi)
     for i in range(reps):
-        np.random.seed(seed + i)
-        e = np.random.standard_normal(n_obs + 1)
+        e = rng.standard_normal(n_obs + 1)
         for g in range(n_phi):
             y[g] = e[0] * start[g]
             sx[g] = sy[g] = sxx[g] = sxy[g] = 0.0

@@ -189,9 +189,7 @@ def _bars(lam: float) -> float:
     return -math.log(2.0) / math.log(phi)
 
 
-def half_life(
-    spread: Any, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols"
-) -> HalfLifeResult:
+def half_life(spread: Any, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols") -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
     OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with
@@ -211,12 +209,14 @@ def half_life(
 
     ``method="median_unbiased"``: Andrews' (1993) median-unbiased ``phi`` and exact interval,
     from the simulated distribution of the OLS ``phi`` under a Gaussian AR(1) with a stationary
-    start (2,000 series per point of a 50-point grid of ``phi``, fixed seed; the first call for
-    a sample length costs about 0.2 s at 500 bars, 2 s at 3,000, then it is cached). ``bars``
-    is then median-unbiased (as likely above the true half-life as below), the interval has its
-    nominal coverage for ``phi`` up to 0.99 and 100 bars or more, and its upper end is ``inf``
-    when a unit root is not rejected. ``se`` is the delta-method one at the median-unbiased
-    ``phi``; ``lambda_`` and ``lambda_se`` stay the OLS fit's.
+    start (10,000 series per point of a 50-point grid of ``phi``, fixed seed, so results are
+    deterministic; the first call for a sample length simulates the table, a second or two for
+    thousands of bars, later calls reuse it). ``bars`` is then median-unbiased (as likely above
+    the true half-life as below) and the 95% interval covers close to 95% near the unit root
+    (measured 94-95% at ``phi = 0.98`` on 500 bars and ``phi = 0.99`` on 100 bars, see
+    docs/statistics.md); its upper end is ``inf`` when a unit root is not rejected. ``se`` is the
+    delta-method one at the median-unbiased ``phi``; ``lambda_``, ``lambda_se`` and
+    ``intercept`` stay the OLS fit's.
 
     Parameters
     ----------
@@ -241,6 +241,9 @@ def half_life(
     >>> hl = half_life(prices["ETH"] - prices["BTC"])
     >>> hl.bars > 100, hl.timedelta.days > 100, bool(hl.ci_lower < hl.bars < hl.ci_upper)
     (True, True, True)
+    >>> recent = (prices["ETH"] - prices["BTC"]).iloc[-500:]  # OLS is biased toward fast reversion
+    >>> round(half_life(recent).bars), half_life(recent, method="median_unbiased").bars
+    (98, inf)
     """
     level = check_float("ci_level", ci_level, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     check_choice("method", method, _HALF_LIFE_METHODS)
