@@ -68,6 +68,15 @@ def test_mle_in_log_units_is_interior_and_does_not_warn(prices):
     assert res.obs_var == pytest.approx(1.1e-4, rel=0.05)
 
 
+def test_mle_in_log_units_on_500_bar_windows_ends_at_zero(prices):
+    logp = np.log(prices)
+    for start in (0, 500):
+        window = logp.iloc[start : start + 500]
+        with pytest.warns(KalmanBoundaryWarning, match=r"^obs_var must be away from 0"):
+            res = kalman_hedge(window["ETH"], window["BTC"], noise_units="log", fit="mle")
+        assert res.obs_var < 1e-15
+
+
 def test_constant_hedge_warns_that_the_state_noise_is_at_zero():
     y, x = _simulate(np.random.default_rng(41), 1000, delta=1e-12)
     messages = _boundary_warnings(y, x, fit="mle")
