@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, ndtr, ndtri
 
 from pairs._results import ResultMixin
+from pairs._typing import HalfLifeMethod
 from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
 from pairs.coint._critical import df_crit, df_pvalue
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, adf_kernel, default_max_lag
@@ -31,8 +32,7 @@ __all__ = [
 
 Trend = Literal["n", "c", "ct", "ctt"]
 Autolag = Literal["aic", "bic", "t-stat"]
-HalfLifeMethod = Literal["ols", "median_unbiased"]
-_HALF_LIFE_METHODS = ("ols", "median_unbiased")
+_HALF_LIFE_METHODS: tuple[str, ...] = get_args(HalfLifeMethod)
 
 
 def resolve_lag_options(max_lag: Any, autolag: Any, n_obs: int, n_trend: int) -> int:
