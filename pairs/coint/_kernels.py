@@ -53,7 +53,8 @@ the cross-product well conditioned.
 Compiled code
 -------------
 Three compiled loops do the work: ``_coint_rows`` (cointegrating regressions), ``_adf_rows``
-(ADF tests) and ``_half_lives``; the Engle-Granger steps between them are numpy. numba compiles a
+(ADF tests) and ``_half_lives``; the Engle-Granger steps between them are numpy. (A fourth,
+``ar1_ols_slopes``, simulates the table of the median-unbiased half-life.) numba compiles a
 kernel together with the code of every kernel it calls, and optimises and generates machine
 code for that whole tree again at each level: a compiled Engle-Granger loop over calls of the
 regression and of the ADF cost the two trees once more (about 2 s on an empty cache, issue

@@ -77,6 +77,16 @@ def test_mle_in_log_units_on_500_bar_windows_ends_at_zero(prices):
         assert res.obs_var < 1e-15
 
 
+def test_unconverged_em_is_not_judged(prices):
+    # EM stopped early (the cap, or em_tol=0) is no optimum: only the cap's own warning.
+    logp = np.log(prices).iloc[:300]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kalman_hedge(logp["ETH"], logp["BTC"], noise_units="log", fit="em", em_iter=3)
+        kalman_hedge(logp["ETH"], logp["BTC"], noise_units="log", fit="em", em_iter=3, em_tol=0.0)
+    assert [w.category for w in caught] == [pairs.EMConvergenceWarning]
+
+
 def test_constant_hedge_warns_that_the_state_noise_is_at_zero():
     y, x = _simulate(np.random.default_rng(41), 1000, delta=1e-12)
     messages = _boundary_warnings(y, x, fit="mle")
