@@ -187,8 +187,9 @@ def johansen(
     MacKinnon-Haug-Michelis (1999) at the 5% level. The statistics of ``"li"`` do not depend on
     the drift of the prices (its constant and restricted trend absorb it), so it is the default: coins drift (drift times ``sqrt(n)`` over the volatility: 0.74 in median on
     the bundled coins, up to 2.3). On independent random walks with such drifts ``"li"``
-    rejects 4.6-6.2% at nominal 5% (2 and 3 coins, 250 and 500 bars), while ``"ci"`` rejects
-    46-58% at the largest drift and ``"co"`` about 10% on driftless prices. Use ``"ci"`` only
+    rejects 4.7-6.3% at nominal 5% (2 coins with 1 or 2 lagged differences, 3 coins with 1;
+    250 and 500 bars), while ``"ci"`` rejects 48-60% at the largest drift and ``"co"`` about 10%
+    on driftless prices. Use ``"ci"`` only
     when the prices have no drift.
 
     Changed after 0.1.0 (issue #26): the default was ``"ci"``; pass ``deterministic="ci"`` for
