@@ -35,6 +35,13 @@ _EG_COLUMNS = {
     "alpha": "intercept",
     "lags": "lags",
 }
+_CASE_LABELS = {
+    "n": "no deterministic terms",
+    "ci": "restricted constant",
+    "co": "constant",
+    "li": "restricted trend",
+    "lo": "constant and trend",
+}
 _NOTE = (
     "Engle-Granger and Johansen: null of no cointegration. The spread's ADF p-value uses "
     "Dickey-Fuller tables, too lenient for an estimated spread: rely on Engle-Granger. "
@@ -67,7 +74,8 @@ class CointReport(ResultMixin):
     johansen_beta
         Hedge ratio of y on x from Johansen's leading eigenvector.
     deterministic, k_ar_diff
-        Johansen options (default: a constant restricted to the relation, ``"ci"``).
+        Johansen options (default ``"li"``: a trend restricted to the relation and an
+        unrestricted constant, whose size does not depend on the prices' drift).
     spread_beta, spread_alpha
         The Engle-Granger y ~ x regression; the spread is ``y - spread_alpha - spread_beta * x``.
     adf_stat, adf_pvalue, adf_lags
@@ -191,7 +199,8 @@ class CointReport(ResultMixin):
         return [
             ("Engle-Granger, both directions", eg),
             (
-                f"Johansen (constant, {self.k_ar_diff} lagged difference(s)): rank "
+                f"Johansen ({_CASE_LABELS.get(self.deterministic, self.deterministic)}, "
+                f"{self.k_ar_diff} lagged difference(s)): rank "
                 f"{self.johansen_rank} at {self.size:.0%}, implied beta {_fmt(self.johansen_beta)}",
                 jo,
             ),
@@ -278,8 +287,8 @@ def coint_report(
 ) -> CointReport:
     """Test a pair for cointegration with every test of :mod:`pairs.coint`, and conclude.
 
-    Runs :func:`engle_granger` in both directions (y ~ x and x ~ y), :func:`johansen` (a
-    constant, ``k_ar_diff`` lagged differences), and :func:`adf`, :func:`half_life` and
+    Runs :func:`engle_granger` in both directions (y ~ x and x ~ y), :func:`johansen` (its
+    default ``"li"`` case, ``k_ar_diff`` lagged differences), and :func:`adf`, :func:`half_life` and
     :func:`hurst` on the Engle-Granger spread ``y - alpha - beta * x``. The pair is
     ``"cointegrated"`` when both Engle-Granger directions and the Johansen trace test reject
     "no cointegration" at ``size``, ``"not cointegrated"`` when none does, and ``"mixed
