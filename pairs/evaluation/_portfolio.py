@@ -37,6 +37,7 @@ import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice
+from pairs.evaluation._book_account import Account
 from pairs.evaluation._metrics import metrics, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
@@ -282,7 +283,7 @@ def _spans(
 
 
 class _Ledger:
-    """The account, advanced from order bar to order bar (nothing but funding happens between them)."""
+    """The account over a whole history, advanced from order bar to order bar."""
 
     def __init__(self, prices: np.ndarray, fund: np.ndarray, portfolio: Portfolio) -> None:
         n, k = prices.shape
@@ -293,18 +294,13 @@ class _Ledger:
         self.fund_cum = np.cumsum(flow, axis=0)
         self.target = np.zeros((n, k))
         self.fee, self.slip = portfolio.fee_rate, portfolio.slippage_rate
-        self.leverage = portfolio.leverage
-        self.cash = portfolio.capital
-        self.held = np.zeros(k)
-        self.scale = 1.0
-        self.last = 0
+        self.account = Account(portfolio.capital, k, self.fee, self.slip, portfolio.leverage)
         self.done = 0
         self.snaps: list[tuple[int, float, np.ndarray, float]] = []  # (bar, cash after, held, scale)
 
     def equity_before(self, t: int) -> float:
         """Equity at bar ``t``'s prices before its orders (after its funding)."""
-        funding = float(self.held @ (self.fund_cum[t] - self.fund_cum[self.last]))
-        return self.cash - funding + float(self.held @ self.prices[t])
+        return self.account.equity_before(self.prices[t], self.fund_cum[t])
 
     def advance(self, stop: int) -> None:
         """Run the order bars of ``[done, stop)``."""
@@ -312,35 +308,11 @@ class _Ledger:
         prev = self.target[lo - 1] if lo > 0 else np.zeros(self.target.shape[1])
         block = self.target[lo:stop]
         changed = np.any(block != np.vstack([prev[None, :], block[:-1]]), axis=1)
+        account = self.account
         for t in lo + np.flatnonzero(changed):
-            self._order(int(t))
+            account.order(self.target[t], self.prices[t], self.fund_cum[t])
+            self.snaps.append((int(t), account.cash, account.held.copy(), account.scale))
         self.done = stop
-
-    def _order(self, t: int) -> None:
-        p = self.prices[t]
-        want = self.target[t]
-        equity = self.equity_before(t)
-        cash = equity - float(self.held @ p)
-        rate = self.fee + self.slip
-        gross_want = float(np.abs(want) @ p)
-        cost_full = rate * float(np.abs(want - self.held) @ p)
-        scale = 1.0
-        if gross_want > self.leverage * (equity - cost_full):
-            # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
-            # gross <= leverage * equity after the order; a book without equity goes flat.
-            gross_held = float(np.abs(self.held) @ p)
-            scale = max(
-                0.0,
-                self.leverage * (equity - rate * gross_held) / (gross_want * (1.0 + self.leverage * rate)),
-            )
-            scale = min(scale, 1.0)
-        new = scale * want
-        traded = float(np.abs(new - self.held) @ p)
-        self.cash = cash - float((new - self.held) @ p) - rate * traded
-        self.held = new
-        self.scale = scale
-        self.last = t
-        self.snaps.append((t, self.cash, new.copy(), scale))
 
 
 def _size(
@@ -565,6 +537,7 @@ def portfolio_backtest(
         for w in span.windows:
             by_start[windows[w][1]].append(span)
         span.units = np.zeros((span.end - span.start, 2))
+    by_name = sorted(spans, key=lambda span: (f"{span.y}/{span.x}", span.start))
     for _, ts, te in windows:
         if ts >= n:
             break
@@ -577,8 +550,13 @@ def portfolio_backtest(
                 span, ts, hi, capital, portfolio, valuation[:, col[span.y]], valuation[:, col[span.x]]
             )
             span.units[ts - span.start : hi - span.start] = units
-            ledger.target[ts:hi, col[span.y]] += units[:, 0]
-            ledger.target[ts:hi, col[span.x]] += units[:, 1]
+        # Each coin's target: its pairs' units added in the order of the pairs' names (as the live
+        # book adds them), so that both round alike.
+        for span in by_name:
+            lo, hi = max(ts, span.start), min(te, span.end)
+            if lo < hi:
+                ledger.target[lo:hi, col[span.y]] += span.units[lo - span.start : hi - span.start, 0]
+                ledger.target[lo:hi, col[span.x]] += span.units[lo - span.start : hi - span.start, 1]
         ledger.advance(te)
     held, cash, scale = _series(ledger, n, portfolio.capital)
     equity = cash + np.einsum("ij,ij->i", held, valuation)
