@@ -88,7 +88,7 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Portfolio, Selection, Strategy, StrategyResult
-    from pairs.stream import Signal, StreamBook, StreamEngine
+    from pairs.stream import PortfolioSignal, PortfolioStream, Signal, StreamBook, StreamEngine
     from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 _LAZY = {
@@ -153,7 +153,7 @@ _LAZY = {
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Portfolio", "Selection", "Strategy", "StrategyResult"),
-    "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
+    "pairs.stream": ("PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"),
     "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -185,6 +185,8 @@ __all__ = [
     "PhillipsOuliarisResult",
     "Portfolio",
     "PortfolioResult",
+    "PortfolioSignal",
+    "PortfolioStream",
     "RuleState",
     "ScanResult",
     "Selection",

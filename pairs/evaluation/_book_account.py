@@ -7,9 +7,20 @@ rate[t]`` per coin (the funding paid per unit held); ``fund_last`` its value at 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["Account"]
+__all__ = ["Account", "dot"]
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` correctly rounded (``math.fsum``): the same bits whatever the arrays' memory layout.
+
+    A BLAS dot product sums in an order that depends on the alignment of its inputs, so a row of a
+    history and the same numbers in a fresh array can differ in the last bit.
+    """
+    return math.fsum((a * b).tolist())
 
 
 class Account:
@@ -24,33 +35,33 @@ class Account:
 
     def equity_before(self, price: np.ndarray, fund_now: np.ndarray) -> float:
         """Equity at ``price`` before this bar's orders, its funding paid."""
-        funding = float(self.held @ (fund_now - self.fund_last))
-        return self.cash - funding + float(self.held @ price)
+        funding = dot(self.held, fund_now - self.fund_last)
+        return self.cash - funding + dot(self.held, price)
 
     def cash_now(self, fund_now: np.ndarray) -> float:
         """Cash at a bar without orders: the last order's cash minus the funding paid since."""
-        return self.cash - float(self.held @ (fund_now - self.fund_last))
+        return self.cash - dot(self.held, fund_now - self.fund_last)
 
     def order(self, want: np.ndarray, price: np.ndarray, fund_now: np.ndarray) -> None:
         """Trade to ``want`` units (scaled down to keep gross <= leverage * equity after the order)."""
         equity = self.equity_before(price, fund_now)
-        cash = equity - float(self.held @ price)
+        cash = equity - dot(self.held, price)
         rate = self.fee + self.slip
-        gross_want = float(np.abs(want) @ price)
-        cost_full = rate * float(np.abs(want - self.held) @ price)
+        gross_want = dot(np.abs(want), price)
+        cost_full = rate * dot(np.abs(want - self.held), price)
         scale = 1.0
         if gross_want > self.leverage * (equity - cost_full):
             # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
             # gross <= leverage * equity after the order; a book without equity goes flat.
-            gross_held = float(np.abs(self.held) @ price)
+            gross_held = dot(np.abs(self.held), price)
             scale = max(
                 0.0,
                 self.leverage * (equity - rate * gross_held) / (gross_want * (1.0 + self.leverage * rate)),
             )
             scale = min(scale, 1.0)
         new = scale * want
-        traded = float(np.abs(new - self.held) @ price)
-        self.cash = cash - float((new - self.held) @ price) - rate * traded
+        traded = dot(np.abs(new - self.held), price)
+        self.cash = cash - dot(new - self.held, price) - rate * traded
         self.held = new
         self.scale = scale
         self.fund_last = fund_now.copy()

@@ -26,6 +26,7 @@ from pairs.strategy._strategy import Strategy
 
 if TYPE_CHECKING:
     from pairs.evaluation._portfolio import PortfolioResult
+    from pairs.stream._portfolio import PortfolioStream
 
 __all__ = ["ON_DESELECT", "Portfolio", "window_bars"]
 
@@ -255,3 +256,13 @@ class Portfolio:
         from pairs.evaluation._portfolio import portfolio_backtest
 
         return portfolio_backtest(self, prices, **options)
+
+    def stream(self, coins: list[str], *, bar: Any = None) -> PortfolioStream:
+        """A live book of this portfolio over ``coins`` (:class:`pairs.stream.PortfolioStream`).
+
+        ``coins`` in the order of the backtest's price columns; ``bar`` (``"1h"``) when the windows
+        are durations. Replaying a history gives :meth:`backtest`'s positions and units bit for bit.
+        """
+        from pairs.stream._portfolio import PortfolioStream
+
+        return PortfolioStream(self, coins, bar=bar)

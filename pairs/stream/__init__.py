@@ -2,5 +2,6 @@
 
 from pairs.stream._book import BookSignals, StreamBook
 from pairs.stream._engine import Signal, StreamEngine
+from pairs.stream._portfolio import PortfolioSignal, PortfolioStream
 
-__all__ = ["BookSignals", "Signal", "StreamBook", "StreamEngine"]
+__all__ = ["BookSignals", "PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"]

@@ -69,6 +69,15 @@ def _signal(p: pd.DataFrame) -> Any:
 
 
 # One instance of every public result class, built from the bundled data.
+def _portfolio_signal(p: pd.DataFrame) -> Any:
+    live = pairs.Portfolio(
+        pairs.Strategy(hedge="rolling", window=30), pairs.Selection(top=2), formation=200, trading=100
+    ).stream(list(p.columns))
+    for ts, row in p.iloc[:230].iterrows():
+        signal = live.update(row, ts)
+    return signal
+
+
 FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "ADFResult": lambda p: pairs.adf(np.log(p["ETH"])),
     "BacktestResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]).backtest(),
@@ -91,6 +100,7 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "PortfolioResult": lambda p: pairs.Portfolio(
         pairs.Strategy(hedge="rolling", window=30), pairs.Selection(top=2), formation=200, trading=100
     ).backtest(p),
+    "PortfolioSignal": lambda p: _portfolio_signal(p),
     "ScanResult": lambda p: pairs.scan(p, log=True),
     "Signal": _signal,
     "SimulatedUniverse": lambda p: pairs.simulate_universe(4, 200, n_cointegrated=1, seed=1),

@@ -1,0 +1,467 @@
+"""The live portfolio: a book that re-selects its pairs at window boundaries, one bar at a time.
+
+:meth:`pairs.Portfolio.stream` returns a :class:`PortfolioStream`. It keeps the last ``formation``
+bars of the universe; at the close of each window's last bar it runs the selection on them (the
+formation window of the next window), so that a pair that is not selected again is flat on that
+bar (``on_deselect="close"``), new pairs are warmed up on the formation bars, and pairs selected
+again keep their state. Each pair is a :class:`~pairs.StreamEngine` of the portfolio's strategy;
+leg sizing, the netting of coins and the account (leverage cap, costs, funding) are the same
+functions as :func:`pairs.portfolio_backtest`, called in the same order, so replaying a history
+gives the backtest's positions and units bit for bit (tested, with a save and restore midway).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pairs._io import check_path, write_text_atomic
+from pairs._results import ResultMixin, json_safe
+from pairs.evaluation._book_account import Account, dot
+from pairs.exceptions import DataError, PairsError, StateError
+from pairs.screening._select import select_pairs
+from pairs.strategy._portfolio import MIN_FORMATION, Portfolio
+from pairs.stream._engine import StreamEngine
+from pairs.trading._kernels import size_step
+
+__all__ = ["PortfolioSignal", "PortfolioStream"]
+
+FORMAT = "pairs.PortfolioStream"
+VERSION = 1
+
+
+@dataclass(frozen=True, repr=False)
+class PortfolioSignal(ResultMixin):
+    """What the live portfolio decided at one bar.
+
+    Attributes
+    ----------
+    timestamp, bar
+        The bar's timestamp and its number (0 for the first bar the book saw).
+    units
+        Net units of each coin to hold from this bar to the next (after the leverage cap).
+    orders
+        Units of each coin to trade at this bar (only the coins that trade).
+    pairs
+        Each pair in the book at this bar: ``position``, ``zscore``, ``y_units`` and ``x_units``
+        (its own units before the book's ``scale``).
+    equity, cash, scale
+        The account after this bar's orders, and the book's scale (1 unless the cap binds).
+    selected
+        At the close of a window's last bar: the pairs selected for the next window, best first;
+        None on other bars.
+    """
+
+    timestamp: Any
+    bar: int
+    units: dict[str, float]
+    orders: dict[str, float]
+    pairs: dict[str, dict[str, Any]]
+    equity: float
+    cash: float
+    scale: float
+    selected: list[str] | None
+    _title = "Portfolio signal"
+
+    def _summary_rows(self) -> list[tuple[str, Any]]:
+        return [
+            ("timestamp", str(self.timestamp)),
+            ("bar", self.bar),
+            ("pairs", ", ".join(f"{k} {v['position']:+d}" for k, v in self.pairs.items()) or "none"),
+            ("orders", ", ".join(f"{k} {v:+.6g}" for k, v in self.orders.items()) or "none"),
+            ("equity", self.equity),
+            ("scale", self.scale),
+        ]
+
+    def to_json(self) -> str:
+        """One JSON line (NaN as null)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+@dataclass
+class _Pair:
+    """One pair in the book: its engine, its sizing state and its capital."""
+
+    y: str
+    x: str
+    yi: int
+    xi: int
+    engine: StreamEngine
+    size: tuple[float, float, float, float] = (0.0, 0.0, 0.0, math.nan)
+    capital: float = 0.0
+    held_over: bool = False  # not selected for the current window, kept until its own exit
+
+
+def _floats(values: Sequence[Any], name: str) -> np.ndarray:
+    try:
+        out = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StateError(f"state['{name}'] must be a list of numbers; got {values!r}.") from None
+    return out
+
+
+def _listed(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else float(v) for v in values.tolist()]
+
+
+class PortfolioStream:
+    """A :class:`~pairs.Portfolio` run one bar at a time (see the module docstring).
+
+    Parameters
+    ----------
+    portfolio
+        The rotation, the strategy and the account.
+    coins
+        The universe, in the order of the columns of the backtest's price frame (the selection
+        tests each pair with the coin that comes first as ``y``).
+    bar
+        The bar length (``"1h"``), needed when ``formation``/``trading`` are durations.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1h").iloc[:600, :6]
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48), pairs.Selection(top=2),
+    ...                        formation=240, trading=168)
+    >>> live = book.stream(list(prices.columns))
+    >>> for ts, row in prices.iterrows():
+    ...     signal = live.update(row, ts)
+    >>> result = book.backtest(prices)
+    >>> signal.units == result.units.iloc[-1].to_dict()
+    True
+    """
+
+    def __init__(self, portfolio: Portfolio, coins: Sequence[str], *, bar: Any = None) -> None:
+        if not isinstance(portfolio, Portfolio):
+            raise PairsError(f"portfolio must be a pairs.Portfolio; got {type(portfolio).__name__}.")
+        names = [str(c) for c in coins] if isinstance(coins, (list, tuple, pd.Index)) else None
+        if names is None or len(names) < 2 or len(set(names)) != len(names):
+            raise PairsError(f"coins must be a list of at least 2 distinct names; got {coins!r}.")
+        formation = self._bars("formation", portfolio.formation, bar, MIN_FORMATION)
+        self._setup(portfolio, names, formation, self._bars("trading", portfolio.trading, bar, 1))
+
+    def _setup(self, portfolio: Portfolio, names: list[str], formation: int, trading: int) -> None:
+        self.portfolio = portfolio
+        self.coins = names
+        self.formation = formation
+        self.trading = trading
+        self._col = {c: i for i, c in enumerate(names)}
+        k = len(names)
+        self.bar = 0
+        self.last_timestamp: Any = None
+        self._buffer: deque[tuple[Any, np.ndarray]] = deque(maxlen=self.formation)
+        self._last_price = np.full(k, np.nan)
+        self._valuation = np.zeros(k)
+        self._fund_now = np.zeros(k)
+        self._account = Account(
+            portfolio.capital, k, portfolio.fee_rate, portfolio.slippage_rate, portfolio.leverage
+        )
+        self._target = np.zeros(k)
+        self._pairs: dict[str, _Pair] = {}
+        self._starting: list[str] = []  # selected at the last selection: sized at the next bar
+
+    @staticmethod
+    def _bars(name: str, value: int | str, bar: Any, minimum: int) -> int:
+        if isinstance(value, int):
+            return value
+        if bar is None:
+            raise PairsError(f"bar must be given (e.g. '1h') when {name} is a duration; got None.")
+        try:
+            length = pd.Timedelta(bar)
+        except ValueError:
+            raise PairsError(f"bar must be a duration such as '1h'; got {bar!r}.") from None
+        ratio = pd.Timedelta(value) / length
+        if length <= pd.Timedelta(0) or round(ratio) < minimum or not math.isclose(ratio, round(ratio)):
+            raise PairsError(
+                f"{name} must be a whole number of bars ({bar}), at least {minimum}; got {value!r}."
+            )
+        return round(ratio)
+
+    # ----------------------------------------------------------------- one bar
+    def _prices(self, prices: Any) -> np.ndarray:
+        if isinstance(prices, pd.Series):
+            prices = prices.to_dict()
+        if not isinstance(prices, Mapping):
+            raise PairsError(
+                f"prices must be a mapping {{coin: price}} or a Series; got {type(prices).__name__}."
+            )
+        unknown = sorted(map(str, set(map(str, prices)) - set(self.coins)))
+        if unknown:
+            raise DataError(f"prices must only name the book's coins; got unknown {unknown!r}.")
+        out = np.full(len(self.coins), np.nan)
+        for coin, value in prices.items():
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise DataError(f"prices[{coin!r}] must be a number; got {value!r}.")
+            v = float(value)
+            if math.isnan(v):
+                continue
+            if not (math.isfinite(v) and v > 0):
+                raise DataError(f"prices[{coin!r}] must be finite and > 0 (or NaN: no price); got {value!r}.")
+            out[self._col[str(coin)]] = v
+        return out
+
+    def _rates(self, funding: Any) -> np.ndarray:
+        rates = np.zeros(len(self.coins))
+        if funding is None:
+            return rates
+        if not isinstance(funding, Mapping):
+            raise PairsError(
+                f"funding must be a mapping {{coin: rate}} or None; got {type(funding).__name__}."
+            )
+        for coin, value in funding.items():
+            if str(coin) not in self._col:
+                raise DataError(f"funding must only name the book's coins; got {coin!r}.")
+            rate = float(value)
+            if not math.isfinite(rate):
+                raise DataError(f"funding[{coin!r}] must be finite; got {value!r}.")
+            rates[self._col[str(coin)]] = rate
+        return rates
+
+    def _select(self) -> pd.DataFrame:
+        stamps = [ts for ts, _ in self._buffer]
+        frame = pd.DataFrame(np.array([row for _, row in self._buffer]), index=stamps, columns=self.coins)
+        table = select_pairs(self.portfolio.selection, frame)
+        return table[table["selected"]]
+
+    def update(self, prices: Any, timestamp: Any, *, funding: Any = None) -> PortfolioSignal:
+        """Advance the book by one bar.
+
+        Parameters
+        ----------
+        prices
+            Closes of this bar, ``{coin: price}`` or a Series; a coin missing or NaN has no price
+            (not listed yet, or delisted: its pairs are closed at its last price).
+        timestamp
+            The bar's time, after the previous one's.
+        funding
+            Funding rates settled at this bar, ``{coin: rate}`` (``u * price[t-1] * rate`` paid
+            on ``u`` units held).
+
+        Returns
+        -------
+        PortfolioSignal
+        """
+        ts = pd.Timestamp(timestamp) if not isinstance(timestamp, pd.Timestamp) else timestamp
+        if pd.isna(ts):
+            raise DataError(f"timestamp must be a time; got {timestamp!r}.")
+        if self.last_timestamp is not None and not ts > self.last_timestamp:
+            raise DataError(f"timestamp must be after the last bar's ({self.last_timestamp}); got {ts}.")
+        raw = self._prices(prices)
+        rates = self._rates(funding)
+        book = self.portfolio
+        t = self.bar
+        # Funding flows on the previous bar's valuation, as the backtest's running sum.
+        self._fund_now = self._fund_now + self._valuation * rates if t > 0 else self._fund_now
+        self._last_price = np.where(np.isnan(raw), self._last_price, raw)
+        valuation = np.nan_to_num(self._last_price, nan=0.0)
+        self._valuation = valuation
+        self._buffer.append((ts, raw))
+        if self._starting:  # the first bar of a window: size its pairs with the equity before its orders
+            capital = max(self._account.equity_before(valuation, self._fund_now), 0.0) * book.leverage
+            capital /= book.selection.top
+            for name in self._starting:
+                pair = self._pairs[name]
+                pair.capital, pair.size = capital, (0.0, 0.0, 0.0, math.nan)
+            self._starting = []
+        closing = t + 1 - self.formation >= 0 and (t + 1 - self.formation) % self.trading == 0
+        chosen = self._select() if closing else None
+        next_names = (
+            [] if chosen is None else [f"{y}/{x}" for y, x in zip(chosen["y"], chosen["x"], strict=True)]
+        )
+        hold = book.on_deselect == "hold_to_exit"
+        beta_neutral = book.strategy.sizing_mode == "beta_neutral"
+        out_pairs: dict[str, dict[str, Any]] = {}
+        leaving: list[str] = []
+        want = np.zeros(len(self.coins))
+        for name in sorted(self._pairs):
+            pair = self._pairs[name]
+            py, px = raw[pair.yi], raw[pair.xi]
+            z = math.nan
+            if math.isnan(py) or math.isnan(px):  # delisted: flat on this bar, at the last price
+                position, beta = 0, 0.0
+                leaving.append(name)
+            else:
+                sig = pair.engine.update(py, px, ts)
+                position, z = sig.position, sig.zscore
+                beta = sig.beta * py / px if book.strategy.log_prices else sig.beta
+                beta = 0.0 if math.isnan(beta) else beta
+                dropped = closing and name not in next_names
+                if hold:
+                    if (pair.held_over or dropped) and position == 0:
+                        leaving.append(name)
+                    elif dropped:
+                        pair.held_over = True
+                elif dropped:
+                    position = 0
+                    leaving.append(name)
+            pair.size = size_step(
+                float(position),
+                beta,
+                valuation[pair.yi],
+                valuation[pair.xi],
+                *pair.size,
+                pair.capital,
+                beta_neutral,
+                book.lot(pair.y),
+                book.lot(pair.x),
+                book.strategy.rebalance_band,
+            )
+            want[pair.yi] += pair.size[0]
+            want[pair.xi] += pair.size[1]
+            out_pairs[name] = {
+                "position": int(position),
+                "zscore": z,
+                "y_units": pair.size[0],
+                "x_units": pair.size[1],
+            }
+        before = self._account.held.copy()
+        if np.any(want != self._target):
+            self._account.order(want, valuation, self._fund_now)
+        self._target = want
+        for name in leaving:
+            del self._pairs[name]
+        if chosen is not None:
+            self._start_window(chosen)
+        self.bar = t + 1
+        self.last_timestamp = ts
+        held = self._account.held
+        orders = held - before
+        cash = self._account.cash_now(self._fund_now)
+        return PortfolioSignal(
+            timestamp=ts,
+            bar=t,
+            units={c: float(held[i]) for i, c in enumerate(self.coins)},
+            orders={c: float(orders[i]) for i, c in enumerate(self.coins) if orders[i] != 0.0},
+            pairs=out_pairs,
+            equity=cash + dot(held, valuation),
+            cash=cash,
+            scale=self._account.scale,
+            selected=None if chosen is None else next_names,
+        )
+
+    def _start_window(self, chosen: pd.DataFrame) -> None:
+        """Pairs of the next window: those selected again go on, new ones warm up on the formation."""
+        book = self.portfolio
+        strategy = book.strategy
+        stamps = pd.DatetimeIndex([s for s, _ in self._buffer])
+        rows = np.array([row for _, row in self._buffer])
+        for rec in chosen.itertuples(index=False):
+            name = f"{rec.y}/{rec.x}"
+            if name in self._pairs:
+                self._pairs[name].held_over = False
+            else:
+                spec = strategy
+                if strategy.hedge == "ols" and strategy.beta is None:
+                    spec = strategy.replace(beta=float(rec.beta), alpha=float(rec.alpha))
+                engine = spec.stream()
+                yi, xi = self._col[rec.y], self._col[rec.x]
+                engine.warmup(pd.Series(rows[:, yi], index=stamps), pd.Series(rows[:, xi], index=stamps))
+                self._pairs[name] = _Pair(rec.y, rec.x, yi, xi, engine)
+            self._starting.append(name)
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the book needs to go on exactly, as JSON-safe data."""
+        acc = self._account
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "portfolio": self.portfolio.to_dict(),
+            "coins": list(self.coins),
+            "formation": self.formation,
+            "trading": self.trading,
+            "bar": self.bar,
+            "last_timestamp": None if self.last_timestamp is None else self.last_timestamp.isoformat(),
+            "buffer": [[s.isoformat(), _listed(row)] for s, row in self._buffer],
+            "last_price": _listed(self._last_price),
+            "valuation": _listed(self._valuation),
+            "fund_now": _listed(self._fund_now),
+            "account": {
+                "cash": acc.cash,
+                "held": _listed(acc.held),
+                "scale": acc.scale,
+                "fund_last": _listed(acc.fund_last),
+            },
+            "target": _listed(self._target),
+            "starting": list(self._starting),
+            "pairs": {
+                name: {
+                    "y": p.y,
+                    "x": p.x,
+                    "engine": p.engine.state_dict(),
+                    "size": [None if math.isnan(v) else v for v in p.size],
+                    "capital": p.capital,
+                    "held_over": p.held_over,
+                }
+                for name, p in self._pairs.items()
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: Any) -> PortfolioStream:
+        """Rebuild a book from :meth:`state_dict` output."""
+        if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
+            raise StateError(f"state must be a {FORMAT} state of version {VERSION}.")
+        try:
+            book = cls.__new__(cls)
+            coins = [str(c) for c in state["coins"]]
+            book._setup(
+                Portfolio.from_dict(state["portfolio"]), coins, int(state["formation"]), int(state["trading"])
+            )
+            book._buffer = deque(
+                ((pd.Timestamp(s), _floats(row, "buffer")) for s, row in state["buffer"]),
+                maxlen=book.formation,
+            )
+            book.bar = int(state["bar"])
+            stamp = state["last_timestamp"]
+            book.last_timestamp = None if stamp is None else pd.Timestamp(stamp)
+            book._last_price = _floats(state["last_price"], "last_price")
+            book._valuation = _floats(state["valuation"], "valuation")
+            book._fund_now = _floats(state["fund_now"], "fund_now")
+            acc = state["account"]
+            book._account.cash = float(acc["cash"])
+            book._account.held = _floats(acc["held"], "account.held")
+            book._account.scale = float(acc["scale"])
+            book._account.fund_last = _floats(acc["fund_last"], "account.fund_last")
+            book._target = _floats(state["target"], "target")
+            book._starting = [str(s) for s in state["starting"]]
+            for name, p in state["pairs"].items():
+                size = tuple(math.nan if v is None else float(v) for v in p["size"])
+                book._pairs[name] = _Pair(
+                    p["y"],
+                    p["x"],
+                    book._col[p["y"]],
+                    book._col[p["x"]],
+                    StreamEngine.from_state(p["engine"]),
+                    size,  # type: ignore[arg-type]
+                    float(p["capital"]),
+                    bool(p["held_over"]),
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateError(
+                f"state must be a complete {FORMAT} state; got an invalid one ({exc!r})."
+            ) from None
+        return book
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`state_dict` as JSON, atomically."""
+        write_text_atomic(check_path(path), json.dumps(json_safe(self.state_dict())))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> PortfolioStream:
+        """Read a state written by :meth:`save`."""
+        try:
+            text = check_path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise StateError(f"path must be a readable state file; got {str(path)!r} ({exc}).") from None
+        return cls.from_state(json.loads(text))
