@@ -77,7 +77,16 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Strategy, StrategyResult
     from pairs.stream import Signal, StreamBook, StreamEngine
-    from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
+    from pairs.trading import (
+        BertramResult,
+        RuleState,
+        SignalRule,
+        bertram_thresholds,
+        signals,
+        size_legs,
+        step_rule,
+        zscore,
+    )
 
 _LAZY = {
     "pairs.coint": (
@@ -139,7 +148,16 @@ _LAZY = {
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Strategy", "StrategyResult"),
     "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
-    "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
+    "pairs.trading": (
+        "RuleState",
+        "SignalRule",
+        "signals",
+        "size_legs",
+        "step_rule",
+        "zscore",
+        "BertramResult",
+        "bertram_thresholds",
+    ),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -147,6 +165,7 @@ __all__ = [
     "ADFResult",
     "AlignResult",
     "BacktestResult",
+    "BertramResult",
     "BreakdownResult",
     "CointReport",
     "DataError",
@@ -183,6 +202,7 @@ __all__ = [
     "adf",
     "align",
     "backtest",
+    "bertram_thresholds",
     "breakdown",
     "coint_report",
     "deflated_sharpe",

@@ -864,7 +864,13 @@ def _cusum_rows(
 
 @njit(cache=True)
 def sieve_paths(
-    level0: float, d0: np.ndarray, gamma: np.ndarray, e: np.ndarray, w: np.ndarray, d: np.ndarray, out: np.ndarray
+    level0: float,
+    d0: np.ndarray,
+    gamma: np.ndarray,
+    e: np.ndarray,
+    w: np.ndarray,
+    d: np.ndarray,
+    out: np.ndarray,
 ) -> None:
     """Bootstrap paths of an I(1) series from a sieve (AR) model of its differences, one row of ``out`` each.
 

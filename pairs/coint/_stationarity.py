@@ -152,7 +152,9 @@ def adf(
     if boot is None:
         p, crit = float(df_pvalue(out.stat, trend, 1, out.n_obs)), df_crit(trend, 1, out.n_obs)
     else:
-        stats = adf_boot_stats(s.to_numpy(dtype=np.float64), lag, AUTOLAG_CODES[autolag], TREND_TERMS[trend], *boot)
+        stats = adf_boot_stats(
+            s.to_numpy(dtype=np.float64), lag, AUTOLAG_CODES[autolag], TREND_TERMS[trend], *boot
+        )
         p, crit = boot_pvalue(out.stat, stats), boot_crit(stats)
     return ADFResult(
         stat=out.stat,
