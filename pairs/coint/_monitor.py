@@ -31,6 +31,7 @@ __all__ = ["BreakdownResult", "breakdown", "rolling_coint"]
 
 RollingTest = Literal["engle_granger", "adf_spread"]
 _EVENT_COLUMNS = ["timestamp", "kind", "reason", "value"]
+_LABELS = {"engle_granger": "EG", "adf_spread": "spread ADF"}
 # Fewer observations than this make the lag search and the finite-sample surfaces unreliable.
 _MIN_WINDOW = 20
 
@@ -156,6 +157,7 @@ def breakdown(
     cusum_drift: float = 0.5,
     cusum_threshold: float = 8.0,
     confirm: int | None = None,
+    test: RollingTest = "engle_granger",
 ) -> BreakdownResult:
     """Flag when a pair that was cointegrated stops being so. Causal: an event at ``t`` uses bars ``<= t``.
 
@@ -217,7 +219,7 @@ def breakdown(
     drift = check_float("cusum_drift", cusum_drift, minimum=0.0)
     threshold = check_float("cusum_threshold", cusum_threshold, minimum=0.0, strict_min=True)
     roll = rolling_coint(
-        y, x, window=window, step=step, test="engle_granger", trend=trend, max_lag=max_lag, autolag=autolag
+        y, x, window=window, step=step, test=test, trend=trend, max_lag=max_lag, autolag=autolag
     )
     ys, xs = _validated_pair(y, x)
     win = int(window)
@@ -245,7 +247,8 @@ def breakdown(
                         (
                             t,
                             "coint_lost",
-                            f"EG p-value > {size:g} for {runs} consecutive windows after being <= {size:g}",
+                            f"{_LABELS[test]} p-value > {size:g} for {runs} consecutive windows after being "
+                            f"<= {size:g}",
                             p,
                         )
                     )

@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 from scipy.special import dawsn, erfi
 
 from pairs._results import ResultMixin
-from pairs._validation import as_series, check_float
+from pairs._validation import as_series, check_float, check_not_constant
 from pairs.exceptions import PairsError
 from pairs.trading._rules import SignalRule
 
@@ -82,7 +82,9 @@ def ou_fit(spread: Any) -> tuple[float, float, float]:
     ``s_t = c + phi s_{t-1} + e_t`` gives ``theta = -ln(phi)``, ``mu = c / (1 - phi)`` and
     ``sigma**2 = var(e) * 2 theta / (1 - phi**2)``, the exact discretisation at one bar.
     """
-    s = as_series(spread, "spread", min_length=10).to_numpy()
+    series = as_series(spread, "spread", min_length=10)
+    check_not_constant("spread", series)
+    s = series.to_numpy()
     design = np.column_stack([np.ones(len(s) - 1), s[:-1]])
     coef, *_ = np.linalg.lstsq(design, s[1:], rcond=None)
     c, phi = float(coef[0]), float(coef[1])
@@ -134,6 +136,8 @@ def bertram_thresholds(
     c = check_float("cost", cost, minimum=0.0, strict_min=True)
     params = (theta, mu, sigma)
     if spread is None:
+        if all(p is None for p in params):
+            raise PairsError("spread must be a series when theta, mu and sigma are not given; got None.")
         if any(p is None for p in params):
             raise PairsError(f"theta, mu and sigma must all be given when spread is None; got {params!r}.")
         th = check_float("theta", theta, minimum=0.0, strict_min=True)
