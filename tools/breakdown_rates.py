@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--windows", type=int, nargs="+", default=[60, 120, 250])
     parser.add_argument("--phis", type=float, nargs="+", default=[0.8, 0.9])
     parser.add_argument("--k", type=int, default=None, help="consecutive windows (default: breakdown's)")
+    parser.add_argument("--k-share", type=float, default=None, help="k as a share of the window")
     parser.add_argument("--test", default=None, help="rolling test (default: breakdown's)")
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
@@ -86,7 +87,8 @@ def main() -> None:
         options["k"] = args.k
     if args.test is not None:
         options["test"] = args.test
-    print(f"{args.reps} stable and {args.reps} broken pairs per cell; options {options or 'default'}")
+    share = "" if args.k_share is None else f", k = {args.k_share} x window"
+    print(f"{args.reps} stable and {args.reps} broken pairs per cell; options {options or 'default'}{share}")
     print(
         "| window | AR(1) phi | armed (stable) | coint_lost / 10k bars | cusum / 10k bars "
         "| armed at break | break caught (coint_lost) | caught (any event) | median delay |"
@@ -94,6 +96,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for phi in args.phis:
         for window in args.windows:
+            if args.k_share is not None:
+                options["k"] = max(1, round(args.k_share * window))
             r = rates(window, phi, args.reps, args.seed, **options)
             print(
                 f"| {window} | {phi} | {r['armed']:.2f} | {r['lost_per_10k']:.1f} | {r['cusum_per_10k']:.1f} "
