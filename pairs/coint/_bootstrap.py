@@ -114,7 +114,7 @@ def _paths(level: np.ndarray, max_lag: int, ntrend: int, w: np.ndarray, out: np.
     The sieve order is the lag AIC picks for the ADF regression of ``level`` (``ntrend`` terms)
     up to ``max_lag``: longer than the test's BIC lag when the differences have weak
     autocorrelation, which the paths must carry for the bootstrap to reproduce the test's own
-    lag-selection error (measured in docs/statistics.md: BIC's lag over-rejects, AIC's holds).
+    lag-selection error.
     """
     lag = int(_adf(level[None, :], max_lag, AUTOLAG_CODES["aic"], ntrend)[1][0])
     d = np.diff(level)

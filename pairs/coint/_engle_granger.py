@@ -133,7 +133,8 @@ def engle_granger(
     in the ADF regression's ``n_obs``, so they agree with each other exactly and with
     MacKinnon's (2010) critical values to simulation error; every ``trend`` has them,
     ``"n"`` included. The defaults keep the size at nominal 5% within [0.03, 0.07] for 20 to
-    500 observations (docs/statistics.md).
+    500 observations of iid Gaussian innovations (docs/statistics.md); under volatility
+    clustering they over-reject (see ``pvalue``).
 
     Parameters
     ----------

@@ -98,7 +98,8 @@ def adf(
     response surface in the regression's ``n_obs`` (:mod:`pairs.coint._critical`), so the
     statistic at the 5% critical value has p-value 0.05; statsmodels' p-values are asymptotic.
     The defaults (BIC over at most :func:`~pairs.coint._kernels.default_max_lag` lags) keep the
-    size at nominal 5% within [0.03, 0.07] for 20 to 500 observations (docs/statistics.md).
+    size at nominal 5% within [0.03, 0.07] for 20 to 500 observations of iid Gaussian
+    innovations (docs/statistics.md); under volatility clustering they over-reject (see ``pvalue``).
 
     Parameters
     ----------
