@@ -8,7 +8,8 @@ false alarms) or becomes a random walk with the same innovations (a break: power
 For each window it prints: the share of the stable pair's bars at which the monitor is armed,
 its ``coint_lost`` and ``cusum`` events per 10,000 bars (false alarms), the share of breaks
 followed by a ``coint_lost`` (and by any event) within ``POST`` bars, the share of pairs armed at
-the break, and the median delay of a detected break.
+the break, the median delay of a detected break, and, on a pair of independent random walks of
+the same length (never cointegrated), the share of bars at which the monitor is armed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def pair(rng: np.random.Generator, phi: float, broken: bool) -> tuple[np.ndarray
 
 def rates(window: int, phi: float, reps: int, seed: int, **options: object) -> dict[str, float]:
     """Monitor statistics over ``reps`` stable and ``reps`` broken pairs (seeded)."""
-    lost = cusum = armed = bars = 0
+    lost = cusum = armed = bars = armed_null = 0
     found = found_any = armed_at_break = 0
     delays: list[int] = []
     for i in range(reps):
@@ -60,6 +61,9 @@ def rates(window: int, phi: float, reps: int, seed: int, **options: object) -> d
         found_any += bool(after.any())
         if len(hits):
             delays.append(int(hits[0] - PRE))
+        walks = np.cumsum(rng.standard_normal((2, PRE + POST)), axis=1) * 0.02
+        state = breakdown(walks[0], walks[1], window=window, **options).rolling["cointegrated"].to_numpy()
+        armed_null += int(state[window:].sum())
     scale = 10_000 / bars
     return {
         "armed": armed / bars,
@@ -69,6 +73,7 @@ def rates(window: int, phi: float, reps: int, seed: int, **options: object) -> d
         "power_any": found_any / reps,
         "armed_at_break": armed_at_break / reps,
         "median_delay": float(np.median(delays)) if delays else float("nan"),
+        "armed_null": armed_null / bars,
     }
 
 
@@ -80,6 +85,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=None, help="consecutive windows (default: breakdown's)")
     parser.add_argument("--k-share", type=float, default=None, help="k as a share of the window")
     parser.add_argument("--test", default=None, help="rolling test (default: breakdown's)")
+    parser.add_argument("--lost-above", type=float, default=None, help="breakdown's lost_above")
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
     options: dict[str, object] = {}
@@ -87,13 +93,16 @@ def main() -> None:
         options["k"] = args.k
     if args.test is not None:
         options["test"] = args.test
+    if args.lost_above is not None:
+        options["lost_above"] = args.lost_above
     share = "" if args.k_share is None else f", k = {args.k_share} x window"
     print(f"{args.reps} stable and {args.reps} broken pairs per cell; options {options or 'default'}{share}")
     print(
         "| window | AR(1) phi | armed (stable) | coint_lost / 10k bars | cusum / 10k bars "
-        "| armed at break | break caught (coint_lost) | caught (any event) | median delay |"
+        "| armed at break | break caught (coint_lost) | caught (any event) | median delay "
+        "| armed (random walks) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for phi in args.phis:
         for window in args.windows:
             if args.k_share is not None:
@@ -101,7 +110,8 @@ def main() -> None:
             r = rates(window, phi, args.reps, args.seed, **options)
             print(
                 f"| {window} | {phi} | {r['armed']:.2f} | {r['lost_per_10k']:.1f} | {r['cusum_per_10k']:.1f} "
-                f"| {r['armed_at_break']:.2f} | {r['power_lost']:.2f} | {r['power_any']:.2f} | {r['median_delay']:.0f} |",
+                f"| {r['armed_at_break']:.2f} | {r['power_lost']:.2f} | {r['power_any']:.2f} | {r['median_delay']:.0f} "
+                f"| {r['armed_null']:.2f} |",
                 flush=True,
             )
 

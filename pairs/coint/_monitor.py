@@ -130,6 +130,7 @@ class BreakdownResult(ResultMixin):
     size: float
     k: int
     confirm: int
+    lost_above: float
     cusum_drift: float
     cusum_threshold: float
     _title = "Cointegration breakdown monitor"
@@ -158,18 +159,23 @@ def breakdown(
     cusum_threshold: float = 8.0,
     confirm: int | None = None,
     test: RollingTest = "engle_granger",
+    lost_above: float | None = None,
 ) -> BreakdownResult:
     """Flag when a pair that was cointegrated stops being so. Causal: an event at ``t`` uses bars ``<= t``.
 
     Two signals:
 
     * ``"coint_lost"``: the rolling Engle-Granger p-value (:func:`rolling_coint`) is above
-      ``size`` for ``k`` consecutive tested windows after the monitor was armed. It arms
+      ``lost_above`` for ``k`` consecutive tested windows after the monitor was armed. It arms
       (the relationship counts as cointegrated) after ``confirm`` consecutive tested windows
       with p-value at or below ``size``, and is disarmed by the event until it arms again.
       Requiring persistence matters: with overlapping windows a pair of independent random
       walks has short runs of spurious rejections; with ``confirm=1`` every one of them arms
-      the monitor (see docs/statistics.md for the simulated rates).
+      the monitor. The gap between ``size`` and ``lost_above`` (hysteresis) matters too: a
+      cointegrated pair tested on a short window often has p-values a little above ``size``,
+      which with ``lost_above=size`` (the former rule) were false ``coint_lost`` events; after
+      a break to a random-walk spread the p-values are mostly large. Simulated false alarms and
+      power by window are in docs/statistics.md.
     * ``"cusum"``: at each bar the hedge ratio and an AR(1) of the spread are fitted on the
       previous ``window`` bars only; the standardised one-step innovation of the spread feeds a
       two-sided Page CUSUM (allowance ``cusum_drift``, alarm above ``cusum_threshold``, reset
@@ -189,7 +195,10 @@ def breakdown(
     size
         Size of the rolling Engle-Granger test, in (0, 1).
     k
-        Consecutive non-cointegrated windows that make a ``"coint_lost"`` event.
+        Consecutive windows with p-value above ``lost_above`` that make a ``"coint_lost"`` event.
+    lost_above
+        P-value above which an armed window counts against the relationship, in
+        ``[size, 1)``; default ``max(0.5, size)``. ``size`` gives the former rule.
     confirm
         Consecutive cointegrated windows (p-value <= ``size``) that arm the monitor; default
         ``max(1, window // (2 * step))``: half a window of bars of persistent rejection.
@@ -214,6 +223,11 @@ def breakdown(
     True
     """
     size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    release = (
+        max(0.5, size)
+        if lost_above is None
+        else check_float("lost_above", lost_above, minimum=size, maximum=1.0, strict_max=True)
+    )
     runs = check_int("k", k, minimum=1)
     arm_runs = None if confirm is None else check_int("confirm", confirm, minimum=1)
     drift = check_float("cusum_drift", cusum_drift, minimum=0.0)
@@ -241,13 +255,13 @@ def breakdown(
                 armed = armed or below >= arm_runs
             elif armed:
                 below = 0
-                above += 1
+                above = above + 1 if p > release else 0
                 if above == runs:
                     events.append(
                         (
                             t,
                             "coint_lost",
-                            f"{_LABELS[test]} p-value > {size:g} for {runs} consecutive windows after being "
+                            f"{_LABELS[test]} p-value > {release:g} for {runs} consecutive windows after being "
                             f"<= {size:g}",
                             p,
                         )
@@ -278,6 +292,7 @@ def breakdown(
         size=size,
         k=runs,
         confirm=arm_runs,
+        lost_above=release,
         cusum_drift=drift,
         cusum_threshold=threshold,
     )

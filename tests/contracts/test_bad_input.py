@@ -670,6 +670,9 @@ TARGETS: list[Target] = [
             ("cusum_threshold=0", {"cusum_threshold": 0.0}, Raises(PairsError, "cusum_threshold")),
             ("confirm=0", {"confirm": 0}, Raises(PairsError, "confirm")),
             ("step=0", {"step": 0}, Raises(PairsError, "step")),
+            ("lost_above<size", {"lost_above": 0.01}, Raises(PairsError, "lost_above")),
+            ("lost_above=1", {"lost_above": 1.0}, Raises(PairsError, "lost_above")),
+            ("test='johansen'", {"test": "johansen"}, Raises(PairsError, "test")),
         ),
     ),
     Target(
