@@ -42,7 +42,7 @@ from scipy.special import ndtri
 
 from pairs._validation import check_choice, check_int
 from pairs.coint._critical import _LEVELS, _pvalue_from_quantiles
-from pairs.coint._kernels import AUTOLAG_CODES, _adf, _coint, eg_rows, sieve_paths
+from pairs.coint._kernels import AUTOLAG_CODES, _adf, _c_array, _coint, eg_rows, sieve_paths
 
 __all__ = ["adf_boot_stats", "boot_crit", "boot_pvalue", "eg_boot_pvalues", "multipliers", "resolve_boot"]
 
@@ -116,6 +116,7 @@ def _paths(level: np.ndarray, max_lag: int, ntrend: int, w: np.ndarray, out: np.
     autocorrelation, which the paths must carry for the bootstrap to reproduce the test's own
     lag-selection error.
     """
+    level = _c_array(level)
     lag = int(_adf(level[None, :], max_lag, AUTOLAG_CODES["aic"], ntrend)[1][0])
     d = np.diff(level)
     fit = _null_ar(d, lag, min(ntrend, 1))
