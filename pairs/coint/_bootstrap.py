@@ -1,7 +1,7 @@
 """Sieve wild-bootstrap p-values of the ADF and Engle-Granger tests, robust to heteroskedasticity.
 
 Why: under volatility clustering with fat tails (GARCH(1,1) with t(5) errors, as crypto
-returns) the response-surface p-values over-reject, 6-13% at nominal 5%, and their far tail is
+returns) the response-surface p-values over-reject, 8-10% at nominal 5%, and their far tail is
 too liberal for a Benjamini-Hochberg scan (docs/statistics.md). The bootstrap keeps the
 volatility path of the data, and with it the finite-sample distribution of the statistic.
 
@@ -10,11 +10,11 @@ series with a unit root"; Smeekes & Taylor 2012):
 
 * ADF: the differences ``d`` of the series follow the test regression without its level,
   ``d_t = c + gamma_1 d_{t-1} + ... + gamma_p d_{t-p} + e_t`` (a constant when the test has
-  deterministic terms), with the lag ``p`` AIC picks up to the test's ``max_lag``. Bootstrap differences are
-  ``d*_t = sum_j gamma_j d*_{t-j} + w_t e_t`` (no drift: the null of the tables), started at the
-  first ``p`` observed differences and cumulated from the first observation; ``w_t`` are
-  Rademacher multipliers (+-1), the same for every path position ``t``, so ``|w_t e_t| = |e_t|``
-  keeps the volatility path exactly.
+  deterministic terms), with the lag ``p`` AIC picks up to the test's ``max_lag``. Bootstrap
+  differences are ``d*_t = sum_j gamma_j d*_{t-j} + w_t e_t`` (no drift: the null of the
+  tables), started at the first ``p`` observed differences and cumulated from the first
+  observation; ``w_t`` are Rademacher multipliers (+-1), one per path and bar, so
+  ``|w_t e_t| = |e_t|`` keeps the volatility path exactly.
 * Engle-Granger: the same on the cointegrating residual ``u`` (its ADF has no constant), and
   each leg ``x`` is cumulated from its centred differences times the same ``w_t``, which keeps
   their correlation with the residual's innovations. The statistic of ``y* = b x* + u*`` on
@@ -135,9 +135,7 @@ def adf_boot_stats(
     """
     n = x.shape[0]
     out = np.empty((n_boot, n))
-    if not _paths(
-        np.ascontiguousarray(x, dtype=np.float64), max_lag, ntrend, multipliers(seed, n_boot, n), out
-    ):
+    if not _paths(x, max_lag, ntrend, multipliers(seed, n_boot, n), out):
         return np.empty(0)
     return _adf(out, max_lag, autolag, ntrend)[0]
 
