@@ -89,7 +89,16 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Portfolio, Selection, Strategy, StrategyResult
     from pairs.stream import PortfolioSignal, PortfolioStream, Signal, StreamBook, StreamEngine
-    from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
+    from pairs.trading import (
+        BertramResult,
+        RuleState,
+        SignalRule,
+        bertram_thresholds,
+        signals,
+        size_legs,
+        step_rule,
+        zscore,
+    )
 
 _LAZY = {
     "pairs.coint": (
@@ -154,7 +163,16 @@ _LAZY = {
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Portfolio", "Selection", "Strategy", "StrategyResult"),
     "pairs.stream": ("PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"),
-    "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
+    "pairs.trading": (
+        "RuleState",
+        "SignalRule",
+        "signals",
+        "size_legs",
+        "step_rule",
+        "zscore",
+        "BertramResult",
+        "bertram_thresholds",
+    ),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -162,6 +180,7 @@ __all__ = [
     "ADFResult",
     "AlignResult",
     "BacktestResult",
+    "BertramResult",
     "BreakdownResult",
     "CointReport",
     "DataError",
@@ -204,6 +223,7 @@ __all__ = [
     "adf",
     "align",
     "backtest",
+    "bertram_thresholds",
     "breakdown",
     "coint_report",
     "deflated_sharpe",

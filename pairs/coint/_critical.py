@@ -50,15 +50,19 @@ def _slope(q: np.ndarray, z: np.ndarray) -> float:
     return float(dq @ (z - z.mean()) / (dq @ dq))
 
 
-def _pvalue_from_quantiles(stat: np.ndarray, q: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Left-tail probability of ``stat`` given quantiles ``q`` at probit levels ``z`` (increasing)."""
+def _pvalue_from_quantiles(stat: np.ndarray, q: np.ndarray, z: np.ndarray, tail: int = _TAIL) -> np.ndarray:
+    """Left-tail probability of ``stat`` given quantiles ``q`` at probit levels ``z`` (increasing).
+
+    Beyond the outermost quantiles the probit is extrapolated along the least-squares line
+    through the ``tail`` outermost ones.
+    """
     q = np.maximum.accumulate(q)
     out = np.interp(stat, q, z)
     below, above = stat < q[0], stat > q[-1]
     if below.any():
-        out = np.where(below, z[0] + _slope(q[:_TAIL], z[:_TAIL]) * (stat - q[0]), out)
+        out = np.where(below, z[0] + _slope(q[:tail], z[:tail]) * (stat - q[0]), out)
     if above.any():
-        out = np.where(above, z[-1] + _slope(q[-_TAIL:], z[-_TAIL:]) * (stat - q[-1]), out)
+        out = np.where(above, z[-1] + _slope(q[-tail:], z[-tail:]) * (stat - q[-1]), out)
     return ndtr(out)
 
 

@@ -6,13 +6,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._validation import align_pair, check_choice, check_not_constant
+from pairs.coint._bootstrap import boot_crit, eg_boot_pvalues, resolve_boot
 from pairs.coint._critical import MAX_DF_VARS, df_crit
-from pairs.coint._kernels import TREND_TERMS, eg_kernel
-from pairs.coint._stationarity import Autolag, Trend, resolve_lag_options
+from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, eg_kernel
+from pairs.coint._stationarity import Autolag, PValueMethod, Trend, resolve_lag_options
 from pairs.exceptions import PairsError
 
 __all__ = ["EngleGrangerResult", "engle_granger"]
@@ -47,6 +49,9 @@ class EngleGrangerResult(ResultMixin):
     max_lag: int
     forward: EngleGrangerResult | None = None
     reverse: EngleGrangerResult | None = None
+    pvalue_method: str = "surface"
+    n_boot: int | None = None
+    seed: int | None = None
     _title = "Engle-Granger cointegration test"
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
@@ -60,16 +65,36 @@ class EngleGrangerResult(ResultMixin):
 
 
 def _one_direction(
-    dep: pd.Series, legs: pd.DataFrame, trend: str, max_lag: int, autolag: str | None, direction: str
+    dep: pd.Series,
+    legs: pd.DataFrame,
+    trend: str,
+    max_lag: int,
+    autolag: str | None,
+    direction: str,
+    boot: tuple[int, int] | None,
 ) -> EngleGrangerResult:
     out = eg_kernel(dep.to_numpy(), legs.to_numpy(), max_lag, autolag, trend)
+    pvalue, crit = out.pvalue, df_crit(trend, legs.shape[1] + 1, out.n_obs)
+    if boot is not None:
+        panel = np.vstack([dep.to_numpy(dtype=np.float64)[None, :], legs.to_numpy(dtype=np.float64).T])
+        _, p, stats = eg_boot_pvalues(
+            panel,
+            np.arange(panel.shape[1], dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+            np.arange(1, panel.shape[0], dtype=np.int64)[None, :],
+            TREND_TERMS[trend],
+            max_lag,
+            AUTOLAG_CODES[autolag],
+            *boot,
+        )
+        pvalue, crit = float(p[0]), boot_crit(stats[0])
     beta: float | pd.Series = (
         float(out.beta[0]) if legs.shape[1] == 1 else pd.Series(out.beta, index=legs.columns, name="beta")
     )
     return EngleGrangerResult(
         stat=out.stat,
-        pvalue=out.pvalue,
-        crit_values=df_crit(trend, legs.shape[1] + 1, out.n_obs),
+        pvalue=pvalue,
+        crit_values=crit,
         beta=beta,
         alpha=out.alpha,
         spread=pd.Series(out.resid, index=dep.index, name="spread"),
@@ -80,6 +105,9 @@ def _one_direction(
         trend=trend,
         autolag=autolag,
         max_lag=max_lag,
+        pvalue_method="surface" if boot is None else "bootstrap",
+        n_boot=None if boot is None else boot[0],
+        seed=None if boot is None else boot[1],
     )
 
 
@@ -91,6 +119,9 @@ def engle_granger(
     max_lag: int | None = None,
     autolag: Autolag | None = "bic",
     direction: Direction = "y~x",
+    pvalue: PValueMethod = "surface",
+    n_boot: int = 499,
+    seed: int = 0,
 ) -> EngleGrangerResult:
     """Engle-Granger cointegration test with finite-sample p-values.
 
@@ -102,7 +133,8 @@ def engle_granger(
     in the ADF regression's ``n_obs``, so they agree with each other exactly and with
     MacKinnon's (2010) critical values to simulation error; every ``trend`` has them,
     ``"n"`` included. The defaults keep the size at nominal 5% within [0.03, 0.07] for 20 to
-    500 observations (docs/statistics.md).
+    500 observations of iid Gaussian innovations (docs/statistics.md); under volatility
+    clustering they over-reject (see ``pvalue``).
 
     Parameters
     ----------
@@ -120,6 +152,16 @@ def engle_granger(
         ``"y~x"`` (regress y on x), ``"x~y"``, or ``"both"``. The test is not symmetric; with
         ``"both"`` the headline statistic is the conservative one (larger p-value) and both
         directions are kept in ``forward`` and ``reverse``.
+    pvalue
+        ``"surface"`` (default): the finite-sample response surface above, exact for iid errors.
+        ``"bootstrap"``: a sieve wild bootstrap (:mod:`pairs.coint._bootstrap`) that keeps the
+        volatility path of the data: under GARCH(1,1)-t(5) innovations its size at 5% stays in
+        [0.03, 0.07] at n = 100 and 500, where the surface rejects 8-10% (docs/statistics.md).
+        P-value and critical values then come from the ``n_boot`` bootstrap statistics.
+    n_boot
+        Bootstrap paths (at least 19), with ``pvalue="bootstrap"``.
+    seed
+        Seed of the bootstrap multipliers (a non-negative integer): the same seed, the same p-value.
 
     Returns
     -------
@@ -147,12 +189,13 @@ def engle_granger(
             f"{legs.shape[1]} columns."
         )
     lag = resolve_lag_options(max_lag, autolag, len(ys), 0)
+    boot = resolve_boot(pvalue, n_boot, seed)
     if direction == "y~x":
-        return _one_direction(ys, legs, trend, lag, autolag, "y~x")
-    reverse = _one_direction(legs.iloc[:, 0], ys.to_frame(), trend, lag, autolag, "x~y")
+        return _one_direction(ys, legs, trend, lag, autolag, "y~x", boot)
+    reverse = _one_direction(legs.iloc[:, 0], ys.to_frame(), trend, lag, autolag, "x~y", boot)
     if direction == "x~y":
         return reverse
-    forward = _one_direction(ys, legs, trend, lag, autolag, "y~x")
+    forward = _one_direction(ys, legs, trend, lag, autolag, "y~x", boot)
     # Conservative headline: the larger p-value, then the larger (less negative) statistic.
     pick_reverse = (reverse.pvalue, reverse.stat) > (forward.pvalue, forward.stat)
     headline = reverse if pick_reverse else forward

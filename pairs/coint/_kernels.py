@@ -31,6 +31,9 @@ Kernel API (inputs are trusted: validate at the public boundary)
 ``eg_panel(panel, rows, yi, xi, ntrend, max_lag, autolag, start=None) -> EgPanel``
     ``eg_rows`` over many pairs, in chunks that bound the memory of the residuals, with the
     half-life of each residual instead of the residual: the universe-scan entry point.
+``sieve_paths(level0, d0, gamma, e, w, d, out)``
+    Bootstrap paths of an I(1) series from an AR model of its differences and multiplied
+    innovations: the data generator of :mod:`pairs.coint._bootstrap`.
 
 ``autolag`` is ``"aic"``, ``"bic"``, ``"t-stat"`` or ``None`` (use ``max_lag`` lags);
 ``regression``/``trend`` is ``"n"``, ``"c"``, ``"ct"`` or ``"ctt"``.
@@ -94,6 +97,7 @@ __all__ = [
     "eg_rows",
     "eg_stat_batch",
     "half_lives",
+    "sieve_paths",
 ]
 
 TREND_TERMS: dict[str, int] = {"n": 0, "c": 1, "ct": 2, "ctt": 3}
@@ -897,3 +901,38 @@ def _cusum_rows(
             cpos = 0.0
             cneg = 0.0
     return innov, upper, lower, alarm
+
+
+@njit(cache=True)
+def sieve_paths(
+    level0: float,
+    d0: np.ndarray,
+    gamma: np.ndarray,
+    e: np.ndarray,
+    w: np.ndarray,
+    d: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Bootstrap paths of an I(1) series from a sieve (AR) model of its differences, one row of ``out`` each.
+
+    Row ``b`` starts at ``level0`` and adds the differences ``d[t] = d0[t]`` for ``t < p``
+    (``p = len(gamma)``), then ``d[t] = gamma[0] d[t - 1] + ... + gamma[p - 1] d[t - p] + w[b, t] e[t - p]``:
+    ``e`` are the innovations (length ``n - 1 - p``), ``w`` (``n_paths x (n - 1)``) their
+    multipliers, ``d`` a work array of ``n - 1`` values. With ``p = 0`` the row is the cumulated
+    ``w[b, t] e[t]``.
+    """
+    m, n = out.shape
+    p = gamma.shape[0]
+    for b in range(m):
+        level = level0
+        out[b, 0] = level
+        for t in range(n - 1):
+            if t < p:
+                v = d0[t]
+            else:
+                v = w[b, t] * e[t - p]
+                for j in range(p):
+                    v += gamma[j] * d[t - 1 - j]
+            d[t] = v
+            level += v
+            out[b, t + 1] = level

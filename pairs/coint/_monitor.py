@@ -33,6 +33,7 @@ __all__ = ["BreakdownResult", "breakdown", "rolling_coint"]
 
 RollingTest = Literal["engle_granger", "adf_spread"]
 _EVENT_COLUMNS = ["timestamp", "kind", "reason", "value"]
+_LABELS = {"engle_granger": "EG", "adf_spread": "spread ADF"}
 # Fewer observations than this make the lag search and the finite-sample surfaces unreliable.
 _MIN_WINDOW = 20
 
@@ -131,6 +132,7 @@ class BreakdownResult(ResultMixin):
     size: float
     k: int
     confirm: int
+    lost_above: float
     cusum_drift: float
     cusum_threshold: float
     _title = "Cointegration breakdown monitor"
@@ -159,6 +161,8 @@ def breakdown(
     cusum_drift: float = 0.5,
     cusum_threshold: float = 8.0,
     confirm: int | None = None,
+    test: RollingTest = "engle_granger",
+    lost_above: float | None = None,
     alpha: float | None = None,
 ) -> BreakdownResult:
     """Flag when a pair that was cointegrated stops being so. Causal: an event at ``t`` uses bars ``<= t``.
@@ -166,12 +170,16 @@ def breakdown(
     Two signals:
 
     * ``"coint_lost"``: the rolling Engle-Granger p-value (:func:`rolling_coint`) is above
-      ``size`` for ``k`` consecutive tested windows after the monitor was armed. It arms
+      ``lost_above`` for ``k`` consecutive tested windows after the monitor was armed. It arms
       (the relationship counts as cointegrated) after ``confirm`` consecutive tested windows
       with p-value at or below ``size``, and is disarmed by the event until it arms again.
       Requiring persistence matters: with overlapping windows a pair of independent random
       walks has short runs of spurious rejections; with ``confirm=1`` every one of them arms
-      the monitor (see docs/statistics.md for the simulated rates).
+      the monitor. The gap between ``size`` and ``lost_above`` (hysteresis) matters too: a
+      cointegrated pair tested on a short window often has p-values a little above ``size``,
+      which with ``lost_above=size`` (the former rule) were false ``coint_lost`` events; after
+      a break to a random-walk spread the p-values are mostly large. Simulated false alarms and
+      power by window are in docs/statistics.md.
     * ``"cusum"``: at each bar the hedge ratio and an AR(1) of the spread are fitted on the
       previous ``window`` bars only; the standardised one-step innovation of the spread feeds a
       two-sided Page CUSUM (allowance ``cusum_drift``, alarm above ``cusum_threshold``, reset
@@ -191,7 +199,10 @@ def breakdown(
     size
         Size of the rolling Engle-Granger test, in (0, 1).
     k
-        Consecutive non-cointegrated windows that make a ``"coint_lost"`` event.
+        Consecutive windows with p-value above ``lost_above`` that make a ``"coint_lost"`` event.
+    lost_above
+        P-value above which an armed window counts against the relationship, in
+        ``[size, 1)``; default ``max(0.5, size)``. ``size`` gives the former rule.
     confirm
         Consecutive cointegrated windows (p-value <= ``size``) that arm the monitor; default
         ``max(1, window // (2 * step))``: half a window of bars of persistent rejection.
@@ -220,12 +231,17 @@ def breakdown(
     """
     size = renamed_option("size", size, "alpha", alpha, 0.05)
     size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    release = (
+        max(0.5, size)
+        if lost_above is None
+        else check_float("lost_above", lost_above, minimum=size, maximum=1.0, strict_max=True)
+    )
     runs = check_int("k", k, minimum=1)
     arm_runs = None if confirm is None else check_int("confirm", confirm, minimum=1)
     drift = check_float("cusum_drift", cusum_drift, minimum=0.0)
     threshold = check_float("cusum_threshold", cusum_threshold, minimum=0.0, strict_min=True)
     roll = rolling_coint(
-        y, x, window=window, step=step, test="engle_granger", trend=trend, max_lag=max_lag, autolag=autolag
+        y, x, window=window, step=step, test=test, trend=trend, max_lag=max_lag, autolag=autolag
     )
     ys, xs = _validated_pair(y, x)
     win = int(window)
@@ -247,13 +263,14 @@ def breakdown(
                 armed = armed or below >= arm_runs
             elif armed:
                 below = 0
-                above += 1
+                above = above + 1 if p > release else 0
                 if above == runs:
                     events.append(
                         (
                             t,
                             "coint_lost",
-                            f"EG p-value > {size:g} for {runs} consecutive windows after being <= {size:g}",
+                            f"{_LABELS[test]} p-value > {release:g} for {runs} consecutive windows after being "
+                            f"<= {size:g}",
                             p,
                         )
                     )
@@ -283,6 +300,7 @@ def breakdown(
         size=size,
         k=runs,
         confirm=arm_runs,
+        lost_above=release,
         cusum_drift=drift,
         cusum_threshold=threshold,
     )

@@ -15,12 +15,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pairs.coint._bootstrap import eg_boot_pvalues
 from pairs.coint._critical import df_pvalue
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS
 from pairs.screening._kernels import eg_pairs
 
 __all__ = ["Batch", "BatchOut", "ScanState", "init_worker", "run_batch", "worker_batch"]
-
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class ScanState:
     trend: str
     autolag: str | None
     both: bool
+    boot: tuple[int, int] | None = None  # (n_boot, seed) for bootstrap p-values
 
 
 class Batch(NamedTuple):
@@ -62,6 +63,16 @@ def _pvalues(stat: np.ndarray, trend: str, n_obs: np.ndarray) -> np.ndarray:
     return df_pvalue(stat, trend, 2, n_obs)
 
 
+def _direction(
+    state: ScanState, rows: np.ndarray, yi: np.ndarray, xi: np.ndarray, args: tuple[int, int, int]
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Engle-Granger of ``yi`` on ``xi``: kernel outputs and p-values (surface, or bootstrap)."""
+    out = eg_pairs(state.panel, rows, yi, xi, *args)
+    if state.boot is None:
+        return out, _pvalues(out[0], state.trend, len(rows) - 1 - out[1])
+    return out, eg_boot_pvalues(state.panel, rows, yi, xi[:, None], *args, *state.boot)[1]
+
+
 def run_batch(state: ScanState, batch: Batch) -> BatchOut:
     """Test every pair of ``batch``; with ``state.both`` keep the direction with the larger p-value."""
     n_bars = state.panel.shape[1]
@@ -69,15 +80,13 @@ def run_batch(state: ScanState, batch: Batch) -> BatchOut:
     args = (TREND_TERMS[state.trend], int(state.max_lags[batch.group]), AUTOLAG_CODES[state.autolag])
     yi = np.asarray(batch.yi, dtype=np.int64)
     xi = np.asarray(batch.xi, dtype=np.int64)
-    fwd = eg_pairs(state.panel, rows, yi, xi, *args)
-    p_fwd = _pvalues(fwd[0], state.trend, len(rows) - 1 - fwd[1])
+    fwd, p_fwd = _direction(state, rows, yi, xi, args)
     if not state.both:
         stat, lags, beta, alpha, hl = fwd
         return BatchOut(
             stat, p_fwd, lags, beta, alpha, hl, np.zeros(len(yi), dtype=bool), p_fwd, np.full(len(yi), np.nan)
         )
-    rev = eg_pairs(state.panel, rows, xi, yi, *args)
-    p_rev = _pvalues(rev[0], state.trend, len(rows) - 1 - rev[1])
+    rev, p_rev = _direction(state, rows, xi, yi, args)
     # Same rule as engle_granger(direction="both"): larger p-value, then larger statistic.
     reverse = (p_rev > p_fwd) | ((p_rev == p_fwd) & (rev[0] > fwd[0]))
     stat, lags, beta, alpha, hl = (np.where(reverse, r, f) for r, f in zip(rev, fwd, strict=True))

@@ -97,6 +97,30 @@ class SignalRule:
         return dataclasses.asdict(self)
 
     @classmethod
+    def from_bertram(cls, spread: Any, *, cost: float, **options: Any) -> SignalRule:
+        """Bertram's (2010) optimal band for an OU process fitted on a formation ``spread``.
+
+        ``entry_z`` is the band in stationary standard deviations and ``exit_z = -entry_z``
+        (each crossing reverses the position); see :func:`pairs.bertram_thresholds` for the
+        fit, ``cost`` (a round trip, in spread units) and the expected return. ``options`` are
+        the other fields (``stop_z``, ``max_holding``, ``cooldown``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> spread = np.zeros(2000)
+        >>> for t in range(1, 2000):
+        ...     spread[t] = 0.95 * spread[t - 1] + 0.01 * rng.standard_normal()
+        >>> rule = SignalRule.from_bertram(spread, cost=0.02)
+        >>> round(rule.entry_z, 2), rule.exit_z == -rule.entry_z
+        (1.04, True)
+        """
+        from pairs.trading._bertram import bertram_thresholds
+
+        return bertram_thresholds(spread, cost=cost).rule(**options)
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SignalRule:
         """Rebuild a rule from :meth:`to_dict` output; unknown keys are an error."""
         if not isinstance(data, dict):

@@ -576,6 +576,23 @@ TARGETS: list[Target] = [
         ),
     ),
     Target(
+        "bertram_thresholds",
+        pairs.bertram_thresholds,
+        {"spread": LOGY - LOGX, "cost": 0.002},
+        series=("spread",),
+        extra=(
+            ("cost=0", {"cost": 0.0}, Raises(PairsError, "cost")),
+            (
+                "trending_spread",
+                {"spread": pd.Series(np.arange(120.0), index=Y.index)},
+                Raises(PairsError, "spread"),
+            ),
+            ("spread_and_theta", {"theta": 0.1}, Raises(PairsError, "theta")),
+            ("theta_without_sigma", {"spread": None, "theta": 0.1, "mu": 0.0}, Raises(PairsError, "theta")),
+            ("sigma=0", {"spread": None, "theta": 0.1, "mu": 0.0, "sigma": 0.0}, Raises(PairsError, "sigma")),
+        ),
+    ),
+    Target(
         "hurst",
         pairs.hurst,
         {"series": LOGY},
@@ -653,6 +670,9 @@ TARGETS: list[Target] = [
             ("cusum_threshold=0", {"cusum_threshold": 0.0}, Raises(PairsError, "cusum_threshold")),
             ("confirm=0", {"confirm": 0}, Raises(PairsError, "confirm")),
             ("step=0", {"step": 0}, Raises(PairsError, "step")),
+            ("lost_above<size", {"lost_above": 0.01}, Raises(PairsError, "lost_above")),
+            ("lost_above=1", {"lost_above": 1.0}, Raises(PairsError, "lost_above")),
+            ("test='johansen'", {"test": "johansen"}, Raises(PairsError, "test")),
         ),
     ),
     Target(
@@ -1666,6 +1686,10 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         LOG_DAILY["ETH"].iloc[-500:], LOG_DAILY["BTC"].iloc[-500:], model="cs"
     ),
     "half_life": lambda: pairs.half_life(LOG_DAILY["ETH"] - LOG_DAILY["BTC"]),
+    "bertram_thresholds": lambda: [
+        pairs.bertram_thresholds(LOG_DAILY["ETH"] - LOG_DAILY["BTC"], cost=0.002),
+        pairs.bertram_thresholds(theta=0.05, mu=0.0, sigma=0.01, cost=0.002).rule(stop_z=4.0),
+    ],
     "hurst": lambda: [pairs.hurst(LOG_DAILY["BTC"], method=m) for m in ("rs", "variance")],
     "variance_ratio": lambda: pairs.variance_ratio(LOG_DAILY["BTC"], 5),
     "rolling_coint": lambda: [

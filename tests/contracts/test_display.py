@@ -81,6 +81,7 @@ def _portfolio_signal(p: pd.DataFrame) -> Any:
 FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "ADFResult": lambda p: pairs.adf(np.log(p["ETH"])),
     "BacktestResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]).backtest(),
+    "BertramResult": lambda p: pairs.bertram_thresholds(np.log(p["ETH"]) - np.log(p["BTC"]), cost=0.002),
     "BreakdownResult": lambda p: pairs.breakdown(np.log(p["ETH"]), np.log(p["BTC"]), window=120, step=20),
     "CointReport": lambda p: pairs.coint_report(np.log(p["ETH"]), np.log(p["BTC"]), n_screened=10),
     "DeflatedSharpeResult": lambda p: pairs.deflated_sharpe(np.log(p[["ETH", "BTC"]]).diff().dropna()),

@@ -31,6 +31,8 @@ pairs.engle_granger(y, x)
 pairs.engle_granger(y.to_numpy().copy(), x.to_numpy().copy())
 pairs.adf(y - x)
 pairs.adf((y - x).to_numpy().copy())
+pairs.adf(y - x, pvalue="bootstrap", n_boot=19)
+pairs.engle_granger(y, x, pvalue="bootstrap", n_boot=19)
 pairs.scan(logp, progress=False)
 strategy = pairs.Strategy(log_prices=True)
 strategy.run(prices["ETH"], prices["BTC"])
@@ -56,7 +58,7 @@ def test_each_kernel_compiles_one_signature(tmp_path: Path) -> None:
     for kernel in ("transition", "_rule_rows", "_rolling_z"):
         assert f"pairs.trading._kernels.{kernel}" in signatures
     assert "pairs.hedge._kernels._kalman_paths" in signatures
-    for kernel in ("_coint_rows", "_adf_rows", "_half_lives", "_cholesky_upper"):
+    for kernel in ("_coint_rows", "_adf_rows", "_half_lives", "_cholesky_upper", "sieve_paths"):
         assert f"pairs.coint._kernels.{kernel}" in signatures
     assert "pairs._kernels.any_constant" in signatures
     several = {name: sigs for name, sigs in signatures.items() if len(sigs) > 1}
