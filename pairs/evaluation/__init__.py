@@ -1,12 +1,13 @@
 """Evaluation: the cost-aware backtest, walk-forward analysis and selection statistics."""
 
-from pairs.evaluation._backtest import BacktestResult, WalkForwardResult, backtest, walk_forward
+from pairs.evaluation._backtest import BacktestResult, backtest
 from pairs.evaluation._overfitting import (
     DeflatedSharpeResult,
     OverfittingResult,
     deflated_sharpe,
     probability_of_overfitting,
 )
+from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
 __all__ = [
     "BacktestResult",
