@@ -56,10 +56,12 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         BacktestResult,
         DeflatedSharpeResult,
         OverfittingResult,
+        SweepResult,
         WalkForwardResult,
         backtest,
         deflated_sharpe,
         probability_of_overfitting,
+        sweep,
         walk_forward,
     )
     from pairs.hedge import (
@@ -123,6 +125,8 @@ _LAZY = {
         "deflated_sharpe",
         "probability_of_overfitting",
         "walk_forward",
+        "SweepResult",
+        "sweep",
     ),
     "pairs.hedge": (
         "HedgeEffectiveness",
@@ -177,6 +181,7 @@ __all__ = [
     "StrategyResult",
     "StreamBook",
     "StreamEngine",
+    "SweepResult",
     "VarianceRatioResult",
     "WalkForwardResult",
     "__version__",
@@ -211,6 +216,7 @@ __all__ = [
     "simulate_universe",
     "size_legs",
     "step_rule",
+    "sweep",
     "tls_hedge",
     "variance_ratio",
     "walk_forward",

@@ -7,15 +7,18 @@ from pairs.evaluation._overfitting import (
     deflated_sharpe,
     probability_of_overfitting,
 )
+from pairs.evaluation._sweep import SweepResult, sweep
 from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
 __all__ = [
     "BacktestResult",
     "DeflatedSharpeResult",
     "OverfittingResult",
+    "SweepResult",
     "WalkForwardResult",
     "backtest",
     "deflated_sharpe",
     "probability_of_overfitting",
+    "sweep",
     "walk_forward",
 ]
