@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -210,7 +210,7 @@ def apply_point(strategy: Strategy, point: dict[str, Any]) -> Strategy:
 
 
 def _check_grid(grid: Any) -> dict[str, list[Any]]:
-    if not isinstance(grid, dict) or not grid:
+    if not isinstance(grid, Mapping) or not grid:
         raise PairsError(
             f"grid must be a non-empty dict of strategy fields to lists of values; got {grid!r}."
         )
@@ -336,7 +336,7 @@ def _run_hedge_group(
 
 def sweep(
     strategy: Strategy,
-    grid: dict[str, Sequence[Any]],
+    grid: Mapping[str, Sequence[Any]],
     y: Any,
     x: Any,
     *,

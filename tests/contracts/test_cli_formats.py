@@ -49,6 +49,7 @@ def _argv(command: str, folder: Path) -> list[str]:
         "scan": [str(folder)],
         "signal": pair,
         "backtest": pair,
+        "sweep": [*pair, "--hedge", "rolling", "--grid", "window=20,40", "--grid", "rule.entry_z=1.5,2"],
         "report": [*pair, "-o", str(folder / "report.html"), "--coint-window", "100", "--coint-step", "25"],
         "strategy": ["--log", "--entry-z", "2.5"],
         "warmup": [],
@@ -103,6 +104,10 @@ def test_json_is_one_document_and_csv_agrees(
         path = Path(data["output"])
         assert path == folder / "report.html" and data["bytes"] == path.stat().st_size
         assert data["verdict"] in data["headline"] and data["metrics"]["n_bars"] == 300
+    if command == "sweep":
+        assert data["n_points"] == 4 and [row[:3] for row in rows[1:]] == [
+            [str(r["point"]), str(r["window"]), str(r["rule.entry_z"])] for r in data["table"]
+        ]
     if command == "warmup":
         assert sorted(data["compiled"] + data["uncompiled"]) == sorted(_warmup.kernels())
         assert rows[0] == ["kernel", "compiled"]
