@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,6 +16,7 @@ from pairs.evaluation._backtest import backtest
 from pairs.evaluation._metrics import funding_frame
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult
+from pairs.evaluation._sweep import OBJECTIVES, apply_point, sweep
 from pairs.exceptions import InsufficientDataError, PairsError
 from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
 from pairs.trading._rules import SignalRule, signals
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from pairs.strategy import Strategy
 
 __all__ = ["WalkForwardResult", "walk_forward"]
+
+# Settings of the stitched backtest, the same for every fold: not a choice of the grid.
+_ACCOUNT_FIELDS = ("capital", "sizing_mode", "lot_size", "rebalance_band", "fee_bps", "slippage_bps")
 
 
 @dataclass(frozen=True, repr=False)
@@ -42,6 +47,11 @@ class WalkForwardResult(ResultMixin):
         Stitched out-of-sample series (the bars after the first training window).
     hedge
         Name of the hedge estimator.
+    grid, objective
+        With a grid: the grid searched on each training window and the objective of the
+        choice; ``folds`` then also has the chosen value of each grid key and
+        ``in_sample_<objective>``, the chosen point's value on its training window (the
+        out-of-sample figures are those of ``backtest`` and the fold's ``return``).
     """
 
     folds: pd.DataFrame
@@ -50,11 +60,21 @@ class WalkForwardResult(ResultMixin):
     beta: pd.Series
     zscore: pd.Series
     hedge: str
+    grid: dict[str, list[Any]] | None = None
+    objective: str | None = None
 
     _title = "Walk-forward backtest"
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
-        return [("hedge", self.hedge), ("n_folds", len(self.folds)), *self.backtest._summary_rows()]
+        rows: list[tuple[str, Any]] = [("hedge", self.hedge), ("n_folds", len(self.folds))]
+        if self.objective is not None:
+            in_sample = self.folds[f"in_sample_{self.objective}"]
+            rows += [
+                ("objective", self.objective),
+                (f"in-sample {self.objective} (mean of folds)", float(in_sample.mean())),
+                (f"out-of-sample {self.objective} (stitched)", getattr(self.backtest, self.objective)),
+            ]
+        return [*rows, *self.backtest._summary_rows()]
 
 
 def _estimator(hedge: Any, options: dict[str, Any]) -> Callable[..., Any]:
@@ -120,6 +140,8 @@ def walk_forward(
     periods_per_year: float | None = None,
     strategy: Strategy | None = None,
     capital: float | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    objective: str = "sharpe",
 ) -> WalkForwardResult:
     """Walk-forward backtest: fit on each training window, trade only the test window after it.
 
@@ -163,6 +185,11 @@ def walk_forward(
         runs the strategy over its training and test bars (the training bars warm its hedge and
         z-score up; ``hedge="ols"`` without ``beta`` is fitted on the training bars and frozen),
         then its rule starts flat on the test bars and closes on their last bar, as above.
+    grid, objective
+        With a ``strategy``: a grid of its settings as in :func:`pairs.sweep`. On each fold the
+        sweep of the training window alone picks the point of best ``objective`` (one of
+        ``"sharpe"``, ``"sortino"``, ``"apr"``, ``"total_return"``, ``"max_drawdown"``), and
+        the test window trades that point's strategy: selection is out of sample too.
 
     Returns
     -------
@@ -177,6 +204,8 @@ def walk_forward(
     >>> len(wf.folds), len(wf.backtest.returns) == len(prices) - 365
     (30, True)
     """
+    if grid is not None and strategy is None:
+        raise PairsError("strategy must be given with grid (the grid changes its settings); got None.")
     if strategy is not None:
         return _walk_forward_strategy(
             y,
@@ -195,6 +224,8 @@ def walk_forward(
             },
             funding=funding,
             periods_per_year=periods_per_year,
+            grid=grid,
+            objective=objective,
         )
     if capital is not None:
         check_float("capital", capital, minimum=0.0, strict_min=True)
@@ -249,8 +280,10 @@ def _walk_forward_strategy(
     explicit: dict[str, bool],
     funding: pd.DataFrame | None,
     periods_per_year: float | None,
+    grid: Mapping[str, Sequence[Any]] | None,
+    objective: str,
 ) -> WalkForwardResult:
-    """:func:`walk_forward` of a :class:`~pairs.Strategy` (see its ``strategy`` parameter)."""
+    """:func:`walk_forward` of a :class:`~pairs.Strategy` (see its ``strategy`` and ``grid`` parameters)."""
     from pairs.hedge._ols import ols_hedge
     from pairs.strategy import Strategy
 
@@ -265,16 +298,39 @@ def _walk_forward_strategy(
     ppy = periods_per_year_of(periods_per_year, ys.index)
     m = n - train
     pos, betas, zs = np.zeros(m), np.zeros(m), np.zeros(m)
+    if grid is not None:
+        check_choice("objective", objective, OBJECTIVES)
+        fixed = sorted(set(grid) & set(_ACCOUNT_FIELDS)) if isinstance(grid, Mapping) else []
+        if fixed:
+            raise PairsError(
+                f"grid must not vary {fixed} in a walk-forward: one backtest trades every test window "
+                "with the strategy's costs and sizing."
+            )
     rows = []
+    chosen: list[dict[str, Any]] = []
     for start in range(0, m, test):
         mid, stop = start + train, min(start + train + test, n)
         fold = strategy
-        if strategy.hedge == "ols" and strategy.beta is None:
+        if grid is not None:
+            search = sweep(
+                strategy,
+                grid,
+                ys.iloc[start:mid],
+                xs.iloc[start:mid],
+                objective=objective,
+                funding=rates.iloc[start:mid],
+                periods_per_year=ppy,
+            )
+            best = search.best()
+            point = search.point(int(best.name))
+            fold = apply_point(strategy, point)
+            chosen.append({**point, f"in_sample_{objective}": float(best[objective])})
+        if fold.hedge == "ols" and fold.beta is None:
             ty, tx = ys.iloc[start:mid], xs.iloc[start:mid]
-            if strategy.log_prices:
+            if fold.log_prices:
                 ty, tx = np.log(ty), np.log(tx)
             fit = ols_hedge(ty, tx)
-            fold = strategy.replace(beta=float(fit.beta), alpha=float(fit.alpha))  # type: ignore[arg-type]
+            fold = fold.replace(beta=float(fit.beta), alpha=float(fit.alpha))  # type: ignore[arg-type]
         run = fold.run(ys.iloc[start:stop], xs.iloc[start:stop])
         z = run.zscore.to_numpy()[train:]
         fold_pos = signals(z, rule=fold.rule).to_numpy(copy=True)
@@ -290,7 +346,7 @@ def _walk_forward_strategy(
         rows.append(
             (ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta_last, alpha_last)
         )
-    return _walk_forward_result(
+    result = _walk_forward_result(
         ys,
         xs,
         train,
@@ -312,6 +368,10 @@ def _walk_forward_strategy(
             "rebalance_band": strategy.rebalance_band,
         },
     )
+    if grid is None:
+        return result
+    folds = pd.concat([result.folds, pd.DataFrame(chosen, index=result.folds.index)], axis=1)
+    return dataclasses.replace(result, folds=folds, grid=dict(search.grid), objective=objective)
 
 
 def _walk_forward_result(

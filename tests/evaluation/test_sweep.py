@@ -210,3 +210,59 @@ def test_bad_options() -> None:
     res = sweep(Strategy(hedge="rolling"), {"window": [30, 60]}, BTC, ETH)
     with pytest.raises(PairsError, match="point must be"):
         res.strategy_at(2)
+
+
+# --- walk-forward selection -----------------------------------------------------------------------
+WF_GRID = {"window": [20, 40], "rule.entry_z": [1.0, 1.5, 2.0]}
+WF_STRATEGY = Strategy(hedge="rolling")
+
+
+def _walk(y: pd.Series, x: pd.Series, **options: Any) -> pairs.WalkForwardResult:
+    return pairs.walk_forward(y, x, train=200, test=100, strategy=WF_STRATEGY, grid=WF_GRID, **options)
+
+
+def test_walk_forward_picks_each_fold_by_the_sweep_of_its_training_window() -> None:
+    wf = _walk(BTC, ETH, objective="sortino")
+    assert len(wf.folds) == 5 and wf.objective == "sortino" and wf.grid == WF_GRID
+    for k, fold in wf.folds.iterrows():
+        start = k * 100
+        train = sweep(WF_STRATEGY, WF_GRID, BTC.iloc[start : start + 200], ETH.iloc[start : start + 200])
+        best = train.best("sortino")
+        assert (fold["window"], fold["rule.entry_z"]) == (best["window"], best["rule.entry_z"])
+        assert fold["in_sample_sortino"] == best["sortino"]
+    text = wf.summary()
+    assert "in-sample sortino (mean of folds)" in text and "out-of-sample sortino (stitched)" in text
+
+
+def test_walk_forward_of_a_one_point_grid_equals_that_strategy() -> None:
+    one = pairs.walk_forward(
+        BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={"window": [40], "rule.entry_z": [1.5]}
+    )
+    plain = pairs.walk_forward(
+        BTC, ETH, train=200, test=100, strategy=WF_STRATEGY.replace(window=40, rule={"entry_z": 1.5})
+    )
+    pd.testing.assert_series_equal(one.backtest.returns, plain.backtest.returns, check_exact=True)
+    pd.testing.assert_frame_equal(one.folds[plain.folds.columns], plain.folds, check_exact=True)
+
+
+@pytest.mark.parametrize("fold", [0, 2, 4])
+def test_walk_forward_choice_never_sees_its_test_window(fold: int) -> None:
+    base = _walk(BTC, ETH)
+    rng = np.random.default_rng(fold)
+    y = BTC.copy()
+    later = slice(fold * 100 + 200, None)  # the test window of `fold` and everything after it
+    y.iloc[later] = y.iloc[later].to_numpy() * np.exp(rng.normal(0.0, 0.05, size=len(y.iloc[later])))
+    moved = _walk(y, ETH)
+    kept = [*WF_GRID, "in_sample_sharpe"]
+    pd.testing.assert_frame_equal(moved.folds.loc[:fold, kept], base.folds.loc[:fold, kept], check_exact=True)
+    # The change is real: the test window of the fold trades differently.
+    assert not moved.backtest.returns.iloc[fold * 100 :].equals(base.backtest.returns.iloc[fold * 100 :])
+
+
+def test_walk_forward_grid_bad_input() -> None:
+    with pytest.raises(PairsError, match="strategy must be given with grid"):
+        pairs.walk_forward(BTC, ETH, train=200, test=100, grid=WF_GRID)
+    with pytest.raises(PairsError, match=r"grid must not vary \['fee_bps'\]"):
+        pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={"fee_bps": [0.0, 10.0]})
+    with pytest.raises(PairsError, match="objective must be one of"):
+        _walk(BTC, ETH, objective="profit")
