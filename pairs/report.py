@@ -32,7 +32,7 @@ from pairs._io import write_text_atomic
 from pairs._results import ResultMixin, frame_html, rows_html
 from pairs._validation import align_pair, check_choice, check_int, check_window
 from pairs.coint import CointReport, breakdown, coint_report
-from pairs.evaluation import BacktestResult
+from pairs.evaluation import BacktestResult, SweepResult
 from pairs.exceptions import PairsError
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
@@ -48,7 +48,7 @@ from pairs.plot import (
 from pairs.strategy import Strategy
 from pairs.strategy._describe import describe_lines
 
-__all__ = ["Block", "analysis_report", "render_report", "write_report"]
+__all__ = ["Block", "analysis_report", "render_report", "sweep_blocks", "write_report"]
 
 Block = tuple[str, Any]
 Hedge = Literal["rolling", "kalman", "ols"]
@@ -377,6 +377,7 @@ def analysis_report(
     coint_step: int = 5,
     size: float = 0.05,
     periods_per_year: float | None = None,
+    sweep: SweepResult | None = None,
 ) -> list[Block]:
     """Standard report blocks of a pair: verdict and strategy first, then the evidence.
 
@@ -401,6 +402,9 @@ def analysis_report(
         Test size of the verdict and of the monitor: 0.01, 0.05 or 0.1.
     periods_per_year
         Annualisation of the backtest metrics (inferred from a DatetimeIndex when None).
+    sweep
+        A :func:`pairs.sweep` of the pair: adds the parameter-sensitivity section of
+        :func:`sweep_blocks` at the end.
 
     Returns
     -------
@@ -418,7 +422,7 @@ def analysis_report(
     ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
      'Backtest', 'Cointegration monitor']
     """
-    return _analysis(
+    blocks = _analysis(
         y,
         x,
         strategy=strategy,
@@ -427,6 +431,47 @@ def analysis_report(
         size=size,
         periods_per_year=periods_per_year,
     ).blocks
+    return blocks if sweep is None else blocks + sweep_blocks(sweep)
+
+
+def sweep_blocks(sweep: SweepResult, *, top: int = 10) -> list[Block]:
+    """Report blocks of a parameter sweep: how the result depends on the settings, and whether to trust the best.
+
+    A heading "Parameter sensitivity"; the deflated Sharpe of the best point in words (a
+    highlighted note) and the grid's probability of backtest overfitting; the heatmap of the
+    objective over the first two grid keys (:meth:`pairs.SweepResult.plot`); and the ``top``
+    points by the sweep's objective.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna()
+    >>> res = pairs.sweep(pairs.Strategy(hedge="rolling"), {"window": [30, 60], "rule.entry_z": [1.5, 2.0]},
+    ...                   prices["ETH"], prices["BTC"])
+    >>> [kind for kind, _ in sweep_blocks(res)]
+    ['heading', 'text', 'note', 'text', 'figure', 'table']
+    """
+    if not isinstance(sweep, SweepResult):
+        raise PairsError(f"sweep must be a pairs.SweepResult; got {type(sweep).__name__}.")
+    top = check_int("top", top, minimum=1)
+    verdicts = sweep.verdicts()
+    grid = ", ".join(f"{k} in {v}" for k, v in sweep.grid.items())
+    objective = sweep.objective
+    ranked = sweep.table.sort_values(objective, ascending=objective == "max_drawdown", kind="stable").head(
+        top
+    )
+    return [
+        ("heading", "Parameter sensitivity"),
+        (
+            "text",
+            f"{len(sweep.table)} settings backtested over the same {len(sweep.returns)} bars ({grid}); "
+            f"the best by {objective} is the best of many tries, which flatters it.",
+        ),
+        ("note", verdicts["deflated Sharpe"] or "Deflated Sharpe: undefined for this grid."),
+        ("text", verdicts["overfitting"] or "Probability of backtest overfitting: undefined for this grid."),
+        ("figure", sweep.plot()),
+        ("table", (f"Top {len(ranked)} settings by {objective}", ranked)),
+    ]
 
 
 class _Analysis(NamedTuple):

@@ -50,7 +50,12 @@ def _best_rows(res: Any, objective: str) -> list[tuple[str, Any]]:
     best = res.best(objective)
     point = res.point(int(best.name))
     rows: list[tuple[str, Any]] = [(key, value) for key, value in point.items()]
-    metrics = {**best.to_dict(), "n_trades": int(best["n_trades"]), "n_bars": len(res.returns), "periods_per_year": res.periods_per_year}
+    metrics = {
+        **best.to_dict(),
+        "n_trades": int(best["n_trades"]),
+        "n_bars": len(res.returns),
+        "periods_per_year": res.periods_per_year,
+    }
     rows += metrics_rows(metrics)[:-1]
     rows.append(("costs", f"{best['costs']:.1%} of the capital base"))
     return rows
@@ -99,7 +104,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(pair.headline(strategy.log_prices))
         convention = "an account in currency" if strategy.capital else "return on gross exposure"
         print(f"Sweep of {len(res.table)} points over {len(res.returns)} bars ({convention}).")
-        ranked = res.table.sort_values(args.objective, ascending=args.objective == "max_drawdown")
+        ranked = res.table.sort_values(
+            args.objective, ascending=args.objective == "max_drawdown", kind="stable"
+        )
         shown = ranked.head(args.top) if args.top else ranked
         print(f"\nTop {len(shown)} by {args.objective}:")
         print(frame_text(shown))
