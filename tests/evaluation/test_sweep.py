@@ -46,6 +46,10 @@ GRIDS: dict[str, tuple[Strategy, dict[str, list[Any]]]] = {
         Strategy(hedge="ols", beta=20.0, alpha=100.0, zscore_method="expanding"),
         {"beta": [15.0, 20.0, None], "rule.entry_z": [0.5, 1.5], "rule.exit_z": [0.0, -0.5]},
     ),
+    "hedge kinds and log prices": (
+        Strategy(),
+        {"hedge": ["kalman", "rolling", "ols"], "log_prices": [False, True], "window": [25, 50]},
+    ),
     "account sizing": (
         Strategy(hedge="rolling", window=40, capital=100_000.0),
         {
@@ -169,6 +173,17 @@ def test_best_and_selection_statistics() -> None:
     assert pbo.pbo == pairs.probability_of_overfitting(res.returns, 8).pbo
     text = res.summary()
     assert "best window" in text and "best rule.entry_z" in text and "points" in text
+
+
+def test_best_ranks_nan_last_and_ties_to_the_first_point() -> None:
+    # entry_z = 50 never trades: its returns are all 0 and its Sharpe NaN.
+    res = sweep(Strategy(hedge="rolling"), {"rule.entry_z": [50.0, 1.0, 1.0]}, BTC, ETH)
+    assert np.isnan(res.table.loc[0, "sharpe"]) and res.table.loc[0, "n_trades"] == 0
+    assert res.table.loc[1, "sharpe"] == res.table.loc[2, "sharpe"]
+    assert res.best().name == 1
+    allnan = sweep(Strategy(hedge="rolling"), {"rule.entry_z": [50.0, 60.0]}, BTC, ETH)
+    assert allnan.best().name == 0
+    assert allnan.verdicts()["deflated Sharpe"] is None  # the best trial never trades
 
 
 def test_a_ruined_account_names_its_point() -> None:
