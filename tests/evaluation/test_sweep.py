@@ -186,6 +186,27 @@ def test_best_ranks_nan_last_and_ties_to_the_first_point() -> None:
     assert allnan.verdicts()["deflated Sharpe"] is None  # the best trial never trades
 
 
+def test_sensitivity_is_the_best_over_the_other_keys_and_the_heatmap_shows_it() -> None:
+    pytest.importorskip("matplotlib")
+    grid = {"window": [20, 40], "rule.entry_z": [1.0, 2.0, 3.0], "rule.stop_z": [None, 3.5]}
+    res = sweep(Strategy(hedge="rolling"), grid, BTC, ETH)
+    table = res.table
+    for (window, entry), group in table.groupby(["window", "rule.entry_z"]):
+        assert res.sensitivity().loc[entry, window] == group["sharpe"].max()
+        assert res.sensitivity(objective="max_drawdown").loc[entry, window] == group["max_drawdown"].min()
+    by_stop = res.sensitivity("rule.stop_z", "window")
+    assert list(by_stop.columns) == ["None", 3.5] and list(by_stop.index) == [20, 40]
+    assert res.sensitivity("window", "rule.entry_z").shape == (3, 2)
+    fig = res.plot()
+    assert fig.axes[0].images[0].get_array().shape == (3, 2)
+    with pytest.raises(PairsError, match="x must be a key of the grid"):
+        res.sensitivity("delta")
+    with pytest.raises(PairsError, match="y must differ from x"):
+        res.sensitivity("window", "window")
+    with pytest.raises(PairsError, match=r"result must be a pairs\.SweepResult"):
+        pairs.plot.plot_sweep(table)
+
+
 def test_a_ruined_account_names_its_point() -> None:
     with pytest.raises(PairsError, match=r"capital must keep the account equity positive.*'fee_bps': 3000"):
         sweep(Strategy(hedge="rolling", capital=1000.0), {"fee_bps": [10.0, 3000.0]}, BTC, ETH)
