@@ -47,6 +47,15 @@ OBJECTIVES: tuple[str, ...] = ("sharpe", "sortino", "apr", "total_return", "max_
 """Objectives of :meth:`SweepResult.best`: the larger the better, except ``max_drawdown``."""
 METRICS = ("total_return", "apr", "sharpe", "sortino", "max_drawdown", "n_trades", "annual_turnover", "costs")
 _STRATEGY_FIELDS = tuple(f.name for f in dataclasses.fields(Strategy) if f.name != "rule")
+# The settings the compiled pass models. A Strategy field added later (an execution model, say)
+# must stay at its default in a sweep until the kernel models it: refused, never ignored.
+_MODELLED = frozenset(
+    (
+        *("hedge", "window", "delta", "obs_var", "beta", "alpha", "log_prices"),
+        *("zscore_method", "zscore_window", "zscore_halflife", "rule", "capital", "sizing_mode"),
+        *("lot_size", "rebalance_band", "fee_bps", "slippage_bps"),
+    )
+)
 _RULE_FIELDS = tuple(f.name for f in dataclasses.fields(SignalRule))
 # Bytes of returns one compiled call fills: bounds the memory of a chunk's metrics.
 _CHUNK_BYTES = 32 * 2**20
@@ -409,6 +418,7 @@ def sweep(
         )
         for combo in itertools.product(*(checked[k] for k in rule_keys))
     ]
+    _check_modelled(configs)
     shape = tuple(len(checked[k]) for k in keys)
     at = np.indices(shape).reshape(len(keys), -1)
     dims = {k: i for i, k in enumerate(keys)}
@@ -473,6 +483,21 @@ def sweep(
         periods_per_year=ppy,
         note="; ".join(sorted(notes)) if notes else None,  # type: ignore[arg-type]
     )
+
+
+def _check_modelled(configs: list[Strategy]) -> None:
+    default = Strategy()
+    for config in configs:
+        changed = {
+            f.name: getattr(config, f.name)
+            for f in dataclasses.fields(Strategy)
+            if f.name not in _MODELLED and getattr(config, f.name) != getattr(default, f.name)
+        }
+        if changed:
+            raise PairsError(
+                f"strategy must keep {sorted(changed)} at their defaults in a sweep (its compiled pass "
+                f"does not model them yet); got {changed!r}: backtest those points with Strategy.backtest."
+            )
 
 
 def _note(config: Strategy) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -205,6 +206,19 @@ def test_sensitivity_is_the_best_over_the_other_keys_and_the_heatmap_shows_it() 
         res.sensitivity("window", "window")
     with pytest.raises(PairsError, match=r"result must be a pairs\.SweepResult"):
         pairs.plot.plot_sweep(table)
+
+
+def test_settings_the_compiled_pass_does_not_model_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every Strategy field is modelled today; one that is not (as a new field would be) must be
+    # at its default, never silently ignored.
+    monkeypatch.setattr(_sweep, "_MODELLED", _sweep._MODELLED - {"slippage_bps"})
+    sweep(Strategy(hedge="rolling"), {"rule.entry_z": [1.0, 2.0]}, BTC, ETH)
+    with pytest.raises(PairsError, match=r"strategy must keep \['slippage_bps'\] at their defaults"):
+        sweep(Strategy(hedge="rolling"), {"slippage_bps": [0.0, 5.0]}, BTC, ETH)
+
+
+def test_the_modelled_settings_are_strategy_fields() -> None:
+    assert _sweep._MODELLED <= {f.name for f in dataclasses.fields(Strategy)}
 
 
 def test_a_ruined_account_names_its_point() -> None:
