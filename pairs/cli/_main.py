@@ -118,11 +118,14 @@ examples:
 
 The report opens with the cointegration verdict and the strategy used, then hedge ratios,
 tests, spread and signals of the strategy, its backtest and a rolling cointegration monitor,
-with figures embedded (needs matplotlib: pip install 'pairs[plot]').
+with figures embedded (needs matplotlib: pip install 'pairs[plot]'). With --grid (as in
+'pairs sweep') it ends with the parameter sensitivity of that grid: the best setting's
+deflated Sharpe and the grid's probability of backtest overfitting, a heatmap, the top settings.
 
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
-  pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
+  pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html
+  pairs report sample:ETH sample:BTC --hedge rolling --grid 'window=30,60,120' --grid 'rule.entry_z=1.5,2' -o r.html""",
     "warmup": """\
 Compiles the numba kernels of every command into the cache (the package folder when it is
 writable, else ~/.cache/pairs/numba, else a private folder in the temporary folder;
@@ -478,6 +481,19 @@ def _build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--size", type=float, default=0.05, help="monitor test size (default: 0.05)")
     monitor.add_argument(
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    sensitivity = report.add_argument_group("parameter sensitivity (as pairs sweep)")
+    sensitivity.add_argument(
+        "--grid",
+        metavar="FIELD=V1,V2",
+        action="append",
+        help="add a sweep of this grid of the strategy's settings (repeat for more fields)",
+    )
+    sensitivity.add_argument(
+        "--objective",
+        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
+        default="sharpe",
+        help="what the sweep's best point maximises (default: sharpe)",
     )
     _add_format(report)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -93,3 +94,19 @@ def test_bad_input_is_one_line_and_exit_2(
     code, out, err = run(capsys, "sweep", "sample:ETH", "sample:BTC", *extra)
     assert code == 2 and out == ""
     assert err.startswith("pairs: error: ") and err.count("\n") == 1 and message in err
+
+
+def test_report_with_a_grid_ends_with_the_sensitivity_section(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "report.html"
+    argv = ["report", "sample:ETH", "sample:BTC", "-o", str(out_file), "--coint-window", "120"]
+    code, out, err = run(capsys, *argv, "--hedge", "rolling", "--grid", "window=30,90", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    page = out_file.read_text(encoding="utf-8")
+    assert page.index("Parameter sensitivity") > page.index("Cointegration monitor")
+    assert data["sweep"]["deflated Sharpe"].startswith("of 2 trials, the best in-sample Sharpe")
+    assert html.escape(data["sweep"]["deflated Sharpe"]) in page
+    code, out, err = run(capsys, *argv, "--grid", "window")
+    assert code == 2 and err.startswith("pairs: error: --grid must be FIELD=V1,V2")
