@@ -508,11 +508,13 @@ def _note(config: Strategy) -> str | None:
 
 
 def _column(values: list[Any], at: np.ndarray) -> Any:
-    """The grid values of every point (numbers stay numeric; tuples and None as objects)."""
+    """The grid values of every point (numbers stay numeric; tuples and None stay objects)."""
     holder = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):  # one by one: numpy would unpack tuples (lot_size)
         holder[i] = value
-    return pd.Series(holder[at]).infer_objects().to_numpy()
+    column = pd.Series(holder[at])
+    # None stays None (no stop, no capital): inferring a float dtype would show it as NaN.
+    return column.to_numpy() if any(v is None for v in values) else column.infer_objects().to_numpy()
 
 
 def _run_dask(inputs: _Inputs, tasks: list[Any], ppy: float) -> list[Any]:

@@ -195,6 +195,7 @@ def test_sensitivity_is_the_best_over_the_other_keys_and_the_heatmap_shows_it() 
     for (window, entry), group in table.groupby(["window", "rule.entry_z"]):
         assert res.sensitivity().loc[entry, window] == group["sharpe"].max()
         assert res.sensitivity(objective="max_drawdown").loc[entry, window] == group["max_drawdown"].min()
+    assert table["rule.stop_z"].tolist()[:2] == [None, 3.5]  # None (no stop) stays None, not NaN
     by_stop = res.sensitivity("rule.stop_z", "window")
     assert list(by_stop.columns) == ["None", 3.5] and list(by_stop.index) == [20, 40]
     assert res.sensitivity("window", "rule.entry_z").shape == (3, 2)
