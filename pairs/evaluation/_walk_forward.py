@@ -203,6 +203,12 @@ def walk_forward(
     >>> wf = walk_forward(prices["BTC"], prices["ETH"], train=365, test=90, zscore_window=30, fee_bps=10)
     >>> len(wf.folds), len(wf.backtest.returns) == len(prices) - 365
     (30, True)
+    >>> from pairs import Strategy
+    >>> grid = {"window": [30, 60], "rule.entry_z": [1.5, 2.0]}
+    >>> chosen = walk_forward(prices["BTC"], prices["ETH"], train=365, test=90, strategy=Strategy(hedge="rolling"),
+    ...                       grid=grid)
+    >>> list(chosen.folds.columns[-3:])
+    ['window', 'rule.entry_z', 'in_sample_sharpe']
     """
     if grid is not None and strategy is None:
         raise PairsError("strategy must be given with grid (the grid changes its settings); got None.")
