@@ -43,6 +43,7 @@ import pandas as pd
 
 from pairs._validation import align_pair, check_choice, check_float
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
+from pairs.evaluation._backtest_kernels import gross_exposure_kernel
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
@@ -98,20 +99,14 @@ def _gross_exposure_backtest(
     fx: np.ndarray,
     ppy: float,
 ) -> BacktestResult:
-    uy = pos
-    ux = np.where(pos != 0, -pos * np.nan_to_num(betas), 0.0)
-    gross = np.abs(uy) * py + np.abs(ux) * px
+    # One compiled step per bar, the one a sweep runs for each of its points.
+    bars = np.empty((8, pos.shape[0]))
+    writable = [np.require(a, np.float64, ["C", "W"]) for a in (pos, betas, py, px, fy, fx)]
+    gross_exposure_kernel(*writable, rate, bars)
+    uy, ux, returns, turnover, gross, pnl, funding_paid, traded = bars
     uy_prev = np.concatenate(([0.0], uy[:-1]))
     ux_prev = np.concatenate(([0.0], ux[:-1]))
     gross_prev = np.concatenate(([0.0], gross[:-1]))
-    pnl = np.zeros_like(py)
-    pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
-    funding_paid = np.zeros_like(py)
-    funding_paid[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
-    traded = np.abs(uy - uy_prev) * py + np.abs(ux - ux_prev) * px
-    base = np.where(gross_prev > 0, gross_prev, gross)
-    turnover = ratio(traded, base)
-    returns = ratio(pnl - funding_paid, base) - rate * turnover
     equity = np.cumprod(1.0 + returns)
 
     # Trade attribution: at a flip, the new trade pays the share of the bar's trading that

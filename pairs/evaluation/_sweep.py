@@ -4,7 +4,7 @@ The grid's points are grouped so that nothing is computed twice: the hedge once 
 hedge configuration (``hedge``, ``log_prices`` and the settings of that hedge), the z-score
 once per distinct z-score configuration under it, and then the rule and the backtest of every
 remaining setting (thresholds, sizing, costs) in one compiled pass per chunk of points
-(:func:`pairs.evaluation._sweep_kernels.sweep_kernel`); Python runs per group and per chunk,
+(:func:`pairs.evaluation._backtest_kernels.sweep_kernel`); Python runs per group and per chunk,
 never per point. Each row equals ``strategy.replace(**point).backtest(y, x)``.
 """
 
@@ -22,6 +22,7 @@ import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._validation import align_pair, check_choice, check_int, raise_if_constant
+from pairs.evaluation._backtest_kernels import RUINED, sweep_kernel
 from pairs.evaluation._metrics import column_metrics, funding_frame
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._overfitting import (
@@ -30,7 +31,6 @@ from pairs.evaluation._overfitting import (
     deflated_sharpe,
     probability_of_overfitting,
 )
-from pairs.evaluation._sweep_kernels import RUINED, sweep_kernel
 from pairs.exceptions import MissingDependencyError, PairsError
 from pairs.strategy._batch import hedge_paths, zscore_path
 from pairs.strategy._steps import log_values

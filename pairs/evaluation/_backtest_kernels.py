@@ -1,13 +1,14 @@
-"""Compiled pass of a parameter sweep: the rule and the backtest of many points on one z-score.
+"""Compiled per-bar arithmetic of the backtests: one backtest, and a sweep of many points.
 
-One call runs every point of a chunk (one column each) over the bars: the entry/exit state
-machine is :func:`pairs.trading._kernels.transition` and account sizing
-:func:`pairs.trading._kernels.size_step`, the step functions that :func:`pairs.signals`,
-:func:`pairs.size_legs` and the streaming engine loop over; the per-bar arithmetic of the
-backtest is that of :mod:`pairs.evaluation._backtest` (``capital`` NaN: the gross-exposure
-convention) and of :mod:`pairs.evaluation._account` (an account of ``capital``), written in the
-same order of operations so that each column equals :func:`pairs.backtest` of its point (the
-tests check every metric of random points against ``Strategy.backtest``).
+:func:`gross_step` is one bar of the gross-exposure backtest (the formulas of
+:mod:`pairs.evaluation._backtest`); :func:`gross_exposure_kernel` loops it over one position
+series for :func:`pairs.backtest`, and :func:`sweep_kernel` runs it for every point of a sweep.
+The sweep's pass runs, per point and bar, the entry/exit state machine
+(:func:`pairs.trading._kernels.transition`), account sizing (:func:`pairs.trading._kernels.size_step`)
+and either :func:`gross_step` or the account arithmetic of :mod:`pairs.evaluation._account`
+(``capital`` given), in its order of operations, so that each column equals
+:func:`pairs.backtest` of its point (the tests check every metric of random points against
+``Strategy.backtest``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,74 @@ import numpy as np
 from pairs._numba_cache import njit
 from pairs.trading._kernels import size_step, transition
 
-__all__ = ["OK", "RUINED", "sweep_kernel"]
+__all__ = ["OK", "RUINED", "gross_exposure_kernel", "gross_step", "gross_units", "sweep_kernel"]
 
 OK, RUINED = 0, 1
+
+
+@njit(cache=True)
+def gross_units(p: float, b: float) -> float:
+    """Units of ``x`` held for spread position ``p`` and beta ``b`` (0 when flat; a NaN beta counts 0)."""
+    return -p * (0.0 if math.isnan(b) else b) if p != 0.0 else 0.0
+
+
+@njit(cache=True)
+def gross_step(
+    t: int,
+    uy: float,
+    ux: float,
+    uy_prev: float,
+    ux_prev: float,
+    gross_prev: float,
+    py: np.ndarray,
+    px: np.ndarray,
+    fy: np.ndarray,
+    fx: np.ndarray,
+    rate: float,
+) -> tuple[float, float, float, float, float, float]:
+    """Bar ``t`` of the gross-exposure backtest: ``(return, turnover, gross, pnl, funding, traded)``.
+
+    ``uy``, ``ux`` are the units held from bar ``t`` to ``t + 1``, ``*_prev`` those held into
+    bar ``t`` (0 before the first bar) and ``gross_prev`` the gross exposure held into it.
+    """
+    gross = abs(uy) * py[t] + abs(ux) * px[t]
+    pnl = funding = 0.0
+    if t > 0:
+        pnl = uy_prev * (py[t] - py[t - 1]) + ux_prev * (px[t] - px[t - 1])
+        funding = uy_prev * py[t - 1] * fy[t] + ux_prev * px[t - 1] * fx[t]
+    traded = abs(uy - uy_prev) * py[t] + abs(ux - ux_prev) * px[t]
+    base = gross_prev if gross_prev > 0.0 else gross
+    turnover = traded / base if base > 0.0 else 0.0
+    r = ((pnl - funding) / base if base > 0.0 else 0.0) - rate * turnover
+    return r, turnover, gross, pnl, funding, traded
+
+
+@njit(cache=True)
+def gross_exposure_kernel(
+    pos: np.ndarray,
+    beta: np.ndarray,
+    py: np.ndarray,
+    px: np.ndarray,
+    fy: np.ndarray,
+    fx: np.ndarray,
+    rate: float,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out`` (8 x bars) with the gross-exposure backtest of one position series.
+
+    Rows: ``uy``, ``ux``, return, turnover, gross exposure, price P&L, funding paid, traded
+    notional.
+    """
+    uy_prev = ux_prev = gross_prev = 0.0
+    for t in range(pos.shape[0]):
+        uy = pos[t]
+        ux = gross_units(uy, beta[t])
+        r, turnover, gross, pnl, funding, traded = gross_step(
+            t, uy, ux, uy_prev, ux_prev, gross_prev, py, px, fy, fx, rate
+        )
+        out[0, t], out[1, t], out[2, t], out[3, t] = uy, ux, r, turnover
+        out[4, t], out[5, t], out[6, t], out[7, t] = gross, pnl, funding, traded
+        uy_prev, ux_prev, gross_prev = uy, ux, gross
 
 
 @njit(cache=True)
@@ -93,18 +159,12 @@ def sweep_kernel(
                     band[j],
                 )
                 uy, ux = held_y, held_x
-            else:
-                uy = p
-                ux = -p * (0.0 if math.isnan(b) else b) if p != 0.0 else 0.0
-            funding = 0.0
-            pnl = 0.0
-            if t > 0:
-                pnl = uy_prev * (py[t] - py[t - 1]) + ux_prev * (px[t] - px[t - 1])
-                funding = uy_prev * py[t - 1] * fy[t] + ux_prev * px[t - 1] * fx[t]
-            if account:
                 oy, ox = uy - uy_prev, ux - ux_prev
                 traded = abs(oy) * py[t] + abs(ox) * px[t]
                 fees, slippage = fee_rate[j] * traded, slippage_rate[j] * traded
+                funding = 0.0
+                if t > 0:
+                    funding = uy_prev * py[t - 1] * fy[t] + ux_prev * px[t - 1] * fx[t]
                 spent += oy * py[t] + ox * px[t] + fees + slippage + funding
                 equity = (capital[j] - spent) + uy * py[t] + ux * px[t]
                 if equity <= 0.0:
@@ -118,11 +178,10 @@ def sweep_kernel(
                     math.copysign(1.0, uy) if uy != 0.0 else (-math.copysign(1.0, ux) if ux != 0.0 else 0.0)
                 )
             else:
-                gross = abs(uy) * py[t] + abs(ux) * px[t]
-                traded = abs(uy - uy_prev) * py[t] + abs(ux - ux_prev) * px[t]
-                base = gross_prev if gross_prev > 0.0 else gross
-                turnover = traded / base if base > 0.0 else 0.0
-                r = ((pnl - funding) / base if base > 0.0 else 0.0) - rate[j] * turnover
+                uy, ux = p, gross_units(p, b)
+                r, turnover, gross, _, _, _ = gross_step(
+                    t, uy, ux, uy_prev, ux_prev, gross_prev, py, px, fy, fx, rate[j]
+                )
                 growth *= 1.0 + r
                 gross_prev = gross
                 side = 0.0 if p == 0.0 else math.copysign(1.0, p)
