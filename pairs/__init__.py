@@ -19,6 +19,7 @@ from pairs.exceptions import (
     DataError,
     EMConvergenceWarning,
     InsufficientDataError,
+    KalmanBoundaryWarning,
     MissingDependencyError,
     PairsError,
     PairsWarning,
@@ -51,15 +52,26 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         rolling_coint,
         variance_ratio,
     )
-    from pairs.data import AlignResult, align, from_ccxt, load_ccxt, load_sample, load_yfinance, read_prices
+    from pairs.data import (
+        AlignResult,
+        align,
+        from_ccxt,
+        load_ccxt,
+        load_funding,
+        load_sample,
+        load_yfinance,
+        read_prices,
+    )
     from pairs.evaluation import (
         BacktestResult,
         DeflatedSharpeResult,
         OverfittingResult,
+        PortfolioResult,
         SweepResult,
         WalkForwardResult,
         backtest,
         deflated_sharpe,
+        portfolio_backtest,
         probability_of_overfitting,
         sweep,
         walk_forward,
@@ -77,7 +89,7 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         tls_hedge,
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
-    from pairs.strategy import Strategy, StrategyResult
+    from pairs.strategy import Portfolio, Selection, Strategy, StrategyResult
     from pairs.stream import Signal, StreamBook, StreamEngine
     from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
@@ -112,6 +124,7 @@ _LAZY = {
         "align",
         "from_ccxt",
         "load_ccxt",
+        "load_funding",
         "load_sample",
         "load_yfinance",
         "read_prices",
@@ -120,9 +133,11 @@ _LAZY = {
         "BacktestResult",
         "DeflatedSharpeResult",
         "OverfittingResult",
+        "PortfolioResult",
         "WalkForwardResult",
         "backtest",
         "deflated_sharpe",
+        "portfolio_backtest",
         "probability_of_overfitting",
         "walk_forward",
         "SweepResult",
@@ -141,7 +156,7 @@ _LAZY = {
         "tls_hedge",
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
-    "pairs.strategy": ("Strategy", "StrategyResult"),
+    "pairs.strategy": ("Portfolio", "Selection", "Strategy", "StrategyResult"),
     "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
     "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
 }
@@ -165,14 +180,18 @@ __all__ = [
     "InsufficientDataError",
     "JohansenResult",
     "KSSResult",
+    "KalmanBoundaryWarning",
     "KalmanResult",
     "MissingDependencyError",
     "OverfittingResult",
     "PairsError",
     "PairsWarning",
     "PhillipsOuliarisResult",
+    "Portfolio",
+    "PortfolioResult",
     "RuleState",
     "ScanResult",
+    "Selection",
     "Signal",
     "SignalRule",
     "SimulatedUniverse",
@@ -203,10 +222,12 @@ __all__ = [
     "kalman_hedge",
     "kss",
     "load_ccxt",
+    "load_funding",
     "load_sample",
     "load_yfinance",
     "ols_hedge",
     "phillips_ouliaris",
+    "portfolio_backtest",
     "probability_of_overfitting",
     "read_prices",
     "rolling_coint",

@@ -71,6 +71,8 @@ Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 """Price fields of :func:`pairs.read_prices`."""
 OnEmptyPage = Literal["raise", "warn"]
 """What :func:`pairs.load_ccxt` does with an empty page before its span is complete."""
+HalfLifeMethod = Literal["ols", "median_unbiased"]
+"""Estimator of :func:`pairs.half_life`: OLS, or Andrews' median-unbiased AR(1) coefficient."""
 
 
 def layouts() -> tuple[str, ...]:

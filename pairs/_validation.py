@@ -31,6 +31,7 @@ __all__ = [
     "check_window",
     "clean_pair_values",
     "raise_if_constant",
+    "renamed_attribute",
     "renamed_option",
 ]
 
@@ -387,3 +388,22 @@ def renamed_option(name: str, value: Any, old_name: str, old_value: Any, default
         stacklevel=3,
     )
     return old_value
+
+
+def renamed_attribute(name: str, old_name: str, convert: Any = None) -> Any:
+    """A read-only property ``old_name`` of a result, kept for one release after its rename to ``name``.
+
+    Reading it warns (``FutureWarning``, pointing at the reader) and returns attribute ``name``,
+    passed through ``convert`` when the former attribute held the value in another form.
+    """
+
+    def former(self: Any) -> Any:
+        warnings.warn(
+            f"{type(self).__name__}.{old_name} was renamed .{name} and will be removed in the next release.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        value = getattr(self, name)
+        return value if convert is None else convert(value)
+
+    return property(former, doc=f"Deprecated: the former name of ``{name}``.")

@@ -11,6 +11,7 @@ __all__ = [
     "DataError",
     "EMConvergenceWarning",
     "InsufficientDataError",
+    "KalmanBoundaryWarning",
     "MissingDependencyError",
     "PairsError",
     "PairsWarning",
@@ -44,3 +45,12 @@ class PairsWarning(UserWarning):
 
 class EMConvergenceWarning(PairsWarning):
     """An EM fit stopped at its iteration cap before its convergence criterion was met."""
+
+
+class KalmanBoundaryWarning(PairsWarning):
+    """A Kalman noise fit ended at a boundary (``obs_var`` or the state noise at 0).
+
+    The data then cannot tell the fitted value from 0: with ``obs_var`` at 0 the state absorbs
+    every move of ``y`` and the spread is about 0; with the state noise at 0 the hedge ratio is
+    constant.
+    """

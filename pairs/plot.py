@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import align_pair, as_series, check_float
+from pairs._validation import align_pair, as_series, check_float, renamed_option
 from pairs.exceptions import DataError, MissingDependencyError, PairsError
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "plot_equity",
     "plot_hedge_ratios",
+    "plot_portfolio",
     "plot_prices",
     "plot_rolling_coint",
     "plot_spread",
@@ -387,7 +388,12 @@ def _event_times(events: Any) -> tuple[pd.Index, np.ndarray]:
 
 
 def plot_rolling_coint(
-    rolling: Any, events: Any = None, *, size: float = 0.05, ax: Axes | None = None
+    rolling: Any,
+    events: Any = None,
+    *,
+    size: float = 0.05,
+    ax: Axes | None = None,
+    alpha: float | None = None,
 ) -> Figure:
     """Rolling cointegration p-value with the test size and breakdown events.
 
@@ -406,6 +412,9 @@ def plot_rolling_coint(
         Test size drawn as a horizontal line, in (0, 1).
     ax
         Axes to draw into; a new figure when None.
+    alpha
+        Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+        next release.
 
     Returns
     -------
@@ -423,6 +432,7 @@ def plot_rolling_coint(
     >>> len(fig.axes[0].lines) == 2 + len(res.events)
     True
     """
+    size = renamed_option("size", size, "alpha", alpha, 0.05)
     level = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     table = rolling
     if not isinstance(rolling, (pd.Series, pd.DataFrame)):
@@ -460,6 +470,36 @@ def plot_rolling_coint(
     _legend(axes, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     _date_axis(axes, pvalue.index)
     return _root(axes)
+
+
+def plot_portfolio(result: Any) -> Figure:
+    """Equity, drawdown and leverage of a portfolio backtest (:class:`pairs.PortfolioResult`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Equity (top) and drawdown (middle) as :func:`plot_equity`, and the gross exposure over
+        equity after each bar (bottom) with the cap ``leverage`` dotted.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48), pairs.Selection(top=2),
+    ...                        formation=240, trading=168)
+    >>> fig = plot_portfolio(book.backtest(pairs.load_sample("binance_1h").iloc[:1200, :6]))
+    >>> len(fig.axes)
+    3
+    """
+    fig = _new_figure((8.0, 6.5))
+    top, middle, bottom = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]})
+    plot_equity(result, ax=(top, middle))
+    lev = result.exposure["leverage"]
+    bottom.plot(_x(lev.index), lev.to_numpy(), lw=0.8, color="tab:purple", label="gross / equity")
+    bottom.axhline(result.portfolio.leverage, lw=0.8, ls=":", color="grey", label="cap")
+    bottom.set_ylabel("leverage")
+    _legend(bottom, loc="best")
+    _date_axis(bottom, lev.index)
+    return fig
 
 
 def plot_sweep(

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from pairs._io import write_text_atomic
+from pairs._remarks import hedge_remark, window_remark
 from pairs._results import ResultMixin, frame_html, rows_html
-from pairs._validation import align_pair, check_choice, check_int, check_window
+from pairs._validation import align_pair, check_choice, check_int, check_window, renamed_option
 from pairs.coint import CointReport, breakdown, coint_report
 from pairs.evaluation import BacktestResult, SweepResult
 from pairs.exceptions import PairsError
@@ -45,10 +46,19 @@ from pairs.plot import (
     plot_rolling_coint,
     plot_spread,
 )
+from pairs.screening import ScanResult
 from pairs.strategy import Strategy
 from pairs.strategy._describe import describe_lines
 
-__all__ = ["Block", "analysis_report", "render_report", "sweep_blocks", "write_report"]
+__all__ = [
+    "Block",
+    "analysis_report",
+    "portfolio_report",
+    "portfolio_verdict",
+    "render_report",
+    "sweep_blocks",
+    "write_report",
+]
 
 Block = tuple[str, Any]
 Hedge = Literal["rolling", "kalman", "ols"]
@@ -377,17 +387,26 @@ def analysis_report(
     coint_step: int = 5,
     size: float = 0.05,
     periods_per_year: float | None = None,
+    scan: ScanResult | None = None,
+    alpha: float | None = None,
     sweep: SweepResult | None = None,
 ) -> list[Block]:
     """Standard report blocks of a pair: verdict and strategy first, then the evidence.
 
-    Sections: the cointegration verdict (:func:`pairs.coint.coint_report` on log prices) with
-    the headline backtest numbers; the strategy traded; prices (log scale); hedge ratios;
-    the cointegration tests; the strategy's spread and signals; its backtest with a summary of
-    the trades and the last ten; and a rolling cointegration monitor. The traded spread,
-    z-score, positions and backtest are those of ``strategy`` (:meth:`pairs.Strategy.run`), so
-    the report shows the numbers of ``pairs signal`` / ``pairs backtest`` with that strategy.
-    Timestamps are dates for daily (or longer) bars, date and time for intraday bars.
+    Sections: the cointegration verdict (:func:`pairs.coint.coint_report`) with the headline
+    backtest numbers; the strategy traded; prices (log scale); hedge ratios; the cointegration
+    tests; the strategy's spread and signals; its backtest with a summary of the trades and the
+    last ten; and a rolling cointegration monitor. The traded spread, z-score, positions and
+    backtest are those of ``strategy`` (:meth:`pairs.Strategy.run`), so the report shows the
+    numbers of ``pairs signal`` / ``pairs backtest`` with that strategy. One choice of prices
+    holds for the whole report and is stated in it: the tests, hedge ratios and monitor use log
+    prices when the strategy trades log prices (``log_prices=True``), the prices as given
+    otherwise. Timestamps are dates for daily (or longer) bars, date and time for intraday bars.
+
+    When the pair was picked from a :func:`pairs.scan`, pass it as ``scan``: the verdict then
+    says how many pairs were screened, the correction and the pair's adjusted p-value, and
+    that the single-pair tests are not corrected for the choice (a best-of-N pair passes a 5%
+    test far more often than 5% of the time).
 
     Parameters
     ----------
@@ -402,6 +421,13 @@ def analysis_report(
         Test size of the verdict and of the monitor: 0.01, 0.05 or 0.1.
     periods_per_year
         Annualisation of the backtest metrics (inferred from a DatetimeIndex when None).
+    scan
+        The scan the pair was chosen from (its table must contain the pair), or None. Scan the
+        prices the strategy trades (log prices for ``log_prices=True``), so that the screen and
+        the report test the same relationship.
+    alpha
+        Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+        next release.
     sweep
         A :func:`pairs.sweep` of the pair: adds the parameter-sensitivity section of
         :func:`sweep_blocks` at the end.
@@ -415,7 +441,8 @@ def analysis_report(
     --------
     >>> import pairs
     >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-400:]
-    >>> blocks = analysis_report(prices["ETH"], prices["BTC"], coint_window=120)
+    >>> log = pairs.Strategy(log_prices=True)  # tests, hedges and backtest all on log prices
+    >>> blocks = analysis_report(prices["ETH"], prices["BTC"], strategy=log, coint_window=120)
     >>> blocks[1]
     ('note', 'ETH / BTC: not cointegrated at 5% (Engle-Granger p = 0.82 (ETH ~ BTC), 0.601 (BTC ~ ETH); Johansen rank 0).')
     >>> [obj for kind, obj in blocks if kind == "heading"]  # doctest: +NORMALIZE_WHITESPACE
@@ -428,8 +455,9 @@ def analysis_report(
         strategy=strategy,
         coint_window=coint_window,
         coint_step=coint_step,
-        size=size,
+        size=renamed_option("size", size, "alpha", alpha, 0.05),
         periods_per_year=periods_per_year,
+        scan=scan,
     ).blocks
     return blocks if sweep is None else blocks + sweep_blocks(sweep)
 
@@ -474,6 +502,33 @@ def sweep_blocks(sweep: SweepResult, *, top: int = 10) -> list[Block]:
     ]
 
 
+def _screen_row(scan: Any, y_name: str, x_name: str) -> pd.Series:
+    """The row of the pair in ``scan``'s table (either orientation)."""
+    if not isinstance(scan, ScanResult):
+        raise PairsError(
+            f"scan must be a pairs.ScanResult (from pairs.scan) or None; got {type(scan).__name__}."
+        )
+    table = scan.table
+    hit = ((table["y"] == y_name) & (table["x"] == x_name)) | (
+        (table["y"] == x_name) & (table["x"] == y_name)
+    )
+    if not hit.any():
+        raise PairsError(
+            f"scan must contain the pair {y_name}/{x_name}; got a scan of {scan.n_tested} tested pairs without it."
+        )
+    return table[hit].iloc[0]
+
+
+def _screen_note(scan: ScanResult, row: pd.Series, coint: CointReport) -> str:
+    """The verdict of a pair picked from a screen: the screen's corrected answer first."""
+    passed = "significant" if bool(row["significant"]) else "NOT significant"
+    return (
+        f"Picked from {scan.n_tested} screened pairs: after the {scan.correction} correction for "
+        f"them its adjusted p-value is {row['pvalue_adj']:.3g}, {passed} at {scan.size:.0%}. "
+        f"Single-pair tests, not corrected for the screen: {coint.headline}"
+    )
+
+
 class _Analysis(NamedTuple):
     blocks: list[Block]
     coint: CointReport
@@ -489,6 +544,7 @@ def _analysis(
     coint_step: int,
     size: float,
     periods_per_year: float | None,
+    scan: ScanResult | None = None,
 ) -> _Analysis:
     """:func:`analysis_report`'s blocks, and the verdict and backtest they show (``pairs report``)."""
     # Fail before seconds of computation when the plot extra is missing.
@@ -501,17 +557,21 @@ def _analysis(
         raise PairsError(f"strategy must be a pairs.Strategy or None; got {type(strategy).__name__}.")
     cwin = check_window("coint_window", coint_window, n, minimum=20)
     cstep = check_int("coint_step", coint_step, minimum=1)
-    ly, lx = np.log(ys), np.log(xs)
-    coint = coint_report(ly, lx, size=size)
-    level = coint.size
     yn, xn = str(ys.name), str(xs.name)
+    screen = None if scan is None else _screen_row(scan, yn, xn)
+    # The strategy's choice of prices, for every section: one strategy for the whole report.
+    log = strategy.log_prices
+    ly, lx = (np.log(ys), np.log(xs)) if log else (ys, xs)
+    prices_used = "log prices" if log else "prices as given"
+    coint = coint_report(ly, lx, size=size, n_screened=None if scan is None else scan.n_tested)
+    level = coint.size
     bar = _bar(ys.index)
     fmt = _time_format(ys.index)
     window = strategy.window
 
     ols = ols_hedge(ly, lx)
     rolling = rolling_hedge(ly, lx, window=window)
-    kalman = kalman_hedge(ly, lx, noise_units="log")
+    kalman = kalman_hedge(ly, lx, noise_units="log" if log else "ratio")
     fits: dict[str, Any] = {"OLS": ols, f"Rolling ({window} bars)": rolling, "Kalman": kalman}
     run = strategy.run(ys, xs)
     z, position, spread = run.zscore, run.position, run.frame["spread"]
@@ -527,8 +587,17 @@ def _analysis(
         },
         index=pd.Index(list(fits), name="hedge"),
     )
+    single = "" if scan is None else " (single pair, not corrected for the screen)"
     glance = [
-        ("cointegration", f"{coint.verdict} at {level:.0%}"),
+        *(
+            []
+            if scan is None or screen is None
+            else [
+                ("pairs screened", str(scan.n_tested)),
+                (f"adjusted p-value ({scan.correction})", f"{screen['pvalue_adj']:.3g}"),
+            ]
+        ),
+        ("cointegration", f"{coint.verdict} at {level:.0%}{single}"),
         *[(f"Engle-Granger p-value, {d}", f"{p:.3g}") for d, p in coint.engle_granger["pvalue"].items()],
         (f"Johansen rank at {level:.0%}", str(coint.johansen_rank)),
         ("spread half-life", coint.half_life_text),
@@ -542,30 +611,50 @@ def _analysis(
         span = f"{n} bars"
     strategy_rows = _rows(describe_lines(strategy))
     stop = "no stop" if rule.stop_z is None else f"stop at |z| >= {rule.stop_z:g}"
+    remarks = {
+        "hedge": hedge_remark(
+            coint.spread_beta, float(coint.engle_granger["beta"].iloc[1]), {"Johansen": coint.johansen_beta}
+        ),
+        "window": (
+            window_remark(strategy.z_window, coint.half_life_bars)
+            if strategy.zscore_method == "rolling"
+            else None
+        ),
+    }
     blocks: list[Block] = [
         ("heading", "Verdict"),
-        ("note", coint.headline),
-        ("text", _interpretation(coint)),
+        ("note", coint.headline if scan is None or screen is None else _screen_note(scan, screen, coint)),
+        (
+            "text",
+            ("" if scan is None else "Taken alone: ")
+            + _interpretation(coint)
+            + (f"\n\nCaveat: {coint.caveat}" if coint.caveat else ""),
+        ),
         ("table", ("At a glance", _rows(glance))),
         ("heading", "Strategy"),
         (
             "text",
-            f"{yn} hedged with {xn}: {span}. The cointegration tests and the hedge-ratio comparison "
-            "use log prices; the strategy below is what the backtest trades.",
+            f"{yn} hedged with {xn}: {span}. Every section uses {prices_used}, as the strategy "
+            f"trades them (log_prices={log}): the cointegration tests, the hedge ratios, the "
+            "backtest and the monitor.",
         ),
         ("table", ("Strategy traded", strategy_rows)),
         *([("text", run.note)] if run.note else []),
+        *([("text", remarks["window"])] if remarks["window"] else []),
         ("heading", "Prices"),
         ("figure", plot_prices(ys, xs)),
         ("heading", "Hedge ratios"),
         (
             "text",
-            "Hedge ratio (beta) and intercept of log prices: log y = intercept + beta * log x + spread.",
+            "Hedge ratio (beta) and intercept of log prices: log y = intercept + beta * log x + spread."
+            if log
+            else "Hedge ratio (beta) and intercept of prices: y = intercept + beta * x + spread.",
         ),
         ("figure", plot_hedge_ratios(fits)),
         ("table", ("Latest hedge ratios", ratios)),
         ("heading", "Cointegration tests"),
         *[("table", (caption, table)) for caption, table in coint.tables()],
+        *([("text", remarks["hedge"])] if remarks["hedge"] else []),
         (
             "text",
             "Engle-Granger and Johansen test the null of no cointegration: a p-value below the size "
@@ -605,3 +694,112 @@ def _analysis(
     else:
         blocks.append(("text", "No breakdown event."))
     return _Analysis(blocks, coint, result)
+
+
+def portfolio_verdict(result: Any) -> str:
+    """One paragraph: what the portfolio earned before and after costs, and whether it beats chance."""
+    costs = result.costs[["fees", "slippage", "funding"]].to_numpy().sum()
+    pnl = float(result.equity.iloc[-1] - result.capital)
+    sig = result.significance()
+    sharpe = sig.sharpe_annualised if sig.sharpe_annualised is not None else sig.sharpe_per_bar
+    if sig.significant:
+        chance = "better than chance"
+    elif sig.deflated_sharpe < sig.size:
+        chance = "worse than chance: it loses more than luck explains"
+    else:
+        chance = "not distinguishable from chance"
+    return (
+        f"P&L {pnl:+,.2f} after costs ({result.total_return:+.1%}), {pnl + costs:+,.2f} before costs "
+        f"(fees, slippage and funding paid: {costs:,.2f}). Sharpe {sharpe:.2f} (annualised): {chance} "
+        f"(probabilistic Sharpe ratio against 0, skewness and fat tails included: P(Sharpe > 0) = "
+        f"{sig.deflated_sharpe:.2g})."
+    )
+
+
+def portfolio_report(result: Any) -> list[Block]:
+    """Report blocks of a portfolio backtest: verdict, rules, account, contributions, selections.
+
+    Parameters
+    ----------
+    result
+        A :class:`pairs.PortfolioResult`.
+
+    Returns
+    -------
+    list of Block
+        Blocks for :func:`render_report` / :func:`write_report`.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48), pairs.Selection(top=2),
+    ...                        formation=240, trading=168)
+    >>> blocks = portfolio_report(book.backtest(pairs.load_sample("binance_1h").iloc[:1200, :6]))
+    >>> [obj for kind, obj in blocks if kind == "heading"]
+    ['Verdict', 'Portfolio', 'Account', 'Contributions', 'Selections']
+    """
+    book = result.portfolio
+    sel = book.selection
+    ranked = "p-value" if sel.method == "coint" else "distance"
+    per_window = result.selections.groupby("window").size()
+    n_coins = result.units.shape[1]
+    caveat = (
+        f"Each window keeps the best {sel.top} of up to {n_coins * (n_coins - 1) // 2} candidate pairs, "
+        f"ranked by {ranked} on its formation window alone"
+        + (
+            f" and kept only if significant at {sel.size:g} after {sel.correction}"
+            if sel.size is not None
+            else ""
+        )
+        + ": the best of many candidates looks cointegrated by chance, so a formation p-value is no "
+        "evidence that a pair stays cointegrated while it is traded. The trading windows are out of sample."
+    )
+    contributions = result.contributions.sort_values()
+    shown = pd.concat([contributions.head(10), contributions.tail(10)])
+    shown = shown[~shown.index.duplicated()]
+    recent = result.selections.tail(20)[["window", "trading_start", "y", "x", "score", "half_life"]]
+    return [
+        ("heading", "Verdict"),
+        ("note", portfolio_verdict(result)),
+        ("text", caveat),
+        ("heading", "Portfolio"),
+        ("table", _settings(book)),
+        (
+            "text",
+            "Every pair is traded by this strategy: " + str(book.strategy.summary()).replace("\n", "; "),
+        ),
+        ("heading", "Account"),
+        ("table", result),
+        ("figure", result.plot()),
+        ("heading", "Contributions"),
+        ("table", shown.rename("P&L").to_frame()),
+        ("heading", "Selections"),
+        (
+            "text",
+            f"{len(result.selections)} selections over {result.n_windows} windows "
+            f"({per_window.reindex(range(result.n_windows), fill_value=0).mean():.2f} pairs per window); the last 20:",
+        ),
+        ("table", recent.reset_index(drop=True)),
+    ]
+
+
+def _strategy_line(book: Any) -> str:
+    lines = str(book.strategy.summary()).splitlines()[1:]
+    return "; ".join(
+        line.strip() for line in lines if line.strip() and not line.lstrip().startswith(("sizing", "="))
+    )
+
+
+def _settings(book: Any) -> dict[str, Any]:
+    rows = {
+        name: getattr(book, name) for name in ("formation", "trading", "capital", "leverage", "on_deselect")
+    }
+    rows |= {"fee_bps": book.fee_rate * 1e4, "slippage_bps": book.slippage_rate * 1e4}
+    sel = book.selection
+    for name in ("method", "top", "size", "correction", "log", "min_half_life", "max_half_life"):
+        rows[f"selection.{name}"] = "None" if getattr(sel, name) is None else getattr(sel, name)
+    rows["selection.min_crossings"] = sel.min_crossings
+    rows["selection.max_pairs_per_coin"] = (
+        "None" if sel.max_pairs_per_coin is None else sel.max_pairs_per_coin
+    )
+    return rows

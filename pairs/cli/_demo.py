@@ -15,18 +15,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._remarks import hedge_remark, window_remark
 from pairs.cli._backtest import metrics_rows
 from pairs.cli._fit import last_value
 from pairs.cli._io import Pair, frame_text, print_record, records, rows_text
 from pairs.coint import CointReport, coint_report
 from pairs.data import align, load_sample
+from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.hedge._tls import tls_hedge
-from pairs.report import analysis_report, write_report
+from pairs.report import analysis_report, portfolio_verdict, write_report
 from pairs.screening._scan import scan
-from pairs.strategy import Strategy
+from pairs.strategy import Portfolio, Selection, Strategy
 
 __all__ = ["cmd_demo"]
 
@@ -38,6 +40,16 @@ DELTA = 1e-4
 # The strategy the demo trades and reports: the library's defaults, on log prices.
 STRATEGY = Strategy(log_prices=True)
 FEE_BPS = STRATEGY.fee_bps
+# The rotation of section 5: the same strategy on every pair of the hourly universe's last year,
+# the five best Engle-Granger p-values of each 30-day window with a half-life under two days.
+HOURLY = "binance_1h"
+HOURS = 24 * 365
+ROTATION = Portfolio(STRATEGY, Selection(top=5, log=True, max_half_life=48), formation="30D", trading="7D")
+
+
+def _rotation() -> tuple[PortfolioResult, pd.DataFrame]:
+    hourly = load_sample(HOURLY).iloc[-HOURS:]
+    return portfolio_backtest(ROTATION, hourly), hourly
 
 
 def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
@@ -60,6 +72,17 @@ def _hedges(ly: pd.Series, lx: pd.Series) -> pd.DataFrame:
 def _trade(pair: Pair) -> tuple[dict[str, Any], pd.DataFrame]:
     run = STRATEGY.run(pair.y, pair.x)
     return dict(run.backtest()._summary_rows()), run.frame
+
+
+def _remarks(hedges: pd.DataFrame, tests: CointReport) -> dict[str, str]:
+    """Comments on the numbers a reader may take for bugs (see :mod:`pairs._remarks`)."""
+    beta_xy = float(tests.engle_granger["beta"].iloc[1])
+    others = {"TLS": float(hedges.loc["TLS", "beta"]), "Johansen": tests.johansen_beta}
+    found = {
+        "hedges": hedge_remark(float(hedges.loc["OLS", "beta"]), beta_xy, others),
+        "window": window_remark(STRATEGY.z_window, tests.half_life_bars),
+    }
+    return {key: text for key, text in found.items() if text}
 
 
 def _story(res: Any, best: pd.Series, y: str, x: str) -> str:
@@ -104,9 +127,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tests = coint_report(ly, lx, size=ALPHA, n_screened=res.n_tested)
     metrics, _ = _trade(pair)
     verdict = _verdict(res, y, x, tests, metrics)
+    remarks = _remarks(hedges, tests)
+    rotation, hourly = _rotation()
+    rotation_verdict = portfolio_verdict(rotation)
     report = None
     if args.report:
-        blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY)
+        blocks = analysis_report(pair.y, pair.x, strategy=STRATEGY, scan=res)
         report = str(write_report(args.report, f"pairs demo: {y} / {x}", blocks))
     top = res.table.head(5).set_axis(pd.RangeIndex(1, 6, name="rank"))
     top = top[["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]]
@@ -133,7 +159,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "tests": tests.to_dict(),
             "strategy": STRATEGY.to_dict(),
             "backtest": metrics,
+            "remarks": remarks,
             "verdict": verdict,
+            "portfolio": {
+                "sample": HOURLY,
+                "start": hourly.index[0],
+                "end": hourly.index[-1],
+                "spec": ROTATION.to_dict(),
+                "summary": dict(rotation._summary_rows()),
+                "verdict": rotation_verdict,
+            },
             "report": report,
         }
         print_record(data, args.format)
@@ -156,6 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _heading(2, f"Hedge ratios: {y} on {x} (log prices)"),
         pair.headline(True),
         frame_text(hedges),
+        *([textwrap.fill(f"Note: {remarks['hedges']}", 100)] if "hedges" in remarks else []),
         "",
         _heading(3, "Cointegration tests"),
         textwrap.fill(f"Single-pair result (before correcting for the screen): {tests.headline}", 100),
@@ -165,8 +201,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _heading(4, "Signals and backtest"),
         STRATEGY.summary(),
         rows_text(metrics_rows(metrics)),
+        *([textwrap.fill(f"Note: {remarks['window']}", 100)] if "window" in remarks else []),
         "",
         textwrap.fill(f"Verdict: {verdict}", 100),
+        "",
+        _heading(5, "A portfolio of pairs, rotated weekly"),
+        textwrap.fill(
+            f"Hourly closes of {hourly.shape[1]} coins, {hourly.index[0]:%Y-%m-%d} .. {hourly.index[-1]:%Y-%m-%d}: "
+            f"every 7 days the {ROTATION.selection.top} pairs with the lowest Engle-Granger p-values on the last "
+            f"30 days (log prices, half-life under 48 hours) are traded with the strategy above for the next "
+            f"7 days, in one account of {ROTATION.capital:,.0f} (gross exposure at most {ROTATION.leverage:g}x "
+            "equity). 'pairs portfolio' runs any universe; docs/portfolio.md has the rules.",
+            100,
+        ),
+        rows_text(rotation._summary_rows()),
+        "",
+        textwrap.fill(f"Verdict: {rotation_verdict}", 100),
     ]
     if report:
         out.append(f"Report: {report}")

@@ -1,6 +1,6 @@
 """Command line interface: ``pairs <command> ...``; ``main(argv) -> int``.
 
-Commands: ``demo``, ``fit``, ``test``, ``scan``, ``signal`` (also ``--follow`` for bots),
+Commands: ``demo``, ``fit``, ``test``, ``scan``, ``portfolio``, ``signal`` (also ``--follow`` for bots),
 ``backtest``, ``sweep`` and ``report``; ``pairs <command> --help`` shows options and examples, and
 ``docs/cli.md`` is the reference. A user error (bad path, unknown layout, too little data, bad
 option) prints one line ``pairs: error: ...`` on stderr and returns 2, never a traceback.
@@ -61,6 +61,16 @@ examples:
   pairs scan sample:binance_1d --log --min-overlap 1000
   pairs scan prices/ --log --correction bonferroni --top 20 --format csv
   pairs scan --yf BTC-USD ETH-USD SOL-USD LTC-USD --start 2022-01-01 --log""",
+    "portfolio": """\
+SOURCES are as for 'pairs scan': folders of CSV files, CSV files, sample:binance_1h (19 coins,
+hourly) or other samples, or Yahoo tickers with --yf. Windows are bar counts or durations:
+window i selects pairs on bars [i*trading, i*trading + formation) and trades the next
+'trading' bars, all pairs in one account (docs/portfolio.md has the exact rules).
+
+examples:
+  pairs portfolio sample:binance_1h --formation 30D --trading 7D --top 5 --max-half-life 48
+  pairs portfolio sample:binance_1h --strategy my_strategy.json --method distance --format json
+  pairs portfolio prices/ --portfolio book.json --report book.html""",
     "signal": f"""\
 {_SOURCES}
 
@@ -294,6 +304,45 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     costs.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage, bps (default: 0)")
 
 
+def _add_portfolio(sub: Any) -> None:
+    book = _sub(
+        sub,
+        "portfolio",
+        "rotate a portfolio of pairs over a universe, one account",
+        command("_portfolio", "cmd_portfolio"),
+    )
+    book.add_argument(
+        "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
+    )
+    _add_data(book)
+    spec = book.add_argument_group("portfolio (defaults: pairs.Portfolio(); flags override the files)")
+    spec.add_argument(
+        "--portfolio", metavar="FILE", help="portfolio file (JSON, as Portfolio.to_json writes)"
+    )
+    spec.add_argument(
+        "--strategy", metavar="FILE", help="strategy of every pair (JSON, see 'pairs strategy')"
+    )
+    spec.add_argument("--write-portfolio", metavar="FILE", help="write the portfolio file of these settings")
+    spec.add_argument("--formation", metavar="W", help="formation window: bars or a duration (default: 30D)")
+    spec.add_argument("--trading", metavar="W", help="trading window: bars or a duration (default: 7D)")
+    spec.add_argument("--capital", metavar="C", type=float, help="starting cash (default: 10000)")
+    spec.add_argument("--leverage", metavar="L", type=float, help="gross exposure cap / equity (default: 1)")
+    spec.add_argument("--on-deselect", choices=("close", "hold_to_exit"), help="(default: close)")
+    spec.add_argument("--fee-bps", metavar="BPS", type=float, help="fees (default: the strategy's)")
+    spec.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage (default: the strategy's)")
+    sel = book.add_argument_group("selection on each formation window")
+    sel.add_argument("--method", choices=("coint", "distance"), help="(default: coint)")
+    sel.add_argument("--top", metavar="N", type=int, help="pairs per window (default: 5)")
+    sel.add_argument("--size", type=float, help="keep only pairs significant at this size (default: none)")
+    sel.add_argument("--correction", choices=("fdr_bh", "bonferroni", "none"), help="(default: fdr_bh)")
+    sel.add_argument("--min-half-life", metavar="H", type=float, help="bars")
+    sel.add_argument("--max-half-life", metavar="H", type=float, help="bars")
+    sel.add_argument("--min-crossings", metavar="N", type=int, help="zero crossings of the formation spread")
+    sel.add_argument("--max-pairs-per-coin", metavar="N", type=int, help="(default: no limit)")
+    book.add_argument("--report", metavar="FILE", help="also write an HTML report of the portfolio")
+    _add_format(book)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pairs",
@@ -376,6 +425,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--n-jobs", metavar="N", type=int, default=1, help="worker processes, -1 for all cores (default: 1)"
     )
     _add_format(scan)
+
+    _add_portfolio(sub)
 
     signal = _sub(
         sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")

@@ -52,7 +52,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         }
         print_record(record, args.format)
         return 0
-    print(f"Wrote {path} ({size:,} bytes): {pair.headline(True)}")
+    print(f"Wrote {path} ({size:,} bytes): {pair.headline(strategy.log_prices)}")
     print(f"Verdict: {analysis.coint.headline}")
     print(metrics_text(metrics, account=bool(strategy.capital)))
     for label, text in (verdicts or {}).items():

@@ -53,7 +53,8 @@ the cross-product well conditioned.
 Compiled code
 -------------
 Three compiled loops do the work: ``_coint_rows`` (cointegrating regressions), ``_adf_rows``
-(ADF tests) and ``_half_lives``; the Engle-Granger steps between them are numpy. numba compiles a
+(ADF tests) and ``_half_lives``; the Engle-Granger steps between them are numpy. (A fourth,
+``ar1_ols_slopes``, simulates the table of the median-unbiased half-life.) numba compiles a
 kernel together with the code of every kernel it calls, and optimises and generates machine
 code for that whole tree again at each level: a compiled Engle-Granger loop over calls of the
 regression and of the ADF cost the two trees once more (about 2 s on an empty cache, issue
@@ -558,6 +559,46 @@ def _half_lives(s: np.ndarray, out: np.ndarray) -> None:
             continue
         phi = abs(1.0 + sxy / sxx)
         out[q] = np.inf if phi >= 1.0 else (0.0 if phi == 0.0 else -_LN2 / math.log(phi))
+
+
+@njit(cache=True)
+def ar1_ols_slopes(phis: np.ndarray, n_obs: int, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """OLS slope of ``y_t`` on ``[1, y_{t-1}]`` (``n_obs`` regression rows) of simulated AR(1) series.
+
+    Row ``g`` holds ``reps`` slopes for ``phi = phis[g]``: Gaussian innovations, ``y_0`` from the
+    stationary distribution (0 at ``phi = 1``, where the intercept makes the start irrelevant).
+    Series ``i`` uses the same innovations (drawn from ``rng``) for every ``phi``, so each
+    quantile is a smooth function of ``phi``.
+    """
+    n_phi = phis.shape[0]
+    out = np.empty((n_phi, reps))
+    start = np.empty(n_phi)
+    for g in range(n_phi):
+        start[g] = 1.0 / math.sqrt(1.0 - phis[g] * phis[g]) if phis[g] < 1.0 else 0.0
+    y = np.empty(n_phi)
+    sx = np.empty(n_phi)
+    sy = np.empty(n_phi)
+    sxx = np.empty(n_phi)
+    sxy = np.empty(n_phi)
+    for i in range(reps):
+        e = rng.standard_normal(n_obs + 1)
+        for g in range(n_phi):
+            y[g] = e[0] * start[g]
+            sx[g] = sy[g] = sxx[g] = sxy[g] = 0.0
+        # The inner loop runs across phi (independent chains), which the compiler vectorises.
+        for t in range(1, n_obs + 1):
+            et = e[t]
+            for g in range(n_phi):
+                prev = y[g]
+                nxt = phis[g] * prev + et
+                sx[g] += prev
+                sy[g] += nxt
+                sxx[g] += prev * prev
+                sxy[g] += prev * nxt
+                y[g] = nxt
+        for g in range(n_phi):
+            out[g, i] = (sxy[g] - sx[g] * sy[g] / n_obs) / (sxx[g] - sx[g] * sx[g] / n_obs)
+    return out
 
 
 def _pvalues(stats: np.ndarray, trend: str, n_vars: int, n_obs: np.ndarray | int) -> np.ndarray:

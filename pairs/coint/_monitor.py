@@ -16,6 +16,8 @@ from pairs._validation import (
     check_int,
     check_not_constant,
     check_window,
+    renamed_attribute,
+    renamed_option,
 )
 from pairs.coint._kernels import (
     AUTOLAG_CODES,
@@ -132,6 +134,7 @@ class BreakdownResult(ResultMixin):
     cusum_drift: float
     cusum_threshold: float
     _title = "Cointegration breakdown monitor"
+    alpha = renamed_attribute("size", "alpha")
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
         counts = self.events["kind"].value_counts()
@@ -156,6 +159,7 @@ def breakdown(
     cusum_drift: float = 0.5,
     cusum_threshold: float = 8.0,
     confirm: int | None = None,
+    alpha: float | None = None,
 ) -> BreakdownResult:
     """Flag when a pair that was cointegrated stops being so. Causal: an event at ``t`` uses bars ``<= t``.
 
@@ -195,6 +199,9 @@ def breakdown(
         Passed to :func:`rolling_coint` (Engle-Granger test).
     cusum_drift, cusum_threshold
         Page CUSUM allowance and alarm threshold, in innovation standard deviations.
+    alpha
+        Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
+        next release.
 
     Returns
     -------
@@ -211,6 +218,7 @@ def breakdown(
     >>> int((flicker.events["kind"] == "coint_lost").sum()) > int((res.events["kind"] == "coint_lost").sum())
     True
     """
+    size = renamed_option("size", size, "alpha", alpha, 0.05)
     size = check_float("size", size, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     runs = check_int("k", k, minimum=1)
     arm_runs = None if confirm is None else check_int("confirm", confirm, minimum=1)

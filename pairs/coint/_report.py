@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin, Summary, _fmt, json_safe
-from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._validation import align_pair, check_choice, check_float, check_int, renamed_attribute
 from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
-from pairs.coint._johansen import johansen
+from pairs.coint._johansen import _DET_ORDER_CASE, johansen
 from pairs.coint._stationarity import Trend, adf, half_life, hurst
 from pairs.exceptions import PairsError
 
@@ -34,6 +34,13 @@ _EG_COLUMNS = {
     "beta": "beta",
     "alpha": "intercept",
     "lags": "lags",
+}
+_CASE_LABELS = {
+    "n": "no deterministic terms",
+    "ci": "restricted constant",
+    "co": "constant",
+    "li": "restricted trend",
+    "lo": "constant and trend",
 }
 _NOTE = (
     "Engle-Granger and Johansen: null of no cointegration. The spread's ADF p-value uses "
@@ -67,7 +74,8 @@ class CointReport(ResultMixin):
     johansen_beta
         Hedge ratio of y on x from Johansen's leading eigenvector.
     deterministic, k_ar_diff
-        Johansen options (default: a constant restricted to the relation, ``"ci"``).
+        Johansen options (default ``"li"``: a trend restricted to the relation and an
+        unrestricted constant, whose size does not depend on the prices' drift).
     spread_beta, spread_alpha
         The Engle-Granger y ~ x regression; the spread is ``y - spread_alpha - spread_beta * x``.
     adf_stat, adf_pvalue, adf_lags
@@ -113,6 +121,10 @@ class CointReport(ResultMixin):
     n_screened: int | None
     caveat: str | None
     _title = "Cointegration tests"
+    # Former attribute: statsmodels' det_order code of the Johansen case (None: it has none).
+    det_order = renamed_attribute(
+        "deterministic", "det_order", {case: code for code, case in _DET_ORDER_CASE.items()}.get
+    )
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
         fwd, rev = self.engle_granger["pvalue"].items()
@@ -187,7 +199,8 @@ class CointReport(ResultMixin):
         return [
             ("Engle-Granger, both directions", eg),
             (
-                f"Johansen (constant, {self.k_ar_diff} lagged difference(s)): rank "
+                f"Johansen ({_CASE_LABELS.get(self.deterministic, self.deterministic)}, "
+                f"{self.k_ar_diff} lagged difference(s)): rank "
                 f"{self.johansen_rank} at {self.size:.0%}, implied beta {_fmt(self.johansen_beta)}",
                 jo,
             ),
@@ -274,8 +287,8 @@ def coint_report(
 ) -> CointReport:
     """Test a pair for cointegration with every test of :mod:`pairs.coint`, and conclude.
 
-    Runs :func:`engle_granger` in both directions (y ~ x and x ~ y), :func:`johansen` (a
-    constant, ``k_ar_diff`` lagged differences), and :func:`adf`, :func:`half_life` and
+    Runs :func:`engle_granger` in both directions (y ~ x and x ~ y), :func:`johansen` (its
+    default ``"li"`` case, ``k_ar_diff`` lagged differences), and :func:`adf`, :func:`half_life` and
     :func:`hurst` on the Engle-Granger spread ``y - alpha - beta * x``. The pair is
     ``"cointegrated"`` when both Engle-Granger directions and the Johansen trace test reject
     "no cointegration" at ``size``, ``"not cointegrated"`` when none does, and ``"mixed

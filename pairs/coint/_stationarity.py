@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, ndtr, ndtri
 
 from pairs._results import ResultMixin
+from pairs._typing import HalfLifeMethod
 from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
 from pairs.coint._critical import df_crit, df_pvalue
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, adf_kernel, default_max_lag
+from pairs.coint._median_unbiased import median_unbiased_phi
 from pairs.data._align import infer_bar
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
@@ -30,6 +32,7 @@ __all__ = [
 
 Trend = Literal["n", "c", "ct", "ctt"]
 Autolag = Literal["aic", "bic", "t-stat"]
+_HALF_LIFE_METHODS: tuple[str, ...] = get_args(HalfLifeMethod)
 
 
 def resolve_lag_options(max_lag: Any, autolag: Any, n_obs: int, n_trend: int) -> int:
@@ -146,9 +149,11 @@ def adf(
 class HalfLifeResult(ResultMixin):
     """Half-life of mean reversion from ``diff(s)_t = lambda_ * s_{t-1} + intercept + e_t``.
 
-    ``bars`` is ``-ln 2 / ln(1 + lambda_)``; ``se`` its delta-method standard error;
+    ``lambda_``, ``lambda_se`` and ``intercept`` are the OLS fit. With ``method="ols"``,
+    ``bars`` is ``-ln 2 / ln(1 + lambda_)``, ``se`` its delta-method standard error and
     ``ci_lower``/``ci_upper`` the Wald interval of ``lambda_`` at ``ci_level`` mapped through
-    the same (monotone) formula.
+    the same (monotone) formula; with ``method="median_unbiased"`` they come from the
+    median-unbiased AR(1) coefficient and its exact interval (see :func:`half_life`).
     """
 
     bars: float
@@ -161,6 +166,7 @@ class HalfLifeResult(ResultMixin):
     ci_upper: float
     ci_level: float
     lambda_se: float
+    method: str = "ols"
     _title = "Half-life of mean reversion"
 
 
@@ -183,7 +189,7 @@ def _bars(lam: float) -> float:
     return -math.log(2.0) / math.log(phi)
 
 
-def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
+def half_life(spread: Any, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols") -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
     OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with
@@ -192,12 +198,25 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
     ``-1 < phi < 0`` (overshooting) the formula uses ``|phi|``; ``|phi| >= 1`` (no mean
     reversion) gives ``inf``.
 
-    Uncertainty (both from the OLS standard error of ``lambda_``, valid for a stationary
-    spread with iid errors): ``se`` is the delta-method standard error
-    ``ln 2 / (phi * ln(phi)**2) * se(lambda_)``; the interval ``[ci_lower, ci_upper]`` maps
-    the Wald interval ``lambda_ +- z * se(lambda_)`` through the formula, so it is
-    asymmetric like the half-life's distribution and its upper end is ``inf`` when the
-    interval of ``lambda_`` reaches 0.
+    ``method="ols"`` (default): the half-life of the OLS ``phi``. Uncertainty (both from the
+    OLS standard error of ``lambda_``, valid for a stationary spread with iid errors): ``se`` is
+    the delta-method standard error ``ln 2 / (phi * ln(phi)**2) * se(lambda_)``; the interval
+    ``[ci_lower, ci_upper]`` maps the Wald interval ``lambda_ +- z * se(lambda_)`` through the
+    formula, so it is asymmetric like the half-life's distribution and its upper end is ``inf``
+    when the interval of ``lambda_`` reaches 0. Near ``phi = 1`` (long half-lives) the OLS
+    ``phi`` is biased down, so the half-life is too short, and the interval under-covers (about
+    90% at ``phi = 0.98`` on 500 bars for a nominal 95%).
+
+    ``method="median_unbiased"``: Andrews' (1993) median-unbiased ``phi`` and exact interval,
+    from the simulated distribution of the OLS ``phi`` under a Gaussian AR(1) with a stationary
+    start (10,000 series per point of a 50-point grid of ``phi``, fixed seed, so results are
+    deterministic; the first call for a sample length simulates the table, a second or two for
+    thousands of bars, later calls reuse it). ``bars`` is then median-unbiased (as likely above
+    the true half-life as below) and the 95% interval covers close to 95% near the unit root
+    (measured 94-95% at ``phi = 0.98`` on 500 bars and ``phi = 0.99`` on 100 bars, see
+    docs/statistics.md); its upper end is ``inf`` when a unit root is not rejected. ``se`` is the
+    delta-method one at the median-unbiased ``phi``; ``lambda_``, ``lambda_se`` and
+    ``intercept`` stay the OLS fit's.
 
     Parameters
     ----------
@@ -205,6 +224,8 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
         The spread (or any series); needs at least 4 values.
     ci_level
         Coverage of the confidence interval, in (0, 1).
+    method
+        ``"ols"`` or ``"median_unbiased"`` (see above).
 
     Returns
     -------
@@ -220,8 +241,12 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
     >>> hl = half_life(prices["ETH"] - prices["BTC"])
     >>> hl.bars > 100, hl.timedelta.days > 100, bool(hl.ci_lower < hl.bars < hl.ci_upper)
     (True, True, True)
+    >>> recent = (prices["ETH"] - prices["BTC"]).iloc[-500:]  # OLS is biased toward fast reversion
+    >>> round(half_life(recent).bars), half_life(recent, method="median_unbiased").bars
+    (98, inf)
     """
     level = check_float("ci_level", ci_level, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    check_choice("method", method, _HALF_LIFE_METHODS)
     s = as_series(spread, "spread", min_length=4)
     check_not_constant("spread", s)
     values = s.to_numpy()
@@ -234,15 +259,21 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
     resid = dy - design @ coef
     sxx = float(centred @ centred)
     lam_se = math.sqrt(float(resid @ resid) / (len(dy) - 2) / sxx) if sxx > 0 else math.nan
-    bars = _bars(lam)
-    phi = abs(1.0 + lam)
+    if method == "ols":
+        lam_point = lam
+        z = float(ndtri(0.5 + level / 2.0))
+        lam_ends = (lam - z * lam_se, lam + z * lam_se)
+    else:
+        phi_mu, phi_lo, phi_hi = median_unbiased_phi(1.0 + lam, len(dy), level)
+        lam_point, lam_ends = phi_mu - 1.0, (phi_lo - 1.0, phi_hi - 1.0)
+    bars = _bars(lam_point)
+    phi = abs(1.0 + lam_point)
     if math.isfinite(bars) and bars > 0.0:
         se = math.log(2.0) / (phi * math.log(phi) ** 2) * lam_se
     else:
         se = math.nan
-    z = float(ndtri(0.5 + level / 2.0))
     # The half-life grows with lambda_ on (-1, 0]: the upper end of lambda_ gives the upper end.
-    ends = sorted(_bars(max(min(v, 0.0), -1.0)) for v in (lam - z * lam_se, lam + z * lam_se))
+    ends = sorted(_bars(max(min(v, 0.0), -1.0)) for v in lam_ends)
     bar = _bar_length(s.index)
     delta = bar * bars if bar is not None and math.isfinite(bars) else None
     return HalfLifeResult(
@@ -256,6 +287,7 @@ def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
         ci_upper=ends[1],
         ci_level=level,
         lambda_se=lam_se,
+        method=method,
     )
 
 

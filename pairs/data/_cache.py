@@ -198,8 +198,11 @@ def _depth(text: str) -> int:
     return int(np.cumsum(steps).max())
 
 
-def validate_closes(index_ms: Any, close: Any, *, what: str) -> pd.Series:
-    """Closes on epoch-millisecond bar times, checked as fresh data is; DataError naming ``what``."""
+def validate_closes(index_ms: Any, close: Any, *, what: str, positive: bool = True) -> pd.Series:
+    """Closes on epoch-millisecond bar times, checked as fresh data is; DataError naming ``what``.
+
+    ``positive=False`` accepts any finite value (funding rates are signed).
+    """
     times = np.asarray(index_ms)
     values = np.asarray(close)
     if times.ndim != 1 or values.ndim != 1 or len(times) != len(values) or len(times) == 0:
@@ -208,16 +211,18 @@ def validate_closes(index_ms: Any, close: Any, *, what: str) -> pd.Series:
         )
     if times.dtype.kind not in "iu" or not ((times >= _EPOCH_MS[0]) & (times < _EPOCH_MS[1])).all():
         raise DataError(f"{what} must have epoch-millisecond times between 1990 and 2100.")
-    if values.dtype.kind not in "fiu" or not (np.isfinite(values) & (values > 0)).all():
-        raise DataError(f"{what} must have finite positive closes.")
+    if values.dtype.kind not in "fiu" or not (np.isfinite(values) & ((values > 0) | (not positive))).all():
+        raise DataError(f"{what} must have finite {'positive closes' if positive else 'values'}.")
     if not (np.diff(times) > 0).all():
         raise DataError(f"{what} must have strictly increasing times.")
     index = pd.DatetimeIndex(pd.to_datetime(times.astype(np.int64), unit="ms", utc=True), name="timestamp")
     return pd.Series(values.astype(np.float64), index=index)
 
 
-def read_cache(path: Path, key: dict[str, str]) -> tuple[dict[str, Any], pd.Series] | None:
-    """The metadata and closes of a verified cache file for ``key``, or ``None``.
+def read_cache(
+    path: Path, key: dict[str, str], *, positive: bool = True
+) -> tuple[dict[str, Any], pd.Series] | None:
+    """The metadata and closes (signed values with ``positive=False``) of a verified cache file, or ``None``.
 
     ``None`` when the file is absent, unreadable, over the limits, fails its checksum,
     was written for another source/symbol/interval or holds invalid closes.
@@ -231,7 +236,7 @@ def read_cache(path: Path, key: dict[str, str]) -> tuple[dict[str, Any], pd.Seri
             return None
         if any(payload.get(k) != v for k, v in key.items()):
             return None
-        series = validate_closes(payload["index"], payload["close"], what="cache file")
+        series = validate_closes(payload["index"], payload["close"], what="cache file", positive=positive)
         meta = {k: payload[k] for k in ("start", "end", "fetched_at")}
         if not isinstance(meta["fetched_at"], int) or not all(
             v is None or isinstance(v, int) for v in meta.values()

@@ -12,7 +12,7 @@ import difflib
 import os
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +34,16 @@ from pairs.data._cache import (
 from pairs.data._ccxt_pages import Session, Timeframe, fetch_candles, iso, ohlcv_rows, page_limit
 from pairs.exceptions import DataError, MissingDependencyError, PairsWarning
 
-__all__ = ["DEFAULT_CACHE", "from_ccxt", "load_ccxt"]
+__all__ = [
+    "DEFAULT_CACHE",
+    "cache_folder",
+    "check_symbols",
+    "from_ccxt",
+    "load_ccxt",
+    "load_columns",
+    "open_session",
+    "span",
+]
 
 # Stored in every cache file and checked on read: files written before the page checks (which
 # could hold a span cut short by an empty page, or a candle still open by the exchange's clock)
@@ -166,6 +175,119 @@ def _ms(ts: pd.Timestamp | None) -> int | None:
     return None if ts is None else int(ts.value // 10**6)
 
 
+def check_symbols(symbols: Any) -> list[str]:
+    """``symbols`` as a list of unique non-empty strings."""
+    iterable = isinstance(symbols, Iterable) and not isinstance(symbols, (bytes, Mapping))
+    names = [symbols] if isinstance(symbols, str) else list(symbols) if iterable else []
+    if not names or not all(isinstance(s, str) and s.strip() for s in names):
+        raise DataError(f"symbols must be a non-empty string or list of strings; got {symbols!r}.")
+    if len(set(names)) != len(names):
+        raise DataError(f"symbols must be unique; got {names!r}.")
+    return names
+
+
+def cache_folder(cache_dir: Any, refresh: Any, who: str) -> Path | None:
+    """The cache folder of a loader (None: no cache), ``refresh`` checked alongside."""
+    if not isinstance(refresh, (bool, np.bool_)):
+        raise DataError(f"refresh must be True or False; got {refresh!r}.")
+    if isinstance(cache_dir, _DefaultCache):
+        return default_cache_dir()
+    if cache_dir is False:
+        return None
+    if cache_dir is None:
+        warnings.warn(
+            f"cache_dir=None disables {who}'s cache, but means the default folder in load_yfinance and "
+            "will mean it here too; pass cache_dir=False to download without a cache.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return None
+    if isinstance(cache_dir, (str, os.PathLike)):
+        return Path(cache_dir)
+    raise DataError(
+        f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
+    )
+
+
+def span(since: Any, until: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    start, end = stamp(since, "since"), stamp(until, "until")
+    if start is not None and end is not None and start >= end:
+        raise DataError(f"until must be after since; got since={start}, until={end}.")
+    return start, end
+
+
+def open_session(exchange: Any, retries: Any, backoff: Any) -> tuple[Any, Session]:
+    """The exchange (an instance or an id) and its :class:`Session`, retries and backoff checked."""
+    ccxt = _ccxt()
+    n_retries = check_int("retries", retries, minimum=0)
+    wait = check_float("backoff", backoff, minimum=0.0)
+    ex = _exchange(ccxt, exchange)
+    return ex, Session(ccxt, ex, n_retries, wait, _sleep)
+
+
+def load_columns(
+    session: Session,
+    names: list[str],
+    *,
+    folder: Path | None,
+    refresh: bool,
+    interval: str,
+    rules: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    max_age: pd.Timedelta,
+    download: Callable[[str, int], tuple[pd.Series, pd.Timestamp | None]],
+    what: str,
+    positive: bool = True,
+    check: Callable[[str], None] | None = None,
+) -> dict[str, pd.Series]:
+    """Each symbol's series over ``[start, end)``, from the cache where it answers, else downloaded.
+
+    ``download(symbol, now)`` returns the series and the end of the span it is complete for
+    (cached as such); ``what`` names the data in the error for an empty span; ``check(symbol)``
+    checks a market further once the markets are loaded; ``positive=False`` caches signed values.
+    """
+    ex = session.exchange
+    source = f"ccxt:{ex.id}"
+    # The cache is judged by the local clock (a cache hit needs no network); what is closed
+    # and the fetch time written to the cache come from the exchange's clock.
+    now = pd.Timestamp(int(ex.milliseconds()), unit="ms", tz="UTC")
+    columns: dict[str, pd.Series] = {}
+    missing: list[tuple[str, dict[str, str], Path | None]] = []
+    for symbol in names:
+        key = {"source": source, "symbol": symbol, "interval": interval, "rules": rules}
+        path = None if folder is None else cache_path(folder, source, symbol, interval)
+        cached = None if refresh or path is None else read_cache(path, key, positive=positive)
+        if cached is not None and usable(cached[0], start, end, now=now, max_age=max_age):
+            columns[symbol] = cached[1].rename(symbol)
+        else:
+            missing.append((symbol, key, path))
+    # Every symbol to download is checked before the first page is asked for.
+    for symbol, _, _ in missing:
+        session.check_symbol(symbol)
+        if check is not None:
+            check(symbol)
+    server_now = session.now() if missing else 0
+    for symbol, key, path in missing:
+        columns[symbol], complete = download(symbol, server_now)
+        if path is not None:
+            fetched = pd.Timestamp(server_now, unit="ms", tz="UTC")
+            write_cache(path, key, columns[symbol], start=start, end=complete, fetched_at=fetched)
+    for symbol in names:
+        series = columns[symbol]
+        if start is not None:
+            series = series[series.index >= start]
+        if end is not None:
+            series = series[series.index < end]
+        if series.empty:
+            raise DataError(
+                f"symbols must have {what} on {ex.id} in the span asked; "
+                f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
+            )
+        columns[symbol] = series
+    return columns
+
+
 def _download(
     session: Session,
     symbol: str,
@@ -291,86 +413,35 @@ def load_ccxt(
     Traceback (most recent call last):
     pairs.exceptions.DataError: timeframe must be a ccxt timeframe such as '1m', '4h', '1d' or '1w'; got '7x'.
     """
-    ccxt = _ccxt()
-    iterable = isinstance(symbols, Iterable) and not isinstance(symbols, (bytes, Mapping))
-    names = [symbols] if isinstance(symbols, str) else list(symbols) if iterable else []
-    if not names or not all(isinstance(s, str) and s.strip() for s in names):
-        raise DataError(f"symbols must be a non-empty string or list of strings; got {symbols!r}.")
-    if len(set(names)) != len(names):
-        raise DataError(f"symbols must be unique; got {names!r}.")
+    names = check_symbols(symbols)
     tf = Timeframe.parse(timeframe)
-    if not isinstance(refresh, (bool, np.bool_)):
-        raise DataError(f"refresh must be True or False; got {refresh!r}.")
-    folder: Path | None
-    if isinstance(cache_dir, _DefaultCache):
-        folder = default_cache_dir()
-    elif cache_dir is False:
-        folder = None
-    elif cache_dir is None:
-        warnings.warn(
-            "cache_dir=None disables load_ccxt's cache, but means the default folder in load_yfinance and "
-            "will mean it here too; pass cache_dir=False to download without a cache.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        folder = None
-    elif isinstance(cache_dir, (str, os.PathLike)):
-        folder = Path(cache_dir)
-    else:
-        raise DataError(
-            f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
-        )
+    folder = cache_folder(cache_dir, refresh, "load_ccxt")
     age = check_max_age(max_age, tf.typical)
     page = None if limit is None else check_int("limit", limit, minimum=1)
-    n_retries = check_int("retries", retries, minimum=0)
-    wait = check_float("backoff", backoff, minimum=0.0)
     gaps = check_choice("on_empty_page", on_empty_page, ("raise", "warn"))
-    start, end = stamp(since, "since"), stamp(until, "until")
-    if start is not None and end is not None and start >= end:
-        raise DataError(f"until must be after since; got since={start}, until={end}.")
-    ex = _exchange(ccxt, exchange)
+    start, end = span(since, until)
+    ex, session = open_session(exchange, retries, backoff)
     offered = getattr(ex, "timeframes", None)
     if isinstance(offered, Mapping) and offered and timeframe not in offered:
         raise DataError(f"timeframe must be one {ex.id} offers ({', '.join(offered)}); got {timeframe!r}.")
-    session = Session(ccxt, ex, n_retries, wait, _sleep)
     page = page if page is not None else page_limit(ex)
-    source = f"ccxt:{ex.id}"
-    # The cache is judged by the local clock (a cache hit needs no network); what is closed
-    # and the fetch time written to the cache come from the exchange's clock.
-    now = pd.Timestamp(int(ex.milliseconds()), unit="ms", tz="UTC")
-    columns: dict[str, pd.Series] = {}
-    missing: list[tuple[str, dict[str, str], Path | None]] = []
-    for symbol in names:
-        key = {"source": source, "symbol": symbol, "interval": timeframe, "rules": _CACHE_RULES}
-        path = None if folder is None else cache_path(folder, source, symbol, timeframe)
-        cached = None if refresh or path is None else read_cache(path, key)
-        if cached is not None and usable(cached[0], start, end, now=now, max_age=age):
-            columns[symbol] = cached[1].rename(symbol)
-        else:
-            missing.append((symbol, key, path))
-    # Every symbol to download is checked before the first page is asked for.
-    for symbol, _, _ in missing:
-        session.check_symbol(symbol)
-    server_now = session.now() if missing else 0
-    for symbol, key, path in missing:
-        columns[symbol], complete = _download(
-            session, symbol, tf, start, end, server_now, page, raise_short=gaps == "raise"
-        )
-        if path is not None:
-            fetched = pd.Timestamp(server_now, unit="ms", tz="UTC")
-            write_cache(path, key, columns[symbol], start=start, end=complete, fetched_at=fetched)
-    for symbol in names:
-        series = columns[symbol]
-        if start is not None:
-            series = series[series.index >= start]
-        if end is not None:
-            series = series[series.index < end]
-        if series.empty:
-            raise DataError(
-                f"symbols must have closed {timeframe} candles on {ex.id} in the span asked; "
-                f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
-            )
-        columns[symbol] = series
+
+    def download(symbol: str, now: int) -> tuple[pd.Series, pd.Timestamp | None]:
+        return _download(session, symbol, tf, start, end, now, page, raise_short=gaps == "raise")
+
+    columns = load_columns(
+        session,
+        names,
+        folder=folder,
+        refresh=refresh,
+        interval=timeframe,
+        rules=_CACHE_RULES,
+        start=start,
+        end=end,
+        max_age=age,
+        download=download,
+        what=f"closed {timeframe} candles",
+    )
     frame = pd.concat({s: columns[s] for s in names}, axis=1, join="outer", sort=True)
     frame.index.name = "timestamp"
     return frame

@@ -184,6 +184,18 @@ class Session:
             f"(offline or rate limited?); last error: {_one_line(last) if last else 'none'}."
         )
 
+    def page(
+        self, what: str, fetch: Callable[[], Any], keep: Callable[[Any], bool], symbol: str, *, retry: bool
+    ) -> bool:
+        """Ask one page and ``keep`` it (True: it held new rows); with ``retry``, a page without new
+        rows is asked again ``retries`` times with the backoff of network errors."""
+        for attempt in range(self.retries + 1 if retry else 1):
+            if attempt:
+                self.rest(attempt - 1)
+            if keep(self.call(what, fetch, symbol)):
+                return True
+        return False
+
     def check_symbol(self, symbol: str) -> None:
         if not self.exchange.markets:
             self.call("load_markets()", self.exchange.load_markets)
@@ -313,12 +325,7 @@ def fetch_candles(
     def ask(cursor: int, retry: bool) -> bool:
         what = f"fetch_ohlcv({symbol!r}, {tf.text!r}, since={cursor})"
         ask_page = functools.partial(exchange.fetch_ohlcv, symbol, tf.text, cursor, limit)
-        for attempt in range(session.retries + 1 if retry else 1):
-            if attempt:
-                session.rest(attempt - 1)
-            if book.add(session.call(what, ask_page, symbol), cursor, what):
-                return True
-        return False
+        return session.page(what, ask_page, lambda page: book.add(page, cursor, what), symbol, retry=retry)
 
     # No call when no candle of the span can have closed yet (the first opens at or after `lo`).
     if not (lo < hi and tf.close(lo) <= now) or not ask(lo, retry=False):

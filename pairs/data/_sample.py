@@ -17,6 +17,7 @@ __all__ = ["SAMPLES", "load_sample", "sample_path"]
 SAMPLES: dict[str, str] = {
     "binance_1d": "binance_1d_close.csv.gz",
     "binance_4h": "binance_4h_close.csv.gz",
+    "binance_1h": "binance_1h_close.csv.gz",
 }
 
 
@@ -35,6 +36,10 @@ def load_sample(name: str = "binance_1d") -> pd.DataFrame:
         2017-08-17 .. 2026-01-06, NaN before a coin's listing.
         ``"binance_4h"``: 4-hour Binance closes of BTC and ETH, 2017-08-17 .. 2026-01-06
         (8 exchange outages appear as missing bars).
+        ``"binance_1h"``: hourly Binance spot closes of 19 coins (no BTC/ETH: absent upstream),
+        the last two years 2024-01-06 13:00 .. 2026-01-06 12:00 (17,544 hours, none missing);
+        MATIC (renamed POL) ends 2024-09-10 and XMR (delisted) 2024-02-20: a real intraday
+        universe for rotation, survivorship included.
 
     Returns
     -------

@@ -7,6 +7,7 @@ from pairs.evaluation._overfitting import (
     deflated_sharpe,
     probability_of_overfitting,
 )
+from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
 from pairs.evaluation._sweep import SweepResult, sweep
 from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
@@ -14,10 +15,12 @@ __all__ = [
     "BacktestResult",
     "DeflatedSharpeResult",
     "OverfittingResult",
+    "PortfolioResult",
     "SweepResult",
     "WalkForwardResult",
     "backtest",
     "deflated_sharpe",
+    "portfolio_backtest",
     "probability_of_overfitting",
     "sweep",
     "walk_forward",

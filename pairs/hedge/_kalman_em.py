@@ -28,13 +28,13 @@ def fit_em(
     r: float,
     n_iter: int,
     tol: float,
-) -> tuple[np.ndarray, float, int]:
-    """Run EM from ``Q = q * I`` and ``r``: returns ``(Q, r, iterations)``.
+) -> tuple[np.ndarray, float, bool]:
+    """Run EM from ``Q = q * I`` and ``r``: returns ``(Q, r, converged)``.
 
     Stops when an iteration raises the log-likelihood by at most ``tol * (1 + |loglik|)``
     (EM never lowers it), or after ``n_iter`` iterations with an
     :class:`~pairs.exceptions.EMConvergenceWarning`; ``tol = 0`` runs exactly ``n_iter``
-    iterations without a warning. Inputs are trusted (validated by ``kalman_hedge``).
+    iterations without a warning (and ``converged`` False). Inputs are trusted (validated by ``kalman_hedge``).
     """
     q00, q01, q11, r_hat, path, converged = kalman_em(y, x, *mean0, *cov0, q, 0.0, q, r, n_iter, tol)
     if tol > 0.0 and not converged:
@@ -45,4 +45,4 @@ def fit_em(
             EMConvergenceWarning,
             stacklevel=3,
         )
-    return np.array([[q00, q01], [q01, q11]]), float(r_hat), len(path)
+    return np.array([[q00, q01], [q01, q11]]), float(r_hat), tol > 0.0 and bool(converged)

@@ -24,7 +24,14 @@ import pandas as pd
 
 from pairs._results import ResultMixin, Summary, format_table, frame_html, rows_html
 from pairs._typing import Correction
-from pairs._validation import as_frame, check_choice, check_float, check_int, renamed_option
+from pairs._validation import (
+    as_frame,
+    check_choice,
+    check_float,
+    check_int,
+    renamed_attribute,
+    renamed_option,
+)
 from pairs.coint._kernels import TREND_TERMS, default_max_lag
 from pairs.coint._stationarity import resolve_lag_options
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
@@ -75,6 +82,7 @@ class ScanResult(ResultMixin):
     min_overlap: int
     log: bool
     _title = "Cointegration scan"
+    alpha = renamed_attribute("size", "alpha")
 
     def _head(self, top: int) -> pd.DataFrame:
         return self.table.head(top)[["y", "x", "stat", "pvalue", "pvalue_adj", "beta", "half_life"]]

@@ -20,7 +20,7 @@ from pairs.trading._sizing import size_legs
 if TYPE_CHECKING:
     from pairs.strategy._strategy import Strategy
 
-__all__ = ["hedge_paths", "run_batch", "zscore_path"]
+__all__ = ["hedge_paths", "run_arrays", "run_batch", "zscore_path"]
 
 
 def hedge_paths(
@@ -66,13 +66,21 @@ def zscore_path(strategy: Strategy, spread: np.ndarray, innov_z: np.ndarray) -> 
     return zscore_kernel(spread, Z_CODES[method], window, alpha_ewm, minp)
 
 
-def run_batch(strategy: Strategy, y: pd.Series, x: pd.Series) -> StrategyResult:
-    """Run ``strategy`` on validated, aligned, positive prices."""
-    py, px = y.to_numpy(dtype=np.float64), x.to_numpy(dtype=np.float64)
+def run_arrays(
+    strategy: Strategy, py: np.ndarray, px: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None]:
+    """``(beta, alpha, spread, zscore, position, action codes, note)`` of ``strategy`` on positive prices."""
     yv, xv = (log_values(py), log_values(px)) if strategy.log_prices else (py, px)
     beta, alpha, spread, innov_z, note = hedge_paths(strategy, yv, xv)
     z = zscore_path(strategy, spread, innov_z)
     position, codes = rule_kernel(z, *_kernel_args(strategy.rule))
+    return beta, alpha, spread, z, position, codes, note
+
+
+def run_batch(strategy: Strategy, y: pd.Series, x: pd.Series) -> StrategyResult:
+    """Run ``strategy`` on validated, aligned, positive prices."""
+    py, px = y.to_numpy(dtype=np.float64), x.to_numpy(dtype=np.float64)
+    beta, alpha, spread, z, position, codes, note = run_arrays(strategy, py, px)
     index = y.index
     frame = pd.DataFrame(
         {

@@ -10,14 +10,12 @@ a replay of the history gives the same positions, bit for bit).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pairs._io import check_path, write_text_atomic
 from pairs._results import Summary
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import (
@@ -28,7 +26,8 @@ from pairs._validation import (
     check_int,
     raise_if_constant,
 )
-from pairs.exceptions import DataError, PairsError, PairsWarning
+from pairs.exceptions import PairsError, PairsWarning
+from pairs.strategy._spec_io import check_header, read_spec, write_spec
 from pairs.trading._rules import SignalRule
 
 if TYPE_CHECKING:
@@ -241,19 +240,7 @@ class Strategy:
         PairsError
             ``data`` is not a dict, has unknown keys, another format/version or invalid values.
         """
-        if not isinstance(data, dict):
-            raise PairsError(f"data must be a dict (a strategy file); got {type(data).__name__}.")
-        data = dict(data)
-        fmt = data.pop("format", FORMAT)
-        version = data.pop("version", VERSION)
-        if fmt != FORMAT:
-            raise PairsError(f"data['format'] must be {FORMAT!r}; got {fmt!r}.")
-        if version != VERSION or isinstance(version, bool):
-            raise PairsError(f"data['version'] must be {VERSION}; got {version!r}.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
+        data = check_header(data, FORMAT, VERSION, {f.name for f in dataclasses.fields(cls)}, "strategy")
         if isinstance(data.get("lot_size"), list):
             data["lot_size"] = tuple(data["lot_size"])
         try:
@@ -263,32 +250,12 @@ class Strategy:
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """The strategy file as indented JSON text; written atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=2) + "\n"
-        if path is not None:
-            try:
-                write_text_atomic(check_path(path), text)
-            except OSError as exc:
-                raise DataError(
-                    f"path must be a writable file; got {str(path)!r} ({exc.strerror or exc})."
-                ) from None
-        return text
+        return write_spec(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Strategy:
         """Read a strategy file written by :meth:`to_json` (or by hand)."""
-        try:
-            text = check_path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"path must be a readable strategy file; got {str(path)!r} ({exc}).") from None
-        if len(text) > 1_000_000:
-            raise DataError(f"path must be a strategy file of at most 1 MB; got {len(text)} characters.")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise DataError(
-                f"path must hold strategy JSON; got invalid JSON in {str(path)!r} ({exc})."
-            ) from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_spec(path, "strategy"))
 
     def summary(self) -> str:
         """Readable multi-line description of the chain."""

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pandas as pd
 import pytest
 import yfinance
 
+import pairs
 from pairs import load_sample, load_yfinance, read_prices
 from pairs._results import _fmt
 from pairs.cli._main import main
@@ -401,17 +403,57 @@ def test_demo_json_is_honest_and_consistent(
     assert f"<th>max drawdown</th><td>{bt['max_drawdown']:.1%}</td>" in html
     assert f"<th>backtest total return</th><td>{bt['total_return']:+.1%}</td>" in html
     assert f"{best['y']} / {best['x']}" in html
+    # The report of the best of 78 screened pairs says so, with the screen's adjusted p-value.
+    assert (
+        f"Picked from 78 screened pairs: after the fdr_bh correction for them its adjusted p-value is "
+        f"{best['pvalue_adj']:.3g}, NOT significant at 5%." in html
+    )
+    # Remarks on the numbers that look wrong, written from those numbers: TLS and Johansen far
+    # from OLS because the legs are weakly correlated (R^2 from numpy), the z-score window
+    # much shorter than the half-life.
+    tls = out["hedges"][1]["beta"]
+    r2 = np.corrcoef(y, x)[0, 1] ** 2
+    assert tls > 2 * out["hedges"][0]["beta"] and r2 < 0.5
+    hedges = out["remarks"]["hedges"]
+    ols_beta, jo_beta = out["hedges"][0]["beta"], out["tests"]["johansen"]["beta"]
+    johansen_far = not 0.5 < jo_beta / ols_beta < 2.0  # the remark names the estimators > 2x off OLS
+    named = (
+        f"The TLS ({tls:.3g}) and Johansen ({jo_beta:.3g})" if johansen_far else f"The TLS ({tls:.3g}) hedge"
+    )
+    assert hedges.startswith(named)
+    assert f"(R^2 = {r2:.2g})" in hedges
+    # Section 5: the rotation is the API's Portfolio on the hourly sample's last year.
+    book = pairs.Portfolio.from_dict(out["portfolio"]["spec"])
+    rotation = book.backtest(pairs.load_sample("binance_1h").iloc[-24 * 365 :])
+    summary = out["portfolio"]["summary"]
+    assert summary["final equity"] == pytest.approx(float(rotation.equity.iloc[-1]), rel=1e-12)
+    costs = float(rotation.costs[["fees", "slippage", "funding"]].to_numpy().sum())
+    pnl = float(rotation.equity.iloc[-1]) - book.capital
+    assert f"P&L {pnl:+,.2f} after costs" in out["portfolio"]["verdict"]
+    assert f"{pnl + costs:+,.2f} before costs" in out["portfolio"]["verdict"]
+    half_life = out["tests"]["spread"]["half_life_bars"]
+    assert half_life > 120
+    assert out["remarks"]["window"].startswith(
+        f"The z-score window (60 bars) is {half_life / 60:.3g}x shorter than the spread's half-life"
+    )
+    # The report comments the same numbers (it shows the Johansen beta, not TLS).
+    shown = unescape(html)
+    assert out["remarks"]["window"] in shown
+    remark = f"The Johansen ({jo_beta:.3g}) hedge ratio is more than 2x off OLS"
+    assert (remark in shown) == johansen_far
 
 
 def test_demo_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     code, text, err = run(capsys, "demo")
     assert code == 0 and err == ""
-    for heading in ("1. Screening", "2. Hedge ratios", "3. Cointegration tests", "4. Signals and backtest"):
+    headings = ("1. Screening", "2. Hedge ratios", "3. Cointegration tests", "4. Signals and backtest")
+    for heading in (*headings, "5. A portfolio of pairs, rotated weekly"):
         assert heading in text
     assert "No pair is significant after the fdr_bh correction" in text
     assert "NOT evidence" in text
     verdict = [line for line in text.splitlines() if line.startswith("Verdict:")]
-    assert len(verdict) == 1 and "no cointegrated pair" in verdict[0]
+    assert len(verdict) == 2 and "no cointegrated pair" in verdict[0]
+    assert "after costs" in verdict[1] and "before costs" in verdict[1]
     assert max(len(line) for line in text.splitlines()) <= 100
 
 
@@ -428,9 +470,20 @@ def test_report_command_on_csv_files(
     html = target.read_text(encoding="utf-8")
     images = [base64.b64decode(m) for m in IMG.findall(html)]
     assert len(images) >= 4 and all(img.startswith(PNG) and len(img) > 1000 for img in images)
-    beta = ols_hedge(np.log(pair["ETH"]), np.log(pair["BTC"])).beta
+    # One choice of prices for the whole report: the default strategy trades prices as given,
+    # so the hedge ratios are of prices; with --log every section uses log prices.
+    beta = ols_hedge(pair["ETH"], pair["BTC"]).beta
     assert f"<th>OLS</th><td>{_fmt(beta)}</td>" in html
+    assert "Every section uses prices as given" in html and "(prices)" in text
     assert "ETHUSDT / BTCUSDT: pair analysis" in html
+    code, text, err = run(
+        capsys, "report", str(y), str(x), "-o", str(target), "--coint-window", "120", "--log"
+    )
+    assert code == 0, err
+    html = target.read_text(encoding="utf-8")
+    log_beta = ols_hedge(np.log(pair["ETH"]), np.log(pair["BTC"])).beta
+    assert f"<th>OLS</th><td>{_fmt(log_beta)}</td>" in html and "(log prices)" in text
+    assert "Every section uses log prices" in html
 
 
 # --- errors and help ---------------------------------------------------------------------------

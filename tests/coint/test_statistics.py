@@ -160,7 +160,7 @@ def test_johansen_cases_and_det_order_mapping():
     rng = np.random.default_rng(8)
     prices = pd.DataFrame(_coint_pair(rng, 300, phi=0.5), columns=["y", "x"])
     default = johansen(prices)
-    assert default.deterministic == "ci" and default.det_order is None
+    assert default.deterministic == "li" and default.det_order is None
     assert list(default.trace_crit.columns) == ["1%", "5%", "10%"]
     for det, case in ((-1, "n"), (0, "co"), (1, "lo")):
         a, b = johansen(prices, det_order=det), johansen(prices, deterministic=case)

@@ -47,6 +47,7 @@ def _argv(command: str, folder: Path) -> list[str]:
         "fit": pair,
         "test": pair,
         "scan": [str(folder)],
+        "portfolio": [str(folder), "--formation", "60", "--trading", "30", "--top", "1"],
         "signal": pair,
         "backtest": pair,
         "sweep": [*pair, "--hedge", "rolling", "--grid", "window=20,40", "--grid", "rule.entry_z=1.5,2"],
@@ -104,6 +105,10 @@ def test_json_is_one_document_and_csv_agrees(
         path = Path(data["output"])
         assert path == folder / "report.html" and data["bytes"] == path.stat().st_size
         assert data["verdict"] in data["headline"] and data["metrics"]["n_bars"] == 300
+    if command == "portfolio":
+        assert rows[0][:3] == ["timestamp", "equity", "cash"] and len(rows) == 301
+        assert float(rows[-1][1]) == pytest.approx(data["summary"]["final equity"], rel=1e-12)
+        assert pairs.Portfolio.from_dict(data["portfolio"]).formation == 60
     if command == "sweep":
         assert data["n_points"] == 4 and [row[:3] for row in rows[1:]] == [
             [str(r["point"]), str(r["window"]), str(r["rule.entry_z"])] for r in data["table"]

@@ -88,6 +88,9 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
         np.log(p[["ETH", "BTC", "LTC"]]).diff().dropna(), n_splits=4
     ),
     "PhillipsOuliarisResult": lambda p: pairs.phillips_ouliaris(np.log(p["ETH"]), np.log(p["BTC"])),
+    "PortfolioResult": lambda p: pairs.Portfolio(
+        pairs.Strategy(hedge="rolling", window=30), pairs.Selection(top=2), formation=200, trading=100
+    ).backtest(p),
     "ScanResult": lambda p: pairs.scan(p, log=True),
     "Signal": _signal,
     "SimulatedUniverse": lambda p: pairs.simulate_universe(4, 200, n_cointegrated=1, seed=1),

@@ -114,6 +114,19 @@ def test_sample_equals_raw_files() -> None:
     assert list(h4.columns) == ["BTC", "ETH"] and len(h4) == 18371
 
 
+def test_hourly_universe_sample() -> None:
+    """The bundled hourly universe: 19 coins, two years of every hour, survivorship kept as NaN."""
+    h1 = load_sample("binance_1h")
+    assert h1.shape == (17544, 19) and "BTC" not in h1.columns
+    assert h1.index[0] == pd.Timestamp("2024-01-06 13:00", tz="UTC")
+    assert (h1.index.to_series().diff().iloc[1:] == pd.Timedelta(hours=1)).all()
+    assert h1["MATIC"].last_valid_index() == pd.Timestamp("2024-09-10 02:00", tz="UTC")
+    assert h1["XMR"].last_valid_index() == pd.Timestamp("2024-02-20 02:00", tz="UTC")
+    live = h1.drop(columns=["MATIC", "XMR"])
+    assert live.iloc[:-3].notna().all().all()
+    assert (live.to_numpy()[~np.isnan(live.to_numpy())] > 0).all()
+
+
 def test_drop_incomplete_last_bar() -> None:
     full = read_prices(DATA / "BTC-USD.csv")
     cut = read_prices(DATA / "BTC-USD.csv", drop_incomplete=True)

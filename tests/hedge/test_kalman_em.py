@@ -9,7 +9,7 @@ import pytest
 from pykalman import KalmanFilter
 
 import pairs
-from pairs.exceptions import EMConvergenceWarning, PairsError
+from pairs.exceptions import EMConvergenceWarning, KalmanBoundaryWarning, PairsError
 from pairs.hedge import kalman_hedge
 from pairs.hedge._kernels import kalman_em, kalman_smoother
 
@@ -69,7 +69,7 @@ def test_em_fixed_iterations_equals_pykalman_em(logp):
 
 def test_em_converges_by_default_above_the_mle(logp):
     y, x = logp["ETH"], logp["BTC"]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), pytest.warns(KalmanBoundaryWarning, match=r"^obs_var must be away"):
         warnings.simplefilter("error", EMConvergenceWarning)
         em = kalman_hedge(y, x, noise_units="log", fit="em")
     mle = kalman_hedge(y, x, noise_units="log", fit="mle")
@@ -78,6 +78,8 @@ def test_em_converges_by_default_above_the_mle(logp):
     # Ten iterations (the former default) reach 6448.5; em_tol=1e-10 reaches 6678.46 from the
     # default start, and the default em_tol=1e-8 stops within 0.2 of it.
     assert em.loglik > 6678.2
+    # ... with obs_var heading to 0, which the boundary warning above reports.
+    assert em.obs_var < 2e-6
 
 
 def test_em_loglik_never_decreases_and_cap_warns(logp):

@@ -406,3 +406,73 @@ def test_analysis_report_bad_prices(
     y, x = make(prices)
     with pytest.raises(error, match=match):
         analysis_report(y, x, coint_window=120)
+
+
+# --- one choice of prices, and a pair picked from a screen (issue #22) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def screened(prices: pd.DataFrame) -> tuple[Any, list[Any]]:
+    from pairs import scan
+
+    universe = load_sample("binance_1d")[["ETH", "BTC", "LTC", "XRP", "BNB"]].dropna().iloc[-500:]
+    res = scan(universe, log=True, size=0.05)
+    best = res.table.iloc[0]
+    y, x = str(best["y"]), str(best["x"])
+    return res, analysis_report(universe[y], universe[x], strategy=STRATEGY, coint_window=120, scan=res)
+
+
+def test_report_of_a_screened_pair_states_the_screen(screened: tuple[Any, list[Any]]) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    res, blocks = screened
+    # The adjusted p-value of the best pair, recomputed from the scan's raw p-values.
+    adjusted = multipletests(res.table["pvalue"], method="fdr_bh")[1][0]
+    note = blocks[1][1]
+    verdict = "significant" if adjusted < 0.05 else "NOT significant"
+    assert note.startswith(
+        f"Picked from {res.n_tested} screened pairs: after the fdr_bh correction for them its adjusted "
+        f"p-value is {adjusted:.3g}, {verdict} at 5%. Single-pair tests, not corrected for the screen: "
+    )
+    glance = next(obj for kind, obj in blocks if kind == "table" and obj[0] == "At a glance")[1]
+    assert glance["pairs screened"] == str(res.n_tested) == "10"
+    assert glance["adjusted p-value (fdr_bh)"] == f"{adjusted:.3g}"
+    assert glance["cointegration"].endswith("(single pair, not corrected for the screen)")
+    text = blocks[2][1]
+    assert text.startswith("Taken alone: ") and f"chosen from {res.n_tested} screened pairs" in text
+
+
+def test_report_of_a_screened_pair_refuses_a_scan_that_does_not_fit(
+    prices: pd.DataFrame, screened: tuple[Any, list[Any]]
+) -> None:
+    from pairs import scan
+
+    res, _ = screened
+    others = scan(np.log(load_sample("binance_1d")[["LTC", "XRP", "BNB"]].dropna().iloc[-500:]))
+    cases = [
+        (
+            {"scan": others},
+            r"^scan must contain the pair ETH/BTC; got a scan of 3 tested pairs without it\.$",
+        ),
+        (
+            {"scan": res.table},
+            r"^scan must be a pairs\.ScanResult \(from pairs\.scan\) or None; got DataFrame\.$",
+        ),
+    ]
+    for options, match in cases:
+        with pytest.raises(PairsError, match=match):
+            analysis_report(prices["ETH"], prices["BTC"], strategy=STRATEGY, coint_window=120, **options)
+
+
+def test_report_uses_the_strategy_prices_everywhere(prices: pd.DataFrame, blocks: list[Any]) -> None:
+    # Raw-price strategy: the tests and the hedge table are of prices, as the backtest trades.
+    raw = analysis_report(prices["ETH"], prices["BTC"], strategy=Strategy(fee_bps=10), coint_window=120)
+    expected = coint_report(prices["ETH"], prices["BTC"]).headline
+    assert raw[1] == ("note", expected) and expected != blocks[1][1]
+    ratios = next(obj for kind, obj in raw if kind == "table" and obj[0] == "Latest hedge ratios")[1]
+    assert ratios.loc["OLS", "beta"] == pytest.approx(ols_hedge(prices["ETH"], prices["BTC"]).beta, rel=1e-12)
+    texts = " ".join(obj for kind, obj in raw if kind == "text")
+    assert "Every section uses prices as given, as the strategy trades them (log_prices=False)" in texts
+    assert "y = intercept + beta * x + spread" in texts and "log y" not in texts
+    logged = " ".join(obj for kind, obj in blocks if kind == "text")
+    assert "Every section uses log prices, as the strategy trades them (log_prices=True)" in logged

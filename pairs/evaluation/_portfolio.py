@@ -1,0 +1,636 @@
+"""The portfolio backtest: rotation over formation windows, one shared account in currency.
+
+The exact rules (docs/portfolio.md):
+
+* Windows: window ``i`` selects on bars ``[i*T, i*T + F)`` (``F`` formation bars, ``T`` trading
+  bars) and trades bars ``[i*T + F, min(i*T + F + T, n))``; selection sees nothing later.
+* Spans: a pair's consecutive selections form a streak. Its positions are
+  ``strategy.run(y, x)`` from the first bar of the streak's first formation window (the warm-up),
+  restricted to the streak's trading bars, and flat at the streak's last bar (``"close"``; still
+  open when the data end before the next selection, which comes at the close of a window's
+  last bar, as in a live book) or
+  held until the run's first flat bar after it (``"hold_to_exit"``; a pair selected again while
+  still held continues the same run). A coin without a price on a trading bar (delisting) closes
+  its pairs on that bar at its last price.
+* Sizing: at the first trading bar of each window where a pair is selected, it gets a gross
+  notional ``equity * leverage / top`` for a position of size 1 (equity before that bar's orders),
+  and its leg units follow :func:`pairs.size_legs` (the strategy's mode and band, lots per coin).
+* Account: the target units of each coin are the sum over pairs (netted). On a bar where a target
+  changes (an order bar), if the book's gross exposure after costs would exceed ``leverage *
+  equity``, every coin's target is scaled by one factor ``scale`` (kept until the next order
+  bar), so that the cap holds after the order; ``scale == 1`` otherwise. Costs (fees, slippage)
+  are paid on the traded notional of each coin; funding on the notional held, as
+  :func:`pairs.backtest`. Cash and equity are in the quote currency.
+* Attribution: a pair holds ``scale`` times its own units; its P&L is its price P&L, its funding
+  and its share of each coin's costs (in proportion to its traded units): the pairs' P&L sum to
+  the account's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pairs._results import ResultMixin
+from pairs._validation import as_frame, check_choice
+from pairs.evaluation._metrics import metrics, trade_spans, trades_table
+from pairs.evaluation._metrics import periods_per_year as bars_per_year
+from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
+from pairs.strategy._batch import run_arrays
+from pairs.strategy._portfolio import MIN_FORMATION, window_bars
+from pairs.trading._kernels import size_kernel
+
+if TYPE_CHECKING:
+    from pairs.strategy._portfolio import Portfolio
+
+__all__ = ["PortfolioResult", "portfolio_backtest"]
+
+_SELECTION_COLUMNS = ["window", "formation_start", "trading_start", "trading_end"]
+_TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "costs"]
+
+
+@dataclass
+class _Span:
+    """One pair's continuous stay in the book: a run of the strategy from ``f0``."""
+
+    y: str
+    x: str
+    f0: int
+    start: int  # first trading bar
+    end: int  # one past the last bar (the flat bar of a closed span included)
+    windows: list[int]
+    position: np.ndarray  # over [start, end)
+    beta: np.ndarray  # units of x per unit of y over [start, end)
+    units: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # target units over [start, end)
+
+
+@dataclass(frozen=True, repr=False)
+class PortfolioResult(ResultMixin):
+    """Outcome of :func:`pairs.portfolio_backtest` (rules in :mod:`pairs.evaluation._portfolio`).
+
+    Attributes
+    ----------
+    equity, cash
+        Account equity and cash in the quote currency after each bar (``capital`` until the
+        first trade).
+    units
+        Net units held of each coin from each bar to the next; ``orders`` are its differences.
+    positions
+        Spread position of each pair ever selected (columns ``"Y/X"``), 0 outside its spans.
+    selections
+        One row per window and selected pair: ``window``, ``formation_start``, ``trading_start``,
+        ``trading_end`` (exclusive, NaT for the last window), ``y``, ``x``, ``rank``, ``score``,
+        ``pvalue``, ``distance``, ``beta``, ``alpha``, ``half_life``, ``crossings``.
+    trades
+        Per-pair round trips: ``entry_time``, ``exit_time`` (NaT while open), ``side``,
+        ``bars``, ``pair``, ``pnl`` (currency, net of its costs and funding) and ``costs``.
+    contributions
+        P&L of each pair over the whole backtest (currency); they sum to the equity change.
+    costs
+        Per bar: ``traded`` notional, ``fees``, ``slippage``, ``funding`` (currency).
+    exposure
+        Per bar: ``gross`` exposure, ``leverage`` (gross / equity), ``scale`` of the book.
+    total_return, apr, sharpe, sortino, max_drawdown
+        Of the equity, annualised with ``periods_per_year``.
+    n_windows, n_scaled
+        Windows run; order bars where the leverage cap scaled the book down.
+    """
+
+    portfolio: Any
+    equity: pd.Series
+    cash: pd.Series
+    units: pd.DataFrame
+    orders: pd.DataFrame
+    positions: pd.DataFrame
+    selections: pd.DataFrame
+    trades: pd.DataFrame
+    contributions: pd.Series
+    costs: pd.DataFrame
+    exposure: pd.DataFrame
+    total_return: float
+    apr: float
+    sharpe: float
+    sortino: float
+    max_drawdown: float
+    periods_per_year: float
+    n_windows: int
+    n_scaled: int
+    _title = "Portfolio backtest"
+
+    def _summary_rows(self) -> list[tuple[str, Any]]:
+        costs = self.costs.sum()
+        return [
+            ("windows", self.n_windows),
+            ("pairs traded", len(self.contributions)),
+            ("round trips", len(self.trades)),
+            ("final equity", float(self.equity.iloc[-1])),
+            ("total return", self.total_return),
+            ("APR", self.apr),
+            ("Sharpe", self.sharpe),
+            ("max drawdown", self.max_drawdown),
+            ("fees", float(costs["fees"])),
+            ("slippage", float(costs["slippage"])),
+            ("funding", float(costs["funding"])),
+            ("max leverage", float(self.exposure["leverage"].max())),
+            ("orders scaled by the cap", self.n_scaled),
+        ]
+
+    @property
+    def capital(self) -> float:
+        """Starting cash of the account."""
+        return float(self.portfolio.capital)
+
+    @property
+    def returns(self) -> pd.Series:
+        """Per-bar return of the equity (0 before the first trading bar)."""
+        prev = self.equity.shift(1, fill_value=self.capital)
+        return (self.equity / prev - 1.0).rename("returns")
+
+    def significance(self, size: float = 0.05) -> Any:
+        """Is the account's Sharpe ratio distinguishable from 0? The probabilistic Sharpe ratio.
+
+        :func:`pairs.deflated_sharpe` of the per-bar returns from the first trading bar, as one
+        trial (``n_trials=1``: the benchmark Sharpe is 0; a search over many portfolios must
+        deflate for them, e.g. with a sweep).
+        """
+        from pairs.evaluation._overfitting import deflated_sharpe
+
+        start = self.equity.index[self.exposure["gross"].to_numpy().nonzero()[0][:1]]
+        live = self.returns.loc[start[0] :] if len(start) else self.returns
+        return deflated_sharpe(
+            live, n_trials=1, sharpe_variance_per_bar=0.0, periods_per_year=self.periods_per_year, size=size
+        )
+
+    def plot(self) -> Any:
+        """Equity, drawdown and leverage: :func:`pairs.plot.plot_portfolio`."""
+        from pairs.plot import plot_portfolio
+
+        return plot_portfolio(self)
+
+
+def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]:
+    """``(formation start, trading start, trading end)`` of every window whose formation is complete.
+
+    A last window whose trading would start at bar ``n`` has no trading bar; its selection only says
+    which streaks go on past the data (as a live book selects at the close of the window's last bar).
+    """
+    out = []
+    i = 0
+    while i * trading + formation <= n:
+        start = i * trading + formation
+        out.append((i * trading, start, min(start + trading, n)))
+        i += 1
+    return out
+
+
+def _select_all(
+    portfolio: Portfolio, frame: pd.DataFrame, windows: list[tuple[int, int, int]], backend: str, client: Any
+) -> list[pd.DataFrame]:
+    from pairs.screening._select import select_pairs
+
+    parts = [frame.iloc[f0:ts] for f0, ts, _ in windows]
+    if backend == "local":
+        return [select_pairs(portfolio.selection, part) for part in parts]
+    try:
+        from distributed import get_client
+    except ImportError:
+        raise MissingDependencyError(
+            "backend='dask' needs dask.distributed: pip install 'pairs[dask]'"
+        ) from None
+    dask_client = client if client is not None else get_client()
+    futures = dask_client.map(select_pairs, [portfolio.selection] * len(parts), parts, pure=False)
+    return list(dask_client.gather(futures))
+
+
+def _first_missing(valid: np.ndarray, start: int) -> int:
+    """First row ``>= start`` where ``valid`` is False, else its length."""
+    bad = np.flatnonzero(~valid[start:])
+    return start + int(bad[0]) if bad.size else valid.shape[0]
+
+
+def _spans(
+    trading: int,
+    portfolio: Portfolio,
+    frame: pd.DataFrame,
+    windows: list[tuple[int, int, int]],
+    chosen: dict[tuple[str, str], list[int]],
+    hedges: dict[tuple[str, str, int], tuple[float, float]],
+) -> list[_Span]:
+    strategy = portfolio.strategy
+    hold = portfolio.on_deselect == "hold_to_exit"
+    n = len(frame)
+    columns = np.ascontiguousarray(frame.to_numpy().T)  # one contiguous row per coin
+    valid = ~np.isnan(columns.T)
+    col = {c: i for i, c in enumerate(frame.columns)}
+    out = []
+    for (y, x), wins in chosen.items():
+        both = valid[:, col[y]] & valid[:, col[x]]
+        i = 0
+        while i < len(wins):
+            w0 = wins[i]
+            f0, start, _ = windows[w0]
+            if start >= n:  # the last window, without trading bars
+                break
+            cut = _first_missing(both, start)
+            spec = strategy
+            if strategy.hedge == "ols" and strategy.beta is None:
+                beta, alpha = hedges[(y, x, w0)]
+                spec = strategy.replace(beta=beta, alpha=alpha)
+            stop = cut
+            if not hold:  # the run is needed up to the streak's end only
+                last = i
+                while last + 1 < len(wins) and wins[last + 1] == wins[last] + 1:
+                    last += 1
+                stop = min(cut, windows[wins[last]][2])
+            ys, xs = columns[col[y], f0:stop], columns[col[x], f0:stop]
+            beta_u, _, _, _, position, _, _ = run_arrays(spec, ys, xs)
+            pos = position.astype(np.float64)
+            if strategy.log_prices:
+                beta_u = beta_u * ys / xs
+            j = i
+            while True:
+                while j + 1 < len(wins) and wins[j + 1] == wins[j] + 1:
+                    j += 1
+                end = windows[wins[j]][2]  # one past the streak's last bar
+                # Past the data: the next selection (at the streak's last bar) is not known yet.
+                running = windows[wins[j]][1] + trading > n
+                if not hold or end > cut or running:
+                    break
+                # Held to its own exit: up to the run's first flat bar at or after the streak's last bar.
+                flat = np.flatnonzero(pos[end - 1 - f0 :] == 0)
+                end = end + int(flat[0]) if flat.size else (cut + 1 if cut < n else n)
+                if j + 1 < len(wins) and windows[wins[j + 1]][1] < end:
+                    j += 1  # selected again while still held: the same run goes on
+                    continue
+                break
+            if end > cut:  # a coin lost its price (delisting): flat on that bar, at the last price
+                end = min(end, cut + 1)
+                p = np.append(pos[start - f0 : cut - f0], 0.0)
+                b = np.append(beta_u[start - f0 : cut - f0], np.nan)
+            else:
+                p = pos[start - f0 : end - f0].copy()
+                b = beta_u[start - f0 : end - f0].copy()
+                if not hold and not running:
+                    p[-1] = 0.0
+            out.append(_Span(y, x, f0, start, end, wins[i : j + 1], p, b))
+            i = j + 1
+    return out
+
+
+class _Ledger:
+    """The account, advanced from order bar to order bar (nothing but funding happens between them)."""
+
+    def __init__(self, prices: np.ndarray, fund: np.ndarray, portfolio: Portfolio) -> None:
+        n, k = prices.shape
+        self.prices = prices
+        # fund_cum[t] = sum over u <= t of price[u-1] * rate[u]: funding paid per unit held.
+        flow = np.zeros((n, k))
+        flow[1:] = prices[:-1] * fund[1:]
+        self.fund_cum = np.cumsum(flow, axis=0)
+        self.target = np.zeros((n, k))
+        self.fee, self.slip = portfolio.fee_rate, portfolio.slippage_rate
+        self.leverage = portfolio.leverage
+        self.cash = portfolio.capital
+        self.held = np.zeros(k)
+        self.scale = 1.0
+        self.last = 0
+        self.done = 0
+        self.snaps: list[tuple[int, float, np.ndarray, float]] = []  # (bar, cash after, held, scale)
+
+    def equity_before(self, t: int) -> float:
+        """Equity at bar ``t``'s prices before its orders (after its funding)."""
+        funding = float(self.held @ (self.fund_cum[t] - self.fund_cum[self.last]))
+        return self.cash - funding + float(self.held @ self.prices[t])
+
+    def advance(self, stop: int) -> None:
+        """Run the order bars of ``[done, stop)``."""
+        lo = self.done
+        prev = self.target[lo - 1] if lo > 0 else np.zeros(self.target.shape[1])
+        block = self.target[lo:stop]
+        changed = np.any(block != np.vstack([prev[None, :], block[:-1]]), axis=1)
+        for t in lo + np.flatnonzero(changed):
+            self._order(int(t))
+        self.done = stop
+
+    def _order(self, t: int) -> None:
+        p = self.prices[t]
+        want = self.target[t]
+        equity = self.equity_before(t)
+        cash = equity - float(self.held @ p)
+        rate = self.fee + self.slip
+        gross_want = float(np.abs(want) @ p)
+        cost_full = rate * float(np.abs(want - self.held) @ p)
+        scale = 1.0
+        if gross_want > self.leverage * (equity - cost_full):
+            # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
+            # gross <= leverage * equity after the order; a book without equity goes flat.
+            gross_held = float(np.abs(self.held) @ p)
+            scale = max(
+                0.0,
+                self.leverage * (equity - rate * gross_held) / (gross_want * (1.0 + self.leverage * rate)),
+            )
+            scale = min(scale, 1.0)
+        new = scale * want
+        traded = float(np.abs(new - self.held) @ p)
+        self.cash = cash - float((new - self.held) @ p) - rate * traded
+        self.held = new
+        self.scale = scale
+        self.last = t
+        self.snaps.append((t, self.cash, new.copy(), scale))
+
+
+def _size(
+    span: _Span, lo: int, hi: int, capital: float, portfolio: Portfolio, py: np.ndarray, px: np.ndarray
+) -> np.ndarray:
+    """Units of the span's legs over bars ``[lo, hi)``, sized afresh at ``lo`` with ``capital``."""
+    a, b = lo - span.start, hi - span.start
+    beta = np.nan_to_num(span.beta[a:b], nan=0.0)
+    yu, xu = size_kernel(
+        span.position[a:b],
+        beta,
+        py[lo:hi],
+        px[lo:hi],
+        capital,
+        portfolio.strategy.sizing_mode == "beta_neutral",
+        portfolio.lot(span.y),
+        portfolio.lot(span.x),
+        portfolio.strategy.rebalance_band,
+    )
+    return np.column_stack([yu, xu])
+
+
+def _series(ledger: _Ledger, n: int, capital: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bar held units, cash and scale from the order-bar snapshots."""
+    k = ledger.prices.shape[1]
+    held = np.zeros((n, k))
+    cash = np.full(n, capital)
+    scale = np.ones(n)
+    bars = [s[0] for s in ledger.snaps] + [n]
+    for (t, c, h, sc), nxt in zip(ledger.snaps, bars[1:], strict=True):
+        held[t:nxt] = h
+        cash[t:nxt] = c - (ledger.fund_cum[t:nxt] - ledger.fund_cum[t]) @ h
+        scale[t:nxt] = sc
+    return held, cash, scale
+
+
+def _funding(funding: Any, frame: pd.DataFrame) -> np.ndarray:
+    if funding is None:
+        return np.zeros(frame.shape)
+    rates = as_frame(funding, "funding", min_length=1)
+    if not rates.index.equals(frame.index):
+        raise DataError("funding index must equal the prices' index; got a misaligned index.")
+    extra = sorted(map(str, set(rates.columns) - set(frame.columns)))
+    if extra:
+        raise PairsError(f"funding must have columns among the prices' coins; got unknown {extra!r}.")
+    return rates.reindex(columns=frame.columns, fill_value=0.0).to_numpy()
+
+
+def _attribute(
+    spans: list[_Span],
+    ledger: _Ledger,
+    held: np.ndarray,
+    scale: np.ndarray,
+    col: dict[str, int],
+    fund: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each pair's net P&L, costs and opening share of costs per bar (dense over the whole index).
+
+    The opening share of a bar is the notional the pair holds after it over the notional it closed
+    plus that: 1 on an entry from flat, in (0, 1) on a flip, 0 otherwise (as the account backtest
+    splits a flip's costs between the closed and the opened trade).
+    """
+    n = held.shape[0]
+    prices = ledger.prices
+    orders = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
+    coin_cost = (ledger.fee + ledger.slip) * np.abs(orders) * prices  # per bar and coin
+    traded_by_pairs = np.zeros_like(held)
+    pair_held = []
+    for span in spans:
+        h = np.zeros((span.end - span.start + 1, 2))
+        h[:-1] = span.units * scale[span.start : span.end, None]
+        delta = np.abs(np.diff(h, axis=0, prepend=np.zeros((1, 2))))
+        stop = min(span.end + 1, n)
+        for leg, coin in enumerate((span.y, span.x)):
+            traded_by_pairs[span.start : stop, col[coin]] += delta[: stop - span.start, leg]
+        pair_held.append((h, delta, stop))
+    share = np.divide(coin_cost, traded_by_pairs, out=np.zeros_like(coin_cost), where=traded_by_pairs > 0)
+    pnl: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    costs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    opened: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    closed: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    for span, (h, delta, stop) in zip(spans, pair_held, strict=True):
+        out = pnl[f"{span.y}/{span.x}"]
+        paid = costs[f"{span.y}/{span.x}"]
+        now, before_now = opened[f"{span.y}/{span.x}"], closed[f"{span.y}/{span.x}"]
+        for leg, coin in enumerate((span.y, span.x)):
+            c = col[coin]
+            bars = np.arange(span.start, stop)
+            before = h[: stop - span.start - 1, leg]  # held from bar t-1 to t, for t in (start, stop)
+            move = prices[bars[1:], c] - prices[bars[:-1], c]
+            out[bars[1:]] += before * (move - prices[bars[:-1], c] * fund[bars[1:], c])
+            cost = delta[: stop - span.start, leg] * share[bars, c]
+            out[bars] -= cost
+            paid[bars] += cost
+            now[bars] += np.abs(h[: stop - span.start, leg]) * prices[bars, c]
+            before_now[bars[1:]] += np.abs(before) * prices[bars[1:], c]
+    share_open = {
+        name: np.divide(opened[name], opened[name] + closed[name], out=np.zeros(n), where=opened[name] > 0)
+        for name in pnl
+    }
+    return dict(pnl), dict(costs), share_open
+
+
+def _pair_trades(
+    index: pd.Index,
+    positions: pd.DataFrame,
+    pnl: dict[str, np.ndarray],
+    costs: dict[str, np.ndarray],
+    share_open: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Round trips of each pair: the P&L of the bars it is held into, and its costs (a flip's split)."""
+    rows, names = [], []
+    for name in positions.columns:
+        side = positions[name].to_numpy()
+        prev = np.concatenate(([0], side[:-1]))
+        share = np.where((side != 0) & (side != prev), share_open[name], 0.0)
+        gross = np.cumsum(pnl[name] + costs[name])  # price P&L and funding, before costs
+        owed = np.cumsum(costs[name] * (1.0 - share))  # costs owed by the trade held into the bar
+        for a, b in trade_spans(side):
+            last = len(side) - 1 if b is None else b
+            paid = owed[last] - owed[a] + costs[name][a] * share[a]
+            exit_time = pd.NaT if b is None else index[b]
+            rows.append((index[a], exit_time, int(side[a]), last - a, gross[last] - gross[a] - paid, paid))
+            names.append(name)
+    trades = trades_table(index, rows, _TRADE_COLUMNS)
+    trades.insert(4, "pair", pd.Series(names, dtype=object))
+    return trades.sort_values(["entry_time", "pair"], kind="stable").reset_index(drop=True)
+
+
+def portfolio_backtest(
+    portfolio: Portfolio,
+    prices: pd.DataFrame,
+    *,
+    funding: pd.DataFrame | None = None,
+    periods_per_year: float | None = None,
+    backend: str = "local",
+    client: Any = None,
+) -> PortfolioResult:
+    """Backtest a :class:`~pairs.Portfolio`: select on each formation window, trade the next, one account.
+
+    Parameters
+    ----------
+    portfolio
+        The rotation, the strategy and the account.
+    prices
+        Closes, one column per coin (a wide DataFrame), NaN where a coin has no price (before its
+        listing, after its delisting); positive. ``formation``/``trading`` given as durations need
+        a regular DatetimeIndex.
+    funding
+        Per-bar funding rates of perpetual legs, one column per coin (a subset of the prices'),
+        aligned to the prices: a holding of ``u`` units pays ``u * price[t-1] * rate[t]`` at bar
+        ``t`` (long pays a positive rate), as in :func:`pairs.backtest`.
+    periods_per_year
+        Bars per year for the annualised metrics (default: from the index, 365 days).
+    backend, client
+        ``"local"`` or ``"dask"``: where the selection of every window runs (windows are
+        independent); results are identical.
+
+    Returns
+    -------
+    PortfolioResult
+
+    Examples
+    --------
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1h").iloc[:2000, :8]
+    >>> book = pairs.Portfolio(pairs.Strategy(hedge="rolling", window=48),
+    ...                        pairs.Selection(top=2), formation=240, trading=168)
+    >>> result = book.backtest(prices)
+    >>> result.n_windows, bool(abs(result.contributions.sum() - (result.equity.iloc[-1] - 10_000)) < 1e-6)
+    (11, True)
+    """
+    from pairs.strategy._portfolio import Portfolio
+
+    if not isinstance(portfolio, Portfolio):
+        raise PairsError(f"portfolio must be a pairs.Portfolio; got {type(portfolio).__name__}.")
+    check_choice("backend", backend, ("local", "dask"))
+    if client is not None and backend != "dask":
+        raise PairsError(f"client must be None unless backend='dask'; got {type(client).__name__}.")
+    frame = as_frame(prices, "prices", allow_nan=True, positive=True, min_columns=2)
+    index = frame.index
+    formation = window_bars("formation", portfolio.formation, index, MIN_FORMATION)
+    trading = window_bars("trading", portfolio.trading, index, 1)
+    n = len(frame)
+    if n <= formation:
+        raise InsufficientDataError(
+            f"prices must have more rows than the formation window ({formation} bars); got {n}."
+        )
+    ppy = bars_per_year(periods_per_year, index)
+    fund = _funding(funding, frame)
+    windows = _windows(n, formation, trading)
+    tables = _select_all(portfolio, frame, windows, backend, client)
+
+    chosen: dict[tuple[str, str], list[int]] = defaultdict(list)
+    hedges: dict[tuple[str, str, int], tuple[float, float]] = {}
+    rows = []
+    for w, table in enumerate(tables):
+        kept = table[table["selected"]]
+        f0, ts, te = windows[w]
+        for rec in kept.itertuples(index=False):
+            chosen[(rec.y, rec.x)].append(w)
+            hedges[(rec.y, rec.x, w)] = (float(rec.beta), float(rec.alpha))
+        part = kept.drop(columns=["selected", "reason"]).assign(
+            window=w,
+            formation_start=index[f0],
+            trading_start=index[ts] if ts < n else pd.NaT,
+            trading_end=index[te] if te < n else pd.NaT,
+        )
+        rows.append(part)
+    selections = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    selections = selections[
+        _SELECTION_COLUMNS + [c for c in selections.columns if c not in _SELECTION_COLUMNS]
+    ]
+
+    spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
+    valuation = frame.ffill().fillna(0.0).to_numpy()
+    col = {c: i for i, c in enumerate(frame.columns)}
+    ledger = _Ledger(valuation, fund, portfolio)
+    top = portfolio.selection.top
+    by_start: dict[int, list[_Span]] = defaultdict(list)
+    for span in spans:
+        for w in span.windows:
+            by_start[windows[w][1]].append(span)
+        span.units = np.zeros((span.end - span.start, 2))
+    for _, ts, te in windows:
+        if ts >= n:
+            break
+        ledger.advance(ts)
+        capital = max(ledger.equity_before(ts), 0.0) * portfolio.leverage / top
+        for span in by_start.get(ts, []):
+            later = [windows[v][1] for v in span.windows if windows[v][1] > ts]
+            hi = min(later[0], span.end) if later else span.end
+            units = _size(
+                span, ts, hi, capital, portfolio, valuation[:, col[span.y]], valuation[:, col[span.x]]
+            )
+            span.units[ts - span.start : hi - span.start] = units
+            ledger.target[ts:hi, col[span.y]] += units[:, 0]
+            ledger.target[ts:hi, col[span.x]] += units[:, 1]
+        ledger.advance(te)
+    held, cash, scale = _series(ledger, n, portfolio.capital)
+    equity = cash + np.einsum("ij,ij->i", held, valuation)
+    orders = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
+    traded = np.abs(orders) * valuation
+    funding_paid = np.zeros(n)
+    funding_paid[1:] = np.einsum("ij,ij->i", held[:-1], valuation[:-1] * fund[1:])
+    costs = pd.DataFrame(
+        {
+            "traded": traded.sum(axis=1),
+            "fees": portfolio.fee_rate * traded.sum(axis=1),
+            "slippage": portfolio.slippage_rate * traded.sum(axis=1),
+            "funding": funding_paid,
+        },
+        index=index,
+    )
+    gross = np.einsum("ij,ij->i", np.abs(held), valuation)
+    lev = np.divide(gross, equity, out=np.full(n, np.nan), where=equity > 0)
+
+    pnl, pair_costs, share_open = _attribute(spans, ledger, held, scale, col, fund)
+    names = sorted(pnl)
+    where = {name: i for i, name in enumerate(names)}
+    grid = np.zeros((n, len(names)), dtype=np.int8)
+    for span in spans:
+        grid[span.start : span.end, where[f"{span.y}/{span.x}"]] = span.position
+    positions = pd.DataFrame(grid, index=index, columns=names)
+    trades = _pair_trades(index, positions, pnl, pair_costs, share_open)
+    contributions = pd.Series({name: float(pnl[name].sum()) for name in names}, name="pnl", dtype=np.float64)
+
+    returns = np.zeros(n)
+    returns[1:] = np.divide(equity[1:] - equity[:-1], equity[:-1], out=np.zeros(n - 1), where=equity[:-1] > 0)
+    live = returns[windows[0][1] :]
+    growth = equity[windows[0][1] :] / portfolio.capital
+    apr, sharpe, sortino, max_dd = metrics(live, growth, ppy)
+    return PortfolioResult(
+        portfolio=portfolio,
+        equity=pd.Series(equity, index=index, name="equity"),
+        cash=pd.Series(cash, index=index, name="cash"),
+        units=pd.DataFrame(held, index=index, columns=frame.columns),
+        orders=pd.DataFrame(orders, index=index, columns=frame.columns),
+        positions=positions,
+        selections=selections,
+        trades=trades,
+        contributions=contributions,
+        costs=costs,
+        exposure=pd.DataFrame({"gross": gross, "leverage": lev, "scale": scale}, index=index),
+        total_return=float(equity[-1] / portfolio.capital - 1.0),
+        apr=apr,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=max_dd,
+        periods_per_year=ppy,
+        n_windows=sum(1 for _, ts, _ in windows if ts < n),
+        n_scaled=int(sum(1 for s in ledger.snaps if s[3] < 1.0)),
+    )

@@ -1,0 +1,58 @@
+"""Reading and writing spec files (strategy, selection, portfolio): atomic JSON, bounded reads."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from pairs._io import check_path, write_text_atomic
+from pairs.exceptions import DataError, PairsError
+
+__all__ = ["MAX_SPEC_CHARS", "check_header", "read_spec", "write_spec"]
+
+MAX_SPEC_CHARS = 1_000_000
+
+
+def write_spec(data: dict[str, Any], path: str | os.PathLike[str] | None) -> str:
+    """``data`` as indented JSON text, written atomically to ``path`` if given."""
+    text = json.dumps(data, indent=2) + "\n"
+    if path is not None:
+        try:
+            write_text_atomic(check_path(path), text)
+        except OSError as exc:
+            raise DataError(
+                f"path must be a writable file; got {str(path)!r} ({exc.strerror or exc})."
+            ) from None
+    return text
+
+
+def read_spec(path: str | os.PathLike[str], what: str) -> Any:
+    """The JSON content of a spec file of kind ``what`` (e.g. ``"strategy"``)."""
+    try:
+        text = check_path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"path must be a readable {what} file; got {str(path)!r} ({exc}).") from None
+    if len(text) > MAX_SPEC_CHARS:
+        raise DataError(f"path must be a {what} file of at most 1 MB; got {len(text)} characters.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"path must hold {what} JSON; got invalid JSON in {str(path)!r} ({exc}).") from None
+
+
+def check_header(data: Any, fmt: str, version: int, known: set[str], what: str) -> dict[str, Any]:
+    """``data`` without its ``format``/``version`` keys, checked against ``fmt``, ``version`` and ``known``."""
+    if not isinstance(data, dict):
+        raise PairsError(f"data must be a dict (a {what} file); got {type(data).__name__}.")
+    data = dict(data)
+    got_fmt = data.pop("format", fmt)
+    got_version = data.pop("version", version)
+    if got_fmt != fmt:
+        raise PairsError(f"data['format'] must be {fmt!r}; got {got_fmt!r}.")
+    if got_version != version or isinstance(got_version, bool):
+        raise PairsError(f"data['version'] must be {version}; got {got_version!r}.")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
+    return data
