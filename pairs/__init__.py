@@ -67,11 +67,13 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
         DeflatedSharpeResult,
         OverfittingResult,
         PortfolioResult,
+        SweepResult,
         WalkForwardResult,
         backtest,
         deflated_sharpe,
         portfolio_backtest,
         probability_of_overfitting,
+        sweep,
         walk_forward,
     )
     from pairs.hedge import (
@@ -147,6 +149,8 @@ _LAZY = {
         "portfolio_backtest",
         "probability_of_overfitting",
         "walk_forward",
+        "SweepResult",
+        "sweep",
     ),
     "pairs.hedge": (
         "HedgeEffectiveness",
@@ -217,6 +221,7 @@ __all__ = [
     "StrategyResult",
     "StreamBook",
     "StreamEngine",
+    "SweepResult",
     "VarianceRatioResult",
     "WalkForwardResult",
     "__version__",
@@ -254,6 +259,7 @@ __all__ = [
     "simulate_universe",
     "size_legs",
     "step_rule",
+    "sweep",
     "tls_hedge",
     "variance_ratio",
     "walk_forward",

@@ -35,6 +35,7 @@ __all__ = [
     "plot_prices",
     "plot_rolling_coint",
     "plot_spread",
+    "plot_sweep",
 ]
 
 _FIGSIZE = (8.0, 3.5)
@@ -499,3 +500,65 @@ def plot_portfolio(result: Any) -> Figure:
     _legend(bottom, loc="best")
     _date_axis(bottom, lev.index)
     return fig
+
+
+def plot_sweep(
+    result: Any,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    objective: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Heatmap of a parameter sweep: ``objective`` over two grid keys, best over the others.
+
+    Parameters
+    ----------
+    result
+        A :class:`~pairs.SweepResult`.
+    x, y
+        Grid keys of the columns and rows (default the first two keys).
+    objective
+        A column of ``result.table`` among :data:`pairs.evaluation._sweep.OBJECTIVES`
+        (default the sweep's objective).
+    ax
+        Axes to draw into; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One cell per pair of values of ``x`` and ``y``, coloured and labelled with
+        :meth:`~pairs.SweepResult.sensitivity` (NaN cells blank).
+
+    Examples
+    --------
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+    >>> res = pairs.sweep(pairs.Strategy(hedge="rolling"), {"window": [30, 60], "rule.entry_z": [1.5, 2.0]},
+    ...                   prices["BTC"], prices["ETH"])
+    >>> fig = plot_sweep(res)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['30', '60']
+    """
+    from pairs.evaluation import SweepResult
+
+    if not isinstance(result, SweepResult):
+        raise PairsError(f"result must be a pairs.SweepResult; got {type(result).__name__}.")
+    objective = result._objective(objective)
+    table = result.sensitivity(x, y, objective=objective)
+    axes = _one_axes(ax)
+    values = table.to_numpy(dtype=float)
+    image = axes.imshow(values, aspect="auto", origin="lower", cmap="viridis")
+    axes.set_xticks(range(values.shape[1]), [str(v) for v in table.columns])
+    axes.set_yticks(range(values.shape[0]), [str(v) for v in table.index])
+    for label in (*axes.get_xticklabels(), *axes.get_yticklabels()):
+        label.set_parse_math(False)
+    axes.set_xlabel(str(table.columns.name), parse_math=False)
+    axes.set_ylabel("" if table.index.name is None else str(table.index.name), parse_math=False)
+    if values.size <= 400:
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                axes.text(j, i, f"{v:.2g}", ha="center", va="center", color="white", fontsize=8)
+    axes.set_title(f"{objective} by parameter (best over the other keys)")
+    _root(axes).colorbar(image, ax=axes, label=objective)
+    return _root(axes)

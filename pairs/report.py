@@ -33,7 +33,7 @@ from pairs._remarks import hedge_remark, window_remark
 from pairs._results import ResultMixin, frame_html, rows_html
 from pairs._validation import align_pair, check_choice, check_int, check_window, renamed_option
 from pairs.coint import CointReport, breakdown, coint_report
-from pairs.evaluation import BacktestResult
+from pairs.evaluation import BacktestResult, SweepResult
 from pairs.exceptions import PairsError
 from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
@@ -56,6 +56,7 @@ __all__ = [
     "portfolio_report",
     "portfolio_verdict",
     "render_report",
+    "sweep_blocks",
     "write_report",
 ]
 
@@ -388,6 +389,7 @@ def analysis_report(
     periods_per_year: float | None = None,
     scan: ScanResult | None = None,
     alpha: float | None = None,
+    sweep: SweepResult | None = None,
 ) -> list[Block]:
     """Standard report blocks of a pair: verdict and strategy first, then the evidence.
 
@@ -426,6 +428,9 @@ def analysis_report(
     alpha
         Deprecated: the former name of ``size``, accepted with a ``FutureWarning`` until the
         next release.
+    sweep
+        A :func:`pairs.sweep` of the pair: adds the parameter-sensitivity section of
+        :func:`sweep_blocks` at the end.
 
     Returns
     -------
@@ -444,7 +449,7 @@ def analysis_report(
     ['Verdict', 'Strategy', 'Prices', 'Hedge ratios', 'Cointegration tests', 'Spread and signals',
      'Backtest', 'Cointegration monitor']
     """
-    return _analysis(
+    blocks = _analysis(
         y,
         x,
         strategy=strategy,
@@ -454,6 +459,47 @@ def analysis_report(
         periods_per_year=periods_per_year,
         scan=scan,
     ).blocks
+    return blocks if sweep is None else blocks + sweep_blocks(sweep)
+
+
+def sweep_blocks(sweep: SweepResult, *, top: int = 10) -> list[Block]:
+    """Report blocks of a parameter sweep: how the result depends on the settings, and whether to trust the best.
+
+    A heading "Parameter sensitivity"; the deflated Sharpe of the best point in words (a
+    highlighted note) and the grid's probability of backtest overfitting; the heatmap of the
+    objective over the first two grid keys (:meth:`pairs.SweepResult.plot`); and the ``top``
+    points by the sweep's objective.
+
+    Examples
+    --------
+    >>> import pairs
+    >>> prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna()
+    >>> res = pairs.sweep(pairs.Strategy(hedge="rolling"), {"window": [30, 60], "rule.entry_z": [1.5, 2.0]},
+    ...                   prices["ETH"], prices["BTC"])
+    >>> [kind for kind, _ in sweep_blocks(res)]
+    ['heading', 'text', 'note', 'text', 'figure', 'table']
+    """
+    if not isinstance(sweep, SweepResult):
+        raise PairsError(f"sweep must be a pairs.SweepResult; got {type(sweep).__name__}.")
+    top = check_int("top", top, minimum=1)
+    verdicts = sweep.verdicts()
+    grid = ", ".join(f"{k} in {v}" for k, v in sweep.grid.items())
+    objective = sweep.objective
+    ranked = sweep.table.sort_values(objective, ascending=objective == "max_drawdown", kind="stable").head(
+        top
+    )
+    return [
+        ("heading", "Parameter sensitivity"),
+        (
+            "text",
+            f"{len(sweep.table)} settings backtested over the same {len(sweep.returns)} bars ({grid}); "
+            f"the best by {objective} is the best of many tries, which flatters it.",
+        ),
+        ("note", verdicts["deflated Sharpe"] or "Deflated Sharpe: undefined for this grid."),
+        ("text", verdicts["overfitting"] or "Probability of backtest overfitting: undefined for this grid."),
+        ("figure", sweep.plot()),
+        ("table", (f"Top {len(ranked)} settings by {objective}", ranked)),
+    ]
 
 
 def _screen_row(scan: Any, y_name: str, x_name: str) -> pd.Series:

@@ -1,7 +1,7 @@
 """Command line interface: ``pairs <command> ...``; ``main(argv) -> int``.
 
 Commands: ``demo``, ``fit``, ``test``, ``scan``, ``portfolio``, ``signal`` (also ``--follow`` for bots),
-``backtest`` and ``report``; ``pairs <command> --help`` shows options and examples, and
+``backtest``, ``sweep`` and ``report``; ``pairs <command> --help`` shows options and examples, and
 ``docs/cli.md`` is the reference. A user error (bad path, unknown layout, too little data, bad
 option) prints one line ``pairs: error: ...`` on stderr and returns 2, never a traceback.
 """
@@ -108,16 +108,34 @@ examples:
   pairs backtest sample:ETH sample:BTC --log --capital 10000 --lot-size 0.01 0.0001
   pairs backtest sample:ETH sample:BTC --log --hedge rolling --window 60
   pairs backtest sample:BNB sample:ETH --log --fee-bps 10 --slippage-bps 5 --format json""",
+    "sweep": f"""\
+{_SOURCES}
+
+Backtests every point of a grid of strategy settings (the product of the --grid lists) and
+shows the best points, then whether the best can be trusted: its deflated Sharpe (the chance
+that luck alone, over that many trials, gives as good a Sharpe) and the probability of
+backtest overfitting (PBO) of the grid. --grid FIELD=V1,V2,... takes any Strategy field
+(window, delta, obs_var, zscore_window, fee_bps, ...) or rule.FIELD (rule.entry_z,
+rule.exit_z, rule.stop_z, rule.max_holding, rule.cooldown); null is None. The other settings
+are those of --strategy FILE and the flags.
+
+examples:
+  pairs sweep sample:ETH sample:BTC --hedge rolling --grid 'rule.entry_z=1.5,2,2.5' --grid 'window=30,60,120'
+  pairs sweep sample:ETH sample:BTC --strategy my_strategy.json --grid 'rule.exit_z=-0.5,0,0.5' --format json
+  pairs sweep sample:ETH sample:BTC --log --grid 'zscore_window=20,40,80' --grid 'rule.entry_z=1,2' --plot sweep.png""",
     "report": f"""\
 {_SOURCES}
 
 The report opens with the cointegration verdict and the strategy used, then hedge ratios,
 tests, spread and signals of the strategy, its backtest and a rolling cointegration monitor,
-with figures embedded (needs matplotlib: pip install 'pairs[plot]').
+with figures embedded (needs matplotlib: pip install 'pairs[plot]'). With --grid (as in
+'pairs sweep') it ends with the parameter sensitivity of that grid: the best setting's
+deflated Sharpe and the grid's probability of backtest overfitting, a heatmap, the top settings.
 
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
-  pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html""",
+  pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html
+  pairs report sample:ETH sample:BTC --hedge rolling --grid 'window=30,60,120' --grid 'rule.entry_z=1.5,2' -o r.html""",
     "warmup": """\
 Compiles the numba kernels of every command into the cache (the package folder when it is
 writable, else ~/.cache/pairs/numba, else a private folder in the temporary folder;
@@ -466,6 +484,39 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(bt)
 
+    sweep = _sub(
+        sub,
+        "sweep",
+        "backtest a grid of strategy settings and judge the best",
+        command("_sweep", "cmd_sweep"),
+    )
+    _add_pair(sweep)
+    grid = sweep.add_argument_group("grid")
+    grid.add_argument(
+        "--grid",
+        metavar="FIELD=V1,V2",
+        action="append",
+        help="a strategy field and its values; repeat for more fields (the product is swept)",
+    )
+    grid.add_argument(
+        "--objective",
+        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
+        default="sharpe",
+        help="what the best point maximises (max_drawdown: minimises; default: sharpe)",
+    )
+    grid.add_argument(
+        "--top", metavar="N", type=_count, default=10, help="points shown, 0 for all (default: 10)"
+    )
+    grid.add_argument("--plot", metavar="FILE", help="write the heatmap of the first two fields (PNG)")
+    grid.add_argument(
+        "--periods-per-year",
+        metavar="N",
+        type=float,
+        help="annualisation (default: from the bar length, 24/7)",
+    )
+    _add_signal_options(sweep)
+    _add_format(sweep)
+
     report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
     _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
@@ -481,6 +532,19 @@ def _build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--size", type=float, default=0.05, help="monitor test size (default: 0.05)")
     monitor.add_argument(
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    sensitivity = report.add_argument_group("parameter sensitivity (as pairs sweep)")
+    sensitivity.add_argument(
+        "--grid",
+        metavar="FIELD=V1,V2",
+        action="append",
+        help="add a sweep of this grid of the strategy's settings (repeat for more fields)",
+    )
+    sensitivity.add_argument(
+        "--objective",
+        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
+        default="sharpe",
+        help="what the sweep's best point maximises (default: sharpe)",
     )
     _add_format(report)
 

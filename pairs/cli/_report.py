@@ -7,13 +7,16 @@ import argparse
 from pairs.cli._backtest import metrics_text
 from pairs.cli._io import load_pair, print_record
 from pairs.cli._options import strategy_from_args
-from pairs.report import _analysis, write_report
+from pairs.cli._sweep import parse_grid
+from pairs.evaluation import sweep
+from pairs.report import _analysis, sweep_blocks, write_report
 
 __all__ = ["cmd_report"]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``pairs report``: the standard HTML report of one pair; prints what it wrote and its headline."""
+    grid = None if args.grid is None else parse_grid(args.grid)
     pair = load_pair(args)
     strategy = strategy_from_args(args)
     analysis = _analysis(
@@ -26,7 +29,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         periods_per_year=None,
     )
     title = args.title or f"{pair.y.name} / {pair.x.name}: pair analysis"
-    path = write_report(args.output, title, analysis.blocks)
+    blocks, verdicts = analysis.blocks, None
+    if grid is not None:
+        search = sweep(strategy, grid, pair.y, pair.x, objective=args.objective)
+        blocks, verdicts = blocks + sweep_blocks(search), search.verdicts()
+    path = write_report(args.output, title, blocks)
     size = path.stat().st_size
     metrics = dict(analysis.backtest._summary_rows())
     if args.format != "table":
@@ -41,10 +48,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             "tests": analysis.coint.to_dict(),
             "convention": analysis.backtest.convention,
             "metrics": metrics,
+            "sweep": verdicts,
         }
         print_record(record, args.format)
         return 0
     print(f"Wrote {path} ({size:,} bytes): {pair.headline(strategy.log_prices)}")
     print(f"Verdict: {analysis.coint.headline}")
     print(metrics_text(metrics, account=bool(strategy.capital)))
+    for label, text in (verdicts or {}).items():
+        print(f"Sweep, {label}: {text if text is not None else 'undefined for this grid'}")
     return 0

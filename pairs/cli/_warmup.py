@@ -117,6 +117,7 @@ def exercises() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "batched tests", batches
     yield "screening", lambda: pairs.scan(prices.iloc[-500:, :5], log=True)
     yield "strategies", lambda: [s.run(ly, lx).backtest() for s in strategies]
+    yield "sweeps", lambda: pairs.sweep(strategies[2], {"rule.entry_z": [1.5, 2.0]}, ly, lx)
 
     def book(strategy: Any) -> None:
         from pairs.stream import StreamBook

@@ -1,6 +1,6 @@
 """Evaluation: the cost-aware backtest, walk-forward analysis and selection statistics."""
 
-from pairs.evaluation._backtest import BacktestResult, WalkForwardResult, backtest, walk_forward
+from pairs.evaluation._backtest import BacktestResult, backtest
 from pairs.evaluation._overfitting import (
     DeflatedSharpeResult,
     OverfittingResult,
@@ -8,16 +8,20 @@ from pairs.evaluation._overfitting import (
     probability_of_overfitting,
 )
 from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
+from pairs.evaluation._sweep import SweepResult, sweep
+from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
 __all__ = [
     "BacktestResult",
     "DeflatedSharpeResult",
     "OverfittingResult",
     "PortfolioResult",
+    "SweepResult",
     "WalkForwardResult",
     "backtest",
     "deflated_sharpe",
     "portfolio_backtest",
     "probability_of_overfitting",
+    "sweep",
     "walk_forward",
 ]

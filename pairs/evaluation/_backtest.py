@@ -1,4 +1,4 @@
-"""Backtest of a spread position (two conventions), and walk-forward out-of-sample evaluation.
+"""Backtest of a spread position (two conventions).
 
 :func:`backtest` has two conventions, named in ``BacktestResult.convention`` and ``summary()``:
 
@@ -36,29 +36,22 @@ Conventions of the ``"gross_exposure"`` backtest (``p`` position, ``b`` beta):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin
-from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._validation import align_pair, check_choice, check_float
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
+from pairs.evaluation._backtest_kernels import gross_exposure_kernel
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
-from pairs.exceptions import DataError, InsufficientDataError, PairsError
+from pairs.exceptions import DataError, PairsError
 from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
-from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
-from pairs.trading._zscore import zscore
 
-if TYPE_CHECKING:
-    from pairs.strategy import Strategy
-
-__all__ = ["BacktestResult", "WalkForwardResult", "backtest", "walk_forward"]
+__all__ = ["BacktestResult", "backtest"]
 
 _TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "return"]
 _SIZING_DEFAULTS = {"sizing_mode": "beta_neutral", "lot_size": (0.0, 0.0), "rebalance_band": 0.0}
@@ -106,20 +99,14 @@ def _gross_exposure_backtest(
     fx: np.ndarray,
     ppy: float,
 ) -> BacktestResult:
-    uy = pos
-    ux = np.where(pos != 0, -pos * np.nan_to_num(betas), 0.0)
-    gross = np.abs(uy) * py + np.abs(ux) * px
+    # One compiled step per bar, the one a sweep runs for each of its points.
+    bars = np.empty((8, pos.shape[0]))
+    writable = [np.require(a, np.float64, ["C", "W"]) for a in (pos, betas, py, px, fy, fx)]
+    gross_exposure_kernel(*writable, rate, bars)
+    uy, ux, returns, turnover, gross, pnl, funding_paid, traded = bars
     uy_prev = np.concatenate(([0.0], uy[:-1]))
     ux_prev = np.concatenate(([0.0], ux[:-1]))
     gross_prev = np.concatenate(([0.0], gross[:-1]))
-    pnl = np.zeros_like(py)
-    pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
-    funding_paid = np.zeros_like(py)
-    funding_paid[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
-    traded = np.abs(uy - uy_prev) * py + np.abs(ux - ux_prev) * px
-    base = np.where(gross_prev > 0, gross_prev, gross)
-    turnover = ratio(traded, base)
-    returns = ratio(pnl - funding_paid, base) - rate * turnover
     equity = np.cumprod(1.0 + returns)
 
     # Trade attribution: at a flip, the new trade pays the share of the bar's trading that
@@ -302,345 +289,3 @@ def _beta_where_held(beta: Any, pos: np.ndarray, index: pd.Index) -> np.ndarray:
     if missing.any():
         raise DataError(f"beta must be finite where position is non-zero; got NaN at {index[missing][0]!r}.")
     return betas
-
-
-@dataclass(frozen=True, repr=False)
-class WalkForwardResult(ResultMixin):
-    """Outcome of :func:`walk_forward`.
-
-    Attributes
-    ----------
-    folds
-        One row per fold: ``train_start``, ``train_end``, ``test_start``, ``test_end``
-        (inclusive timestamps), the ``beta`` and ``alpha`` fitted on the training window,
-        ``n_trades`` opened and compounded ``return`` over the test window.
-    backtest
-        :class:`BacktestResult` of the stitched out-of-sample test windows.
-    position, beta, zscore
-        Stitched out-of-sample series (the bars after the first training window).
-    hedge
-        Name of the hedge estimator.
-    """
-
-    folds: pd.DataFrame
-    backtest: BacktestResult
-    position: pd.Series
-    beta: pd.Series
-    zscore: pd.Series
-    hedge: str
-
-    _title = "Walk-forward backtest"
-
-    def _summary_rows(self) -> list[tuple[str, Any]]:
-        return [("hedge", self.hedge), ("n_folds", len(self.folds)), *self.backtest._summary_rows()]
-
-
-def _estimator(hedge: Any, options: dict[str, Any]) -> Callable[..., Any]:
-    # Imported here: pairs.hedge sits below this module in the import graph but is only
-    # needed for walk-forward runs.
-    if callable(hedge):
-        return hedge  # type: ignore[no-any-return]
-    check_choice("hedge", hedge, ("ols", "rolling", "kalman"))
-    if hedge == "ols":
-        from pairs.hedge._ols import ols_hedge
-
-        return ols_hedge
-    if hedge == "rolling":
-        if "window" not in options:
-            raise PairsError(f"hedge_options must set 'window' with hedge='rolling'; got {options!r}.")
-        from pairs.hedge._rolling import rolling_hedge
-
-        return rolling_hedge
-    from pairs.hedge._kalman import kalman_hedge
-
-    return kalman_hedge
-
-
-def _last_value(value: Any, name: str) -> float:
-    """The value of a fitted coefficient at the end of the training window."""
-    if isinstance(value, pd.Series):
-        valid = value.dropna()
-        if valid.empty:
-            raise InsufficientDataError(
-                f"{name} must have a value at the end of the training window; got all NaN."
-            )
-        value = valid.iloc[-1]
-    if isinstance(value, (pd.DataFrame, np.ndarray)):
-        raise PairsError(f"{name} must be one coefficient (a single hedge x); got {type(value).__name__}.")
-    return check_float(name, value)
-
-
-def _walk_forward_windows(y: Any, x: Any, train: Any, test: Any) -> tuple[pd.Series, pd.Series, int, int]:
-    """The aligned prices and the checked ``train``/``test`` lengths of a walk-forward."""
-    ys, xs = align_pair(y, x, positive=True, min_length=4)
-    train = check_int("train", train, minimum=3)
-    if train >= len(ys):
-        raise InsufficientDataError(
-            f"train must be < the number of observations ({len(ys)}) to leave a test window; got {train}."
-        )
-    test = check_int("test", test, minimum=1)
-    return ys, xs, train, test
-
-
-def walk_forward(
-    y: Any,
-    x: Any,
-    *,
-    train: int,
-    test: int,
-    hedge: Literal["ols", "rolling", "kalman"] | Callable[..., Any] = "ols",
-    hedge_options: dict[str, Any] | None = None,
-    rule: SignalRule | None = None,
-    zscore_window: int | None = None,
-    fee_bps: float = FEE_BPS,
-    slippage_bps: float = SLIPPAGE_BPS,
-    funding: pd.DataFrame | None = None,
-    periods_per_year: float | None = None,
-    strategy: Strategy | None = None,
-    capital: float | None = None,
-) -> WalkForwardResult:
-    """Walk-forward backtest: fit on each training window, trade only the test window after it.
-
-    Fold ``k`` trains on bars ``[k * test, k * test + train)`` and trades the next ``test`` bars
-    (the last fold may be shorter). On each fold the hedge is fitted to the training window
-    only; its final ``beta`` and ``alpha`` are frozen for the test window. The spread
-    ``y - alpha - beta * x`` is z-scored with a rolling window of ``zscore_window`` bars (its
-    warm-up uses the training bars, which is causal), the rule starts flat, and the position
-    is closed on the last bar of the window, so a fold depends on no bar after it.
-
-    Parameters
-    ----------
-    y, x
-        Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
-    train, test
-        Lengths in bars of the training windows (>= 3) and of the test windows (>= 1).
-    hedge
-        ``"ols"``, ``"rolling"`` (``hedge_options`` must set ``window``), ``"kalman"``
-        (filtered beta at the end of the window), or a callable ``f(y_train, x_train,
-        **hedge_options)`` returning an object with ``beta`` and ``alpha`` (floats, or Series
-        whose last valid value is used) for price levels.
-    hedge_options
-        Keyword options of the estimator (price levels only: ``on`` must be ``"levels"``).
-    rule
-        Entry/exit thresholds; default ``SignalRule()``.
-    zscore_window
-        Rolling z-score window (2 ..= ``train``); default ``train``.
-    fee_bps, slippage_bps, funding, periods_per_year
-        As in :func:`backtest` (``funding`` aligned to the full input).
-    capital
-        Starting capital of an account in quote currency: the stitched test windows are traded
-        by one account (``convention="account"``, sized as :func:`backtest` sizes a position,
-        ``beta_neutral`` by default), whose equity carries from fold to fold; ``None`` (default)
-        for the gross-exposure convention. As in :func:`backtest`, losses beyond the capital
-        raise :class:`~pairs.exceptions.PairsError` (there is no liquidation model).
-    strategy
-        A :class:`~pairs.Strategy` instead of ``hedge``, ``hedge_options``, ``rule``,
-        ``zscore_window``, ``fee_bps``, ``slippage_bps`` and ``capital`` (giving both is an
-        error); a strategy with ``capital`` trades an account with its sizing settings
-        (``sizing_mode``, ``lot_size``, ``rebalance_band``). Each fold
-        runs the strategy over its training and test bars (the training bars warm its hedge and
-        z-score up; ``hedge="ols"`` without ``beta`` is fitted on the training bars and frozen),
-        then its rule starts flat on the test bars and closes on their last bar, as above.
-
-    Returns
-    -------
-    WalkForwardResult
-        Per-fold table and the stitched out-of-sample :class:`BacktestResult`.
-
-    Examples
-    --------
-    >>> from pairs import load_sample
-    >>> prices = load_sample("binance_1d")[["BTC", "ETH"]].dropna()
-    >>> wf = walk_forward(prices["BTC"], prices["ETH"], train=365, test=90, zscore_window=30, fee_bps=10)
-    >>> len(wf.folds), len(wf.backtest.returns) == len(prices) - 365
-    (30, True)
-    """
-    if strategy is not None:
-        return _walk_forward_strategy(
-            y,
-            x,
-            train=train,
-            test=test,
-            strategy=strategy,
-            explicit={
-                "hedge": hedge != "ols",
-                "hedge_options": hedge_options is not None,
-                "rule": rule is not None,
-                "zscore_window": zscore_window is not None,
-                "fee_bps": fee_bps != FEE_BPS,
-                "slippage_bps": slippage_bps != SLIPPAGE_BPS,
-                "capital": capital is not None,
-            },
-            funding=funding,
-            periods_per_year=periods_per_year,
-        )
-    if capital is not None:
-        check_float("capital", capital, minimum=0.0, strict_min=True)
-    ys, xs, train, test = _walk_forward_windows(y, x, train, test)
-    n = len(ys)
-    zwin = (
-        train
-        if zscore_window is None
-        else check_int("zscore_window", zscore_window, minimum=2, maximum=train)
-    )
-    rule = SignalRule() if rule is None else rule
-    if not isinstance(rule, SignalRule):
-        raise PairsError(f"rule must be a SignalRule or None; got {type(rule).__name__}.")
-    if hedge_options is not None and not isinstance(hedge_options, dict):
-        raise PairsError(f"hedge_options must be a dict or None; got {type(hedge_options).__name__}.")
-    options = dict(hedge_options or {})
-    if options.get("on", "levels") != "levels":
-        raise PairsError(
-            f"hedge_options['on'] must be 'levels' (the backtest trades price levels); got {options['on']!r}."
-        )
-    estimator = _estimator(hedge, options)
-    rates = funding_frame(funding, ys.index)
-    ppy = periods_per_year_of(periods_per_year, ys.index)
-
-    m = n - train
-    pos, betas, zs = np.zeros(m), np.zeros(m), np.zeros(m)
-    rows = []
-    for start in range(0, m, test):
-        mid, stop = start + train, min(start + train + test, n)
-        fit = estimator(ys.iloc[start:mid], xs.iloc[start:mid], **options)
-        beta, alpha = _last_value(fit.beta, "beta"), _last_value(fit.alpha, "alpha")
-        z = zscore(ys.iloc[start:stop] - alpha - beta * xs.iloc[start:stop], window=zwin).to_numpy()[train:]
-        fold_pos = signals(z, rule=rule).to_numpy(copy=True)
-        fold_pos[-1] = 0.0
-        pos[start : stop - train], betas[start : stop - train], zs[start : stop - train] = fold_pos, beta, z
-        rows.append((ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta, alpha))
-
-    name = hedge if isinstance(hedge, str) else getattr(hedge, "__name__", type(hedge).__name__)
-    account = None if capital is None else {"capital": capital}
-    return _walk_forward_result(
-        ys, xs, train, pos, betas, zs, rows, fee_bps, slippage_bps, rates, ppy, name, account
-    )
-
-
-def _walk_forward_strategy(
-    y: Any,
-    x: Any,
-    *,
-    train: int,
-    test: int,
-    strategy: Strategy,
-    explicit: dict[str, bool],
-    funding: pd.DataFrame | None,
-    periods_per_year: float | None,
-) -> WalkForwardResult:
-    """:func:`walk_forward` of a :class:`~pairs.Strategy` (see its ``strategy`` parameter)."""
-    from pairs.hedge._ols import ols_hedge
-    from pairs.strategy import Strategy
-
-    if not isinstance(strategy, Strategy):
-        raise PairsError(f"strategy must be a pairs.Strategy or None; got {type(strategy).__name__}.")
-    clash = sorted(name for name, given in explicit.items() if given)
-    if clash:
-        raise PairsError(f"strategy must not be combined with {clash}: they are settings of the strategy.")
-    ys, xs, train, test = _walk_forward_windows(y, x, train, test)
-    n = len(ys)
-    rates = funding_frame(funding, ys.index)
-    ppy = periods_per_year_of(periods_per_year, ys.index)
-    m = n - train
-    pos, betas, zs = np.zeros(m), np.zeros(m), np.zeros(m)
-    rows = []
-    for start in range(0, m, test):
-        mid, stop = start + train, min(start + train + test, n)
-        fold = strategy
-        if strategy.hedge == "ols" and strategy.beta is None:
-            ty, tx = ys.iloc[start:mid], xs.iloc[start:mid]
-            if strategy.log_prices:
-                ty, tx = np.log(ty), np.log(tx)
-            fit = ols_hedge(ty, tx)
-            fold = strategy.replace(beta=float(fit.beta), alpha=float(fit.alpha))  # type: ignore[arg-type]
-        run = fold.run(ys.iloc[start:stop], xs.iloc[start:stop])
-        z = run.zscore.to_numpy()[train:]
-        fold_pos = signals(z, rule=fold.rule).to_numpy(copy=True)
-        fold_pos[-1] = 0.0
-        units_beta = run.units_beta.to_numpy()[train:]
-        pos[start : stop - train], betas[start : stop - train], zs[start : stop - train] = (
-            fold_pos,
-            units_beta,
-            z,
-        )
-        beta_last = float(run.frame["beta"].iloc[mid - 1 - start])
-        alpha_last = float(run.frame["alpha"].iloc[mid - 1 - start])
-        rows.append(
-            (ys.index[start], ys.index[mid - 1], ys.index[mid], ys.index[stop - 1], beta_last, alpha_last)
-        )
-    return _walk_forward_result(
-        ys,
-        xs,
-        train,
-        pos,
-        betas,
-        zs,
-        rows,
-        strategy.fee_bps,
-        strategy.slippage_bps,
-        rates,
-        ppy,
-        strategy.hedge,
-        None
-        if strategy.capital is None
-        else {
-            "capital": strategy.capital,
-            "sizing_mode": strategy.sizing_mode,
-            "lot_size": strategy.lot_size,
-            "rebalance_band": strategy.rebalance_band,
-        },
-    )
-
-
-def _walk_forward_result(
-    ys: pd.Series,
-    xs: pd.Series,
-    train: int,
-    pos: np.ndarray,
-    betas: np.ndarray,
-    zs: np.ndarray,
-    rows: list[tuple[Any, ...]],
-    fee_bps: float,
-    slippage_bps: float,
-    rates: pd.DataFrame,
-    ppy: float,
-    hedge: str,
-    account: dict[str, Any] | None = None,
-) -> WalkForwardResult:
-    """The stitched out-of-sample backtest and the per-fold table of a walk-forward run.
-
-    ``account``: the :func:`backtest` arguments of an account (``capital`` and sizing).
-    """
-    oos = ys.index[train:]
-    result = backtest(
-        ys.iloc[train:],
-        xs.iloc[train:],
-        beta=pd.Series(betas, index=oos),
-        position=pd.Series(pos, index=oos),
-        fee_bps=fee_bps,
-        slippage_bps=slippage_bps,
-        funding=rates.iloc[train:],
-        periods_per_year=ppy,
-        **(account or {}),
-    )
-    folds = pd.DataFrame(
-        rows, columns=["train_start", "train_end", "test_start", "test_end", "beta", "alpha"]
-    )
-    entries = result.trades["entry_time"]
-    folds["n_trades"] = [
-        int(((entries >= a) & (entries <= b)).sum())
-        for a, b in zip(folds.test_start, folds.test_end, strict=True)
-    ]
-    folds["return"] = [
-        float(np.prod(1.0 + result.returns.loc[a:b].to_numpy()) - 1.0)
-        for a, b in zip(folds.test_start, folds.test_end, strict=True)
-    ]
-    folds.index.name = "fold"
-    return WalkForwardResult(
-        folds=folds,
-        backtest=result,
-        position=pd.Series(pos, index=oos, name="position"),
-        beta=pd.Series(betas, index=oos, name="beta"),
-        zscore=pd.Series(zs, index=oos, name="zscore"),
-        hedge=hedge,
-    )

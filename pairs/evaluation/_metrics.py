@@ -11,7 +11,15 @@ from pairs._validation import as_frame, check_float
 from pairs.data._align import infer_bar
 from pairs.exceptions import DataError, PairsError
 
-__all__ = ["funding_frame", "metrics", "periods_per_year", "ratio", "trade_spans", "trades_table"]
+__all__ = [
+    "column_metrics",
+    "funding_frame",
+    "metrics",
+    "periods_per_year",
+    "ratio",
+    "trade_spans",
+    "trades_table",
+]
 
 
 def periods_per_year(value: Any, index: pd.Index) -> float:
@@ -49,21 +57,29 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def metrics(r: np.ndarray, growth: np.ndarray, ppy: float) -> tuple[float, float, float, float]:
     """``(apr, sharpe, sortino, max_drawdown)`` of per-bar returns ``r`` and the growth of 1."""
-    n = r.size
-    final = growth[-1]
-    if final > 0:
-        with np.errstate(over="ignore"):  # a huge gain over a few bars annualises to inf
-            apr = float(np.expm1(np.log(final) * ppy / n))
-    else:
-        apr = -1.0
-    std = float(np.std(r, ddof=1)) if n > 1 else 0.0
-    mean = float(np.mean(r))
-    sharpe = np.sqrt(ppy) * mean / std if std > 0 else np.nan
-    downside = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2)))
-    sortino = np.sqrt(ppy) * mean / downside if downside > 0 else np.nan
+    apr, sharpe, sortino = column_metrics(r[:, None], growth[-1:], ppy)
     peak = np.maximum.accumulate(np.concatenate(([1.0], growth)))[1:]
     max_dd = float(np.max(1.0 - growth / peak))
-    return apr, float(sharpe), float(sortino), max_dd
+    return float(apr[0]), float(sharpe[0]), float(sortino[0]), max_dd
+
+
+def column_metrics(r: np.ndarray, final: np.ndarray, ppy: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(apr, sharpe, sortino)`` of each column of per-bar returns ``r`` (bars x columns).
+
+    ``final`` is each column's final growth of 1 (``apr`` is -1 once it is 0 or below);
+    ``sharpe`` and ``sortino`` are NaN where the standard deviation (downside) is 0.
+    """
+    n = r.shape[0]
+    alive = final > 0
+    with np.errstate(over="ignore"):  # a huge gain over a few bars annualises to inf
+        apr = np.where(alive, np.expm1(np.log(np.where(alive, final, 1.0)) * ppy / n), -1.0)
+    std = np.std(r, axis=0, ddof=1) if n > 1 else np.zeros(r.shape[1])
+    mean = np.mean(r, axis=0)
+    downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=0))
+    root = np.sqrt(ppy)
+    sharpe = np.divide(root * mean, std, out=np.full_like(mean, np.nan), where=std > 0)
+    sortino = np.divide(root * mean, downside, out=np.full_like(mean, np.nan), where=downside > 0)
+    return apr, sharpe, sortino
 
 
 def trade_spans(side: np.ndarray) -> list[tuple[int, int | None]]:

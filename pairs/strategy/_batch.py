@@ -20,7 +20,7 @@ from pairs.trading._sizing import size_legs
 if TYPE_CHECKING:
     from pairs.strategy._strategy import Strategy
 
-__all__ = ["hedge_paths", "run_arrays", "run_batch"]
+__all__ = ["hedge_paths", "run_arrays", "run_batch", "zscore_path"]
 
 
 def hedge_paths(
@@ -55,20 +55,24 @@ def hedge_paths(
     return b, a, yv - beta * xv - alpha, np.full(n, np.nan), note
 
 
+def zscore_path(strategy: Strategy, spread: np.ndarray, innov_z: np.ndarray) -> np.ndarray:
+    """The z-score the strategy's rule reads: of the spread, or the hedge's innovation z-score."""
+    method = strategy.zscore_method
+    if method == "innovation":
+        return innov_z
+    window = strategy.z_window
+    alpha_ewm = ewm_alpha(strategy.zscore_halflife) if strategy.zscore_halflife is not None else 0.0
+    minp = window if method == "rolling" else 2
+    return zscore_kernel(spread, Z_CODES[method], window, alpha_ewm, minp)
+
+
 def run_arrays(
     strategy: Strategy, py: np.ndarray, px: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None]:
     """``(beta, alpha, spread, zscore, position, action codes, note)`` of ``strategy`` on positive prices."""
     yv, xv = (log_values(py), log_values(px)) if strategy.log_prices else (py, px)
     beta, alpha, spread, innov_z, note = hedge_paths(strategy, yv, xv)
-    method = strategy.zscore_method
-    if method == "innovation":
-        z = innov_z
-    else:
-        window = strategy.z_window
-        alpha_ewm = ewm_alpha(strategy.zscore_halflife) if strategy.zscore_halflife is not None else 0.0
-        minp = window if method == "rolling" else 2
-        z = zscore_kernel(spread, Z_CODES[method], window, alpha_ewm, minp)
+    z = zscore_path(strategy, spread, innov_z)
     position, codes = rule_kernel(z, *_kernel_args(strategy.rule))
     return beta, alpha, spread, z, position, codes, note
 

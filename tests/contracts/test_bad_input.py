@@ -1486,6 +1486,32 @@ PORTFOLIO_BACKTEST = Target(
 )
 TARGETS += [PORTFOLIO_BACKTEST]
 
+# A parameter sweep of a strategy: a grid of its fields over the pair.
+SWEEP = Target(
+    "sweep",
+    pairs.sweep,
+    {
+        "strategy": pairs.Strategy(hedge="rolling", window=10),
+        "grid": {"rule.entry_z": [1.0, 2.0]},
+        "y": Y,
+        "x": X,
+    },
+    series=("y", "x"),
+    pair=("y", "x"),
+    positive=("y", "x"),
+    extra=(
+        ("strategy_dict", {"strategy": {"hedge": "rolling"}}, Raises(PairsError, "strategy")),
+        ("grid_empty", {"grid": {}}, Raises(PairsError, "grid")),
+        ("grid_unknown_key", {"grid": {"windows": [10]}}, Raises(PairsError, "grid keys")),
+        ("grid_scalar", {"grid": {"window": 10}}, Raises(PairsError, "grid['window']")),
+        ("grid_bad_value", {"grid": {"window": [10, 1]}}, Raises(PairsError, "grid")),
+        ("objective='profit'", {"objective": "profit"}, Raises(PairsError, "objective")),
+        ("backend='ray'", {"backend": "ray"}, Raises(PairsError, "backend")),
+        *_bad_values("periods_per_year", (0.0, -365.0)),
+    ),
+)
+TARGETS += [SWEEP]
+
 
 # --- the matrix ----------------------------------------------------------------------------------
 
@@ -1756,6 +1782,12 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
     "probability_of_overfitting": lambda: [
         pairs.probability_of_overfitting(np.log(FULL).diff().iloc[1:], metric=m) for m in ("sharpe", "mean")
     ],
+    "sweep": lambda: pairs.sweep(
+        pairs.Strategy(hedge="rolling"),
+        {"window": [30, 60], "rule.entry_z": [1.5, 2.0], "fee_bps": [0.0, 10.0]},
+        DAILY["BTC"],
+        DAILY["ETH"],
+    ),
 }
 
 

@@ -50,6 +50,7 @@ def _argv(command: str, folder: Path) -> list[str]:
         "portfolio": [str(folder), "--formation", "60", "--trading", "30", "--top", "1"],
         "signal": pair,
         "backtest": pair,
+        "sweep": [*pair, "--hedge", "rolling", "--grid", "window=20,40", "--grid", "rule.entry_z=1.5,2"],
         "report": [*pair, "-o", str(folder / "report.html"), "--coint-window", "100", "--coint-step", "25"],
         "strategy": ["--log", "--entry-z", "2.5"],
         "warmup": [],
@@ -108,6 +109,10 @@ def test_json_is_one_document_and_csv_agrees(
         assert rows[0][:3] == ["timestamp", "equity", "cash"] and len(rows) == 301
         assert float(rows[-1][1]) == pytest.approx(data["summary"]["final equity"], rel=1e-12)
         assert pairs.Portfolio.from_dict(data["portfolio"]).formation == 60
+    if command == "sweep":
+        assert data["n_points"] == 4 and [row[:3] for row in rows[1:]] == [
+            [str(r["point"]), str(r["window"]), str(r["rule.entry_z"])] for r in data["table"]
+        ]
     if command == "warmup":
         assert sorted(data["compiled"] + data["uncompiled"]) == sorted(_warmup.kernels())
         assert rows[0] == ["kernel", "compiled"]

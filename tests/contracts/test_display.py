@@ -106,6 +106,9 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "Signal": _signal,
     "SimulatedUniverse": lambda p: pairs.simulate_universe(4, 200, n_cointegrated=1, seed=1),
     "StrategyResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]),
+    "SweepResult": lambda p: pairs.sweep(
+        pairs.Strategy(hedge="rolling"), {"window": [30, 60], "rule.entry_z": [1.5, 2.0]}, p["ETH"], p["BTC"]
+    ),
     "VarianceRatioResult": lambda p: pairs.variance_ratio(np.log(p["ETH"]), 4),
     "WalkForwardResult": lambda p: pairs.walk_forward(p["ETH"], p["BTC"], train=200, test=100),
 }

@@ -29,6 +29,7 @@ KEY_LINES = {
     "03_signals_and_backtest.py": "Walk-forward over",
     "04_streaming_bot.py": "Bot processed 730 bars across 2 processes",
     "05_yfinance.py": "Engle-Granger p-values: ETH~BTC",
+    "06_parameter_sweep.py": "Walk-forward choice over 30 folds",
 }
 
 
