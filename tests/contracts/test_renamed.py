@@ -107,11 +107,12 @@ def test_renamed_attributes(prices: pd.DataFrame) -> None:
             res.summary()
             res._repr_html_()
     # det_order was statsmodels' code of the Johansen case: 0 a constant outside the relation,
-    # None for the restricted constant (the default), which statsmodels' codes do not cover.
+    # None for the restricted trend (the default) and the restricted constant, which
+    # statsmodels' codes do not cover.
     report = coint_report(ly, lx)
     with pytest.warns(FutureWarning, match=r"^CointReport\.det_order was renamed \.deterministic "):
         assert report.det_order is None
-    assert report.deterministic == "ci"
+    assert report.deterministic == "li"
     co = report.__class__(**{**report.__dict__, "deterministic": "co"})
     with pytest.warns(FutureWarning):
         assert co.det_order == 0
