@@ -8,6 +8,7 @@ from pairs.evaluation._overfitting import (
     probability_of_overfitting,
 )
 from pairs.evaluation._portfolio import PortfolioResult, portfolio_backtest
+from pairs.evaluation._portfolio_sweep import portfolio_sweep
 from pairs.evaluation._sweep import SweepResult, sweep
 from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
@@ -21,6 +22,7 @@ __all__ = [
     "backtest",
     "deflated_sharpe",
     "portfolio_backtest",
+    "portfolio_sweep",
     "probability_of_overfitting",
     "sweep",
     "walk_forward",

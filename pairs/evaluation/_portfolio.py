@@ -48,7 +48,14 @@ from pairs.trading._kernels import size_kernel
 if TYPE_CHECKING:
     from pairs.strategy._portfolio import Portfolio
 
-__all__ = ["PortfolioResult", "portfolio_backtest"]
+__all__ = [
+    "PortfolioResult",
+    "portfolio_backtest",
+    "run_portfolio",
+    "select_windows",
+    "trading_bars",
+    "window_plan",
+]
 
 _SELECTION_COLUMNS = ["window", "formation_start", "trading_start", "trading_end"]
 _TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "costs"]
@@ -186,6 +193,29 @@ def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]
         out.append((i * trading, start, min(start + trading, n)))
         i += 1
     return out
+
+
+def window_plan(portfolio: Portfolio, frame: pd.DataFrame) -> list[tuple[int, int, int]]:
+    """The windows of ``portfolio`` on the rows of ``frame`` (its durations in bars of the index)."""
+    formation = window_bars("formation", portfolio.formation, frame.index, MIN_FORMATION)
+    trading = window_bars("trading", portfolio.trading, frame.index, 1)
+    if len(frame) <= formation:
+        raise InsufficientDataError(
+            f"prices must have more rows than the formation window ({formation} bars); got {len(frame)}."
+        )
+    return _windows(len(frame), formation, trading)
+
+
+def trading_bars(portfolio: Portfolio, frame: pd.DataFrame) -> int:
+    """``portfolio.trading`` in bars of ``frame``'s index."""
+    return window_bars("trading", portfolio.trading, frame.index, 1)
+
+
+def select_windows(
+    portfolio: Portfolio, frame: pd.DataFrame, windows: list[tuple[int, int, int]]
+) -> list[pd.DataFrame]:
+    """The selection table of every window, locally."""
+    return _select_all(portfolio, frame, windows, "local", None)
 
 
 def _select_all(
@@ -505,6 +535,21 @@ def portfolio_backtest(
     fund = _funding(funding, frame)
     windows = _windows(n, formation, trading)
     tables = _select_all(portfolio, frame, windows, backend, client)
+    return run_portfolio(portfolio, frame, fund, ppy, windows, tables, trading)
+
+
+def run_portfolio(
+    portfolio: Portfolio,
+    frame: pd.DataFrame,
+    fund: np.ndarray,
+    ppy: float,
+    windows: list[tuple[int, int, int]],
+    tables: list[pd.DataFrame],
+    trading: int,
+) -> PortfolioResult:
+    """The backtest of validated inputs and the selection tables of its windows (shared by a sweep)."""
+    index = frame.index
+    n = len(frame)
 
     chosen: dict[tuple[str, str], list[int]] = defaultdict(list)
     hedges: dict[tuple[str, str, int], tuple[float, float]] = {}

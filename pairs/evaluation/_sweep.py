@@ -209,13 +209,21 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def apply_point(strategy: Strategy, point: dict[str, Any]) -> Strategy:
-    """``strategy`` with the grid values of ``point`` (``"rule.<field>"`` keys change the rule)."""
-    rule = {k.removeprefix("rule."): v for k, v in point.items() if k.startswith("rule.")}
-    changes = {k: v for k, v in point.items() if not k.startswith("rule.")}
-    if rule:
-        changes["rule"] = dataclasses.replace(strategy.rule, **rule)
-    return strategy.replace(**changes)
+def apply_point(spec: Any, point: dict[str, Any]) -> Any:
+    """``spec`` (a Strategy or a Portfolio) with the grid values of ``point``; dotted keys
+    (``"rule.entry_z"``, ``"strategy.rule.entry_z"``, ``"selection.top"``) change nested specs."""
+    changes: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in point.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            changes[key] = value
+    for head, inner in nested.items():
+        changes[head] = apply_point(getattr(spec, head), inner)
+    replace = getattr(spec, "replace", None)
+    return replace(**changes) if replace is not None else dataclasses.replace(spec, **changes)
 
 
 def _check_grid(grid: Any) -> dict[str, list[Any]]:
