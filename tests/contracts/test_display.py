@@ -73,6 +73,9 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "ADFResult": lambda p: pairs.adf(np.log(p["ETH"])),
     "BacktestResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]).backtest(),
     "BreakdownResult": lambda p: pairs.breakdown(np.log(p["ETH"]), np.log(p["BTC"]), window=120, step=20),
+    "CheckResult": lambda p: pairs.check_strategy(
+        pairs.Strategy(log_prices=True), p["ETH"], p["BTC"], cuts=5
+    ),
     "CointReport": lambda p: pairs.coint_report(np.log(p["ETH"]), np.log(p["BTC"]), n_screened=10),
     "DeflatedSharpeResult": lambda p: pairs.deflated_sharpe(np.log(p[["ETH", "BTC"]]).diff().dropna()),
     "EngleGrangerResult": lambda p: pairs.engle_granger(np.log(p["ETH"]), np.log(p["BTC"])),
