@@ -18,7 +18,9 @@ __all__ = [
     "Field",
     "FitMethod",
     "Hedge",
+    "ImbalanceAction",
     "Layout",
+    "LegOrder",
     "NoiseUnits",
     "On",
     "OnEmptyPage",
@@ -71,6 +73,11 @@ Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 """Price fields of :func:`pairs.read_prices`."""
 OnEmptyPage = Literal["raise", "warn"]
 """What :func:`pairs.load_ccxt` does with an empty page before its span is complete."""
+
+LegOrder = Literal["together", "y_first", "x_first"]
+"""The order in which the legs of a pair are entered or closed (:class:`pairs.ExecutionRule`)."""
+ImbalanceAction = Literal["flatten", "close_other"]
+"""What the leg-imbalance guard of :class:`pairs.ExecutionRule` does when it fires."""
 
 
 def layouts() -> tuple[str, ...]:
