@@ -78,8 +78,8 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Strategy, StrategyResult
-    from pairs.stream import Signal, StreamBook, StreamEngine
-    from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
+    from pairs.stream import Order, Signal, StreamBook, StreamEngine
+    from pairs.trading import ExecutionRule, RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 _LAZY = {
     "pairs.coint": (
@@ -142,8 +142,16 @@ _LAZY = {
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Strategy", "StrategyResult"),
-    "pairs.stream": ("Signal", "StreamBook", "StreamEngine"),
-    "pairs.trading": ("RuleState", "SignalRule", "signals", "size_legs", "step_rule", "zscore"),
+    "pairs.stream": ("Signal", "StreamBook", "StreamEngine", "Order"),
+    "pairs.trading": (
+        "RuleState",
+        "SignalRule",
+        "signals",
+        "size_legs",
+        "step_rule",
+        "zscore",
+        "ExecutionRule",
+    ),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -158,6 +166,7 @@ __all__ = [
     "DeflatedSharpeResult",
     "EMConvergenceWarning",
     "EngleGrangerResult",
+    "ExecutionRule",
     "GregoryHansenResult",
     "HalfLifeResult",
     "HedgeEffectiveness",
@@ -168,6 +177,7 @@ __all__ = [
     "KSSResult",
     "KalmanResult",
     "MissingDependencyError",
+    "Order",
     "OverfittingResult",
     "PairsError",
     "PairsWarning",

@@ -281,6 +281,12 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     sizing.add_argument(
         "--rebalance-band", metavar="F", type=float, help="re-size when beta drifts by this fraction"
     )
+    sizing.add_argument(
+        "--min-notional",
+        metavar="N",
+        type=float,
+        help="smallest order sent by --follow, in the quote currency (default: 0)",
+    )
     costs = parser.add_argument_group("costs")
     costs.add_argument(
         "--fee-bps", metavar="BPS", type=float, help="fees, bps of traded notional (default: 10)"
@@ -407,6 +413,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--on-gap",
         choices=("raise", "reset"),
         help="a longer step: raise (exit 2, default) or reset the engine (start over)",
+    )
+    live.add_argument(
+        "--symbols",
+        nargs=2,
+        metavar=("Y", "X"),
+        help="symbols of the legs in orders and fills (default: y x)",
     )
     live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
     live.add_argument("--pairs", metavar="Y/X,...", help="with --book: the pairs of a new book")

@@ -2,5 +2,6 @@
 
 from pairs.stream._book import BookSignals, StreamBook
 from pairs.stream._engine import Signal, StreamEngine
+from pairs.stream._legs import Order
 
-__all__ = ["BookSignals", "Signal", "StreamBook", "StreamEngine"]
+__all__ = ["BookSignals", "Order", "Signal", "StreamBook", "StreamEngine"]

@@ -87,6 +87,7 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "JohansenResult": lambda p: pairs.johansen(np.log(p[["ETH", "BTC"]])),
     "KSSResult": lambda p: pairs.kss(np.log(p["ETH"])),
     "KalmanResult": lambda p: pairs.kalman_hedge(np.log(p["ETH"]), np.log(p["BTC"]), noise_units="log"),
+    "Order": lambda p: pairs.Order("ETH", "buy", 0.5, False, "y"),
     "OverfittingResult": lambda p: pairs.probability_of_overfitting(
         np.log(p[["ETH", "BTC", "LTC"]]).diff().dropna(), n_splits=4
     ),
