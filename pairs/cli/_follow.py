@@ -63,11 +63,11 @@ def _engine(args: argparse.Namespace, outbox: Outbox | None) -> StreamEngine:
     engine = StreamEngine.from_state(saved)
     if outbox is not None and outbox.delivery is not None:
         last = outbox.delivery["input"]["id"]
-        if isinstance(last, dict):
-            if last.get("fill") not in engine._legs.seen:
+        if isinstance(last, dict) and set(last) == {"fill"}:
+            if last["fill"] not in engine._legs.seen:
                 raise StateError(
                     f"state file {str(outbox.path)!r} must hold the fill of its delivery record; got fill "
-                    f"{last.get('fill')!r}, which the state has not applied."
+                    f"{last['fill']!r}, which the state has not applied."
                 )
         elif last not in _ids(engine.last_timestamp):
             raise StateError(

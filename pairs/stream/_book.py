@@ -302,10 +302,9 @@ class StreamBook:
         self._n = 0
         self._last_ts: Stamp = None
         # What each pair holds, from fills (pairs without a fill hold nothing: not stored), and
-        # each symbol's last price (the mark of orders and P&L).
+        # each pair's last prices (the mark of its orders and P&L), in book order.
         self._holdings: dict[str, Legs] = {}
-        self._symbols: list[str] = []
-        self._marks = np.zeros(0)
+        self._prices_of = np.zeros((0, 2))
         self._insert([(y, x, s, None, None) for y, x, s in _pair_specs(pairs, strategy)])
 
     # ----------------------------------------------------------------- membership
@@ -335,6 +334,7 @@ class StreamBook:
                 group = self._groups[key] = _Group(rows[0][:P_WIDTH].copy(), len(rows[0]))
             group.append(group_names, rows, last)
         self._names += names
+        self._prices_of = np.concatenate([self._prices_of, np.full((len(names), 2), np.nan)])
         self._legs += [(y, x) for y, x, _, _, _ in entries]
         self._strategies += [s for _, _, s, _, _ in entries]
         self._rebuild()
@@ -348,14 +348,14 @@ class StreamBook:
     def _rebuild(self) -> None:
         self._groups = {k: g for k, g in self._groups.items() if g.names}
         self._index = {name: k for k, name in enumerate(self._names)}
-        marks = dict(zip(self._symbols, self._marks.tolist(), strict=True))
         self._symbols = sorted({s for leg in self._legs for s in leg})
-        self._marks = np.array([marks.get(s, np.nan) for s in self._symbols], dtype=np.float64)
         self._holdings = {n: v for n, v in self._holdings.items() if n in self._index}
         self._guarded = [
             k for k, s in enumerate(self._strategies) if s.capital is not None and s.execution.guarded
         ]
-        where = self._symbol_index = {s: k for k, s in enumerate(self._symbols)}
+        where = {s: k for k, s in enumerate(self._symbols)}
+        self._iy = np.array([where[y] for y, _ in self._legs], dtype=np.int64)
+        self._ix = np.array([where[x] for _, x in self._legs], dtype=np.int64)
         for group in self._groups.values():
             pos = np.array([self._index[n] for n in group.names], dtype=np.int64)
             group.book_pos = pos
@@ -391,6 +391,7 @@ class StreamBook:
         for group in self._groups.values():
             group.keep(np.array([n not in drop for n in group.names], dtype=bool))
         keep = [n not in drop for n in self._names]
+        self._prices_of = self._prices_of[np.array(keep, dtype=bool)]
         self._names = [v for v, k in zip(self._names, keep, strict=True) if k]
         self._legs = [v for v, k in zip(self._legs, keep, strict=True) if k]
         self._strategies = [v for v, k in zip(self._strategies, keep, strict=True) if k]
@@ -489,8 +490,7 @@ class StreamBook:
         group, k = self._row_of(name)
         engine = StreamEngine(strategy, symbols=self._legs[self._index[name]])
         engine._st[:] = group.row(k)
-        if name in self._holdings:
-            engine._legs = Legs.decode(self._holdings[name].encode(), "holdings")
+        engine._legs = Legs.decode(self._mark(self._index[name]).encode(), "holdings")
         last = int(group.last[k])
         engine._last_ts = self._stamps[last] if last >= 0 else None
         return engine
@@ -543,18 +543,17 @@ class StreamBook:
         self._last_ts = ts
         if len(self._stamps) > 2 * n + 64:
             self._prune()
-        np.copyto(self._marks, values, where=~np.isnan(values))
+        updated = out_i[2] != 0
+        self._prices_of[updated, 0] = values[self._iy[updated]]
+        self._prices_of[updated, 1] = values[self._ix[updated]]
         exits = self._guards(out_f, out_i) if self._guarded else None
         return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i, self, exits)
 
     # ----------------------------------------------------------------- holdings, orders, fills
     def _mark(self, k: int) -> Legs:
-        """Pair ``k``'s holdings marked at its symbols' last prices (a fresh, unstored one if none)."""
-        name = self._names[k]
-        legs = self._holdings.get(name) or Legs()
-        y, x = self._legs[k]
-        where = self._symbol_index
-        legs.mark(float(self._marks[where[y]]), float(self._marks[where[x]]))
+        """Pair ``k``'s holdings marked at its last prices (a fresh, unstored one if none)."""
+        legs = self._holdings.get(self._names[k]) or Legs()
+        legs.mark(float(self._prices_of[k, 0]), float(self._prices_of[k, 1]))
         return legs
 
     def _orders_of(self, k: int, targets: tuple[float, float], exits: str | None) -> tuple[Order, ...]:
@@ -729,18 +728,9 @@ class StreamBook:
                     "last_timestamp": _encode_timestamp(self._stamps[last] if last >= 0 else None),
                     **encode_row(row),
                 }
-        fresh = Legs().encode()
         entries = [
-            {
-                "y": y,
-                "x": x,
-                "strategy": k,
-                "state": {
-                    **states[name],
-                    "legs": self._holdings[name].encode() if name in self._holdings else fresh,
-                },
-            }
-            for name, (y, x), k in zip(self._names, self._legs, index, strict=True)
+            {"y": y, "x": x, "strategy": k, "state": {**states[name], "legs": self._mark(p).encode()}}
+            for p, (name, (y, x), k) in enumerate(zip(self._names, self._legs, index, strict=True))
         ]
         return encode_floats({**self._head(strategies), "pairs": entries})
 
@@ -761,6 +751,7 @@ class StreamBook:
         for group in self._groups.values():
             ids = [stamps.setdefault(b, len(stamps)) if b >= 0 else -1 for b in group.last.tolist()]
             arrays += [group.book_pos, group.params, group.state, group.bufs, np.array(ids, dtype=np.int64)]
+        arrays.append(self._prices_of.copy())
         header = {
             **self._head(strategies),
             "symbols": symbols,
@@ -789,6 +780,7 @@ class StreamBook:
         default, strategies = _read_head(state, keys)
         version = state["version"]
         holdings: dict[str, Legs] = {}
+        prices: list[list[float]] = []
         if not isinstance(state["pairs"], list):
             raise StateError(f"state['pairs'] must be a list; got {type(state['pairs']).__name__}.")
         entries: list[tuple[str, str, Strategy, np.ndarray | None, Stamp]] = []
@@ -808,12 +800,15 @@ class StreamBook:
             name = pair_name(y, x)
             if version >= 2:
                 legs = Legs.decode(pair_state["legs"], f"{here}['legs']")
-                if legs.encode() != Legs().encode():
+                prices.append(legs.prices)
+                if not legs.empty():
                     holdings[name] = legs
             elif row[S_SIZE] != 0.0 or row[S_SIZE + 1] != 0.0:
                 holdings[name] = Legs.from_targets(row[S_SIZE], row[S_SIZE + 1])
         book = cls._restored(state, default, entries)
         book._holdings = holdings
+        if prices:
+            book._prices_of = np.array(prices, dtype=np.float64).reshape(-1, 2)
         return book
 
     @classmethod
@@ -833,8 +828,11 @@ class StreamBook:
         if not isinstance(stamps, list) or type(n_groups) is not int or n_groups < 0:
             raise StateError("state['stamps'] must be a list and state['groups'] a count; got other types.")
         arrays = packed.arrays
-        if len(arrays) != 2 + 5 * n_groups:
-            raise StateError(f"state must hold 2 + 5 arrays per group; got {len(arrays)} for {n_groups}.")
+        tail = 1 if version == VERSION else 0  # the pairs' last prices
+        if len(arrays) != 2 + 5 * n_groups + tail:
+            raise StateError(
+                f"state must hold 2 + 5 arrays per group (+ {tail}); got {len(arrays)} for {n_groups}."
+            )
         legs, index = arrays[0], arrays[1]
         n = index.shape[0]
         if (
@@ -907,6 +905,12 @@ class StreamBook:
         book._strategies = [strategies[j] for j in index.tolist()]
         book._rebuild()
         book._holdings = _read_holdings(head, book) if version == VERSION else _targets_held(book)
+        book._prices_of = np.full((n, 2), np.nan)
+        if tail:
+            last = arrays[-1]
+            if last.dtype != np.float64 or last.shape != (n, 2) or (last <= 0).any() or np.isinf(last).any():
+                raise StateError("state's last array must hold every pair's last prices (> 0 or nan).")
+            book._prices_of = last.copy()
         return cls._finish(book, head)
 
     @classmethod

@@ -342,11 +342,11 @@ class StreamEngine:
                 action = "exit"
             self._gap_exit = 0
         orders = None
+        legs = self._legs
+        legs.mark(y_price, x_price)
         if self._capital is None:
             y_units = x_units = None
         else:
-            legs = self._legs
-            legs.mark(y_price, x_price)
             exits: str = self._execution.exit_order
             if self._execution.guarded and position != 0:
                 fired = self._guard(y_units, x_units, exits)
@@ -395,8 +395,7 @@ class StreamEngine:
     @property
     def pnl(self) -> float:
         """P&L of the holdings in the quote currency: realized from fills, unrealized at the last
-        bar's prices, minus fees (NaN with a holding and no bar since the engine was built or
-        loaded: the prices of the bars are not saved)."""
+        bar's prices, minus fees (NaN with a holding before any bar)."""
         return self._legs.pnl()
 
     def orders(self) -> tuple[Order, ...]:

@@ -214,15 +214,17 @@ class Legs:
         return abs(self.units[0] / targets[0] - self.units[1] / targets[1])
 
     # ----------------------------------------------------------------- state
-    def encode(self) -> dict[str, Any]:
-        """JSON state: units, entry prices, realized, fees, applied fill ids, guard counters.
+    def empty(self) -> bool:
+        """True for the holdings of a pair that never had a fill (its last prices aside)."""
+        return not (any(self.units) or self.ids or self.realized or self.fees or self.base or self.imbalanced)
 
-        The last bar's prices are not kept: the next bar marks the holdings again.
-        """
+    def encode(self) -> dict[str, Any]:
+        """JSON state: units, entry prices, realized, fees, last prices, applied fill ids, guard counters."""
         return encode_floats(
             {
                 "units": list(self.units),
                 "cost": list(self.cost),
+                "prices": list(self.prices),
                 "realized": self.realized,
                 "fees": self.fees,
                 "fill_ids": list(self.ids),
@@ -234,15 +236,17 @@ class Legs:
     @classmethod
     def decode(cls, value: Any, where: str) -> Legs:
         """The inverse of :meth:`encode`, checked as untrusted input."""
-        names = ("units", "cost", "realized", "fees", "fill_ids", "base", "imbalanced")
+        names = ("units", "cost", "prices", "realized", "fees", "fill_ids", "base", "imbalanced")
         check_keys(value, names, where)
         legs = cls()
-        for name in ("units", "cost"):
+        for name in ("units", "cost", "prices"):
             pair = value[name]
             if not isinstance(pair, list) or len(pair) != 2:
                 raise StateError(f"{where}[{name!r}] must be a list of 2 numbers; got {pair!r:.80}.")
             values = {"0": pair[0], "1": pair[1]}
             setattr(legs, name, [read_float(values, k, f"{where}[{name!r}]") for k in ("0", "1")])
+        if not all(math.isnan(v) or 0 < v < math.inf for v in legs.prices):
+            raise StateError(f"{where}['prices'] must be prices > 0 or nan; got {legs.prices!r}.")
         if not all(math.isfinite(v) for v in legs.units):
             raise StateError(f"{where}['units'] must be finite; got {legs.units!r}.")
         for k in (0, 1):
