@@ -77,7 +77,9 @@ class Reference:
         self.engines = {f"{y}/{x}": (y, x, StreamEngine(s, symbols=(y, x))) for (y, x), s in specs.items()}
 
     def add(self, specs: dict[tuple[str, str], Strategy]) -> None:
-        self.engines.update({f"{y}/{x}": (y, x, StreamEngine(s, symbols=(y, x))) for (y, x), s in specs.items()})
+        self.engines.update(
+            {f"{y}/{x}": (y, x, StreamEngine(s, symbols=(y, x))) for (y, x), s in specs.items()}
+        )
 
     def update(self, values: dict[str, float], ts: Any) -> dict[str, Signal]:
         return {
