@@ -357,6 +357,9 @@ def test_execution_rule_round_trips_and_checks() -> None:
     strategy = Strategy(capital=1e3, min_notional=5.0, execution=rule)
     assert Strategy.from_dict(strategy.to_dict()) == strategy
     assert Strategy.from_dict({"execution": rule.to_dict()}).execution == rule
+    text = strategy.summary()
+    assert "orders of at least 5" in text and "enter y first" in text and "stop-loss 50" in text
+    assert "live" not in Strategy().summary()
     with pytest.raises(PairsError, match="entry_order"):
         ExecutionRule(entry_order="both")
     with pytest.raises(PairsError, match="stop_loss"):
