@@ -185,6 +185,7 @@ class StreamEngine:
         "_capital",
         "_execution",
         "_gap_exit",
+        "_guarded",
         "_last_ts",
         "_legs",
         "_max_gap",
@@ -237,6 +238,7 @@ class StreamEngine:
         self._capital = s.capital
         self._symbols = _check_symbols(symbols)
         self._execution = s.execution
+        self._guarded = s.execution.guarded
         # What the account holds: moved by fills only, kept across a gap reset (the account
         # still holds it; the reset's flat targets then close it).
         self._legs = Legs()
@@ -348,7 +350,7 @@ class StreamEngine:
             y_units = x_units = None
         else:
             exits: str = self._execution.exit_order
-            if self._execution.guarded and position != 0:
+            if self._guarded and position != 0:
                 fired = self._guard(y_units, x_units, exits)
                 if fired is not None:
                     position, action, y_units, x_units, exits = 0, "guard", 0.0, 0.0, fired

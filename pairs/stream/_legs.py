@@ -28,6 +28,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pairs._results import ResultMixin
@@ -79,12 +80,35 @@ class Order(ResultMixin):
         }
 
 
+@lru_cache(maxsize=256)
+def _decimals(lot: float) -> int:
+    return max(-int(Decimal(repr(lot)).normalize().as_tuple().exponent), 0)
+
+
+class _OrderFields(ResultMixin):
+    """An :class:`Order`'s slot layout without its frozen ``__setattr__``: filled, then relabelled
+    (as :class:`~pairs.Signal` is built on the engine's hot path)."""
+
+    __slots__ = Order.__slots__  # type: ignore[attr-defined]
+
+
+def _order(symbol: str, quantity: float, reduce_only: bool, leg: str, step: int) -> Order:
+    order: Any = object.__new__(_OrderFields)
+    order.symbol = symbol
+    order.side = "buy" if quantity > 0 else "sell"
+    order.quantity = abs(quantity)
+    order.reduce_only = reduce_only
+    order.leg = leg
+    order.step = step
+    order.__class__ = Order
+    return order  # type: ignore[no-any-return]
+
+
 def _round(units: float, lot: float) -> float:
     """``units`` to the nearest multiple of ``lot``, written with the lot's decimals (no 0.0065000001)."""
     if lot == 0.0:
         return units
-    exponent = Decimal(repr(lot)).normalize().as_tuple().exponent
-    return round(round(units / lot) * lot, max(-int(exponent), 0))
+    return round(round(units / lot) * lot, _decimals(lot))
 
 
 def _rank(order: str, leg: str) -> int:
@@ -96,7 +120,7 @@ def _rank(order: str, leg: str) -> int:
 class Legs:
     """Holdings, average entry prices, realized P&L, fees and applied fill ids of one pair."""
 
-    __slots__ = ("base", "cost", "fees", "ids", "imbalanced", "prices", "realized", "seen", "units")
+    __slots__ = ("base", "cost", "fees", "ids", "imbalanced", "memo", "prices", "realized", "seen", "units")
 
     def __init__(self) -> None:
         self.units = [0.0, 0.0]
@@ -108,6 +132,7 @@ class Legs:
         self.seen: set[Any] = set()
         self.base = 0.0  # realized - fees when the legs were last both flat: the trade's start
         self.imbalanced = 0  # bars in a row the legs were imbalanced (ExecutionRule)
+        self.memo: tuple[Any, tuple[Order, ...]] | None = None  # the last orders and their inputs
 
     @classmethod
     def from_targets(cls, y_units: float, x_units: float) -> Legs:
@@ -134,31 +159,49 @@ class Legs:
         exit_order: str = "together",
     ) -> tuple[Order, ...]:
         """The orders that take the holdings to ``targets`` at the last bar's prices."""
-        parts: list[tuple[int, int, int, Order]] = []
+        units = self.units
+        if targets[0] == units[0] and targets[1] == units[1]:
+            return ()  # the common bar: nothing to trade
+        # Without fills in between, a held position asks for the same orders bar after bar.
+        key: tuple[Any, ...] = (
+            targets,
+            units[0],
+            units[1],
+            symbols,
+            lots,
+            min_notional,
+            entry_order,
+            exit_order,
+        )
+        if min_notional:
+            key += (self.prices[0], self.prices[1])
+        memo = self.memo
+        if memo is not None and memo[0] == key:
+            return memo[1]  # type: ignore[no-any-return]
+        parts: list[tuple[int, int, int, float, bool]] = []  # phase, rank, leg, signed quantity, reduce-only
         for k in (0, 1):
-            held, target = self.units[k], targets[k]
+            held, target = units[k], targets[k]
             delta = _round(target - held, lots[k])
             if abs(delta) <= _NOISE * max(abs(target), abs(held), lots[k]):
                 continue
-            leg, symbol = _LEGS[k], symbols[k]
-            side = "buy" if delta > 0 else "sell"
+            leg = _LEGS[k]
             closing = held != 0.0 and (delta > 0) != (held > 0)
             if closing and abs(delta) > abs(held):  # a flip: close, then open
-                parts.append((0, _rank(exit_order, leg), k, Order(symbol, side, abs(held), True, leg)))
+                parts.append((0, _rank(exit_order, leg), k, -held, True))
                 delta += held
                 closing = False
-            if not closing and abs(delta) * self.prices[k] < min_notional:
+            if abs(delta) * self.prices[k] < min_notional and not (closing and target == 0.0):
                 continue
-            if closing and target != 0.0 and abs(delta) * self.prices[k] < min_notional:
-                continue
-            phase, rank = (0, _rank(exit_order, leg)) if closing else (1, _rank(entry_order, leg))
-            parts.append((phase, rank, k, Order(symbol, side, abs(delta), closing, leg)))
-        parts.sort(key=lambda p: (p[0], p[1], p[2]))
-        steps = sorted({(phase, rank) for phase, rank, _, _ in parts})
-        return tuple(
-            Order(o.symbol, o.side, o.quantity, o.reduce_only, o.leg, steps.index((phase, rank)))
-            for phase, rank, _, o in parts
+            rank = _rank(exit_order if closing else entry_order, leg)
+            parts.append((0 if closing else 1, rank, k, delta, closing))
+        parts.sort()  # by phase, rank, leg (a leg has one part per phase)
+        steps = sorted({(p[0], p[1]) for p in parts})
+        out = tuple(
+            _order(symbols[k], q, closing, _LEGS[k], steps.index((phase, rank)))
+            for phase, rank, k, q, closing in parts
         )
+        self.memo = (key, out)
+        return out
 
     # ----------------------------------------------------------------- fills
     def apply(self, k: int, quantity: float, price: float, fee: float, fill_id: Any) -> bool:

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 import random
 from pathlib import Path
 
@@ -48,6 +50,17 @@ def test_orders_round_to_lots_and_skip_small_ones() -> None:
     assert legs.orders((0.0, 0.0), ("ETH", "BTC"), (0.01, 0.001), 5.0) == (
         Order("ETH", "sell", 0.01, True, "y", 0),
     )
+
+
+def test_fast_built_orders_are_ordinary_frozen_orders() -> None:
+    legs = Legs()
+    legs.mark(100.0, 2000.0)
+    (order,) = legs.orders((1.0, 0.0), ("ETH", "BTC"), (0.0, 0.0), 0.0)
+    assert type(order) is Order and order == Order("ETH", "buy", 1.0, False, "y", 0)
+    assert hash(order) == hash(Order("ETH", "buy", 1.0, False, "y", 0))
+    assert pickle.loads(pickle.dumps(order)) == order
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        order.quantity = 2.0  # type: ignore[misc]
 
 
 def test_a_flip_is_a_close_then_an_open_in_the_leg_order() -> None:
