@@ -124,6 +124,8 @@ def _answer(engine: StreamEngine, bar: Bar, outbox: Outbox | None, out: IO[str])
 
 def _fill(engine: StreamEngine, fill: Fill, outbox: Outbox | None, out: IO[str]) -> None:
     """Apply one fill and write its acknowledgement; with a state file, exactly once as a bar."""
+    if fill.pair is not None:
+        raise DataError(f"pair must only be given with --book; got {fill.pair!r} for one pair.")
     if outbox is not None:
         if fill.fill_id is None:
             raise DataError(

@@ -32,7 +32,17 @@ from typing import IO, Any
 from pairs.data._cache import loads_untrusted
 from pairs.exceptions import DataError
 
-__all__ = ["MAX_LINE_BYTES", "Bar", "Fill", "bars", "is_header", "parse_bar", "records"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "Bar",
+    "Fill",
+    "bars",
+    "is_fill",
+    "is_header",
+    "parse_bar",
+    "parse_fill",
+    "records",
+]
 
 MAX_LINE_BYTES = 65_536
 # ASCII digits only (re.ASCII): without it \d, like float(), also takes the digits of other scripts.
@@ -43,7 +53,7 @@ _ISO = re.compile(
 )
 _KEYS = ("timestamp", "y", "x")
 _FILL = re.compile(r'\{\s*"fill"\s*:')
-_FILL_KEYS = ("symbol", "quantity", "price", "fee", "timestamp", "fill_id")
+_FILL_KEYS = ("symbol", "quantity", "price", "fee", "timestamp", "fill_id", "pair")
 
 
 @dataclass(frozen=True)
@@ -65,14 +75,23 @@ class Fill:
     fee: float
     timestamp: Any
     fill_id: Any
+    pair: str | None = None
 
     def values(self) -> list[Any]:
         """The fill's fields as JSON data: what a re-sent fill must repeat."""
-        return [self.symbol, self.quantity, self.price, self.fee, self.timestamp, self.fill_id]
+        return [self.symbol, self.quantity, self.price, self.fee, self.timestamp, self.fill_id, self.pair]
+
+
+def is_fill(text: str) -> bool:
+    """True for a record of the fills channel: a JSON object whose first key is ``"fill"``."""
+    return _FILL.match(text) is not None
 
 
 def parse_fill(text: str) -> Fill:
-    """``{"fill": {"symbol", "quantity", "price"[, "fee", "timestamp", "fill_id"]}}`` as a :class:`Fill`."""
+    """``{"fill": {"symbol", "quantity", "price"[, "fee", "timestamp", "fill_id", "pair"]}}`` as a :class:`Fill`.
+
+    ``pair`` (``"Y/X"``) names the pair of a book the fill belongs to (``--book`` only).
+    """
     record = loads_untrusted(text, what="fill", max_bytes=MAX_LINE_BYTES, max_depth=2)
     body = record.get("fill") if isinstance(record, dict) and set(record) == {"fill"} else None
     if not isinstance(body, dict) or not {"symbol", "quantity", "price"} <= set(body) <= set(_FILL_KEYS):
@@ -95,7 +114,10 @@ def parse_fill(text: str) -> Fill:
     fill_id = body.get("fill_id")
     if fill_id is not None and type(fill_id) not in (str, int):
         raise DataError(f"fill_id must be a string or an integer; got {_short(repr(fill_id))}.")
-    return Fill(body["symbol"], numbers["quantity"], numbers["price"], numbers["fee"], ts, fill_id)
+    pair = body.get("pair")
+    if pair is not None and not isinstance(pair, str):
+        raise DataError(f"pair must be a string 'Y/X'; got {_short(repr(pair))}.")
+    return Fill(body["symbol"], numbers["quantity"], numbers["price"], numbers["fee"], ts, fill_id, pair)
 
 
 def _short(text: str | bytes) -> str:

@@ -291,3 +291,39 @@ def test_kill_9_soak_applies_every_fill_exactly_once(
     final = StreamEngine.load(state)
     assert final.state_dict() == StreamEngine.load(tmp_path / "reference.json").state_dict()
     assert final.holdings == pytest.approx(units, abs=1e-9)
+
+
+def test_book_fills_are_per_pair_and_delivered_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = tmp_path / "book.state"
+    argv = ["--book", str(book), "--pairs", "ETH/BTC,SOL/BTC", "--hedge", "ols", "--beta", "1"]
+    argv += ["--zscore-window", "3", "--entry-z", "1", "--capital", "1000", "--all"]
+    fill = '{"fill": {"pair": "ETH/BTC", "symbol": "ETH", "quantity": 2.0, "price": 99.0, "fill_id": "e1"}}\n'
+    lines = ["timestamp,ETH,BTC,SOL\n", "1,100,100,50\n", "2,100.5,100,51\n", "3,99,100,52\n", fill]
+    code, out = _run(lines, argv, monkeypatch, capsys)
+    assert code == 0 and len(out) == 4
+    ack = json.loads(out[3])
+    assert ack["fill"] == {"fill_id": "e1", "pair": "ETH/BTC", "symbol": "ETH", "applied": True}
+    assert ack["holdings"] == {"ETH": 2.0, "BTC": 0.0}
+    units = 1000.0 / 199.0
+    assert [(o["symbol"], o["quantity"]) for o in ack["orders"]] == [
+        ("ETH", pytest.approx(units - 2.0)),
+        ("BTC", pytest.approx(units)),
+    ]
+    # Restart: the last fill re-sent (without its pair: ETH is traded by one pair) re-emits its
+    # line; then the next bar's orders are computed from the holdings.
+    same = '{"fill": {"symbol": "ETH", "quantity": 2.0, "price": 99.0, "fill_id": "e1"}}\n'
+    code, again = _run(
+        ["timestamp,ETH,BTC,SOL\n", same, "4,98.8,100,53\n"], [*argv[:2], "--all"], monkeypatch, capsys
+    )
+    assert code == 0 and again[0] == out[3]
+    orders = json.loads(again[1])["signals"]["ETH/BTC"]["orders"]
+    assert [(o["symbol"], o["quantity"]) for o in orders] == [
+        ("ETH", pytest.approx(units - 2.0)),
+        ("BTC", pytest.approx(units)),
+    ]
+    # BTC is traded by both pairs: a fill of it must name its pair.
+    btc = '{"fill": {"symbol": "BTC", "quantity": -1.0, "price": 100.0, "fill_id": "b1"}}\n'
+    code, _ = _run([btc], argv[:2], monkeypatch, capsys)
+    assert code == 2
