@@ -19,6 +19,12 @@ like one that never stopped. :meth:`~StreamEngine.save` writes atomically with a
 truncated, corrupted or foreign-version state raises :class:`~pairs.exceptions.StateError`, never
 a silent reset.
 
+Orders and fills: with ``capital`` every :class:`Signal` carries ``orders``, the
+:class:`~pairs.Order` list that takes the holdings the engine knows to the signal's units
+(rounded to lots, ``min_notional``, reduce-only closes first, the strategy's leg order); the
+holdings move only with :meth:`~StreamEngine.fill` (see :mod:`pairs.stream._legs`), and the
+strategy's :class:`~pairs.ExecutionRule` guards act on them.
+
 An update with a NaN, infinite or non-positive price raises :class:`~pairs.exceptions.DataError`;
 a duplicate or earlier timestamp raises :class:`~pairs.exceptions.StateError`. Either way the
 engine state is left unchanged.
@@ -156,6 +162,11 @@ class StreamEngine:
     strategy
         The strategy to run. A hedge name (``"kalman"``, ``"rolling"``, ``"ols"``) or None, with
         ``options``, is a shortcut for ``Strategy(hedge=strategy, **options)``.
+    max_gap, on_gap
+        The longest allowed step between two bars' timestamps, and what a longer one does
+        (``"raise"``, or ``"reset"`` the statistics; holdings are kept).
+    symbols
+        The symbols of the legs ``(y, x)`` in orders and fills (default ``("y", "x")``).
     **options
         Settings of :class:`~pairs.Strategy` (only without a Strategy object).
 

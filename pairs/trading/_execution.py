@@ -20,7 +20,9 @@ class ExecutionRule:
     Every guard is off by default. They act on what the engine knows was filled, so they need
     fills reported back; the batch run (:meth:`pairs.Strategy.run`) has no fills and ignores
     them. A guard that fires closes the pair as the rule's exit does (position 0, the rule's
-    cooldown), with the action ``"guard"``, and its orders close the legs.
+    cooldown), with the action ``"guard"``, and its orders close the legs. Until the closing
+    fills come back the trade is still open: the P&L and imbalance are those of the holdings,
+    so a re-entry before they are closed is closed again (a rule ``cooldown`` waits instead).
 
     Parameters
     ----------

@@ -381,3 +381,45 @@ def test_execution_rule_round_trips_and_checks() -> None:
         Strategy(min_notional=-1.0)
     with pytest.raises(PairsError, match="execution"):
         Strategy(execution="none")  # type: ignore[arg-type]
+
+
+def test_a_gap_reset_keeps_the_holdings_and_closes_them() -> None:
+    strategy = Strategy(hedge="ols", beta=1.0, zscore_window=3, rule={"entry_z": 1.0}, capital=1000.0)
+    engine = StreamEngine(strategy, max_gap=1, on_gap="reset")
+    for t, (y, x) in enumerate(ENTRY):
+        engine.update(y, x, t)
+    engine.fill("y", 2.0, 99.0, fill_id=1)
+    signal = engine.update(98.0, 100.0, 10)  # a hole of 8 > max_gap: the statistics start over
+    assert signal.action == "exit" and engine.n_updates == 1
+    assert engine.holdings == {"y": 2.0, "x": 0.0}
+    assert signal.orders == (Order("y", "sell", 2.0, True, "y", 0),)
+
+
+def test_book_guards_equal_the_engines() -> None:
+    strategy = Strategy(
+        hedge="ols",
+        beta=1.0,
+        zscore_window=3,
+        rule={"entry_z": 1.0},
+        capital=1000.0,
+        execution=ExecutionRule(stop_loss=1.5, imbalance_limit=0.5, imbalance_bars=3),
+    )
+    book = StreamBook([("ETH", "BTC")], strategy=strategy)
+    engine = StreamEngine(strategy, symbols=("ETH", "BTC"))
+    actions = []
+    for t, (y, x) in enumerate([*ENTRY, (98.8, 100.0), (98.7, 100.0), (98.6, 100.0)]):
+        got = book.update({"ETH": y, "BTC": x}, t)
+        want = engine.update(y, x, t)
+        assert got["ETH/BTC"].to_json() == want.to_json()
+        assert got.arrays["action"][0] == want.action
+        actions.append(want.action)
+        if t == 2:
+            for target in (book, engine):
+                args = ("ETH/BTC",) if target is book else ()
+                target.fill(*args, "ETH", UNITS, 99.0, fee=0.05, fill_id="y1")
+                target.fill(*args, "BTC", -UNITS, 100.0, fee=0.05, fill_id="x1")
+    # The stop-loss at 98.7 (as in test_stop_loss_fires_where_the_hand_pnl_crosses_it). At 98.6
+    # z = -1.0000000000000238 enters again, but the closing orders were not filled: the trade is
+    # still the losing one (P&L -2.11), and the guard closes it again.
+    assert actions == ["hold", "hold", "enter_long", "hold", "guard", "guard"]
+    assert book.engine("ETH/BTC").state_dict() == engine.state_dict()
