@@ -8,7 +8,7 @@ reduce-only, and the step of the leg order. The fills' prices give each leg an a
 price, so the pair's P&L (realized, unrealized at the last bar's prices, minus fees) is that of
 the account, not of the signal.
 
-Rules, documented in docs/cli.md and :meth:`pairs.StreamEngine.fill`:
+Rules, documented in docs/strategy.md and docs/cli.md:
 
 * Holdings start at zero; only fills move them. A state saved before holdings existed
   (engine state version 2, book version 1) loads with holdings equal to its targets (the bot
@@ -38,11 +38,10 @@ from pairs.stream._state import check_keys, encode_floats, read_float, read_int
 if TYPE_CHECKING:
     from pairs.trading import ExecutionRule
 
-__all__ = ["FILL_MEMORY", "LEG_ORDERS", "Legs", "Order", "guard"]
+__all__ = ["FILL_MEMORY", "Legs", "Order", "guard"]
 
 # Fill ids remembered per pair: a re-sent fill older than this many fills would apply again.
 FILL_MEMORY = 1024
-LEG_ORDERS = ("together", "y_first", "x_first")
 _LEGS = ("y", "x")
 # A delta within this fraction of the larger of target and holding is rounding noise.
 _NOISE = 1e-9
@@ -214,6 +213,8 @@ class Legs:
             self.ids.append(fill_id)
             self.seen.add(fill_id)
         held, cost = self.units[k], self.cost[k]
+        if held != 0.0 and math.isnan(cost):
+            self.cost[k] = cost = price  # a holding of unknown entry price (an older state, no bar yet)
         if held == 0.0 or (held > 0) == (quantity > 0):
             size = abs(held) + abs(quantity)
             self.cost[k] = price if held == 0.0 else (abs(held) * cost + abs(quantity) * price) / size

@@ -100,6 +100,15 @@ def test_average_cost_ledger_by_hand() -> None:
     assert legs.units[0] == pytest.approx(-1.0) and legs.cost[0] == 90.0
 
 
+def test_unknown_entry_prices_take_the_first_price_seen() -> None:
+    legs = Legs.from_targets(2.0, -1.0)  # a state saved before fills existed
+    assert legs.apply(0, -1.0, 50.0, 0.0, "a")  # before any bar: the fill's price
+    assert legs.realized == 0.0 and legs.cost == [50.0, math.nan]
+    legs.mark(60.0, 10.0)  # the first bar: the x leg's entry price
+    assert legs.cost == [50.0, 10.0]
+    assert legs.pnl() == pytest.approx(1.0 * (60.0 - 50.0))
+
+
 def test_fill_ids_are_remembered_up_to_the_bound() -> None:
     legs = Legs()
     for k in range(pairs.stream._legs.FILL_MEMORY + 1):
