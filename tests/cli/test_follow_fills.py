@@ -138,18 +138,36 @@ PHASES = ("before_update", "before_fill", "in_save", "after_save", "after_emit",
 
 
 def _script() -> tuple[list[str], dict[str, float], float]:
-    """Bars and the fills a simulated exchange gives their orders; the hand ledger's holdings and P&L."""
+    """Bars and the fills a simulated exchange gives their orders; the hand ledger's holdings and P&L.
+
+    Of each bar's orders some are rejected, some filled in part, and some filled only after the
+    next bar has been sent (a delay: that bar's orders still ask for them).
+    """
     prices = load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-N_BARS:]
     engine = StreamEngine(STRATEGY, symbols=("ETH", "BTC"))
     rng = random.Random(5)
     lines: list[str] = []
     units = {"ETH": 0.0, "BTC": 0.0}
-    cash, count = 0.0, 0
+    cash, count, delayed = 0.0, 0, 0
     sent: list[str] = []
+    late: list[tuple[str, float, float, float, str]] = []
+
+    def apply(symbol: str, signed: float, price: float, fee: float, fill_id: str) -> None:
+        nonlocal cash
+        assert engine.fill(symbol, signed, price, fee=fee, fill_id=fill_id)
+        units[symbol] += signed
+        cash -= signed * price + fee
+        lines.append(_fill_line(symbol, signed, price, fee, fill_id))
+        sent.append(lines[-1])
+
     for t, (ts, row) in enumerate(prices.iterrows()):
         bar = {"ETH": float(row["ETH"]), "BTC": float(row["BTC"])}
         lines.append(f"{ts.isoformat()},{bar['ETH']!r},{bar['BTC']!r}\n")
-        for order in engine.update(bar["ETH"], bar["BTC"], ts).orders:
+        orders = engine.update(bar["ETH"], bar["BTC"], ts).orders
+        for fill in late:  # the previous bar's delayed fills, after this bar
+            apply(*fill)
+        late = []
+        for order in orders:
             luck = rng.random()
             if luck < 0.2:
                 continue  # rejected
@@ -158,17 +176,24 @@ def _script() -> tuple[list[str], dict[str, float], float]:
                 quantity = round(max(1, int(quantity / LOTS[order.symbol] * 0.5)) * LOTS[order.symbol], 8)
             signed = quantity if order.side == "buy" else -quantity
             count += 1
-            fee = round(quantity * bar[order.symbol] * 0.001, 8)
-            line = _fill_line(order.symbol, signed, bar[order.symbol], fee, f"x{count}")
-            assert engine.fill(order.symbol, signed, bar[order.symbol], fee=fee, fill_id=f"x{count}")
-            units[order.symbol] += signed
-            cash -= signed * bar[order.symbol] + fee
-            lines.append(line)
-            sent.append(line)
+            fill = (
+                order.symbol,
+                signed,
+                bar[order.symbol],
+                round(quantity * bar[order.symbol] * 0.001, 8),
+                f"x{count}",
+            )
+            if luck > 0.85:
+                late.append(fill)
+                delayed += 1
+            else:
+                apply(*fill)
         if sent and t % 15 == 0:
             lines.append(rng.choice(sent))  # a fill re-sent by the router: acknowledged, not applied
+    for fill in late:
+        apply(*fill)
     pnl = cash + sum(u * float(prices[s].iloc[-1]) for s, u in units.items())
-    assert count >= 20
+    assert count >= 20 and delayed >= 3
     return lines, units, pnl
 
 
