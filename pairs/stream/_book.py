@@ -14,6 +14,11 @@ Persistence: :meth:`StreamBook.state_dict` stores every pair's engine state (the
 :meth:`StreamEngine.state_dict`) plus the book's own counters, and :meth:`StreamBook.save`
 writes it atomically with a SHA-256 checksum; a truncated, corrupted or foreign state raises
 :class:`~pairs.exceptions.StateError`.
+
+Orders and fills: with ``capital`` each pair's signal carries its ``orders`` (as an engine's),
+and :meth:`StreamBook.fill` reports a fill of one leg of one pair: fills are attributed per pair
+(see :mod:`pairs.stream._legs`). The state (version 2) keeps every pair's holdings and last
+prices; a version 1 state loads with holdings equal to the targets.
 """
 
 from __future__ import annotations
@@ -83,7 +88,8 @@ class BookSignals(Mapping[str, Signal]):
     """The signals of one bar of a :class:`StreamBook`: pair name ``"Y/X"`` -> :class:`~pairs.Signal`.
 
     Holds the pairs updated at this bar (both prices present), in book order. Signals are built
-    on access; ``arrays`` and ``frame`` give the same numbers as numpy arrays and a DataFrame.
+    on access (their ``orders`` from the pair's holdings at that moment, at the bar's prices);
+    ``arrays`` and ``frame`` give the same numbers as numpy arrays and a DataFrame.
     """
 
     __slots__ = ("_book", "_exits", "_f", "_i", "_idx", "_index", "_names", "_sized", "timestamp")
