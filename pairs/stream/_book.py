@@ -49,6 +49,7 @@ from pairs.stream._kernels import (
     S_SIZE,
     book_step,
     first_bad_price,
+    mark_pairs,
     symbol_logs,
 )
 from pairs.stream._legs import Legs, Order, guard
@@ -549,9 +550,7 @@ class StreamBook:
         self._last_ts = ts
         if len(self._stamps) > 2 * n + 64:
             self._prune()
-        updated = out_i[2] != 0
-        self._prices_of[updated, 0] = values[self._iy[updated]]
-        self._prices_of[updated, 1] = values[self._ix[updated]]
+        mark_pairs(values, self._iy, self._ix, out_i[2], self._prices_of)
         exits = self._guards(out_f, out_i) if self._guarded else None
         return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i, self, exits)
 
