@@ -93,7 +93,7 @@ def measure(prices: Any, pair_list: list[tuple[str, str]], repeats: int) -> dict
     ]
     warm, timed = records[:WARM], records[WARM : WARM + TIMED]
     book = pairs.StreamBook(pair_list, strategy=strategy)
-    engines = [(y, x, strategy.stream()) for y, x in pair_list]
+    engines = [(y, x, pairs.StreamEngine(strategy, symbols=(y, x))) for y, x in pair_list]
     for ts, bar in warm:
         book.update(bar, ts)
         for y, x, engine in engines:

@@ -560,6 +560,7 @@ def _hand_kalman(eth: list[float], btc: list[float], stamps: list[Any], *, json_
                         "y_units": None,
                         "x_units": None,
                         "action": action,
+                        "orders": None,
                     }
                 )
             )

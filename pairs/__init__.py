@@ -64,12 +64,14 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     )
     from pairs.evaluation import (
         BacktestResult,
+        CheckResult,
         DeflatedSharpeResult,
         OverfittingResult,
         PortfolioResult,
         SweepResult,
         WalkForwardResult,
         backtest,
+        check_strategy,
         deflated_sharpe,
         portfolio_backtest,
         portfolio_sweep,
@@ -91,9 +93,10 @@ if TYPE_CHECKING:  # the names below are imported lazily by __getattr__
     )
     from pairs.screening import ScanResult, SimulatedUniverse, scan, simulate_universe
     from pairs.strategy import Portfolio, Selection, Strategy, StrategyResult
-    from pairs.stream import PortfolioSignal, PortfolioStream, Signal, StreamBook, StreamEngine
+    from pairs.stream import Order, PortfolioSignal, PortfolioStream, Signal, StreamBook, StreamEngine
     from pairs.trading import (
         BertramResult,
+        ExecutionRule,
         RuleState,
         SignalRule,
         bertram_thresholds,
@@ -149,6 +152,8 @@ _LAZY = {
         "deflated_sharpe",
         "portfolio_backtest",
         "portfolio_sweep",
+        "CheckResult",
+        "check_strategy",
         "probability_of_overfitting",
         "walk_forward",
         "SweepResult",
@@ -168,7 +173,7 @@ _LAZY = {
     ),
     "pairs.screening": ("ScanResult", "SimulatedUniverse", "scan", "simulate_universe"),
     "pairs.strategy": ("Portfolio", "Selection", "Strategy", "StrategyResult"),
-    "pairs.stream": ("PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"),
+    "pairs.stream": ("Order", "PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"),
     "pairs.trading": (
         "RuleState",
         "SignalRule",
@@ -178,6 +183,7 @@ _LAZY = {
         "zscore",
         "BertramResult",
         "bertram_thresholds",
+        "ExecutionRule",
     ),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -188,11 +194,13 @@ __all__ = [
     "BacktestResult",
     "BertramResult",
     "BreakdownResult",
+    "CheckResult",
     "CointReport",
     "DataError",
     "DeflatedSharpeResult",
     "EMConvergenceWarning",
     "EngleGrangerResult",
+    "ExecutionRule",
     "GregoryHansenResult",
     "HalfLifeResult",
     "HedgeEffectiveness",
@@ -204,6 +212,7 @@ __all__ = [
     "KalmanBoundaryWarning",
     "KalmanResult",
     "MissingDependencyError",
+    "Order",
     "OverfittingResult",
     "PairsError",
     "PairsWarning",
@@ -232,6 +241,7 @@ __all__ = [
     "backtest",
     "bertram_thresholds",
     "breakdown",
+    "check_strategy",
     "coint_report",
     "deflated_sharpe",
     "engle_granger",

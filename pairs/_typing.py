@@ -18,7 +18,9 @@ __all__ = [
     "Field",
     "FitMethod",
     "Hedge",
+    "ImbalanceAction",
     "Layout",
+    "LegOrder",
     "NoiseUnits",
     "On",
     "OnEmptyPage",
@@ -73,6 +75,11 @@ OnEmptyPage = Literal["raise", "warn"]
 """What :func:`pairs.load_ccxt` does with an empty page before its span is complete."""
 HalfLifeMethod = Literal["ols", "median_unbiased"]
 """Estimator of :func:`pairs.half_life`: OLS, or Andrews' median-unbiased AR(1) coefficient."""
+
+LegOrder = Literal["together", "y_first", "x_first"]
+"""The order in which the legs of a pair are entered or closed (:class:`pairs.ExecutionRule`)."""
+ImbalanceAction = Literal["flatten", "close_other"]
+"""What the leg-imbalance guard of :class:`pairs.ExecutionRule` does when it fires."""
 
 
 def layouts() -> tuple[str, ...]:

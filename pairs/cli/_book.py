@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from pairs.cli._framing import MAX_LINE_BYTES, _price, _timestamp, records
+from pairs.cli._framing import MAX_LINE_BYTES, Fill, _price, _timestamp, is_fill, parse_fill, records
 from pairs.cli._options import explicit_flags, strategy_from_args
 from pairs.data._cache import loads_untrusted
 from pairs.exceptions import DataError, PairsError, StateError
@@ -71,8 +72,11 @@ def _is_number(text: str) -> bool:
 
 def wide_bars(
     stream: IO[Any], *, what: str = "stdin", required: Iterable[str] = ()
-) -> Iterator[tuple[int, Any, dict[str, float | None]]]:
+) -> Iterator[tuple[int, Any, dict[str, float | None] | Fill]]:
     """``(line_number, timestamp, prices)`` of each record: wide CSV with a header, or JSON lines.
+
+    A fill ``{"fill": {..., "pair": "Y/X"}}`` (:func:`pairs.cli._framing.parse_fill`) may come
+    between bars in either format: it is yielded as ``(line_number, None, Fill)``.
 
     CSV: the first line is the header ``timestamp,SYM1,SYM2,...`` (any symbol an exchange lists,
     ``1INCH`` included; a field that reads as a number means the header is missing), which must
@@ -83,6 +87,13 @@ def wide_bars(
     symbols: list[str] | None = None
     mode = None
     for number, text in records(stream, what=what):
+        if is_fill(text):
+            try:
+                fill = parse_fill(text)
+            except DataError as exc:
+                raise DataError(f"{what} line {number}: {exc}") from None
+            yield number, None, fill
+            continue
         try:
             if mode is None:
                 mode = "json" if text.startswith("{") else "csv"
@@ -147,7 +158,15 @@ def _book(args: argparse.Namespace, outbox: Outbox) -> StreamBook:
             "(pass the same options as the first run, or none)."
         )
     delivery = outbox.delivery
-    if delivery is not None and delivery["input"]["id"] not in _ids(book.last_timestamp):
+    last = None if delivery is None else delivery["input"]["id"]
+    if isinstance(last, dict) and set(last) == {"fill", "pair"}:
+        held = book._holdings.get(last["pair"])
+        if held is None or last["fill"] not in held.seen:
+            raise StateError(
+                f"state file {str(outbox.path)!r} must hold the fill of its delivery record; got fill "
+                f"{last['fill']!r} of {last['pair']!r}, which the book has not applied."
+            )
+    elif delivery is not None and last not in _ids(book.last_timestamp):
         raise StateError(
             f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
             f"{delivery['input']['id']!r} after bar {book.last_timestamp!r}."
@@ -166,6 +185,49 @@ def bar_line(signals: BookSignals, *, every: bool) -> str:
     return f'{{"timestamp": {_stamp_json(signals.timestamp)}, "signals": {{{body}}}}}'
 
 
+def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> None:
+    """Apply one fill to its pair and write its answer, exactly once (as a bar)."""
+    if fill.fill_id is None:
+        raise DataError(
+            "fill_id must be given with --book (the exchange's id of the fill), so that a re-sent fill is "
+            "not applied twice; got a fill without one."
+        )
+    pair = fill.pair
+    if pair is None:
+        owners = [f"{y}/{x}" for y, x in book.pairs if fill.symbol in (y, x)]
+        pair = owners[0] if len(owners) == 1 else None
+        if pair is None:
+            raise DataError(
+                f"pair must be given for a fill of {fill.symbol!r}, which {len(owners)} pairs of the book "
+                "trade (fills are attributed per pair); got none."
+            )
+    ident = {"fill": fill.fill_id, "pair": pair}
+    values = [*fill.values()[:-1], pair]
+    line = outbox.replayed(ident, values)
+    if line is None:
+        applied = book.fill(
+            pair,
+            fill.symbol,
+            fill.quantity,
+            fill.price,
+            fee=fill.fee,
+            timestamp=fill.timestamp,
+            fill_id=fill.fill_id,
+        )
+        pnl = book.pnl(pair)
+        line = json.dumps(
+            {
+                "fill": {"fill_id": fill.fill_id, "pair": pair, "symbol": fill.symbol, "applied": applied},
+                "holdings": book.holdings(pair),
+                "pnl": pnl if math.isfinite(pnl) else None,
+                "orders": [o.to_dict() for o in book.orders(pair)],
+            }
+        )
+        outbox.commit(book.snapshot(outbox.path), ident, values, line)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def follow_book(args: argparse.Namespace) -> int:
     """Read wide bars from stdin; for each, save BOOK.json with its line, then write the line."""
     if not args.follow:
@@ -179,6 +241,9 @@ def follow_book(args: argparse.Namespace) -> int:
         book = _book(args, outbox)
         for number, ts, prices in wide_bars(sys.stdin, required=book.symbols):
             try:
+                if isinstance(prices, Fill):
+                    _fill(book, prices, outbox)
+                    continue
                 if ts is None:
                     raise DataError(
                         "timestamp must be given with --book (an ISO 8601 time, an epoch or a sequence number), "

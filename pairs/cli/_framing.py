@@ -12,6 +12,9 @@ book's follow command). The rules, documented in docs/cli.md:
   time; prices are decimal numbers (``1e-3`` allowed; no ``nan``, ``inf``, ``_``).
 * JSON object ``{"timestamp": ..., "y": ..., "x": ...}``: only those keys (``timestamp``
   optional), parsed as untrusted input (size, nesting and number-range limits).
+* Fill ``{"fill": {"symbol": ..., "quantity": ..., "price": ..., "fee": ..., "timestamp":
+  ..., "fill_id": ...}}`` (``fee``, ``timestamp``, ``fill_id`` optional): a fill of one leg
+  (the fills channel of ``pairs signal --follow``), in the same stream as the bars.
 * Header: with ``header="auto"`` the first non-blank line is a header if and only if it is
   a CSV line of three fields that each begin with a letter (``timestamp,eth,btc``); any other
   first line is data, so a first bar with a typo is an error, never dropped as a header.
@@ -29,7 +32,17 @@ from typing import IO, Any
 from pairs.data._cache import loads_untrusted
 from pairs.exceptions import DataError
 
-__all__ = ["MAX_LINE_BYTES", "Bar", "bars", "is_header", "parse_bar", "records"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "Bar",
+    "Fill",
+    "bars",
+    "is_fill",
+    "is_header",
+    "parse_bar",
+    "parse_fill",
+    "records",
+]
 
 MAX_LINE_BYTES = 65_536
 # ASCII digits only (re.ASCII): without it \d, like float(), also takes the digits of other scripts.
@@ -39,6 +52,8 @@ _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?", re.ASCII
 )
 _KEYS = ("timestamp", "y", "x")
+_FILL = re.compile(r'\{\s*"fill"\s*:')
+_FILL_KEYS = ("symbol", "quantity", "price", "fee", "timestamp", "fill_id", "pair")
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,61 @@ class Bar:
     timestamp: Any
     y: Any
     x: Any
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A fill record ``{"fill": {...}}`` of the fills channel (see :meth:`pairs.StreamEngine.fill`)."""
+
+    symbol: str
+    quantity: float
+    price: float
+    fee: float
+    timestamp: Any
+    fill_id: Any
+    pair: str | None = None
+
+    def values(self) -> list[Any]:
+        """The fill's fields as JSON data: what a re-sent fill must repeat."""
+        return [self.symbol, self.quantity, self.price, self.fee, self.timestamp, self.fill_id, self.pair]
+
+
+def is_fill(text: str) -> bool:
+    """True for a record of the fills channel: a JSON object whose first key is ``"fill"``."""
+    return _FILL.match(text) is not None
+
+
+def parse_fill(text: str) -> Fill:
+    """``{"fill": {"symbol", "quantity", "price"[, "fee", "timestamp", "fill_id", "pair"]}}`` as a :class:`Fill`.
+
+    ``pair`` (``"Y/X"``) names the pair of a book the fill belongs to (``--book`` only).
+    """
+    record = loads_untrusted(text, what="fill", max_bytes=MAX_LINE_BYTES, max_depth=2)
+    body = record.get("fill") if isinstance(record, dict) and set(record) == {"fill"} else None
+    if not isinstance(body, dict) or not {"symbol", "quantity", "price"} <= set(body) <= set(_FILL_KEYS):
+        got = sorted(body) if isinstance(body, dict) else type(body).__name__
+        raise DataError(
+            "fill must be a JSON object {\"fill\": {...}} with keys 'symbol', 'quantity', 'price' (and "
+            f"'fee', 'timestamp', 'fill_id'); got {got!r}."
+        )
+    if not isinstance(body["symbol"], str):
+        raise DataError(f"symbol must be a string; got {_short(repr(body['symbol']))}.")
+    numbers = {}
+    for name in ("quantity", "price", "fee"):
+        value = body.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DataError(f"{name} must be a number; got {_short(repr(value))}.")
+        numbers[name] = float(value)
+    ts = body.get("timestamp")
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float, str))):
+        raise DataError(f"timestamp must be null, a number or an ISO 8601 string; got {_short(repr(ts))}.")
+    fill_id = body.get("fill_id")
+    if fill_id is not None and type(fill_id) not in (str, int):
+        raise DataError(f"fill_id must be a string or an integer; got {_short(repr(fill_id))}.")
+    pair = body.get("pair")
+    if pair is not None and not isinstance(pair, str):
+        raise DataError(f"pair must be a string 'Y/X'; got {_short(repr(pair))}.")
+    return Fill(body["symbol"], numbers["quantity"], numbers["price"], numbers["fee"], ts, fill_id, pair)
 
 
 def _short(text: str | bytes) -> str:
@@ -118,8 +188,10 @@ def _price(name: str, field: str) -> float:
     return float(field)
 
 
-def parse_bar(text: str) -> Bar:
-    """One record (CSV or JSON, see the module rules) as a :class:`Bar`; DataError otherwise."""
+def parse_bar(text: str) -> Bar | Fill:
+    """One record (CSV or JSON, see the module rules) as a :class:`Bar`, or a :class:`Fill`."""
+    if _FILL.match(text):
+        return parse_fill(text)
     if text.startswith("{"):
         bar = loads_untrusted(text, what="bar", max_bytes=MAX_LINE_BYTES, max_depth=1)
         if not isinstance(bar, dict) or "y" not in bar or "x" not in bar or not set(bar) <= set(_KEYS):
@@ -147,8 +219,10 @@ def parse_bar(text: str) -> Bar:
     return Bar(_timestamp(fields[0]), _price("y", fields[1]), _price("x", fields[2]))
 
 
-def bars(stream: IO[Any], *, header: bool | None = None, what: str = "stdin") -> Iterator[tuple[int, Bar]]:
-    """``(line_number, Bar)`` for each record; ``header``: None (the rule), True or False.
+def bars(
+    stream: IO[Any], *, header: bool | None = None, what: str = "stdin"
+) -> Iterator[tuple[int, Bar | Fill]]:
+    """``(line_number, Bar or Fill)`` for each record; ``header``: None (the rule), True or False.
 
     A :class:`~pairs.exceptions.DataError` is prefixed with ``"<what> line N: "``.
     """

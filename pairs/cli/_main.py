@@ -145,6 +145,18 @@ time. See docs/performance.md.
 
 examples:
   pairs warmup""",
+    "check": f"""\
+{_SOURCES}
+
+Re-runs the strategy on prefixes of the history and reports every bar whose output
+(beta, z-score, position, units) changes when later bars are added: look-ahead, which a
+live bot cannot have (exit code 1 if any). Then runs it from later starting bars and
+reports how many bars a bot must replay before its beta and z-score match the full run's
+within --tolerance (warm-up; nan: not within the data).
+
+examples:
+  pairs check sample:ETH sample:BTC --strategy my_strategy.json
+  pairs check sample:ETH sample:BTC --hedge rolling --window 60 --format json""",
     "strategy": """\
 Prints the strategy file (JSON) of pairs.Strategy() with the flags given applied, to edit
 and pass back with --strategy FILE to signal, backtest, report and signal --follow.
@@ -296,6 +308,12 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     )
     sizing.add_argument(
         "--rebalance-band", metavar="F", type=float, help="re-size when beta drifts by this fraction"
+    )
+    sizing.add_argument(
+        "--min-notional",
+        metavar="N",
+        type=float,
+        help="smallest order sent by --follow, in the quote currency (default: 0)",
     )
     costs = parser.add_argument_group("costs")
     costs.add_argument(
@@ -465,6 +483,12 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("raise", "reset"),
         help="a longer step: raise (exit 2, default) or reset the engine (start over)",
     )
+    live.add_argument(
+        "--symbols",
+        nargs=2,
+        metavar=("Y", "X"),
+        help="symbols of the legs in orders and fills (default: y x)",
+    )
     live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
     live.add_argument("--pairs", metavar="Y/X,...", help="with --book: the pairs of a new book")
     live.add_argument("--all", action="store_true", help="with --book: every updated pair, not only actions")
@@ -547,6 +571,27 @@ def _build_parser() -> argparse.ArgumentParser:
         help="what the sweep's best point maximises (default: sharpe)",
     )
     _add_format(report)
+
+    check = _sub(
+        sub, "check", "look-ahead and warm-up of a strategy on a history", command("_check", "cmd_check")
+    )
+    _add_pair(check)
+    _add_signal_options(check)
+    checks = check.add_argument_group("check")
+    checks.add_argument(
+        "--cuts", metavar="N", type=int, default=50, help="prefixes re-run for look-ahead (default: 50)"
+    )
+    checks.add_argument(
+        "--starts", metavar="N", type=int, default=3, help="later starting bars for warm-up (default: 3)"
+    )
+    checks.add_argument(
+        "--tolerance",
+        metavar="T",
+        type=float,
+        default=1e-6,
+        help="warm-up match: z-score absolute, beta relative (default: 1e-6)",
+    )
+    _add_format(check)
 
     strategy = _sub(
         sub,

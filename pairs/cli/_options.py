@@ -31,6 +31,7 @@ STRATEGY_FLAGS = {
     "sizing": "sizing_mode",
     "lot_size": "lot_size",
     "rebalance_band": "rebalance_band",
+    "min_notional": "min_notional",
     "fee_bps": "fee_bps",
     "slippage_bps": "slippage_bps",
 }

@@ -1,6 +1,7 @@
 """Evaluation: the cost-aware backtest, walk-forward analysis and selection statistics."""
 
 from pairs.evaluation._backtest import BacktestResult, backtest
+from pairs.evaluation._check import CheckResult, check_strategy
 from pairs.evaluation._overfitting import (
     DeflatedSharpeResult,
     OverfittingResult,
@@ -14,12 +15,14 @@ from pairs.evaluation._walk_forward import WalkForwardResult, walk_forward
 
 __all__ = [
     "BacktestResult",
+    "CheckResult",
     "DeflatedSharpeResult",
     "OverfittingResult",
     "PortfolioResult",
     "SweepResult",
     "WalkForwardResult",
     "backtest",
+    "check_strategy",
     "deflated_sharpe",
     "portfolio_backtest",
     "portfolio_sweep",

@@ -44,8 +44,19 @@ def describe_lines(s: Strategy) -> list[tuple[str, str]]:
             sizing += f", lots {s.lot_size[0]:g} / {s.lot_size[1]:g}"
         if s.rebalance_band:
             sizing += f", re-size when beta drifts {s.rebalance_band:.0%}"
+        if s.min_notional:
+            sizing += f", orders of at least {s.min_notional:g}"
     costs = f"{s.fee_bps:g} bps fee + {s.slippage_bps:g} bps slippage per traded notional"
-    return [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs)]
+    rows = [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs)]
+    e = s.execution
+    if e.guarded or e.entry_order != "together" or e.exit_order != "together":
+        live = f"enter {e.entry_order.replace('_', ' ')}, close {e.exit_order.replace('_', ' ')}"
+        if e.imbalance_limit is not None:
+            live += f"; {e.imbalance_action} when legs differ > {e.imbalance_limit:.0%} for > {e.imbalance_bars} bars"
+        live += "" if e.stop_loss is None else f"; stop-loss {e.stop_loss:g}"
+        live += "" if e.take_profit is None else f"; take-profit {e.take_profit:g}"
+        rows.append(("live", live))
+    return rows
 
 
 def describe(s: Strategy) -> str:

@@ -148,6 +148,13 @@ class Portfolio:
                 f"strategy.lot_size must be (0, 0) in a Portfolio (lots are per coin: Portfolio.lot_size); "
                 f"got {strategy.lot_size!r}."
             )
+        defaults = Strategy()
+        for name in ("min_notional", "execution"):
+            if hasattr(defaults, name) and getattr(strategy, name) != getattr(defaults, name):
+                raise PairsError(
+                    f"strategy.{name} must be left at its default in a Portfolio (the portfolio's backtest "
+                    f"does not model it yet); got {getattr(strategy, name)!r}."
+                )
         set_(self, "strategy", strategy)
         selection = (
             Selection.from_dict(self.selection) if isinstance(self.selection, dict) else self.selection

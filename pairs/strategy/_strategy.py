@@ -28,6 +28,7 @@ from pairs._validation import (
 )
 from pairs.exceptions import PairsError, PairsWarning
 from pairs.strategy._spec_io import check_header, read_spec, write_spec
+from pairs.trading._execution import ExecutionRule
 from pairs.trading._rules import SignalRule
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from pairs.strategy._result import StrategyResult
     from pairs.stream import StreamEngine
 
-__all__ = ["FEE_BPS", "HEDGES", "SIZING_MODES", "SLIPPAGE_BPS", "ZSCORE_METHODS", "Strategy"]
+__all__ = ["FEE_BPS", "HEDGES", "MIN_NOTIONAL", "SIZING_MODES", "SLIPPAGE_BPS", "ZSCORE_METHODS", "Strategy"]
 
 HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
 ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
@@ -47,6 +48,9 @@ VERSION = 1
 # Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
 FEE_BPS = 10.0
 SLIPPAGE_BPS = 0.0
+# Smallest order notional in the quote currency a live engine sends (exchanges refuse smaller
+# ones, e.g. 5 USDT on Binance spot); 0: every order is sent.
+MIN_NOTIONAL = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,13 @@ class Strategy:
     fee_bps, slippage_bps
         Trading costs in basis points of traded notional (defaults 10 and 0, as in
         :func:`pairs.backtest`: 10 bps is a usual spot taker fee).
+    min_notional
+        Smallest order a live engine sends, in the quote currency (default 0: every order);
+        a smaller order is held back unless it closes a leg (see
+        :meth:`pairs.StreamEngine.fill`). The batch run ignores it.
+    execution
+        Leg order and guards of a pair traded live with fills (default
+        ``ExecutionRule()``: legs together, no guard). A dict is accepted and converted.
 
     Notes
     -----
@@ -134,6 +145,8 @@ class Strategy:
     rebalance_band: float = 0.0
     fee_bps: float = FEE_BPS
     slippage_bps: float = SLIPPAGE_BPS
+    min_notional: float = MIN_NOTIONAL
+    execution: ExecutionRule = field(default_factory=ExecutionRule)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -197,6 +210,13 @@ class Strategy:
         set_(self, "rebalance_band", check_float("rebalance_band", self.rebalance_band, minimum=0.0))
         set_(self, "fee_bps", check_float("fee_bps", self.fee_bps, minimum=0.0))
         set_(self, "slippage_bps", check_float("slippage_bps", self.slippage_bps, minimum=0.0))
+        set_(self, "min_notional", check_float("min_notional", self.min_notional, minimum=0.0))
+        execution = self.execution
+        if isinstance(execution, dict):
+            execution = ExecutionRule.from_dict(execution)
+        elif not isinstance(execution, ExecutionRule):
+            raise PairsError(f"execution must be an ExecutionRule or a dict; got {type(execution).__name__}.")
+        set_(self, "execution", execution)
         self._warn_unreachable()
 
     def _warn_unreachable(self) -> None:
@@ -228,6 +248,7 @@ class Strategy:
         """JSON-safe dict of every setting (a strategy file); :meth:`from_dict` inverts it."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["rule"] = self.rule.to_dict()
+        out["execution"] = self.execution.to_dict()
         out["lot_size"] = list(self.lot_size)
         return {"format": FORMAT, "version": VERSION, **out}
 

@@ -14,6 +14,11 @@ Persistence: :meth:`StreamBook.state_dict` stores every pair's engine state (the
 :meth:`StreamEngine.state_dict`) plus the book's own counters, and :meth:`StreamBook.save`
 writes it atomically with a SHA-256 checksum; a truncated, corrupted or foreign state raises
 :class:`~pairs.exceptions.StateError`.
+
+Orders and fills: with ``capital`` each pair's signal carries its ``orders`` (as an engine's),
+and :meth:`StreamBook.fill` reports a fill of one leg of one pair: fills are attributed per pair
+(see :mod:`pairs.stream._legs`). The state (version 2) keeps every pair's holdings and last
+prices; a version 1 state loads with holdings equal to the targets.
 """
 
 from __future__ import annotations
@@ -30,21 +35,25 @@ import pandas as pd
 from pairs._validation import check_int
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine
+from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers, _leg
 from pairs.stream._kernels import (
     P_WIDTH,
     R_HEDGE,
     R_N,
     R_RULE,
+    R_SIZE,
     R_WIDTH,
     S_BUF,
     S_HEDGE,
     S_N,
+    S_SIZE,
     book_step,
     first_bad_price,
+    mark_pairs,
     symbol_logs,
 )
-from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
+from pairs.stream._legs import Legs, Order, guard
+from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _signal
 from pairs.stream._state import (
     Packed,
@@ -60,9 +69,12 @@ from pairs.trading._rules import ACTIONS
 __all__ = ["BookSignals", "StreamBook"]
 
 FORMAT = "pairs.StreamBook"
-VERSION = 1
+# 2: holdings from fills per pair; version 1 files load (holdings = targets).
+VERSION = 2
 
-_ACTIONS = np.asarray(ACTIONS, dtype=object)
+# The action code of a pair closed by a guard of its ExecutionRule (after the rule's codes).
+GUARD = len(ACTIONS)
+_ACTIONS = np.asarray((*ACTIONS, "guard"), dtype=object)
 _FAST_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32, type(None)})
 
 COLUMNS = ("beta", "alpha", "spread", "zscore", "position", "action", "y_units", "x_units")
@@ -77,10 +89,11 @@ class BookSignals(Mapping[str, Signal]):
     """The signals of one bar of a :class:`StreamBook`: pair name ``"Y/X"`` -> :class:`~pairs.Signal`.
 
     Holds the pairs updated at this bar (both prices present), in book order. Signals are built
-    on access; ``arrays`` and ``frame`` give the same numbers as numpy arrays and a DataFrame.
+    on access (their ``orders`` from the pair's holdings at that moment, at the bar's prices);
+    ``arrays`` and ``frame`` give the same numbers as numpy arrays and a DataFrame.
     """
 
-    __slots__ = ("_f", "_i", "_idx", "_index", "_names", "_sized", "timestamp")
+    __slots__ = ("_book", "_exits", "_f", "_i", "_idx", "_index", "_names", "_sized", "timestamp")
 
     def __init__(
         self,
@@ -90,8 +103,12 @@ class BookSignals(Mapping[str, Signal]):
         sized: np.ndarray,
         out_f: np.ndarray,
         out_i: np.ndarray,
+        book: StreamBook | None = None,
+        exits: dict[int, str] | None = None,
     ) -> None:
         self.timestamp = timestamp
+        self._book = book
+        self._exits = exits or {}
         self._names = names
         self._index = index
         self._sized = sized
@@ -112,6 +129,9 @@ class BookSignals(Mapping[str, Signal]):
             raise KeyError(key)
         f, i = self._f, self._i
         sized = bool(self._sized[k])
+        orders = None
+        if sized and self._book is not None:
+            orders = self._book._orders_of(k, (float(f[4, k]), float(f[5, k])), self._exits.get(k))
         return _signal(
             self.timestamp,
             float(f[0, k]),
@@ -121,7 +141,8 @@ class BookSignals(Mapping[str, Signal]):
             int(i[0, k]),
             float(f[4, k]) if sized else None,
             float(f[5, k]) if sized else None,
-            ACTIONS[int(i[1, k])],
+            _ACTIONS[int(i[1, k])],
+            orders,
         )
 
     def __repr__(self) -> str:
@@ -287,6 +308,10 @@ class StreamBook:
         self._next_id = 0
         self._n = 0
         self._last_ts: Stamp = None
+        # What each pair holds, from fills (pairs without a fill hold nothing: not stored), and
+        # each pair's last prices (the mark of its orders and P&L), in book order.
+        self._holdings: dict[str, Legs] = {}
+        self._prices_of = np.zeros((0, 2))
         self._insert([(y, x, s, None, None) for y, x, s in _pair_specs(pairs, strategy)])
 
     # ----------------------------------------------------------------- membership
@@ -316,6 +341,7 @@ class StreamBook:
                 group = self._groups[key] = _Group(rows[0][:P_WIDTH].copy(), len(rows[0]))
             group.append(group_names, rows, last)
         self._names += names
+        self._prices_of = np.concatenate([self._prices_of, np.full((len(names), 2), np.nan)])
         self._legs += [(y, x) for y, x, _, _, _ in entries]
         self._strategies += [s for _, _, s, _, _ in entries]
         self._rebuild()
@@ -330,7 +356,13 @@ class StreamBook:
         self._groups = {k: g for k, g in self._groups.items() if g.names}
         self._index = {name: k for k, name in enumerate(self._names)}
         self._symbols = sorted({s for leg in self._legs for s in leg})
+        self._holdings = {n: v for n, v in self._holdings.items() if n in self._index}
+        self._guarded = [
+            k for k, s in enumerate(self._strategies) if s.capital is not None and s.execution.guarded
+        ]
         where = {s: k for k, s in enumerate(self._symbols)}
+        self._iy = np.array([where[y] for y, _ in self._legs], dtype=np.int64)
+        self._ix = np.array([where[x] for _, x in self._legs], dtype=np.int64)
         for group in self._groups.values():
             pos = np.array([self._index[n] for n in group.names], dtype=np.int64)
             group.book_pos = pos
@@ -366,6 +398,7 @@ class StreamBook:
         for group in self._groups.values():
             group.keep(np.array([n not in drop for n in group.names], dtype=bool))
         keep = [n not in drop for n in self._names]
+        self._prices_of = self._prices_of[np.array(keep, dtype=bool)]
         self._names = [v for v, k in zip(self._names, keep, strict=True) if k]
         self._legs = [v for v, k in zip(self._legs, keep, strict=True) if k]
         self._strategies = [v for v, k in zip(self._strategies, keep, strict=True) if k]
@@ -462,8 +495,9 @@ class StreamBook:
         name = self._locate(pair, "pair")
         strategy = self._strategies[self._index[name]]
         group, k = self._row_of(name)
-        engine = StreamEngine(strategy)
+        engine = StreamEngine(strategy, symbols=self._legs[self._index[name]])
         engine._st[:] = group.row(k)
+        engine._legs = Legs.decode(self._mark(self._index[name]).encode(), "holdings")
         last = int(group.last[k])
         engine._last_ts = self._stamps[last] if last >= 0 else None
         return engine
@@ -516,7 +550,115 @@ class StreamBook:
         self._last_ts = ts
         if len(self._stamps) > 2 * n + 64:
             self._prune()
-        return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i)
+        mark_pairs(values, self._iy, self._ix, out_i[2], self._prices_of)
+        exits = self._guards(out_f, out_i) if self._guarded else None
+        return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i, self, exits)
+
+    # ----------------------------------------------------------------- holdings, orders, fills
+    def _mark(self, k: int) -> Legs:
+        """Pair ``k``'s holdings marked at its last prices (a fresh, unstored one if none)."""
+        legs = self._holdings.get(self._names[k]) or Legs()
+        legs.mark(float(self._prices_of[k, 0]), float(self._prices_of[k, 1]))
+        return legs
+
+    def _orders_of(self, k: int, targets: tuple[float, float], exits: str | None) -> tuple[Order, ...]:
+        s = self._strategies[k]
+        legs = self._mark(k)
+        return legs.orders(
+            targets,
+            self._legs[k],
+            s.lot_size,
+            s.min_notional,
+            s.execution.entry_order,
+            exits or s.execution.exit_order,
+        )
+
+    def _guards(self, out_f: np.ndarray, out_i: np.ndarray) -> dict[int, str]:
+        """Guards of the pairs with one, updated at this bar in a position: close those that fire."""
+        exits: dict[int, str] = {}
+        for k in self._guarded:
+            name = self._names[k]
+            if not out_i[2, k] or not out_i[0, k] or name not in self._holdings:
+                continue
+            strategy = self._strategies[k]
+            fired = guard(
+                strategy.execution,
+                self._mark(k),
+                (float(out_f[4, k]), float(out_f[5, k])),
+                strategy.execution.exit_order,
+            )
+            if fired is None:
+                continue
+            group, row = self._row_of(name)
+            close_row(group.state[row], strategy.rule.cooldown)
+            out_i[0, k], out_i[1, k] = 0, GUARD
+            out_f[4, k] = out_f[5, k] = 0.0
+            exits[k] = fired
+        return exits
+
+    def holdings(self, pair: Any) -> dict[str, float]:
+        """Units of each leg of one pair (``"Y/X"`` or ``(y, x)``) reported by :meth:`fill`."""
+        name = self._locate(pair, "pair")
+        legs = self._holdings.get(name) or Legs()
+        return dict(zip(self._legs[self._index[name]], legs.units, strict=True))
+
+    def pnl(self, pair: Any) -> float:
+        """P&L of one pair's holdings (as :attr:`pairs.StreamEngine.pnl`), at its symbols' last prices."""
+        return self._mark(self._index[self._locate(pair, "pair")]).pnl()
+
+    def orders(self, pair: Any) -> tuple[Order, ...]:
+        """The orders that take one pair's holdings to its current targets (after fills)."""
+        k = self._index[self._locate(pair, "pair")]
+        if not self._sized[k]:
+            return ()
+        group, row = self._row_of(self._names[k])
+        targets = (float(group.state[row, R_SIZE]), float(group.state[row, R_SIZE + 1]))
+        return self._orders_of(k, targets, None)
+
+    def fill(
+        self,
+        pair: Any,
+        symbol: str,
+        quantity: float,
+        price: float,
+        *,
+        fee: float = 0.0,
+        timestamp: Any = None,
+        fill_id: str | int | None = None,
+    ) -> bool:
+        """Report a fill of one leg of one pair (as :meth:`pairs.StreamEngine.fill`).
+
+        Fills are attributed per pair: the orders of a pair's signal are that pair's, and so
+        are their fills. ``pair`` may be None when ``symbol`` is traded by exactly one pair of
+        the book; for a symbol several pairs trade it must be given (a router that nets the
+        pairs' orders of one symbol into one exchange order splits its fills back by pair, with
+        an id per part). Fill ids are remembered per pair.
+
+        Returns
+        -------
+        bool
+            True if applied, False for a ``fill_id`` already applied to that pair.
+        """
+        if pair is None:
+            owners = [n for n, legs in zip(self._names, self._legs, strict=True) if symbol in legs]
+            if len(owners) != 1:
+                raise PairsError(
+                    f"pair must be given for a fill of {symbol!r}, which {len(owners)} pairs of the book trade; got None."
+                )
+            name = owners[0]
+        else:
+            name = self._locate(pair, "pair")
+        symbols = self._legs[self._index[name]]
+        k = _leg(symbols, symbol)
+        quantity, price, fee = _fill_numbers(quantity, price, fee)
+        if timestamp is not None:
+            next_timestamp(timestamp, None, "fill")
+        legs = self._holdings.get(name)
+        if legs is None:
+            legs = Legs()
+        applied = legs.apply(k, quantity, price, fee, _fill_id(fill_id))
+        self._holdings[name] = legs
+        return applied
 
     def _check_timestamp(self, value: Any) -> Stamp:
         return next_timestamp(value, self._last_ts, "bar")
@@ -592,8 +734,8 @@ class StreamBook:
                     **encode_row(row),
                 }
         entries = [
-            {"y": y, "x": x, "strategy": k, "state": states[name]}
-            for name, (y, x), k in zip(self._names, self._legs, index, strict=True)
+            {"y": y, "x": x, "strategy": k, "state": {**states[name], "legs": self._mark(p).encode()}}
+            for p, (name, (y, x), k) in enumerate(zip(self._names, self._legs, index, strict=True))
         ]
         return encode_floats({**self._head(strategies), "pairs": entries})
 
@@ -614,11 +756,13 @@ class StreamBook:
         for group in self._groups.values():
             ids = [stamps.setdefault(b, len(stamps)) if b >= 0 else -1 for b in group.last.tolist()]
             arrays += [group.book_pos, group.params, group.state, group.bufs, np.array(ids, dtype=np.int64)]
+        arrays.append(self._prices_of.copy())
         header = {
             **self._head(strategies),
             "symbols": symbols,
             "stamps": [_encode_timestamp(self._stamps[b]) for b in stamps],
             "groups": len(self._groups),
+            "holdings": {name: legs.encode() for name, legs in self._holdings.items()},
         }
         return Packed(encode_floats(header), tuple(arrays))
 
@@ -639,6 +783,9 @@ class StreamBook:
             return cls._from_packed(state)
         keys = ("format", "version", "n_updates", "last_timestamp", "strategy", "strategies", "pairs")
         default, strategies = _read_head(state, keys)
+        version = state["version"]
+        holdings: dict[str, Legs] = {}
+        prices: list[list[float]] = []
         if not isinstance(state["pairs"], list):
             raise StateError(f"state['pairs'] must be a list; got {type(state['pairs']).__name__}.")
         entries: list[tuple[str, str, Strategy, np.ndarray | None, Stamp]] = []
@@ -647,18 +794,35 @@ class StreamBook:
             check_keys(entry, ("y", "x", "strategy", "state"), where)
             y, x, chosen = _read_pair(entry["y"], entry["x"], entry, strategies, where)
             row = new_row(chosen)
-            pair_state = check_keys(entry["state"], _PAIR_KEYS, f"{where}['state']")
-            n = read_int(pair_state, "n_updates", f"{where}['state']", maximum=MAX_BARS)
+            here = f"{where}['state']"
+            pair_state = check_keys(
+                entry["state"], (*_PAIR_KEYS, "legs") if version >= 2 else _PAIR_KEYS, here
+            )
+            n = read_int(pair_state, "n_updates", here, maximum=MAX_BARS)
             last_ts = _decode_timestamp(pair_state["last_timestamp"])
-            decode_row(row, n, pair_state, f"{where}['state']")
+            decode_row(row, n, {k: pair_state[k] for k in _PAIR_KEYS}, here)
             entries.append((y, x, chosen, row, last_ts))
-        return cls._restored(state, default, entries)
+            name = pair_name(y, x)
+            if version >= 2:
+                legs = Legs.decode(pair_state["legs"], f"{here}['legs']")
+                prices.append(legs.prices)
+                if not legs.empty():
+                    holdings[name] = legs
+            elif row[S_SIZE] != 0.0 or row[S_SIZE + 1] != 0.0:
+                holdings[name] = Legs.from_targets(row[S_SIZE], row[S_SIZE + 1])
+        book = cls._restored(state, default, entries)
+        book._holdings = holdings
+        if prices:
+            book._prices_of = np.array(prices, dtype=np.float64).reshape(-1, 2)
+        return book
 
     @classmethod
     def _from_packed(cls, packed: Packed) -> StreamBook:
         head = packed.header
         keys = ("format", "version", "n_updates", "last_timestamp", "strategy", "strategies")
-        default, strategies = _read_head(head, (*keys, "symbols", "stamps", "groups"))
+        version = head.get("version") if isinstance(head, dict) else None
+        extra = ("holdings",) if version == VERSION else ()
+        default, strategies = _read_head(head, (*keys, "symbols", "stamps", "groups", *extra))
         symbols, stamps, n_groups = head["symbols"], head["stamps"], head["groups"]
         if (
             not isinstance(symbols, list)
@@ -669,8 +833,11 @@ class StreamBook:
         if not isinstance(stamps, list) or type(n_groups) is not int or n_groups < 0:
             raise StateError("state['stamps'] must be a list and state['groups'] a count; got other types.")
         arrays = packed.arrays
-        if len(arrays) != 2 + 5 * n_groups:
-            raise StateError(f"state must hold 2 + 5 arrays per group; got {len(arrays)} for {n_groups}.")
+        tail = 1 if version == VERSION else 0  # the pairs' last prices
+        if len(arrays) != 2 + 5 * n_groups + tail:
+            raise StateError(
+                f"state must hold 2 + 5 arrays per group (+ {tail}); got {len(arrays)} for {n_groups}."
+            )
         legs, index = arrays[0], arrays[1]
         n = index.shape[0]
         if (
@@ -742,6 +909,13 @@ class StreamBook:
         book._legs = [(symbols[a], symbols[b]) for a, b in legs.tolist()]
         book._strategies = [strategies[j] for j in index.tolist()]
         book._rebuild()
+        book._holdings = _read_holdings(head, book) if version == VERSION else _targets_held(book)
+        book._prices_of = np.full((n, 2), np.nan)
+        if tail:
+            last = arrays[-1]
+            if last.dtype != np.float64 or last.shape != (n, 2) or (last <= 0).any() or np.isinf(last).any():
+                raise StateError("state's last array must hold every pair's last prices (> 0 or nan).")
+            book._prices_of = last.copy()
         return cls._finish(book, head)
 
     @classmethod
@@ -844,6 +1018,23 @@ class StreamBook:
 _PAIR_KEYS = ("n_updates", "last_timestamp", "hedge", "zscore", "rule", "sizing")
 
 
+def _read_holdings(head: dict[str, Any], book: StreamBook) -> dict[str, Legs]:
+    value = head["holdings"]
+    if not isinstance(value, dict) or not all(name in book._index for name in value):
+        raise StateError("state['holdings'] must map pairs of the book to their holdings; got other keys.")
+    return {name: Legs.decode(legs, f"state['holdings'][{name!r}]") for name, legs in value.items()}
+
+
+def _targets_held(book: StreamBook) -> dict[str, Legs]:
+    """Holdings of a book saved before fills existed: each pair's targets (the bot traded them)."""
+    out = {}
+    for group in book._groups.values():
+        for name, (yu, xu) in zip(group.names, group.state[:, R_SIZE : R_SIZE + 2].tolist(), strict=True):
+            if yu != 0.0 or xu != 0.0:
+                out[name] = Legs.from_targets(yu, xu)
+    return out
+
+
 def _same_settings(row: np.ndarray, template: np.ndarray) -> bool:
     # Settings and, for a fixed hedge, its beta and alpha (identical bits; NaN never occurs there).
     return bool(np.array_equal(row[:P_WIDTH], template[:P_WIDTH]))
@@ -854,8 +1045,8 @@ def _read_head(state: Any, keys: tuple[str, ...]) -> tuple[Strategy, list[Strate
     if state["format"] != FORMAT:
         raise StateError(f"state['format'] must be {FORMAT!r}; got {state['format']!r}.")
     version = state["version"]
-    if type(version) is not int or version != VERSION:
-        raise StateError(f"state['version'] must be {VERSION} (this version of pairs); got {version!r}.")
+    if type(version) is not int or version not in (1, VERSION):
+        raise StateError(f"state['version'] must be 1 or {VERSION} (this version of pairs); got {version!r}.")
     default = _read_strategy(state["strategy"], "state['strategy']")
     if not isinstance(state["strategies"], list):
         raise StateError(f"state['strategies'] must be a list; got {type(state['strategies']).__name__}.")

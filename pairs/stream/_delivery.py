@@ -76,6 +76,11 @@ class Outbox:
         if last is None or last["input"]["id"] != ident:
             return None
         if last["input"]["values"] != values:
+            if isinstance(ident, dict) and "fill" in ident:
+                raise StateError(
+                    f"fill must repeat the fields of the last fill to be re-sent (fill_id {ident['fill']!r}); "
+                    f"got {values!r}, but the state holds {last['input']['values']!r} for that fill_id."
+                )
             raise StateError(
                 f"bar must repeat the prices of the last bar to be re-sent (timestamp {ident!r}); got "
                 f"{values!r}, but the state holds {last['input']['values']!r} for that timestamp."

@@ -19,6 +19,12 @@ like one that never stopped. :meth:`~StreamEngine.save` writes atomically with a
 truncated, corrupted or foreign-version state raises :class:`~pairs.exceptions.StateError`, never
 a silent reset.
 
+Orders and fills: with ``capital`` every :class:`Signal` carries ``orders``, the
+:class:`~pairs.Order` list that takes the holdings the engine knows to the signal's units
+(rounded to lots, ``min_notional``, reduce-only closes first, the strategy's leg order); the
+holdings move only with :meth:`~StreamEngine.fill` (see :mod:`pairs.stream._legs`), and the
+strategy's :class:`~pairs.ExecutionRule` guards act on them.
+
 An update with a NaN, infinite or non-positive price raises :class:`~pairs.exceptions.DataError`;
 a duplicate or earlier timestamp raises :class:`~pairs.exceptions.StateError`. Either way the
 engine state is left unchanged.
@@ -39,8 +45,9 @@ import pandas as pd
 from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._kernels import S_N, S_RULE, compiled_entry, engine_step
-from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
+from pairs.stream._kernels import P_WIDTH, S_BUF, S_N, S_RULE, S_SIZE, compiled_entry, engine_step
+from pairs.stream._legs import Legs, Order, guard
+from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
 from pairs.stream._time import _INT_LIMIT, Stamp, _decode_timestamp, _encode_timestamp, _short, next_timestamp
@@ -49,7 +56,8 @@ from pairs.trading._rules import ACTIONS
 __all__ = ["Signal", "StreamEngine"]
 
 FORMAT = "pairs.StreamEngine"
-VERSION = 2
+# 3: holdings from fills ("legs") and leg symbols; version 2 files load (holdings = targets).
+VERSION = 3
 ON_GAP = ("raise", "reset")
 
 
@@ -105,20 +113,37 @@ def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:
     )
 
 
-def _encode_options(max_gap: Any, on_gap: str) -> dict[str, Any]:
+def _encode_options(max_gap: Any, on_gap: str, symbols: tuple[str, str]) -> dict[str, Any]:
     gap = {"timedelta_ns": max_gap.value} if isinstance(max_gap, pd.Timedelta) else max_gap
-    return {"max_gap": gap, "on_gap": on_gap}
+    return {"max_gap": gap, "on_gap": on_gap, "symbols": list(symbols)}
+
+
+def _check_symbols(value: Any) -> tuple[str, str]:
+    if value is None:
+        return ("y", "x")
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(s, str) and s for s in value)
+        or value[0] == value[1]
+    ):
+        raise PairsError(f"symbols must be two different symbols (y_symbol, x_symbol); got {_short(value)}.")
+    return (value[0], value[1])
 
 
 def _decode_options(value: Any) -> dict[str, Any]:
     where = "state['options']"
-    check_keys(value, ("max_gap", "on_gap"), where)
+    check_keys(value, ("max_gap", "on_gap"), where, optional=("symbols",))
     gap = value["max_gap"]
     if isinstance(gap, dict):
         check_keys(gap, ("timedelta_ns",), f"{where}['max_gap']")
         gap = pd.Timedelta(read_int(gap, "timedelta_ns", f"{where}['max_gap']", minimum=1), unit="ns")
     try:
-        return {"max_gap": _check_max_gap(gap), "on_gap": _check_on_gap(value["on_gap"])}
+        return {
+            "max_gap": _check_max_gap(gap),
+            "on_gap": _check_on_gap(value["on_gap"]),
+            "symbols": _check_symbols(value.get("symbols")),
+        }
     except PairsError as exc:
         raise StateError(f"{where} must hold valid engine options; got: {exc}") from None
 
@@ -137,6 +162,11 @@ class StreamEngine:
     strategy
         The strategy to run. A hedge name (``"kalman"``, ``"rolling"``, ``"ols"``) or None, with
         ``options``, is a shortcut for ``Strategy(hedge=strategy, **options)``.
+    max_gap, on_gap
+        The longest allowed step between two bars' timestamps, and what a longer one does
+        (``"raise"``, or ``"reset"`` the statistics; holdings are kept).
+    symbols
+        The symbols of the legs ``(y, x)`` in orders and fills (default ``("y", "x")``).
     **options
         Settings of :class:`~pairs.Strategy` (only without a Strategy object).
 
@@ -164,13 +194,17 @@ class StreamEngine:
 
     __slots__ = (
         "_capital",
+        "_execution",
         "_gap_exit",
+        "_guarded",
         "_last_ts",
+        "_legs",
         "_max_gap",
         "_on_gap",
         "_st",
         "_strategy",
         "_strategy_doc",
+        "_symbols",
     )
 
     def __init__(
@@ -179,6 +213,7 @@ class StreamEngine:
         *,
         max_gap: pd.Timedelta | str | float | None = None,
         on_gap: str = "raise",
+        symbols: tuple[str, str] | None = None,
         **options: Any,
     ) -> None:
         if isinstance(strategy, Strategy):
@@ -212,6 +247,12 @@ class StreamEngine:
         self._strategy = s
         self._strategy_doc = encode_floats(s.to_dict())
         self._capital = s.capital
+        self._symbols = _check_symbols(symbols)
+        self._execution = s.execution
+        self._guarded = s.execution.guarded
+        # What the account holds: moved by fills only, kept across a gap reset (the account
+        # still holds it; the reset's flat targets then close it).
+        self._legs = Legs()
         self._start()
 
     def _start(self) -> None:
@@ -313,8 +354,18 @@ class StreamEngine:
             if position == 0 and action == "hold":
                 action = "exit"
             self._gap_exit = 0
+        orders = None
+        legs = self._legs
+        legs.mark(y_price, x_price)
         if self._capital is None:
             y_units = x_units = None
+        else:
+            exits: str = self._execution.exit_order
+            if self._guarded and position != 0:
+                fired = self._guard(y_units, x_units, exits)
+                if fired is not None:
+                    position, action, y_units, x_units, exits = 0, "guard", 0.0, 0.0, fired
+            orders = self._orders((y_units, x_units), exits)
         # _signal(...) inline (once per bar: a call less).
         signal: Any = _new(_SignalFields)
         signal.timestamp = ts
@@ -326,8 +377,108 @@ class StreamEngine:
         signal.y_units = y_units
         signal.x_units = x_units
         signal.action = action
+        signal.orders = orders
         signal.__class__ = Signal
         return signal  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------------- legs, orders, fills
+    def _orders(self, targets: tuple[float, float], exit_order: str) -> tuple[Order, ...]:
+        s = self._strategy
+        return self._legs.orders(
+            targets, self._symbols, s.lot_size, s.min_notional, s.execution.entry_order, exit_order
+        )
+
+    def _guard(self, y_units: float, x_units: float, exits: str) -> str | None:
+        """The exit order if a guard of the ExecutionRule fires at this bar (the row is then closed)."""
+        fired = guard(self._execution, self._legs, (y_units, x_units), exits)
+        if fired is not None:
+            close_row(self._st[P_WIDTH:S_BUF], self._strategy.rule.cooldown)
+        return fired
+
+    @property
+    def symbols(self) -> tuple[str, str]:
+        """The symbols of the legs ``(y, x)`` in orders and fills (default ``("y", "x")``)."""
+        return self._symbols
+
+    @property
+    def holdings(self) -> dict[str, float]:
+        """Units of each leg the account holds, as reported by :meth:`fill`: ``{symbol: units}``."""
+        return dict(zip(self._symbols, self._legs.units, strict=True))
+
+    @property
+    def pnl(self) -> float:
+        """P&L of the holdings in the quote currency: realized from fills, unrealized at the last
+        bar's prices, minus fees (NaN with a holding before any bar)."""
+        return self._legs.pnl()
+
+    def orders(self) -> tuple[Order, ...]:
+        """The orders that take the holdings to the last signal's targets now (after fills).
+
+        The same rule as the orders of a :class:`Signal`, at the last bar's prices; empty
+        without ``capital`` or before the first bar.
+        """
+        if self._capital is None or self._n == 0:
+            return ()
+        st = self._st
+        return self._orders((float(st[S_SIZE]), float(st[S_SIZE + 1])), self._execution.exit_order)
+
+    def fill(
+        self,
+        symbol: str,
+        quantity: float,
+        price: float,
+        *,
+        fee: float = 0.0,
+        timestamp: Any = None,
+        fill_id: str | int | None = None,
+    ) -> bool:
+        """Report a fill of one leg: the holdings, entry prices and P&L follow it.
+
+        Parameters
+        ----------
+        symbol
+            The leg's symbol (:attr:`symbols`; ``"y"``/``"x"`` by default).
+        quantity
+            Units filled: > 0 bought, < 0 sold. A partial fill is a fill of fewer units; report
+            each one. An order that never fills is simply not reported: the next signal's
+            orders still ask for the difference.
+        price
+            The fill's price (finite, > 0).
+        fee
+            Fee paid in the quote currency (>= 0; default 0).
+        timestamp
+            The fill's time, for the caller's records (checked as a timestamp, not stored).
+        fill_id
+            The exchange's id of the fill (a string or an integer). A fill whose id was already
+            applied is ignored and ``False`` returned, so fills can be re-sent after a restart;
+            the last 1024 ids are kept in the state. Without an id every call applies.
+
+        Returns
+        -------
+        bool
+            True if the fill was applied, False for a repeated ``fill_id``.
+
+        Raises
+        ------
+        PairsError
+            ``symbol`` is not a leg, or a number is out of range. Nothing is changed.
+
+        Examples
+        --------
+        >>> import pairs
+        >>> engine = pairs.StreamEngine(pairs.Strategy(capital=1000.0), symbols=("ETH", "BTC"))
+        >>> engine.fill("ETH", 0.5, 2000.0, fee=0.1, fill_id="t1")
+        True
+        >>> engine.fill("ETH", 0.5, 2000.0, fee=0.1, fill_id="t1")  # re-sent: ignored
+        False
+        >>> engine.holdings
+        {'ETH': 0.5, 'BTC': 0.0}
+        """
+        k = _leg(self._symbols, symbol)
+        quantity, price, fee = _fill_numbers(quantity, price, fee)
+        if timestamp is not None:
+            next_timestamp(timestamp, None, "fill")
+        return self._legs.apply(k, quantity, price, fee, _fill_id(fill_id))
 
     def _checked_stamp(self, y_price: float, x_price: float, value: Any) -> Stamp:
         # The prices first: a refused update changes nothing (a gap reset would).
@@ -415,8 +566,8 @@ class StreamEngine:
             "format": FORMAT,
             "version": VERSION,
             "strategy": strategy,
-            "options": _encode_options(self._max_gap, self._on_gap),
-            "state": state,
+            "options": _encode_options(self._max_gap, self._on_gap, self._symbols),
+            "state": {**state, "legs": self._legs.encode()},
         }
 
     @classmethod
@@ -437,9 +588,9 @@ class StreamEngine:
         if state["format"] != FORMAT:
             raise StateError(f"state['format'] must be {FORMAT!r}; got {_short(state['format'])}.")
         version = state["version"]
-        if type(version) is not int or version != VERSION:
+        if type(version) is not int or version not in (2, VERSION):
             raise StateError(
-                f"state['version'] must be {VERSION} (this version of pairs); got {_short(version)}."
+                f"state['version'] must be 2 or {VERSION} (this version of pairs); got {_short(version)}."
             )
         options = _decode_options(state["options"]) if "options" in state else {}
         try:
@@ -448,21 +599,27 @@ class StreamEngine:
             raise
         except (PairsError, TypeError) as exc:
             raise StateError(f"state['strategy'] must hold a valid strategy; got: {exc}") from None
-        engine._restore(state["state"])
+        engine._restore(state["state"], version)
         return engine
 
-    def _restore(self, state: Any) -> None:
+    def _restore(self, state: Any, version: int = VERSION) -> None:
         where = "state['state']"
-        check_keys(state, ("n_updates", "last_timestamp", "hedge", "zscore", "rule", "sizing"), where)
+        keys = ("n_updates", "last_timestamp", "hedge", "zscore", "rule", "sizing")
+        check_keys(state, (*keys, "legs") if version >= 3 else keys, where)
         n = read_int(state, "n_updates", where, maximum=MAX_BARS)
         last_ts = _decode_timestamp(state["last_timestamp"])
         if n == 0 and last_ts is not None:
             raise StateError(
                 f"{where}['last_timestamp'] must be null before the first update; got {last_ts!r}."
             )
-        decode_row(self._st, n, state, where)
+        decode_row(self._st, n, {k: state[k] for k in keys}, where)
         check_rows(self._st[None, :])
         self._last_ts = last_ts
+        if version >= 3:
+            self._legs = Legs.decode(state["legs"], f"{where}['legs']")
+        else:
+            # Saved before fills were reported: the bot traded the targets it was given.
+            self._legs = Legs.from_targets(self._st[S_SIZE], self._st[S_SIZE + 1])
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` with a SHA-256 checksum to ``path``, atomically.
@@ -495,3 +652,30 @@ class StreamEngine:
             cannot occur (see :meth:`from_state`).
         """
         return cls.from_state(read_state_file(path, what="StreamEngine state")["engine"])
+
+
+def _leg(symbols: tuple[str, str], symbol: Any) -> int:
+    if not isinstance(symbol, str) or symbol not in symbols:
+        raise PairsError(f"symbol must be one of the legs {list(symbols)}; got {_short(symbol)}.")
+    return symbols.index(symbol)
+
+
+def _fill_numbers(quantity: Any, price: Any, fee: Any) -> tuple[float, float, float]:
+    q = _price("quantity", quantity)
+    if not (math.isfinite(q) and q != 0.0):
+        raise PairsError(
+            f"quantity must be a finite number other than 0 (> 0 bought, < 0 sold); got {quantity!r}."
+        )
+    p = _price("price", price)
+    if not 0.0 < p < math.inf:
+        raise PairsError(f"price must be a finite number > 0; got {price!r}.")
+    f = _price("fee", fee)
+    if not 0.0 <= f < math.inf:
+        raise PairsError(f"fee must be a finite number >= 0; got {fee!r}.")
+    return q, p, f
+
+
+def _fill_id(value: Any) -> str | int | None:
+    if value is None or type(value) is str or type(value) is int:
+        return value  # type: ignore[no-any-return]
+    raise PairsError(f"fill_id must be a string, an integer or None; got {_short(value)}.")

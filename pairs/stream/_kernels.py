@@ -58,6 +58,7 @@ __all__ = [
     "compiled_entry",
     "engine_step",
     "first_bad_price",
+    "mark_pairs",
     "pair_step",
     "replay",
     "symbol_logs",
@@ -278,6 +279,20 @@ def symbol_logs(prices: np.ndarray) -> np.ndarray:
     for k in range(prices.shape[0]):
         out[k] = math.log(prices[k]) if prices[k] > 0.0 else math.nan
     return out
+
+
+@njit(cache=True)
+def mark_pairs(
+    prices: np.ndarray, iy: np.ndarray, ix: np.ndarray, updated: np.ndarray, marks: np.ndarray
+) -> None:
+    """Row ``k`` of ``marks`` takes the prices of pair ``k``'s symbols ``iy[k]``, ``ix[k]`` where ``updated[k]``.
+
+    The last prices of a book's pairs, the mark of their holdings (:mod:`pairs.stream._legs`).
+    """
+    for k in range(iy.shape[0]):
+        if updated[k]:
+            marks[k, 0] = prices[iy[k]]
+            marks[k, 1] = prices[ix[k]]
 
 
 @njit(cache=True)

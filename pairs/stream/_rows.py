@@ -46,6 +46,8 @@ from pairs.stream._kernels import (
     P_WINDOW,
     P_Z,
     P_Z_WINDOW,
+    R_RULE,
+    R_SIZE,
     S_BUF,
     S_HEDGE,
     S_N,
@@ -61,7 +63,7 @@ from pairs.stream._state import check_keys, encode_array, encode_floats, read_fl
 from pairs.trading._kernels import EWM_START, EXPANDING_START, ROLLING_START, Z_CODES, ewm_alpha
 from pairs.trading._rules import RuleState, _kernel_args
 
-__all__ = ["MAX_BARS", "check_rows", "decode_row", "encode_row", "new_row"]
+__all__ = ["MAX_BARS", "check_rows", "close_row", "decode_row", "encode_row", "new_row"]
 
 _HEDGES = {"kalman": HEDGE_KALMAN, "rolling": HEDGE_ROLLING, "ols": HEDGE_FIXED}
 _KALMAN = ("beta", "alpha", "p00", "p01", "p11", "ref_y", "ref_x")
@@ -114,6 +116,13 @@ def new_row(strategy: Strategy) -> np.ndarray:
     st[P_WINDOW], st[P_Z_WINDOW] = hw, zw
     st[S_SIZE + 3] = math.nan
     return st
+
+
+def close_row(state: np.ndarray, cooldown: int) -> None:
+    """Close the position of a row's state (``R_*``) as the rule's exit does: flat, no bars held,
+    the rule's cooldown, flat legs (a guard of the strategy's ExecutionRule fired)."""
+    state[R_RULE], state[R_RULE + 1], state[R_RULE + 2] = 0.0, 0.0, float(cooldown)
+    state[R_SIZE], state[R_SIZE + 1], state[R_SIZE + 2] = 0.0, 0.0, 0.0
 
 
 # ----------------------------------------------------------------- JSON codec

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pairs._results import ResultMixin, json_safe
+from pairs.stream._legs import Order
 from pairs.stream._time import Stamp
 from pairs.trading._rules import ACTIONS
 
@@ -39,7 +40,12 @@ class Signal(ResultMixin):
     x_units: float | None
     """Units of ``x`` to hold (None unless the engine has ``capital``)."""
     action: str
-    """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"`` or ``"hold"``."""
+    """``"enter_long"``, ``"enter_short"`` (also a flip), ``"exit"``, ``"stop"``, ``"hold"``, or
+    ``"guard"`` (a guard of the strategy's :class:`~pairs.ExecutionRule` closed the pair)."""
+    orders: tuple[Order, ...] | None = None
+    """With ``capital``: the orders that take the holdings the engine knows (from fills) to
+    ``y_units``/``x_units``, rounded to lots, without those below ``min_notional`` (see
+    :meth:`pairs.StreamEngine.fill`); empty when nothing is to trade. None without capital."""
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings."""
@@ -53,6 +59,7 @@ class Signal(ResultMixin):
             "y_units": _float_value(self.y_units),
             "x_units": _float_value(self.x_units),
             "action": self.action if type(self.action) is str else json_safe(self.action),
+            "orders": None if self.orders is None else [o.to_dict() for o in self.orders],
         }
 
     def to_json(self) -> str:
@@ -100,6 +107,7 @@ def _signal(
     y_units: float | None,
     x_units: float | None,
     action: str,
+    orders: tuple[Order, ...] | None = None,
 ) -> Signal:
     """``Signal(...)``, built by slot stores on :class:`_SignalFields` (once per bar)."""
     signal: Any = _new(_SignalFields)  # typed Any: its slots are declared by Signal
@@ -112,6 +120,7 @@ def _signal(
     signal.y_units = y_units
     signal.x_units = x_units
     signal.action = action
+    signal.orders = orders
     signal.__class__ = Signal
     return signal  # type: ignore[no-any-return]
 
@@ -167,10 +176,15 @@ def body_json(signal: Signal, head: str) -> str:
     """``head`` followed by the signal's fields after ``timestamp``, as ``json.dumps`` writes them."""
     position = signal.position
     action = _ACTION_JSON.get(signal.action) if type(signal.action) is str else None
+    orders = "null" if signal.orders is None else _orders_json(signal.orders)
     return (
         f'{head}"beta": {_float_json(signal.beta)}, "alpha": {_float_json(signal.alpha)}, '
         f'"spread": {_float_json(signal.spread)}, "zscore": {_float_json(signal.zscore)}, '
         f'"position": {int.__repr__(position) if type(position) is int else _other_json(position)}, '
         f'"y_units": {_float_json(signal.y_units)}, "x_units": {_float_json(signal.x_units)}, '
-        f'"action": {action or _other_json(signal.action)}}}'
+        f'"action": {action or _other_json(signal.action)}, "orders": {orders}}}'
     )
+
+
+def _orders_json(orders: tuple[Order, ...]) -> str:
+    return json.dumps([o.to_dict() for o in orders])

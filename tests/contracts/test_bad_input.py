@@ -1406,6 +1406,26 @@ STRATEGY_RUN = Target(
     positive=("y", "x"),
 )
 TARGETS += [COINT_REPORT, STRATEGY, STRATEGY_RUN]
+CHECK_STRATEGY = Target(
+    "check_strategy",
+    pairs.check_strategy,
+    {"strategy": pairs.Strategy(log_prices=True), "y": PRICES["ETH"], "x": PRICES["BTC"], "cuts": 5},
+    series=("y", "x"),
+    pair=("y", "x"),
+    positive=("y", "x"),
+    extra=(
+        ("strategy=dict", {"strategy": {}}, Raises(PairsError, "strategy")),
+        ("cuts=0", {"cuts": 0}, Raises(PairsError, "cuts")),
+        ("starts=0", {"starts": 0}, Raises(PairsError, "starts")),
+        ("tolerance=-1", {"tolerance": -1.0}, Raises(PairsError, "tolerance")),
+        (
+            "too_short",
+            {"y": PRICES["ETH"].iloc[:20], "x": PRICES["BTC"].iloc[:20]},
+            Raises(InsufficientDataError, "y"),
+        ),
+    ),
+)
+TARGETS += [CHECK_STRATEGY]
 
 # Selection statistics: the daily returns of the sample's three assets stand for three trials.
 TRIALS = PRICES.pct_change().iloc[1:]
@@ -1779,6 +1799,9 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         pairs.deflated_sharpe(np.log(FULL).diff().iloc[1:]),
         pairs.deflated_sharpe(np.log(FULL["BTC"]).diff().iloc[1:], n_trials=20, sharpe_variance_per_bar=1e-3),
     ],
+    "check_strategy": lambda: pairs.check_strategy(
+        pairs.Strategy(hedge="rolling", log_prices=True), DAILY["ETH"], DAILY["BTC"], cuts=5
+    ),
     "probability_of_overfitting": lambda: [
         pairs.probability_of_overfitting(np.log(FULL).diff().iloc[1:], metric=m) for m in ("sharpe", "mean")
     ],

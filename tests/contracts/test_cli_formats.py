@@ -54,6 +54,7 @@ def _argv(command: str, folder: Path) -> list[str]:
         "report": [*pair, "-o", str(folder / "report.html"), "--coint-window", "100", "--coint-step", "25"],
         "strategy": ["--log", "--entry-z", "2.5"],
         "warmup": [],
+        "check": [*pair, "--hedge", "rolling", "--window", "30", "--cuts", "3"],
     }[command]
 
 

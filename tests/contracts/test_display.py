@@ -83,6 +83,9 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "BacktestResult": lambda p: pairs.Strategy(log_prices=True).run(p["ETH"], p["BTC"]).backtest(),
     "BertramResult": lambda p: pairs.bertram_thresholds(np.log(p["ETH"]) - np.log(p["BTC"]), cost=0.002),
     "BreakdownResult": lambda p: pairs.breakdown(np.log(p["ETH"]), np.log(p["BTC"]), window=120, step=20),
+    "CheckResult": lambda p: pairs.check_strategy(
+        pairs.Strategy(log_prices=True), p["ETH"], p["BTC"], cuts=5
+    ),
     "CointReport": lambda p: pairs.coint_report(np.log(p["ETH"]), np.log(p["BTC"]), n_screened=10),
     "DeflatedSharpeResult": lambda p: pairs.deflated_sharpe(np.log(p[["ETH", "BTC"]]).diff().dropna()),
     "EngleGrangerResult": lambda p: pairs.engle_granger(np.log(p["ETH"]), np.log(p["BTC"])),
@@ -94,6 +97,7 @@ FACTORIES: dict[str, Callable[[pd.DataFrame], Any]] = {
     "JohansenResult": lambda p: pairs.johansen(np.log(p[["ETH", "BTC"]])),
     "KSSResult": lambda p: pairs.kss(np.log(p["ETH"])),
     "KalmanResult": lambda p: pairs.kalman_hedge(np.log(p["ETH"]), np.log(p["BTC"]), noise_units="log"),
+    "Order": lambda p: pairs.Order("ETH", "buy", 0.5, False, "y"),
     "OverfittingResult": lambda p: pairs.probability_of_overfitting(
         np.log(p[["ETH", "BTC", "LTC"]]).diff().dropna(), n_splits=4
     ),

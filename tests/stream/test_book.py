@@ -74,10 +74,12 @@ class Reference:
     """One StreamEngine per pair, fed exactly the bars where both of its prices are present."""
 
     def __init__(self, specs: dict[tuple[str, str], Strategy]) -> None:
-        self.engines = {f"{y}/{x}": (y, x, s.stream()) for (y, x), s in specs.items()}
+        self.engines = {f"{y}/{x}": (y, x, StreamEngine(s, symbols=(y, x))) for (y, x), s in specs.items()}
 
     def add(self, specs: dict[tuple[str, str], Strategy]) -> None:
-        self.engines.update({f"{y}/{x}": (y, x, s.stream()) for (y, x), s in specs.items()})
+        self.engines.update(
+            {f"{y}/{x}": (y, x, StreamEngine(s, symbols=(y, x))) for (y, x), s in specs.items()}
+        )
 
     def update(self, values: dict[str, float], ts: Any) -> dict[str, Signal]:
         return {
