@@ -492,6 +492,15 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--book", metavar="FILE", help="many pairs: StreamBook state FILE, wide bars on stdin")
     live.add_argument("--pairs", metavar="Y/X,...", help="with --book: the pairs of a new book")
     live.add_argument("--all", action="store_true", help="with --book: every updated pair, not only actions")
+    live.add_argument(
+        "--portfolio", metavar="FILE", help="a rotating portfolio (Portfolio file); its live state is --state"
+    )
+    live.add_argument(
+        "--coins", metavar="A,B,...", help="with --portfolio: the universe of a new live portfolio"
+    )
+    live.add_argument(
+        "--bar", metavar="LEN", help="with --portfolio: the bar length when windows are durations"
+    )
     _add_format(signal)
 
     bt = _sub(

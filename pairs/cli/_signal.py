@@ -22,6 +22,10 @@ def action_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def cmd_signal(args: argparse.Namespace) -> int:
     """``pairs signal``: the signal series of a history, or ``--follow`` a stream of bars."""
+    if getattr(args, "portfolio", None):
+        from pairs.cli._portfolio_follow import follow_portfolio
+
+        return follow_portfolio(args)
     if getattr(args, "book", None):
         from pairs.cli._book import follow_book
 

@@ -1,0 +1,99 @@
+"""``pairs signal --follow --portfolio FILE.json --state STATE.json``: a live portfolio for a bot.
+
+Wide bars of the universe on stdin (as ``--book``: a header ``timestamp,COIN,...`` and one line per
+bar, or JSON objects), one :class:`~pairs.stream.PortfolioSignal` JSON line per bar out: the net
+units of each coin, the orders, each pair's position, and the pairs selected at a window's end.
+The first run creates STATE.json from the portfolio file and ``--coins`` (the universe, in the
+order of the backtest's columns) and ``--bar`` (with durations); later runs resume from it. The
+single writer and exactly-once delivery are :class:`pairs.stream._delivery.Outbox`, as for
+``--book``: a re-sent bar re-emits its stored line and is not applied again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pairs.cli._book import wide_bars
+from pairs.cli._framing import Fill
+from pairs.exceptions import DataError, PairsError, StateError
+from pairs.strategy._portfolio import Portfolio
+from pairs.stream._delivery import Outbox
+from pairs.stream._portfolio import PortfolioStream
+from pairs.stream._time import instant_id
+
+__all__ = ["follow_portfolio"]
+
+WHAT = "PortfolioStream state"
+
+
+def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
+    """The live book saved in STATE.json, or a new one from ``--portfolio`` and ``--coins``."""
+    saved = outbox.read()
+    spec = Portfolio.load(args.portfolio)
+    coins = [c for c in args.coins.split(",") if c] if args.coins else None
+    if saved is None:
+        if not coins:
+            raise PairsError(
+                f"--coins must be given to create the live portfolio {str(outbox.path)!r} (e.g. --coins ADA,BNB,XRP)."
+            )
+        return PortfolioStream(spec, coins, bar=args.bar)
+    live = PortfolioStream.from_state(saved)
+    differ = [
+        name
+        for name, same in (("portfolio", live.portfolio == spec), ("coins", coins in (None, live.coins)))
+        if not same
+    ]
+    if differ:
+        raise StateError(
+            f"options must match the live portfolio {str(outbox.path)!r} being resumed; got different {differ}."
+        )
+    delivery = outbox.delivery
+    if (
+        delivery is not None
+        and live.last_timestamp is not None
+        and delivery["input"]["id"] != instant_id(live.last_timestamp)
+    ):
+        raise StateError(
+            f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
+            f"{delivery['input']['id']!r} after bar {live.last_timestamp!r}."
+        )
+    return live
+
+
+def follow_portfolio(args: argparse.Namespace) -> int:
+    """Read wide bars from stdin; for each, save STATE.json with its line, then write the line."""
+    if not args.follow:
+        raise PairsError("--portfolio must be used with --follow (it reads bars from stdin).")
+    if args.y is not None or args.output or args.book:
+        raise PairsError("--portfolio reads bars from stdin; got price sources, --output or --book.")
+    if not args.state:
+        raise PairsError(
+            "--state must be given with --portfolio (the live portfolio's state file); got none."
+        )
+    outbox = Outbox(args.state, what=WHAT, body="portfolio")
+    try:
+        live = _live(args, outbox)
+        for number, ts, prices in wide_bars(sys.stdin, required=live.coins):
+            try:
+                if isinstance(prices, Fill):
+                    raise DataError("fill lines are not taken with --portfolio yet; got a fill.")
+                if ts is None:
+                    raise DataError(
+                        "timestamp must be given with --portfolio (an ISO 8601 time), so that a re-sent bar "
+                        "is recognised; got a bar without one."
+                    )
+                ident = instant_id(ts)
+                stored = outbox.replayed(ident, prices)
+                if stored is None:
+                    line = live.update(prices, ts).to_json()
+                    outbox.commit(live.state_dict(), ident, prices, line)
+                else:
+                    line = stored
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            except PairsError as exc:
+                raise type(exc)(f"stdin line {number}: {exc}") from None
+    finally:
+        outbox.close()
+    return 0
