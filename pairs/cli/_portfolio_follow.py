@@ -61,6 +61,11 @@ def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
     return live
 
 
+def _emit(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def follow_portfolio(args: argparse.Namespace) -> int:
     """Read wide bars from stdin; for each, save STATE.json with its line, then write the line."""
     if not args.follow:
@@ -90,8 +95,7 @@ def follow_portfolio(args: argparse.Namespace) -> int:
                     outbox.commit(live.state_dict(), ident, prices, line)
                 else:
                     line = stored
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
+                _emit(line)
             except PairsError as exc:
                 raise type(exc)(f"stdin line {number}: {exc}") from None
     finally:

@@ -1,0 +1,169 @@
+"""kill -9 soak of ``pairs signal --follow --portfolio``: every line exactly once across >= 60 kills.
+
+As tests/cli/test_follow_soak.py for one pair: a bot feeds wide bars in lockstep to a follow process
+that is SIGKILLed at random phases (before the update, inside the atomic save, after the save
+before the line is written, after it is written, or from outside); after each kill a new process
+resumes the same state file and the bot re-sends the first bar whose line it did not read. The
+lines received equal the uninterrupted run's, the final state equals its state, and every state a
+kill leaves behind loads. Processes are forked (no timeout, no wall-clock assertion).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pairs
+import pairs._io
+import pairs.cli._portfolio_follow as follow_module
+from pairs.cli._main import main
+from pairs.stream import _state
+from pairs.stream._portfolio import PortfolioStream
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")]
+
+PRICES = pairs.load_sample("binance_1h").iloc[:240, :5]
+BOOK = pairs.Portfolio(
+    pairs.Strategy(hedge="rolling", window=24), pairs.Selection(top=2), formation=120, trading=40
+)
+MIN_KILLS = 60
+PHASES = ("before_update", "in_save", "after_save", "after_emit", "outside")
+HEADER = ",".join(["timestamp", *PRICES.columns]) + "\n"
+LINES = [",".join([ts.isoformat(), *(repr(float(v)) for v in row)]) + "\n" for ts, row in PRICES.iterrows()]
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _install(phase: str, k: int) -> None:
+    calls = {"n": 0}
+
+    def hit() -> bool:
+        calls["n"] += 1
+        return calls["n"] == k
+
+    def wrap(original: Callable[..., Any], before: bool) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if before and hit():
+                _die()
+            out = original(*args, **kwargs)
+            if not before and hit():
+                _die()
+            return out
+
+        return wrapper
+
+    if phase == "before_update":
+        PortfolioStream.update = wrap(PortfolioStream.update, True)  # type: ignore[method-assign]
+    elif phase == "in_save":
+        pairs._io.os.replace = wrap(os.replace, True)  # type: ignore[attr-defined]
+    elif phase == "after_save":
+        follow_module._emit = wrap(follow_module._emit, True)  # type: ignore[assignment]
+    elif phase == "after_emit":
+        follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
+
+
+def _argv(spec: Path, state: Path) -> list[str]:
+    coins = ",".join(PRICES.columns)
+    return ["signal", "--follow", "--portfolio", str(spec), "--state", str(state), "--coins", coins]
+
+
+def _spawn(spec: Path, state: Path, phase: str, k: int) -> tuple[int, Any, Any]:
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns to pytest
+        code = 70
+        try:
+            os.close(to_child_w)
+            os.close(from_child_r)
+            os.dup2(to_child_r, 0)
+            os.dup2(from_child_w, 1)
+            sys.stdin = io.TextIOWrapper(
+                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+            )
+            sys.stdout = io.TextIOWrapper(
+                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
+            )
+            _install(phase, k)
+            code = main(_argv(spec, state))
+        finally:
+            os._exit(code)
+    os.close(to_child_r)
+    os.close(from_child_w)
+    return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
+
+
+def _load(state: Path) -> PortfolioStream:
+    return PortfolioStream.from_state(
+        _state.read_state_file(state, body="portfolio", what="state")["portfolio"]
+    )
+
+
+def test_kill_9_soak_delivers_every_line_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "book.json"
+    BOOK.to_json(spec)
+    reference_state = tmp_path / "reference.json"
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO((HEADER + "".join(LINES)).encode()), encoding="utf-8")
+    )
+    assert main(_argv(spec, reference_state)) == 0
+    reference = capsys.readouterr().out.splitlines(keepends=True)
+    assert len(reference) == len(LINES) and sum(json.loads(r)["orders"] != {} for r in reference) >= 10
+    folder = tmp_path / "live"
+    folder.mkdir()
+    state = folder / "live.json"
+    rng = random.Random(7)
+    delivered: list[str] = []
+    kills = {phase: 0 for phase in PHASES}
+    while len(delivered) < len(LINES):
+        phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
+        k = rng.randint(1, 3)
+        pid, to_child, from_child = _spawn(spec, state, phase, k)
+        answered = 0
+        try:
+            to_child.write(HEADER)
+            while len(delivered) < len(LINES):
+                to_child.write(LINES[len(delivered)])
+                to_child.flush()
+                if phase == "outside" and answered + 1 == k:
+                    time.sleep(rng.uniform(0.0, 0.002))
+                    os.kill(pid, signal.SIGKILL)
+                answer = from_child.readline()
+                if not answer:
+                    break
+                delivered.append(answer)
+                answered += 1
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                to_child.close()
+            except BrokenPipeError:
+                pass
+            from_child.close()
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            assert os.WTERMSIG(status) == signal.SIGKILL
+            kills[phase] += 1
+        else:
+            assert os.WEXITSTATUS(status) == 0, f"{phase}, k={k}: exit {status}"
+        if state.exists():
+            _load(state)  # every state a kill leaves behind loads
+    assert sum(kills.values()) >= MIN_KILLS and all(kills.values()), kills
+    assert delivered == reference
+    assert _load(state).state_dict() == _load(reference_state).state_dict()
+    assert sorted(p.name for p in folder.iterdir()) == ["live.json", "live.json.lock"]
