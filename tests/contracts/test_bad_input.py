@@ -1504,7 +1504,25 @@ PORTFOLIO_BACKTEST = Target(
         *_bad_values("periods_per_year", (0.0, -365.0)),
     ),
 )
-TARGETS += [PORTFOLIO_BACKTEST]
+PORTFOLIO_SWEEP = Target(
+    "portfolio_sweep",
+    pairs.portfolio_sweep,
+    {"portfolio": BOOK, "grid": {"selection.top": [1, 2]}, "prices": PRICES},
+    frames=("prices",),
+    expect={
+        "nan[prices]": Accepts("as portfolio_backtest: a coin without a price is not a candidate", _no_error),
+        "constant_column[prices]": Accepts("as portfolio_backtest: skipped as degenerate", _no_error),
+        "one_column[prices]": Raises(DataError, "prices"),
+    },
+    extra=(
+        ("not_a_portfolio", {"portfolio": pairs.Strategy()}, Raises(PairsError, "portfolio")),
+        ("unknown_key", {"grid": {"window": [2]}}, Raises(PairsError, "grid")),
+        ("empty_values", {"grid": {"selection.top": []}}, Raises(PairsError, "grid")),
+        ("invalid_point", {"grid": {"selection.top": [0]}}, Raises(PairsError, "grid")),
+        ("objective='profit'", {"objective": "profit"}, Raises(PairsError, "objective")),
+    ),
+)
+TARGETS += [PORTFOLIO_BACKTEST, PORTFOLIO_SWEEP]
 
 # A parameter sweep of a strategy: a grid of its fields over the pair.
 SWEEP = Target(
@@ -1778,6 +1796,11 @@ VALID_CALLS: dict[str, Callable[..., Any]] = {
         )
     ],
     "scan": lambda: pairs.scan(pairs.load_sample("binance_1d"), log=True, min_overlap=500, direction="both"),
+    "portfolio_sweep": lambda: pairs.portfolio_sweep(
+        pairs.Portfolio(selection=pairs.Selection(top=2), formation="30D", trading="7D"),
+        {"strategy.rule.entry_z": [1.5, 2.5]},
+        pairs.load_sample("binance_1h").iloc[:2000],
+    ),
     "portfolio_backtest": lambda: pairs.Portfolio(
         selection=pairs.Selection(top=3), formation="30D", trading="7D"
     ).backtest(pairs.load_sample("binance_1h").iloc[:3000]),
