@@ -29,6 +29,9 @@ __all__ = [
     "ZScoreMethod",
     "ZScoreWindowMethod",
     "layouts",
+    "FillModel",
+    "MarginMode",
+    "SlippageModel",
 ]
 
 ArrayLike1D: TypeAlias = "pd.Series | np.ndarray | list[float] | tuple[float, ...]"
@@ -71,6 +74,12 @@ Field = Literal["close", "open", "high", "low", "adj_close", "volume"]
 """Price fields of :func:`pairs.read_prices`."""
 OnEmptyPage = Literal["raise", "warn"]
 """What :func:`pairs.load_ccxt` does with an empty page before its span is complete."""
+FillModel = Literal["close", "next_open", "next_close"]
+"""When an account's orders fill (:func:`pairs.backtest`, :class:`~pairs.Strategy`); an int is a lag in bars."""
+SlippageModel = Literal["cost", "price"]
+"""Slippage as a separate cost line, or as a moved fill price (vectorbt's model)."""
+MarginMode = Literal["cross", "isolated"]
+"""Margin of an account's perpetual legs: one pool for both, or each leg its own."""
 
 
 def layouts() -> tuple[str, ...]:

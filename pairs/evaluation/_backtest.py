@@ -45,12 +45,15 @@ import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._validation import align_pair, check_choice, check_float, check_int
+from pairs._typing import FillModel, MarginMode, SlippageModel
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
+from pairs.evaluation._execution import account_only, execution, fee_rate, open_prices
+from pairs.evaluation._fills import fill_label, lag_units
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
+from pairs.strategy._strategy import FEE_BPS, FILL, SLIPPAGE_BPS, check_fill
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
 from pairs.trading._zscore import zscore
@@ -171,6 +174,16 @@ def backtest(
     slippage_bps: float = SLIPPAGE_BPS,
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
+    fill: FillModel | int = FILL,
+    open_y: Any = None,
+    open_x: Any = None,
+    maker_fee_bps: float | None = None,
+    maker_share: float = 0.0,
+    slippage_model: SlippageModel | None = None,
+    min_notional: tuple[float, float] | None = None,
+    leverage: float | None = None,
+    margin: MarginMode | None = None,
+    maintenance_margin: tuple[float, float] | None = None,
 ) -> BacktestResult:
     """Backtest a spread position on prices, with fees, slippage and funding.
 
@@ -267,31 +280,59 @@ def backtest(
         mode, lots, band = _sizing_options(sizing_mode, lot_size, rebalance_band, why_not=why_not)
         pos = _position_array(position, index)
         betas = None if beta is None and mode == "dollar_neutral" else _beta_where_held(beta, pos, index)
-    fee = check_float("fee_bps", fee_bps, minimum=0.0)
-    slip = check_float("slippage_bps", slippage_bps, minimum=0.0)
-    rates = funding_frame(funding, index)
-    fy, fx = rates["y"].to_numpy(), rates["x"].to_numpy()
+    lag, at_open = check_fill(fill)
+    opens = open_prices(open_y, open_x, index, at_open)
+    rates = funding_frame(funding, index, (ys.name, xs.name)).to_numpy()
     ppy = periods_per_year_of(periods_per_year, index)
-    py, px = ys.to_numpy(), xs.to_numpy()
+    close = np.column_stack((ys.to_numpy(), xs.to_numpy()))
 
     if cap is None:
+        if at_open:
+            raise PairsError("fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'.")
+        account_only(
+            slippage_model=slippage_model,
+            min_notional=min_notional,
+            leverage=leverage,
+            margin=margin,
+            maintenance_margin=maintenance_margin,
+        )
+        taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
+        slip = check_float("slippage_bps", slippage_bps, minimum=0.0) / 1e4
         gross_betas = _beta_where_held(beta, pos, index) if betas is None else betas
         return _gross_exposure_backtest(
-            index, py, px, pos, gross_betas, rate=(fee + slip) / 1e4, fy=fy, fx=fx, ppy=ppy
+            index,
+            close[:, 0],
+            close[:, 1],
+            lag_units(pos, lag),
+            lag_units(gross_betas, lag),
+            rate=(1.0 - share) * taker + share * maker + slip,
+            fy=rates[:, 0],
+            fx=rates[:, 1],
+            ppy=ppy,
         )
+    ex = execution(
+        fee_bps=fee_bps,
+        maker_fee_bps=maker_fee_bps,
+        maker_share=maker_share,
+        slippage_bps=slippage_bps,
+        slippage_model=slippage_model,
+        min_notional=min_notional,
+        leverage=leverage,
+        margin=margin,
+        maintenance_margin=maintenance_margin,
+    )
     if units is None:
         uy, ux = sized_units(pos, betas, ys, xs, capital=cap, mode=mode, lot_size=lots, rebalance_band=band)
     return account_backtest(
         index,
-        py,
-        px,
-        uy,
-        ux,
+        close,
+        close if opens is None else opens,
+        lag_units(np.column_stack((uy, ux)), lag),
         capital=cap,
-        fee_rate=fee / 1e4,
-        slippage_rate=slip / 1e4,
-        fy=fy,
-        fx=fx,
+        rates=rates,
+        at_open=at_open,
+        ex=ex,
+        fill=fill_label(fill),
         ppy=ppy,
     )
 

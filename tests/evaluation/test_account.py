@@ -278,6 +278,7 @@ def test_summary_names_the_convention() -> None:
         "bars",
         "pnl",
         "fees",
+        "rebates",
         "slippage",
         "funding",
         "return",
