@@ -1,7 +1,7 @@
 """Order fills of an account: when an order fills, at which price, and what it costs.
 
-Plain functions on arrays (one value per leg, or bars x legs), shared by the account backtest
-and the portfolio ledger.
+Functions on arrays (one value per leg, or bars x legs), shared by the account backtest and
+the portfolio ledger; ``order_costs`` is compiled in :mod:`pairs.evaluation._kernels`.
 
 * Fill timing (``fill``): ``"close"`` fills the orders of bar ``t`` at the close of bar ``t``
   (the textbook convention); ``"next_close"`` at the close of bar ``t + 1``; an int ``N`` at
@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from pairs.evaluation._kernels import order_costs
+
 __all__ = ["fill_label", "lag_units", "order_costs"]
 
 def fill_label(fill: Any) -> str:
@@ -38,26 +40,3 @@ def lag_units(units: np.ndarray, lag: int) -> np.ndarray:
     out = np.zeros_like(units)
     out[lag:] = units[: len(units) - lag]
     return out
-
-
-def order_costs(
-    price: np.ndarray,
-    order: np.ndarray,
-    *,
-    fee_rate: float,
-    maker_rate: float,
-    maker_share: float,
-    slippage_rate: float,
-    slippage_price: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(fees, rebates, slippage)`` of ``order`` units filled at ``price``, each >= 0.
-
-    Rates are fractions (bps / 1e4); with ``slippage_price`` the fees are charged on the moved
-    price ``price * (1 + slippage_rate * sign(order))``.
-    """
-    notional = np.abs(order) * price
-    base = notional * (1.0 + slippage_rate * np.sign(order)) if slippage_price else notional
-    maker = maker_share * maker_rate
-    fees = base * ((1.0 - maker_share) * fee_rate + max(maker, 0.0))
-    rebates = base * max(-maker, 0.0)
-    return fees, rebates, slippage_rate * notional

@@ -1,0 +1,303 @@
+"""Numba kernels of the account: order costs, the leverage cut, liquidation prices, the ledger.
+
+Plain functions on arrays of legs, callable from Python (the portfolio ledger reuses them);
+inputs are trusted (validated by the public functions). The formulas are documented in
+:mod:`pairs.evaluation._fills`, :mod:`pairs.evaluation._margin` and
+:mod:`pairs.evaluation._ledger`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pairs._numba_cache import njit
+
+__all__ = [
+    "EVENT_KINDS",
+    "ledger_kernel",
+    "liquidation_price_cross",
+    "liquidation_price_isolated",
+    "order_costs",
+    "order_scale",
+]
+
+EVENT_KINDS = ("below_min_notional", "scaled", "refused", "liquidation", "margin_call")
+_SMALL, _SCALED, _REFUSED, _LIQUIDATION, _CALL = range(5)
+
+
+@njit(cache=True)
+def order_costs(
+    price: np.ndarray,
+    order: np.ndarray,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fees, rebates, slippage)`` per leg of ``order`` units filled at ``price``, each >= 0.
+
+    Rates are fractions (bps / 1e4). A share ``maker_share`` of the notional pays
+    ``maker_rate`` (a negative rate is a rebate), the rest ``fee_rate``; with
+    ``slippage_price`` the fees are charged on the moved price ``price (1 + s sign(order))``.
+    """
+    k = order.size
+    fees, rebates, slippage = np.empty(k), np.empty(k), np.empty(k)
+    maker = maker_share * maker_rate
+    for i in range(k):
+        notional = abs(order[i]) * price[i]
+        base = notional * (1.0 + slippage_rate * np.sign(order[i])) if slippage_price else notional
+        fees[i] = base * ((1.0 - maker_share) * fee_rate + max(maker, 0.0))
+        rebates[i] = base * max(-maker, 0.0)
+        slippage[i] = slippage_rate * notional
+    return fees, rebates, slippage
+
+
+@njit(cache=True)
+def _excess(
+    held: np.ndarray, order: np.ndarray, prices: np.ndarray, equity: float, cost: float, leverage: float, k: float
+) -> float:
+    gross = 0.0
+    for i in range(held.size):
+        gross += abs(held[i] + k * order[i]) * prices[i]
+    return gross - leverage * (equity - k * cost)
+
+
+@njit(cache=True)
+def order_scale(
+    held: np.ndarray, order: np.ndarray, prices: np.ndarray, equity: float, cost: float, leverage: float
+) -> float:
+    """Largest ``k`` in [0, 1] such that the order ``k * order`` keeps ``G <= leverage * E``.
+
+    ``G(k) = sum |held + k order| prices`` and ``E(k) = equity - k cost`` (``cost``: the full
+    order's fees and slippage net of rebates). An order that does not raise the gross exposure
+    is never cut (exchanges accept reduce-only orders); an account already above the limit
+    gets no order that raises it.
+    """
+    g1 = _excess(held, order, prices, equity, cost, leverage, 1.0)
+    gross0 = gross1 = 0.0
+    for i in range(held.size):
+        gross0 += abs(held[i]) * prices[i]
+        gross1 += abs(held[i] + order[i]) * prices[i]
+    if g1 <= 0.0 or gross1 <= gross0:
+        return 1.0
+    g0 = _excess(held, order, prices, equity, cost, leverage, 0.0)
+    if g0 > 0.0:
+        return 0.0
+    # The excess is convex and piecewise linear in k, with kinks where a leg crosses zero units.
+    ks = [1.0]
+    for i in range(held.size):
+        if order[i] != 0.0:
+            kink = -held[i] / order[i]
+            if 0.0 < kink < 1.0:
+                ks.append(kink)
+    ks.sort()
+    a, ga = 0.0, g0
+    for b in ks:
+        gb = _excess(held, order, prices, equity, cost, leverage, b)
+        if gb > 0.0:
+            return a + (b - a) * (-ga) / (gb - ga)
+        a, ga = b, gb
+    return 1.0
+
+
+@njit(cache=True)
+def _liquidation(num: float, units: float, rate: float) -> float:
+    if units == 0.0:
+        return math.nan
+    price = num / (units - rate * abs(units))
+    return price if price > 0.0 else math.nan
+
+
+@njit(cache=True)
+def liquidation_price_cross(units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray) -> np.ndarray:
+    """Price of each leg at which the account equity meets the maintenance margin (others fixed)."""
+    total = 0.0
+    for i in range(units.size):
+        total += rates[i] * abs(units[i]) * prices[i]
+    out = np.empty(units.size)
+    for i in range(units.size):
+        own = rates[i] * abs(units[i]) * prices[i]
+        out[i] = _liquidation(total - own - equity + units[i] * prices[i], units[i], rates[i])
+    return out
+
+
+@njit(cache=True)
+def liquidation_price_isolated(
+    units: np.ndarray, entry: np.ndarray, margin: np.ndarray, rates: np.ndarray
+) -> np.ndarray:
+    """Price of each leg at which its isolated margin meets its maintenance margin."""
+    out = np.empty(units.size)
+    for i in range(units.size):
+        out[i] = _liquidation(units[i] * entry[i] - margin[i], units[i], rates[i])
+    return out
+
+
+@njit(cache=True)
+def _isolated_margin(
+    u: np.ndarray, order: np.ndarray, price: np.ndarray, entry: np.ndarray, margin: np.ndarray, lev: float
+) -> None:
+    """Update each leg's entry price and isolated margin (in place) for ``order`` filled at ``price``."""
+    for i in range(u.size):
+        if order[i] == 0.0:
+            continue
+        old, new = u[i], u[i] + order[i]
+        if new == 0.0:
+            entry[i] = 0.0
+            margin[i] = 0.0
+        elif old == 0.0 or np.sign(new) != np.sign(old):
+            entry[i] = price[i]
+            margin[i] = abs(new) * price[i] / lev
+        elif abs(new) > abs(old):
+            entry[i] = (abs(old) * entry[i] + abs(order[i]) * price[i]) / abs(new)
+            margin[i] += abs(order[i]) * price[i] / lev
+        else:
+            margin[i] *= abs(new) / abs(old)
+
+
+@njit(cache=True)
+def ledger_kernel(  # noqa: PLR0912, PLR0915 -- one bar of the ledger, steps in order
+    close: np.ndarray,
+    fill: np.ndarray,
+    target: np.ndarray,
+    rates: np.ndarray,
+    capital: float,
+    at_open: bool,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    min_notional: np.ndarray,
+    leverage: float,
+    isolated: bool,
+    maintenance: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
+
+    Returns per-bar ``units``, ``cash``, ``equity``, ``traded``, ``fees``, ``rebates``,
+    ``slippage``, ``funding``, ``price_pnl``, ``liquidation_price`` and the events: bar, kind
+    (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
+    equity is <= 0 (later bars stay 0).
+    """
+    n, k = close.shape
+    units, liq = np.zeros((n, k)), np.full((n, k), np.nan)
+    cash_out, equity_out, traded = np.zeros(n), np.zeros(n), np.zeros(n)
+    fees_out, rebates_out, slippage_out = np.zeros(n), np.zeros(n), np.zeros(n)
+    funding_out, pnl_out = np.zeros(n), np.zeros(n)
+    cap = 4 * n + 1
+    ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
+    ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
+    m = 0
+    u, entry, margin = np.zeros(k), np.zeros(k), np.zeros(k)
+    blocked = np.full(k, np.nan)
+    want, reached = np.zeros(k), np.zeros(k, np.bool_)
+    cash = capital
+    in_call = False
+    limited = not math.isnan(leverage)
+    for t in range(n):
+        c, f, w = close[t], fill[t], target[t]
+        prev = close[t - 1] if t > 0 else c
+        paid = 0.0
+        if not at_open:
+            for i in range(k):
+                paid += u[i] * prev[i] * rates[t, i]
+        cash -= paid
+        small = False
+        for i in range(k):
+            hold = w[i] == blocked[i]
+            if not hold:
+                blocked[i] = np.nan
+            want[i] = -u[i] if hold else w[i] - u[i]
+            reached[i] = not hold
+        asked = want.copy()
+        for i in range(k):
+            if want[i] != 0.0 and w[i] != 0.0 and abs(want[i]) * f[i] < min_notional[i]:
+                want[i] = 0.0
+                reached[i] = False
+                small = True
+        if small:
+            ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _SMALL, asked, want
+            m += 1
+        fee, reb, slip = order_costs(f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price)
+        if limited and np.any(want != 0.0):
+            eq0 = cash + np.sum(u * f)
+            scale = order_scale(u, want, f, eq0, np.sum(fee - reb + slip), leverage)
+            if scale < 1.0:
+                reached[:] = False
+                ev_bar[m], ev_asked[m] = t, want
+                ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED
+                want *= scale
+                fee, reb, slip = fee * scale, reb * scale, slip * scale
+                ev_filled[m] = want
+                m += 1
+        cash -= np.sum(want * f) + np.sum(fee) - np.sum(reb) + np.sum(slip)
+        if isolated:
+            _isolated_margin(u, want, f, entry, margin, leverage)
+        pnl_out[t] = np.sum(u * (c - prev) + want * (c - f))
+        for i in range(k):
+            u[i] = w[i] if reached[i] else u[i] + want[i]
+        if at_open:
+            paid = np.sum(u * f * rates[t])
+            cash -= paid
+        traded[t] = np.sum(np.abs(want) * f)
+        fees_out[t], rebates_out[t], slippage_out[t] = np.sum(fee), np.sum(reb), np.sum(slip)
+        funding_out[t] = paid
+        equity = cash + np.sum(u * c)
+        mm = maintenance * np.abs(u) * c
+        hit = np.zeros(k, np.bool_)
+        for i in range(k):
+            if u[i] != 0.0:
+                if isolated:
+                    hit[i] = margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
+                else:
+                    hit[i] = equity < np.sum(mm)
+        if np.any(hit):
+            gone = np.where(hit, -u, 0.0)
+            lf, lr, ls = order_costs(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price)
+            cash -= np.sum(gone * c) + np.sum(lf) - np.sum(lr) + np.sum(ls)
+            traded[t] += np.sum(np.abs(gone) * c)
+            fees_out[t] += np.sum(lf)
+            rebates_out[t] += np.sum(lr)
+            slippage_out[t] += np.sum(ls)
+            ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
+            m += 1
+            for i in range(k):
+                if hit[i]:
+                    blocked[i] = w[i]
+                    u[i] = 0.0
+                    entry[i] = 0.0
+                    margin[i] = 0.0
+            equity = cash + np.sum(u * c)
+        if limited:
+            # An order cut to the limit lands on it: rounding must not count as a call.
+            call = equity * leverage < np.sum(np.abs(u) * c) * (1.0 - 1e-9)
+            if call and not in_call:
+                ev_bar[m], ev_kind[m] = t, _CALL
+                m += 1
+            in_call = call
+        units[t], cash_out[t], equity_out[t] = u, cash, equity
+        if isolated:
+            liq[t] = liquidation_price_isolated(u, entry, margin, maintenance)
+        else:
+            liq[t] = liquidation_price_cross(u, c, equity, maintenance)
+        if equity <= 0.0:
+            break
+    return (
+        units,
+        cash_out,
+        equity_out,
+        traded,
+        fees_out,
+        rebates_out,
+        slippage_out,
+        funding_out,
+        pnl_out,
+        liq,
+        ev_bar[:m],
+        ev_kind[:m],
+        ev_asked[:m],
+        ev_filled[:m],
+    )
