@@ -281,14 +281,14 @@ def backtest(
         pos = _position_array(position, index)
         betas = None if beta is None and mode == "dollar_neutral" else _beta_where_held(beta, pos, index)
     lag, at_open = check_fill(fill)
+    if cap is None and at_open:
+        raise PairsError("fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'.")
     opens = open_prices(open_y, open_x, index, at_open)
     rates = funding_frame(funding, index, (ys.name, xs.name)).to_numpy()
     ppy = periods_per_year_of(periods_per_year, index)
     close = np.column_stack((ys.to_numpy(), xs.to_numpy()))
 
     if cap is None:
-        if at_open:
-            raise PairsError("fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'.")
         account_only(
             slippage_model=slippage_model,
             min_notional=min_notional,
