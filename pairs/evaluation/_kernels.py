@@ -84,7 +84,7 @@ def order_scale(
     if g1 <= 0.0 or gross1 <= gross0:
         return 1.0
     g0 = _excess(held, order, prices, equity, cost, leverage, 0.0)
-    if g0 > 0.0:
+    if g0 > -1e-12 * leverage * abs(equity):  # at the limit (to rounding) or above it: no room
         return 0.0
     # The excess is convex and piecewise linear in k, with kinks where a leg crosses zero units.
     ks = [1.0]
