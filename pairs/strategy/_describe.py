@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pairs.strategy._strategy import check_fill
+
 if TYPE_CHECKING:
     from pairs.strategy._strategy import Strategy
 
@@ -45,7 +47,22 @@ def describe_lines(s: Strategy) -> list[tuple[str, str]]:
         if s.rebalance_band:
             sizing += f", re-size when beta drifts {s.rebalance_band:.0%}"
     costs = f"{s.fee_bps:g} bps fee + {s.slippage_bps:g} bps slippage per traded notional"
-    return [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs)]
+    if s.maker_share:
+        maker = s.fee_bps if s.maker_fee_bps is None else s.maker_fee_bps
+        costs += f"; {s.maker_share:.0%} as maker at {maker:g} bps"
+    if s.slippage_model == "price":
+        costs += " (slippage moves the fill price)"
+    lag, at_open = check_fill(s.fill)
+    if at_open:
+        fill = "at the next bar's open"
+    elif lag <= 1:
+        fill = "at the signal bar's close" if lag == 0 else "at the next bar's close"
+    else:
+        fill = f"at the close {lag} bars after the signal"
+    rows = [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs), ("fills", fill)]
+    if s.capital is not None and s.leverage is not None:
+        rows.append(("margin", f"{s.margin}, leverage at most {s.leverage:g}x"))
+    return rows
 
 
 def describe(s: Strategy) -> str:
