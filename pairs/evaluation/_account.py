@@ -40,7 +40,16 @@ __all__ = ["account_backtest", "sized_units", "units_arrays"]
 
 _UNIT_COLUMNS = ["y_units", "x_units"]
 _TRADE_COLUMNS = [
-    "entry_time", "exit_time", "side", "bars", "pnl", "fees", "rebates", "slippage", "funding", "return"
+    "entry_time",
+    "exit_time",
+    "side",
+    "bars",
+    "pnl",
+    "fees",
+    "rebates",
+    "slippage",
+    "funding",
+    "return",
 ]
 _EVENT_COLUMNS = ["time", "event", "y_order", "x_order", "y_filled", "x_filled"]
 

@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
-from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs._typing import FillModel, MarginMode, SlippageModel
+from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
 from pairs.evaluation._execution import account_only, execution, fee_rate, open_prices
 from pairs.evaluation._fills import fill_label, lag_units
@@ -282,7 +282,9 @@ def backtest(
         betas = None if beta is None and mode == "dollar_neutral" else _beta_where_held(beta, pos, index)
     lag, at_open = check_fill(fill)
     if cap is None and at_open:
-        raise PairsError("fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'.")
+        raise PairsError(
+            "fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'."
+        )
     opens = open_prices(open_y, open_x, index, at_open)
     rates = funding_frame(funding, index, (ys.name, xs.name)).to_numpy()
     ppy = periods_per_year_of(periods_per_year, index)

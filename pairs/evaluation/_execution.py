@@ -34,7 +34,9 @@ def account_only(**given: Any) -> None:
     """Refuse account options given without ``capital``."""
     for name, value in given.items():
         if value is not None:
-            raise PairsError(f"{name} must be None without capital (it applies to an account); got {value!r}.")
+            raise PairsError(
+                f"{name} must be None without capital (it applies to an account); got {value!r}."
+            )
 
 
 def execution(

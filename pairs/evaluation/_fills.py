@@ -26,6 +26,7 @@ from pairs.evaluation._kernels import order_costs
 
 __all__ = ["fill_label", "lag_units", "order_costs"]
 
+
 def fill_label(fill: Any) -> str:
     """The fill model as the summary names it."""
     if isinstance(fill, str):

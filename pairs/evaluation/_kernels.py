@@ -57,7 +57,13 @@ def order_costs(
 
 @njit(cache=True)
 def _excess(
-    held: np.ndarray, order: np.ndarray, prices: np.ndarray, equity: float, cost: float, leverage: float, k: float
+    held: np.ndarray,
+    order: np.ndarray,
+    prices: np.ndarray,
+    equity: float,
+    cost: float,
+    leverage: float,
+    k: float,
 ) -> float:
     gross = 0.0
     for i in range(held.size):
@@ -112,7 +118,9 @@ def _liquidation(num: float, units: float, rate: float) -> float:
 
 
 @njit(cache=True)
-def liquidation_price_cross(units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray) -> np.ndarray:
+def liquidation_price_cross(
+    units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray
+) -> np.ndarray:
     """Price of each leg at which the account equity meets the maintenance margin (others fixed)."""
     total = 0.0
     for i in range(units.size):
@@ -158,7 +166,7 @@ def _isolated_margin(
 
 
 @njit(cache=True)
-def ledger_kernel(  # noqa: PLR0912, PLR0915 -- one bar of the ledger, steps in order
+def ledger_kernel(
     close: np.ndarray,
     fill: np.ndarray,
     target: np.ndarray,
@@ -221,7 +229,9 @@ def ledger_kernel(  # noqa: PLR0912, PLR0915 -- one bar of the ledger, steps in 
         if small:
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _SMALL, asked, want
             m += 1
-        fee, reb, slip = order_costs(f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price)
+        fee, reb, slip = order_costs(
+            f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+        )
         if limited and np.any(want != 0.0):
             eq0 = cash + np.sum(u * f)
             scale = order_scale(u, want, f, eq0, np.sum(fee - reb + slip), leverage)

@@ -50,7 +50,11 @@ def funding_frame(funding: Any, index: pd.Index, names: tuple[Any, Any] = (None,
 
 
 def _symbol_legs(funding: pd.DataFrame, names: tuple[Any, Any]) -> dict[str, Any]:
-    legs = {leg: name for leg, name in zip(("y", "x"), names) if name is not None and name in funding.columns}
+    legs = {
+        leg: name
+        for leg, name in zip(("y", "x"), names, strict=True)
+        if name is not None and name in funding.columns
+    }
     if not legs:
         raise PairsError(
             "funding must have columns 'y' and/or 'x', or columns named like the price series "

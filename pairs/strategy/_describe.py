@@ -59,7 +59,14 @@ def describe_lines(s: Strategy) -> list[tuple[str, str]]:
         fill = "at the signal bar's close" if lag == 0 else "at the next bar's close"
     else:
         fill = f"at the close {lag} bars after the signal"
-    rows = [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs), ("fills", fill)]
+    rows = [
+        ("hedge", hedge),
+        ("z-score", z),
+        ("rule", rule),
+        ("sizing", sizing),
+        ("costs", costs),
+        ("fills", fill),
+    ]
     if s.capital is not None and s.leverage is not None:
         rows.append(("margin", f"{s.margin}, leverage at most {s.leverage:g}x"))
     return rows

@@ -273,7 +273,9 @@ class Strategy:
                 "leverage must be a number > 0 with margin='isolated' (it sets each leg's initial "
                 "margin); got None."
             )
-        set_(self, "maintenance_margin", check_pair("maintenance_margin", self.maintenance_margin, maximum=1.0))
+        set_(
+            self, "maintenance_margin", check_pair("maintenance_margin", self.maintenance_margin, maximum=1.0)
+        )
 
     def _warn_unreachable(self) -> None:
         if self.zscore_method != "rolling" or self.rule.stop_z is None:

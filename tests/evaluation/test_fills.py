@@ -105,9 +105,7 @@ def test_a_lag_holds_the_units_of_the_signal_bar(fill: object) -> None:
     beta = (CLOSE["ETH"] / CLOSE["BTC"]).rolling(20).mean()
     pos = pairs.signals(pairs.zscore(CLOSE["ETH"] - beta * CLOSE["BTC"], window=20))
     lagged = backtest(CLOSE["ETH"], CLOSE["BTC"], beta=beta, position=pos, fill=fill)
-    shifted = backtest(
-        CLOSE["ETH"], CLOSE["BTC"], beta=beta.shift(lag), position=pos.shift(lag).fillna(0.0)
-    )
+    shifted = backtest(CLOSE["ETH"], CLOSE["BTC"], beta=beta.shift(lag), position=pos.shift(lag).fillna(0.0))
     np.testing.assert_allclose(lagged.equity, shifted.equity, rtol=1e-12)
 
 
@@ -165,8 +163,14 @@ SETTLED = pd.DataFrame(
         "BTC/USDT:USDT": [3e-4, 2e-4, np.nan, 1e-4, 5e-4, 9e-4],
     },
     index=pd.DatetimeIndex(
-        ["2024-01-01 08:00", "2024-01-01 10:00", "2024-01-01 16:00", "2024-01-02 00:00", "2024-01-02 08:00",
-         "2023-12-31 16:00"],
+        [
+            "2024-01-01 08:00",
+            "2024-01-01 10:00",
+            "2024-01-01 16:00",
+            "2024-01-02 00:00",
+            "2024-01-02 08:00",
+            "2023-12-31 16:00",
+        ],
         tz="UTC",
     ),
 ).sort_index()
@@ -193,8 +197,15 @@ def test_funding_with_open_fills_is_paid_on_the_units_held_over_the_bar() -> Non
     opens = ETH.shift(1).fillna(1990.0), BTC.shift(1).fillna(39900.0)
     units = pd.DataFrame({"y_units": [2.0] * 6, "x_units": [-0.1] * 6}, index=IDX4H)
     res = backtest(
-        ETH, BTC, units=units, capital=10_000.0, fee_bps=0, funding=SETTLED, fill="next_open",
-        open_y=opens[0], open_x=opens[1],
+        ETH,
+        BTC,
+        units=units,
+        capital=10_000.0,
+        fee_bps=0,
+        funding=SETTLED,
+        fill="next_open",
+        open_y=opens[0],
+        open_x=opens[1],
     )
     # Held from the open of bar 1: bar 1 pays 2 * 2000 * 1e-4 - 0.1 * 40000 * 3e-4 = -0.8.
     np.testing.assert_allclose(res.costs["funding"], [0.0, -0.8, -0.802, 0.808, 0.0, -0.812], rtol=1e-12)
@@ -222,8 +233,16 @@ def test_min_notional_skips_small_orders_but_never_a_close() -> None:
         ({"fill": 1.5}, "^fill must be 'close'", PairsError),
         ({"fill": "next_open"}, "^open_y must be given with fill='next_open'", PairsError),
         ({"open_y": CLOSE["ETH"]}, "^open_y must be None unless fill='next_open'", PairsError),
-        ({"fill": "next_open", "open_y": CLOSE["ETH"], "open_x": -CLOSE["BTC"]}, "^open_x must be strictly", DataError),
-        ({"fill": "next_open", "open_y": CLOSE["ETH"].iloc[1:], "open_x": CLOSE["BTC"]}, "^open_y", DataError),
+        (
+            {"fill": "next_open", "open_y": CLOSE["ETH"], "open_x": -CLOSE["BTC"]},
+            "^open_x must be strictly",
+            DataError,
+        ),
+        (
+            {"fill": "next_open", "open_y": CLOSE["ETH"].iloc[1:], "open_x": CLOSE["BTC"]},
+            "^open_y",
+            DataError,
+        ),
         ({"maker_share": 1.5}, "^maker_share", PairsError),
         ({"maker_fee_bps": "cheap"}, "^maker_fee_bps", PairsError),
         ({"slippage_model": "vectorbt"}, "^slippage_model must be one of", PairsError),
@@ -233,7 +252,11 @@ def test_min_notional_skips_small_orders_but_never_a_close() -> None:
         ({"margin": "portfolio"}, "^margin must be one of", PairsError),
         ({"margin": "isolated"}, "^leverage must be a number > 0 with margin='isolated'", PairsError),
         ({"maintenance_margin": (0.004, 1.0)}, r"^maintenance_margin\[1\]", PairsError),
-        ({"funding": pd.DataFrame({"SOL": [0.001]}, index=CLOSE.index[:1])}, "^funding must have columns", PairsError),
+        (
+            {"funding": pd.DataFrame({"SOL": [0.001]}, index=CLOSE.index[:1])},
+            "^funding must have columns",
+            PairsError,
+        ),
     ],
 )
 def test_execution_errors(kwargs: dict, match: str, exc: type) -> None:

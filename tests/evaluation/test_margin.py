@@ -64,7 +64,13 @@ def test_cross_margin_call_and_liquidation_by_hand() -> None:
 def test_isolated_liquidation_by_hand() -> None:
     y = pd.Series([100.0, 80.0, 76.0, 77.0], index=IDX[:4])
     x = pd.Series([50.0] * 4, index=IDX[:4])
-    kw = {"units": _units(4), "capital": 1000.0, "fee_bps": 0, "leverage": 4, "maintenance_margin": (0.05, 0.05)}
+    kw = {
+        "units": _units(4),
+        "capital": 1000.0,
+        "fee_bps": 0,
+        "leverage": 4,
+        "maintenance_margin": (0.05, 0.05),
+    }
     iso = backtest(y, x, margin="isolated", **kw)
     np.testing.assert_allclose(iso.equity, [1000.0, 800.0, 760.0, 760.0], rtol=1e-12)
     np.testing.assert_array_equal(iso.units.to_numpy(), [[10, -20], [10, -20], [0, -20], [0, -20]])
@@ -121,7 +127,9 @@ def test_gross_exposure_never_exceeds_the_limit_after_an_order(
     y = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.03, n))), index=idx)
     x = pd.Series(50 * np.exp(np.cumsum(rng.normal(0, 0.03, n))), index=idx)
     target = np.round(rng.normal(0, 20, (n, 2)) * (rng.random((n, 1)) < 0.4), 2)
-    target = pd.DataFrame(target, index=idx, columns=["y_units", "x_units"]).replace(0.0, np.nan).ffill().fillna(0)
+    target = (
+        pd.DataFrame(target, index=idx, columns=["y_units", "x_units"]).replace(0.0, np.nan).ffill().fillna(0)
+    )
     res = backtest(
         y, x, units=target, capital=1000.0, fee_bps=fee_bps, slippage_bps=3, leverage=leverage, margin=margin
     )

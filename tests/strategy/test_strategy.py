@@ -244,11 +244,15 @@ def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> Non
     assert Strategy.load(tmp_path / "s.json") == s
     assert Strategy.from_dict(json.loads(json.dumps(s.replace(fill=2).to_dict()))).fill == 2
     old = Strategy.from_dict(OLD_FILE)
-    assert old == Strategy(hedge="rolling", window=30, capital=10000.0, lot_size=(0.01, 0.0001), fee_bps=4.0,
-                           slippage_bps=1.0)
+    assert old == Strategy(
+        hedge="rolling", window=30, capital=10000.0, lot_size=(0.01, 0.0001), fee_bps=4.0, slippage_bps=1.0
+    )
     assert (old.fill, old.maker_fee_bps, old.maker_share, old.slippage_model) == ("close", None, 0.0, "cost")
     assert (old.min_notional, old.leverage, old.margin, old.maintenance_margin) == (
-        (0.0, 0.0), None, "cross", (0.004, 0.004)
+        (0.0, 0.0),
+        None,
+        "cross",
+        (0.004, 0.004),
     )
     text = s.summary()
     assert "at the next bar's close" in text and "isolated, leverage at most 3x" in text
@@ -257,12 +261,27 @@ def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> Non
 
 def test_strategy_backtest_uses_its_execution_settings(eth_btc: pd.DataFrame) -> None:
     y, x = eth_btc["ETH"].iloc[-500:], eth_btc["BTC"].iloc[-500:]
-    s = Strategy(hedge="rolling", window=30, capital=10_000.0, fill="next_close", leverage=1.0, maker_share=1.0,
-                 maker_fee_bps=-1.0)
+    s = Strategy(
+        hedge="rolling",
+        window=30,
+        capital=10_000.0,
+        fill="next_close",
+        leverage=1.0,
+        maker_share=1.0,
+        maker_fee_bps=-1.0,
+    )
     run = s.run(y, x)
     res = s.backtest(y, x)
-    direct = backtest(y, x, units=run.frame[["y_units", "x_units"]], capital=10_000.0, fill="next_close",
-                      leverage=1.0, maker_share=1.0, maker_fee_bps=-1.0)
+    direct = backtest(
+        y,
+        x,
+        units=run.frame[["y_units", "x_units"]],
+        capital=10_000.0,
+        fill="next_close",
+        leverage=1.0,
+        maker_share=1.0,
+        maker_fee_bps=-1.0,
+    )
     pd.testing.assert_series_equal(res.equity, direct.equity)
     assert res.fill == "next_close" and res.rebates_received > 0 and res.fees_paid == 0
     assert (res.events["event"] == "scaled").any()
