@@ -90,6 +90,17 @@ def run_ledger(
         ex.isolated,
         ex.maintenance,
     )
-    bars, kinds, asked, filled = out[10:]
-    events = [(int(t), EVENT_KINDS[j], a, b) for t, j, a, b in zip(bars, kinds, asked, filled, strict=True)]
-    return Ledger(*out[:10], events=events)
+    units, cash, equity, traded, fees, rebates, slippage, funding, pnl, liq, bars, kinds, asked, filled = out
+    return Ledger(
+        units=units,
+        cash=cash,
+        equity=equity,
+        traded=traded,
+        fees=fees,
+        rebates=rebates,
+        slippage=slippage,
+        funding=funding,
+        price_pnl=pnl,
+        liquidation_price=liq,
+        events=[(int(t), EVENT_KINDS[j], a, b) for t, j, a, b in zip(bars, kinds, asked, filled, strict=True)],
+    )

@@ -65,12 +65,12 @@ SLIPPAGE_BPS = 0.0
 # Execution of an account (see docs/backtest.md). Fills at the signal bar's close by default: the
 # textbook convention, kept so that published numbers reproduce; a bot fills "next_open" at best.
 FILL_MODELS: tuple[str, ...] = ("close", "next_open", "next_close")
-FILL = "close"
+FILL: FillModel = "close"
 SLIPPAGE_MODELS: tuple[str, ...] = ("cost", "price")
 MARGIN_MODES: tuple[str, ...] = ("cross", "isolated")
 # Maintenance margin rate of each perpetual leg: 0.4% is Binance USD-M BTCUSDT at its first tier
-# (position notional up to 50,000 USDT) in Binance's "Leverage and Margin of USD-M Futures" table;
-# the large coins sit at 0.4%-0.5% at their first tier on Binance, Bybit and OKX.
+# (position notional up to 50,000 USDT, 125x) in Binance's "Leverage and Margin of USD-M Futures"
+# table (tiers announced 2021-03-18; Binance adjusts them over time).
 MAINTENANCE_MARGIN = (0.004, 0.004)
 
 
