@@ -25,6 +25,7 @@ __all__ = [
     "On",
     "OnEmptyPage",
     "OverfitMetric",
+    "PriceField",
     "RollingTest",
     "SizingMode",
     "SlippageModel",
@@ -78,6 +79,8 @@ FillModel = Literal["close", "next_open", "next_close"]
 """When an account's orders fill (:func:`pairs.backtest`, :class:`~pairs.Strategy`); an int is a lag in bars."""
 SlippageModel = Literal["cost", "price"]
 """Slippage as a separate cost line, or as a moved fill price (vectorbt's model)."""
+PriceField = Literal["open", "high", "low", "close"]
+"""Candle prices :func:`pairs.load_ccxt` and :func:`pairs.from_ccxt` return."""
 MarginMode = Literal["cross", "isolated"]
 """Margin of an account's perpetual legs: one pool for both, or each leg its own."""
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pairs._typing import OnEmptyPage
+from pairs._typing import OnEmptyPage, PriceField
 from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
@@ -31,7 +31,15 @@ from pairs.data._cache import (
     usable,
     write_cache,
 )
-from pairs.data._ccxt_pages import Session, Timeframe, fetch_candles, iso, ohlcv_rows, page_limit
+from pairs.data._ccxt_pages import (
+    PRICE_COLUMNS,
+    Session,
+    Timeframe,
+    fetch_candles,
+    iso,
+    ohlcv_rows,
+    page_limit,
+)
 from pairs.exceptions import DataError, MissingDependencyError, PairsWarning
 
 __all__ = ["DEFAULT_CACHE", "from_ccxt", "load_ccxt"]
@@ -89,8 +97,9 @@ def from_ccxt(
     name: str | None = None,
     drop_incomplete: bool | str | pd.Timestamp = False,
     timeframe: str | None = None,
+    field: PriceField = "close",
 ) -> pd.Series:
-    """Closes from a ccxt OHLCV list ``[[ms, open, high, low, close, volume], ...]``.
+    """Closes (or another price ``field``) from a ccxt OHLCV list ``[[ms, open, high, low, close, volume], ...]``.
 
     Parameters
     ----------
@@ -108,11 +117,14 @@ def from_ccxt(
         the median spacing).
     timeframe
         The ccxt timeframe of the candles (``"1d"``, ``"4h"``...), used by ``drop_incomplete``.
+    field
+        ``"close"`` (default), ``"open"``, ``"high"`` or ``"low"``: the price returned (it is
+        the one checked finite and positive).
 
     Returns
     -------
     pandas.Series
-        Float closes on a sorted, unique, tz-aware UTC ``DatetimeIndex`` named
+        Float prices on a sorted, unique, tz-aware UTC ``DatetimeIndex`` named
         ``"timestamp"`` (candle open time).
 
     Examples
@@ -133,7 +145,7 @@ def from_ccxt(
     tf = None if timeframe is None else Timeframe.parse(timeframe)
     if drop_incomplete is not None and not isinstance(drop_incomplete, (bool, np.bool_)):
         stamp(drop_incomplete, "drop_incomplete")
-    times, closes = ohlcv_rows(ohlcv)
+    times, closes = ohlcv_rows(ohlcv, field=check_choice("field", field, tuple(PRICE_COLUMNS)))
     if times.size == 0:
         raise DataError("ohlcv must hold at least one candle; got an empty list.")
     order = np.argsort(times, kind="stable")
@@ -176,6 +188,7 @@ def _download(
     limit: int | None,
     *,
     raise_short: bool,
+    field: PriceField,
 ) -> tuple[pd.Series, pd.Timestamp | None]:
     """The closed candles of ``[start, end)`` and the end of the span they are complete for."""
     lo, end_ms = _ms(start) or 0, _ms(end)
@@ -205,7 +218,7 @@ def _download(
             f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
         )
     complete = end if book.short is None else pd.Timestamp(book.short, unit="ms", tz="UTC")
-    return from_ccxt(rows, name=symbol), complete
+    return from_ccxt(rows, name=symbol, field=field), complete
 
 
 def load_ccxt(
@@ -222,6 +235,7 @@ def load_ccxt(
     retries: int = 3,
     backoff: float = 1.0,
     on_empty_page: OnEmptyPage = "raise",
+    field: PriceField = "close",
 ) -> pd.DataFrame:
     """Download closed candles' closes from a crypto exchange through ccxt, cached on disk.
 
@@ -265,11 +279,14 @@ def load_ccxt(
         candles received, a :class:`~pairs.exceptions.PairsWarning` naming the span
         missing, and only the span before it cached. Gaps the exchange pages over (no
         candle between two it serves) are its answer and stay as missing bars.
+    field
+        ``"close"`` (default), ``"open"``, ``"high"`` or ``"low"``: which price of the candles
+        (e.g. the opens of ``backtest(..., fill="next_open")``); each field is cached apart.
 
     Returns
     -------
     pandas.DataFrame
-        Closes of closed candles only, by the exchange's clock where it tells it (the
+        Closes (or ``field``) of closed candles only, by the exchange's clock where it tells it (the
         still-open candle is dropped: never returned, never cached), one column per
         symbol, outer-joined on a tz-aware UTC index named ``"timestamp"`` (candle open
         time).
@@ -325,6 +342,9 @@ def load_ccxt(
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
     gaps = check_choice("on_empty_page", on_empty_page, ("raise", "warn"))
+    price = check_choice("field", field, tuple(PRICE_COLUMNS))
+    # The closes keep the cache key they always had; another field is a series of its own.
+    interval = timeframe if price == "close" else f"{timeframe}-{price}"
     start, end = stamp(since, "since"), stamp(until, "until")
     if start is not None and end is not None and start >= end:
         raise DataError(f"until must be after since; got since={start}, until={end}.")
@@ -341,8 +361,8 @@ def load_ccxt(
     columns: dict[str, pd.Series] = {}
     missing: list[tuple[str, dict[str, str], Path | None]] = []
     for symbol in names:
-        key = {"source": source, "symbol": symbol, "interval": timeframe, "rules": _CACHE_RULES}
-        path = None if folder is None else cache_path(folder, source, symbol, timeframe)
+        key = {"source": source, "symbol": symbol, "interval": interval, "rules": _CACHE_RULES}
+        path = None if folder is None else cache_path(folder, source, symbol, interval)
         cached = None if refresh or path is None else read_cache(path, key)
         if cached is not None and usable(cached[0], start, end, now=now, max_age=age):
             columns[symbol] = cached[1].rename(symbol)
@@ -354,7 +374,7 @@ def load_ccxt(
     server_now = session.now() if missing else 0
     for symbol, key, path in missing:
         columns[symbol], complete = _download(
-            session, symbol, tf, start, end, server_now, page, raise_short=gaps == "raise"
+            session, symbol, tf, start, end, server_now, page, raise_short=gaps == "raise", field=price
         )
         if path is not None:
             fetched = pd.Timestamp(server_now, unit="ms", tz="UTC")
