@@ -342,7 +342,7 @@ def load_ccxt(
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
     gaps = check_choice("on_empty_page", on_empty_page, ("raise", "warn"))
-    price = check_choice("field", field, tuple(PRICE_COLUMNS))
+    price: PriceField = check_choice("field", field, ("open", "high", "low", "close"))
     # The closes keep the cache key they always had; another field is a series of its own.
     interval = timeframe if price == "close" else f"{timeframe}-{price}"
     start, end = stamp(since, "since"), stamp(until, "until")
