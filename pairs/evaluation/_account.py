@@ -125,7 +125,7 @@ def account_backtest(
     ppy: float,
 ) -> BacktestResult:
     """Simulate the account aiming at ``target`` units (bars x [y, x]; inputs validated by the caller)."""
-    led = run_ledger(close, fill_price, target, rates, capital=capital, at_open=at_open, ex=ex)
+    led = run_ledger(close, fill_price, target, rates, capital=capital, at_open=at_open, ex=ex, ppy=ppy)
     equity = led.equity
     ruined = equity <= 0
     if ruined.any():
@@ -137,7 +137,7 @@ def account_backtest(
         )
     uy, ux = led.units[:, 0], led.units[:, 1]
     before = np.concatenate(([capital], equity[:-1]))
-    costs = {k: getattr(led, k) for k in ("traded", "fees", "rebates", "slippage", "funding")}
+    costs = {k: getattr(led, k) for k in ("traded", "fees", "rebates", "slippage", "funding", "borrow")}
     trades = _trades(
         index,
         uy,
@@ -148,7 +148,7 @@ def account_backtest(
         fees=led.fees,
         rebates=led.rebates,
         slippage=led.slippage,
-        funding=led.funding,
+        funding=led.funding + led.borrow,
         capital=capital,
     )
     events = pd.DataFrame(
@@ -175,6 +175,7 @@ def account_backtest(
         slippage_paid=float(led.slippage.sum()),
         funding_paid=float(led.funding.sum()),
         rebates_received=float(led.rebates.sum()),
+        borrow_paid=float(led.borrow.sum()),
         fill=fill,
         events=events,
         liquidation_price=pd.DataFrame(led.liquidation_price, index=index, columns=["y", "x"]),

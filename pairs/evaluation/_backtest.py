@@ -184,6 +184,8 @@ def backtest(
     leverage: float | None = None,
     margin: MarginMode | None = None,
     maintenance_margin: tuple[float, float] | None = None,
+    market: tuple[str, str] | None = None,
+    borrow_rate: tuple[float, float] | None = None,
 ) -> BacktestResult:
     """Backtest a spread position on prices, with fees, slippage and funding.
 
@@ -224,18 +226,42 @@ def backtest(
         :class:`~pairs.Strategy` (10 bps: a usual spot taker fee). Pass ``fee_bps=0`` for a
         frictionless backtest.
     funding
-        Per-bar funding rates of perpetual futures: a DataFrame aligned to the prices with
-        columns ``"y"`` and/or ``"x"`` (a missing column means 0). The rate at bar ``t`` is
-        paid on the dollar position held into bar ``t``; a long pays a positive rate.
+        Funding rates of perpetual futures (a long pays a positive rate): per bar, a DataFrame
+        aligned to the prices with columns ``"y"`` and/or ``"x"`` (a missing column means 0;
+        the rate at bar ``t`` is paid on the dollar position held into bar ``t``), or at their
+        settlement timestamps, one column per symbol named like ``y.name`` / ``x.name`` (as
+        :func:`pairs.load_funding` returns them; NaN: no settlement), each paid at the first bar
+        closing at or after it (bars are labelled by their open time).
     periods_per_year
         Bars per year; ``None`` infers it from a DatetimeIndex for a 24/7 market:
         365 days / bar length (365 daily, 2190 4-hourly, 8760 hourly).
 
+    fill
+        When the orders of a bar fill: ``"close"`` (default, at its close: the textbook
+        convention), ``"next_open"`` (at the next bar's open; needs ``open_y``, ``open_x`` and
+        ``capital``), ``"next_close"`` or an int ``N`` (at the close ``N`` bars later). The orders
+        are computed at the signal bar; without ``capital`` a lag shifts the position and beta.
+    open_y, open_x
+        Open prices of ``y`` and ``x`` on the prices' index, for ``fill="next_open"`` only.
+    maker_fee_bps, maker_share
+        The share of each order's notional filled as a maker (default 0: all taker at
+        ``fee_bps``) and its fee in bps (default ``None``: ``fee_bps``; negative: a rebate).
+    slippage_model, min_notional, leverage, margin, maintenance_margin, market, borrow_rate
+        Account only (``capital`` given; ``None`` takes the default): ``"cost"`` (default, a cost
+        line) or ``"price"`` (slippage moves the fill price, as vectorbt); the smallest order
+        notional of each leg (default ``(0, 0)``; a closing order is always sent); the largest
+        gross exposure / equity after an order (default ``None``: no limit; orders are cut to
+        it); ``"cross"`` (default) or ``"isolated"`` margin of the perpetual legs; their
+        maintenance margin rates (default ``(0.004, 0.004)``: Binance USDⓈ-M BTCUSDT, first tier);
+        each leg's market, ``"perp"`` (default) or ``"spot"`` (no funding, no liquidation, spot
+        longs worth at most the equity); the yearly interest rate of a spot short's borrowed coin
+        (default ``(0, 0)``). See docs/backtest.md.
     Returns
     -------
     BacktestResult
-        Returns, equity, turnover, units, trades and metrics; with ``capital``, also cash and
-        costs in currency.
+        Returns, equity, turnover, units, trades and metrics; with ``capital``, also cash,
+        costs in currency, the fill model, events (cut orders, margin calls, liquidations) and
+        liquidation prices.
 
     Raises
     ------
@@ -297,6 +323,8 @@ def backtest(
             leverage=leverage,
             margin=margin,
             maintenance_margin=maintenance_margin,
+            market=market,
+            borrow_rate=borrow_rate,
         )
         taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
         slip = check_float("slippage_bps", slippage_bps, minimum=0.0) / 1e4
@@ -322,6 +350,8 @@ def backtest(
         leverage=leverage,
         margin=margin,
         maintenance_margin=maintenance_margin,
+        market=market,
+        borrow_rate=borrow_rate,
     )
     if units is None:
         uy, ux = sized_units(pos, betas, ys, xs, capital=cap, mode=mode, lot_size=lots, rebalance_band=band)

@@ -10,7 +10,13 @@ import pandas as pd
 from pairs._validation import check_choice, check_float
 from pairs.evaluation._ledger import Execution
 from pairs.exceptions import DataError, PairsError
-from pairs.strategy._strategy import MAINTENANCE_MARGIN, MARGIN_MODES, SLIPPAGE_MODELS, check_pair
+from pairs.strategy._strategy import (
+    MAINTENANCE_MARGIN,
+    MARGIN_MODES,
+    SLIPPAGE_MODELS,
+    check_market,
+    check_pair,
+)
 from pairs.trading._sizing import aligned_series
 
 __all__ = ["account_only", "execution", "fee_rate", "open_prices"]
@@ -20,6 +26,8 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "min_notional": (0.0, 0.0),
     "margin": "cross",
     "maintenance_margin": MAINTENANCE_MARGIN,
+    "market": ("perp", "perp"),
+    "borrow_rate": (0.0, 0.0),
 }
 
 
@@ -50,6 +58,8 @@ def execution(
     leverage: Any,
     margin: Any,
     maintenance_margin: Any,
+    market: Any,
+    borrow_rate: Any,
 ) -> Execution:
     """Validated :class:`Execution` of an account; ``None`` options take their defaults."""
     given = {
@@ -57,6 +67,8 @@ def execution(
         "min_notional": min_notional,
         "margin": margin,
         "maintenance_margin": maintenance_margin,
+        "market": market,
+        "borrow_rate": borrow_rate,
     }
     opts = {k: _ACCOUNT_DEFAULTS[k] if v is None else v for k, v in given.items()}
     taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
@@ -77,6 +89,8 @@ def execution(
         leverage=lev,
         isolated=mode == "isolated",
         maintenance=np.array(check_pair("maintenance_margin", opts["maintenance_margin"], maximum=1.0)),
+        spot=np.array(check_market(opts["market"])) == "spot",
+        borrow_rate=np.array(check_pair("borrow_rate", opts["borrow_rate"])),
     )
 
 

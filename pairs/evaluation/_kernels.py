@@ -16,6 +16,7 @@ from pairs._numba_cache import njit
 
 __all__ = [
     "EVENT_KINDS",
+    "exposure",
     "ledger_kernel",
     "liquidation_price_cross",
     "liquidation_price_isolated",
@@ -56,43 +57,42 @@ def order_costs(
 
 
 @njit(cache=True)
-def _excess(
+def exposure(units: np.ndarray, prices: np.ndarray, long_w: np.ndarray, short_w: np.ndarray) -> float:
+    """``sum (long_w max(u, 0) + short_w max(-u, 0)) p``: the gross exposure with weights 1, 1."""
+    total = 0.0
+    for i in range(units.size):
+        total += (long_w[i] * max(units[i], 0.0) + short_w[i] * max(-units[i], 0.0)) * prices[i]
+    return total
+
+
+@njit(cache=True)
+def order_scale(
     held: np.ndarray,
     order: np.ndarray,
     prices: np.ndarray,
     equity: float,
     cost: float,
     leverage: float,
-    k: float,
+    long_w: np.ndarray,
+    short_w: np.ndarray,
 ) -> float:
-    gross = 0.0
-    for i in range(held.size):
-        gross += abs(held[i] + k * order[i]) * prices[i]
-    return gross - leverage * (equity - k * cost)
+    """Largest ``k`` in [0, 1] such that the order ``k * order`` keeps ``X <= leverage * E``.
 
-
-@njit(cache=True)
-def order_scale(
-    held: np.ndarray, order: np.ndarray, prices: np.ndarray, equity: float, cost: float, leverage: float
-) -> float:
-    """Largest ``k`` in [0, 1] such that the order ``k * order`` keeps ``G <= leverage * E``.
-
-    ``G(k) = sum |held + k order| prices`` and ``E(k) = equity - k cost`` (``cost``: the full
-    order's fees and slippage net of rebates). An order that does not raise the gross exposure
-    is never cut (exchanges accept reduce-only orders); an account already above the limit
-    gets no order that raises it.
+    ``X(k)`` is the :func:`exposure` of ``held + k order`` (weights 1, 1: the gross exposure;
+    1 on spot legs' longs only: the cash spent on coins) and ``E(k) = equity - k cost``
+    (``cost``: the full order's fees and slippage net of rebates). An order that does not raise
+    ``X`` is never cut (exchanges accept reduce-only orders); an account already at or above the
+    limit gets no order that raises it.
     """
-    g1 = _excess(held, order, prices, equity, cost, leverage, 1.0)
-    gross0 = gross1 = 0.0
-    for i in range(held.size):
-        gross0 += abs(held[i]) * prices[i]
-        gross1 += abs(held[i] + order[i]) * prices[i]
-    if g1 <= 0.0 or gross1 <= gross0:
+    x0 = exposure(held, prices, long_w, short_w)
+    x1 = exposure(held + order, prices, long_w, short_w)
+    if x1 <= leverage * (equity - cost) or x1 <= x0:
         return 1.0
-    g0 = _excess(held, order, prices, equity, cost, leverage, 0.0)
+    g0 = x0 - leverage * equity
     if g0 > -1e-12 * leverage * abs(equity):  # at the limit (to rounding) or above it: no room
         return 0.0
-    # The excess is convex and piecewise linear in k, with kinks where a leg crosses zero units.
+    # The excess X(k) - leverage E(k) is convex and piecewise linear in k, with kinks where a
+    # leg crosses zero units.
     ks = [1.0]
     for i in range(held.size):
         if order[i] != 0.0:
@@ -102,7 +102,7 @@ def order_scale(
     ks.sort()
     a, ga = 0.0, g0
     for b in ks:
-        gb = _excess(held, order, prices, equity, cost, leverage, b)
+        gb = exposure(held + b * order, prices, long_w, short_w) - leverage * (equity - b * cost)
         if gb > 0.0:
             return a + (b - a) * (-ga) / (gb - ga)
         a, ga = b, gb
@@ -182,11 +182,15 @@ def ledger_kernel(
     leverage: float,
     isolated: bool,
     maintenance: np.ndarray,
+    spot: np.ndarray,
+    borrow: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
 
-    Returns per-bar ``units``, ``cash``, ``equity``, ``traded``, ``fees``, ``rebates``,
-    ``slippage``, ``funding``, ``price_pnl``, ``liquidation_price`` and the events: bar, kind
+    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` are 0), ``borrow`` the
+    per-bar interest rate of a spot short's borrowed coin. Returns per-bar ``units``, ``cash``,
+    ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
+    ``price_pnl``, ``liquidation_price`` and the events: bar, kind
     (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
     equity is <= 0 (later bars stay 0).
     """
@@ -194,7 +198,10 @@ def ledger_kernel(
     units, liq = np.zeros((n, k)), np.full((n, k), np.nan)
     cash_out, equity_out, traded = np.zeros(n), np.zeros(n), np.zeros(n)
     fees_out, rebates_out, slippage_out = np.zeros(n), np.zeros(n), np.zeros(n)
-    funding_out, pnl_out = np.zeros(n), np.zeros(n)
+    funding_out, borrow_out, pnl_out = np.zeros(n), np.zeros(n), np.zeros(n)
+    ones, nothing = np.ones(k), np.zeros(k)
+    spot_w = spot.astype(np.float64)
+    has_spot = np.any(spot)
     cap = 4 * n + 1
     ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
@@ -208,11 +215,12 @@ def ledger_kernel(
     for t in range(n):
         c, f, w = close[t], fill[t], target[t]
         prev = close[t - 1] if t > 0 else c
-        paid = 0.0
+        paid = lent = 0.0
         if not at_open:
             for i in range(k):
                 paid += u[i] * prev[i] * rates[t, i]
-        cash -= paid
+                lent += max(-u[i], 0.0) * prev[i] * borrow[i]
+        cash -= paid + lent
         small = False
         for i in range(k):
             hold = w[i] == blocked[i]
@@ -232,9 +240,12 @@ def ledger_kernel(
         fee, reb, slip = order_costs(
             f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
         )
-        if limited and np.any(want != 0.0):
-            eq0 = cash + np.sum(u * f)
-            scale = order_scale(u, want, f, eq0, np.sum(fee - reb + slip), leverage)
+        if (limited or has_spot) and np.any(want != 0.0):
+            eq0, cost = cash + np.sum(u * f), np.sum(fee - reb + slip)
+            # Each limit holds on an interval [0, k*] of k: the smaller cut meets both.
+            scale = order_scale(u, want, f, eq0, cost, leverage, ones, ones) if limited else 1.0
+            if has_spot:
+                scale = min(scale, order_scale(u, want, f, eq0, cost, 1.0, spot_w, nothing))
             if scale < 1.0:
                 reached[:] = False
                 ev_bar[m], ev_asked[m] = t, want
@@ -251,15 +262,16 @@ def ledger_kernel(
             u[i] = w[i] if reached[i] else u[i] + want[i]
         if at_open:
             paid = np.sum(u * f * rates[t])
-            cash -= paid
+            lent = np.sum(np.maximum(-u, 0.0) * f * borrow)
+            cash -= paid + lent
         traded[t] = np.sum(np.abs(want) * f)
         fees_out[t], rebates_out[t], slippage_out[t] = np.sum(fee), np.sum(reb), np.sum(slip)
-        funding_out[t] = paid
+        funding_out[t], borrow_out[t] = paid, lent
         equity = cash + np.sum(u * c)
         mm = maintenance * np.abs(u) * c
         hit = np.zeros(k, np.bool_)
         for i in range(k):
-            if u[i] != 0.0:
+            if u[i] != 0.0 and not spot[i]:
                 if isolated:
                     hit[i] = margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
                 else:
@@ -304,6 +316,7 @@ def ledger_kernel(
         rebates_out,
         slippage_out,
         funding_out,
+        borrow_out,
         pnl_out,
         liq,
         ev_bar[:m],

@@ -2,16 +2,18 @@
 
 Each bar ``t`` (``u`` the units held, ``c`` closes, ``f`` fill prices, ``w`` the target units):
 
-1. funding: with close fills, the rate of bar ``t`` is paid on the units held into the bar at
-   the previous close, ``u_{t-1} c_{t-1} r_t``; with open fills (the order fills at the bar's
-   open, so the new units are held over the bar) on ``u_t f_t r_t``;
+1. funding (perpetual legs) and borrow interest (a spot short's coin, ``b`` per bar): with close
+   fills, paid on the units held into the bar at the previous close, ``u_{t-1} c_{t-1} r_t`` and
+   ``max(-u_{t-1}, 0) c_{t-1} b``; with open fills (the order fills at the bar's open, so the new
+   units are held over the bar) on ``u_t`` at ``f_t``;
 2. the order ``w_t - u_{t-1}`` (a leg whose target is not 0 and whose order is below its minimum
    notional is not sent), cut by :func:`~pairs.evaluation._kernels.order_scale` to respect the
-   leverage limit, fills at ``f_t`` with the costs of :func:`~pairs.evaluation._kernels.order_costs`;
+   leverage limit and, with spot legs, the cash (spot longs worth at most the equity), fills at ``f_t`` with the costs of :func:`~pairs.evaluation._kernels.order_costs`;
 3. marked at the close: ``equity_t = cash_t + u_t c_t``; a margin call is recorded when the
    equity falls below the initial margin ``G / leverage``; a liquidation closes the legs at
    the close (taker fee and slippage) when the equity (cross) or a leg's isolated margin falls
-   below the maintenance margin; a liquidated leg stays flat until its target changes.
+   below the maintenance margin (perpetual legs only); a liquidated leg stays flat until its
+   target changes.
 
 Every cut or refused order, margin call and liquidation is an event ``(bar, kind, asked, filled)``.
 """
@@ -40,6 +42,8 @@ class Execution:
     leverage: float | None
     isolated: bool
     maintenance: np.ndarray
+    spot: np.ndarray
+    borrow_rate: np.ndarray
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Ledger:
     rebates: np.ndarray
     slippage: np.ndarray
     funding: np.ndarray
+    borrow: np.ndarray
     price_pnl: np.ndarray
     liquidation_price: np.ndarray
     events: list[tuple[int, str, np.ndarray, np.ndarray]] = field(default_factory=list)
@@ -68,6 +73,7 @@ def run_ledger(
     capital: float,
     at_open: bool,
     ex: Execution,
+    ppy: float,
 ) -> Ledger:
     """Run the account over ``close``, ``fill_price``, ``target`` and funding ``rates`` (bars x legs).
 
@@ -77,7 +83,7 @@ def run_ledger(
         np.ascontiguousarray(close, dtype=np.float64),
         np.ascontiguousarray(fill_price, dtype=np.float64),
         np.ascontiguousarray(target, dtype=np.float64),
-        np.ascontiguousarray(rates, dtype=np.float64),
+        np.where(ex.spot, 0.0, np.asarray(rates, dtype=np.float64)),
         float(capital),
         bool(at_open),
         ex.fee_rate,
@@ -88,9 +94,13 @@ def run_ledger(
         ex.min_notional,
         np.nan if ex.leverage is None else ex.leverage,
         ex.isolated,
-        ex.maintenance,
+        np.where(ex.spot, 0.0, ex.maintenance),
+        ex.spot,
+        ex.borrow_rate / ppy,
     )
-    units, cash, equity, traded, fees, rebates, slippage, funding, pnl, liq, bars, kinds, asked, filled = out
+    units, cash, equity, traded, fees, rebates, slippage, funding, borrow, pnl, liq, *events = out
+    bars, kinds, asked, filled = events
+    liq[:, ex.spot] = np.nan  # a spot leg is not liquidated
     return Ledger(
         units=units,
         cash=cash,
@@ -100,7 +110,10 @@ def run_ledger(
         rebates=rebates,
         slippage=slippage,
         funding=funding,
+        borrow=borrow,
         price_pnl=pnl,
         liquidation_price=liq,
-        events=[(int(t), EVENT_KINDS[j], a, b) for t, j, a, b in zip(bars, kinds, asked, filled, strict=True)],
+        events=[
+            (int(t), EVENT_KINDS[j], a, b) for t, j, a, b in zip(bars, kinds, asked, filled, strict=True)
+        ],
     )

@@ -50,10 +50,11 @@ class BacktestResult(ResultMixin):
         Number of round trips (rows of ``trades``).
     periods_per_year
         Bars per year used to annualise.
-    capital, cash, costs, fees_paid, slippage_paid, funding_paid, rebates_received
+    capital, cash, costs, fees_paid, slippage_paid, funding_paid, rebates_received, borrow_paid
         ``"account"`` only (None otherwise): starting capital; cash after each bar's trades;
         per-bar ``traded`` notional, ``fees`` paid, maker ``rebates`` received, ``slippage``
-        and ``funding`` paid (received: negative), in currency; and their totals.
+        and ``funding`` paid (received: negative) and ``borrow`` interest paid on a spot
+        short, in currency; and their totals. A trade's ``funding`` includes its borrow interest.
     fill
         ``"account"`` only: the fill model (``"close"``, ``"next_open"``, ``"next_close"`` or
         ``"close N bars later"``).
@@ -88,6 +89,7 @@ class BacktestResult(ResultMixin):
     slippage_paid: float | None = None
     funding_paid: float | None = None
     rebates_received: float | None = None
+    borrow_paid: float | None = None
     fill: str | None = None
     events: pd.DataFrame | None = None
     liquidation_price: pd.DataFrame | None = None
@@ -122,6 +124,7 @@ class BacktestResult(ResultMixin):
                 ("slippage_paid", self.slippage_paid),
                 ("funding_paid", self.funding_paid),
                 ("rebates_received", self.rebates_received),
+                ("borrow_paid", self.borrow_paid),
                 ("orders_cut", int(events.get("scaled", 0) + events.get("refused", 0))),
                 ("liquidations", int(events.get("liquidation", 0))),
             ]

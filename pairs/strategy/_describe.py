@@ -69,6 +69,8 @@ def describe_lines(s: Strategy) -> list[tuple[str, str]]:
     ]
     if s.capital is not None and s.leverage is not None:
         rows.append(("margin", f"{s.margin}, leverage at most {s.leverage:g}x"))
+    if s.capital is not None and s.market != ("perp", "perp"):
+        rows.append(("markets", f"y {s.market[0]}, x {s.market[1]}"))
     return rows
 
 

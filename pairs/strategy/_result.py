@@ -16,7 +16,15 @@ if TYPE_CHECKING:
 __all__ = ["ACCOUNT_SETTINGS", "COLUMNS", "StrategyResult"]
 
 # Strategy settings that apply to an account only (passed to backtest when there is capital).
-ACCOUNT_SETTINGS = ("slippage_model", "min_notional", "leverage", "margin", "maintenance_margin")
+ACCOUNT_SETTINGS = (
+    "slippage_model",
+    "min_notional",
+    "leverage",
+    "margin",
+    "maintenance_margin",
+    "market",
+    "borrow_rate",
+)
 COLUMNS = ("beta", "alpha", "spread", "zscore", "position", "action", "y_units", "x_units")
 
 

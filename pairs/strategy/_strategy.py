@@ -43,12 +43,14 @@ __all__ = [
     "HEDGES",
     "MAINTENANCE_MARGIN",
     "MARGIN_MODES",
+    "MARKETS",
     "SIZING_MODES",
     "SLIPPAGE_BPS",
     "SLIPPAGE_MODELS",
     "ZSCORE_METHODS",
     "Strategy",
     "check_fill",
+    "check_market",
     "check_pair",
 ]
 
@@ -68,10 +70,13 @@ FILL_MODELS: tuple[str, ...] = ("close", "next_open", "next_close")
 FILL: FillModel = "close"
 SLIPPAGE_MODELS: tuple[str, ...] = ("cost", "price")
 MARGIN_MODES: tuple[str, ...] = ("cross", "isolated")
+MARKETS: tuple[str, ...] = ("perp", "spot")
 # Maintenance margin rate of each perpetual leg: 0.4% is Binance USD-M BTCUSDT at its first tier
 # (position notional up to 50,000 USDT, 125x) in Binance's "Leverage and Margin of USD-M Futures"
 # table (tiers announced 2021-03-18; Binance adjusts them over time).
 MAINTENANCE_MARGIN = (0.004, 0.004)
+# Settings that are pairs (y, x): lists in a strategy file.
+PAIRS = ("lot_size", "min_notional", "maintenance_margin", "market", "borrow_rate")
 
 
 def check_fill(fill: Any) -> tuple[int, bool]:
@@ -84,6 +89,13 @@ def check_fill(fill: Any) -> tuple[int, bool]:
             f"fill must be 'close', 'next_open', 'next_close' or a lag in bars (int >= 0); got {fill!r}."
         )
     return check_int("fill", fill, minimum=0), False
+
+
+def check_market(value: Any) -> tuple[str, str]:
+    """A pair ``(y, x)`` of markets, each ``"perp"`` or ``"spot"``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise PairsError(f"market must be a pair (y, x) of 'perp' or 'spot'; got {value!r}.")
+    return (check_choice("market[0]", value[0], MARKETS), check_choice("market[1]", value[1], MARKETS))
 
 
 def check_pair(name: str, value: Any, *, maximum: float | None = None) -> tuple[float, float]:
@@ -145,14 +157,17 @@ class Strategy:
     fee_bps, slippage_bps
         Trading costs in basis points of traded notional (defaults 10 and 0, as in
         :func:`pairs.backtest`: 10 bps is a usual spot taker fee); ``fee_bps`` is the taker fee.
-    fill, maker_fee_bps, maker_share, slippage_model, min_notional, leverage, margin, maintenance_margin
+    fill, maker_fee_bps, maker_share, slippage_model, min_notional, leverage, margin, maintenance_margin, \
+    market, borrow_rate
         Execution, as in :func:`pairs.backtest` (see docs/backtest.md): when orders fill
         (default ``"close"``), the maker fee (default: the taker fee; negative: a rebate) and the
         share of notional filled as maker (default 0), slippage as a cost or a moved price
         (default ``"cost"``), the minimum order notional of each leg (default 0), the leverage
         limit (default None: none), ``"cross"`` or ``"isolated"`` margin and the maintenance
-        margin rates (default 0.4% each: Binance USDⓈ-M BTCUSDT, first tier). All but ``fill``
-        and the fees apply to an account only (``capital`` given).
+        margin rates (default 0.4% each: Binance USDⓈ-M BTCUSDT, first tier), each leg's market
+        (default ``("perp", "perp")``; ``"spot"``: no funding, no liquidation, a long needs the
+        cash) and the yearly interest on a spot short's borrowed coin (default 0). All but
+        ``fill`` and the fees apply to an account only (``capital`` given).
 
     Notes
     -----
@@ -198,6 +213,8 @@ class Strategy:
     leverage: float | None = None
     margin: MarginMode = "cross"
     maintenance_margin: tuple[float, float] = MAINTENANCE_MARGIN
+    market: tuple[str, str] = ("perp", "perp")
+    borrow_rate: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -276,6 +293,8 @@ class Strategy:
         set_(
             self, "maintenance_margin", check_pair("maintenance_margin", self.maintenance_margin, maximum=1.0)
         )
+        set_(self, "market", check_market(self.market))
+        set_(self, "borrow_rate", check_pair("borrow_rate", self.borrow_rate))
 
     def _warn_unreachable(self) -> None:
         if self.zscore_method != "rolling" or self.rule.stop_z is None:
@@ -306,7 +325,7 @@ class Strategy:
         """JSON-safe dict of every setting (a strategy file); :meth:`from_dict` inverts it."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["rule"] = self.rule.to_dict()
-        for name in ("lot_size", "min_notional", "maintenance_margin"):
+        for name in PAIRS:
             out[name] = list(out[name])
         return {"format": FORMAT, "version": VERSION, **out}
 
@@ -332,7 +351,7 @@ class Strategy:
         unknown = sorted(set(data) - known)
         if unknown:
             raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
-        for name in ("lot_size", "min_notional", "maintenance_margin"):
+        for name in PAIRS:
             if isinstance(data.get(name), list):
                 data[name] = tuple(data[name])
         try:

@@ -106,9 +106,11 @@ def test_leverage_cuts_an_order_to_the_limit_by_hand() -> None:
     # Bar 1 asks for the rest: the account is at its limit, the order is refused.
     assert list(res.events["event"]) == ["scaled", "refused"]
     np.testing.assert_allclose(res.units.iloc[1], res.units.iloc[0], rtol=0)
-    assert order_scale(np.zeros(2), np.array([15.0, -30.0]), np.array([100.0, 50.0]), 1000.0, 0.0, 2.0) == (
-        pytest.approx(2 / 3, rel=1e-12)
+    ones = np.ones(2)
+    k = order_scale(
+        np.zeros(2), np.array([15.0, -30.0]), np.array([100.0, 50.0]), 1000.0, 0.0, 2.0, ones, ones
     )
+    assert k == pytest.approx(2 / 3, rel=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -144,3 +146,43 @@ def test_gross_exposure_never_exceeds_the_limit_after_an_order(
     explained = set(res.events["time"])
     late = [t for t in missed if idx[t] not in explained]
     assert not late or all((u[t] == 0).any() for t in late)  # a liquidated leg stays flat
+
+
+# --- spot legs -------------------------------------------------------------------------------------
+# Spot y, perpetual x, 1,000 of capital, no fees: asking 12 y at 100 (1,200 of coins) and -16 x at 50.
+# A spot long needs the cash: 1200 k <= 1000 -> k = 5/6 of the order (both legs, the hedge kept).
+def test_a_spot_long_needs_the_cash() -> None:
+    y, x = pd.Series([100.0, 100.0], index=IDX[:2]), pd.Series([50.0, 50.0], index=IDX[:2])
+    res = backtest(y, x, units=_units(2, 12.0, -16.0), capital=1000.0, fee_bps=0, market=("spot", "perp"))
+    np.testing.assert_allclose(res.units.iloc[0], [10.0, -16.0 * 5 / 6], rtol=1e-12)
+    assert res.events["event"].tolist() == ["scaled", "refused"]
+    # As a perpetual the same order is not limited (no leverage limit given).
+    perp = backtest(y, x, units=_units(2, 12.0, -16.0), capital=1000.0, fee_bps=0)
+    assert perp.events.empty and perp.units.iloc[0].tolist() == [12.0, -16.0]
+
+
+# Perpetual y long 8 at 100, spot x short 16 (borrowed coin) at 50, 3.65%/year on the borrowed
+# notional, daily bars (365 a year): 1e-4 a bar. The spot leg pays no funding and is not liquidated.
+#   bar 1: y funding 8 * 100 * 0.001 = 0.8; borrow 16 * 50 * 1e-4 = 0.08; P&L -16 * 2 = -32
+#   bar 2: y funding 0.8; borrow 16 * 52 * 1e-4 = 0.0832; P&L -16 * (-1) = 16 (then flat)
+def test_a_spot_short_pays_borrow_interest_and_no_funding() -> None:
+    y = pd.Series([100.0, 100.0, 100.0], index=IDX[:3])
+    x = pd.Series([50.0, 52.0, 51.0], index=IDX[:3])
+    units = pd.DataFrame({"y_units": [8.0, 8.0, 0.0], "x_units": [-16.0, -16.0, 0.0]}, index=IDX[:3])
+    funding = pd.DataFrame({"y": [0.0, 0.001, 0.001], "x": [0.0, 0.01, 0.01]}, index=IDX[:3])
+    res = backtest(
+        y,
+        x,
+        units=units,
+        capital=1000.0,
+        fee_bps=0,
+        funding=funding,
+        market=("perp", "spot"),
+        borrow_rate=(0.0, 0.0365),
+    )
+    np.testing.assert_allclose(res.costs["funding"], [0.0, 0.8, 0.8], rtol=1e-12)
+    np.testing.assert_allclose(res.costs["borrow"], [0.0, 0.08, 0.0832], rtol=1e-12)
+    np.testing.assert_allclose(res.equity, [1000.0, 967.12, 982.2368], rtol=1e-12)
+    assert res.borrow_paid == pytest.approx(0.1632, rel=1e-12)
+    assert res.liquidation_price["x"].isna().all()  # a spot leg has none
+    assert res.trades["pnl"].sum() == pytest.approx(res.equity.iloc[-1] - 1000.0, rel=1e-12)

@@ -239,6 +239,8 @@ def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> Non
         leverage=3.0,
         margin="isolated",
         maintenance_margin=(0.005, 0.004),
+        market=("perp", "spot"),
+        borrow_rate=(0.0, 0.05),
     )
     s.to_json(tmp_path / "s.json")
     assert Strategy.load(tmp_path / "s.json") == s
@@ -248,6 +250,7 @@ def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> Non
         hedge="rolling", window=30, capital=10000.0, lot_size=(0.01, 0.0001), fee_bps=4.0, slippage_bps=1.0
     )
     assert (old.fill, old.maker_fee_bps, old.maker_share, old.slippage_model) == ("close", None, 0.0, "cost")
+    assert (old.market, old.borrow_rate) == (("perp", "perp"), (0.0, 0.0))
     assert (old.min_notional, old.leverage, old.margin, old.maintenance_margin) == (
         (0.0, 0.0),
         None,
@@ -257,6 +260,7 @@ def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> Non
     text = s.summary()
     assert "at the next bar's close" in text and "isolated, leverage at most 3x" in text
     assert "50% as maker at -1 bps" in text and "moves the fill price" in text
+    assert "y perp, x spot" in text
 
 
 def test_strategy_backtest_uses_its_execution_settings(eth_btc: pd.DataFrame) -> None:
@@ -301,6 +305,9 @@ def test_strategy_backtest_uses_its_execution_settings(eth_btc: pd.DataFrame) ->
         ({"leverage": -2.0}, "^leverage"),
         ({"margin": "isolated"}, "^leverage must be a number > 0 with margin='isolated'"),
         ({"maintenance_margin": (0.0, 2.0)}, r"^maintenance_margin\[1\]"),
+        ({"market": ("perp", "future")}, r"^market\[1\] must be one of"),
+        ({"market": "spot"}, "^market must be a pair"),
+        ({"borrow_rate": (-0.1, 0.0)}, r"^borrow_rate\[0\]"),
     ],
 )
 def test_execution_settings_errors(kwargs: dict, match: str) -> None:
