@@ -1,7 +1,10 @@
 """Account backtest: leg units, a cash account in currency, costs and funding paid in currency.
 
-Conventions (bar ``t`` = the close of bar ``t``; ``u`` units held from bar ``t`` to ``t + 1``,
-``u_{-1} = 0``; ``p`` the leg prices; sums over both legs):
+Conventions with the default execution (``fill="close"``, no limit binding; bar ``t`` = the
+close of bar ``t``; ``u`` units held from bar ``t`` to ``t + 1``, ``u_{-1} = 0``; ``p`` the leg
+prices; sums over both legs). The general bar-by-bar ledger (later fills, maker fees and
+rebates, price slippage, minimum notional, leverage, margin, liquidation, spot legs) is
+:mod:`pairs.evaluation._ledger`; these formulas are its special case.
 
 * Orders are the differences of the units, filled at the close:
   ``o_t = u_t - u_{t-1}``; traded notional ``T_t = sum |o_t| p_t``.
@@ -17,9 +20,9 @@ Conventions (bar ``t`` = the close of bar ``t``; ``u`` units held from bar ``t``
   ``equity_{-1} = capital``; the metrics use the growth ``equity / capital``.
 * A round trip is a run of units of one side (the sign of ``y_units``, or of ``-x_units`` when
   ``y`` is not held). Its ``pnl`` is the P&L of the bars it is held, minus its costs; at a
-  flip, the bar's fees and slippage are shared between the closed and the opened trade in
-  proportion to the notional each one holds at that close. The trades' ``pnl`` add up to
-  ``equity[-1] - capital``.
+  flip, the bar's fees, rebates and slippage are shared between the closed and the opened
+  trade in proportion to the notional each one holds at that close. The trades' ``pnl`` add up
+  to ``equity[-1] - capital``.
 """
 
 from __future__ import annotations

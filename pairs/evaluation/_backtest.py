@@ -7,8 +7,9 @@
 * ``capital=<currency>``, ``"account"``: a cash account holding leg units, in currency
   (conventions in :mod:`pairs.evaluation._account`).
 
-Both share the timing: the position (or the units) decided at the close of bar ``t`` is
-traded at that close and held over bar ``t + 1``. A NaN position before the first finite one
+Both share the timing: by default (``fill="close"``) the position (or the units) decided at the
+close of bar ``t`` is traded at that close and held over bar ``t + 1``; ``fill`` delays it
+(:mod:`pairs.evaluation._fills`). A NaN position before the first finite one
 (a z-score warm-up) is flat; a NaN after it is refused.
 
 Conventions of the ``"gross_exposure"`` backtest (``p`` position, ``b`` beta):
