@@ -179,6 +179,7 @@ def account_backtest(
         funding_paid=float(led.funding.sum()),
         rebates_received=float(led.rebates.sum()),
         borrow_paid=float(led.borrow.sum()),
+        max_leverage=float(np.max((np.abs(led.units) * close).sum(axis=1) / equity)),
         fill=fill,
         events=events,
         liquidation_price=pd.DataFrame(led.liquidation_price, index=index, columns=["y", "x"]),

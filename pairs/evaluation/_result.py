@@ -64,6 +64,9 @@ class BacktestResult(ResultMixin):
         ``"margin_call"`` (equity below the initial margin) and ``"liquidation"``: ``time``,
         ``event``, the units asked (``y_order``, ``x_order``) and filled (``y_filled``,
         ``x_filled``).
+    max_leverage
+        ``"account"`` only: the largest gross exposure over equity at a close (``leverage``
+        bounds it after every order that raises the exposure; prices can push it higher).
     liquidation_price
         ``"account"`` only: price of each leg (columns ``"y"``, ``"x"``) at which it would be
         liquidated after each bar, the other price fixed (NaN when flat or unreachable).
@@ -90,6 +93,7 @@ class BacktestResult(ResultMixin):
     funding_paid: float | None = None
     rebates_received: float | None = None
     borrow_paid: float | None = None
+    max_leverage: float | None = None
     fill: str | None = None
     events: pd.DataFrame | None = None
     liquidation_price: pd.DataFrame | None = None
@@ -125,6 +129,7 @@ class BacktestResult(ResultMixin):
                 ("funding_paid", self.funding_paid),
                 ("rebates_received", self.rebates_received),
                 ("borrow_paid", self.borrow_paid),
+                ("max_leverage", self.max_leverage),
                 ("orders_cut", int(events.get("scaled", 0) + events.get("refused", 0))),
                 ("liquidations", int(events.get("liquidation", 0))),
             ]

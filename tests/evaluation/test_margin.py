@@ -186,3 +186,12 @@ def test_a_spot_short_pays_borrow_interest_and_no_funding() -> None:
     assert res.borrow_paid == pytest.approx(0.1632, rel=1e-12)
     assert res.liquidation_price["x"].isna().all()  # a spot leg has none
     assert res.trades["pnl"].sum() == pytest.approx(res.equity.iloc[-1] - 1000.0, rel=1e-12)
+
+
+def test_summary_shows_the_largest_leverage() -> None:
+    # Gross 2000 / equity 1000 at bar 0, 1940 / 860 at bar 1 (the cross example's prices).
+    y = pd.Series([100.0, 90.0], index=IDX[:2])
+    x = pd.Series([50.0, 52.0], index=IDX[:2])
+    res = backtest(y, x, units=_units(2), capital=1000.0, fee_bps=0)
+    assert res.max_leverage == pytest.approx(1940 / 860, rel=1e-12)
+    assert "max_leverage" in res.summary()
