@@ -236,7 +236,6 @@ def backtest(
     periods_per_year
         Bars per year; ``None`` infers it from a DatetimeIndex for a 24/7 market:
         365 days / bar length (365 daily, 2190 4-hourly, 8760 hourly).
-
     fill
         When the orders of a bar fill: ``"close"`` (default, at its close: the textbook
         convention), ``"next_open"`` (at the next bar's open; needs ``open_y``, ``open_x`` and
@@ -257,6 +256,7 @@ def backtest(
         each leg's market, ``"perp"`` (default) or ``"spot"`` (no funding, no liquidation, spot
         longs worth at most the equity); the yearly interest rate of a spot short's borrowed coin
         (default ``(0, 0)``). See docs/backtest.md.
+
     Returns
     -------
     BacktestResult
