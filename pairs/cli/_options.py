@@ -33,6 +33,11 @@ STRATEGY_FLAGS = {
     "rebalance_band": "rebalance_band",
     "fee_bps": "fee_bps",
     "slippage_bps": "slippage_bps",
+    "maker_fee_bps": "maker_fee_bps",
+    "maker_share": "maker_share",
+    "fill": "fill",
+    "leverage": "leverage",
+    "margin": "margin",
 }
 RULE_FLAGS = ("entry_z", "exit_z", "stop_z", "max_holding", "cooldown")
 
