@@ -20,7 +20,7 @@ Every cut or refused order, margin call and liquidation is an event ``(bar, kind
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,7 +61,7 @@ class Ledger:
     borrow: np.ndarray
     price_pnl: np.ndarray
     liquidation_price: np.ndarray
-    events: list[tuple[int, str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    events: list[tuple[int, str, np.ndarray, np.ndarray]]
 
 
 def run_ledger(
@@ -79,10 +79,11 @@ def run_ledger(
 
     Stops after the first bar whose equity is <= 0 (the later bars stay 0).
     """
+    # Writable C arrays: a read-only one (pandas' to_numpy) would compile a second signature.
     out = ledger_kernel(
-        np.ascontiguousarray(close, dtype=np.float64),
-        np.ascontiguousarray(fill_price, dtype=np.float64),
-        np.ascontiguousarray(target, dtype=np.float64),
+        np.require(close, np.float64, ["C", "W"]),
+        np.require(fill_price, np.float64, ["C", "W"]),
+        np.require(target, np.float64, ["C", "W"]),
         np.where(ex.spot, 0.0, np.asarray(rates, dtype=np.float64)),
         float(capital),
         bool(at_open),
