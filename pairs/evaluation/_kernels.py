@@ -201,7 +201,9 @@ def ledger_kernel(
     funding_out, borrow_out, pnl_out = np.zeros(n), np.zeros(n), np.zeros(n)
     ones, nothing = np.ones(k), np.zeros(k)
     spot_w = spot.astype(np.float64)
-    has_spot = np.any(spot)
+    has_spot = False
+    for i in range(k):
+        has_spot = has_spot or spot[i]
     cap = 4 * n + 1
     ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
@@ -209,9 +211,11 @@ def ledger_kernel(
     u, entry, margin = np.zeros(k), np.zeros(k), np.zeros(k)
     blocked = np.full(k, np.nan)
     want, reached = np.zeros(k), np.zeros(k, np.bool_)
+    mm, hit, gone = np.zeros(k), np.zeros(k, np.bool_), np.zeros(k)
     cash = capital
     in_call = False
     limited = not math.isnan(leverage)
+    # Scalar loops over the legs, not array expressions: the same numbers, far less to compile.
     for t in range(n):
         c, f, w = close[t], fill[t], target[t]
         prev = close[t - 1] if t > 0 else c
@@ -221,7 +225,6 @@ def ledger_kernel(
                 paid += u[i] * prev[i] * rates[t, i]
                 lent += max(-u[i], 0.0) * prev[i] * borrow[i]
         cash -= paid + lent
-        small = False
         for i in range(k):
             hold = w[i] == blocked[i]
             if not hold:
@@ -229,19 +232,29 @@ def ledger_kernel(
             want[i] = -u[i] if hold else w[i] - u[i]
             reached[i] = not hold
         asked = want.copy()
+        small = moving = False
         for i in range(k):
             if want[i] != 0.0 and w[i] != 0.0 and abs(want[i]) * f[i] < min_notional[i]:
                 want[i] = 0.0
                 reached[i] = False
                 small = True
+            moving = moving or want[i] != 0.0
         if small:
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _SMALL, asked, want
             m += 1
         fee, reb, slip = order_costs(
             f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
         )
-        if (limited or has_spot) and np.any(want != 0.0):
-            eq0, cost = cash + np.sum(u * f), np.sum(fee - reb + slip)
+        fees_t = rebates_t = slippage_t = 0.0
+        for i in range(k):
+            fees_t += fee[i]
+            rebates_t += reb[i]
+            slippage_t += slip[i]
+        if (limited or has_spot) and moving:
+            eq0 = cash
+            for i in range(k):
+                eq0 += u[i] * f[i]
+            cost = fees_t - rebates_t + slippage_t
             # Each limit holds on an interval [0, k*] of k: the smaller cut meets both.
             scale = order_scale(u, want, f, eq0, cost, leverage, ones, ones) if limited else 1.0
             if has_spot:
@@ -250,57 +263,72 @@ def ledger_kernel(
                 reached[:] = False
                 ev_bar[m], ev_asked[m] = t, want
                 ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED
-                want *= scale
-                fee, reb, slip = fee * scale, reb * scale, slip * scale
+                for i in range(k):
+                    want[i] *= scale
+                fees_t, rebates_t, slippage_t = fees_t * scale, rebates_t * scale, slippage_t * scale
                 ev_filled[m] = want
                 m += 1
-        cash -= np.sum(want * f) + np.sum(fee) - np.sum(reb) + np.sum(slip)
+        pnl = traded_t = 0.0
+        for i in range(k):
+            cash -= want[i] * f[i]
+            pnl += u[i] * (c[i] - prev[i]) + want[i] * (c[i] - f[i])
+            traded_t += abs(want[i]) * f[i]
+        cash -= fees_t - rebates_t + slippage_t
         if isolated:
             _isolated_margin(u, want, f, entry, margin, leverage)
-        pnl_out[t] = np.sum(u * (c - prev) + want * (c - f))
         for i in range(k):
             u[i] = w[i] if reached[i] else u[i] + want[i]
         if at_open:
-            paid = np.sum(u * f * rates[t])
-            lent = np.sum(np.maximum(-u, 0.0) * f * borrow)
+            paid = lent = 0.0
+            for i in range(k):
+                paid += u[i] * f[i] * rates[t, i]
+                lent += max(-u[i], 0.0) * f[i] * borrow[i]
             cash -= paid + lent
-        traded[t] = np.sum(np.abs(want) * f)
-        fees_out[t], rebates_out[t], slippage_out[t] = np.sum(fee), np.sum(reb), np.sum(slip)
-        funding_out[t], borrow_out[t] = paid, lent
-        equity = cash + np.sum(u * c)
-        mm = maintenance * np.abs(u) * c
-        hit = np.zeros(k, np.bool_)
+        equity, mm_total, any_hit = cash, 0.0, False
         for i in range(k):
-            if u[i] != 0.0 and not spot[i]:
-                if isolated:
-                    hit[i] = margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
-                else:
-                    hit[i] = equity < np.sum(mm)
-        if np.any(hit):
-            gone = np.where(hit, -u, 0.0)
+            equity += u[i] * c[i]
+            mm[i] = maintenance[i] * abs(u[i]) * c[i]
+            mm_total += mm[i]
+        for i in range(k):
+            if isolated:
+                hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
+            else:
+                hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
+            any_hit = any_hit or hit[i]
+        if any_hit:
+            for i in range(k):
+                gone[i] = -u[i] if hit[i] else 0.0
             lf, lr, ls = order_costs(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price)
-            cash -= np.sum(gone * c) + np.sum(lf) - np.sum(lr) + np.sum(ls)
-            traded[t] += np.sum(np.abs(gone) * c)
-            fees_out[t] += np.sum(lf)
-            rebates_out[t] += np.sum(lr)
-            slippage_out[t] += np.sum(ls)
+            for i in range(k):
+                cash -= gone[i] * c[i] + lf[i] - lr[i] + ls[i]
+                traded_t += abs(gone[i]) * c[i]
+                fees_t += lf[i]
+                rebates_t += lr[i]
+                slippage_t += ls[i]
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
             m += 1
+            equity = cash
             for i in range(k):
                 if hit[i]:
                     blocked[i] = w[i]
                     u[i] = 0.0
                     entry[i] = 0.0
                     margin[i] = 0.0
-            equity = cash + np.sum(u * c)
+                equity += u[i] * c[i]
         if limited:
+            gross = 0.0
+            for i in range(k):
+                gross += abs(u[i]) * c[i]
             # An order cut to the limit lands on it: rounding must not count as a call.
-            call = equity * leverage < np.sum(np.abs(u) * c) * (1.0 - 1e-9)
+            call = equity * leverage < gross * (1.0 - 1e-9)
             if call and not in_call:
                 ev_bar[m], ev_kind[m] = t, _CALL
                 m += 1
             in_call = call
         units[t], cash_out[t], equity_out[t] = u, cash, equity
+        traded[t], pnl_out[t] = traded_t, pnl
+        fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
+        funding_out[t], borrow_out[t] = paid, lent
         if isolated:
             liq[t] = liquidation_price_isolated(u, entry, margin, maintenance)
         else:
