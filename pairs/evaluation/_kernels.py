@@ -57,11 +57,17 @@ def order_costs(
 
 
 @njit(cache=True)
-def exposure(units: np.ndarray, prices: np.ndarray, long_w: np.ndarray, short_w: np.ndarray) -> float:
-    """``sum (long_w max(u, 0) + short_w max(-u, 0)) p``: the gross exposure with weights 1, 1."""
+def exposure(
+    held: np.ndarray, order: np.ndarray, k: float, prices: np.ndarray, long_w: np.ndarray, short_w: np.ndarray
+) -> float:
+    """``sum (long_w max(u, 0) + short_w max(-u, 0)) p`` of ``u = held + k order``.
+
+    With weights 1, 1: the gross exposure; 1 on spot legs' longs only: the cash spent on coins.
+    """
     total = 0.0
-    for i in range(units.size):
-        total += (long_w[i] * max(units[i], 0.0) + short_w[i] * max(-units[i], 0.0)) * prices[i]
+    for i in range(held.size):
+        u = held[i] + k * order[i]
+        total += (long_w[i] * max(u, 0.0) + short_w[i] * max(-u, 0.0)) * prices[i]
     return total
 
 
@@ -78,35 +84,33 @@ def order_scale(
 ) -> float:
     """Largest ``k`` in [0, 1] such that the order ``k * order`` keeps ``X <= leverage * E``.
 
-    ``X(k)`` is the :func:`exposure` of ``held + k order`` (weights 1, 1: the gross exposure;
-    1 on spot legs' longs only: the cash spent on coins) and ``E(k) = equity - k cost``
+    ``X(k)`` is the :func:`exposure` of ``held + k order`` and ``E(k) = equity - k cost``
     (``cost``: the full order's fees and slippage net of rebates). An order that does not raise
     ``X`` is never cut (exchanges accept reduce-only orders); an account already at or above the
     limit gets no order that raises it.
     """
-    x0 = exposure(held, prices, long_w, short_w)
-    x1 = exposure(held + order, prices, long_w, short_w)
+    x0 = exposure(held, order, 0.0, prices, long_w, short_w)
+    x1 = exposure(held, order, 1.0, prices, long_w, short_w)
     if x1 <= leverage * (equity - cost) or x1 <= x0:
         return 1.0
     g0 = x0 - leverage * equity
     if g0 > -1e-12 * leverage * abs(equity):  # at the limit (to rounding) or above it: no room
         return 0.0
-    # The excess X(k) - leverage E(k) is convex and piecewise linear in k, with kinks where a
-    # leg crosses zero units.
-    ks = [1.0]
+    # The excess g(k) = X(k) - leverage E(k) is convex and piecewise linear in k, with kinks where
+    # a leg crosses zero units, so {k: g(k) <= 0} is an interval [0, k*]: k* lies between the
+    # largest kink (or 0) where g <= 0 and the smallest (or 1) where g > 0, on one linear piece.
+    a, ga, b, gb = 0.0, g0, 1.0, x1 - leverage * (equity - cost)
     for i in range(held.size):
-        if order[i] != 0.0:
-            kink = -held[i] / order[i]
-            if 0.0 < kink < 1.0:
-                ks.append(kink)
-    ks.sort()
-    a, ga = 0.0, g0
-    for b in ks:
-        gb = exposure(held + b * order, prices, long_w, short_w) - leverage * (equity - b * cost)
-        if gb > 0.0:
-            return a + (b - a) * (-ga) / (gb - ga)
-        a, ga = b, gb
-    return 1.0
+        if order[i] == 0.0:
+            continue
+        kink = -held[i] / order[i]
+        if 0.0 < kink < 1.0:
+            g = exposure(held, order, kink, prices, long_w, short_w) - leverage * (equity - kink * cost)
+            if g <= 0.0 and kink > a:
+                a, ga = kink, g
+            elif g > 0.0 and kink < b:
+                b, gb = kink, g
+    return a + (b - a) * (-ga) / (gb - ga)
 
 
 @njit(cache=True)
