@@ -1,10 +1,12 @@
 """Margin of perpetual-futures legs: the leverage limit, maintenance margin, liquidation prices.
 
 Functions on arrays of legs (units ``u``, prices ``p``, maintenance margin rates ``r``),
-compiled in :mod:`pairs.evaluation._kernels`, shared by the account backtest and the portfolio. The formulas are those of Binance
-USDⓈ-M futures at the first tier of a symbol (maintenance amount 0), in one-way mode:
+compiled in :mod:`pairs.evaluation._kernels`, shared by the account backtest and the portfolio.
+The formulas are those of Binance USDⓈ-M futures at the first tier of a symbol (maintenance
+amount 0), in one-way mode:
 
-* gross exposure ``G = sum |u| p``; the initial margin ``G / leverage`` (leverage = gross exposure
+* gross exposure ``G = sum |u| p`` (:func:`exposure`, which also gives the cash in spot coins);
+  the initial margin ``G / leverage`` (leverage = gross exposure
   over equity, the limit every order must respect) and the maintenance margin ``M = sum r |u| p``;
 * cross margin: the whole account equity ``E`` backs every leg; it is liquidated when
   ``E < M``. The liquidation price of leg ``i`` (the other prices fixed) solves
@@ -22,6 +24,11 @@ Binance's "Leverage and Margin of USDⓈ-M Futures" table.
 
 from __future__ import annotations
 
-from pairs.evaluation._kernels import liquidation_price_cross, liquidation_price_isolated, order_scale
+from pairs.evaluation._kernels import (
+    exposure,
+    liquidation_price_cross,
+    liquidation_price_isolated,
+    order_scale,
+)
 
-__all__ = ["liquidation_price_cross", "liquidation_price_isolated", "order_scale"]
+__all__ = ["exposure", "liquidation_price_cross", "liquidation_price_isolated", "order_scale"]
