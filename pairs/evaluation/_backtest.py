@@ -54,7 +54,7 @@ from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.strategy._strategy import FEE_BPS, FILL, SLIPPAGE_BPS, check_fill
+from pairs.strategy._strategy import FEE_BPS, FILL, SLIPPAGE_BPS, check_fill, check_pair
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._sizing import Mode, aligned_series, beta_array
 from pairs.trading._zscore import zscore
@@ -298,7 +298,9 @@ def backtest(
         for name, value in (("position", position), ("beta", beta)):
             if value is not None:
                 raise PairsError(f"{name} must be None when units are given; got {type(value).__name__}.")
-        _sizing_options(sizing_mode, lot_size, rebalance_band, why_not="when units are given")
+        # The lot still applies: an order cut by a limit keeps the units on the lot grid.
+        _sizing_options(sizing_mode, None, rebalance_band, why_not="when units are given")
+        lots = (0.0, 0.0) if lot_size is None else check_pair("lot_size", lot_size)
         uy, ux = units_arrays(units, index)
     else:
         if position is None:
@@ -353,6 +355,7 @@ def backtest(
         maintenance_margin=maintenance_margin,
         market=market,
         borrow_rate=borrow_rate,
+        lots=lots,
     )
     if units is None:
         uy, ux = sized_units(pos, betas, ys, xs, capital=cap, mode=mode, lot_size=lots, rebalance_band=band)

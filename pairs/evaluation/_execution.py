@@ -60,6 +60,7 @@ def execution(
     maintenance_margin: Any,
     market: Any,
     borrow_rate: Any,
+    lots: tuple[float, float],
 ) -> Execution:
     """Validated :class:`Execution` of an account; ``None`` options take their defaults."""
     given = {
@@ -91,6 +92,7 @@ def execution(
         maintenance=np.array(check_pair("maintenance_margin", opts["maintenance_margin"], maximum=1.0)),
         spot=np.array(check_market(opts["market"])) == "spot",
         borrow_rate=np.array(check_pair("borrow_rate", opts["borrow_rate"])),
+        lots=np.array(lots, dtype=np.float64),
     )
 
 

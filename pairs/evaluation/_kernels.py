@@ -188,11 +188,13 @@ def ledger_kernel(
     maintenance: np.ndarray,
     spot: np.ndarray,
     borrow: np.ndarray,
+    lots: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
 
     ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` are 0), ``borrow`` the
-    per-bar interest rate of a spot short's borrowed coin. Returns per-bar ``units``, ``cash``,
+    per-bar interest rate of a spot short's borrowed coin, ``lots`` the lot of each leg (0: none;
+    a cut order leaves the units on its grid). Returns per-bar ``units``, ``cash``,
     ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
     ``price_pnl``, ``liquidation_price`` and the events: bar, kind
     (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
@@ -269,7 +271,15 @@ def ledger_kernel(
                 ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED
                 for i in range(k):
                     want[i] *= scale
-                fees_t, rebates_t, slippage_t = fees_t * scale, rebates_t * scale, slippage_t * scale
+                    if lots[i] > 0.0:
+                        # The units after a cut order stay on the lot grid, rounded toward zero
+                        # (never more exposure than the cut allows).
+                        after = u[i] + want[i]
+                        want[i] = np.sign(after) * math.floor(abs(after) / lots[i] + 1e-9) * lots[i] - u[i]
+                fee, reb, slip = order_costs(
+                    f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+                )
+                fees_t, rebates_t, slippage_t = np.sum(fee), np.sum(reb), np.sum(slip)
                 ev_filled[m] = want
                 m += 1
         pnl = traded_t = 0.0

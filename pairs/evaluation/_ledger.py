@@ -44,6 +44,7 @@ class Execution:
     maintenance: np.ndarray
     spot: np.ndarray
     borrow_rate: np.ndarray
+    lots: np.ndarray
 
 
 @dataclass
@@ -98,6 +99,7 @@ def run_ledger(
         np.where(ex.spot, 0.0, ex.maintenance),
         ex.spot,
         ex.borrow_rate / ppy,
+        ex.lots,
     )
     units, cash, equity, traded, fees, rebates, slippage, funding, borrow, pnl, liq, *events = out
     bars, kinds, asked, filled = events

@@ -84,6 +84,7 @@ class StrategyResult(ResultMixin):
         if s.capital is not None and "capital" not in options:
             kwargs["capital"] = s.capital
             kwargs["units"] = self.frame[["y_units", "x_units"]]
+            kwargs["lot_size"] = s.lot_size
             return backtest(self.y, self.x, **kwargs)
         return backtest(self.y, self.x, beta=self.units_beta, position=self.position, **kwargs)
 

@@ -104,6 +104,13 @@ def test_leverage_cuts_an_order_to_the_limit_by_hand() -> None:
     np.testing.assert_allclose(res.units.iloc[0], [15 * k, -30 * k], rtol=1e-12)
     gross = 3000 * k
     assert gross == pytest.approx(2 * res.equity.iloc[0], rel=1e-12)
+    # With lots of 0.1, the cut units stay on the grid, rounded toward zero: 9.98 -> 9.9, -19.96 -> -19.9.
+    lots = backtest(
+        y, x, units=_units(2, 15.0, -30.0), capital=1000.0, fee_bps=10, leverage=2, lot_size=(0.1, 0.1)
+    )
+    np.testing.assert_allclose(lots.units.iloc[0], [9.9, -19.9], rtol=1e-12)
+    assert lots.costs["fees"].iloc[0] == pytest.approx(1e-3 * (9.9 * 100 + 19.9 * 50), rel=1e-12)
+    assert (9.9 * 100 + 19.9 * 50) <= 2 * lots.equity.iloc[0]
     # Bar 1 asks for the rest: the account is at its limit, the order is refused.
     assert list(res.events["event"]) == ["scaled", "refused"]
     np.testing.assert_allclose(res.units.iloc[1], res.units.iloc[0], rtol=0)
