@@ -31,7 +31,7 @@ __all__ = ["cache_layers", "cache_root", "njit", "on_first_compile", "user_cache
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # The folders holding a _kernels.py, relative to the package (their digest keys every kernel).
-KERNEL_FOLDERS = ("", "hedge", "trading", "coint", "screening", "stream")
+KERNEL_FOLDERS = ("", "hedge", "trading", "coint", "screening", "stream", "evaluation")
 ADVICE = (
     "set NUMBA_CACHE_DIR to a writable folder, or compile the kernels ahead with 'pairs warmup' "
     "(see 'Read-only installs' in docs/performance.md)"

@@ -16,17 +16,21 @@ __all__ = [
     "Correction",
     "Direction",
     "Field",
+    "FillModel",
     "FitMethod",
     "Hedge",
     "ImbalanceAction",
     "Layout",
     "LegOrder",
+    "MarginMode",
     "NoiseUnits",
     "On",
     "OnEmptyPage",
     "OverfitMetric",
+    "PriceField",
     "RollingTest",
     "SizingMode",
+    "SlippageModel",
     "Trend",
     "ZScoreMethod",
     "ZScoreWindowMethod",
@@ -80,6 +84,14 @@ LegOrder = Literal["together", "y_first", "x_first"]
 """The order in which the legs of a pair are entered or closed (:class:`pairs.ExecutionRule`)."""
 ImbalanceAction = Literal["flatten", "close_other"]
 """What the leg-imbalance guard of :class:`pairs.ExecutionRule` does when it fires."""
+FillModel = Literal["close", "next_open", "next_close"]
+"""When an account's orders fill (:func:`pairs.backtest`, :class:`~pairs.Strategy`); an int is a lag in bars."""
+SlippageModel = Literal["cost", "price"]
+"""Slippage as a separate cost line, or as a moved fill price (vectorbt's model)."""
+PriceField = Literal["open", "high", "low", "close"]
+"""Candle prices :func:`pairs.load_ccxt` and :func:`pairs.from_ccxt` return."""
+MarginMode = Literal["cross", "isolated"]
+"""Margin of an account's perpetual legs: one pool for both, or each leg its own."""
 
 
 def layouts() -> tuple[str, ...]:

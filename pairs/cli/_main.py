@@ -311,15 +311,46 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
     )
     sizing.add_argument(
         "--min-notional",
-        metavar="N",
         type=float,
-        help="smallest order sent by --follow, in the quote currency (default: 0)",
+        nargs=2,
+        metavar=("Y_MIN", "X_MIN"),
+        help="smallest order of each leg, in the quote currency (default: 0 0)",
     )
     costs = parser.add_argument_group("costs")
     costs.add_argument(
         "--fee-bps", metavar="BPS", type=float, help="fees, bps of traded notional (default: 10)"
     )
     costs.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage, bps (default: 0)")
+    costs.add_argument(
+        "--maker-fee-bps",
+        metavar="BPS",
+        type=float,
+        help="maker fee, bps; negative: a rebate (default: --fee-bps)",
+    )
+    costs.add_argument(
+        "--maker-share", metavar="F", type=float, help="share of notional filled as maker (default: 0)"
+    )
+    account = parser.add_argument_group("execution of an account (with --capital)")
+    account.add_argument(
+        "--fill",
+        metavar="WHEN",
+        type=_fill,
+        help="when orders fill: close, next_close or a lag in bars (default: close)",
+    )
+    account.add_argument(
+        "--leverage",
+        metavar="L",
+        type=float,
+        help="largest gross exposure / equity after an order (default: none)",
+    )
+    account.add_argument(
+        "--margin", choices=("cross", "isolated"), help="margin of the legs (default: cross)"
+    )
+
+
+def _fill(text: str) -> str | int:
+    """``--fill``: a fill model name or a lag in bars (the Strategy validates it)."""
+    return int(text) if text.isdigit() else text
 
 
 def _add_portfolio(sub: Any) -> None:

@@ -34,6 +34,11 @@ STRATEGY_FLAGS = {
     "min_notional": "min_notional",
     "fee_bps": "fee_bps",
     "slippage_bps": "slippage_bps",
+    "maker_fee_bps": "maker_fee_bps",
+    "maker_share": "maker_share",
+    "fill": "fill",
+    "leverage": "leverage",
+    "margin": "margin",
 }
 RULE_FLAGS = ("entry_z", "exit_z", "stop_z", "max_holding", "cooldown")
 
@@ -51,7 +56,7 @@ def strategy_from_args(args: argparse.Namespace) -> Strategy:
     for flag, name in STRATEGY_FLAGS.items():
         value = getattr(args, flag, None)
         if value is not None:
-            changes[name] = tuple(value) if flag == "lot_size" else value
+            changes[name] = tuple(value) if flag in ("lot_size", "min_notional") else value
     rule = {name: getattr(args, name) for name in RULE_FLAGS if getattr(args, name, None) is not None}
     if rule:
         changes["rule"] = SignalRule(**{**base.rule.to_dict(), **rule})

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pairs._typing import OnEmptyPage
+from pairs._typing import OnEmptyPage, PriceField
 from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
@@ -31,7 +31,15 @@ from pairs.data._cache import (
     usable,
     write_cache,
 )
-from pairs.data._ccxt_pages import Session, Timeframe, fetch_candles, iso, ohlcv_rows, page_limit
+from pairs.data._ccxt_pages import (
+    PRICE_COLUMNS,
+    Session,
+    Timeframe,
+    fetch_candles,
+    iso,
+    ohlcv_rows,
+    page_limit,
+)
 from pairs.exceptions import DataError, MissingDependencyError, PairsWarning
 
 __all__ = [
@@ -98,8 +106,9 @@ def from_ccxt(
     name: str | None = None,
     drop_incomplete: bool | str | pd.Timestamp = False,
     timeframe: str | None = None,
+    field: PriceField = "close",
 ) -> pd.Series:
-    """Closes from a ccxt OHLCV list ``[[ms, open, high, low, close, volume], ...]``.
+    """Closes (or another price ``field``) from a ccxt OHLCV list ``[[ms, open, high, low, close, volume], ...]``.
 
     Parameters
     ----------
@@ -117,11 +126,14 @@ def from_ccxt(
         the median spacing).
     timeframe
         The ccxt timeframe of the candles (``"1d"``, ``"4h"``...), used by ``drop_incomplete``.
+    field
+        ``"close"`` (default), ``"open"``, ``"high"`` or ``"low"``: the price returned (it is
+        the one checked finite and positive).
 
     Returns
     -------
     pandas.Series
-        Float closes on a sorted, unique, tz-aware UTC ``DatetimeIndex`` named
+        Float prices on a sorted, unique, tz-aware UTC ``DatetimeIndex`` named
         ``"timestamp"`` (candle open time).
 
     Examples
@@ -142,7 +154,7 @@ def from_ccxt(
     tf = None if timeframe is None else Timeframe.parse(timeframe)
     if drop_incomplete is not None and not isinstance(drop_incomplete, (bool, np.bool_)):
         stamp(drop_incomplete, "drop_incomplete")
-    times, closes = ohlcv_rows(ohlcv)
+    times, closes = ohlcv_rows(ohlcv, field=check_choice("field", field, tuple(PRICE_COLUMNS)))
     if times.size == 0:
         raise DataError("ohlcv must hold at least one candle; got an empty list.")
     order = np.argsort(times, kind="stable")
@@ -298,6 +310,7 @@ def _download(
     limit: int | None,
     *,
     raise_short: bool,
+    field: PriceField,
 ) -> tuple[pd.Series, pd.Timestamp | None]:
     """The closed candles of ``[start, end)`` and the end of the span they are complete for."""
     lo, end_ms = _ms(start) or 0, _ms(end)
@@ -327,7 +340,7 @@ def _download(
             f"got none for {symbol!r} (since={iso(_ms(start))}, until={iso(_ms(end))})."
         )
     complete = end if book.short is None else pd.Timestamp(book.short, unit="ms", tz="UTC")
-    return from_ccxt(rows, name=symbol), complete
+    return from_ccxt(rows, name=symbol, field=field), complete
 
 
 def load_ccxt(
@@ -344,6 +357,7 @@ def load_ccxt(
     retries: int = 3,
     backoff: float = 1.0,
     on_empty_page: OnEmptyPage = "raise",
+    field: PriceField = "close",
 ) -> pd.DataFrame:
     """Download closed candles' closes from a crypto exchange through ccxt, cached on disk.
 
@@ -387,11 +401,14 @@ def load_ccxt(
         candles received, a :class:`~pairs.exceptions.PairsWarning` naming the span
         missing, and only the span before it cached. Gaps the exchange pages over (no
         candle between two it serves) are its answer and stay as missing bars.
+    field
+        ``"close"`` (default), ``"open"``, ``"high"`` or ``"low"``: which price of the candles
+        (e.g. the opens of ``backtest(..., fill="next_open")``); each field is cached apart.
 
     Returns
     -------
     pandas.DataFrame
-        Closes of closed candles only, by the exchange's clock where it tells it (the
+        Closes (or ``field``) of closed candles only, by the exchange's clock where it tells it (the
         still-open candle is dropped: never returned, never cached), one column per
         symbol, outer-joined on a tz-aware UTC index named ``"timestamp"`` (candle open
         time).
@@ -419,6 +436,9 @@ def load_ccxt(
     age = check_max_age(max_age, tf.typical)
     page = None if limit is None else check_int("limit", limit, minimum=1)
     gaps = check_choice("on_empty_page", on_empty_page, ("raise", "warn"))
+    price: PriceField = check_choice("field", field, ("open", "high", "low", "close"))
+    # The closes keep the cache key they always had; another field is a series of its own.
+    interval = timeframe if price == "close" else f"{timeframe}-{price}"
     start, end = span(since, until)
     ex, session = open_session(exchange, retries, backoff)
     offered = getattr(ex, "timeframes", None)
@@ -427,14 +447,14 @@ def load_ccxt(
     page = page if page is not None else page_limit(ex)
 
     def download(symbol: str, now: int) -> tuple[pd.Series, pd.Timestamp | None]:
-        return _download(session, symbol, tf, start, end, now, page, raise_short=gaps == "raise")
+        return _download(session, symbol, tf, start, end, now, page, raise_short=gaps == "raise", field=price)
 
     columns = load_columns(
         session,
         names,
         folder=folder,
         refresh=refresh,
-        interval=timeframe,
+        interval=interval,
         rules=_CACHE_RULES,
         start=start,
         end=end,

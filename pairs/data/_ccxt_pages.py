@@ -93,8 +93,11 @@ class Timeframe:
         return apart % self.months == 0 and a + pd.DateOffset(months=apart) == b
 
 
-def ohlcv_rows(ohlcv: Any, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch-ms times and closes of ccxt OHLCV rows, each row checked."""
+PRICE_COLUMNS = {"open": 1, "high": 2, "low": 3, "close": 4}
+
+
+def ohlcv_rows(ohlcv: Any, offset: int = 0, field: str = "close") -> tuple[np.ndarray, np.ndarray]:
+    """Epoch-ms times and one price ``field`` (``"close"``...) of ccxt OHLCV rows, each row checked."""
     if isinstance(ohlcv, (str, bytes, Mapping)) or not isinstance(ohlcv, (Sequence, np.ndarray)):
         raise DataError(
             f"ohlcv must be a list of [ms, open, high, low, close, volume] rows; got {type(ohlcv).__name__}."
@@ -109,7 +112,7 @@ def ohlcv_rows(ohlcv: Any, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
             or len(row) != 6
         ):
             raise DataError(f"{where} must be [ms, open, high, low, close, volume]; got {_short.repr(row)}.")
-        ts, close = row[0], row[4]
+        ts, close = row[0], row[PRICE_COLUMNS[field]]
         ok_ts = isinstance(ts, numbers.Real) and not isinstance(ts, (bool, np.bool_))
         ok_ts = ok_ts and np.isfinite(ts) and float(ts) == int(ts) and EPOCH_MS[0] <= int(ts) < EPOCH_MS[1]
         if not ok_ts:
@@ -118,7 +121,7 @@ def ohlcv_rows(ohlcv: Any, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
             )
         ok_close = isinstance(close, numbers.Real) and not isinstance(close, (bool, np.bool_))
         if not (ok_close and np.isfinite(close) and close > 0):
-            raise DataError(f"{where} must have a finite positive close; got {_short.repr(close)}.")
+            raise DataError(f"{where} must have a finite positive {field}; got {_short.repr(close)}.")
         times[i], closes[i] = int(ts), float(close)
     return times, closes
 

@@ -1,7 +1,10 @@
 """Account backtest: leg units, a cash account in currency, costs and funding paid in currency.
 
-Conventions (bar ``t`` = the close of bar ``t``; ``u`` units held from bar ``t`` to ``t + 1``,
-``u_{-1} = 0``; ``p`` the leg prices; sums over both legs):
+Conventions with the default execution (``fill="close"``, no limit binding; bar ``t`` = the
+close of bar ``t``; ``u`` units held from bar ``t`` to ``t + 1``, ``u_{-1} = 0``; ``p`` the leg
+prices; sums over both legs). The general bar-by-bar ledger (later fills, maker fees and
+rebates, price slippage, minimum notional, leverage, margin, liquidation, spot legs) is
+:mod:`pairs.evaluation._ledger`; these formulas are its special case.
 
 * Orders are the differences of the units, filled at the close:
   ``o_t = u_t - u_{t-1}``; traded notional ``T_t = sum |o_t| p_t``.
@@ -17,9 +20,9 @@ Conventions (bar ``t`` = the close of bar ``t``; ``u`` units held from bar ``t``
   ``equity_{-1} = capital``; the metrics use the growth ``equity / capital``.
 * A round trip is a run of units of one side (the sign of ``y_units``, or of ``-x_units`` when
   ``y`` is not held). Its ``pnl`` is the P&L of the bars it is held, minus its costs; at a
-  flip, the bar's fees and slippage are shared between the closed and the opened trade in
-  proportion to the notional each one holds at that close. The trades' ``pnl`` add up to
-  ``equity[-1] - capital``.
+  flip, the bar's fees, rebates and slippage are shared between the closed and the opened
+  trade in proportion to the notional each one holds at that close. The trades' ``pnl`` add up
+  to ``equity[-1] - capital``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._validation import as_frame
+from pairs.evaluation._ledger import Execution, run_ledger
 from pairs.evaluation._metrics import ratio, trade_spans, trades_table
 from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, PairsError
@@ -38,7 +42,19 @@ from pairs.trading._sizing import Mode, size_legs
 __all__ = ["account_backtest", "sized_units", "units_arrays"]
 
 _UNIT_COLUMNS = ["y_units", "x_units"]
-_TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "fees", "slippage", "funding", "return"]
+_TRADE_COLUMNS = [
+    "entry_time",
+    "exit_time",
+    "side",
+    "bars",
+    "pnl",
+    "fees",
+    "rebates",
+    "slippage",
+    "funding",
+    "return",
+]
+_EVENT_COLUMNS = ["time", "event", "y_order", "x_order", "y_filled", "x_filled"]
 
 
 def units_arrays(units: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -100,73 +116,73 @@ def sized_units(
 
 def account_backtest(
     index: pd.Index,
-    py: np.ndarray,
-    px: np.ndarray,
-    uy: np.ndarray,
-    ux: np.ndarray,
+    close: np.ndarray,
+    fill_price: np.ndarray,
+    target: np.ndarray,
     *,
     capital: float,
-    fee_rate: float,
-    slippage_rate: float,
-    fy: np.ndarray,
-    fx: np.ndarray,
+    rates: np.ndarray,
+    at_open: bool,
+    ex: Execution,
+    fill: str,
     ppy: float,
 ) -> BacktestResult:
-    """Simulate the account holding ``uy``, ``ux`` (inputs validated by the caller)."""
-    uy_prev = np.concatenate(([0.0], uy[:-1]))
-    ux_prev = np.concatenate(([0.0], ux[:-1]))
-    oy, ox = uy - uy_prev, ux - ux_prev
-    traded = np.abs(oy) * py + np.abs(ox) * px
-    fees, slippage = fee_rate * traded, slippage_rate * traded
-    funding = np.zeros_like(py)
-    funding[1:] = uy[:-1] * py[:-1] * fy[1:] + ux[:-1] * px[:-1] * fx[1:]
-    cash = capital - np.cumsum(oy * py + ox * px + fees + slippage + funding)
-    equity = cash + uy * py + ux * px
+    """Simulate the account aiming at ``target`` units (bars x [y, x]; inputs validated by the caller)."""
+    led = run_ledger(close, fill_price, target, rates, capital=capital, at_open=at_open, ex=ex, ppy=ppy)
+    equity = led.equity
     ruined = equity <= 0
     if ruined.any():
         t = int(np.argmax(ruined))
         raise PairsError(
             f"capital must keep the account equity positive; got equity {equity[t]:.6g} at "
             f"{index[t]!r}: the positions lose more than the capital {capital:g} (trade smaller "
-            "positions or add capital)."
+            "positions, add capital or set a leverage limit)."
         )
+    uy, ux = led.units[:, 0], led.units[:, 1]
     before = np.concatenate(([capital], equity[:-1]))
-    returns = equity / before - 1.0
-    turnover = traded / before
-
-    price_pnl = np.zeros_like(py)
-    price_pnl[1:] = uy[:-1] * np.diff(py) + ux[:-1] * np.diff(px)
+    costs = {k: getattr(led, k) for k in ("traded", "fees", "rebates", "slippage", "funding", "borrow")}
     trades = _trades(
         index,
         uy,
         ux,
-        py,
-        px,
-        price_pnl=price_pnl,
-        fees=fees,
-        slippage=slippage,
-        funding=funding,
+        close[:, 0],
+        close[:, 1],
+        price_pnl=led.price_pnl,
+        fees=led.fees,
+        rebates=led.rebates,
+        slippage=led.slippage,
+        funding=led.funding + led.borrow,
         capital=capital,
     )
+    events = pd.DataFrame(
+        [(index[t], kind, *asked, *filled) for t, kind, asked, filled in led.events],
+        columns=_EVENT_COLUMNS,
+    ).astype({c: "float64" for c in _EVENT_COLUMNS[2:]})
+    if isinstance(index, pd.DatetimeIndex):
+        events["time"] = pd.DatetimeIndex(events["time"].tolist(), dtype=index.dtype)
     return backtest_result(
         index,
-        returns,
+        equity / before - 1.0,
         equity,
         equity / capital,
-        turnover,
+        led.traded / before,
         trades,
         ppy,
         "account",
         uy,
         ux,
         capital=capital,
-        cash=pd.Series(cash, index=index, name="cash"),
-        costs=pd.DataFrame(
-            {"traded": traded, "fees": fees, "slippage": slippage, "funding": funding}, index=index
-        ),
-        fees_paid=float(fees.sum()),
-        slippage_paid=float(slippage.sum()),
-        funding_paid=float(funding.sum()),
+        cash=pd.Series(led.cash, index=index, name="cash"),
+        costs=pd.DataFrame(costs, index=index),
+        fees_paid=float(led.fees.sum()),
+        slippage_paid=float(led.slippage.sum()),
+        funding_paid=float(led.funding.sum()),
+        rebates_received=float(led.rebates.sum()),
+        borrow_paid=float(led.borrow.sum()),
+        max_leverage=float(np.max((np.abs(led.units) * close).sum(axis=1) / equity)),
+        fill=fill,
+        events=events,
+        liquidation_price=pd.DataFrame(led.liquidation_price, index=index, columns=["y", "x"]),
     )
 
 
@@ -179,6 +195,7 @@ def _trades(
     *,
     price_pnl: np.ndarray,
     fees: np.ndarray,
+    rebates: np.ndarray,
     slippage: np.ndarray,
     funding: np.ndarray,
     capital: float,
@@ -194,6 +211,7 @@ def _trades(
     # Cumulative amounts owed by the trade held into bar t (index t) ...
     held = {
         "fees": np.cumsum(fees * (1.0 - share)),
+        "rebates": np.cumsum(rebates * (1.0 - share)),
         "slippage": np.cumsum(slippage * (1.0 - share)),
         "funding": np.cumsum(funding),
         "price": np.cumsum(price_pnl),
@@ -203,9 +221,10 @@ def _trades(
         last = len(side) - 1 if b is None else b
         part = {k: v[last] - v[a] for k, v in held.items()}
         fee, slip = part["fees"] + fees[a] * share[a], part["slippage"] + slippage[a] * share[a]
-        pnl = part["price"] - part["funding"] - fee - slip
+        reb = part["rebates"] + rebates[a] * share[a]
+        pnl = part["price"] - part["funding"] - fee + reb - slip
         exit_time = pd.NaT if b is None else index[b]
         rows.append(
-            (index[a], exit_time, int(side[a]), last - a, pnl, fee, slip, part["funding"], pnl / capital)
+            (index[a], exit_time, int(side[a]), last - a, pnl, fee, reb, slip, part["funding"], pnl / capital)
         )
     return trades_table(index, rows, _TRADE_COLUMNS)

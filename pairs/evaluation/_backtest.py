@@ -7,8 +7,9 @@
 * ``capital=<currency>``, ``"account"``: a cash account holding leg units, in currency
   (conventions in :mod:`pairs.evaluation._account`).
 
-Both share the timing: the position (or the units) decided at the close of bar ``t`` is
-traded at that close and held over bar ``t + 1``. A NaN position before the first finite one
+Both share the timing: by default (``fill="close"``) the position (or the units) decided at the
+close of bar ``t`` is traded at that close and held over bar ``t + 1``; ``fill`` delays it
+(:mod:`pairs.evaluation._fills`). A NaN position before the first finite one
 (a z-score warm-up) is flat; a NaN after it is refused.
 
 Conventions of the ``"gross_exposure"`` backtest (``p`` position, ``b`` beta):
@@ -41,14 +42,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import FillModel, MarginMode, SlippageModel
 from pairs._validation import align_pair, check_choice, check_float
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
 from pairs.evaluation._backtest_kernels import gross_exposure_kernel
+from pairs.evaluation._execution import account_only, execution, fee_rate, open_prices
+from pairs.evaluation._fills import fill_label, lag_units
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult, backtest_result
 from pairs.exceptions import DataError, PairsError
-from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
+from pairs.strategy._strategy import FEE_BPS, FILL, SLIPPAGE_BPS, check_fill, check_pair
 from pairs.trading._sizing import Mode, aligned_series, beta_array
 
 __all__ = ["BacktestResult", "backtest"]
@@ -158,6 +162,18 @@ def backtest(
     slippage_bps: float = SLIPPAGE_BPS,
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
+    fill: FillModel | int = FILL,
+    open_y: Any = None,
+    open_x: Any = None,
+    maker_fee_bps: float | None = None,
+    maker_share: float = 0.0,
+    slippage_model: SlippageModel | None = None,
+    min_notional: tuple[float, float] | None = None,
+    leverage: float | None = None,
+    margin: MarginMode | None = None,
+    maintenance_margin: tuple[float, float] | None = None,
+    market: tuple[str, str] | None = None,
+    borrow_rate: tuple[float, float] | None = None,
 ) -> BacktestResult:
     """Backtest a spread position on prices, with fees, slippage and funding.
 
@@ -198,18 +214,42 @@ def backtest(
         :class:`~pairs.Strategy` (10 bps: a usual spot taker fee). Pass ``fee_bps=0`` for a
         frictionless backtest.
     funding
-        Per-bar funding rates of perpetual futures: a DataFrame aligned to the prices with
-        columns ``"y"`` and/or ``"x"`` (a missing column means 0). The rate at bar ``t`` is
-        paid on the dollar position held into bar ``t``; a long pays a positive rate.
+        Funding rates of perpetual futures (a long pays a positive rate): per bar, a DataFrame
+        aligned to the prices with columns ``"y"`` and/or ``"x"`` (a missing column means 0;
+        the rate at bar ``t`` is paid on the dollar position held into bar ``t``), or at their
+        settlement timestamps, one column per symbol named like ``y.name`` / ``x.name`` (as
+        :func:`pairs.load_funding` returns them; NaN: no settlement), each paid at the first bar
+        closing at or after it (bars are labelled by their open time).
     periods_per_year
         Bars per year; ``None`` infers it from a DatetimeIndex for a 24/7 market:
         365 days / bar length (365 daily, 2190 4-hourly, 8760 hourly).
+    fill
+        When the orders of a bar fill: ``"close"`` (default, at its close: the textbook
+        convention), ``"next_open"`` (at the next bar's open; needs ``open_y``, ``open_x`` and
+        ``capital``), ``"next_close"`` or an int ``N`` (at the close ``N`` bars later). The orders
+        are computed at the signal bar; without ``capital`` a lag shifts the position and beta.
+    open_y, open_x
+        Open prices of ``y`` and ``x`` on the prices' index, for ``fill="next_open"`` only.
+    maker_fee_bps, maker_share
+        The share of each order's notional filled as a maker (default 0: all taker at
+        ``fee_bps``) and its fee in bps (default ``None``: ``fee_bps``; negative: a rebate).
+    slippage_model, min_notional, leverage, margin, maintenance_margin, market, borrow_rate
+        Account only (``capital`` given; ``None`` takes the default): ``"cost"`` (default, a cost
+        line) or ``"price"`` (slippage moves the fill price, as vectorbt); the smallest order
+        notional of each leg (default ``(0, 0)``; a closing order is always sent); the largest
+        gross exposure / equity after an order (default ``None``: no limit; orders are cut to
+        it); ``"cross"`` (default) or ``"isolated"`` margin of the perpetual legs; their
+        maintenance margin rates (default ``(0.004, 0.004)``: Binance USDⓈ-M BTCUSDT, first tier);
+        each leg's market, ``"perp"`` (default) or ``"spot"`` (no funding, no liquidation, spot
+        longs worth at most the equity); the yearly interest rate of a spot short's borrowed coin
+        (default ``(0, 0)``). See docs/backtest.md.
 
     Returns
     -------
     BacktestResult
-        Returns, equity, turnover, units, trades and metrics; with ``capital``, also cash and
-        costs in currency.
+        Returns, equity, turnover, units, trades and metrics; with ``capital``, also cash,
+        costs in currency, the fill model, events (cut orders, margin calls, liquidations) and
+        liquidation prices.
 
     Raises
     ------
@@ -245,7 +285,9 @@ def backtest(
         for name, value in (("position", position), ("beta", beta)):
             if value is not None:
                 raise PairsError(f"{name} must be None when units are given; got {type(value).__name__}.")
-        _sizing_options(sizing_mode, lot_size, rebalance_band, why_not="when units are given")
+        # The lot still applies: an order cut by a limit keeps the units on the lot grid.
+        _sizing_options(sizing_mode, None, rebalance_band, why_not="when units are given")
+        lots = (0.0, 0.0) if lot_size is None else check_pair("lot_size", lot_size)
         uy, ux = units_arrays(units, index)
     else:
         if position is None:
@@ -254,31 +296,66 @@ def backtest(
         mode, lots, band = _sizing_options(sizing_mode, lot_size, rebalance_band, why_not=why_not)
         pos = _position_array(position, index)
         betas = None if beta is None and mode == "dollar_neutral" else _beta_where_held(beta, pos, index)
-    fee = check_float("fee_bps", fee_bps, minimum=0.0)
-    slip = check_float("slippage_bps", slippage_bps, minimum=0.0)
-    rates = funding_frame(funding, index)
-    fy, fx = rates["y"].to_numpy(), rates["x"].to_numpy()
+    lag, at_open = check_fill(fill)
+    if cap is None and at_open:
+        raise PairsError(
+            "fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'."
+        )
+    opens = open_prices(open_y, open_x, index, at_open)
+    rates = funding_frame(funding, index, (ys.name, xs.name)).to_numpy()
     ppy = periods_per_year_of(periods_per_year, index)
-    py, px = ys.to_numpy(), xs.to_numpy()
+    close = np.column_stack((ys.to_numpy(), xs.to_numpy()))
 
     if cap is None:
+        account_only(
+            slippage_model=slippage_model,
+            min_notional=min_notional,
+            leverage=leverage,
+            margin=margin,
+            maintenance_margin=maintenance_margin,
+            market=market,
+            borrow_rate=borrow_rate,
+        )
+        taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
+        slip = check_float("slippage_bps", slippage_bps, minimum=0.0) / 1e4
         gross_betas = _beta_where_held(beta, pos, index) if betas is None else betas
         return _gross_exposure_backtest(
-            index, py, px, pos, gross_betas, rate=(fee + slip) / 1e4, fy=fy, fx=fx, ppy=ppy
+            index,
+            close[:, 0],
+            close[:, 1],
+            lag_units(pos, lag),
+            lag_units(gross_betas, lag),
+            rate=(1.0 - share) * taker + share * maker + slip,
+            fy=rates[:, 0],
+            fx=rates[:, 1],
+            ppy=ppy,
         )
+    ex = execution(
+        fee_bps=fee_bps,
+        maker_fee_bps=maker_fee_bps,
+        maker_share=maker_share,
+        slippage_bps=slippage_bps,
+        slippage_model=slippage_model,
+        min_notional=min_notional,
+        leverage=leverage,
+        margin=margin,
+        maintenance_margin=maintenance_margin,
+        market=market,
+        borrow_rate=borrow_rate,
+        lots=lots,
+    )
     if units is None:
         uy, ux = sized_units(pos, betas, ys, xs, capital=cap, mode=mode, lot_size=lots, rebalance_band=band)
     return account_backtest(
         index,
-        py,
-        px,
-        uy,
-        ux,
+        close,
+        close if opens is None else opens,
+        lag_units(np.column_stack((uy, ux)), lag),
         capital=cap,
-        fee_rate=fee / 1e4,
-        slippage_rate=slip / 1e4,
-        fy=fy,
-        fx=fx,
+        rates=rates,
+        at_open=at_open,
+        ex=ex,
+        fill=fill_label(fill),
         ppy=ppy,
     )
 

@@ -34,20 +34,69 @@ def periods_per_year(value: Any, index: pd.Index) -> float:
     return pd.Timedelta(days=365) / infer_bar(index)
 
 
-def funding_frame(funding: Any, index: pd.Index) -> pd.DataFrame:
-    """Validated funding rates with both columns ``"y"`` and ``"x"`` (0 for a missing leg)."""
+def funding_frame(funding: Any, index: pd.Index, names: tuple[Any, Any] = (None, None)) -> pd.DataFrame:
+    """Per-bar funding rates with both columns ``"y"`` and ``"x"`` (0 for a missing leg).
+
+    ``funding`` is either per-bar rates aligned to ``index`` (columns ``"y"`` and/or ``"x"``)
+    or rates at their settlement timestamps, one column per symbol named like the price series
+    ``names`` (as :func:`pairs.load_funding` returns them): each settlement is added to the
+    first bar whose close (the next bar's open time; the last bar's open plus one bar) is at or
+    after it, so it is paid on the units held over that bar.
+    """
     if funding is None:
         return pd.DataFrame(0.0, index=index, columns=["y", "x"])
     if not isinstance(funding, pd.DataFrame):
         raise PairsError(
             f"funding must be a DataFrame with columns 'y' and/or 'x', or None; got {funding!r}."
         )
+    if not set(funding.columns) <= {"y", "x"}:
+        return _settled(funding, index, _symbol_legs(funding, names))
     frame = as_frame(funding, "funding", min_length=1)
-    if set(frame.columns) - {"y", "x"}:
-        raise PairsError(f"funding must have columns 'y' and/or 'x' only; got {list(frame.columns)!r}.")
     if not frame.index.equals(index):
         raise DataError("funding index must equal the prices' index; got a misaligned index.")
     return frame.reindex(columns=["y", "x"], fill_value=0.0)
+
+
+def _symbol_legs(funding: pd.DataFrame, names: tuple[Any, Any]) -> dict[str, Any]:
+    legs = {
+        leg: name
+        for leg, name in zip(("y", "x"), names, strict=True)
+        if name is not None and name in funding.columns
+    }
+    if not legs:
+        raise PairsError(
+            "funding must have columns 'y' and/or 'x', or columns named like the price series "
+            f"{[n for n in names if n is not None]!r}; got {list(funding.columns)!r}."
+        )
+    return legs
+
+
+def _settled(funding: pd.DataFrame, index: pd.Index, legs: dict[str, Any]) -> pd.DataFrame:
+    """Settlements at their timestamps summed into the bar over which each is paid."""
+    times = funding.index
+    if not isinstance(times, pd.DatetimeIndex) or not isinstance(index, pd.DatetimeIndex):
+        raise DataError(
+            "funding index must equal the prices' index, or both must be a DatetimeIndex (settlement "
+            f"times); got a {type(times).__name__} and prices on a {type(index).__name__}."
+        )
+    if (times.tz is None) != (index.tz is None):
+        raise DataError(
+            f"funding index must be tz-aware like the prices' index (or naive like it); got tz {times.tz} "
+            f"and prices in {index.tz}."
+        )
+    bar = infer_bar(index) if len(index) > 1 else pd.Timedelta(0)
+    closes = index[1:].append(index[-1:] + bar)
+    at = closes.searchsorted(times.tz_convert(index.tz) if index.tz is not None else times, side="left")
+    out = pd.DataFrame(0.0, index=index, columns=["y", "x"])
+    for leg, name in legs.items():
+        rates = pd.to_numeric(funding[name], errors="coerce").to_numpy(dtype=np.float64)
+        if np.isinf(rates).any():
+            raise DataError(f"funding column {name!r} must be finite or NaN (no settlement); got inf.")
+        keep = (at < len(index)) & ~np.isnan(rates)
+        column = np.zeros(len(index))
+        np.add.at(column, at[keep], rates[keep])
+        out[leg] = column
+    return out
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

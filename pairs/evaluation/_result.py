@@ -50,10 +50,26 @@ class BacktestResult(ResultMixin):
         Number of round trips (rows of ``trades``).
     periods_per_year
         Bars per year used to annualise.
-    capital, cash, costs, fees_paid, slippage_paid, funding_paid
+    capital, cash, costs, fees_paid, slippage_paid, funding_paid, rebates_received, borrow_paid
         ``"account"`` only (None otherwise): starting capital; cash after each bar's trades;
-        per-bar ``traded`` notional, ``fees``, ``slippage`` and ``funding`` in currency; and
-        the totals paid (funding received counts negative).
+        per-bar ``traded`` notional, ``fees`` paid, maker ``rebates`` received, ``slippage``
+        and ``funding`` paid (received: negative) and ``borrow`` interest paid on a spot
+        short, in currency; and their totals. A trade's ``funding`` includes its borrow interest.
+    fill
+        ``"account"`` only: the fill model (``"close"``, ``"next_open"``, ``"next_close"`` or
+        ``"close N bars later"``).
+    events
+        ``"account"`` only: one row per order cut by the leverage limit (``"scaled"``,
+        ``"refused"``), leg order below its minimum notional (``"below_min_notional"``),
+        ``"margin_call"`` (equity below the initial margin) and ``"liquidation"``: ``time``,
+        ``event``, the units asked (``y_order``, ``x_order``) and filled (``y_filled``,
+        ``x_filled``).
+    max_leverage
+        ``"account"`` only: the largest gross exposure over equity at a close (``leverage``
+        bounds it after every order that raises the exposure; prices can push it higher).
+    liquidation_price
+        ``"account"`` only: price of each leg (columns ``"y"``, ``"x"``) at which it would be
+        liquidated after each bar, the other price fixed (NaN when flat or unreachable).
     """
 
     returns: pd.Series
@@ -75,6 +91,12 @@ class BacktestResult(ResultMixin):
     fees_paid: float | None = None
     slippage_paid: float | None = None
     funding_paid: float | None = None
+    rebates_received: float | None = None
+    borrow_paid: float | None = None
+    max_leverage: float | None = None
+    fill: str | None = None
+    events: pd.DataFrame | None = None
+    liquidation_price: pd.DataFrame | None = None
 
     _title = "Backtest"
 
@@ -97,12 +119,19 @@ class BacktestResult(ResultMixin):
             ("periods_per_year", self.periods_per_year),
         ]
         if self.convention == "account":
+            events = self.events["event"].value_counts() if self.events is not None else {}
             rows += [
+                ("fill", self.fill),
                 ("capital", self.capital),
                 ("final_equity", float(self.equity.iloc[-1])),
                 ("fees_paid", self.fees_paid),
                 ("slippage_paid", self.slippage_paid),
                 ("funding_paid", self.funding_paid),
+                ("rebates_received", self.rebates_received),
+                ("borrow_paid", self.borrow_paid),
+                ("max_leverage", self.max_leverage),
+                ("orders_cut", int(events.get("scaled", 0) + events.get("refused", 0))),
+                ("liquidations", int(events.get("liquidation", 0))),
             ]
         return rows
 

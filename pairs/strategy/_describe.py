@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pairs.strategy._strategy import check_fill
+
 if TYPE_CHECKING:
     from pairs.strategy._strategy import Strategy
 
@@ -44,10 +46,33 @@ def describe_lines(s: Strategy) -> list[tuple[str, str]]:
             sizing += f", lots {s.lot_size[0]:g} / {s.lot_size[1]:g}"
         if s.rebalance_band:
             sizing += f", re-size when beta drifts {s.rebalance_band:.0%}"
-        if s.min_notional:
-            sizing += f", orders of at least {s.min_notional:g}"
+        if any(s.min_notional):
+            sizing += ", orders of at least " + "/".join(f"{v:g}" for v in s.min_notional)
     costs = f"{s.fee_bps:g} bps fee + {s.slippage_bps:g} bps slippage per traded notional"
-    rows = [("hedge", hedge), ("z-score", z), ("rule", rule), ("sizing", sizing), ("costs", costs)]
+    if s.maker_share:
+        maker = s.fee_bps if s.maker_fee_bps is None else s.maker_fee_bps
+        costs += f"; {s.maker_share:.0%} as maker at {maker:g} bps"
+    if s.slippage_model == "price":
+        costs += " (slippage moves the fill price)"
+    lag, at_open = check_fill(s.fill)
+    if at_open:
+        fill = "at the next bar's open"
+    elif lag <= 1:
+        fill = "at the signal bar's close" if lag == 0 else "at the next bar's close"
+    else:
+        fill = f"at the close {lag} bars after the signal"
+    rows = [
+        ("hedge", hedge),
+        ("z-score", z),
+        ("rule", rule),
+        ("sizing", sizing),
+        ("costs", costs),
+        ("fills", fill),
+    ]
+    if s.capital is not None and s.leverage is not None:
+        rows.append(("margin", f"{s.margin}, leverage at most {s.leverage:g}x"))
+    if s.capital is not None and s.market != ("perp", "perp"):
+        rows.append(("markets", f"y {s.market[0]}, x {s.market[1]}"))
     e = s.execution
     if e.guarded or e.entry_order != "together" or e.exit_order != "together":
         live = f"enter {e.entry_order.replace('_', ' ')}, close {e.exit_order.replace('_', ' ')}"

@@ -13,8 +13,18 @@ if TYPE_CHECKING:
     from pairs.evaluation import BacktestResult
     from pairs.strategy._strategy import Strategy
 
-__all__ = ["COLUMNS", "StrategyResult"]
+__all__ = ["ACCOUNT_SETTINGS", "COLUMNS", "StrategyResult"]
 
+# Strategy settings that apply to an account only (passed to backtest when there is capital).
+ACCOUNT_SETTINGS = (
+    "slippage_model",
+    "min_notional",
+    "leverage",
+    "margin",
+    "maintenance_margin",
+    "market",
+    "borrow_rate",
+)
 COLUMNS = ("beta", "alpha", "spread", "zscore", "position", "action", "y_units", "x_units")
 
 
@@ -66,10 +76,15 @@ class StrategyResult(ResultMixin):
         from pairs.evaluation import backtest
 
         s = self.strategy
-        kwargs: dict[str, Any] = {"fee_bps": s.fee_bps, "slippage_bps": s.slippage_bps, **options}
+        costs = ("fee_bps", "slippage_bps", "fill", "maker_fee_bps", "maker_share")
+        kwargs: dict[str, Any] = {name: getattr(s, name) for name in costs}
+        if s.capital is not None or options.get("capital") is not None:
+            kwargs.update({name: getattr(s, name) for name in ACCOUNT_SETTINGS})
+        kwargs.update(options)
         if s.capital is not None and "capital" not in options:
             kwargs["capital"] = s.capital
             kwargs["units"] = self.frame[["y_units", "x_units"]]
+            kwargs["lot_size"] = s.lot_size
             return backtest(self.y, self.x, **kwargs)
         return backtest(self.y, self.x, beta=self.units_beta, position=self.position, **kwargs)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pairs._results import Summary
-from pairs._typing import Hedge, SizingMode, ZScoreMethod
+from pairs._typing import FillModel, Hedge, MarginMode, SizingMode, SlippageModel, ZScoreMethod
 from pairs._validation import (
     align_pair,
     check_choice,
@@ -36,7 +36,24 @@ if TYPE_CHECKING:
     from pairs.strategy._result import StrategyResult
     from pairs.stream import StreamEngine
 
-__all__ = ["FEE_BPS", "HEDGES", "MIN_NOTIONAL", "SIZING_MODES", "SLIPPAGE_BPS", "ZSCORE_METHODS", "Strategy"]
+__all__ = [
+    "FEE_BPS",
+    "FILL",
+    "FILL_MODELS",
+    "HEDGES",
+    "MAINTENANCE_MARGIN",
+    "MARGIN_MODES",
+    "MARKETS",
+    "MIN_NOTIONAL",
+    "SIZING_MODES",
+    "SLIPPAGE_BPS",
+    "SLIPPAGE_MODELS",
+    "ZSCORE_METHODS",
+    "Strategy",
+    "check_fill",
+    "check_market",
+    "check_pair",
+]
 
 HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
 ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
@@ -48,9 +65,52 @@ VERSION = 1
 # Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
 FEE_BPS = 10.0
 SLIPPAGE_BPS = 0.0
-# Smallest order notional in the quote currency a live engine sends (exchanges refuse smaller
-# ones, e.g. 5 USDT on Binance spot); 0: every order is sent.
-MIN_NOTIONAL = 0.0
+# Smallest order notional of each leg in the quote currency, in a backtest account and in the
+# orders of a live engine (exchanges refuse smaller ones, e.g. 5 USDT on Binance); 0: all sent.
+MIN_NOTIONAL = (0.0, 0.0)
+# Execution of an account (see docs/backtest.md). Fills at the signal bar's close by default: the
+# textbook convention, kept so that published numbers reproduce; a bot fills "next_open" at best.
+FILL_MODELS: tuple[str, ...] = ("close", "next_open", "next_close")
+FILL: FillModel = "close"
+SLIPPAGE_MODELS: tuple[str, ...] = ("cost", "price")
+MARGIN_MODES: tuple[str, ...] = ("cross", "isolated")
+MARKETS: tuple[str, ...] = ("perp", "spot")
+# Maintenance margin rate of each perpetual leg: 0.4% is Binance USD-M BTCUSDT at its first tier
+# (position notional up to 50,000 USDT, 125x) in Binance's "Leverage and Margin of USD-M Futures"
+# table (tiers announced 2021-03-18; Binance adjusts them over time).
+MAINTENANCE_MARGIN = (0.004, 0.004)
+# Settings that are pairs (y, x): lists in a strategy file.
+PAIRS = ("lot_size", "min_notional", "maintenance_margin", "market", "borrow_rate")
+
+
+def check_fill(fill: Any) -> tuple[int, bool]:
+    """``(lag in bars, fills at the open)`` of a fill model, validated."""
+    if isinstance(fill, str):
+        choice = check_choice("fill", fill, FILL_MODELS)
+        return (0, False) if choice == "close" else (1, choice == "next_open")
+    if isinstance(fill, bool) or not isinstance(fill, int):
+        raise PairsError(
+            f"fill must be 'close', 'next_open', 'next_close' or a lag in bars (int >= 0); got {fill!r}."
+        )
+    return check_int("fill", fill, minimum=0), False
+
+
+def check_market(value: Any) -> tuple[str, str]:
+    """A pair ``(y, x)`` of markets, each ``"perp"`` or ``"spot"``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise PairsError(f"market must be a pair (y, x) of 'perp' or 'spot'; got {value!r}.")
+    return (check_choice("market[0]", value[0], MARKETS), check_choice("market[1]", value[1], MARKETS))
+
+
+def check_pair(name: str, value: Any, *, maximum: float | None = None) -> tuple[float, float]:
+    """A pair ``(y, x)`` of floats >= 0 (below ``maximum`` when given)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise PairsError(f"{name} must be a pair (y, x); got {value!r}.")
+    strict = maximum is not None
+    return (
+        check_float(f"{name}[0]", value[0], minimum=0.0, maximum=maximum, strict_max=strict),
+        check_float(f"{name}[1]", value[1], minimum=0.0, maximum=maximum, strict_max=strict),
+    )
 
 
 @dataclass(frozen=True)
@@ -100,11 +160,18 @@ class Strategy:
         re-size when beta drifted by more than this fraction (default 0: every bar).
     fee_bps, slippage_bps
         Trading costs in basis points of traded notional (defaults 10 and 0, as in
-        :func:`pairs.backtest`: 10 bps is a usual spot taker fee).
-    min_notional
-        Smallest order a live engine sends, in the quote currency (default 0: every order);
-        a smaller order is held back unless it closes a leg (see
-        :meth:`pairs.StreamEngine.fill`). The batch run ignores it.
+        :func:`pairs.backtest`: 10 bps is a usual spot taker fee); ``fee_bps`` is the taker fee.
+    fill, maker_fee_bps, maker_share, slippage_model, min_notional, leverage, margin, maintenance_margin, \
+    market, borrow_rate
+        Execution, as in :func:`pairs.backtest` (see docs/backtest.md): when orders fill
+        (default ``"close"``), the maker fee (default: the taker fee; negative: a rebate) and the
+        share of notional filled as maker (default 0), slippage as a cost or a moved price
+        (default ``"cost"``), the minimum order notional of each leg (default 0), the leverage
+        limit (default None: none), ``"cross"`` or ``"isolated"`` margin and the maintenance
+        margin rates (default 0.4% each: Binance USDⓈ-M BTCUSDT, first tier), each leg's market
+        (default ``("perp", "perp")``; ``"spot"``: no funding, no liquidation, a long needs the
+        cash) and the yearly interest on a spot short's borrowed coin (default 0). All but
+        ``fill`` and the fees apply to an account only (``capital`` given).
     execution
         Leg order and guards of a pair traded live with fills (default
         ``ExecutionRule()``: legs together, no guard). A dict is accepted and converted.
@@ -145,7 +212,16 @@ class Strategy:
     rebalance_band: float = 0.0
     fee_bps: float = FEE_BPS
     slippage_bps: float = SLIPPAGE_BPS
-    min_notional: float = MIN_NOTIONAL
+    fill: FillModel | int = FILL
+    maker_fee_bps: float | None = None
+    maker_share: float = 0.0
+    slippage_model: SlippageModel = "cost"
+    min_notional: tuple[float, float] = MIN_NOTIONAL
+    leverage: float | None = None
+    margin: MarginMode = "cross"
+    maintenance_margin: tuple[float, float] = MAINTENANCE_MARGIN
+    market: tuple[str, str] = ("perp", "perp")
+    borrow_rate: tuple[float, float] = (0.0, 0.0)
     execution: ExecutionRule = field(default_factory=ExecutionRule)
 
     def __post_init__(self) -> None:
@@ -199,25 +275,40 @@ class Strategy:
         lots = self.lot_size
         if not isinstance(lots, (tuple, list)) or len(lots) != 2:
             raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lots!r}.")
-        set_(
-            self,
-            "lot_size",
-            (
-                check_float("lot_size[0]", lots[0], minimum=0.0),
-                check_float("lot_size[1]", lots[1], minimum=0.0),
-            ),
-        )
+        set_(self, "lot_size", check_pair("lot_size", lots))
         set_(self, "rebalance_band", check_float("rebalance_band", self.rebalance_band, minimum=0.0))
         set_(self, "fee_bps", check_float("fee_bps", self.fee_bps, minimum=0.0))
         set_(self, "slippage_bps", check_float("slippage_bps", self.slippage_bps, minimum=0.0))
-        set_(self, "min_notional", check_float("min_notional", self.min_notional, minimum=0.0))
         execution = self.execution
         if isinstance(execution, dict):
             execution = ExecutionRule.from_dict(execution)
         elif not isinstance(execution, ExecutionRule):
             raise PairsError(f"execution must be an ExecutionRule or a dict; got {type(execution).__name__}.")
         set_(self, "execution", execution)
+        self._check_execution()
         self._warn_unreachable()
+
+    def _check_execution(self) -> None:
+        set_ = object.__setattr__
+        check_fill(self.fill)
+        if self.maker_fee_bps is not None:
+            set_(self, "maker_fee_bps", check_float("maker_fee_bps", self.maker_fee_bps))
+        set_(self, "maker_share", check_float("maker_share", self.maker_share, minimum=0.0, maximum=1.0))
+        check_choice("slippage_model", self.slippage_model, SLIPPAGE_MODELS)
+        set_(self, "min_notional", check_pair("min_notional", self.min_notional))
+        if self.leverage is not None:
+            set_(self, "leverage", check_float("leverage", self.leverage, minimum=0.0, strict_min=True))
+        check_choice("margin", self.margin, MARGIN_MODES)
+        if self.margin == "isolated" and self.leverage is None:
+            raise PairsError(
+                "leverage must be a number > 0 with margin='isolated' (it sets each leg's initial "
+                "margin); got None."
+            )
+        set_(
+            self, "maintenance_margin", check_pair("maintenance_margin", self.maintenance_margin, maximum=1.0)
+        )
+        set_(self, "market", check_market(self.market))
+        set_(self, "borrow_rate", check_pair("borrow_rate", self.borrow_rate))
 
     def _warn_unreachable(self) -> None:
         if self.zscore_method != "rolling" or self.rule.stop_z is None:
@@ -249,7 +340,8 @@ class Strategy:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["rule"] = self.rule.to_dict()
         out["execution"] = self.execution.to_dict()
-        out["lot_size"] = list(self.lot_size)
+        for name in PAIRS:
+            out[name] = list(out[name])
         return {"format": FORMAT, "version": VERSION, **out}
 
     @classmethod
@@ -262,8 +354,9 @@ class Strategy:
             ``data`` is not a dict, has unknown keys, another format/version or invalid values.
         """
         data = check_header(data, FORMAT, VERSION, {f.name for f in dataclasses.fields(cls)}, "strategy")
-        if isinstance(data.get("lot_size"), list):
-            data["lot_size"] = tuple(data["lot_size"])
+        for name in PAIRS:
+            if isinstance(data.get(name), list):
+                data[name] = tuple(data[name])
         try:
             return cls(**data)
         except TypeError as exc:

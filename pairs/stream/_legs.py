@@ -153,7 +153,7 @@ class Legs:
         targets: tuple[float, float],
         symbols: tuple[str, str],
         lots: tuple[float, float],
-        min_notional: float,
+        min_notional: tuple[float, float],
         entry_order: str = "together",
         exit_order: str = "together",
     ) -> tuple[Order, ...]:
@@ -172,7 +172,7 @@ class Legs:
             entry_order,
             exit_order,
         )
-        if min_notional:
+        if any(min_notional):
             key += (self.prices[0], self.prices[1])
         memo = self.memo
         if memo is not None and memo[0] == key:
@@ -189,7 +189,7 @@ class Legs:
                 parts.append((0, _rank(exit_order, leg), k, -held, True))
                 delta += held
                 closing = False
-            if abs(delta) * self.prices[k] < min_notional and not (closing and target == 0.0):
+            if abs(delta) * self.prices[k] < min_notional[k] and not (closing and target == 0.0):
                 continue
             rank = _rank(exit_order if closing else entry_order, leg)
             parts.append((0 if closing else 1, rank, k, delta, closing))

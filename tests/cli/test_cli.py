@@ -37,6 +37,7 @@ from pairs.hedge._kalman import kalman_hedge
 from pairs.hedge._ols import ols_hedge
 from pairs.hedge._rolling import rolling_hedge
 from pairs.screening._scan import scan
+from pairs.strategy import Strategy
 from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 DATA = Path(__file__).resolve().parents[1] / "fixtures"
@@ -585,3 +586,26 @@ def test_python_m_pairs_user_error_has_no_traceback(bad_files: Path) -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("pairs: error: path ") and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_backtest_execution_flags_equal_the_strategy(
+    capsys: pytest.CaptureFixture[str], daily: pd.DataFrame
+) -> None:
+    flags = ["--capital", "10000", "--fill", "next_close", "--leverage", "1", "--maker-share", "0.5"]
+    out = run_json(capsys, "backtest", "sample:ETH", "sample:BTC", "--log", *flags, "--maker-fee-bps", "-1")
+    pair = daily[["ETH", "BTC"]].dropna()
+    strategy = Strategy(
+        log_prices=True,
+        capital=10_000.0,
+        fill="next_close",
+        leverage=1.0,
+        maker_share=0.5,
+        maker_fee_bps=-1.0,
+    )
+    ref = strategy.backtest(pair["ETH"], pair["BTC"])
+    assert out["metrics"]["sharpe"] == pytest.approx(ref.sharpe, rel=RTOL)
+    assert out["strategy"]["fill"] == "next_close" and out["strategy"]["leverage"] == 1.0
+    code, text, _ = run(capsys, "strategy", "--fill", "2")
+    assert code == 0 and json.loads(text)["fill"] == 2
+    code, _, err = run(capsys, "backtest", "sample:ETH", "sample:BTC", "--fill", "tomorrow")
+    assert code == 2 and "fill must be one of" in err

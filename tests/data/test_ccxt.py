@@ -773,3 +773,24 @@ def test_a_cache_written_before_the_page_checks_is_fetched_again(tmp_path: Path,
     ex = RecordedBinance()
     frame = load_ccxt(ex, "BTC/USDT", until="2025-01-01", cache_dir=tmp_path)
     assert len(ex.ohlcv_calls) == 3 and frame.index[-1] == pd.Timestamp("2024-12-31", tz="UTC")
+
+
+def test_load_ccxt_keeps_the_open_prices_when_asked(tmp_path: Path, waits: list[float]) -> None:
+    """Issue #25: the opens of the same candles (for fill="next_open"), cached apart from the closes."""
+    ex = RecordedBinance()
+    closes = load_ccxt(ex, "ETH/USDT", cache_dir=tmp_path)
+    opens = load_ccxt(ex, "ETH/USDT", cache_dir=tmp_path, field="open")
+    ref = read_prices(sample_path("ETHUSDT_1d.csv"), field="open").rename("ETH/USDT")
+    pd.testing.assert_series_equal(opens["ETH/USDT"], ref, check_freq=False)
+    assert not opens.equals(closes) and len(list(tmp_path.iterdir())) == 2
+    calls = len(ex.calls)
+    again = load_ccxt(ex, "ETH/USDT", cache_dir=tmp_path, field="open")
+    pd.testing.assert_frame_equal(again, opens)
+    assert len(ex.calls) == calls  # a cache hit
+    assert from_ccxt(CANDLES["ETH/USDT"][:2], field="high").tolist() == [
+        row[2] for row in CANDLES["ETH/USDT"][:2]
+    ]
+    with pytest.raises(PairsError, match=r"^field must be one of"):
+        from_ccxt(CANDLES["ETH/USDT"][:2], field="volume")
+    with pytest.raises(DataError, match=r"^ohlcv row 0 must have a finite positive open"):
+        from_ccxt([[1609459200000, 0.0, 2.0, 0.5, 1.5, 1.0]], field="open")

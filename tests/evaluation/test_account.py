@@ -278,6 +278,7 @@ def test_summary_names_the_convention() -> None:
         "bars",
         "pnl",
         "fees",
+        "rebates",
         "slippage",
         "funding",
         "return",
@@ -356,7 +357,8 @@ def test_account_errors(kwargs: dict, match: str, exc: type) -> None:
     [
         ({"capital": None}, "^capital must be given with units", PairsError),
         ({"beta": 2.0}, "^beta must be None when units", PairsError),
-        ({"lot_size": (0.1, 0.1)}, "^lot_size must be None when units", PairsError),
+        ({"lot_size": (0.1,)}, "^lot_size must be a pair", PairsError),
+        ({"rebalance_band": 0.1}, "^rebalance_band must be None when units", PairsError),
         (
             {"units": B_UNITS.rename(columns={"x_units": "x"})},
             "^units must be a DataFrame with columns",

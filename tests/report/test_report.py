@@ -148,7 +148,7 @@ def test_report_shows_the_strategy(report: str) -> None:
     section = _section(report, "Strategy")
     assert "<caption>Strategy traded</caption>" in section
     rows = describe_lines(STRATEGY)
-    assert [label for label, _ in rows] == ["hedge", "z-score", "rule", "sizing", "costs"]
+    assert [label for label, _ in rows] == ["hedge", "z-score", "rule", "sizing", "costs", "fills"]
     for label, text in rows:
         assert _cell(section, label) == text
     assert "500 daily bars from 2024-08-25 to 2026-01-06" in unescape(section)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import pairs
 from pairs import PairsError, PairsWarning, SignalRule, Strategy
 from pairs.cli import main
+from pairs.evaluation import backtest
 
 DAILY = pairs.load_sample("binance_1d")
 COINS = ["BTC", "ETH", "BNB", "LTC", "XRP", "ADA"]
@@ -212,3 +213,103 @@ def test_no_public_function_shadows_a_module() -> None:
         obj = getattr(pairs, name)
         if callable(obj) and not isinstance(obj, type):
             assert importlib.util.find_spec(f"pairs.{name}") is None, name
+
+
+# A strategy file written before issue #25 (no execution settings) still loads, with their defaults.
+OLD_FILE = {
+    "format": "pairs.Strategy",
+    "version": 1,
+    "hedge": "rolling",
+    "window": 30,
+    "capital": 10000.0,
+    "lot_size": [0.01, 0.0001],
+    "fee_bps": 4.0,
+    "slippage_bps": 1.0,
+}
+
+
+def test_execution_settings_round_trip_and_old_files_load(tmp_path: Path) -> None:
+    s = Strategy(
+        capital=10_000.0,
+        fill="next_close",
+        maker_fee_bps=-1.0,
+        maker_share=0.5,
+        slippage_model="price",
+        min_notional=(5.0, 100.0),
+        leverage=3.0,
+        margin="isolated",
+        maintenance_margin=(0.005, 0.004),
+        market=("perp", "spot"),
+        borrow_rate=(0.0, 0.05),
+    )
+    s.to_json(tmp_path / "s.json")
+    assert Strategy.load(tmp_path / "s.json") == s
+    assert Strategy.from_dict(json.loads(json.dumps(s.replace(fill=2).to_dict()))).fill == 2
+    old = Strategy.from_dict(OLD_FILE)
+    assert old == Strategy(
+        hedge="rolling", window=30, capital=10000.0, lot_size=(0.01, 0.0001), fee_bps=4.0, slippage_bps=1.0
+    )
+    assert (old.fill, old.maker_fee_bps, old.maker_share, old.slippage_model) == ("close", None, 0.0, "cost")
+    assert (old.market, old.borrow_rate) == (("perp", "perp"), (0.0, 0.0))
+    assert (old.min_notional, old.leverage, old.margin, old.maintenance_margin) == (
+        (0.0, 0.0),
+        None,
+        "cross",
+        (0.004, 0.004),
+    )
+    text = s.summary()
+    assert "at the next bar's close" in text and "isolated, leverage at most 3x" in text
+    assert "50% as maker at -1 bps" in text and "moves the fill price" in text
+    assert "y perp, x spot" in text
+
+
+def test_strategy_backtest_uses_its_execution_settings(eth_btc: pd.DataFrame) -> None:
+    y, x = eth_btc["ETH"].iloc[-500:], eth_btc["BTC"].iloc[-500:]
+    s = Strategy(
+        hedge="rolling",
+        window=30,
+        capital=10_000.0,
+        fill="next_close",
+        leverage=1.0,
+        maker_share=1.0,
+        maker_fee_bps=-1.0,
+    )
+    run = s.run(y, x)
+    res = s.backtest(y, x)
+    direct = backtest(
+        y,
+        x,
+        units=run.frame[["y_units", "x_units"]],
+        capital=10_000.0,
+        fill="next_close",
+        leverage=1.0,
+        maker_share=1.0,
+        maker_fee_bps=-1.0,
+    )
+    pd.testing.assert_series_equal(res.equity, direct.equity)
+    assert res.fill == "next_close" and res.rebates_received > 0 and res.fees_paid == 0
+    assert (res.events["event"] == "scaled").any()
+    # Without capital the fill lag and the fees apply to the gross-exposure convention.
+    gross = s.replace(capital=None).backtest(y, x)
+    assert gross.convention == "gross_exposure" and (gross.units.iloc[0] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"fill": "later"}, "^fill must be one of"),
+        ({"fill": True}, "^fill must be 'close'"),
+        ({"maker_share": -0.1}, "^maker_share"),
+        ({"slippage_model": "random"}, "^slippage_model"),
+        ({"min_notional": (1.0,)}, "^min_notional must be a pair"),
+        ({"leverage": -2.0}, "^leverage"),
+        ({"margin": "isolated"}, "^leverage must be a number > 0 with margin='isolated'"),
+        ({"maintenance_margin": (0.0, 2.0)}, r"^maintenance_margin\[1\]"),
+        ({"market": ("perp", "future")}, r"^market\[1\] must be one of"),
+        ({"market": "spot"}, "^market must be a pair"),
+        ({"borrow_rate": (-0.1, 0.0)}, r"^borrow_rate\[0\]"),
+    ],
+)
+def test_execution_settings_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(PairsError, match=match):
+        Strategy(**kwargs)

@@ -200,7 +200,7 @@ def test_a_simulated_exchange_drives_the_engine_like_a_hand_ledger(tmp_path: Pat
         rule={"entry_z": 1.0, "exit_z": 0.0},
         capital=10_000.0,
         lot_size=(lots["ETH"], lots["BTC"]),
-        min_notional=10.0,
+        min_notional=(10.0, 10.0),
     )
     engine = StreamEngine(strategy, symbols=("ETH", "BTC"))
     exchange, ledger = Exchange(7, lots), Ledger()
@@ -376,7 +376,7 @@ def test_imbalance_guard_resets_when_the_lagging_leg_fills() -> None:
 
 def test_execution_rule_round_trips_and_checks() -> None:
     rule = ExecutionRule(entry_order="y_first", imbalance_limit=0.2, stop_loss=50.0, take_profit=80.0)
-    strategy = Strategy(capital=1e3, min_notional=5.0, execution=rule)
+    strategy = Strategy(capital=1e3, min_notional=(5.0, 5.0), execution=rule)
     assert Strategy.from_dict(strategy.to_dict()) == strategy
     assert Strategy.from_dict({"execution": rule.to_dict()}).execution == rule
     text = strategy.summary()
@@ -387,7 +387,7 @@ def test_execution_rule_round_trips_and_checks() -> None:
     with pytest.raises(PairsError, match="stop_loss"):
         ExecutionRule(stop_loss=-1.0)
     with pytest.raises(PairsError, match="min_notional"):
-        Strategy(min_notional=-1.0)
+        Strategy(min_notional=(-1.0, 0.0))
     with pytest.raises(PairsError, match="execution"):
         Strategy(execution="none")  # type: ignore[arg-type]
 

@@ -1,0 +1,368 @@
+"""Numba kernels of the account: order costs, the leverage cut, liquidation prices, the ledger.
+
+Plain functions on arrays of legs, callable from Python (the portfolio ledger reuses them);
+inputs are trusted (validated by the public functions). The formulas are documented in
+:mod:`pairs.evaluation._fills`, :mod:`pairs.evaluation._margin` and
+:mod:`pairs.evaluation._ledger`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pairs._numba_cache import njit
+
+__all__ = [
+    "EVENT_KINDS",
+    "exposure",
+    "ledger_kernel",
+    "liquidation_price_cross",
+    "liquidation_price_isolated",
+    "order_costs",
+    "order_scale",
+]
+
+EVENT_KINDS = ("below_min_notional", "scaled", "refused", "liquidation", "margin_call")
+_SMALL, _SCALED, _REFUSED, _LIQUIDATION, _CALL = range(5)
+
+
+@njit(cache=True)
+def order_costs(
+    price: np.ndarray,
+    order: np.ndarray,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fees, rebates, slippage)`` per leg of ``order`` units filled at ``price``, each >= 0.
+
+    Rates are fractions (bps / 1e4). A share ``maker_share`` of the notional pays
+    ``maker_rate`` (a negative rate is a rebate), the rest ``fee_rate``; with
+    ``slippage_price`` the fees are charged on the moved price ``price (1 + s sign(order))``.
+    """
+    k = order.size
+    fees, rebates, slippage = np.empty(k), np.empty(k), np.empty(k)
+    maker = maker_share * maker_rate
+    for i in range(k):
+        notional = abs(order[i]) * price[i]
+        base = notional * (1.0 + slippage_rate * np.sign(order[i])) if slippage_price else notional
+        fees[i] = base * ((1.0 - maker_share) * fee_rate + max(maker, 0.0))
+        rebates[i] = base * max(-maker, 0.0)
+        slippage[i] = slippage_rate * notional
+    return fees, rebates, slippage
+
+
+@njit(cache=True)
+def exposure(
+    held: np.ndarray, order: np.ndarray, k: float, prices: np.ndarray, long_w: np.ndarray, short_w: np.ndarray
+) -> float:
+    """``sum (long_w max(u, 0) + short_w max(-u, 0)) p`` of ``u = held + k order``.
+
+    With weights 1, 1: the gross exposure; 1 on spot legs' longs only: the cash spent on coins.
+    """
+    total = 0.0
+    for i in range(held.size):
+        u = held[i] + k * order[i]
+        total += (long_w[i] * max(u, 0.0) + short_w[i] * max(-u, 0.0)) * prices[i]
+    return total
+
+
+@njit(cache=True)
+def order_scale(
+    held: np.ndarray,
+    order: np.ndarray,
+    prices: np.ndarray,
+    equity: float,
+    cost: float,
+    leverage: float,
+    long_w: np.ndarray,
+    short_w: np.ndarray,
+) -> float:
+    """Largest ``k`` in [0, 1] such that the order ``k * order`` keeps ``X <= leverage * E``.
+
+    ``X(k)`` is the :func:`exposure` of ``held + k order`` and ``E(k) = equity - k cost``
+    (``cost``: the full order's fees and slippage net of rebates). An order that does not raise
+    ``X`` is never cut (exchanges accept reduce-only orders); an account already at or above the
+    limit gets no order that raises it.
+    """
+    x0 = exposure(held, order, 0.0, prices, long_w, short_w)
+    x1 = exposure(held, order, 1.0, prices, long_w, short_w)
+    if x1 <= leverage * (equity - cost) or x1 <= x0:
+        return 1.0
+    g0 = x0 - leverage * equity
+    if g0 > -1e-12 * leverage * abs(equity):  # at the limit (to rounding) or above it: no room
+        return 0.0
+    # The excess g(k) = X(k) - leverage E(k) is convex and piecewise linear in k, with kinks where
+    # a leg crosses zero units, so {k: g(k) <= 0} is an interval [0, k*]: k* lies between the
+    # largest kink (or 0) where g <= 0 and the smallest (or 1) where g > 0, on one linear piece.
+    a, ga, b, gb = 0.0, g0, 1.0, x1 - leverage * (equity - cost)
+    for i in range(held.size):
+        if order[i] == 0.0:
+            continue
+        kink = -held[i] / order[i]
+        if 0.0 < kink < 1.0:
+            g = exposure(held, order, kink, prices, long_w, short_w) - leverage * (equity - kink * cost)
+            if g <= 0.0 and kink > a:
+                a, ga = kink, g
+            elif g > 0.0 and kink < b:
+                b, gb = kink, g
+    return a + (b - a) * (-ga) / (gb - ga)
+
+
+@njit(cache=True)
+def _liquidation(num: float, units: float, rate: float) -> float:
+    if units == 0.0:
+        return math.nan
+    price = num / (units - rate * abs(units))
+    return price if price > 0.0 else math.nan
+
+
+@njit(cache=True)
+def liquidation_price_cross(
+    units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray
+) -> np.ndarray:
+    """Price of each leg at which the account equity meets the maintenance margin (others fixed)."""
+    total = 0.0
+    for i in range(units.size):
+        total += rates[i] * abs(units[i]) * prices[i]
+    out = np.empty(units.size)
+    for i in range(units.size):
+        own = rates[i] * abs(units[i]) * prices[i]
+        out[i] = _liquidation(total - own - equity + units[i] * prices[i], units[i], rates[i])
+    return out
+
+
+@njit(cache=True)
+def liquidation_price_isolated(
+    units: np.ndarray, entry: np.ndarray, margin: np.ndarray, rates: np.ndarray
+) -> np.ndarray:
+    """Price of each leg at which its isolated margin meets its maintenance margin."""
+    out = np.empty(units.size)
+    for i in range(units.size):
+        out[i] = _liquidation(units[i] * entry[i] - margin[i], units[i], rates[i])
+    return out
+
+
+@njit(cache=True)
+def _isolated_margin(
+    u: np.ndarray, order: np.ndarray, price: np.ndarray, entry: np.ndarray, margin: np.ndarray, lev: float
+) -> None:
+    """Update each leg's entry price and isolated margin (in place) for ``order`` filled at ``price``."""
+    for i in range(u.size):
+        if order[i] == 0.0:
+            continue
+        old, new = u[i], u[i] + order[i]
+        if new == 0.0:
+            entry[i] = 0.0
+            margin[i] = 0.0
+        elif old == 0.0 or np.sign(new) != np.sign(old):
+            entry[i] = price[i]
+            margin[i] = abs(new) * price[i] / lev
+        elif abs(new) > abs(old):
+            entry[i] = (abs(old) * entry[i] + abs(order[i]) * price[i]) / abs(new)
+            margin[i] += abs(order[i]) * price[i] / lev
+        else:
+            margin[i] *= abs(new) / abs(old)
+
+
+@njit(cache=True)
+def ledger_kernel(
+    close: np.ndarray,
+    fill: np.ndarray,
+    target: np.ndarray,
+    rates: np.ndarray,
+    capital: float,
+    at_open: bool,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    min_notional: np.ndarray,
+    leverage: float,
+    isolated: bool,
+    maintenance: np.ndarray,
+    spot: np.ndarray,
+    borrow: np.ndarray,
+    lots: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
+
+    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` are 0), ``borrow`` the
+    per-bar interest rate of a spot short's borrowed coin, ``lots`` the lot of each leg (0: none;
+    a cut order leaves the units on its grid). Returns per-bar ``units``, ``cash``,
+    ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
+    ``price_pnl``, ``liquidation_price`` and the events: bar, kind
+    (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
+    equity is <= 0 (later bars stay 0).
+    """
+    n, k = close.shape
+    units, liq = np.zeros((n, k)), np.full((n, k), np.nan)
+    cash_out, equity_out, traded = np.zeros(n), np.zeros(n), np.zeros(n)
+    fees_out, rebates_out, slippage_out = np.zeros(n), np.zeros(n), np.zeros(n)
+    funding_out, borrow_out, pnl_out = np.zeros(n), np.zeros(n), np.zeros(n)
+    ones, nothing = np.ones(k), np.zeros(k)
+    spot_w = spot.astype(np.float64)
+    has_spot = False
+    for i in range(k):
+        has_spot = has_spot or spot[i]
+    cap = 4 * n + 1
+    ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
+    ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
+    m = 0
+    u, entry, margin = np.zeros(k), np.zeros(k), np.zeros(k)
+    blocked = np.full(k, np.nan)
+    want, reached = np.zeros(k), np.zeros(k, np.bool_)
+    mm, hit, gone = np.zeros(k), np.zeros(k, np.bool_), np.zeros(k)
+    cash = capital
+    in_call = False
+    limited = not math.isnan(leverage)
+    # Scalar loops over the legs, not array expressions: the same numbers, far less to compile.
+    for t in range(n):
+        c, f, w = close[t], fill[t], target[t]
+        prev = close[t - 1] if t > 0 else c
+        paid = lent = 0.0
+        if not at_open:
+            for i in range(k):
+                paid += u[i] * prev[i] * rates[t, i]
+                lent += max(-u[i], 0.0) * prev[i] * borrow[i]
+        cash -= paid + lent
+        for i in range(k):
+            hold = w[i] == blocked[i]
+            if not hold:
+                blocked[i] = np.nan
+            want[i] = -u[i] if hold else w[i] - u[i]
+            reached[i] = not hold
+        asked = want.copy()
+        small = moving = False
+        for i in range(k):
+            if want[i] != 0.0 and w[i] != 0.0 and abs(want[i]) * f[i] < min_notional[i]:
+                want[i] = 0.0
+                reached[i] = False
+                small = True
+            moving = moving or want[i] != 0.0
+        if small:
+            ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _SMALL, asked, want
+            m += 1
+        fee, reb, slip = order_costs(
+            f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+        )
+        fees_t = rebates_t = slippage_t = 0.0
+        for i in range(k):
+            fees_t += fee[i]
+            rebates_t += reb[i]
+            slippage_t += slip[i]
+        if (limited or has_spot) and moving:
+            eq0 = cash
+            for i in range(k):
+                eq0 += u[i] * f[i]
+            cost = fees_t - rebates_t + slippage_t
+            # Each limit holds on an interval [0, k*] of k: the smaller cut meets both.
+            scale = order_scale(u, want, f, eq0, cost, leverage, ones, ones) if limited else 1.0
+            if has_spot:
+                scale = min(scale, order_scale(u, want, f, eq0, cost, 1.0, spot_w, nothing))
+            if scale < 1.0:
+                reached[:] = False
+                ev_bar[m], ev_asked[m] = t, want
+                ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED
+                for i in range(k):
+                    want[i] *= scale
+                    if lots[i] > 0.0:
+                        # The units after a cut order stay on the lot grid, rounded toward zero
+                        # (never more exposure than the cut allows).
+                        after = u[i] + want[i]
+                        want[i] = np.sign(after) * math.floor(abs(after) / lots[i] + 1e-9) * lots[i] - u[i]
+                fee, reb, slip = order_costs(
+                    f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+                )
+                fees_t, rebates_t, slippage_t = np.sum(fee), np.sum(reb), np.sum(slip)
+                ev_filled[m] = want
+                m += 1
+        pnl = traded_t = 0.0
+        for i in range(k):
+            cash -= want[i] * f[i]
+            pnl += u[i] * (c[i] - prev[i]) + want[i] * (c[i] - f[i])
+            traded_t += abs(want[i]) * f[i]
+        cash -= fees_t - rebates_t + slippage_t
+        if isolated:
+            _isolated_margin(u, want, f, entry, margin, leverage)
+        for i in range(k):
+            u[i] = w[i] if reached[i] else u[i] + want[i]
+        if at_open:
+            paid = lent = 0.0
+            for i in range(k):
+                paid += u[i] * f[i] * rates[t, i]
+                lent += max(-u[i], 0.0) * f[i] * borrow[i]
+            cash -= paid + lent
+        equity, mm_total, any_hit = cash, 0.0, False
+        for i in range(k):
+            equity += u[i] * c[i]
+            mm[i] = maintenance[i] * abs(u[i]) * c[i]
+            mm_total += mm[i]
+        for i in range(k):
+            if isolated:
+                hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
+            else:
+                hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
+            any_hit = any_hit or hit[i]
+        if any_hit:
+            for i in range(k):
+                gone[i] = -u[i] if hit[i] else 0.0
+            lf, lr, ls = order_costs(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price)
+            for i in range(k):
+                cash -= gone[i] * c[i] + lf[i] - lr[i] + ls[i]
+                traded_t += abs(gone[i]) * c[i]
+                fees_t += lf[i]
+                rebates_t += lr[i]
+                slippage_t += ls[i]
+            ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
+            m += 1
+            equity = cash
+            for i in range(k):
+                if hit[i]:
+                    blocked[i] = w[i]
+                    u[i] = 0.0
+                    entry[i] = 0.0
+                    margin[i] = 0.0
+                equity += u[i] * c[i]
+        if limited:
+            gross = 0.0
+            for i in range(k):
+                gross += abs(u[i]) * c[i]
+            # An order cut to the limit lands on it: rounding must not count as a call.
+            call = equity * leverage < gross * (1.0 - 1e-9)
+            if call and not in_call:
+                ev_bar[m], ev_kind[m] = t, _CALL
+                m += 1
+            in_call = call
+        units[t], cash_out[t], equity_out[t] = u, cash, equity
+        traded[t], pnl_out[t] = traded_t, pnl
+        fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
+        funding_out[t], borrow_out[t] = paid, lent
+        if isolated:
+            liq[t] = liquidation_price_isolated(u, entry, margin, maintenance)
+        else:
+            liq[t] = liquidation_price_cross(u, c, equity, maintenance)
+        if equity <= 0.0:
+            break
+    return (
+        units,
+        cash_out,
+        equity_out,
+        traded,
+        fees_out,
+        rebates_out,
+        slippage_out,
+        funding_out,
+        borrow_out,
+        pnl_out,
+        liq,
+        ev_bar[:m],
+        ev_kind[:m],
+        ev_asked[:m],
+        ev_filled[:m],
+    )
