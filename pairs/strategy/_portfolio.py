@@ -36,6 +36,29 @@ ON_DESELECT: tuple[str, ...] = ("close", "hold_to_exit")
 # The shortest formation window: Engle-Granger needs 30 observations (scan's smallest min_overlap).
 MIN_FORMATION = 30
 _MAX_BARS = 2**53
+# The Strategy settings a portfolio trades by (capital and lot_size are the portfolio's own); the
+# execution settings of a single-pair account (fill timing, maker fees, margin...) are not modelled yet.
+_MODELLED = frozenset(
+    {
+        "hedge",
+        "window",
+        "delta",
+        "obs_var",
+        "beta",
+        "alpha",
+        "log_prices",
+        "zscore_method",
+        "zscore_window",
+        "zscore_halflife",
+        "rule",
+        "capital",
+        "sizing_mode",
+        "lot_size",
+        "rebalance_band",
+        "fee_bps",
+        "slippage_bps",
+    }
+)
 
 
 def _check_window(name: str, value: Any, minimum: int) -> int | str:
@@ -149,12 +172,16 @@ class Portfolio:
                 f"got {strategy.lot_size!r}."
             )
         defaults = Strategy()
-        for name in ("min_notional", "execution"):
-            if hasattr(defaults, name) and getattr(strategy, name) != getattr(defaults, name):
-                raise PairsError(
-                    f"strategy.{name} must be left at its default in a Portfolio (the portfolio's backtest "
-                    f"does not model it yet); got {getattr(strategy, name)!r}."
-                )
+        unmodelled = {
+            f.name: getattr(strategy, f.name)
+            for f in dataclasses.fields(Strategy)
+            if f.name not in _MODELLED and getattr(strategy, f.name) != getattr(defaults, f.name)
+        }
+        if unmodelled:
+            raise PairsError(
+                f"strategy must keep {sorted(unmodelled)} at their defaults in a Portfolio (its backtest does "
+                f"not model them yet); got {unmodelled!r}."
+            )
         set_(self, "strategy", strategy)
         selection = (
             Selection.from_dict(self.selection) if isinstance(self.selection, dict) else self.selection
