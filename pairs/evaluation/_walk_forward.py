@@ -142,6 +142,7 @@ def walk_forward(
     capital: float | None = None,
     grid: Mapping[str, Sequence[Any]] | None = None,
     objective: str = "sharpe",
+    half_life_window: float | None = None,
 ) -> WalkForwardResult:
     """Walk-forward backtest: fit on each training window, trade only the test window after it.
 
@@ -190,6 +191,13 @@ def walk_forward(
         sweep of the training window alone picks the point of best ``objective`` (one of
         ``"sharpe"``, ``"sortino"``, ``"apr"``, ``"total_return"``, ``"max_drawdown"``), and
         the test window trades that point's strategy: selection is out of sample too.
+    half_life_window
+        With a ``strategy``: a look-back tied to the spread. On each fold the strategy's
+        ``window`` (its rolling hedge, and its z-score unless ``zscore_window`` is set) becomes
+        ``half_life_window`` times the half-life of the training window's spread (the OLS residual
+        of the training prices, log prices with ``log_prices``; :func:`pairs.half_life`), rounded,
+        between 2 and ``train`` bars (``train`` when the spread does not revert); ``folds`` then has
+        each fold's ``half_life`` and ``window``. None (default): the strategy's window.
 
     Returns
     -------
@@ -232,7 +240,10 @@ def walk_forward(
             periods_per_year=periods_per_year,
             grid=grid,
             objective=objective,
+            half_life_window=half_life_window,
         )
+    if half_life_window is not None:
+        raise PairsError("strategy must be given with half_life_window (it sets the strategy's window); got None.")
     if capital is not None:
         check_float("capital", capital, minimum=0.0, strict_min=True)
     ys, xs, train, test = _walk_forward_windows(y, x, train, test)
@@ -288,8 +299,10 @@ def _walk_forward_strategy(
     periods_per_year: float | None,
     grid: Mapping[str, Sequence[Any]] | None,
     objective: str,
+    half_life_window: float | None = None,
 ) -> WalkForwardResult:
     """:func:`walk_forward` of a :class:`~pairs.Strategy` (see its ``strategy`` and ``grid`` parameters)."""
+    from pairs.coint._stationarity import half_life
     from pairs.hedge._ols import ols_hedge
     from pairs.strategy import Strategy
 
@@ -312,11 +325,25 @@ def _walk_forward_strategy(
                 f"grid must not vary {fixed} in a walk-forward: one backtest trades every test window "
                 "with the strategy's costs and sizing."
             )
+    k_hl = None
+    if half_life_window is not None:
+        k_hl = check_float("half_life_window", half_life_window, minimum=0.0, strict_min=True, maximum=1e6)
+        if grid is not None and "window" in grid:
+            raise PairsError("grid must not vary 'window' with half_life_window (it sets the window); got both.")
     rows = []
     chosen: list[dict[str, Any]] = []
+    looks: list[dict[str, Any]] = []
     for start in range(0, m, test):
         mid, stop = start + train, min(start + train + test, n)
         fold = strategy
+        if k_hl is not None:
+            ty, tx = ys.iloc[start:mid], xs.iloc[start:mid]
+            if strategy.log_prices:
+                ty, tx = np.log(ty), np.log(tx)
+            hl = float(half_life(ols_hedge(ty, tx).spread).bars)
+            window = int(min(max(round(k_hl * hl), 2), train)) if np.isfinite(hl) and hl > 0 else train
+            fold = strategy = strategy.replace(window=window)
+            looks.append({"half_life": hl, "window": window})
         if grid is not None:
             search = sweep(
                 strategy,
@@ -374,6 +401,10 @@ def _walk_forward_strategy(
             "rebalance_band": strategy.rebalance_band,
         },
     )
+    if looks:
+        result = dataclasses.replace(
+            result, folds=pd.concat([result.folds, pd.DataFrame(looks, index=result.folds.index)], axis=1)
+        )
     if grid is None:
         return result
     folds = pd.concat([result.folds, pd.DataFrame(chosen, index=result.folds.index)], axis=1)
