@@ -93,6 +93,21 @@ class PairsStrategy(IStrategy):
             dataframe[col] = dataframe[f"leg_{col}"].fillna(0).astype(int)
         return dataframe
 
+    def order_filled(
+        self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
+    ) -> None:
+        """Report every fill to the engine: its holdings and P&L follow the exchange, not the targets."""
+        if pair in self.leg_of and order.safe_filled:
+            fee = float(order.safe_fee_base or 0.0) * float(order.safe_price)
+            self.spread.fill(
+                self.leg_of[pair],
+                order.ft_order_side,
+                float(order.safe_filled),
+                float(order.safe_price),
+                fee,
+                str(order.order_id),
+            )
+
     def _last(self, pair: str) -> Any:
         frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
         return frame.iloc[-1]

@@ -123,6 +123,24 @@ class PairSignals:
             out[col] = out[col].astype(np.int64)
         return out
 
+    def fill(self, leg: str, side: str, amount: float, price: float, fee: float, fill_id: str) -> bool:
+        """Report a filled order of leg ``"y"`` or ``"x"`` to the engine (freqtrade's ``order_filled``).
+
+        ``side`` is ``"buy"`` or ``"sell"``, ``amount`` the units filled (> 0), ``fee`` in the quote
+        currency. The engine's holdings, entry prices and P&L then follow what the exchange filled,
+        and the next signal's ``orders`` are computed from them. A fill id already applied (the
+        callback repeated after a restart) is ignored: returns False. With ``state_path`` the engine
+        is saved after the fill, so a restarted bot knows its holdings.
+        """
+        if leg not in ("y", "x") or side not in ("buy", "sell"):
+            raise ValueError(f"leg must be 'y' or 'x' and side 'buy' or 'sell'; got {leg!r}, {side!r}.")
+        quantity = amount if side == "buy" else -amount
+        applied = self.engine.fill(leg, quantity, price, fee=fee, fill_id=fill_id)
+        if applied and self.state_path is not None:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine.save(self.state_path)
+        return applied
+
 
 # --- the two legs ----------------------------------------------------------------------------------
 

@@ -116,6 +116,33 @@ def test_resumes_from_saved_state(legs: pd.DataFrame, tmp_path: Path) -> None:
         logic.PairSignals(STRATEGY.replace(zscore_window=20), state)
 
 
+def test_fills_reach_the_engine_once_and_survive_a_restart(legs: pd.DataFrame, tmp_path: Path) -> None:
+    """order_filled -> PairSignals.fill: holdings follow the fills, a repeated fill id is not applied
+    twice, the next orders are the target minus what was filled, and a restarted bot keeps its holdings."""
+    sized = STRATEGY.replace(capital=10_000.0, lot_size=(0.001, 0.001))
+    state = tmp_path / "state.json"
+    probe = logic.PairSignals(sized)(legs.iloc[:600])
+    t = int(np.flatnonzero(probe["position"].to_numpy() != 0)[0])  # the first bar in a position
+    live = logic.PairSignals(sized, state)
+    out = live(legs.iloc[: t + 1])
+    target_y, target_x = out["y_units"].iloc[t], out["x_units"].iloc[t]
+    assert target_y != 0 and target_x != 0
+    # The exchange fills the y leg in two parts and the x leg at once (a sell when x is short).
+    half = round(abs(target_y) / 2, 3)
+    side_y = "buy" if target_y > 0 else "sell"
+    assert live.fill("y", side_y, half, 100.0, 0.05, "o1") is True
+    assert live.fill("y", side_y, half, 101.0, 0.05, "o1") is False  # the callback repeated: ignored
+    assert live.fill("x", "buy" if target_x > 0 else "sell", abs(target_x), 50.0, 0.02, "o2") is True
+    held = live.engine.holdings
+    assert held["y"] == pytest.approx(np.sign(target_y) * half) and held["x"] == pytest.approx(target_x)
+    restarted = logic.PairSignals(sized, state)
+    assert restarted.engine.holdings == held
+    orders = {o.symbol: o.quantity for o in restarted.engine.orders()}
+    assert orders["y"] == pytest.approx(abs(target_y) - half, abs=1e-3) and "x" not in orders
+    with pytest.raises(ValueError, match="side"):
+        live.fill("y", "long", 1.0, 100.0, 0.0, "o3")
+
+
 def test_logic_does_not_import_freqtrade() -> None:
     tree = ast.parse((EXAMPLE / "pairs_logic.py").read_text())
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
@@ -388,7 +415,13 @@ def test_config_and_strategy_are_futures_with_two_legs() -> None:
     assert attrs["can_short"] is True and attrs["position_adjustment_enable"] is True
     assert attrs["timeframe"] == config["timeframe"]
     methods = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-    assert {"custom_stake_amount", "adjust_trade_position", "confirm_trade_entry", "leverage"} <= methods
+    assert {
+        "custom_stake_amount",
+        "adjust_trade_position",
+        "confirm_trade_entry",
+        "leverage",
+        "order_filled",
+    } <= methods
 
 
 def test_offline_market_list_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
