@@ -35,27 +35,35 @@ def test_orders_round_to_lots_and_skip_small_ones() -> None:
     legs = Legs()
     legs.mark(100.0, 2000.0)
     # 1.234 / 0.01 = 123.4 -> 123 lots; -0.0567 / 0.001 = -56.7 -> -57 lots.
-    got = legs.orders((1.234, -0.0567), ("ETH", "BTC"), (0.01, 0.001), 5.0)
+    got = legs.orders((1.234, -0.0567), ("ETH", "BTC"), (0.01, 0.001), (5.0, 5.0))
     assert got == (Order("ETH", "buy", 1.23, False, "y", 0), Order("BTC", "sell", 0.057, False, "x", 0))
     legs.units = [1.0, 0.0]
     legs.cost = [100.0, math.nan]
     # 0.02 * 100 = 2 < 5: held back; the x leg has nothing to do.
-    assert legs.orders((1.02, 0.0), ("ETH", "BTC"), (0.01, 0.001), 5.0) == ()
+    assert legs.orders((1.02, 0.0), ("ETH", "BTC"), (0.01, 0.001), (5.0, 5.0)) == ()
     # Reducing 1.0 -> 0.5: a reduce-only sell of 0.5.
-    assert legs.orders((0.5, 0.0), ("ETH", "BTC"), (0.01, 0.001), 5.0) == (
+    assert legs.orders((0.5, 0.0), ("ETH", "BTC"), (0.01, 0.001), (5.0, 5.0)) == (
         Order("ETH", "sell", 0.5, True, "y", 0),
     )
     # A close to zero is sent whatever its notional (0.01 * 100 = 1 < 5).
     legs.units = [0.01, 0.0]
-    assert legs.orders((0.0, 0.0), ("ETH", "BTC"), (0.01, 0.001), 5.0) == (
+    assert legs.orders((0.0, 0.0), ("ETH", "BTC"), (0.01, 0.001), (5.0, 5.0)) == (
         Order("ETH", "sell", 0.01, True, "y", 0),
     )
+
+
+def test_min_notional_is_per_leg() -> None:
+    legs = Legs()
+    legs.mark(100.0, 2000.0)
+    # ETH: 1.23 * 100 = 123 >= 5, sent; BTC: 0.057 * 2000 = 114 < 200, held back.
+    got = legs.orders((1.234, -0.0567), ("ETH", "BTC"), (0.01, 0.001), (5.0, 200.0))
+    assert got == (Order("ETH", "buy", 1.23, False, "y", 0),)
 
 
 def test_fast_built_orders_are_ordinary_frozen_orders() -> None:
     legs = Legs()
     legs.mark(100.0, 2000.0)
-    (order,) = legs.orders((1.0, 0.0), ("ETH", "BTC"), (0.0, 0.0), 0.0)
+    (order,) = legs.orders((1.0, 0.0), ("ETH", "BTC"), (0.0, 0.0), (0.0, 0.0))
     assert type(order) is Order and order == Order("ETH", "buy", 1.0, False, "y", 0)
     assert hash(order) == hash(Order("ETH", "buy", 1.0, False, "y", 0))
     assert pickle.loads(pickle.dumps(order)) == order
@@ -67,14 +75,14 @@ def test_a_flip_is_a_close_then_an_open_in_the_leg_order() -> None:
     legs = Legs()
     legs.mark(100.0, 2000.0)
     legs.units, legs.cost = [1.0, -0.05], [100.0, 2000.0]
-    together = legs.orders((-1.0, 0.05), ("ETH", "BTC"), (0.0, 0.0), 0.0)
+    together = legs.orders((-1.0, 0.05), ("ETH", "BTC"), (0.0, 0.0), (0.0, 0.0))
     assert together == (
         Order("ETH", "sell", 1.0, True, "y", 0),
         Order("BTC", "buy", 0.05, True, "x", 0),
         Order("ETH", "sell", 1.0, False, "y", 1),
         Order("BTC", "buy", 0.05, False, "x", 1),
     )
-    ordered = legs.orders((-1.0, 0.05), ("ETH", "BTC"), (0.0, 0.0), 0.0, "x_first", "y_first")
+    ordered = legs.orders((-1.0, 0.05), ("ETH", "BTC"), (0.0, 0.0), (0.0, 0.0), "x_first", "y_first")
     assert [(o.leg, o.reduce_only, o.step) for o in ordered] == [
         ("y", True, 0),
         ("x", True, 1),
