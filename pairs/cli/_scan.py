@@ -49,9 +49,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             f"Engle-Granger ({res.direction}), {kind}, {panel.shape[1]} series: {res.n_tested} pairs tested, "
             f"{res.n_skipped} skipped (< {res.min_overlap} common bars, or constant)"
         )
-        print(
-            f"{res.correction} correction at size {res.size:g}: {res.n_significant} significant pair(s)"
-        )
+        print(f"{res.correction} correction at size {res.size:g}: {res.n_significant} significant pair(s)")
         if len(top):
             cols = ["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "beta", "half_life", "n_obs"]
             print()

@@ -24,6 +24,7 @@ from pairs._typing import OnEmptyPage
 from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
+    check_folder,
     check_max_age,
     default_cache_dir,
     read_cache,
@@ -320,6 +321,7 @@ def load_ccxt(
         raise DataError(
             f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
         )
+    check_folder(folder)
     age = check_max_age(max_age, tf.typical)
     page = None if limit is None else check_int("limit", limit, minimum=1)
     n_retries = check_int("retries", retries, minimum=0)
@@ -337,7 +339,7 @@ def load_ccxt(
     source = f"ccxt:{ex.id}"
     # The cache is judged by the local clock (a cache hit needs no network); what is closed
     # and the fetch time written to the cache come from the exchange's clock.
-    now = pd.Timestamp(int(ex.milliseconds()), unit="ms", tz="UTC")
+    now = pd.Timestamp(session.clock(), unit="ms", tz="UTC")
     columns: dict[str, pd.Series] = {}
     missing: list[tuple[str, dict[str, str], Path | None]] = []
     for symbol in names:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_flag, check_float, check_int, check_window
+from pairs._validation import check_flag, check_halflife, check_int, check_window
 from pairs.exceptions import InsufficientDataError
 from pairs.hedge._kernels import moving_ols
 from pairs.hedge._result import HedgeResult
@@ -227,7 +227,7 @@ def ewm_hedge(
     0.5316
     """
     intercept = check_flag("intercept", intercept)
-    halflife = check_float("halflife", halflife, minimum=0.0, strict_min=True)
+    halflife = check_halflife("halflife", halflife)
     prep = prepare_pair(y, x, on)
     min_periods = _min_periods(min_periods, prep, intercept)
     return _fit(

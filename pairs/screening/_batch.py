@@ -22,7 +22,6 @@ from pairs.screening._kernels import eg_pairs
 __all__ = ["Batch", "BatchOut", "ScanState", "init_worker", "run_batch", "worker_batch"]
 
 
-
 @dataclass(frozen=True)
 class ScanState:
     """Everything a worker needs besides the batch: read-only, sent once."""

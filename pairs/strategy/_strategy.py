@@ -17,15 +17,18 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pairs._io import check_path, write_text_atomic
+from pairs._io import check_path, read_regular_file, write_text_atomic
 from pairs._results import Summary
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import (
+    MAX_WINDOW,
     align_pair,
     check_choice,
     check_flag,
     check_float,
+    check_halflife,
     check_int,
+    check_lot_size,
     raise_if_constant,
 )
 from pairs.exceptions import DataError, PairsError, PairsWarning
@@ -48,6 +51,8 @@ VERSION = 1
 # Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
 FEE_BPS = 10.0
 SLIPPAGE_BPS = 0.0
+MAX_STRATEGY_BYTES = 1_000_000
+"""Largest strategy file :meth:`Strategy.load` reads."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class Strategy:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         check_choice("hedge", self.hedge, HEDGES)
-        set_(self, "window", check_int("window", self.window, minimum=2))
+        set_(self, "window", check_int("window", self.window, minimum=2, maximum=MAX_WINDOW))
         set_(
             self,
             "delta",
@@ -162,14 +167,18 @@ class Strategy:
                 raise PairsError(
                     f"zscore_window must be None with zscore_method={method!r}; got {self.zscore_window!r}."
                 )
-            set_(self, "zscore_window", check_int("zscore_window", self.zscore_window, minimum=2))
+            set_(
+                self,
+                "zscore_window",
+                check_int("zscore_window", self.zscore_window, minimum=2, maximum=MAX_WINDOW),
+            )
         if method == "ewm":
             if self.zscore_halflife is None:
                 raise PairsError("zscore_halflife must be a number > 0 with zscore_method='ewm'; got None.")
             set_(
                 self,
                 "zscore_halflife",
-                check_float("zscore_halflife", self.zscore_halflife, minimum=0.0, strict_min=True),
+                check_halflife("zscore_halflife", self.zscore_halflife),
             )
         elif self.zscore_halflife is not None:
             raise PairsError(
@@ -184,17 +193,7 @@ class Strategy:
         if self.capital is not None:
             set_(self, "capital", check_float("capital", self.capital, minimum=0.0, strict_min=True))
         check_choice("sizing_mode", self.sizing_mode, SIZING_MODES)
-        lots = self.lot_size
-        if not isinstance(lots, (tuple, list)) or len(lots) != 2:
-            raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lots!r}.")
-        set_(
-            self,
-            "lot_size",
-            (
-                check_float("lot_size[0]", lots[0], minimum=0.0),
-                check_float("lot_size[1]", lots[1], minimum=0.0),
-            ),
-        )
+        set_(self, "lot_size", check_lot_size(self.lot_size))
         set_(self, "rebalance_band", check_float("rebalance_band", self.rebalance_band, minimum=0.0))
         set_(self, "fee_bps", check_float("fee_bps", self.fee_bps, minimum=0.0))
         set_(self, "slippage_bps", check_float("slippage_bps", self.slippage_bps, minimum=0.0))
@@ -275,16 +274,16 @@ class Strategy:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Strategy:
-        """Read a strategy file written by :meth:`to_json` (or by hand)."""
+        """Read a strategy file written by :meth:`to_json` (or by hand).
+
+        The file must be a regular file of at most 1 MB (``MAX_STRATEGY_BYTES``): a FIFO or a
+        device such as ``/dev/zero`` is refused before it is opened, with a
+        :class:`~pairs.DataError`.
+        """
+        raw = read_regular_file(check_path(path), MAX_STRATEGY_BYTES, what="strategy file")
         try:
-            text = check_path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"path must be a readable strategy file; got {str(path)!r} ({exc}).") from None
-        if len(text) > 1_000_000:
-            raise DataError(f"path must be a strategy file of at most 1 MB; got {len(text)} characters.")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise DataError(
                 f"path must hold strategy JSON; got invalid JSON in {str(path)!r} ({exc})."
             ) from None

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_int
+from pairs._validation import check_int, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine
+from pairs.stream._engine import StreamEngine, price_error
 from pairs.stream._kernels import (
     P_WIDTH,
     R_HEDGE,
@@ -539,7 +539,10 @@ class StreamBook:
             get = prices.get
             items = [get(s) for s in symbols]
             if set(map(type, items)) <= _FAST_TYPES:
-                values = np.array(items, dtype=np.float64).reshape(len(symbols))
+                try:
+                    values = np.array(items, dtype=np.float64).reshape(len(symbols))
+                except OverflowError:  # an int beyond the float range, which _checked names
+                    values = _checked(items, symbols)
             else:
                 values = _checked(items, symbols)
         else:
@@ -548,10 +551,7 @@ class StreamBook:
             )
         k = first_bad_price(values)
         if k >= 0:
-            raise DataError(
-                f"prices[{symbols[k]!r}] must be a finite number > 0 (absent, None or NaN: missing); "
-                f"got {float(values[k])!r}."
-            )
+            raise price_error(f"prices[{symbols[k]!r}]", float(values[k]), " (absent, None or NaN: missing)")
         return values
 
     # ----------------------------------------------------------------- persistence
@@ -894,5 +894,10 @@ def _checked(items: list[Any], symbols: list[str]) -> np.ndarray:
         elif isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
             raise DataError(f"prices[{symbols[k]!r}] must be a real number; got {v!r}.")
         else:
-            out[k] = float(v)
+            try:
+                out[k] = float(v)
+            except OverflowError:  # an int beyond the float range
+                raise DataError(
+                    f"prices[{symbols[k]!r}] must be a finite number > 0; got {shown(v)}."
+                ) from None
     return out

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import as_positive_duration
+from pairs._validation import as_positive_duration, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._kernels import S_N, S_RULE, compiled_entry, engine_step
+from pairs.stream._kernels import MAX_PRICE, MIN_PRICE, S_N, S_RULE, compiled_entry, engine_step
 from pairs.stream._rows import MAX_BARS, check_rows, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
@@ -74,14 +74,26 @@ _step: Any = _first_step
 def _price(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise DataError(f"{name} must be a real number; got {value!r}.")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        raise DataError(f"{name} must be a finite number > 0; got {shown(value)}.") from None
+
+
+def price_error(name: str, value: float, note: str = "") -> DataError:
+    """Why a price is refused by a stream (see :data:`~pairs.stream._kernels.MIN_PRICE`)."""
+    if not 0.0 < value < math.inf:
+        return DataError(f"{name} must be a finite number > 0{note}; got {value!r}.")
+    return DataError(
+        f"{name} must be within [{MIN_PRICE:g}, {MAX_PRICE:g}] (beyond, a saved state could not be "
+        f"loaded again: rescale the prices); got {value!r}."
+    )
 
 
 def _check_prices(y_price: float, x_price: float) -> None:
-    if not 0.0 < y_price < math.inf:
-        raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
-    if not 0.0 < x_price < math.inf:
-        raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
+    for name, value in (("y_price", y_price), ("x_price", x_price)):
+        if not MIN_PRICE <= value <= MAX_PRICE:
+            raise price_error(name, value)
 
 
 def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:

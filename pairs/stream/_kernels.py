@@ -43,6 +43,8 @@ __all__ = [
     "HEDGE_FIXED",
     "HEDGE_KALMAN",
     "HEDGE_ROLLING",
+    "MAX_PRICE",
+    "MIN_PRICE",
     "P_WIDTH",
     "S_BUF",
     "S_HEDGE",
@@ -93,6 +95,11 @@ R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH = 0, 4, 8, 16, 24, 25
 S_RULE, S_SIZE, S_HEDGE, S_Z, S_N, S_BUF = (P_WIDTH + k for k in (R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH))
 # engine_step's action code for a price that is not finite and > 0 (nothing was changed).
 BAD_PRICE = -1
+# The prices a stream accepts: sums of squares and products of prices, and of their ratios, stay
+# well inside the float range, so every state saved (JSON or binary) loads again. Real prices,
+# in any quote currency, lie between about 1e-12 and 1e8.
+MIN_PRICE = 1e-30
+MAX_PRICE = 1e30
 
 
 @njit(cache=True, inline="always")
@@ -222,9 +229,9 @@ def engine_step(
     """One bar of a :class:`~pairs.StreamEngine` (a book of one row): :func:`pair_step` after a price check.
 
     Returns :func:`pair_step`'s outputs; the action code is :data:`BAD_PRICE`, and nothing
-    changed, when a price is not finite and > 0.
+    changed, when a price is not in ``[MIN_PRICE, MAX_PRICE]`` (NaN included).
     """
-    if not (py > 0.0 and py < math.inf and px > 0.0 and px < math.inf):
+    if not (MIN_PRICE <= py <= MAX_PRICE and MIN_PRICE <= px <= MAX_PRICE):
         return math.nan, math.nan, math.nan, math.nan, 0, BAD_PRICE, math.nan, math.nan
     p = st[:P_WIDTH]
     state = st[P_WIDTH:S_BUF]
@@ -263,10 +270,10 @@ def replay(
 
 @njit(cache=True)
 def first_bad_price(prices: np.ndarray) -> int:
-    """Index of the first price that is present (not NaN) but not finite and > 0; -1 if none."""
+    """Index of the first price that is present (not NaN) but not in ``[MIN_PRICE, MAX_PRICE]``; -1 if none."""
     for k in range(prices.shape[0]):
         v = prices[k]
-        if not np.isnan(v) and not (v > 0.0 and v < math.inf):
+        if not np.isnan(v) and not (MIN_PRICE <= v <= MAX_PRICE):
             return k
     return -1
 

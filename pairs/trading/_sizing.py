@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._typing import SizingMode as Mode
-from pairs._validation import align_pair, as_series, check_choice, check_float
+from pairs._validation import align_pair, as_series, check_choice, check_float, check_lot_size
 from pairs.exceptions import DataError, PairsError
 from pairs.trading._kernels import size_kernel, size_step
 
@@ -94,10 +94,7 @@ def size_legs(
     pos = aligned_series(position, "position", index).to_numpy()
     cap = check_float("capital", capital, minimum=0.0, strict_min=True)
     band = check_float("rebalance_band", rebalance_band, minimum=0.0)
-    if not isinstance(lot_size, (tuple, list)) or len(lot_size) != 2:
-        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lot_size!r}.")
-    lot_y = check_float("lot_size[0]", lot_size[0], minimum=0.0)
-    lot_x = check_float("lot_size[1]", lot_size[1], minimum=0.0)
+    lot_y, lot_x = check_lot_size(lot_size)
     beta_neutral = mode == "beta_neutral"
     if beta_neutral:
         if beta is None:

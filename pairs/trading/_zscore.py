@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pairs._typing import ZScoreWindowMethod as Method
-from pairs._validation import as_series, check_choice, check_float, check_int, check_window
+from pairs._validation import as_series, check_choice, check_halflife, check_int, check_window
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import Z_EWM, Z_EXPANDING, Z_ROLLING, ewm_alpha, zscore_kernel
 
@@ -85,7 +85,7 @@ def zscore(
         if method == "ewm":
             if halflife is None:
                 raise PairsError("halflife must be a number > 0 with method='ewm'; got None.")
-            hl = check_float("halflife", halflife, minimum=0.0, strict_min=True)
+            hl = check_halflife("halflife", halflife)
             out = zscore_kernel(values, Z_EWM, 1, ewm_alpha(hl), minp)
         else:
             out = zscore_kernel(values, Z_EXPANDING, 1, 0.0, minp)
