@@ -234,7 +234,7 @@ def centred_add(
     """Add ``(x, y)`` to the means and centred cross-products of ``weight`` observations (Welford).
 
     Centred sums keep full precision on BTC-sized prices, where raw sums of squares cancel.
-    Shared by the batch kernels here and the streaming rolling hedge in :mod:`pairs._online`.
+    Shared by the batch kernels here and the streaming rolling hedge (:func:`rolling_ols_step`).
     """
     dx = x - mx
     dy = y - my
@@ -260,25 +260,84 @@ def centred_remove(
 
 
 @njit(cache=True, inline="always")
-def window_moments(xw: np.ndarray, yw: np.ndarray) -> tuple[float, float, float, float, float, float]:
-    """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes (values oldest
-    first): the exact refresh that the rolling kernels run every ``window`` bars, batch and stream."""
+def window_moments(
+    xw: np.ndarray, yw: np.ndarray, first: int
+) -> tuple[float, float, float, float, float, float]:
+    """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes, oldest value
+    first: ``xw[first]``, then on around the ring (``first=0`` for a plain window). The exact
+    refresh that :func:`moments_step` runs every ``window`` bars."""
     n = xw.shape[0]
     sx = 0.0
     sy = 0.0
     for i in range(n):
-        sx += xw[i]
-        sy += yw[i]
+        k = (first + i) % n
+        sx += xw[k]
+        sy += yw[k]
     mx = sx / n
     my = sy / n
     cxx = cxy = cyy = 0.0
     for i in range(n):
-        dx = xw[i] - mx
-        dy = yw[i] - my
+        k = (first + i) % n
+        dx = xw[k] - mx
+        dy = yw[k] - my
         cxx += dx * dx
         cxy += dx * dy
         cyy += dy * dy
     return float(n), mx, my, cxx, cxy, cyy
+
+
+@njit(cache=True, inline="always")
+def moments_step(
+    stats: np.ndarray,
+    offset: int,
+    window: int,
+    decay: float,
+    xw: np.ndarray,
+    yw: np.ndarray,
+    first: int,
+    x_old: float,
+    y_old: float,
+    x: float,
+    y: float,
+) -> None:
+    """Advance the moving moments ``stats`` (weight, means, centred cross-products) by bar
+    ``offset`` (0 for the first bar), the one recursion of the single-leg moving OLS, batch
+    (:func:`_single`) and stream (:func:`rolling_ols_step`).
+
+    ``(x, y)`` enters; ``(x_old, y_old)``, the bar ``window`` bars back, leaves once the window
+    is full; then the weights decay. Every ``window`` bars the moments are recomputed from the
+    window (``xw``, ``yw`` from ``first`` on, the new bar included), so rounding never
+    accumulates.
+    """
+    if offset >= window and (offset + 1) % window == 0:
+        stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = window_moments(xw, yw, first)
+        return
+    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
+    if offset >= window:
+        weight, mx, my, cxx, cxy, cyy = centred_remove(weight, mx, my, cxx, cxy, cyy, x_old, y_old)
+    if decay != 1.0:
+        weight *= decay
+        cxx *= decay
+        cxy *= decay
+        cyy *= decay
+    weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
+    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
+
+
+@njit(cache=True, inline="always")
+def moments_fit(stats: np.ndarray, intercept: bool) -> tuple[float, float, float]:
+    """``(beta, alpha, r_squared)`` of the moments of :func:`moments_step`; NaN for a singular
+    window (a constant ``x``). R-squared is centred with an intercept, uncentred without."""
+    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
+    raw = 0.0 if intercept else weight
+    sxx = cxx + raw * mx * mx
+    if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+        return math.nan, math.nan, math.nan
+    sxy = cxy + raw * mx * my
+    b = sxy / sxx
+    a = my - b * mx if intercept else 0.0
+    syy = cyy + raw * my * my
+    return b, a, b * sxy / syy if syy > 0.0 else math.nan
 
 
 @njit(cache=True)
@@ -301,38 +360,23 @@ def _single(
     spread = np.empty(n)
     for t in range(n):
         beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
-    weight = mx = my = cxx = cxy = cyy = 0.0
+    stats = np.zeros(6)
     for t in range(start, n):
         offset = t - start
-        if offset >= window and (offset + 1) % window == 0:
-            lo = t - window + 1
-            weight, mx, my, cxx, cxy, cyy = window_moments(xt[lo : t + 1], yt[lo : t + 1])
-        else:
-            if offset >= window:
-                weight, mx, my, cxx, cxy, cyy = centred_remove(
-                    weight, mx, my, cxx, cxy, cyy, xt[t - window], yt[t - window]
-                )
-            if decay != 1.0:
-                weight *= decay
-                cxx *= decay
-                cxy *= decay
-                cyy *= decay
-            weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, xt[t], yt[t])
+        lo = max(start, t - window + 1)
+        old = max(t - window, 0)  # read only once the window is full (offset >= window)
+        moments_step(
+            stats, offset, window, decay, xt[lo : t + 1], yt[lo : t + 1], 0, xt[old], yt[old], xt[t], yt[t]
+        )
         if offset + 1 < min_periods or window < min_periods:
             continue
-        raw = 0.0 if intercept else weight
-        sxx = cxx + raw * mx * mx
-        if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+        b, a, r2 = moments_fit(stats, intercept)
+        if math.isnan(b):
             continue
-        sxy = cxy + raw * mx * my
-        b = sxy / sxx
-        a = my - b * mx if intercept else 0.0
         beta[t] = b
         alpha[t] = a
         spread[t] = yt[t] - b * xt[t] - a
-        syy = cyy + raw * my * my
-        if syy > 0.0:
-            r_squared[t] = b * sxy / syy
+        r_squared[t] = r2
     return beta, alpha, r_squared, spread
 
 
@@ -532,32 +576,21 @@ def rolling_ols_step(
 ) -> tuple[float, float]:
     """One bar of the rolling OLS of the streaming engine (ring buffers ``ybuf``, ``xbuf``).
 
-    The arithmetic of :func:`_single` with start=0, decay=1, intercept and min_periods=window,
-    in the same order, so a replay reproduces :func:`moving_ols` bit for bit.
+    :func:`moments_step` and :func:`moments_fit` as :func:`_single` runs them with start=0,
+    decay=1, an intercept and min_periods=window, so a replay reproduces :func:`moving_ols` bit
+    for bit.
     """
-    # pairs.hedge._kernels._single with start=0, decay=1, intercept, min_periods=window.
     window = ybuf.shape[0]
     slot = t % window
-    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
-    if t >= window and (t + 1) % window == 0:
-        ybuf[slot] = y
-        xbuf[slot] = x
-        # The window oldest first: the slots after this bar's, then up to it.
-        order = np.concatenate((np.arange(slot + 1, window), np.arange(0, slot + 1)))
-        weight, mx, my, cxx, cxy, cyy = window_moments(xbuf[order], ybuf[order])
-    else:
-        if t >= window:
-            weight, mx, my, cxx, cxy, cyy = centred_remove(
-                weight, mx, my, cxx, cxy, cyy, xbuf[slot], ybuf[slot]
-            )
-        ybuf[slot] = y
-        xbuf[slot] = x
-        weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
-    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
-    if t + 1 < window or not cxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+    x_old, y_old = xbuf[slot], ybuf[slot]
+    ybuf[slot] = y
+    xbuf[slot] = x
+    # The window oldest first starts at the slot after this bar's.
+    moments_step(stats, t, window, 1.0, xbuf, ybuf, (slot + 1) % window, x_old, y_old, x, y)
+    if t + 1 < window:
         return math.nan, math.nan
-    beta = cxy / cxx
-    return beta, my - beta * mx
+    beta, alpha, _ = moments_fit(stats, True)
+    return beta, alpha
 
 
 @njit(cache=True)

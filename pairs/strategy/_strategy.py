@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pairs._io import check_path, read_regular_file, write_text_atomic
 from pairs._results import Summary
+from pairs._settings import CHOICES, DEFAULTS, FEE_BPS, SLIPPAGE_BPS
 from pairs._typing import Hedge, SizingMode, ZScoreMethod
 from pairs._validation import (
     MAX_WINDOW,
@@ -41,16 +42,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FEE_BPS", "HEDGES", "SIZING_MODES", "SLIPPAGE_BPS", "ZSCORE_METHODS", "Strategy"]
 
-HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
-ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
-SIZING_MODES: tuple[str, ...] = ("beta_neutral", "dollar_neutral")
+HEDGES: tuple[str, ...] = CHOICES["hedge"]
+ZSCORE_METHODS: tuple[str, ...] = CHOICES["zscore_method"]
+SIZING_MODES: tuple[str, ...] = CHOICES["sizing_mode"]
 FORMAT = "pairs.Strategy"
 VERSION = 1
-# Costs in basis points of traded notional, the defaults of Strategy, backtest and walk_forward:
-# 10 bps is the spot taker fee of the large crypto exchanges at their base tier (Binance, OKX,
-# Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
-FEE_BPS = 10.0
-SLIPPAGE_BPS = 0.0
 MAX_STRATEGY_BYTES = 1_000_000
 """Largest strategy file :meth:`Strategy.load` reads."""
 
@@ -123,23 +119,24 @@ class Strategy:
     True
     """
 
-    hedge: Hedge = "kalman"
-    window: int = 60
-    delta: float = 1e-4
-    obs_var: float = 1e-3
-    beta: float | None = None
-    alpha: float = 0.0
+    # The defaults are those of pairs._settings.SETTINGS, which the command line shows too.
+    hedge: Hedge = DEFAULTS["hedge"]
+    window: int = DEFAULTS["window"]
+    delta: float = DEFAULTS["delta"]
+    obs_var: float = DEFAULTS["obs_var"]
+    beta: float | None = DEFAULTS["beta"]
+    alpha: float = DEFAULTS["alpha"]
     log_prices: bool = False
-    zscore_method: ZScoreMethod = "rolling"
-    zscore_window: int | None = None
-    zscore_halflife: float | None = None
+    zscore_method: ZScoreMethod = DEFAULTS["zscore_method"]
+    zscore_window: int | None = DEFAULTS["zscore_window"]
+    zscore_halflife: float | None = DEFAULTS["zscore_halflife"]
     rule: SignalRule = field(default_factory=SignalRule)
-    capital: float | None = None
-    sizing_mode: SizingMode = "beta_neutral"
-    lot_size: tuple[float, float] = (0.0, 0.0)
-    rebalance_band: float = 0.0
-    fee_bps: float = FEE_BPS
-    slippage_bps: float = SLIPPAGE_BPS
+    capital: float | None = DEFAULTS["capital"]
+    sizing_mode: SizingMode = DEFAULTS["sizing_mode"]
+    lot_size: tuple[float, float] = DEFAULTS["lot_size"]
+    rebalance_band: float = DEFAULTS["rebalance_band"]
+    fee_bps: float = DEFAULTS["fee_bps"]
+    slippage_bps: float = DEFAULTS["slippage_bps"]
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

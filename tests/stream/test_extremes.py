@@ -1,4 +1,4 @@
-"""A stream accepts only prices whose state round-trips: within [MIN_PRICE, MAX_PRICE].
+"""A stream accepts only prices whose state round-trips, and bar times that are not the clock.
 
 Issue 22 item 3: prices above about 1e154 were accepted, but the state saved after them could not
 be loaded on restart (sums of squares overflowed to inf). Prices are now refused at the update,
@@ -76,3 +76,15 @@ def test_prices_outside_the_range_are_refused_and_change_nothing(price: float) -
     with pytest.raises(DataError, match=r"^prices\['B'\] must be within"):
         book.update({"A": 2.0, "B": price}, TIMES[0])
     assert book.n_updates == 0
+
+
+@pytest.mark.parametrize("word", ["now", "today", " Now "])
+def test_clock_words_are_not_bar_times(word: str) -> None:
+    # pandas reads "now" and "today" as the wall clock; a bar's time must come with the bar.
+    engine = Strategy().stream()
+    with pytest.raises(DataError, match="^timestamp must be the bar's own time"):
+        engine.update(2.0, 3.0, word)
+    book = StreamBook([("A", "B")], strategy=Strategy())
+    with pytest.raises(DataError, match="^timestamp must be the bar's own time"):
+        book.update({"A": 2.0, "B": 3.0}, word)
+    assert engine.n_updates == book.n_updates == 0
