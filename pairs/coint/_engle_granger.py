@@ -9,6 +9,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import align_pair, check_choice, check_not_constant
 from pairs.coint._critical import MAX_DF_VARS, df_crit
 from pairs.coint._kernels import TREND_TERMS, eg_kernel
@@ -84,8 +85,8 @@ def _one_direction(
 
 
 def engle_granger(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     trend: Trend = "c",
     max_lag: int | None = None,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike2D
 from pairs._validation import as_frame, check_choice, check_float, check_int, check_not_constant
 from pairs.coint._critical import johansen_crit, johansen_pvalue
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
@@ -158,7 +159,7 @@ def _reduced_rank(levels: np.ndarray, case: str, lags: int) -> tuple[np.ndarray,
 
 
 def johansen(
-    prices: Any,
+    prices: ArrayLike2D,
     *,
     det_order: int | None = None,
     k_ar_diff: int = 1,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from pairs._kernels import pow2_scale
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_choice, check_not_constant
 from pairs.coint._kernels import TREND_TERMS, _legendre
 from pairs.coint._stationarity import Autolag, resolve_lag_options
@@ -90,7 +91,7 @@ def _select_lag(v: np.ndarray, max_lag: int, autolag: str, scale: float) -> tupl
 
 
 def kss(
-    series: Any,
+    series: ArrayLike1D,
     *,
     trend: KSSTrend = "c",
     max_lag: int | None = None,

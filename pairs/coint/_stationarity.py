@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.special import gammaln, ndtr, ndtri
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
 from pairs.coint._critical import df_crit, df_pvalue
 from pairs.coint._kernels import AUTOLAG_CODES, TREND_TERMS, adf_kernel, default_max_lag
@@ -77,7 +78,7 @@ class ADFResult(ResultMixin):
 
 
 def adf(
-    series: Any,
+    series: ArrayLike1D,
     *,
     trend: Trend = "c",
     max_lag: int | None = None,
@@ -183,7 +184,7 @@ def _bars(lam: float) -> float:
     return -math.log(2.0) / math.log(phi)
 
 
-def half_life(spread: Any, *, ci_level: float = 0.95) -> HalfLifeResult:
+def half_life(spread: ArrayLike1D, *, ci_level: float = 0.95) -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
     OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with
@@ -297,7 +298,7 @@ def _rescaled_range(increments: np.ndarray, scales: np.ndarray) -> np.ndarray:
 
 
 def hurst(
-    series: Any,
+    series: ArrayLike1D,
     *,
     method: Literal["rs", "variance"] = "rs",
     min_scale: int = 8,
@@ -385,7 +386,7 @@ class VarianceRatioResult(ResultMixin):
 
 
 def variance_ratio(
-    series: Any,
+    series: ArrayLike1D,
     lags: int = 2,
     *,
     trend: Literal["n", "c"] = "c",

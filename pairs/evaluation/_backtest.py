@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_choice, check_float, check_int, check_lot_size
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
@@ -151,11 +152,11 @@ def _sizing_options(
 
 
 def backtest(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     beta: float | pd.Series | None = None,
-    position: Any = None,
+    position: ArrayLike1D = None,
     units: pd.DataFrame | None = None,
     capital: float | None = None,
     sizing_mode: Mode | None = None,
@@ -377,8 +378,8 @@ def _walk_forward_windows(y: Any, x: Any, train: Any, test: Any) -> tuple[pd.Ser
 
 
 def walk_forward(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     train: int,
     test: int,

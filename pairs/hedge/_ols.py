@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from pairs._kernels import pow2_scale
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import check_flag
 from pairs.exceptions import DataError, InsufficientDataError
 from pairs.hedge._result import HedgeResult
@@ -19,7 +18,9 @@ __all__ = ["ols_hedge"]
 _COLLINEAR_RTOL = 1e-10
 
 
-def ols_hedge(y: Any, x: Any, *, intercept: bool = True, on: On = "levels") -> HedgeResult:
+def ols_hedge(
+    y: ArrayLike1D, x: ArrayLike1D | ArrayLike2D, *, intercept: bool = True, on: On = "levels"
+) -> HedgeResult:
     """Full-sample OLS hedge ratio ``y' = alpha + beta . x' + e`` on the representation ``on``.
 
     Parameters

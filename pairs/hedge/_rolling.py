@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import check_flag, check_halflife, check_int, check_window
 from pairs.exceptions import InsufficientDataError
 from pairs.hedge._kernels import moving_ols
@@ -78,8 +79,8 @@ def _fit(
 
 
 def rolling_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     window: int,
     intercept: bool = True,
@@ -135,8 +136,8 @@ def rolling_hedge(
 
 
 def expanding_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     min_periods: int | None = None,
     intercept: bool = True,
@@ -186,8 +187,8 @@ def expanding_hedge(
 
 
 def ewm_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     halflife: float,
     intercept: bool = True,

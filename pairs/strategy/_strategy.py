@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pairs._io import check_path, read_regular_file, write_text_atomic
 from pairs._results import Summary
 from pairs._settings import CHOICES, DEFAULTS, FEE_BPS, SLIPPAGE_BPS
-from pairs._typing import Hedge, SizingMode, ZScoreMethod
+from pairs._typing import ArrayLike1D, Hedge, SizingMode, ZScoreMethod
 from pairs._validation import (
     MAX_WINDOW,
     align_pair,
@@ -296,7 +296,7 @@ class Strategy:
         return self.summary()
 
     # ----------------------------------------------------------------- running
-    def run(self, y: Any, x: Any) -> StrategyResult:
+    def run(self, y: ArrayLike1D, x: ArrayLike1D) -> StrategyResult:
         """Run the chain over a history: beta, alpha, spread, z-score, position, action, units.
 
         Parameters
@@ -325,7 +325,7 @@ class Strategy:
 
         return StreamEngine(self)
 
-    def backtest(self, y: Any, x: Any, **options: Any) -> BacktestResult:
+    def backtest(self, y: ArrayLike1D, x: ArrayLike1D, **options: Any) -> BacktestResult:
         """Run the strategy and trade it with its costs: :func:`pairs.backtest` on the result.
 
         Without ``capital`` the textbook return on gross exposure; with ``capital`` an account in

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_positive_duration, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
@@ -373,7 +374,7 @@ class StreamEngine:
         self._start()
         self._gap_exit = position
 
-    def warmup(self, y: Any, x: Any) -> Signal:
+    def warmup(self, y: ArrayLike1D, x: ArrayLike1D) -> Signal:
         """Replay a history in one compiled loop; the same state as :meth:`update` bar by bar.
 
         Parameters

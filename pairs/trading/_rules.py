@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._settings import DEFAULTS
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_float, check_int
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import rule_kernel, transition
@@ -187,7 +188,7 @@ class _Default:
 
 
 def signals(
-    zscore: Any,
+    zscore: ArrayLike1D,
     *,
     entry_z: float = _Default(2.0),  # type: ignore[assignment]
     exit_z: float = _Default(0.0),  # type: ignore[assignment]

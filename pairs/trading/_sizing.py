@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._typing import SizingMode as Mode
 from pairs._validation import align_pair, as_series, check_choice, check_float, check_lot_size
 from pairs.exceptions import DataError, PairsError
@@ -36,10 +37,10 @@ def beta_array(beta: Any, index: pd.Index) -> np.ndarray:
 
 
 def size_legs(
-    position: Any,
+    position: ArrayLike1D,
     beta: float | pd.Series | None,
-    y_price: Any,
-    x_price: Any,
+    y_price: ArrayLike1D,
+    x_price: ArrayLike1D,
     *,
     capital: float,
     mode: Mode = "beta_neutral",

@@ -12,10 +12,9 @@ streaming engine.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._typing import ZScoreWindowMethod as Method
 from pairs._validation import as_series, check_choice, check_halflife, check_int, check_window
 from pairs.exceptions import PairsError
@@ -25,7 +24,7 @@ __all__ = ["zscore"]
 
 
 def zscore(
-    spread: Any,
+    spread: ArrayLike1D,
     *,
     window: int | None = None,
     method: Method = "rolling",
