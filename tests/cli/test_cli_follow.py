@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pairs import load_sample
 from pairs.cli._main import INTERNAL_ERROR, main
 from pairs.strategy import Strategy
 from pairs.stream._engine import StreamEngine
@@ -35,8 +34,8 @@ KILL_AFTER = 137
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-N_BARS:]
+def prices(btc_eth: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth[["ETH", "BTC"]].iloc[-N_BARS:]
 
 
 @pytest.fixture(scope="module")

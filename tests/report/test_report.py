@@ -28,7 +28,7 @@ import pytest
 from matplotlib.figure import Figure
 from statsmodels.tsa.stattools import coint
 
-from pairs import SignalRule, Strategy, load_sample
+from pairs import SignalRule, Strategy
 from pairs._results import _fmt
 from pairs.coint import coint_report
 from pairs.coint._kernels import default_max_lag
@@ -56,8 +56,8 @@ STRATEGY = Strategy(log_prices=True, fee_bps=10)
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-500:]
+def prices(btc_eth: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth[["ETH", "BTC"]].iloc[-500:]
 
 
 @pytest.fixture(scope="module")

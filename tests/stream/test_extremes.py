@@ -82,9 +82,9 @@ def test_prices_outside_the_range_are_refused_and_change_nothing(price: float) -
 def test_clock_words_are_not_bar_times(word: str) -> None:
     # pandas reads "now" and "today" as the wall clock; a bar's time must come with the bar.
     engine = Strategy().stream()
-    with pytest.raises(DataError, match="^timestamp must be the bar's own time"):
+    with pytest.raises(DataError, match=r"^timestamp must be the bar's own time"):
         engine.update(2.0, 3.0, word)
     book = StreamBook([("A", "B")], strategy=Strategy())
-    with pytest.raises(DataError, match="^timestamp must be the bar's own time"):
+    with pytest.raises(DataError, match=r"^timestamp must be the bar's own time"):
         book.update({"A": 2.0, "B": 3.0}, word)
     assert engine.n_updates == book.n_updates == 0

@@ -81,8 +81,8 @@ class EwmZScore:
 
 
 @pytest.fixture(scope="module")
-def daily() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+def daily(btc_eth: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth
 
 
 @pytest.fixture(scope="module")

@@ -41,8 +41,8 @@ FIELDS = [f.name for f in dataclasses.fields(Signal)]
 
 
 @pytest.fixture(scope="module")
-def daily() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+def daily(btc_eth: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth
 
 
 @pytest.fixture(scope="module")

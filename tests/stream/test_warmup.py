@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pairs import load_sample
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
 from pairs.stream._engine import StreamEngine
@@ -35,8 +34,8 @@ STRATEGIES = {
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:700]
+def prices(btc_eth: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth.iloc[:700]
 
 
 def by_update(engine: StreamEngine, frame: pd.DataFrame) -> object:
