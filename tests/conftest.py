@@ -75,7 +75,7 @@ _ONE_CASE: dict[str, tuple[str, ...]] = {
 
 
 @pytest.fixture(scope="session")
-def btc_eth() -> Any:
+def btc_eth_daily() -> Any:
     """Daily closes of BTC and ETH from the bundled sample, on the bars where both trade (3,065):
     the suite's reference pair, loaded once. Modules select, reorder, slice or log it; pandas'
     copy-on-write keeps their changes to themselves."""

@@ -29,6 +29,7 @@ Inputs are trusted: validation happens in :mod:`pairs.hedge.rolling`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -193,6 +194,25 @@ def kalman_loglik(
     return total
 
 
+def to_relative(values: Any, ref: float, log: bool) -> Any:
+    """Prices (or log prices) relative to the first bar's ``ref`` (see :mod:`pairs.hedge._kalman_units`).
+
+    Plain Python, one definition for both paths: numpy runs it on the batch's arrays, and the
+    stream's step compiles it on scalars (inlined), so a replay equals the batch bit for bit.
+    """
+    return values - ref if log else values / ref
+
+
+def from_relative(
+    beta: Any, alpha: Any, spread: Any, ref_y: float, ref_x: float, log: bool
+) -> tuple[Any, Any, Any]:
+    """``(beta, alpha, spread)`` of the relative fit in the units of the input (arrays or
+    scalars, as :func:`to_relative`)."""
+    if log:
+        return beta, alpha + ref_y - beta * ref_x, spread
+    return beta * (ref_y / ref_x), alpha * ref_y, spread * ref_y
+
+
 # A pivot this small relative to the leg's raw second moment means the window's legs are
 # (numerically) constant or collinear: no unique fit, report NaN.
 SINGULAR_RTOL = 1e-13
@@ -264,31 +284,42 @@ def window_moments(
     xw: np.ndarray, yw: np.ndarray, first: int
 ) -> tuple[float, float, float, float, float, float]:
     """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes, oldest value
-    first: ``xw[first]``, then on around the ring (``first=0`` for a plain window). The exact
-    refresh that :func:`moments_step` runs every ``window`` bars."""
+    first: ``xw[first:]``, then ``xw[:first]`` (a ring buffer; ``first=0`` for a plain window).
+    The exact refresh that :func:`moments_step` runs every ``window`` bars."""
     n = xw.shape[0]
     sx = 0.0
     sy = 0.0
-    for i in range(n):
-        k = (first + i) % n
-        sx += xw[k]
-        sy += yw[k]
+    for i in range(first, n):
+        sx += xw[i]
+        sy += yw[i]
+    for i in range(first):
+        sx += xw[i]
+        sy += yw[i]
     mx = sx / n
     my = sy / n
     cxx = cxy = cyy = 0.0
-    for i in range(n):
-        k = (first + i) % n
-        dx = xw[k] - mx
-        dy = yw[k] - my
+    for i in range(first, n):
+        dx = xw[i] - mx
+        dy = yw[i] - my
+        cxx += dx * dx
+        cxy += dx * dy
+        cyy += dy * dy
+    for i in range(first):
+        dx = xw[i] - mx
+        dy = yw[i] - my
         cxx += dx * dx
         cxy += dx * dy
         cyy += dy * dy
     return float(n), mx, my, cxx, cxy, cyy
 
 
+Moments = tuple[float, float, float, float, float, float]
+"""``(weight, mean_x, mean_y, cxx, cxy, cyy)``: the state of the single-leg moving OLS."""
+
+
 @njit(cache=True, inline="always")
 def moments_step(
-    stats: np.ndarray,
+    m: Moments,
     offset: int,
     window: int,
     decay: float,
@@ -299,10 +330,10 @@ def moments_step(
     y_old: float,
     x: float,
     y: float,
-) -> None:
-    """Advance the moving moments ``stats`` (weight, means, centred cross-products) by bar
-    ``offset`` (0 for the first bar), the one recursion of the single-leg moving OLS, batch
-    (:func:`_single`) and stream (:func:`rolling_ols_step`).
+) -> Moments:
+    """The moving moments ``m`` advanced by bar ``offset`` (0 for the first bar): the one
+    recursion of the single-leg moving OLS, batch (:func:`_single`) and stream
+    (:func:`rolling_ols_step`).
 
     ``(x, y)`` enters; ``(x_old, y_old)``, the bar ``window`` bars back, leaves once the window
     is full; then the weights decay. Every ``window`` bars the moments are recomputed from the
@@ -310,9 +341,8 @@ def moments_step(
     accumulates.
     """
     if offset >= window and (offset + 1) % window == 0:
-        stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = window_moments(xw, yw, first)
-        return
-    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
+        return window_moments(xw, yw, first)
+    weight, mx, my, cxx, cxy, cyy = m
     if offset >= window:
         weight, mx, my, cxx, cxy, cyy = centred_remove(weight, mx, my, cxx, cxy, cyy, x_old, y_old)
     if decay != 1.0:
@@ -320,15 +350,14 @@ def moments_step(
         cxx *= decay
         cxy *= decay
         cyy *= decay
-    weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
-    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
+    return centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
 
 
 @njit(cache=True, inline="always")
-def moments_fit(stats: np.ndarray, intercept: bool) -> tuple[float, float, float]:
+def moments_fit(m: Moments, intercept: bool) -> tuple[float, float, float]:
     """``(beta, alpha, r_squared)`` of the moments of :func:`moments_step`; NaN for a singular
     window (a constant ``x``). R-squared is centred with an intercept, uncentred without."""
-    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
+    weight, mx, my, cxx, cxy, cyy = m
     raw = 0.0 if intercept else weight
     sxx = cxx + raw * mx * mx
     if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
@@ -360,17 +389,17 @@ def _single(
     spread = np.empty(n)
     for t in range(n):
         beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
-    stats = np.zeros(6)
+    m = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for t in range(start, n):
         offset = t - start
         lo = max(start, t - window + 1)
         old = max(t - window, 0)  # read only once the window is full (offset >= window)
-        moments_step(
-            stats, offset, window, decay, xt[lo : t + 1], yt[lo : t + 1], 0, xt[old], yt[old], xt[t], yt[t]
+        m = moments_step(
+            m, offset, window, decay, xt[lo : t + 1], yt[lo : t + 1], 0, xt[old], yt[old], xt[t], yt[t]
         )
         if offset + 1 < min_periods or window < min_periods:
             continue
-        b, a, r2 = moments_fit(stats, intercept)
+        b, a, r2 = moments_fit(m, intercept)
         if math.isnan(b):
             continue
         beta[t] = b
@@ -585,11 +614,13 @@ def rolling_ols_step(
     x_old, y_old = xbuf[slot], ybuf[slot]
     ybuf[slot] = y
     xbuf[slot] = x
+    m = (stats[0], stats[1], stats[2], stats[3], stats[4], stats[5])
     # The window oldest first starts at the slot after this bar's.
-    moments_step(stats, t, window, 1.0, xbuf, ybuf, (slot + 1) % window, x_old, y_old, x, y)
+    m = moments_step(m, t, window, 1.0, xbuf, ybuf, (slot + 1) % window, x_old, y_old, x, y)
+    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = m
     if t + 1 < window:
         return math.nan, math.nan
-    beta, alpha, _ = moments_fit(stats, True)
+    beta, alpha, _ = moments_fit(m, True)
     return beta, alpha
 
 

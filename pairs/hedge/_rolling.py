@@ -205,7 +205,7 @@ def ewm_hedge(
     y, x
         Prices of the asset hedged and of the hedge (a Series, or a DataFrame of legs).
     halflife
-        Age, in bars, at which an observation's weight halves (> 0).
+        Age, in bars, at which an observation's weight halves (> 0, at most 1,000,000).
     intercept
         Fit ``alpha`` (default) or not.
     on

@@ -63,7 +63,8 @@ class Strategy:
         price level, raw or log (see :mod:`pairs.strategy._steps`). ``"rolling"``: OLS with an
         intercept over the last ``window`` bars. ``"ols"``: a fixed ``beta``/``alpha``.
     window
-        Bars of the rolling hedge and default window of the rolling z-score (default 60).
+        Bars of the rolling hedge and default window of the rolling z-score (default 60; at
+        most 1,000,000, ``pairs._validation.MAX_WINDOW``, as ``zscore_window``).
     delta
         Kalman state noise, ``0 < delta < 1`` (default 1e-4), in relative units.
     obs_var
@@ -84,7 +85,8 @@ class Strategy:
     zscore_window
         Window of the rolling z-score; default ``window``.
     zscore_halflife
-        Half-life in bars of the EWM z-score (required with ``zscore_method="ewm"``).
+        Half-life in bars of the EWM z-score (required with ``zscore_method="ewm"``; at most
+        1,000,000).
     rule
         The entry/exit/stop state machine (default ``SignalRule()``: enter at ``|z| > 2``,
         exit at 0, no stop). A dict is accepted and converted.
@@ -94,7 +96,8 @@ class Strategy:
         account in currency; ``None`` (default): positions in spread units only.
     sizing_mode, lot_size, rebalance_band
         Leg sizing as :func:`pairs.size_legs`: ``"beta_neutral"`` (default) or
-        ``"dollar_neutral"``; lot sizes of ``(y, x)`` (default ``(0, 0)``: fractional units);
+        ``"dollar_neutral"``; lot sizes of ``(y, x)`` (default ``(0, 0)``: fractional units;
+        else at least 1e-18, one wei);
         re-size when beta drifted by more than this fraction (default 0: every bar).
     fee_bps, slippage_bps
         Trading costs in basis points of traded notional (defaults 10 and 0, as in

@@ -482,7 +482,8 @@ class StreamBook:
         ----------
         prices
             A mapping or a pandas Series ``symbol -> price``. Symbols the book does not trade
-            are ignored; a symbol that is absent, None or NaN leaves its pairs unchanged.
+            are ignored; a symbol that is absent, None or NaN leaves its pairs unchanged; a
+            present price must be within [1e-30, 1e30], as in :meth:`pairs.StreamEngine.update`.
         timestamp
             As :meth:`pairs.StreamEngine.update`: optional, but once given always given and
             strictly increasing.
@@ -497,7 +498,7 @@ class StreamBook:
         ------
         DataError
             ``prices`` is not a mapping/Series, a price is not a real number, or a present
-            price is not finite and > 0; or the timestamp is invalid.
+            price is not within [1e-30, 1e30]; or the timestamp is invalid.
         StateError
             The timestamp repeats or precedes the previous one. The book is then unchanged.
         """

@@ -281,9 +281,12 @@ class StreamEngine:
         Parameters
         ----------
         y_price, x_price
-            Prices of the asset hedged and of the hedge at this bar (finite, > 0).
+            Prices of the asset hedged and of the hedge at this bar, within [1e-30, 1e30]
+            (``pairs.stream._kernels.MIN_PRICE``, ``MAX_PRICE``: beyond, the running sums of
+            squares would leave the float range and a saved state could not be loaded again).
         timestamp
-            The bar's time: a ``pd.Timestamp``, ``datetime``, ISO string or number (epoch).
+            The bar's time: a ``pd.Timestamp``, ``datetime``, ISO string or number (epoch); not
+            ``"now"`` or ``"today"``, which pandas reads as the wall clock.
             Optional, but once one update had a timestamp every later one needs one, strictly
             later than the previous.
 
@@ -294,7 +297,7 @@ class StreamEngine:
         Raises
         ------
         DataError
-            A price is not a finite positive number, or the timestamp is invalid or not
+            A price is not a number within [1e-30, 1e30], or the timestamp is invalid or not
             comparable with the previous one (e.g. naive after tz-aware).
         StateError
             The timestamp repeats or precedes the previous one. The state is unchanged.

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pairs._numba_cache import njit
-from pairs.hedge._kernels import kalman_step, rolling_ols_step
+from pairs.hedge._kernels import from_relative, kalman_step, rolling_ols_step, to_relative
 from pairs.trading._kernels import (
     Z_EWM,
     Z_EXPANDING,
@@ -93,6 +93,10 @@ P_WIDTH = 19
 R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH = 0, 4, 8, 16, 24, 25
 # The same offsets in a whole row (settings, state, buffers).
 S_RULE, S_SIZE, S_HEDGE, S_Z, S_N, S_BUF = (P_WIDTH + k for k in (R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH))
+# The batch's conversions to and from relative prices, compiled on scalars and inlined in the
+# step (their source is in pairs/hedge/_kernels.py, part of every kernel's cache key).
+_to_relative = njit(cache=False, inline="always")(to_relative)
+_from_relative = njit(cache=False, inline="always")(from_relative)
 # engine_step's action code for a price that is not finite and > 0 (nothing was changed).
 BAD_PRICE = -1
 # The prices a stream accepts: sums of squares and products of prices, and of their ratios, stay
@@ -150,24 +154,15 @@ def pair_step(
             h[6] = x
         ref_y = h[5]
         ref_x = h[6]
-        if log:
-            yr = y - ref_y
-            xr = x - ref_x
-        else:
-            yr = y / ref_y
-            xr = x / ref_x
+        yr = _to_relative(y, ref_y, log)
+        xr = _to_relative(x, ref_x, log)
         b, a, h[2], h[3], h[4], e, s, _ = kalman_step(
             h[0], h[1], h[2], h[3], h[4], yr, xr, q, 0.0, q, r, first
         )
         h[0] = b
         h[1] = a
         h[7] = 0.0
-        # pairs.strategy._steps.from_relative, on scalars.
-        rel_spread = yr - b * xr - a
-        if log:
-            beta, alpha, spread = b, a + ref_y - b * ref_x, rel_spread
-        else:
-            beta, alpha, spread = b * (ref_y / ref_x), a * ref_y, rel_spread * ref_y
+        beta, alpha, spread = _from_relative(b, a, yr - b * xr - a, ref_y, ref_x, log)
         z = e / math.sqrt(s)
     elif hedge == HEDGE_ROLLING:
         beta, alpha = rolling_ols_step(h[:6], buf[:w], buf[w : 2 * w], n, y, x)

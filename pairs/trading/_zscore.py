@@ -47,7 +47,8 @@ def zscore(
         ``spread.ewm(halflife=...).std()`` (``adjust=True``, ``bias=False``). ``"expanding"``:
         mean and sample standard deviation of every bar so far.
     halflife
-        ``method="ewm"`` only (required there): half-life of the weights, in bars, > 0.
+        ``method="ewm"`` only (required there): half-life of the weights, in bars, > 0 and at
+        most 1,000,000 (``pairs._validation.MAX_WINDOW``).
     min_periods
         Minimum number of non-NaN values needed for a value; default ``window`` for
         ``"rolling"``, 2 otherwise. Fewer give NaN.

@@ -23,8 +23,8 @@ from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 
 @pytest.fixture(scope="module")
-def eth_btc(btc_eth: pd.DataFrame) -> pd.DataFrame:
-    return np.log(btc_eth[["ETH", "BTC"]])
+def eth_btc(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return np.log(btc_eth_daily[["ETH", "BTC"]])
 
 
 @pytest.fixture(scope="module")
