@@ -1430,13 +1430,13 @@ def _load_strategy(path: Any = None) -> pairs.Strategy:
     return pairs.Strategy.load(path)
 
 
-def _regular_file(name: str) -> Callable[[Path], Path]:
-    def build(tmp: Path) -> Path:
-        path = tmp / name
-        path.write_text("not a folder", encoding="utf-8")
-        return path
+def _cache_dir_a_file(tmp: Path) -> Inputs:
+    path = tmp / "cache"
+    path.write_text("not a folder", encoding="utf-8")
+    return {"cache_dir": path}
 
-    return build
+
+_CACHE_DIR_A_FILE: Case = ("cache_dir=a_file", _cache_dir_a_file, Raises(DataError, "cache_dir"))
 
 
 def _ccxt_raising(broken: str | None = None, **kwargs: Any) -> pd.DataFrame:
@@ -1620,31 +1620,14 @@ EXTREMES: list[Target] = [
         "load_yfinance",  # its base inputs would download: test_base_inputs_are_valid skips the name
         pairs.load_yfinance,
         {"tickers": "BTC-USD", "retries": 0},
-        extra=(
-            (
-                "cache_dir=a_file",
-                lambda tmp: {"cache_dir": _regular_file("cache")(tmp)},
-                Raises(DataError, "cache_dir"),
-            ),
-        ),
+        extra=(_CACHE_DIR_A_FILE,),
     ),
     Target(
-        "load_ccxt[cache]",
-        _offline_ccxt,
-        {"symbols": "BTC/USDT", "cache_dir": False, "retries": 0},
-        extra=(
-            (
-                "cache_dir=a_file",
-                lambda tmp: {"cache_dir": _regular_file("cache")(tmp)},
-                Raises(DataError, "cache_dir"),
-            ),
-        ),
-    ),
-    Target(
-        "load_ccxt[non-ccxt-errors]",
+        "load_ccxt[cache-and-errors]",
         _ccxt_raising,
         {"symbols": "BTC/USDT", "cache_dir": False, "retries": 0},
         extra=(
+            _CACHE_DIR_A_FILE,
             ("milliseconds_raises", {"broken": "milliseconds"}, Raises(DataError, "exchange")),
             ("load_markets_raises", {"broken": "load_markets"}, Raises(DataError, "exchange")),
         ),
