@@ -31,7 +31,6 @@ __all__ = [
     "MAX_CACHE_BYTES",
     "MAX_JSON_DEPTH",
     "cache_path",
-    "check_cache_dir",
     "check_folder",
     "check_max_age",
     "default_cache_dir",
@@ -67,17 +66,6 @@ def default_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pairs"
-
-
-def check_cache_dir(cache_dir: Any) -> Path | None:
-    """The cache folder: ``"default"`` -> :func:`default_cache_dir`, ``None`` -> no caching."""
-    if cache_dir is None:
-        return None
-    if isinstance(cache_dir, str) and cache_dir == "default":
-        return default_cache_dir()
-    if not isinstance(cache_dir, (str, os.PathLike)):
-        raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
-    return Path(cache_dir)
 
 
 def check_folder(folder: Path | None) -> Path | None:
