@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pairs.exceptions import PairsError
+from pairs.exceptions import DataError, PairsError
 
-__all__ = ["check_path", "remove_stale_temps", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["check_path", "read_regular_file", "remove_stale_temps", "write_bytes_atomic", "write_text_atomic"]
 
 # A temporary file of a killed writer older than this is removed even if its pid is unknown.
 _STALE_SECONDS = 3600.0
@@ -29,6 +30,50 @@ def check_path(value: Any, name: str = "path") -> Path:
     if not str(path) or "\0" in str(path):
         raise PairsError(f"{name} must be a non-empty file path without NUL bytes; got {str(value)!r}.")
     return path
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def read_regular_file(path: Path, limit: int, *, name: str = "path", what: str = "file") -> bytes:
+    """The bytes of ``path``: a regular file (symlinks followed) of at most ``limit`` bytes.
+
+    A directory, a FIFO, a device such as ``/dev/zero`` or a socket is refused before it is
+    opened, so nothing blocks or reads without end; the open does not block either and the
+    opened file is checked again, in case the path was swapped in between. Raises a
+    :class:`~pairs.exceptions.DataError` naming ``name``: missing, unreadable, not a regular
+    file, or larger than ``limit``.
+    """
+    shown = repr(str(path))
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as handle:
+                kind = _not_regular(os.fstat(handle.fileno()).st_mode)
+                data = handle.read(limit + 1) if kind is None else b""
+    except FileNotFoundError:
+        raise DataError(f"{name} must be an existing {what}; got {shown}.") from None
+    except OSError as exc:
+        raise DataError(f"{name} must be a readable {what}; got {shown} ({exc.strerror or exc}).") from None
+    if kind is not None:
+        raise DataError(f"{name} must be a readable, regular {what}; got {shown}, {kind}.")
+    if len(data) > limit:
+        raise DataError(f"{name} must be a {what} of at most {limit:,} bytes; got {shown}, larger.")
+    return data
 
 
 def _alive(pid: int) -> bool:

@@ -1,4 +1,5 @@
-"""Numba kernels of the boundary checks' fast paths (see :mod:`pairs._validation`)."""
+"""Numba kernels of the boundary checks' fast paths (see :mod:`pairs._validation`), and the exact
+rescaling of data whose squares would under- or overflow."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ import numpy as np
 
 from pairs._numba_cache import njit
 
-__all__ = ["any_constant", "inf_nan_min"]
+__all__ = ["any_constant", "inf_nan_min", "pow2_scale"]
+
+
+def pow2_scale(values: np.ndarray) -> float:
+    """The power of two just above ``max|values|`` (1 for zeros).
+
+    Dividing by it is exact, so a scale-free statistic computed on the scaled data equals the
+    one on the data, and prices near 1e-303 or 1e300 no longer under- or overflow their sums of
+    squares.
+    """
+    top = float(np.max(np.abs(values)))
+    return math.ldexp(1.0, math.frexp(top)[1]) if top > 0.0 else 1.0
 
 
 @njit(cache=True)

@@ -19,6 +19,9 @@ import pandas as pd
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 __all__ = [
+    "MAX_INT",
+    "MAX_WINDOW",
+    "MIN_LOT",
     "align_pair",
     "as_frame",
     "as_positive_duration",
@@ -26,16 +29,34 @@ __all__ = [
     "check_choice",
     "check_flag",
     "check_float",
+    "check_halflife",
     "check_int",
+    "check_lot_size",
     "check_not_constant",
     "check_window",
     "clean_pair_values",
     "raise_if_constant",
     "renamed_attribute",
     "renamed_option",
+    "shown",
 ]
 
 T = TypeVar("T")
+
+MAX_INT = 2**53 - 1
+"""Largest integer option (a count of bars, a window): every count is exact as a float, in the
+compiled kernels (int64) and in a JSON state file, so a larger one is refused at the boundary."""
+MAX_WINDOW = 1_000_000
+"""Longest window or half-life, in bars, of a strategy and its streaming engines (about two years
+of one-minute bars): an engine keeps a window of bars in memory, and an EWM weight
+``0.5 ** (1 / halflife)`` rounds to 1 (a division by zero) long before 2**53 bars."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, shortened for integers too long to read in a one-line message."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) > 10**30:
+        return f"an integer of {len(str(abs(int(value))))} digits"
+    return repr(value)
 
 
 def _describe(obj: Any) -> str:
@@ -57,15 +78,18 @@ def check_choice(name: str, value: Any, choices: Iterable[T]) -> T:
     return value  # type: ignore[return-value]
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` as ``int`` if it is an integer within ``[minimum, maximum]``."""
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = MAX_INT) -> int:
+    """Return ``value`` as ``int`` if it is an integer within ``[minimum, maximum]``.
+
+    ``maximum`` defaults to :data:`MAX_INT` (2**53 - 1); ``None`` lifts the bound (a seed).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise PairsError(f"{name} must be an integer; got {value!r}.")
     ivalue = int(value)
     if minimum is not None and ivalue < minimum:
-        raise PairsError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        raise PairsError(f"{name} must be an integer >= {minimum}; got {shown(value)}.")
     if maximum is not None and ivalue > maximum:
-        raise PairsError(f"{name} must be an integer <= {maximum}; got {value!r}.")
+        raise PairsError(f"{name} must be an integer <= {maximum}; got {shown(value)}.")
     return ivalue
 
 
@@ -81,31 +105,62 @@ def check_float(
     """Return ``value`` as a finite ``float`` within the given bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise PairsError(f"{name} must be a real number; got {value!r}.")
-    fvalue = float(value)
+    try:
+        fvalue = float(value)
+    except OverflowError:  # an int beyond the float range
+        fvalue = math.inf
     if not math.isfinite(fvalue):
-        raise PairsError(f"{name} must be a finite number; got {value!r}.")
+        raise PairsError(f"{name} must be a finite number; got {shown(value)}.")
     if minimum is not None:
         if strict_min and fvalue <= minimum:
-            raise PairsError(f"{name} must be > {minimum}; got {value!r}.")
+            raise PairsError(f"{name} must be > {minimum}; got {shown(value)}.")
         if not strict_min and fvalue < minimum:
-            raise PairsError(f"{name} must be >= {minimum}; got {value!r}.")
+            raise PairsError(f"{name} must be >= {minimum}; got {shown(value)}.")
     if maximum is not None:
         if strict_max and fvalue >= maximum:
-            raise PairsError(f"{name} must be < {maximum}; got {value!r}.")
+            raise PairsError(f"{name} must be < {maximum}; got {shown(value)}.")
         if not strict_max and fvalue > maximum:
-            raise PairsError(f"{name} must be <= {maximum}; got {value!r}.")
+            raise PairsError(f"{name} must be <= {maximum}; got {shown(value)}.")
     return fvalue
+
+
+def check_halflife(name: str, value: Any) -> float:
+    """Return a half-life in bars: a number in ``(0, MAX_WINDOW]``."""
+    return check_float(name, value, minimum=0.0, maximum=MAX_WINDOW, strict_min=True)
+
+
+MIN_LOT = 1e-18
+"""Smallest lot size other than 0 (no rounding): the smallest unit of a crypto asset (1 wei is
+1e-18 ether, 1 satoshi 1e-8 bitcoin); a position divided by a smaller lot overflows."""
+
+
+def check_lot_size(value: Any) -> tuple[float, float]:
+    """Return ``(y_lot, x_lot)``: each 0 (fractional units) or at least :data:`MIN_LOT`."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {value!r}.")
+    lots = tuple(check_float(f"lot_size[{k}]", lot, minimum=0.0) for k, lot in enumerate(value))
+    for k, lot in enumerate(lots):
+        if 0.0 < lot < MIN_LOT:
+            raise PairsError(f"lot_size[{k}] must be 0 or at least {MIN_LOT:g}; got {value[k]!r}.")
+    return lots[0], lots[1]
 
 
 def check_window(name: str, value: Any, n_obs: int, *, minimum: int = 2) -> int:
     """Return a window length that is an integer in ``[minimum, n_obs]``."""
-    window = check_int(name, value, minimum=minimum)
+    window = check_int(name, value, minimum=minimum, maximum=None)
     if window > n_obs:
-        raise InsufficientDataError(f"{name} must be <= the number of observations ({n_obs}); got {value!r}.")
+        raise InsufficientDataError(
+            f"{name} must be <= the number of observations ({n_obs}); got {shown(value)}."
+        )
     return window
 
 
 def _check_index(name: str, index: pd.Index) -> None:
+    if isinstance(index, pd.MultiIndex):
+        raise DataError(
+            f"{name} index must have one level (timestamps); got a MultiIndex of {index.nlevels} levels "
+            "(select one group, or .droplevel() the others)."
+        )
     if index.hasnans:
         raise DataError(
             f"{name} index must not contain missing timestamps (NaT/NaN); got {int(index.isna().sum())}."
@@ -206,6 +261,10 @@ def as_frame(
         raise DataError(f"{name} must be a pandas DataFrame or 2-d array; got {_describe(obj)}.")
     if obj.shape[1] < min_columns:
         raise DataError(f"{name} must have at least {min_columns} column(s); got {obj.shape[1]}.")
+    if isinstance(obj.columns, pd.MultiIndex):
+        raise DataError(
+            f"{name} columns must have one level (names); got a MultiIndex of {obj.columns.nlevels} levels."
+        )
     if obj.columns.has_duplicates:
         raise DataError(f"{name} must have unique column names; got {list(obj.columns)!r}.")
     for col in obj.columns:
@@ -334,7 +393,9 @@ def clean_pair_values(
     # Equal indexes of different dtypes (time units, timezone names) are left to align_pair.
     if index is not x.index and not (index.dtype == x.index.dtype and index.equals(x.index)):
         return None
-    if index.hasnans or not (index.is_unique and index.is_monotonic_increasing):
+    if isinstance(index, pd.MultiIndex) or index.hasnans:
+        return None
+    if not (index.is_unique and index.is_monotonic_increasing):
         return None
     from pairs._kernels import inf_nan_min
 

@@ -6,6 +6,7 @@ OpenBLAS makes the statsmodels reference calls tens of times slower without chan
 
 import os
 import sys
+from typing import Any
 
 import pytest
 
@@ -71,6 +72,16 @@ _ONE_CASE: dict[str, tuple[str, ...]] = {
     "test_johansen_equals_r_urca": ("[crude-const-K2]", "[coins-trend-K3]"),
     "test_equals_statsmodels_loop_on_crude_oil": ("[bic-c]", "[None-rs]"),
 }
+
+
+@pytest.fixture(scope="session")
+def btc_eth_daily() -> Any:
+    """Daily closes of BTC and ETH from the bundled sample, on the bars where both trade (3,065):
+    the suite's reference pair, loaded once. Modules select, reorder, slice or log it; pandas'
+    copy-on-write keeps their changes to themselves."""
+    import pairs  # after the BLAS settings above
+
+    return pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

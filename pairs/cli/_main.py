@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
+from pairs._settings import SETTINGS
 from pairs._typing import layouts
 from pairs.cli._warmup import command
 from pairs.exceptions import PairsError
@@ -245,112 +246,31 @@ def _add_pair(parser: argparse.ArgumentParser, *, optional: bool = False, log: b
 
 
 def _add_signal_options(parser: argparse.ArgumentParser) -> None:
+    """``--strategy FILE`` and a flag per setting of :data:`pairs._settings.SETTINGS`, by section.
+
+    The flags default to None (not given): a given flag overrides the strategy file's setting,
+    and the help shows the default of ``pairs.Strategy()`` from the same table.
+    """
     spec = parser.add_argument_group("strategy (defaults: pairs.Strategy(); see 'pairs strategy')")
     spec.add_argument(
         "--strategy",
         metavar="FILE",
         help="strategy file (JSON, as written by 'pairs strategy'); flags given override its settings",
     )
-    hedge = parser.add_argument_group("hedge and z-score")
-    hedge.add_argument("--hedge", choices=("kalman", "rolling", "ols"), help="hedge ratio (default: kalman)")
-    hedge.add_argument(
-        "--window",
-        metavar="N",
-        type=int,
-        help="rolling hedge window, and default rolling z-score window (default: 60)",
-    )
-    hedge.add_argument(
-        "--delta", metavar="D", type=float, help="Kalman state noise, 0 < delta < 1 (default: 1e-4)"
-    )
-    hedge.add_argument(
-        "--obs-var",
-        metavar="V",
-        type=float,
-        help="Kalman observation variance, relative to the first bar (default: 1e-3)",
-    )
-    hedge.add_argument(
-        "--beta", metavar="B", type=float, help="fixed hedge ratio of --hedge ols (default: OLS fit)"
-    )
-    hedge.add_argument(
-        "--intercept", metavar="A", dest="alpha", type=float, help="fixed intercept of --hedge ols"
-    )
-    hedge.add_argument(
-        "--zscore",
-        choices=("innovation", "rolling", "ewm", "expanding"),
-        help="z-score of the spread (default: rolling; innovation: Kalman only)",
-    )
-    hedge.add_argument(
-        "--zscore-window", metavar="N", type=int, help="rolling z-score window (default: --window)"
-    )
-    hedge.add_argument(
-        "--zscore-halflife", metavar="H", type=float, help="half-life of --zscore ewm, in bars"
-    )
-    rule = parser.add_argument_group("entry/exit rule")
-    rule.add_argument("--entry-z", metavar="Z", type=float, help="enter when |z| > entry-z (default: 2)")
-    rule.add_argument(
-        "--exit-z", metavar="Z", type=float, help="exit when z crosses exit-z toward the mean (default: 0)"
-    )
-    rule.add_argument("--stop-z", metavar="Z", type=float, help="close and block the side when |z| >= stop-z")
-    rule.add_argument("--max-holding", metavar="N", type=int, help="close after this many bars in a position")
-    rule.add_argument("--cooldown", metavar="N", type=int, help="flat bars after any exit (default: 0)")
-    sizing = parser.add_argument_group("leg sizing")
-    sizing.add_argument(
-        "--capital",
-        metavar="C",
-        type=float,
-        help="account capital (gross notional of a position): adds y_units, x_units; backtest in currency",
-    )
-    sizing.add_argument(
-        "--sizing", choices=("beta_neutral", "dollar_neutral"), help="(default: beta_neutral)"
-    )
-    sizing.add_argument(
-        "--lot-size", type=float, nargs=2, metavar=("Y_LOT", "X_LOT"), help="round units to lots"
-    )
-    sizing.add_argument(
-        "--rebalance-band", metavar="F", type=float, help="re-size when beta drifts by this fraction"
-    )
-    sizing.add_argument(
-        "--min-notional",
-        type=float,
-        nargs=2,
-        metavar=("Y_MIN", "X_MIN"),
-        help="smallest order of each leg, in the quote currency (default: 0 0)",
-    )
-    costs = parser.add_argument_group("costs")
-    costs.add_argument(
-        "--fee-bps", metavar="BPS", type=float, help="fees, bps of traded notional (default: 10)"
-    )
-    costs.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage, bps (default: 0)")
-    costs.add_argument(
-        "--maker-fee-bps",
-        metavar="BPS",
-        type=float,
-        help="maker fee, bps; negative: a rebate (default: --fee-bps)",
-    )
-    costs.add_argument(
-        "--maker-share", metavar="F", type=float, help="share of notional filled as maker (default: 0)"
-    )
-    account = parser.add_argument_group("execution of an account (with --capital)")
-    account.add_argument(
-        "--fill",
-        metavar="WHEN",
-        type=_fill,
-        help="when orders fill: close, next_close or a lag in bars (default: close)",
-    )
-    account.add_argument(
-        "--leverage",
-        metavar="L",
-        type=float,
-        help="largest gross exposure / equity after an order (default: none)",
-    )
-    account.add_argument(
-        "--margin", choices=("cross", "isolated"), help="margin of the legs (default: cross)"
-    )
-
-
-def _fill(text: str) -> str | int:
-    """``--fill``: a fill model name or a lag in bars (the Strategy validates it)."""
-    return int(text) if text.isdigit() else text
+    groups: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.group not in groups:
+            groups[s.group] = parser.add_argument_group(s.group)
+        options: dict[str, Any] = {"help": s.help.format(default=s.default)}
+        if s.choices is not None:
+            options["choices"] = s.choices
+        else:
+            options.update(metavar=s.metavar, type=s.kind)
+        if s.nargs is not None:
+            options["nargs"] = s.nargs
+        if s.dest is not None:
+            options["dest"] = s.dest
+        groups[s.group].add_argument(s.flag, **options)
 
 
 def _add_portfolio(sub: Any) -> None:
@@ -392,19 +312,13 @@ def _add_portfolio(sub: Any) -> None:
     _add_format(book)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="pairs",
-        description="Hedge ratios, cointegration tests and spread signals for crypto pairs.",
-        epilog="Run 'pairs <command> --help' for options and examples; start with 'pairs demo'.",
-    )
-    parser.add_argument("--version", action="version", version=f"pairs {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _demo_parser(sub: Any) -> None:
     demo = _sub(sub, "demo", "end-to-end analysis of the bundled data, offline", command("_demo", "cmd_demo"))
     demo.add_argument("--report", metavar="FILE", help="also write the HTML report of the analysed pair")
     _add_format(demo)
 
+
+def _fit_parser(sub: Any) -> None:
     fit = _sub(sub, "fit", "fit a hedge ratio", command("_fit", "cmd_fit"))
     _add_pair(fit)
     fit.add_argument(
@@ -425,6 +339,8 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
     _add_format(fit)
 
+
+def _test_parser(sub: Any) -> None:
     test = _sub(sub, "test", "cointegration tests of a pair", command("_test", "cmd_test"))
     _add_pair(test)
     test.add_argument(
@@ -444,6 +360,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(test)
 
+
+def _scan_parser(sub: Any) -> None:
     scan = _sub(sub, "scan", "screen a universe for cointegrated pairs", command("_scan", "cmd_scan"))
     scan.add_argument(
         "sources", metavar="SOURCE", nargs="+", help="folder, CSV file, sample reference or ticker"
@@ -475,8 +393,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(scan)
 
-    _add_portfolio(sub)
 
+def _signal_parser(sub: Any) -> None:
     signal = _sub(
         sub, "signal", "entry/exit signals of a pair, or of a live stream", command("_signal", "cmd_signal")
     )
@@ -534,6 +452,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(signal)
 
+
+def _backtest_parser(sub: Any) -> None:
     bt = _sub(
         sub, "backtest", "backtest the signals of a pair with costs", command("_backtest", "cmd_backtest")
     )
@@ -548,6 +468,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(bt)
 
+
+def _sweep_parser(sub: Any) -> None:
     sweep = _sub(
         sub,
         "sweep",
@@ -581,6 +503,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_signal_options(sweep)
     _add_format(sweep)
 
+
+def _report_parser(sub: Any) -> None:
     report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
     _add_pair(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
@@ -612,6 +536,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(report)
 
+
+def _check_parser(sub: Any) -> None:
     check = _sub(
         sub, "check", "look-ahead and warm-up of a strategy on a history", command("_check", "cmd_check")
     )
@@ -633,6 +559,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_format(check)
 
+
+def _strategy_parser(sub: Any) -> None:
     strategy = _sub(
         sub,
         "strategy",
@@ -644,6 +572,8 @@ def _build_parser() -> argparse.ArgumentParser:
     strategy.add_argument("-o", "--output", metavar="FILE", help="write the strategy file to FILE")
     _add_format(strategy, default=None, shown="json, or table with -o")
 
+
+def _warmup_parser(sub: Any) -> None:
     warmup = _sub(
         sub,
         "warmup",
@@ -651,6 +581,35 @@ def _build_parser() -> argparse.ArgumentParser:
         command("_warmup", "cmd_warmup", compiles=False),
     )
     _add_format(warmup)
+
+
+# Each command registers its own options; the strategy flags come from one table (pairs._settings).
+_COMMANDS = (
+    _demo_parser,
+    _fit_parser,
+    _test_parser,
+    _scan_parser,
+    _add_portfolio,
+    _signal_parser,
+    _backtest_parser,
+    _sweep_parser,
+    _report_parser,
+    _check_parser,
+    _strategy_parser,
+    _warmup_parser,
+)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pairs",
+        description="Hedge ratios, cointegration tests and spread signals for crypto pairs.",
+        epilog="Run 'pairs <command> --help' for options and examples; start with 'pairs demo'.",
+    )
+    parser.add_argument("--version", action="version", version=f"pairs {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _COMMANDS:
+        register(sub)
     return parser
 
 

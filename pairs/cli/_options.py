@@ -10,37 +10,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pairs._settings import RULE_FIELDS, SETTINGS
 from pairs.strategy import Strategy
 from pairs.trading import SignalRule
 
 __all__ = ["RULE_FLAGS", "STRATEGY_FLAGS", "explicit_flags", "strategy_from_args"]
 
-# command-line flag (dest) -> Strategy field
+# command-line flag (dest) -> Strategy field, from the one table of settings (--log is a data option).
 STRATEGY_FLAGS = {
-    "hedge": "hedge",
-    "window": "window",
-    "delta": "delta",
-    "obs_var": "obs_var",
-    "beta": "beta",
-    "alpha": "alpha",
     "log": "log_prices",
-    "zscore": "zscore_method",
-    "zscore_window": "zscore_window",
-    "zscore_halflife": "zscore_halflife",
-    "capital": "capital",
-    "sizing": "sizing_mode",
-    "lot_size": "lot_size",
-    "rebalance_band": "rebalance_band",
-    "min_notional": "min_notional",
-    "fee_bps": "fee_bps",
-    "slippage_bps": "slippage_bps",
-    "maker_fee_bps": "maker_fee_bps",
-    "maker_share": "maker_share",
-    "fill": "fill",
-    "leverage": "leverage",
-    "margin": "margin",
+    **{s.name: s.field for s in SETTINGS if s.field not in RULE_FIELDS},
 }
-RULE_FLAGS = ("entry_z", "exit_z", "stop_z", "max_holding", "cooldown")
+RULE_FLAGS = RULE_FIELDS
 
 
 def explicit_flags(args: argparse.Namespace) -> list[str]:

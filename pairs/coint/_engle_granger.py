@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import align_pair, check_choice, check_not_constant
 from pairs.coint._bootstrap import boot_crit, eg_boot_pvalues, resolve_boot
 from pairs.coint._critical import MAX_DF_VARS, df_crit
@@ -112,8 +113,8 @@ def _one_direction(
 
 
 def engle_granger(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     trend: Trend = "c",
     max_lag: int | None = None,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import align_pair, check_choice, check_float, check_not_constant
 from pairs.coint._kernels import _legendre, adf_batch
 from pairs.coint._stationarity import Autolag, resolve_lag_options
@@ -90,8 +91,8 @@ def _residuals(y: np.ndarray, legs: np.ndarray, model: str, breaks: np.ndarray) 
 
 
 def gregory_hansen(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     model: GHModel = "c",
     trim: float = 0.15,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike2D
 from pairs._validation import (
     as_frame,
     check_choice,
@@ -171,7 +172,7 @@ def _reduced_rank(levels: np.ndarray, case: str, lags: int) -> tuple[np.ndarray,
 
 
 def johansen(
-    prices: Any,
+    prices: ArrayLike2D,
     *,
     det_order: int | None = None,
     k_ar_diff: int = 1,

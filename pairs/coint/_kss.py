@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from pairs._kernels import pow2_scale
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_choice, check_not_constant
 from pairs.coint._kernels import TREND_TERMS, _legendre
 from pairs.coint._stationarity import Autolag, resolve_lag_options
@@ -68,8 +70,9 @@ def _regression(v: np.ndarray, lags: int, first: int) -> tuple[np.ndarray, np.nd
     return dv[rows], np.column_stack(cols)
 
 
-def _select_lag(v: np.ndarray, max_lag: int, autolag: str) -> tuple[int, float]:
-    """statsmodels' ``_autolag`` rule on the common sample of ``max_lag`` lags: ``(lag, icbest)``."""
+def _select_lag(v: np.ndarray, max_lag: int, autolag: str, scale: float) -> tuple[int, float]:
+    """statsmodels' ``_autolag`` rule on the common sample of ``max_lag`` lags: ``(lag, icbest)``
+    (``v`` is the series divided by ``scale``, which the information criteria add back)."""
     dep, full = _regression(v, max_lag, max_lag)
     n = dep.shape[0]
     if autolag == "t-stat":
@@ -81,14 +84,14 @@ def _select_lag(v: np.ndarray, max_lag: int, autolag: str) -> tuple[int, float]:
     ics = []
     for lag in range(max_lag + 1):
         _, ssr = _fit(dep, full[:, : lag + 1])
-        llf = -n / 2.0 * (math.log(2.0 * math.pi) + math.log(ssr / n) + 1.0)
+        llf = -n / 2.0 * (math.log(2.0 * math.pi) + math.log(ssr / n) + 2.0 * math.log(scale) + 1.0)
         ics.append(-2.0 * llf + penalty * (lag + 1))
     best = int(np.argmin(ics))
     return best, float(ics[best])
 
 
 def kss(
-    series: Any,
+    series: ArrayLike1D,
     *,
     trend: KSSTrend = "c",
     max_lag: int | None = None,
@@ -142,10 +145,14 @@ def kss(
     if ntrend:
         det = _legendre(len(v), ntrend).T
         v = v - det @ np.linalg.lstsq(det, v, rcond=None)[0]
+    # v^3 of a series of size 1e60 (or 1e-60) overflows (underflows): scaled exactly by a power of
+    # two, the t-statistic is unchanged (it is scale free).
+    scale = pow2_scale(v)
+    v = v / scale
     icbest: float | None = None
     chosen = lag
     if autolag is not None:
-        chosen, icbest = _select_lag(v, lag, autolag)
+        chosen, icbest = _select_lag(v, lag, autolag, scale)
     dep, design = _regression(v, chosen, chosen)
     tvals, _ = _fit(dep, design)
     return KSSResult(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import (
     align_pair,
     check_choice,
@@ -39,8 +40,8 @@ _MIN_WINDOW = 20
 
 
 def rolling_coint(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     window: int,
     step: int = 1,
@@ -148,8 +149,8 @@ class BreakdownResult(ResultMixin):
 
 
 def breakdown(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     window: int,
     size: float = 0.05,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import align_pair, check_choice, check_float, check_not_constant
 from pairs.coint._critical import MAX_DF_VARS, po_crit, po_min_nobs, po_pvalue
 from pairs.coint._kernels import _COLLINEAR_R2, TREND_TERMS, _coint, _legendre
@@ -84,8 +85,8 @@ def _p_stat(
 
 
 def phillips_ouliaris(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     trend: Trend = "c",
     test_type: TestType = "Zt",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin, Summary, _fmt, json_safe
+from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_choice, check_float, check_int, renamed_attribute
 from pairs.coint._engle_granger import EngleGrangerResult, engle_granger
 from pairs.coint._johansen import _DET_ORDER_CASE, johansen
@@ -277,8 +278,8 @@ def _caveat(n_screened: int, size: float, worst_p: float) -> str:
 
 
 def coint_report(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     size: float = 0.05,
     trend: Trend = "c",

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.special import gammaln, ndtr, ndtri
 
 from pairs._results import ResultMixin
-from pairs._typing import HalfLifeMethod
+from pairs._typing import ArrayLike1D, HalfLifeMethod
 from pairs._validation import as_series, check_choice, check_float, check_int, check_not_constant
 from pairs.coint._bootstrap import adf_boot_stats, boot_crit, boot_pvalue, resolve_boot
 from pairs.coint._critical import df_crit, df_pvalue
@@ -85,7 +85,7 @@ class ADFResult(ResultMixin):
 
 
 def adf(
-    series: Any,
+    series: ArrayLike1D,
     *,
     trend: Trend = "c",
     max_lag: int | None = None,
@@ -220,7 +220,7 @@ def _bars(lam: float) -> float:
     return -math.log(2.0) / math.log(phi)
 
 
-def half_life(spread: Any, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols") -> HalfLifeResult:
+def half_life(spread: ArrayLike1D, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols") -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
     OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with
@@ -360,7 +360,7 @@ def _rescaled_range(increments: np.ndarray, scales: np.ndarray) -> np.ndarray:
 
 
 def hurst(
-    series: Any,
+    series: ArrayLike1D,
     *,
     method: Literal["rs", "variance"] = "rs",
     min_scale: int = 8,
@@ -448,7 +448,7 @@ class VarianceRatioResult(ResultMixin):
 
 
 def variance_ratio(
-    series: Any,
+    series: ArrayLike1D,
     lags: int = 2,
     *,
     trend: Literal["n", "c"] = "c",

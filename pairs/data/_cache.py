@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._io import write_text_atomic
+from pairs._io import read_regular_file, write_text_atomic
 from pairs._validation import as_positive_duration
 from pairs.exceptions import DataError
 
@@ -31,7 +31,7 @@ __all__ = [
     "MAX_CACHE_BYTES",
     "MAX_JSON_DEPTH",
     "cache_path",
-    "check_cache_dir",
+    "check_folder",
     "check_max_age",
     "default_cache_dir",
     "loads_untrusted",
@@ -68,15 +68,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "pairs"
 
 
-def check_cache_dir(cache_dir: Any) -> Path | None:
-    """The cache folder: ``"default"`` -> :func:`default_cache_dir`, ``None`` -> no caching."""
-    if cache_dir is None:
-        return None
-    if isinstance(cache_dir, str) and cache_dir == "default":
-        return default_cache_dir()
-    if not isinstance(cache_dir, (str, os.PathLike)):
-        raise DataError(f"cache_dir must be a folder path (str or os.PathLike) or None; got {cache_dir!r}.")
-    return Path(cache_dir)
+def check_folder(folder: Path | None) -> Path | None:
+    """``folder``, refused when it exists as something other than a folder (a file, say)."""
+    if folder is not None and os.path.lexists(folder) and not folder.is_dir():
+        raise DataError(f"cache_dir must be a folder; got {str(folder)!r}, which is not one.")
+    return folder
 
 
 def stamp(value: Any, name: str) -> pd.Timestamp | None:
@@ -228,9 +224,7 @@ def read_cache(
     was written for another source/symbol/interval or holds invalid closes.
     """
     try:
-        if path.stat().st_size > MAX_CACHE_BYTES:
-            return None
-        doc = loads_untrusted(path.read_bytes(), what="cache file")
+        doc = loads_untrusted(read_regular_file(path, MAX_CACHE_BYTES), what="cache file")
         payload = doc["payload"]
         if doc.get("version") != CACHE_VERSION or doc.get("sha256") != _checksum(payload):
             return None
@@ -270,8 +264,13 @@ def write_cache(
         "close": series.to_numpy(dtype=np.float64).tolist(),
     }
     doc = {"version": CACHE_VERSION, "sha256": _checksum(body), "payload": body}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(doc))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(doc))
+    except OSError as exc:  # a read-only folder, a file where a folder must be, a full disk
+        raise DataError(
+            f"cache_dir must be a writable folder; got {str(path.parent)!r} ({exc.strerror or exc})."
+        ) from exc
 
 
 def usable(

@@ -24,6 +24,7 @@ from pairs._typing import OnEmptyPage, PriceField
 from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
+    check_folder,
     check_max_age,
     default_cache_dir,
     read_cache,
@@ -215,7 +216,7 @@ def cache_folder(cache_dir: Any, refresh: Any, who: str) -> Path | None:
         )
         return None
     if isinstance(cache_dir, (str, os.PathLike)):
-        return Path(cache_dir)
+        return check_folder(Path(cache_dir))
     raise DataError(
         f"cache_dir must be a folder path (str or os.PathLike) or False (no cache); got {cache_dir!r}."
     )
@@ -263,7 +264,7 @@ def load_columns(
     source = f"ccxt:{ex.id}"
     # The cache is judged by the local clock (a cache hit needs no network); what is closed
     # and the fetch time written to the cache come from the exchange's clock.
-    now = pd.Timestamp(int(ex.milliseconds()), unit="ms", tz="UTC")
+    now = pd.Timestamp(session.clock(), unit="ms", tz="UTC")
     columns: dict[str, pd.Series] = {}
     missing: list[tuple[str, dict[str, str], Path | None]] = []
     for symbol in names:

@@ -199,6 +199,17 @@ class Session:
                 return True
         return False
 
+    def clock(self) -> int:
+        """The exchange object's local clock (``milliseconds()``, no network call): whatever it
+        raises is a one-line DataError with the cause chained."""
+        try:
+            return int(self.exchange.milliseconds())
+        except Exception as exc:
+            raise DataError(
+                f"exchange {self.exchange.id} must answer milliseconds(); the call failed with "
+                f"{_one_line(exc)} (a bug in ccxt or in the exchange class?)."
+            ) from exc
+
     def check_symbol(self, symbol: str) -> None:
         if not self.exchange.markets:
             self.call("load_markets()", self.exchange.load_markets)
@@ -219,7 +230,7 @@ class Session:
         """
         has = getattr(self.exchange, "has", None)
         if not (isinstance(has, Mapping) and has.get("fetchTime")):
-            return int(self.exchange.milliseconds())
+            return self.clock()
         value = self.call("fetch_time()", self.exchange.fetch_time)
         ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
         if not (ok and EPOCH_MS[0] <= int(value) < EPOCH_MS[1]):

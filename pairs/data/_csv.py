@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pairs._io import read_regular_file
 from pairs._typing import Field, Layout, layouts
 from pairs._validation import check_choice
 from pairs.exceptions import DataError, InsufficientDataError
@@ -52,14 +53,14 @@ def _detect_layout(columns: list[str], path: Path) -> str:
     )
 
 
+MAX_CSV_BYTES = 2**31
+"""Largest price file :func:`read_prices` reads (2 GiB: 20 years of one-minute candles)."""
+
+
 def _read_text(path: Path) -> str:
+    raw = read_regular_file(path, MAX_CSV_BYTES, what="CSV file")
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise DataError(f"path must be an existing file; got {str(path)!r}.") from None
-    except IsADirectoryError:
-        raise DataError(f"path must be a file, not a directory; got {str(path)!r}.") from None
+        return raw.decode("utf-8-sig")  # utf-8-sig drops a byte-order mark
     except UnicodeDecodeError as exc:
         raise DataError(f"path must be a UTF-8 text CSV; got {str(path)!r} ({exc}).") from None
 
@@ -182,7 +183,8 @@ def read_prices(
     Parameters
     ----------
     path
-        CSV file in one of the supported layouts (see module docstring).
+        CSV file in one of the supported layouts (see module docstring): a regular file of at
+        most 2 GiB (a FIFO or a device such as ``/dev/zero`` is refused before it is opened).
     layout
         ``"auto"`` detects the layout from the header; an unknown header raises
         :class:`~pairs.exceptions.DataError` listing the supported layouts.

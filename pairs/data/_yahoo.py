@@ -18,6 +18,7 @@ import pandas as pd
 from pairs._validation import check_float, check_int
 from pairs.data._cache import (
     cache_path,
+    check_folder,
     check_max_age,
     default_cache_dir,
     read_cache,
@@ -235,6 +236,7 @@ def load_yfinance(
     wait = check_float("backoff", backoff, minimum=0.0)
     start_ts, end_ts = stamp(start, "start"), stamp(end, "end")
     folder = None if cache_dir is False else default_cache_dir() if cache_dir is None else Path(cache_dir)
+    check_folder(folder)
     columns: dict[str, pd.Series] = {}
     for ticker in names:
         key = {"source": _SOURCE, "symbol": ticker, "interval": interval}

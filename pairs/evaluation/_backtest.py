@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._typing import FillModel, MarginMode, SlippageModel
-from pairs._validation import align_pair, check_choice, check_float
+from pairs._typing import ArrayLike1D, FillModel, MarginMode, SlippageModel
+from pairs._validation import align_pair, check_choice, check_float, check_lot_size
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
 from pairs.evaluation._backtest_kernels import gross_exposure_kernel
 from pairs.evaluation._execution import account_only, execution, fee_rate, open_prices
@@ -137,22 +137,16 @@ def _sizing_options(
     opts = {k: _SIZING_DEFAULTS[k] if v is None else v for k, v in given.items()}
     modes: tuple[Mode, ...] = ("beta_neutral", "dollar_neutral")
     mode = check_choice("sizing_mode", opts["sizing_mode"], modes)
-    lots = opts["lot_size"]
-    if not isinstance(lots, (tuple, list)) or len(lots) != 2:
-        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lots!r}.")
-    lot_pair = (
-        check_float("lot_size[0]", lots[0], minimum=0.0),
-        check_float("lot_size[1]", lots[1], minimum=0.0),
-    )
+    lot_pair = check_lot_size(opts["lot_size"])
     return mode, lot_pair, check_float("rebalance_band", opts["rebalance_band"], minimum=0.0)
 
 
 def backtest(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     beta: float | pd.Series | None = None,
-    position: Any = None,
+    position: ArrayLike1D = None,
     units: pd.DataFrame | None = None,
     capital: float | None = None,
     sizing_mode: Mode | None = None,

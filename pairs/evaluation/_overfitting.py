@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from pairs._results import ResultMixin
-from pairs._typing import OverfitMetric
+from pairs._typing import ArrayLike1D, ArrayLike2D, OverfitMetric
 from pairs._validation import as_frame, as_series, check_choice, check_float, check_int, check_not_constant
 from pairs.evaluation._metrics import periods_per_year as resolve_periods_per_year
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
@@ -194,7 +194,7 @@ def _moments(r: np.ndarray) -> tuple[float, float]:
 
 
 def deflated_sharpe(
-    returns: Any,
+    returns: ArrayLike1D | ArrayLike2D,
     *,
     n_trials: int | None = None,
     sharpe_variance_per_bar: float | None = None,
@@ -339,7 +339,7 @@ def _performance(sums: np.ndarray, half: int, bars: int, metric: str) -> np.ndar
 
 
 def probability_of_overfitting(
-    returns: Any, n_splits: int = 16, *, metric: OverfitMetric = "sharpe"
+    returns: ArrayLike2D, n_splits: int = 16, *, metric: OverfitMetric = "sharpe"
 ) -> OverfittingResult:
     """Probability of backtest overfitting by combinatorially symmetric cross-validation.
 

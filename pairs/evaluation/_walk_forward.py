@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_choice, check_float, check_int
 from pairs.evaluation._backtest import backtest
 from pairs.evaluation._metrics import funding_frame
@@ -125,8 +126,8 @@ def _walk_forward_windows(y: Any, x: Any, train: Any, test: Any) -> tuple[pd.Ser
 
 
 def walk_forward(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     train: int,
     test: int,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import as_frame, as_series, check_float
 from pairs.exceptions import DataError, InsufficientDataError
 from pairs.hedge._transform import CHANGES, PreparedPair, prepare_pair
@@ -80,7 +81,11 @@ def _beta_path(beta: Any, prep: PreparedPair) -> np.ndarray:
 
 
 def hedge_effectiveness(
-    y: Any, x: Any, beta: Any, *, on: Literal["diff", "returns", "log_returns"] = "returns"
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
+    beta: Any,
+    *,
+    on: Literal["diff", "returns", "log_returns"] = "returns",
 ) -> HedgeEffectiveness:
     """Share of the variance of ``y``'s changes removed by hedging with ``beta`` units of ``x``.
 

@@ -42,13 +42,13 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
-from pairs._typing import FitMethod, NoiseUnits
+from pairs._typing import ArrayLike1D, FitMethod, NoiseUnits
 from pairs._validation import (
     align_pair,
     check_choice,
@@ -202,8 +202,8 @@ def _fit_mle(
 
 
 def kalman_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     noise_units: NoiseUnits = "ratio",
     delta: float = 1e-4,
@@ -305,7 +305,7 @@ def kalman_hedge(
         index = ys.index
         y_arr, x_arr = ys.to_numpy(), xs.to_numpy()
     else:
-        index = y.index
+        index = cast(pd.Series, y).index  # clean_pair_values accepts only Series
         y_arr, x_arr = values
     check_choice("noise_units", noise_units, NOISE_UNITS)
     delta_f = check_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)

@@ -30,29 +30,11 @@ import math
 import numpy as np
 
 from pairs.exceptions import PairsError
+from pairs.hedge._kernels import from_relative, to_relative
 
 __all__ = ["NOISE_UNITS", "from_relative", "paths_to_input_units", "relative_inputs", "to_relative"]
 
 NOISE_UNITS: tuple[str, ...] = ("ratio", "log", "raw")
-
-
-def to_relative(values: np.ndarray, ref: float, log: bool) -> np.ndarray:
-    """Prices (or log prices) relative to the first bar's ``ref``."""
-    return values - ref if log else values / ref
-
-
-def from_relative(
-    beta: np.ndarray | float,
-    alpha: np.ndarray | float,
-    spread: np.ndarray | float,
-    ref_y: float,
-    ref_x: float,
-    log: bool,
-) -> tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float]:
-    """``(beta, alpha, spread)`` of the relative fit in the units of the input."""
-    if log:
-        return beta, alpha + ref_y - beta * ref_x, spread
-    return beta * (ref_y / ref_x), alpha * ref_y, spread * ref_y
 
 
 def relative_inputs(

@@ -29,6 +29,7 @@ Inputs are trusted: validation happens in :mod:`pairs.hedge.rolling`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -193,6 +194,25 @@ def kalman_loglik(
     return total
 
 
+def to_relative(values: Any, ref: float, log: bool) -> Any:
+    """Prices (or log prices) relative to the first bar's ``ref`` (see :mod:`pairs.hedge._kalman_units`).
+
+    Plain Python, one definition for both paths: numpy runs it on the batch's arrays, and the
+    stream's step compiles it on scalars (inlined), so a replay equals the batch bit for bit.
+    """
+    return values - ref if log else values / ref
+
+
+def from_relative(
+    beta: Any, alpha: Any, spread: Any, ref_y: float, ref_x: float, log: bool
+) -> tuple[Any, Any, Any]:
+    """``(beta, alpha, spread)`` of the relative fit in the units of the input (arrays or
+    scalars, as :func:`to_relative`)."""
+    if log:
+        return beta, alpha + ref_y - beta * ref_x, spread
+    return beta * (ref_y / ref_x), alpha * ref_y, spread * ref_y
+
+
 # A pivot this small relative to the leg's raw second moment means the window's legs are
 # (numerically) constant or collinear: no unique fit, report NaN.
 SINGULAR_RTOL = 1e-13
@@ -234,7 +254,7 @@ def centred_add(
     """Add ``(x, y)`` to the means and centred cross-products of ``weight`` observations (Welford).
 
     Centred sums keep full precision on BTC-sized prices, where raw sums of squares cancel.
-    Shared by the batch kernels here and the streaming rolling hedge in :mod:`pairs._online`.
+    Shared by the batch kernels here and the streaming rolling hedge (:func:`rolling_ols_step`).
     """
     dx = x - mx
     dy = y - my
@@ -260,25 +280,93 @@ def centred_remove(
 
 
 @njit(cache=True, inline="always")
-def window_moments(xw: np.ndarray, yw: np.ndarray) -> tuple[float, float, float, float, float, float]:
-    """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes (values oldest
-    first): the exact refresh that the rolling kernels run every ``window`` bars, batch and stream."""
+def window_moments(
+    xw: np.ndarray, yw: np.ndarray, first: int
+) -> tuple[float, float, float, float, float, float]:
+    """``(weight, mean_x, mean_y, cxx, cxy, cyy)`` of a whole window in two passes, oldest value
+    first: ``xw[first:]``, then ``xw[:first]`` (a ring buffer; ``first=0`` for a plain window).
+    The exact refresh that :func:`moments_step` runs every ``window`` bars."""
     n = xw.shape[0]
     sx = 0.0
     sy = 0.0
-    for i in range(n):
+    for i in range(first, n):
+        sx += xw[i]
+        sy += yw[i]
+    for i in range(first):
         sx += xw[i]
         sy += yw[i]
     mx = sx / n
     my = sy / n
     cxx = cxy = cyy = 0.0
-    for i in range(n):
+    for i in range(first, n):
+        dx = xw[i] - mx
+        dy = yw[i] - my
+        cxx += dx * dx
+        cxy += dx * dy
+        cyy += dy * dy
+    for i in range(first):
         dx = xw[i] - mx
         dy = yw[i] - my
         cxx += dx * dx
         cxy += dx * dy
         cyy += dy * dy
     return float(n), mx, my, cxx, cxy, cyy
+
+
+Moments = tuple[float, float, float, float, float, float]
+"""``(weight, mean_x, mean_y, cxx, cxy, cyy)``: the state of the single-leg moving OLS."""
+
+
+@njit(cache=True, inline="always")
+def moments_step(
+    m: Moments,
+    offset: int,
+    window: int,
+    decay: float,
+    xw: np.ndarray,
+    yw: np.ndarray,
+    first: int,
+    x_old: float,
+    y_old: float,
+    x: float,
+    y: float,
+) -> Moments:
+    """The moving moments ``m`` advanced by bar ``offset`` (0 for the first bar): the one
+    recursion of the single-leg moving OLS, batch (:func:`_single`) and stream
+    (:func:`rolling_ols_step`).
+
+    ``(x, y)`` enters; ``(x_old, y_old)``, the bar ``window`` bars back, leaves once the window
+    is full; then the weights decay. Every ``window`` bars the moments are recomputed from the
+    window (``xw``, ``yw`` from ``first`` on, the new bar included), so rounding never
+    accumulates.
+    """
+    if offset >= window and (offset + 1) % window == 0:
+        return window_moments(xw, yw, first)
+    weight, mx, my, cxx, cxy, cyy = m
+    if offset >= window:
+        weight, mx, my, cxx, cxy, cyy = centred_remove(weight, mx, my, cxx, cxy, cyy, x_old, y_old)
+    if decay != 1.0:
+        weight *= decay
+        cxx *= decay
+        cxy *= decay
+        cyy *= decay
+    return centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
+
+
+@njit(cache=True, inline="always")
+def moments_fit(m: Moments, intercept: bool) -> tuple[float, float, float]:
+    """``(beta, alpha, r_squared)`` of the moments of :func:`moments_step`; NaN for a singular
+    window (a constant ``x``). R-squared is centred with an intercept, uncentred without."""
+    weight, mx, my, cxx, cxy, cyy = m
+    raw = 0.0 if intercept else weight
+    sxx = cxx + raw * mx * mx
+    if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+        return math.nan, math.nan, math.nan
+    sxy = cxy + raw * mx * my
+    b = sxy / sxx
+    a = my - b * mx if intercept else 0.0
+    syy = cyy + raw * my * my
+    return b, a, b * sxy / syy if syy > 0.0 else math.nan
 
 
 @njit(cache=True)
@@ -301,38 +389,23 @@ def _single(
     spread = np.empty(n)
     for t in range(n):
         beta[t] = alpha[t] = r_squared[t] = spread[t] = np.nan
-    weight = mx = my = cxx = cxy = cyy = 0.0
+    m = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for t in range(start, n):
         offset = t - start
-        if offset >= window and (offset + 1) % window == 0:
-            lo = t - window + 1
-            weight, mx, my, cxx, cxy, cyy = window_moments(xt[lo : t + 1], yt[lo : t + 1])
-        else:
-            if offset >= window:
-                weight, mx, my, cxx, cxy, cyy = centred_remove(
-                    weight, mx, my, cxx, cxy, cyy, xt[t - window], yt[t - window]
-                )
-            if decay != 1.0:
-                weight *= decay
-                cxx *= decay
-                cxy *= decay
-                cyy *= decay
-            weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, xt[t], yt[t])
+        lo = max(start, t - window + 1)
+        old = max(t - window, 0)  # read only once the window is full (offset >= window)
+        m = moments_step(
+            m, offset, window, decay, xt[lo : t + 1], yt[lo : t + 1], 0, xt[old], yt[old], xt[t], yt[t]
+        )
         if offset + 1 < min_periods or window < min_periods:
             continue
-        raw = 0.0 if intercept else weight
-        sxx = cxx + raw * mx * mx
-        if not sxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+        b, a, r2 = moments_fit(m, intercept)
+        if math.isnan(b):
             continue
-        sxy = cxy + raw * mx * my
-        b = sxy / sxx
-        a = my - b * mx if intercept else 0.0
         beta[t] = b
         alpha[t] = a
         spread[t] = yt[t] - b * xt[t] - a
-        syy = cyy + raw * my * my
-        if syy > 0.0:
-            r_squared[t] = b * sxy / syy
+        r_squared[t] = r2
     return beta, alpha, r_squared, spread
 
 
@@ -532,32 +605,23 @@ def rolling_ols_step(
 ) -> tuple[float, float]:
     """One bar of the rolling OLS of the streaming engine (ring buffers ``ybuf``, ``xbuf``).
 
-    The arithmetic of :func:`_single` with start=0, decay=1, intercept and min_periods=window,
-    in the same order, so a replay reproduces :func:`moving_ols` bit for bit.
+    :func:`moments_step` and :func:`moments_fit` as :func:`_single` runs them with start=0,
+    decay=1, an intercept and min_periods=window, so a replay reproduces :func:`moving_ols` bit
+    for bit.
     """
-    # pairs.hedge._kernels._single with start=0, decay=1, intercept, min_periods=window.
     window = ybuf.shape[0]
     slot = t % window
-    weight, mx, my, cxx, cxy, cyy = stats[0], stats[1], stats[2], stats[3], stats[4], stats[5]
-    if t >= window and (t + 1) % window == 0:
-        ybuf[slot] = y
-        xbuf[slot] = x
-        # The window oldest first: the slots after this bar's, then up to it.
-        order = np.concatenate((np.arange(slot + 1, window), np.arange(0, slot + 1)))
-        weight, mx, my, cxx, cxy, cyy = window_moments(xbuf[order], ybuf[order])
-    else:
-        if t >= window:
-            weight, mx, my, cxx, cxy, cyy = centred_remove(
-                weight, mx, my, cxx, cxy, cyy, xbuf[slot], ybuf[slot]
-            )
-        ybuf[slot] = y
-        xbuf[slot] = x
-        weight, mx, my, cxx, cxy, cyy = centred_add(weight, mx, my, cxx, cxy, cyy, x, y)
-    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = weight, mx, my, cxx, cxy, cyy
-    if t + 1 < window or not cxx > SINGULAR_RTOL * (cxx + weight * mx * mx):
+    x_old, y_old = xbuf[slot], ybuf[slot]
+    ybuf[slot] = y
+    xbuf[slot] = x
+    m = (stats[0], stats[1], stats[2], stats[3], stats[4], stats[5])
+    # The window oldest first starts at the slot after this bar's.
+    m = moments_step(m, t, window, 1.0, xbuf, ybuf, (slot + 1) % window, x_old, y_old, x, y)
+    stats[0], stats[1], stats[2], stats[3], stats[4], stats[5] = m
+    if t + 1 < window:
         return math.nan, math.nan
-    beta = cxy / cxx
-    return beta, my - beta * mx
+    beta, alpha, _ = moments_fit(m, True)
+    return beta, alpha
 
 
 @njit(cache=True)

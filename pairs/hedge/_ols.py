@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from pairs._kernels import pow2_scale
+from pairs._typing import ArrayLike1D, ArrayLike2D
 from pairs._validation import check_flag
 from pairs.exceptions import DataError, InsufficientDataError
 from pairs.hedge._result import HedgeResult
@@ -18,7 +18,9 @@ __all__ = ["ols_hedge"]
 _COLLINEAR_RTOL = 1e-10
 
 
-def ols_hedge(y: Any, x: Any, *, intercept: bool = True, on: On = "levels") -> HedgeResult:
+def ols_hedge(
+    y: ArrayLike1D, x: ArrayLike1D | ArrayLike2D, *, intercept: bool = True, on: On = "levels"
+) -> HedgeResult:
     """Full-sample OLS hedge ratio ``y' = alpha + beta . x' + e`` on the representation ``on``.
 
     Parameters
@@ -74,21 +76,28 @@ def ols_hedge(y: Any, x: Any, *, intercept: bool = True, on: On = "levels") -> H
     else:
         mean_x, mean_y = np.zeros(k), 0.0
         xc, yc = xv, yv
-    q, r = np.linalg.qr(xc)
-    if np.any(np.abs(np.diag(r)) <= _COLLINEAR_RTOL * np.linalg.norm(xc, axis=0)):
+    # Scaled by powers of two (exact): prices near 1e-303 (or 1e300) would under- or overflow
+    # the sums of squares; every output is scale-equivariant and converted back below.
+    sy = pow2_scale(yc)
+    sx = np.array([pow2_scale(col) for col in xc.T])
+    xs, ys = xc / sx, yc / sy
+    q, r = np.linalg.qr(xs)
+    if np.any(np.abs(np.diag(r)) <= _COLLINEAR_RTOL * np.linalg.norm(xs, axis=0)):
         raise DataError("x must not have collinear legs; got a column that is a combination of the others.")
     from scipy.linalg import solve_triangular  # scipy loads on first use
 
-    coef = solve_triangular(r, q.T @ yc)
-    resid = yc - xc @ coef
+    coef_s = solve_triangular(r, q.T @ ys)
+    resid = ys - xs @ coef_s
     ssr = float(resid @ resid)
-    r_squared = 1.0 - ssr / float(yc @ yc)
+    r_squared = 1.0 - ssr / float(ys @ ys)
     s2 = ssr / (n - n_params)
     r_inv = solve_triangular(r, np.eye(k))
     cov = s2 * (r_inv @ r_inv.T)
-    beta_se = np.sqrt(np.diag(cov))
+    coef = coef_s * sy / sx
+    beta_se = np.sqrt(np.diag(cov)) * sy / sx
     alpha = mean_y - float(mean_x @ coef) if intercept else 0.0
-    alpha_se = float(np.sqrt(s2 / n + mean_x @ cov @ mean_x)) if intercept else None
+    mx = mean_x / sx
+    alpha_se = sy * float(np.sqrt(s2 / n + mx @ cov @ mx)) if intercept else None
     spread = pd.Series(prep.yt - prep.xt @ coef - alpha, index=prep.index, name="spread")
     legs = prep.legs
     return HedgeResult(

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_flag, check_float, check_int, check_window
+from pairs._typing import ArrayLike1D, ArrayLike2D
+from pairs._validation import check_flag, check_halflife, check_int, check_window
 from pairs.exceptions import InsufficientDataError
 from pairs.hedge._kernels import moving_ols
 from pairs.hedge._result import HedgeResult
@@ -78,8 +79,8 @@ def _fit(
 
 
 def rolling_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     window: int,
     intercept: bool = True,
@@ -135,8 +136,8 @@ def rolling_hedge(
 
 
 def expanding_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     min_periods: int | None = None,
     intercept: bool = True,
@@ -186,8 +187,8 @@ def expanding_hedge(
 
 
 def ewm_hedge(
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D | ArrayLike2D,
     *,
     halflife: float,
     intercept: bool = True,
@@ -204,7 +205,7 @@ def ewm_hedge(
     y, x
         Prices of the asset hedged and of the hedge (a Series, or a DataFrame of legs).
     halflife
-        Age, in bars, at which an observation's weight halves (> 0).
+        Age, in bars, at which an observation's weight halves (> 0, at most 1,000,000).
     intercept
         Fit ``alpha`` (default) or not.
     on
@@ -227,7 +228,7 @@ def ewm_hedge(
     0.5316
     """
     intercept = check_flag("intercept", intercept)
-    halflife = check_float("halflife", halflife, minimum=0.0, strict_min=True)
+    halflife = check_halflife("halflife", halflife)
     prep = prepare_pair(y, x, on)
     min_periods = _min_periods(min_periods, prep, intercept)
     return _fit(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._validation import check_flag
 from pairs.exceptions import DataError
 from pairs.hedge._result import HedgeResult
@@ -15,7 +15,7 @@ from pairs.hedge._transform import On, prepare_pair
 __all__ = ["tls_hedge"]
 
 
-def tls_hedge(y: Any, x: Any, *, intercept: bool = True, on: On = "levels") -> HedgeResult:
+def tls_hedge(y: ArrayLike1D, x: ArrayLike1D, *, intercept: bool = True, on: On = "levels") -> HedgeResult:
     """Total-least-squares hedge ratio: the line minimising squared *perpendicular* distances.
 
     Unlike OLS, TLS treats ``y`` and ``x`` symmetrically: swapping them gives exactly the

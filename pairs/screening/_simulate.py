@@ -84,7 +84,7 @@ def simulate_universe(
     vol = check_float("volatility", volatility, minimum=0.0, strict_min=True)
     svol = check_float("spread_volatility", spread_volatility, minimum=0.0, strict_min=True)
     if seed is not None:
-        check_int("seed", seed, minimum=0)
+        check_int("seed", seed, minimum=0, maximum=None)
 
     rng = np.random.default_rng(seed)
     logp = math.log(100.0) + np.cumsum(rng.normal(0.0, vol, size=(bars, coins)), axis=0)

@@ -6,12 +6,12 @@ import json
 import os
 from typing import Any
 
-from pairs._io import check_path, write_text_atomic
+from pairs._io import check_path, read_regular_file, write_text_atomic
 from pairs.exceptions import DataError, PairsError
 
-__all__ = ["MAX_SPEC_CHARS", "check_header", "read_spec", "write_spec"]
+__all__ = ["MAX_SPEC_BYTES", "check_header", "read_spec", "write_spec"]
 
-MAX_SPEC_CHARS = 1_000_000
+MAX_SPEC_BYTES = 1_000_000
 
 
 def write_spec(data: dict[str, Any], path: str | os.PathLike[str] | None) -> str:
@@ -28,16 +28,15 @@ def write_spec(data: dict[str, Any], path: str | os.PathLike[str] | None) -> str
 
 
 def read_spec(path: str | os.PathLike[str], what: str) -> Any:
-    """The JSON content of a spec file of kind ``what`` (e.g. ``"strategy"``)."""
+    """The JSON content of a spec file of kind ``what`` (e.g. ``"strategy"``).
+
+    The file must be a regular file of at most :data:`MAX_SPEC_BYTES`: a FIFO or a device such as
+    ``/dev/zero`` is refused before it is opened (:func:`pairs._io.read_regular_file`).
+    """
+    raw = read_regular_file(check_path(path), MAX_SPEC_BYTES, what=f"{what} file")
     try:
-        text = check_path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"path must be a readable {what} file; got {str(path)!r} ({exc}).") from None
-    if len(text) > MAX_SPEC_CHARS:
-        raise DataError(f"path must be a {what} file of at most 1 MB; got {len(text)} characters.")
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise DataError(f"path must hold {what} JSON; got invalid JSON in {str(path)!r} ({exc}).") from None
 
 

@@ -4,8 +4,8 @@ The Kalman hedge of a strategy runs on prices *relative to the first bar*, the c
 :func:`pairs.kalman_hedge`'s ``noise_units`` (:mod:`pairs.hedge._kalman_units`): ``"ratio"``
 (``y / y_0``) for prices and ``"log"`` (``log y - log y_0``) with ``log_prices=True``, so that
 its noise settings (``delta``, ``obs_var``) mean the same thing whatever the quote currency or
-the price level, and the result is equivariant to units. :func:`to_relative` and
-:func:`from_relative` are those of the hedge package, re-exported for the streaming engine.
+the price level, and the result is equivariant to units. The conversions are
+:func:`pairs.hedge._kernels.to_relative` and ``from_relative``, one definition for batch and stream.
 
 Logs are taken with :func:`math.log` in both paths (``np.log`` on arrays may differ from it in
 the last bit).
@@ -18,9 +18,8 @@ import math
 import numpy as np
 
 from pairs._typing import NoiseUnits
-from pairs.hedge._kalman_units import from_relative, to_relative
 
-__all__ = ["KALMAN_PRIOR", "from_relative", "kalman_noise_units", "log_values", "to_relative"]
+__all__ = ["KALMAN_PRIOR", "kalman_noise_units", "log_values"]
 
 # The strategy's Kalman prior at the first bar, in relative units: (beta, alpha, p00, p01, p11),
 # i.e. mean 0 and covariance I (vague next to relative prices of order 1): kalman_hedge's default.

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pairs._results import Summary
-from pairs._typing import FillModel, Hedge, MarginMode, SizingMode, SlippageModel, ZScoreMethod
+from pairs._settings import CHOICES, DEFAULTS, FEE_BPS, SLIPPAGE_BPS
+from pairs._typing import ArrayLike1D, FillModel, Hedge, MarginMode, SizingMode, SlippageModel, ZScoreMethod
 from pairs._validation import (
+    MAX_WINDOW,
     align_pair,
     check_choice,
     check_flag,
     check_float,
+    check_halflife,
     check_int,
+    check_lot_size,
     raise_if_constant,
 )
 from pairs.exceptions import PairsError, PairsWarning
@@ -55,23 +59,18 @@ __all__ = [
     "check_pair",
 ]
 
-HEDGES: tuple[str, ...] = ("kalman", "rolling", "ols")
-ZSCORE_METHODS: tuple[str, ...] = ("rolling", "ewm", "expanding", "innovation")
-SIZING_MODES: tuple[str, ...] = ("beta_neutral", "dollar_neutral")
+HEDGES: tuple[str, ...] = CHOICES["hedge"]
+ZSCORE_METHODS: tuple[str, ...] = CHOICES["zscore_method"]
+SIZING_MODES: tuple[str, ...] = CHOICES["sizing_mode"]
 FORMAT = "pairs.Strategy"
 VERSION = 1
-# Costs in basis points of traded notional, the defaults of Strategy, backtest and walk_forward:
-# 10 bps is the spot taker fee of the large crypto exchanges at their base tier (Binance, OKX,
-# Bybit, Kraken Pro charge 10-40 bps), so a backtest is not free unless asked to be.
-FEE_BPS = 10.0
-SLIPPAGE_BPS = 0.0
 # Smallest order notional of each leg in the quote currency, in a backtest account and in the
 # orders of a live engine (exchanges refuse smaller ones, e.g. 5 USDT on Binance); 0: all sent.
-MIN_NOTIONAL = (0.0, 0.0)
+MIN_NOTIONAL: tuple[float, float] = DEFAULTS["min_notional"]
 # Execution of an account (see docs/backtest.md). Fills at the signal bar's close by default: the
 # textbook convention, kept so that published numbers reproduce; a bot fills "next_open" at best.
 FILL_MODELS: tuple[str, ...] = ("close", "next_open", "next_close")
-FILL: FillModel = "close"
+FILL: FillModel = DEFAULTS["fill"]
 SLIPPAGE_MODELS: tuple[str, ...] = ("cost", "price")
 MARGIN_MODES: tuple[str, ...] = ("cross", "isolated")
 MARKETS: tuple[str, ...] = ("perp", "spot")
@@ -125,7 +124,8 @@ class Strategy:
         price level, raw or log (see :mod:`pairs.strategy._steps`). ``"rolling"``: OLS with an
         intercept over the last ``window`` bars. ``"ols"``: a fixed ``beta``/``alpha``.
     window
-        Bars of the rolling hedge and default window of the rolling z-score (default 60).
+        Bars of the rolling hedge and default window of the rolling z-score (default 60; at
+        most 1,000,000, ``pairs._validation.MAX_WINDOW``, as ``zscore_window``).
     delta
         Kalman state noise, ``0 < delta < 1`` (default 1e-4), in relative units.
     obs_var
@@ -146,7 +146,8 @@ class Strategy:
     zscore_window
         Window of the rolling z-score; default ``window``.
     zscore_halflife
-        Half-life in bars of the EWM z-score (required with ``zscore_method="ewm"``).
+        Half-life in bars of the EWM z-score (required with ``zscore_method="ewm"``; at most
+        1,000,000).
     rule
         The entry/exit/stop state machine (default ``SignalRule()``: enter at ``|z| > 2``,
         exit at 0, no stop). A dict is accepted and converted.
@@ -156,7 +157,8 @@ class Strategy:
         account in currency; ``None`` (default): positions in spread units only.
     sizing_mode, lot_size, rebalance_band
         Leg sizing as :func:`pairs.size_legs`: ``"beta_neutral"`` (default) or
-        ``"dollar_neutral"``; lot sizes of ``(y, x)`` (default ``(0, 0)``: fractional units);
+        ``"dollar_neutral"``; lot sizes of ``(y, x)`` (default ``(0, 0)``: fractional units;
+        else at least 1e-18, one wei);
         re-size when beta drifted by more than this fraction (default 0: every bar).
     fee_bps, slippage_bps
         Trading costs in basis points of traded notional (defaults 10 and 0, as in
@@ -195,30 +197,31 @@ class Strategy:
     True
     """
 
-    hedge: Hedge = "kalman"
-    window: int = 60
-    delta: float = 1e-4
-    obs_var: float = 1e-3
-    beta: float | None = None
-    alpha: float = 0.0
+    # The defaults are those of pairs._settings.SETTINGS, which the command line shows too.
+    hedge: Hedge = DEFAULTS["hedge"]
+    window: int = DEFAULTS["window"]
+    delta: float = DEFAULTS["delta"]
+    obs_var: float = DEFAULTS["obs_var"]
+    beta: float | None = DEFAULTS["beta"]
+    alpha: float = DEFAULTS["alpha"]
     log_prices: bool = False
-    zscore_method: ZScoreMethod = "rolling"
-    zscore_window: int | None = None
-    zscore_halflife: float | None = None
+    zscore_method: ZScoreMethod = DEFAULTS["zscore_method"]
+    zscore_window: int | None = DEFAULTS["zscore_window"]
+    zscore_halflife: float | None = DEFAULTS["zscore_halflife"]
     rule: SignalRule = field(default_factory=SignalRule)
-    capital: float | None = None
-    sizing_mode: SizingMode = "beta_neutral"
-    lot_size: tuple[float, float] = (0.0, 0.0)
-    rebalance_band: float = 0.0
-    fee_bps: float = FEE_BPS
-    slippage_bps: float = SLIPPAGE_BPS
+    capital: float | None = DEFAULTS["capital"]
+    sizing_mode: SizingMode = DEFAULTS["sizing_mode"]
+    lot_size: tuple[float, float] = DEFAULTS["lot_size"]
+    rebalance_band: float = DEFAULTS["rebalance_band"]
+    fee_bps: float = DEFAULTS["fee_bps"]
+    slippage_bps: float = DEFAULTS["slippage_bps"]
     fill: FillModel | int = FILL
-    maker_fee_bps: float | None = None
-    maker_share: float = 0.0
+    maker_fee_bps: float | None = DEFAULTS["maker_fee_bps"]
+    maker_share: float = DEFAULTS["maker_share"]
     slippage_model: SlippageModel = "cost"
     min_notional: tuple[float, float] = MIN_NOTIONAL
-    leverage: float | None = None
-    margin: MarginMode = "cross"
+    leverage: float | None = DEFAULTS["leverage"]
+    margin: MarginMode = DEFAULTS["margin"]
     maintenance_margin: tuple[float, float] = MAINTENANCE_MARGIN
     market: tuple[str, str] = ("perp", "perp")
     borrow_rate: tuple[float, float] = (0.0, 0.0)
@@ -227,7 +230,7 @@ class Strategy:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         check_choice("hedge", self.hedge, HEDGES)
-        set_(self, "window", check_int("window", self.window, minimum=2))
+        set_(self, "window", check_int("window", self.window, minimum=2, maximum=MAX_WINDOW))
         set_(
             self,
             "delta",
@@ -250,14 +253,18 @@ class Strategy:
                 raise PairsError(
                     f"zscore_window must be None with zscore_method={method!r}; got {self.zscore_window!r}."
                 )
-            set_(self, "zscore_window", check_int("zscore_window", self.zscore_window, minimum=2))
+            set_(
+                self,
+                "zscore_window",
+                check_int("zscore_window", self.zscore_window, minimum=2, maximum=MAX_WINDOW),
+            )
         if method == "ewm":
             if self.zscore_halflife is None:
                 raise PairsError("zscore_halflife must be a number > 0 with zscore_method='ewm'; got None.")
             set_(
                 self,
                 "zscore_halflife",
-                check_float("zscore_halflife", self.zscore_halflife, minimum=0.0, strict_min=True),
+                check_halflife("zscore_halflife", self.zscore_halflife),
             )
         elif self.zscore_halflife is not None:
             raise PairsError(
@@ -272,10 +279,7 @@ class Strategy:
         if self.capital is not None:
             set_(self, "capital", check_float("capital", self.capital, minimum=0.0, strict_min=True))
         check_choice("sizing_mode", self.sizing_mode, SIZING_MODES)
-        lots = self.lot_size
-        if not isinstance(lots, (tuple, list)) or len(lots) != 2:
-            raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lots!r}.")
-        set_(self, "lot_size", check_pair("lot_size", lots))
+        set_(self, "lot_size", check_lot_size(self.lot_size))
         set_(self, "rebalance_band", check_float("rebalance_band", self.rebalance_band, minimum=0.0))
         set_(self, "fee_bps", check_float("fee_bps", self.fee_bps, minimum=0.0))
         set_(self, "slippage_bps", check_float("slippage_bps", self.slippage_bps, minimum=0.0))
@@ -368,7 +372,11 @@ class Strategy:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Strategy:
-        """Read a strategy file written by :meth:`to_json` (or by hand)."""
+        """Read a strategy file written by :meth:`to_json` (or by hand).
+
+        The file must be a regular file of at most 1 MB: a FIFO or a device such as ``/dev/zero``
+        is refused before it is opened, with a :class:`~pairs.DataError`.
+        """
         return cls.from_dict(read_spec(path, "strategy"))
 
     def summary(self) -> str:
@@ -381,7 +389,7 @@ class Strategy:
         return self.summary()
 
     # ----------------------------------------------------------------- running
-    def run(self, y: Any, x: Any) -> StrategyResult:
+    def run(self, y: ArrayLike1D, x: ArrayLike1D) -> StrategyResult:
         """Run the chain over a history: beta, alpha, spread, z-score, position, action, units.
 
         Parameters
@@ -410,7 +418,7 @@ class Strategy:
 
         return StreamEngine(self)
 
-    def backtest(self, y: Any, x: Any, **options: Any) -> BacktestResult:
+    def backtest(self, y: ArrayLike1D, x: ArrayLike1D, **options: Any) -> BacktestResult:
         """Run the strategy and trade it with its costs: :func:`pairs.backtest` on the result.
 
         Without ``capital`` the textbook return on gross exposure; with ``capital`` an account in

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_int
+from pairs._validation import check_int, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers, _leg
+from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers, _leg, price_error
 from pairs.stream._kernels import (
     P_WIDTH,
     R_HEDGE,
@@ -516,7 +516,8 @@ class StreamBook:
         ----------
         prices
             A mapping or a pandas Series ``symbol -> price``. Symbols the book does not trade
-            are ignored; a symbol that is absent, None or NaN leaves its pairs unchanged.
+            are ignored; a symbol that is absent, None or NaN leaves its pairs unchanged; a
+            present price must be within [1e-30, 1e30], as in :meth:`pairs.StreamEngine.update`.
         timestamp
             As :meth:`pairs.StreamEngine.update`: optional, but once given always given and
             strictly increasing.
@@ -531,7 +532,7 @@ class StreamBook:
         ------
         DataError
             ``prices`` is not a mapping/Series, a price is not a real number, or a present
-            price is not finite and > 0; or the timestamp is invalid.
+            price is not within [1e-30, 1e30]; or the timestamp is invalid.
         StateError
             The timestamp repeats or precedes the previous one. The book is then unchanged.
         """
@@ -681,7 +682,10 @@ class StreamBook:
             get = prices.get
             items = [get(s) for s in symbols]
             if set(map(type, items)) <= _FAST_TYPES:
-                values = np.array(items, dtype=np.float64).reshape(len(symbols))
+                try:
+                    values = np.array(items, dtype=np.float64).reshape(len(symbols))
+                except OverflowError:  # an int beyond the float range, which _checked names
+                    values = _checked(items, symbols)
             else:
                 values = _checked(items, symbols)
         else:
@@ -690,10 +694,7 @@ class StreamBook:
             )
         k = first_bad_price(values)
         if k >= 0:
-            raise DataError(
-                f"prices[{symbols[k]!r}] must be a finite number > 0 (absent, None or NaN: missing); "
-                f"got {float(values[k])!r}."
-            )
+            raise price_error(f"prices[{symbols[k]!r}]", float(values[k]), " (absent, None or NaN: missing)")
         return values
 
     # ----------------------------------------------------------------- persistence
@@ -1085,5 +1086,10 @@ def _checked(items: list[Any], symbols: list[str]) -> np.ndarray:
         elif isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
             raise DataError(f"prices[{symbols[k]!r}] must be a real number; got {v!r}.")
         else:
-            out[k] = float(v)
+            try:
+                out[k] = float(v)
+            except OverflowError:  # an int beyond the float range
+                raise DataError(
+                    f"prices[{symbols[k]!r}] must be a finite number > 0; got {shown(v)}."
+                ) from None
     return out

@@ -42,10 +42,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs._validation import as_positive_duration
+from pairs._typing import ArrayLike1D
+from pairs._validation import as_positive_duration, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._kernels import P_WIDTH, S_BUF, S_N, S_RULE, S_SIZE, compiled_entry, engine_step
+from pairs.stream._kernels import (
+    MAX_PRICE,
+    MIN_PRICE,
+    P_WIDTH,
+    S_BUF,
+    S_N,
+    S_RULE,
+    S_SIZE,
+    compiled_entry,
+    engine_step,
+)
 from pairs.stream._legs import Legs, Order, guard
 from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
@@ -82,14 +93,26 @@ _step: Any = _first_step
 def _price(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise DataError(f"{name} must be a real number; got {value!r}.")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        raise DataError(f"{name} must be a finite number > 0; got {shown(value)}.") from None
+
+
+def price_error(name: str, value: float, note: str = "") -> DataError:
+    """Why a price is refused by a stream (see :data:`~pairs.stream._kernels.MIN_PRICE`)."""
+    if not 0.0 < value < math.inf:
+        return DataError(f"{name} must be a finite number > 0{note}; got {value!r}.")
+    return DataError(
+        f"{name} must be within [{MIN_PRICE:g}, {MAX_PRICE:g}] (beyond, a saved state could not be "
+        f"loaded again: rescale the prices); got {value!r}."
+    )
 
 
 def _check_prices(y_price: float, x_price: float) -> None:
-    if not 0.0 < y_price < math.inf:
-        raise DataError(f"y_price must be a finite number > 0; got {y_price!r}.")
-    if not 0.0 < x_price < math.inf:
-        raise DataError(f"x_price must be a finite number > 0; got {x_price!r}.")
+    for name, value in (("y_price", y_price), ("x_price", x_price)):
+        if not MIN_PRICE <= value <= MAX_PRICE:
+            raise price_error(name, value)
 
 
 def _check_max_gap(value: Any) -> pd.Timedelta | int | float | None:
@@ -309,9 +332,12 @@ class StreamEngine:
         Parameters
         ----------
         y_price, x_price
-            Prices of the asset hedged and of the hedge at this bar (finite, > 0).
+            Prices of the asset hedged and of the hedge at this bar, within [1e-30, 1e30]
+            (``pairs.stream._kernels.MIN_PRICE``, ``MAX_PRICE``: beyond, the running sums of
+            squares would leave the float range and a saved state could not be loaded again).
         timestamp
-            The bar's time: a ``pd.Timestamp``, ``datetime``, ISO string or number (epoch).
+            The bar's time: a ``pd.Timestamp``, ``datetime``, ISO string or number (epoch); not
+            ``"now"`` or ``"today"``, which pandas reads as the wall clock.
             Optional, but once one update had a timestamp every later one needs one, strictly
             later than the previous.
 
@@ -322,7 +348,7 @@ class StreamEngine:
         Raises
         ------
         DataError
-            A price is not a finite positive number, or the timestamp is invalid or not
+            A price is not a number within [1e-30, 1e30], or the timestamp is invalid or not
             comparable with the previous one (e.g. naive after tz-aware).
         StateError
             The timestamp repeats or precedes the previous one. The state is unchanged.
@@ -512,7 +538,7 @@ class StreamEngine:
         self._start()
         self._gap_exit = position
 
-    def warmup(self, y: Any, x: Any) -> Signal:
+    def warmup(self, y: ArrayLike1D, x: ArrayLike1D) -> Signal:
         """Replay a history in one compiled loop; the same state as :meth:`update` bar by bar.
 
         Parameters

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pairs._numba_cache import njit
-from pairs.hedge._kernels import kalman_step, rolling_ols_step
+from pairs.hedge._kernels import from_relative, kalman_step, rolling_ols_step, to_relative
 from pairs.trading._kernels import (
     Z_EWM,
     Z_EXPANDING,
@@ -43,6 +43,8 @@ __all__ = [
     "HEDGE_FIXED",
     "HEDGE_KALMAN",
     "HEDGE_ROLLING",
+    "MAX_PRICE",
+    "MIN_PRICE",
     "P_WIDTH",
     "S_BUF",
     "S_HEDGE",
@@ -92,8 +94,17 @@ P_WIDTH = 19
 R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH = 0, 4, 8, 16, 24, 25
 # The same offsets in a whole row (settings, state, buffers).
 S_RULE, S_SIZE, S_HEDGE, S_Z, S_N, S_BUF = (P_WIDTH + k for k in (R_RULE, R_SIZE, R_HEDGE, R_Z, R_N, R_WIDTH))
+# The batch's conversions to and from relative prices, compiled on scalars and inlined in the
+# step (their source is in pairs/hedge/_kernels.py, part of every kernel's cache key).
+_to_relative = njit(cache=False, inline="always")(to_relative)
+_from_relative = njit(cache=False, inline="always")(from_relative)
 # engine_step's action code for a price that is not finite and > 0 (nothing was changed).
 BAD_PRICE = -1
+# The prices a stream accepts: sums of squares and products of prices, and of their ratios, stay
+# well inside the float range, so every state saved (JSON or binary) loads again. Real prices,
+# in any quote currency, lie between about 1e-12 and 1e8.
+MIN_PRICE = 1e-30
+MAX_PRICE = 1e30
 
 
 @njit(cache=True, inline="always")
@@ -144,24 +155,15 @@ def pair_step(
             h[6] = x
         ref_y = h[5]
         ref_x = h[6]
-        if log:
-            yr = y - ref_y
-            xr = x - ref_x
-        else:
-            yr = y / ref_y
-            xr = x / ref_x
+        yr = _to_relative(y, ref_y, log)
+        xr = _to_relative(x, ref_x, log)
         b, a, h[2], h[3], h[4], e, s, _ = kalman_step(
             h[0], h[1], h[2], h[3], h[4], yr, xr, q, 0.0, q, r, first
         )
         h[0] = b
         h[1] = a
         h[7] = 0.0
-        # pairs.strategy._steps.from_relative, on scalars.
-        rel_spread = yr - b * xr - a
-        if log:
-            beta, alpha, spread = b, a + ref_y - b * ref_x, rel_spread
-        else:
-            beta, alpha, spread = b * (ref_y / ref_x), a * ref_y, rel_spread * ref_y
+        beta, alpha, spread = _from_relative(b, a, yr - b * xr - a, ref_y, ref_x, log)
         z = e / math.sqrt(s)
     elif hedge == HEDGE_ROLLING:
         beta, alpha = rolling_ols_step(h[:6], buf[:w], buf[w : 2 * w], n, y, x)
@@ -223,9 +225,9 @@ def engine_step(
     """One bar of a :class:`~pairs.StreamEngine` (a book of one row): :func:`pair_step` after a price check.
 
     Returns :func:`pair_step`'s outputs; the action code is :data:`BAD_PRICE`, and nothing
-    changed, when a price is not finite and > 0.
+    changed, when a price is not in ``[MIN_PRICE, MAX_PRICE]`` (NaN included).
     """
-    if not (py > 0.0 and py < math.inf and px > 0.0 and px < math.inf):
+    if not (MIN_PRICE <= py <= MAX_PRICE and MIN_PRICE <= px <= MAX_PRICE):
         return math.nan, math.nan, math.nan, math.nan, 0, BAD_PRICE, math.nan, math.nan
     p = st[:P_WIDTH]
     state = st[P_WIDTH:S_BUF]
@@ -264,10 +266,10 @@ def replay(
 
 @njit(cache=True)
 def first_bad_price(prices: np.ndarray) -> int:
-    """Index of the first price that is present (not NaN) but not finite and > 0; -1 if none."""
+    """Index of the first price that is present (not NaN) but not in ``[MIN_PRICE, MAX_PRICE]``; -1 if none."""
     for k in range(prices.shape[0]):
         v = prices[k]
-        if not np.isnan(v) and not (v > 0.0 and v < math.inf):
+        if not np.isnan(v) and not (MIN_PRICE <= v <= MAX_PRICE):
             return k
     return -1
 

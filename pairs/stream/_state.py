@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pairs._io import check_path, write_bytes_atomic
+from pairs._io import check_path, read_regular_file, write_bytes_atomic
 from pairs.data._cache import loads_untrusted
 from pairs.exceptions import DataError, StateError
 
@@ -303,13 +303,9 @@ def read_state_file(
     name = str(path)
     target = check_path(path)
     try:
-        if target.stat().st_size > MAX_STATE_BYTES:
-            raise StateError(f"path must be a {what} file of at most {MAX_STATE_BYTES} bytes; got {name!r}.")
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise StateError(
-            f"path must be a readable {what} file; got {name!r} ({exc.strerror or exc})."
-        ) from None
+        raw = read_regular_file(target, MAX_STATE_BYTES, what=f"{what} file")
+    except DataError as exc:  # missing, unreadable, a FIFO or a device, too large
+        raise StateError(str(exc)) from None
     if raw.startswith(MAGIC):
         return _read_binary(raw, name, body, optional, what)
     try:

@@ -19,6 +19,9 @@ Stamp: TypeAlias = "pd.Timestamp | int | float | None"
 _INT_LIMIT = 2**63
 
 
+_CLOCK_WORDS = frozenset({"now", "today"})
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
@@ -37,6 +40,9 @@ def _as_timestamp(value: Any) -> pd.Timestamp | int | float:
             raise DataError(f"timestamp must be finite; got {value!r}.")
         return float(value)
     if isinstance(value, (str, dt.date, np.datetime64)):
+        if isinstance(value, str) and value.strip().lower() in _CLOCK_WORDS:
+            # pandas reads these as the wall clock, which is not the time of a bar.
+            raise DataError(f"timestamp must be the bar's own time, not the clock; got {value!r}.")
         try:
             ts = pd.Timestamp(value)
         except (TypeError, ValueError) as exc:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pairs._validation import align_pair
 from pairs.exceptions import DataError, StateError
-from pairs.stream._kernels import replay
+from pairs.stream._kernels import MAX_PRICE, MIN_PRICE, replay
 from pairs.trading._rules import ACTIONS
 
 if TYPE_CHECKING:
@@ -73,9 +73,14 @@ def _run(engine: StreamEngine, py: np.ndarray, px: np.ndarray) -> tuple:
 
 def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     """Body of :meth:`StreamEngine.warmup` (all checks first, so a refusal changes nothing)."""
+    from pairs.stream._engine import price_error
     from pairs.stream._signal import _signal
 
     ys, xs = align_pair(y, x, positive=True, min_length=1)
+    for name, values in (("y", ys), ("x", xs)):
+        outside = ~values.between(MIN_PRICE, MAX_PRICE)
+        if outside.any():
+            raise price_error(name, float(values[outside].iloc[0]))
     stamps = _timestamps(engine, ys.index)
     holes = _holes(engine, stamps)
     # Copies: pandas hands out read-only views, which numba would compile a second replay for.

@@ -32,6 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from pairs._settings import DEFAULTS
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_float, check_int
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import rule_kernel, transition
@@ -71,11 +73,12 @@ class SignalRule:
     True
     """
 
-    entry_z: float = 2.0
-    exit_z: float = 0.0
-    stop_z: float | None = None
-    max_holding: int | None = None
-    cooldown: int = 0
+    # The defaults are those of pairs._settings.SETTINGS, which the command line shows too.
+    entry_z: float = DEFAULTS["entry_z"]
+    exit_z: float = DEFAULTS["exit_z"]
+    stop_z: float | None = DEFAULTS["stop_z"]
+    max_holding: int | None = DEFAULTS["max_holding"]
+    cooldown: int = DEFAULTS["cooldown"]
 
     def __post_init__(self) -> None:
         entry = check_float("entry_z", self.entry_z, minimum=0.0, strict_min=True)
@@ -209,7 +212,7 @@ class _Default:
 
 
 def signals(
-    zscore: Any,
+    zscore: ArrayLike1D,
     *,
     entry_z: float = _Default(2.0),  # type: ignore[assignment]
     exit_z: float = _Default(0.0),  # type: ignore[assignment]

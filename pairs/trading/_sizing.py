@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._typing import SizingMode as Mode
-from pairs._validation import align_pair, as_series, check_choice, check_float
+from pairs._validation import align_pair, as_series, check_choice, check_float, check_lot_size
 from pairs.exceptions import DataError, PairsError
 from pairs.trading._kernels import size_kernel, size_step
 
@@ -36,10 +37,10 @@ def beta_array(beta: Any, index: pd.Index) -> np.ndarray:
 
 
 def size_legs(
-    position: Any,
+    position: ArrayLike1D,
     beta: float | pd.Series | None,
-    y_price: Any,
-    x_price: Any,
+    y_price: ArrayLike1D,
+    x_price: ArrayLike1D,
     *,
     capital: float,
     mode: Mode = "beta_neutral",
@@ -94,10 +95,7 @@ def size_legs(
     pos = aligned_series(position, "position", index).to_numpy()
     cap = check_float("capital", capital, minimum=0.0, strict_min=True)
     band = check_float("rebalance_band", rebalance_band, minimum=0.0)
-    if not isinstance(lot_size, (tuple, list)) or len(lot_size) != 2:
-        raise PairsError(f"lot_size must be a pair (y_lot, x_lot); got {lot_size!r}.")
-    lot_y = check_float("lot_size[0]", lot_size[0], minimum=0.0)
-    lot_x = check_float("lot_size[1]", lot_size[1], minimum=0.0)
+    lot_y, lot_x = check_lot_size(lot_size)
     beta_neutral = mode == "beta_neutral"
     if beta_neutral:
         if beta is None:

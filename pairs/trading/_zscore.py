@@ -12,12 +12,11 @@ streaming engine.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from pairs._typing import ArrayLike1D
 from pairs._typing import ZScoreWindowMethod as Method
-from pairs._validation import as_series, check_choice, check_float, check_int, check_window
+from pairs._validation import as_series, check_choice, check_halflife, check_int, check_window
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import Z_EWM, Z_EXPANDING, Z_ROLLING, ewm_alpha, zscore_kernel
 
@@ -25,7 +24,7 @@ __all__ = ["zscore"]
 
 
 def zscore(
-    spread: Any,
+    spread: ArrayLike1D,
     *,
     window: int | None = None,
     method: Method = "rolling",
@@ -48,7 +47,8 @@ def zscore(
         ``spread.ewm(halflife=...).std()`` (``adjust=True``, ``bias=False``). ``"expanding"``:
         mean and sample standard deviation of every bar so far.
     halflife
-        ``method="ewm"`` only (required there): half-life of the weights, in bars, > 0.
+        ``method="ewm"`` only (required there): half-life of the weights, in bars, > 0 and at
+        most 1,000,000 (``pairs._validation.MAX_WINDOW``).
     min_periods
         Minimum number of non-NaN values needed for a value; default ``window`` for
         ``"rolling"``, 2 otherwise. Fewer give NaN.
@@ -85,7 +85,7 @@ def zscore(
         if method == "ewm":
             if halflife is None:
                 raise PairsError("halflife must be a number > 0 with method='ewm'; got None.")
-            hl = check_float("halflife", halflife, minimum=0.0, strict_min=True)
+            hl = check_halflife("halflife", halflife)
             out = zscore_kernel(values, Z_EWM, 1, ewm_alpha(hl), minp)
         else:
             out = zscore_kernel(values, Z_EXPANDING, 1, 0.0, minp)

@@ -27,16 +27,20 @@ import pytest
 import yfinance
 
 import pairs
-from pairs import load_sample, load_yfinance, read_prices
+from pairs import (
+    backtest,
+    kalman_hedge,
+    load_sample,
+    load_yfinance,
+    ols_hedge,
+    read_prices,
+    rolling_hedge,
+    scan,
+)
 from pairs._results import _fmt
 from pairs.cli._main import main
 from pairs.coint import coint_report, engle_granger
 from pairs.data import align
-from pairs.evaluation._backtest import backtest
-from pairs.hedge._kalman import kalman_hedge
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._rolling import rolling_hedge
-from pairs.screening._scan import scan
 from pairs.strategy import Strategy
 from pairs.trading import RuleState, SignalRule, signals, size_legs, step_rule, zscore
 

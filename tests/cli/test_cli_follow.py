@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pairs import load_sample
+from pairs import StreamEngine
 from pairs.cli._main import INTERNAL_ERROR, main
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine
 from pairs.trading import SignalRule
 
 OPTIONS = ["--log", "--delta", "1e-5", "--entry-z", "1.5", "--exit-z", "0.25"]
@@ -35,8 +34,8 @@ KILL_AFTER = 137
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-N_BARS:]
+def prices(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily[["ETH", "BTC"]].iloc[-N_BARS:]
 
 
 @pytest.fixture(scope="module")

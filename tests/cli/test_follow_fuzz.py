@@ -22,10 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pairs import load_sample
+from pairs import StreamEngine, load_sample
 from pairs.cli._main import main
 from pairs.exceptions import PairsError
-from pairs.stream._engine import StreamEngine
 
 pytestmark = pytest.mark.slow
 

@@ -31,9 +31,8 @@ import pytest
 
 import pairs._io
 import pairs.cli._follow as follow_module
-from pairs import load_sample
+from pairs import StreamEngine, load_sample
 from pairs.cli._main import main
-from pairs.stream._engine import StreamEngine
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")]
 

@@ -23,8 +23,8 @@ from pairs.exceptions import DataError, InsufficientDataError, PairsError
 
 
 @pytest.fixture(scope="module")
-def eth_btc() -> pd.DataFrame:
-    return np.log(pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna())
+def eth_btc(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return np.log(btc_eth_daily[["ETH", "BTC"]])
 
 
 @pytest.fixture(scope="module")

@@ -127,6 +127,11 @@ def _constant(s: pd.Series) -> pd.Series:
     return pd.Series(float(s.iloc[0]), index=s.index, name=s.name)
 
 
+def _multiindex(obj: pd.Series | pd.DataFrame) -> Any:
+    """Grouped data (``groupby`` output): each timestamp under a group label."""
+    return obj.set_axis(pd.MultiIndex.from_product([["g"], obj.index]))
+
+
 # case: (make the bad value from the valid one, default outcome class); the argument is the one changed.
 SERIES_CASES: dict[str, tuple[Callable[[pd.Series], Any], type[PairsError]]] = {
     "nan": (lambda s: _at(s, np.nan), DataError),
@@ -142,6 +147,7 @@ SERIES_CASES: dict[str, tuple[Callable[[pd.Series], Any], type[PairsError]]] = {
     "dict": (lambda s: dict(s), PairsError),
     "str": (lambda s: "BTC", PairsError),
     "None": (lambda s: None, PairsError),
+    "multiindex": (_multiindex, DataError),
 }
 POSITIVE_CASES: dict[str, tuple[Callable[[pd.Series], Any], type[PairsError]]] = {
     "zero": (lambda s: _at(s, 0.0), DataError),
@@ -161,6 +167,11 @@ FRAME_CASES: dict[str, tuple[Callable[[pd.DataFrame], Any], type[PairsError]]] =
     "dict": (lambda f: dict(f), PairsError),
     "str": (lambda f: "prices.csv", PairsError),
     "None": (lambda f: None, PairsError),
+    "multiindex": (_multiindex, DataError),
+    "multiindex_columns": (
+        lambda f: f.set_axis(pd.MultiIndex.from_product([["g"], f.columns]), axis=1),
+        DataError,
+    ),
 }
 # Applied to the pair (a, b); the message must name b, the argument checked against a.
 PAIR_CASES: dict[str, tuple[Callable[[Any, Any], tuple[Any, Any]], type[PairsError]]] = {
@@ -1569,6 +1580,255 @@ SWEEP = Target(
     ),
 )
 TARGETS += [SWEEP]
+
+
+# --- extreme values: out-of-range options, prices at the float limits, odd files -------------------
+# Windows and half-lives are at most pairs._validation.MAX_WINDOW (1e6 bars), counts at most 2**53 - 1,
+# stream prices within [1e-30, 1e30] (what a saved state loads again), lots 0 or >= 1e-18; files are
+# read only when they are regular files, and at most a documented size.
+
+HUGE_INT = 10**4000  # a 4,000-digit integer, as a JSON strategy file may hold
+BIG_INT = 10**400  # a Python int beyond the float range
+
+
+def _same_beta_as_unscaled(result: Any, inputs: Inputs) -> None:
+    # OLS is scale-equivariant: the same prices times 1e-303 have the same beta and R^2.
+    ref = pairs.ols_hedge(Y, X, on="levels")
+    np.testing.assert_allclose([result.beta, result.r_squared], [ref.beta, ref.r_squared], rtol=1e-12)
+    assert np.isfinite(result.beta_se) and result.beta_se > 0
+
+
+def _same_kss_as_unscaled(result: Any, inputs: Inputs) -> None:
+    # The KSS t-statistic is scale free: a series times 1e-303 (or 1e100) gives the same one.
+    assert result.stat == pytest.approx(pairs.kss(LOGY - LOGY.mean()).stat, rel=1e-9)
+
+
+def _fifo(tmp: Path) -> Path:
+    path = tmp / "bars.fifo"
+    os.mkfifo(path)  # a reader that opened it would block: it must be refused unopened
+    return path
+
+
+def _strategy_file(data: bytes) -> Callable[[Path], Inputs]:
+    def build(tmp: Path) -> Inputs:
+        path = tmp / "strategy.json"
+        path.write_bytes(data)
+        return {"path": path}
+
+    return build
+
+
+def _load_strategy(path: Any = None) -> pairs.Strategy:
+    """``Strategy.load(path)``; without a path, of a valid strategy file (the base inputs)."""
+    if path is None:
+        return pairs.Strategy.from_dict(json.loads(pairs.Strategy().to_json()))
+    return pairs.Strategy.load(path)
+
+
+def _cache_dir_a_file(tmp: Path) -> Inputs:
+    path = tmp / "cache"
+    path.write_text("not a folder", encoding="utf-8")
+    return {"cache_dir": path}
+
+
+_CACHE_DIR_A_FILE: Case = ("cache_dir=a_file", _cache_dir_a_file, Raises(DataError, "cache_dir"))
+
+
+def _ccxt_raising(broken: str | None = None, **kwargs: Any) -> pd.DataFrame:
+    """``load_ccxt`` offline; the exchange's method ``broken`` raises a KeyError (not a ccxt error)."""
+    if broken is None:
+        return _offline_ccxt(**kwargs)
+    import ccxt
+
+    class Broken(ccxt.binance):  # type: ignore[misc]
+        def milliseconds(self) -> int:
+            if broken == "milliseconds":
+                raise KeyError("serverTime")
+            return OHLCV[-1][0] + 86_400_000 + 3_600_000
+
+        def load_markets(self, reload: bool = False, params: Any = None) -> Any:
+            raise KeyError("symbols")
+
+    with pytest.raises(DataError) as info:
+        pairs.load_ccxt(Broken({"enableRateLimit": False}), **kwargs)
+    assert isinstance(info.value.__cause__, KeyError)  # the cause stays chained for a debugger
+    raise info.value
+
+
+_FIFO_AND_DEVICE: tuple[Case, ...] = (
+    ("fifo", lambda tmp: {"path": _fifo(tmp)}, Raises(DataError, "path")),
+    ("dev_zero", {"path": "/dev/zero"}, Raises(DataError, "path")),
+)
+
+EXTREMES: list[Target] = [
+    Target(
+        "zscore[ewm-extremes]",
+        pairs.zscore,
+        {"spread": LOGY - LOGX, "method": "ewm", "halflife": 5.0},
+        extra=(
+            *_bad_values("halflife", (1e19, 1e300, BIG_INT, 1_000_001)),
+            ("min_periods=10**20", {"min_periods": 10**20}, Raises(PairsError, "min_periods")),
+        ),
+    ),
+    Target(
+        "ewm_hedge[extremes]",
+        pairs.ewm_hedge,
+        {"y": Y, "x": X, "halflife": 10.0},
+        extra=_bad_values("halflife", (1e19, 1e300)),
+    ),
+    Target(
+        "signals[extremes]",
+        pairs.signals,
+        {"zscore": Z},
+        extra=(
+            *_bad_values("max_holding", (10**20, HUGE_INT, 2**53)),
+            *_bad_values("cooldown", (10**20, 2**63)),
+        ),
+    ),
+    Target(
+        "Strategy[extremes]",
+        pairs.Strategy,
+        {"hedge": "rolling"},
+        extra=(
+            *_bad_values("window", (10**16, HUGE_INT, 1_000_001)),
+            *_bad_values("zscore_window", (10**16, HUGE_INT)),
+            *_bad_values("delta", (BIG_INT,)),
+            (
+                "zscore_halflife=1e19",
+                {"zscore_method": "ewm", "zscore_halflife": 1e19},
+                Raises(PairsError, "zscore_halflife"),
+            ),
+            ("max_holding=10**20", {"rule": {"max_holding": 10**20}}, Raises(PairsError, "max_holding")),
+            ("lot_size=(1e-320, 0)", {"lot_size": (1e-320, 0.0)}, Raises(PairsError, "lot_size[0]")),
+            ("lot_size=(0, 1e-19)", {"lot_size": (0.0, 1e-19)}, Raises(PairsError, "lot_size[1]")),
+            ("capital=10**400", {"capital": BIG_INT}, Raises(PairsError, "capital")),
+        ),
+    ),
+    Target(
+        "StreamEngine[extremes]",
+        pairs.StreamEngine,
+        {"hedge": "rolling", "window": 30},
+        extra=(
+            *_bad_values("window", (10**16,)),
+            (
+                "zscore_halflife=1e19",
+                {"zscore_method": "ewm", "zscore_halflife": 1e19},
+                Raises(PairsError, "zscore_halflife"),
+            ),
+        ),
+    ),
+    Target(
+        "Strategy.load",
+        _load_strategy,
+        {},
+        extra=(
+            *_FIFO_AND_DEVICE,
+            (
+                "window_of_4000_digits",
+                _strategy_file(b'{"window": %d}' % HUGE_INT),
+                Raises(PairsError, "window"),
+            ),
+            ("over_1_MB", _strategy_file(b" " * 1_000_001 + b"{}"), Raises(DataError, "path")),
+            ("not_utf8", _strategy_file(b"\xff{}"), Raises(DataError, "path")),
+        ),
+    ),
+    Target(
+        "read_prices[files]",
+        pairs.read_prices,
+        {"path": sample_path("BTCUSDT_1d.csv")},
+        extra=_FIFO_AND_DEVICE,
+    ),
+    Target(
+        "ols_hedge[levels-extremes]",
+        pairs.ols_hedge,
+        {"y": Y, "x": X, "on": "levels"},
+        extra=(
+            (
+                "levels_near_1e-303",
+                {"y": Y * 1e-303, "x": X * 1e-303},
+                Accepts("scale-free", _same_beta_as_unscaled),
+            ),
+            (
+                "levels_near_1e300",
+                {"y": Y * 1e300, "x": X * 1e300},
+                Accepts("scale-free", _same_beta_as_unscaled),
+            ),
+        ),
+    ),
+    Target(
+        "kss[extremes]",
+        pairs.kss,
+        {"series": LOGY - LOGY.mean()},
+        extra=tuple(
+            (
+                f"scaled_by_{c:g}",
+                {"series": (LOGY - LOGY.mean()) * c},
+                Accepts("scale-free", _same_kss_as_unscaled),
+            )
+            for c in (1e-303, 1e-60, 1e60, 1e100)
+        ),
+    ),
+    Target(
+        "size_legs[extremes]",
+        pairs.size_legs,
+        {"position": POS, "beta": 15.0, "y_price": Y, "x_price": X, "capital": 1e4},
+        extra=(
+            ("lot_size=(1e-320, 1e-320)", {"lot_size": (1e-320, 1e-320)}, Raises(PairsError, "lot_size[0]")),
+        ),
+    ),
+    Target(
+        "backtest[extremes]",
+        pairs.backtest,
+        {"y": Y, "x": X, "beta": 15.0, "position": POS, "capital": 1e4},
+        extra=(("lot_size=(0, 1e-320)", {"lot_size": (0.0, 1e-320)}, Raises(PairsError, "lot_size[1]")),),
+    ),
+    Target(
+        "StreamEngine.update[extremes]",
+        _stream_update,
+        {"y_price": 250.0, "x_price": 5000.0, "timestamp": LAST + pd.Timedelta(days=1)},
+        extra=(
+            ("y_price=10**400", {"y_price": BIG_INT}, Raises(DataError, "y_price")),
+            ("x_price=-10**400", {"x_price": -BIG_INT}, Raises(DataError, "x_price")),
+            ("y_price=1e160", {"y_price": 1e160}, Raises(DataError, "y_price")),
+            ("x_price=1e-303", {"x_price": 1e-303}, Raises(DataError, "x_price")),
+            ("timestamp='now'", {"timestamp": "now"}, Raises(DataError, "timestamp")),
+            ("timestamp='today'", {"timestamp": "today"}, Raises(DataError, "timestamp")),
+        ),
+    ),
+    Target(
+        "StreamBook.update[extremes]",
+        _book_update,
+        {"prices": {"ETH": 250.0, "BTC": 5000.0, "LTC": 50.0}, "timestamp": LAST + pd.Timedelta(days=1)},
+        extra=(
+            ("prices[ETH]=10**400", {"prices": {"ETH": BIG_INT, "BTC": 5000.0}}, Raises(DataError, "prices")),
+            (
+                "prices_series_10**400",
+                {"prices": pd.Series({"ETH": BIG_INT, "BTC": 5000.0})},
+                Raises(DataError, "prices"),
+            ),
+            ("prices[BTC]=1e160", {"prices": {"ETH": 250.0, "BTC": 1e160}}, Raises(DataError, "prices")),
+            ("prices[BTC]=1e-303", {"prices": {"ETH": 250.0, "BTC": 1e-303}}, Raises(DataError, "prices")),
+            ("timestamp='now'", {"timestamp": "now"}, Raises(DataError, "timestamp")),
+        ),
+    ),
+    Target(
+        "load_yfinance",  # its base inputs would download: test_base_inputs_are_valid skips the name
+        pairs.load_yfinance,
+        {"tickers": "BTC-USD", "retries": 0},
+        extra=(_CACHE_DIR_A_FILE,),
+    ),
+    Target(
+        "load_ccxt[cache-and-errors]",
+        _ccxt_raising,
+        {"symbols": "BTC/USDT", "cache_dir": False, "retries": 0},
+        extra=(
+            _CACHE_DIR_A_FILE,
+            ("milliseconds_raises", {"broken": "milliseconds"}, Raises(DataError, "exchange")),
+            ("load_markets_raises", {"broken": "load_markets"}, Raises(DataError, "exchange")),
+        ),
+    ),
+]
+TARGETS += EXTREMES
 
 
 # --- the matrix ----------------------------------------------------------------------------------

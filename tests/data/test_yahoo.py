@@ -149,8 +149,10 @@ def test_crash_mid_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyt
         raise OSError("disk full")
 
     monkeypatch.setattr(yahoo.os, "fsync", crash)
-    with pytest.raises(OSError, match="disk full"):
+    # A cache that cannot be written is a clean error naming cache_dir, the OSError chained.
+    with pytest.raises(DataError, match=r"^cache_dir must be a writable folder; .*disk full") as info:
         load_yfinance("BTC-USD", cache_dir=tmp_path)
+    assert isinstance(info.value.__cause__, OSError)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pairs import DataError, PairsError, load_sample
+from pairs import DataError, PairsError, kalman_hedge, load_sample
 from pairs.evaluation import BacktestResult, backtest
-from pairs.hedge._kalman import kalman_hedge
 from pairs.trading import signals, size_legs, zscore
 
 IDX = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC")

@@ -15,9 +15,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pairs import DataError, InsufficientDataError, PairsError, load_sample
-from pairs.evaluation._backtest import backtest
-from pairs.evaluation._walk_forward import walk_forward
+from pairs import DataError, InsufficientDataError, PairsError, backtest, load_sample, walk_forward
 from pairs.trading import SignalRule, signals, zscore
 
 PRICES = load_sample("binance_1d")[["BTC", "ETH"]].dropna()

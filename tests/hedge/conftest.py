@@ -26,9 +26,9 @@ def _ref_changes(obj: pd.Series | pd.DataFrame, on: str) -> pd.Series | pd.DataF
 
 
 @pytest.fixture(scope="session")
-def pair_prices() -> pd.DataFrame:
+def pair_prices(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
     """BTC and ETH, 3,065 daily bars (BTC ~4e3..1.2e5: the cancellation-prone scale)."""
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+    return btc_eth_daily
 
 
 @pytest.fixture(scope="session")

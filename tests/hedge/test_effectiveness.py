@@ -13,10 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pairs import HedgeEffectiveness, ewm_hedge, hedge_effectiveness, ols_hedge, rolling_hedge
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge._effectiveness import HedgeEffectiveness, hedge_effectiveness
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._rolling import ewm_hedge, rolling_hedge
 
 CHANGES = ("diff", "returns", "log_returns")
 LEGS = ["ETH", "LTC", "XRP"]

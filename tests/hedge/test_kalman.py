@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from pykalman import KalmanFilter
 from pykalman.standard import _filter, _loglikelihoods
 
-from pairs import Strategy, load_sample
+from pairs import KalmanResult, Strategy, kalman_hedge
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge._kalman import KalmanResult, kalman_hedge, kalman_step
+from pairs.hedge._kalman import kalman_step
 from pairs.strategy._steps import log_values
 
 PRIORS = {
@@ -36,8 +36,8 @@ NOISES = {"default": (1e-4, 1e-3), "slow": (1e-6, 10.0)}
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+def prices(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily
 
 
 @pytest.fixture(scope="module")

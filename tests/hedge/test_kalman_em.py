@@ -17,8 +17,8 @@ Q0 = 1e-4 / (1 - 1e-4)
 
 
 @pytest.fixture(scope="module")
-def logp():
-    return np.log(pairs.load_sample("binance_1d")[["BTC", "ETH"]].dropna())
+def logp(btc_eth_daily):
+    return np.log(btc_eth_daily)
 
 
 def _pykalman(y: np.ndarray, x: np.ndarray, mean0=(1.0, -2.0)) -> tuple[KalmanFilter, np.ma.MaskedArray]:

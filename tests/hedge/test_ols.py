@@ -17,9 +17,8 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pairs import HedgeResult, ols_hedge
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._result import HedgeResult
 
 ON_MODES = ("levels", "diff", "returns", "log_returns")
 RTOL = 1e-10

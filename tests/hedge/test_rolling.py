@@ -22,9 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.regression.rolling import RollingOLS
 
+from pairs import ewm_hedge, expanding_hedge, ols_hedge, rolling_hedge
 from pairs.exceptions import DataError, InsufficientDataError, PairsError
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._rolling import ewm_hedge, expanding_hedge, rolling_hedge
 
 ON_MODES = ("levels", "diff", "returns", "log_returns")
 LEGS = ["ETH", "LTC", "XRP"]

@@ -17,9 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pairs import ols_hedge, tls_hedge
 from pairs.exceptions import DataError, PairsError
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._tls import tls_hedge
 
 ON_MODES = ("levels", "diff", "returns", "log_returns")
 

@@ -25,13 +25,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 import pairs
-from pairs import load_sample
+from pairs import backtest, kalman_hedge, load_sample, ols_hedge, rolling_hedge
 from pairs.coint import breakdown
-from pairs.evaluation._backtest import backtest
 from pairs.exceptions import DataError, MissingDependencyError, PairsError
-from pairs.hedge._kalman import kalman_hedge
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._rolling import rolling_hedge
 from pairs.plot import (
     _trade_marks,
     plot_equity,

@@ -28,12 +28,11 @@ import pytest
 from matplotlib.figure import Figure
 from statsmodels.tsa.stattools import coint
 
-from pairs import SignalRule, Strategy, load_sample
+from pairs import SignalRule, Strategy, load_sample, ols_hedge
 from pairs._results import _fmt
 from pairs.coint import coint_report
 from pairs.coint._kernels import default_max_lag
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
-from pairs.hedge._ols import ols_hedge
 from pairs.report import analysis_report, render_report, write_report
 from pairs.strategy._describe import describe_lines
 from pairs.trading import signals, zscore
@@ -56,8 +55,8 @@ STRATEGY = Strategy(log_prices=True, fee_bps=10)
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["ETH", "BTC"]].dropna().iloc[-500:]
+def prices(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily[["ETH", "BTC"]].iloc[-500:]
 
 
 @pytest.fixture(scope="module")

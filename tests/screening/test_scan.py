@@ -29,11 +29,10 @@ from statsmodels.tools import add_constant
 from statsmodels.tsa.stattools import adfuller, coint
 
 import pairs
+from pairs import ScanResult, scan, simulate_universe
 from pairs.coint import engle_granger, half_life
 from pairs.coint._kernels import default_max_lag
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
-from pairs.screening._scan import ScanResult, scan
-from pairs.screening._simulate import simulate_universe
 
 COLUMNS = ["y", "x", "stat", "pvalue", "pvalue_adj", "significant", "direction"]
 COLUMNS += ["beta", "alpha", "half_life", "lags", "n_obs"]

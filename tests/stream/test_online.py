@@ -22,10 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.regression.rolling import RollingOLS
 
-from pairs import Strategy, StreamEngine, load_sample
+from pairs import Strategy, StreamEngine, load_sample, rolling_hedge, zscore
 from pairs.exceptions import StateError
 from pairs.hedge._kernels import rolling_ols_step
-from pairs.hedge._rolling import rolling_hedge
 from pairs.stream._state import encode_floats, read_float, read_floats, read_int
 from pairs.trading._kernels import (
     EWM_START,
@@ -36,7 +35,6 @@ from pairs.trading._kernels import (
     expanding_z_step,
     rolling_z_step,
 )
-from pairs.trading._zscore import zscore
 
 
 class RollingHedge:
@@ -81,8 +79,8 @@ class EwmZScore:
 
 
 @pytest.fixture(scope="module")
-def daily() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+def daily(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from pairs import StreamEngine
 from pairs._io import remove_stale_temps, write_text_atomic
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine
 from pairs.stream._lock import StateLock, lock_path
 
 

@@ -24,13 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pairs import load_sample
+from pairs import Signal, StreamEngine, kalman_hedge, load_sample, ols_hedge, rolling_hedge
 from pairs.exceptions import DataError, PairsError, StateError
-from pairs.hedge._kalman import kalman_hedge
-from pairs.hedge._ols import ols_hedge
-from pairs.hedge._rolling import rolling_hedge
 from pairs.strategy import Strategy
-from pairs.stream._engine import Signal, StreamEngine
 from pairs.trading import ACTIONS, RuleState, SignalRule, signals, size_legs, step_rule, zscore
 
 RULE = SignalRule(entry_z=1.5, exit_z=0.25, stop_z=3.5, max_holding=40, cooldown=2)
@@ -41,8 +37,8 @@ FIELDS = [f.name for f in dataclasses.fields(Signal)]
 
 
 @pytest.fixture(scope="module")
-def daily() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna()
+def daily(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pairs import load_sample
+from pairs import StreamEngine
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
-from pairs.stream._engine import StreamEngine
 from pairs.trading import SignalRule
 
 RULE = SignalRule(entry_z=1.5, exit_z=0.25, stop_z=3.5, max_holding=40, cooldown=2)
@@ -35,8 +34,8 @@ STRATEGIES = {
 
 
 @pytest.fixture(scope="module")
-def prices() -> pd.DataFrame:
-    return load_sample("binance_1d")[["BTC", "ETH"]].dropna().iloc[:700]
+def prices(btc_eth_daily: pd.DataFrame) -> pd.DataFrame:
+    return btc_eth_daily.iloc[:700]
 
 
 def by_update(engine: StreamEngine, frame: pd.DataFrame) -> object:
