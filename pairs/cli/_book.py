@@ -249,13 +249,11 @@ def follow_book(args: argparse.Namespace) -> int:
                         "timestamp must be given with --book (an ISO 8601 time, an epoch or a sequence number), "
                         "so that a re-sent bar is recognised; got a bar without one."
                     )
-                ident = instant_id(ts)
-                stored = outbox.replayed(ident, prices)
-                if stored is None:
+                def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
                     line = bar_line(book.update(prices, ts), every=args.all)
-                    outbox.commit(book.snapshot(outbox.path), ident, prices, line)
-                else:
-                    line = stored
+                    return book.snapshot(outbox.path), line
+
+                line = outbox.deliver(instant_id(ts), prices, advance)
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
             except PairsError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from pairs.cli._book import wide_bars
 from pairs.cli._framing import Fill
@@ -88,14 +89,11 @@ def follow_portfolio(args: argparse.Namespace) -> int:
                         "timestamp must be given with --portfolio (an ISO 8601 time), so that a re-sent bar "
                         "is recognised; got a bar without one."
                     )
-                ident = instant_id(ts)
-                stored = outbox.replayed(ident, prices)
-                if stored is None:
+                def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
                     line = live.update(prices, ts).to_json()
-                    outbox.commit(live.state_dict(), ident, prices, line)
-                else:
-                    line = stored
-                _emit(line)
+                    return live.state_dict(), line
+
+                _emit(outbox.deliver(instant_id(ts), prices, advance))
             except PairsError as exc:
                 raise type(exc)(f"stdin line {number}: {exc}") from None
     finally:

@@ -494,13 +494,8 @@ def sweep(
 
 
 def _check_modelled(configs: list[Strategy]) -> None:
-    default = Strategy()
     for config in configs:
-        changed = {
-            f.name: getattr(config, f.name)
-            for f in dataclasses.fields(Strategy)
-            if f.name not in _MODELLED and getattr(config, f.name) != getattr(default, f.name)
-        }
+        changed = config.changed_outside(_MODELLED)
         if changed:
             raise PairsError(
                 f"strategy must keep {sorted(changed)} at their defaults in a sweep (its compiled pass "

@@ -171,12 +171,7 @@ class Portfolio:
                 f"strategy.lot_size must be (0, 0) in a Portfolio (lots are per coin: Portfolio.lot_size); "
                 f"got {strategy.lot_size!r}."
             )
-        defaults = Strategy()
-        unmodelled = {
-            f.name: getattr(strategy, f.name)
-            for f in dataclasses.fields(Strategy)
-            if f.name not in _MODELLED and getattr(strategy, f.name) != getattr(defaults, f.name)
-        }
+        unmodelled = strategy.changed_outside(_MODELLED)
         if unmodelled:
             raise PairsError(
                 f"strategy must keep {sorted(unmodelled)} at their defaults in a Portfolio (its backtest does "

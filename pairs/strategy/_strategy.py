@@ -328,6 +328,16 @@ class Strategy:
                 stacklevel=4,
             )
 
+    def changed_outside(self, modelled: frozenset[str] | set[str]) -> dict[str, Any]:
+        """The settings not in ``modelled`` that differ from ``Strategy()``'s: what an engine that
+        models only ``modelled`` would silently ignore (it refuses them instead)."""
+        default = Strategy()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in modelled and getattr(self, f.name) != getattr(default, f.name)
+        }
+
     # ----------------------------------------------------------------- derived settings
     @property
     def z_window(self) -> int:

@@ -93,6 +93,16 @@ class Outbox:
         _state.write_state_file(self.path, {self.body: state, "delivery": delivery}, body=self.body)
         self.delivery = delivery
 
+    def deliver(self, ident: Any, values: Any, advance: Any) -> str:
+        """The output line of an input, exactly once: the stored line of a re-sent last input, else
+        ``advance()`` (which applies the input and returns ``(state, line)``) committed first."""
+        stored = self.replayed(ident, values)
+        if stored is not None:
+            return stored
+        state, line = advance()
+        self.commit(state, ident, values, line)
+        return str(line)
+
     def close(self) -> None:
         """Release the lock (the OS releases it anyway when the process ends)."""
         self._lock.release()
