@@ -249,6 +249,7 @@ def follow_book(args: argparse.Namespace) -> int:
                         "timestamp must be given with --book (an ISO 8601 time, an epoch or a sequence number), "
                         "so that a re-sent bar is recognised; got a bar without one."
                     )
+
                 def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
                     line = bar_line(book.update(prices, ts), every=args.all)
                     return book.snapshot(outbox.path), line

@@ -89,6 +89,7 @@ def follow_portfolio(args: argparse.Namespace) -> int:
                         "timestamp must be given with --portfolio (an ISO 8601 time), so that a re-sent bar "
                         "is recognised; got a bar without one."
                     )
+
                 def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
                     line = live.update(prices, ts).to_json()
                     return live.state_dict(), line
