@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 if TYPE_CHECKING:  # the aliases below are strings: importing pairs._typing stays cheap
@@ -27,6 +28,7 @@ __all__ = [
     "On",
     "OnEmptyPage",
     "OverfitMetric",
+    "PriceBar",
     "PriceField",
     "RollingTest",
     "SizingMode",
@@ -40,6 +42,8 @@ __all__ = [
 ArrayLike1D: TypeAlias = "pd.Series | np.ndarray | list[float] | tuple[float, ...]"
 """One series of values: a Series (its index is kept), a 1-d array or a sequence."""
 ArrayLike2D: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, Any]"
+PriceBar: TypeAlias = "Mapping[str, float | None] | pd.Series"
+"""One bar of a universe's prices: ``{coin: price}`` (None or NaN: no price) or a Series by coin."""
 """Several aligned series: a DataFrame, a 2-d array (columns are series) or a mapping."""
 
 Hedge = Literal["kalman", "rolling", "ols"]

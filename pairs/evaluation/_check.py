@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_float, check_int, raise_if_constant
 from pairs.exceptions import InsufficientDataError, PairsError
 
@@ -102,8 +103,8 @@ def _settled(bad: np.ndarray) -> float:
 
 def check_strategy(
     strategy: Strategy,
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     cuts: int = 50,
     starts: int = 3,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_choice, check_int, raise_if_constant
 from pairs.evaluation._backtest_kernels import RUINED, sweep_kernel
 from pairs.evaluation._metrics import column_metrics, funding_frame
@@ -354,8 +355,8 @@ def _run_hedge_group(
 def sweep(
     strategy: Strategy,
     grid: Mapping[str, Sequence[Any]],
-    y: Any,
-    x: Any,
+    y: ArrayLike1D,
+    x: ArrayLike1D,
     *,
     objective: str = "sharpe",
     backend: Literal["local", "dask"] = "local",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs._typing import PriceBar
 from pairs._validation import check_int, shown
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy import Strategy
@@ -509,7 +510,7 @@ class StreamBook:
         raise KeyError(name)  # pragma: no cover - every pair of the book is in a group
 
     # ----------------------------------------------------------------- the bar
-    def update(self, prices: Any, timestamp: Any = None) -> BookSignals:
+    def update(self, prices: PriceBar, timestamp: Any = None) -> BookSignals:
         """Process one bar of the universe; return the signals of the pairs it updated.
 
         Parameters

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pairs._io import check_path, write_text_atomic
 from pairs._results import ResultMixin, json_safe
+from pairs._typing import PriceBar
 from pairs.evaluation._book_account import Account, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
@@ -233,7 +234,7 @@ class PortfolioStream:
         table = select_pairs(self.portfolio.selection, frame)
         return table[table["selected"]]
 
-    def update(self, prices: Any, timestamp: Any, *, funding: Any = None) -> PortfolioSignal:
+    def update(self, prices: PriceBar, timestamp: Any, *, funding: Any = None) -> PortfolioSignal:
         """Advance the book by one bar.
 
         Parameters

@@ -29,6 +29,7 @@ from scipy.optimize import brentq
 from scipy.special import dawsn, erfi
 
 from pairs._results import ResultMixin
+from pairs._typing import ArrayLike1D
 from pairs._validation import as_series, check_float, check_not_constant
 from pairs.exceptions import PairsError
 from pairs.trading._rules import SignalRule
@@ -101,7 +102,7 @@ def ou_fit(spread: Any) -> tuple[float, float, float]:
 
 
 def bertram_thresholds(
-    spread: Any = None,
+    spread: ArrayLike1D | None = None,
     *,
     cost: float,
     theta: float | None = None,

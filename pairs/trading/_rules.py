@@ -100,7 +100,7 @@ class SignalRule:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_bertram(cls, spread: Any, *, cost: float, **options: Any) -> SignalRule:
+    def from_bertram(cls, spread: ArrayLike1D, *, cost: float, **options: Any) -> SignalRule:
         """Bertram's (2010) optimal band for an OU process fitted on a formation ``spread``.
 
         ``entry_z`` is the band in stationary standard deviations and ``exit_z = -entry_z``
