@@ -43,12 +43,25 @@ MIN_FORMATION = 30
 _CHUNK = 2048
 
 
-def _empty() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
-    return frame.astype({"y": object, "x": object, "rank": "int64", "crossings": "int64", "selected": bool})
+Cols = dict[str, np.ndarray]
+_FLOATS = ("score", "pvalue", "pvalue_adj", "distance", "beta", "alpha")
 
 
-def _coint_scores(sel: Selection, frame: pd.DataFrame) -> pd.DataFrame:
+def _cols(y: Any, x: Any, reason: str = "", **values: Any) -> Cols:
+    """Candidate columns as arrays (floats NaN where not given)."""
+    n = len(y)
+    out: Cols = {"y": np.asarray(y, dtype=object), "x": np.asarray(x, dtype=object)}
+    for name in _FLOATS:
+        out[name] = np.broadcast_to(np.asarray(values.get(name, np.nan), dtype=np.float64), (n,)).copy()
+    out["reason"] = np.full(n, reason, dtype=object)
+    return out
+
+
+def _join(parts: list[Cols]) -> Cols:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _coint_scores(sel: Selection, frame: pd.DataFrame) -> Cols:
     size = 0.05 if sel.size is None else sel.size
     res = scan(
         frame,
@@ -60,30 +73,25 @@ def _coint_scores(sel: Selection, frame: pd.DataFrame) -> pd.DataFrame:
     )
     t = res.table
     flip = (t["direction"] == "x~y").to_numpy()
-    y = np.where(flip, t["x"], t["y"])
-    x = np.where(flip, t["y"], t["x"])
-    out = pd.DataFrame(
-        {
-            "y": y,
-            "x": x,
-            "score": t["pvalue"].to_numpy(),
-            "pvalue": t["pvalue"].to_numpy(),
-            "pvalue_adj": t["pvalue_adj"].to_numpy(),
-            "distance": np.nan,
-            "beta": t["beta"].to_numpy(),
-            "alpha": t["alpha"].to_numpy(),
-        }
-    )
-    skipped = res.skipped
-    if len(skipped):
-        out = pd.concat(
-            [out, pd.DataFrame({"y": skipped["y"], "x": skipped["x"], "reason": "degenerate"})],
-            ignore_index=True,
+    ty, tx = t["y"].to_numpy(dtype=object), t["x"].to_numpy(dtype=object)
+    pvalue = t["pvalue"].to_numpy()
+    parts = [
+        _cols(
+            np.where(flip, tx, ty),
+            np.where(flip, ty, tx),
+            score=pvalue,
+            pvalue=pvalue,
+            pvalue_adj=t["pvalue_adj"].to_numpy(),
+            beta=t["beta"].to_numpy(),
+            alpha=t["alpha"].to_numpy(),
         )
-    return out
+    ]
+    if len(res.skipped):
+        parts.append(_cols(res.skipped["y"].to_numpy(), res.skipped["x"].to_numpy(), "degenerate"))
+    return _join(parts)
 
 
-def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> pd.DataFrame:
+def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> Cols:
     first = values[0]
     norm = values - first if sel.log else values / first
     yi, xi = np.triu_indices(values.shape[1], k=1)
@@ -94,18 +102,7 @@ def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> p
         dist[a:b] = np.einsum("ij,ij->j", diff, diff)
     beta = np.ones(yi.size) if sel.log else first[yi] / first[xi]
     alpha = first[yi] - first[xi] if sel.log else np.zeros(yi.size)
-    return pd.DataFrame(
-        {
-            "y": names[yi],
-            "x": names[xi],
-            "score": dist,
-            "pvalue": np.nan,
-            "pvalue_adj": np.nan,
-            "distance": dist,
-            "beta": beta,
-            "alpha": alpha,
-        }
-    )
+    return _cols(names[yi], names[xi], score=dist, distance=dist, beta=beta, alpha=alpha)
 
 
 def _crossings(centred: np.ndarray) -> np.ndarray:
@@ -117,29 +114,27 @@ def _crossings(centred: np.ndarray) -> np.ndarray:
     return np.count_nonzero((carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] != 0), axis=1)
 
 
-def _spread_stats(table: pd.DataFrame, values: np.ndarray, names: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+def _spread_stats(table: Cols, values: np.ndarray, col: dict[Any, int]) -> tuple[np.ndarray, np.ndarray]:
     """Half-life and zero crossings of each row's formation spread ``y - beta x - alpha``."""
-    col = {name: i for i, name in enumerate(names)}
     yi = np.array([col[v] for v in table["y"]], dtype=np.int64)
     xi = np.array([col[v] for v in table["x"]], dtype=np.int64)
-    beta, alpha = table["beta"].to_numpy(), table["alpha"].to_numpy()
-    hl = np.full(len(table), np.nan)
-    crossings = np.zeros(len(table), dtype=np.int64)
-    for a in range(0, len(table), _CHUNK):
-        b = min(a + _CHUNK, len(table))
+    beta, alpha = table["beta"], table["alpha"]
+    n = len(yi)
+    hl = np.full(n, np.nan)
+    crossings = np.zeros(n, dtype=np.int64)
+    for a in range(0, n, _CHUNK):
+        b = min(a + _CHUNK, n)
         spread = (values[:, yi[a:b]] - beta[a:b] * values[:, xi[a:b]] - alpha[a:b]).T
         hl[a:b] = half_lives(np.ascontiguousarray(spread))
         crossings[a:b] = _crossings(spread - spread.mean(axis=1, keepdims=True))
     return hl, crossings
 
 
-def _confirmed(sel: Selection, row: int, table: pd.DataFrame, logs: pd.DataFrame) -> bool:
+def _confirmed(sel: Selection, y: np.ndarray, x: np.ndarray, beta: float, alpha: float) -> bool:
     """Whether the confirming test of ``sel.confirm`` rejects its null at ``sel.confirm_size``."""
-    y, x = logs[table["y"].iat[row]], logs[table["x"].iat[row]]
     level = f"{sel.confirm_size:.0%}"
     if sel.confirm == "kss":
-        spread = y - table["beta"].iat[row] * x - table["alpha"].iat[row]
-        res: Any = kss(spread, trend="c")
+        res: Any = kss(y - beta * x - alpha, trend="c")
     elif sel.confirm == "phillips_ouliaris":
         res = phillips_ouliaris(y, x)
     else:
@@ -147,42 +142,46 @@ def _confirmed(sel: Selection, row: int, table: pd.DataFrame, logs: pd.DataFrame
     return bool(res.stat < res.crit_values[level])
 
 
-def _walk(sel: Selection, table: pd.DataFrame, logs: pd.DataFrame | None) -> pd.DataFrame:
-    reason = table["reason"].to_numpy(dtype=object)
+def _walk(sel: Selection, table: Cols, values: np.ndarray | None, col: dict[Any, int]) -> np.ndarray:
+    """Which rows are selected (in rank order); ``table["reason"]`` says why the others are not."""
+    reason = table["reason"]
     ok = reason == ""
     if sel.method == "coint" and sel.size is not None:
-        bad = ok & ~(table["pvalue_adj"].to_numpy() < sel.size)
+        bad = ok & ~(table["pvalue_adj"] < sel.size)
         reason[bad], ok = "not significant", ok & ~bad
     if sel.min_half_life is not None or sel.max_half_life is not None:
-        hl = table["half_life"].to_numpy()
+        hl = table["half_life"]
         lo = -np.inf if sel.min_half_life is None else sel.min_half_life
         hi = np.inf if sel.max_half_life is None else sel.max_half_life
         bad = ok & ~((hl >= lo) & (hl <= hi))
         reason[bad], ok = "half-life", ok & ~bad
-    bad = ok & (table["crossings"].to_numpy() < sel.min_crossings)
+    bad = ok & (table["crossings"] < sel.min_crossings)
     reason[bad], ok = "crossings", ok & ~bad
     per_coin: dict[Any, int] = {}
     cap = sel.max_pairs_per_coin
     kept = 0
-    selected = np.zeros(len(table), dtype=bool)
-    ys, xs = table["y"].to_numpy(), table["x"].to_numpy()
-    for i in np.flatnonzero(ok):
+    selected = np.zeros(len(reason), dtype=bool)
+    ys, xs = table["y"], table["x"]
+    candidates = np.flatnonzero(ok)
+    for i in candidates:
         y, x = ys[i], xs[i]
         if kept >= sel.top:
-            reason[np.flatnonzero(ok)[np.flatnonzero(ok) >= i]] = "beyond top"
+            reason[candidates[candidates >= i]] = "beyond top"
             break
         if cap is not None and (per_coin.get(y, 0) >= cap or per_coin.get(x, 0) >= cap):
             reason[i] = "coin cap"
-        elif sel.confirm is not None and logs is not None and not _confirmed(sel, int(i), table, logs):
+        elif (
+            sel.confirm is not None
+            and values is not None
+            and not _confirmed(sel, values[:, col[y]], values[:, col[x]], table["beta"][i], table["alpha"][i])
+        ):
             reason[i] = "not confirmed"
         else:
             selected[i] = True
             kept += 1
             per_coin[y] = per_coin.get(y, 0) + 1
             per_coin[x] = per_coin.get(x, 0) + 1
-    table["selected"] = selected
-    table["reason"] = reason
-    return table
+    return selected
 
 
 def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
@@ -192,45 +191,57 @@ def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
         raise InsufficientDataError(
             f"prices must have at least {MIN_FORMATION} rows (a formation window); got {len(frame)}."
         )
-    complete = frame.columns[frame.notna().all().to_numpy()]
+    raw = frame.to_numpy()
     names = list(frame.columns)
+    whole = ~np.isnan(raw).any(axis=0)
+    complete = [c for c, keep in zip(names, whole, strict=True) if keep]
+    col = {c: i for i, c in enumerate(complete)}
+    parts: list[Cols] = []
+    values = None
     if len(complete) >= 2:
-        full = frame[complete]
-        values = np.log(full.to_numpy()) if sel.log else full.to_numpy()
+        full = raw[:, whole]
+        values = np.log(full) if sel.log else full
         if sel.method == "coint":
-            table = _coint_scores(sel, full)
+            table = _coint_scores(sel, frame[complete])
         else:
             table = _distance_scores(sel, values, np.asarray(complete, dtype=object))
-        table["reason"] = table["reason"].fillna("") if "reason" in table else ""
-        tested = (table["reason"] == "").to_numpy()
-        hl = np.full(len(table), np.nan)
-        crossings = np.zeros(len(table), dtype=np.int64)
-        hl[tested], crossings[tested] = _spread_stats(table[tested], values, list(complete))
-        table["half_life"], table["crossings"] = hl, crossings
-    else:
-        table = _empty()
-    incomplete = [c for c in names if c not in set(complete)]
-    if incomplete:
-        position = {c: i for i, c in enumerate(names)}
-        rows = [
-            (a, b) if position[a] < position[b] else (b, a)
-            for i, a in enumerate(names)
-            for b in names[i + 1 :]
-            if a in incomplete or b in incomplete
+        table["half_life"] = np.full(len(table["y"]), np.nan)
+        table["crossings"] = np.zeros(len(table["y"]), dtype=np.int64)
+        tested = table["reason"] == ""
+        sub = {k: v[tested] for k, v in table.items()}
+        table["half_life"][tested], table["crossings"][tested] = _spread_stats(sub, values, col)
+        parts.append(table)
+    if not all(whole):
+        idx = [
+            (i, j) for i in range(len(names)) for j in range(i + 1, len(names)) if not (whole[i] and whole[j])
         ]
-        missing = pd.DataFrame(rows, columns=["y", "x"])
-        missing["reason"] = "missing prices"
-        table = pd.concat([table, missing], ignore_index=True)
-    if table.empty:
+        missing = _cols([names[i] for i, _ in idx], [names[j] for _, j in idx], "missing prices")
+        missing["half_life"] = np.full(len(idx), np.nan)
+        missing["crossings"] = np.zeros(len(idx), dtype=np.int64)
+        parts.append(missing)
+    if not parts:
         return _empty()
-    order = np.lexsort(
-        (table["x"].astype(str), table["y"].astype(str), table["score"].fillna(np.inf).to_numpy())
+    table = _join(parts)
+    score = np.where(np.isnan(table["score"]), np.inf, table["score"])
+    order = np.lexsort((table["x"].astype(str), table["y"].astype(str), score))
+    table = {k: v[order] for k, v in table.items()}
+    selected = _walk(sel, table, values, col)
+    out = pd.DataFrame(
+        {
+            "y": table["y"],
+            "x": table["x"],
+            "rank": np.arange(1, len(order) + 1, dtype=np.int64),
+            **{k: table[k] for k in _FLOATS},
+            "half_life": table["half_life"],
+            "crossings": table["crossings"].astype(np.int64),
+            "selected": selected,
+            "reason": table["reason"],
+        },
+        columns=COLUMNS,
     )
-    table = table.iloc[order].reset_index(drop=True)
-    table["rank"] = np.arange(1, len(table) + 1, dtype=np.int64)
-    table["crossings"] = table["crossings"].fillna(0).astype("int64")
-    logs = None
-    if sel.confirm is not None and len(complete) >= 2:
-        logs = np.log(frame[complete]) if sel.log else frame[complete]
-    table = _walk(sel, table, logs)
-    return table[COLUMNS].astype({"selected": bool})
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+    return frame.astype({"y": object, "x": object, "rank": "int64", "crossings": "int64", "selected": bool})
