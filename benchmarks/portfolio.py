@@ -18,8 +18,8 @@ Rows:
 * 100 simulated coins x 26,280 bars (``simulate_universe``, bar counts: formation 720, trading 168),
   the same timings.
 
-Method: one warm-up run (numba compilation excluded), then the median of the repeats; the parts
-are measured by timing the private steps inside the same runs.
+Method: one warm-up run (numba compilation excluded), then the median of the repeats, the backtest
+and the scans alternated; the parts are measured by timing the private steps inside the same runs.
 """
 
 from __future__ import annotations
@@ -71,15 +71,23 @@ def row(name: str, prices: Any, book: pairs.Portfolio, formation: int, trading: 
     book.backtest(prices)  # warm-up: compilation and caches
     parts = _timed_parts()
     result = book.backtest(prices)
-    total = _median(lambda: book.backtest(prices), repeats)
+    starts = range(0, len(prices) - formation, trading)
+    windows = [prices.iloc[f0 : f0 + formation].dropna(axis=1) for f0 in starts]
+    log = book.selection.log
+    # Alternated, so that a change of the machine's load falls on both alike.
+    totals, scan_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        book.backtest(prices)
+        totals.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        [pairs.scan(w, log=log, min_overlap=formation) for w in windows]
+        scan_times.append(time.perf_counter() - start)
+    total, scans = statistics.median(totals), statistics.median(scan_times)
     runs = repeats + 1
     select = parts["_select_all"] / runs
     strategy = parts["_spans"] / runs
     accounting = total - select - strategy
-    starts = range(0, len(prices) - formation, trading)
-    windows = [prices.iloc[f0 : f0 + formation].dropna(axis=1) for f0 in starts]
-    log = book.selection.log
-    scans = _median(lambda: [pairs.scan(w, log=log, min_overlap=formation) for w in windows], repeats)
     print(
         f"{name}: {len(windows)} windows, {len(result.contributions)} pairs traded, {len(result.trades)} trades"
     )
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    repeats = 1 if args.quick else 3
+    repeats = 3 if args.quick else 5
     print(
         f"python {sys.version.split()[0]}, numpy {np.__version__}, pairs {pairs.__version__}, cpus {os.cpu_count()}"
     )

@@ -43,6 +43,7 @@ from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.strategy._batch import run_arrays
 from pairs.strategy._portfolio import MIN_FORMATION, window_bars
+from pairs.strategy._steps import log_values
 from pairs.trading._kernels import size_kernel
 
 if TYPE_CHECKING:
@@ -255,6 +256,18 @@ def _spans(
     hold = portfolio.on_deselect == "hold_to_exit"
     n = len(frame)
     columns = np.ascontiguousarray(frame.to_numpy().T)  # one contiguous row per coin
+    cache: dict[str, np.ndarray] = {}
+
+    def logged(coin: str) -> np.ndarray:
+        """The coin's log prices (``math.log`` of each, as the stream takes them), computed once."""
+        if coin not in cache:
+            row = columns[col[coin]]
+            out = np.full(row.shape[0], np.nan)
+            ok = ~np.isnan(row)
+            out[ok] = log_values(row[ok])
+            cache[coin] = out
+        return cache[coin]
+
     valid = ~np.isnan(columns.T)
     col = {c: i for i, c in enumerate(frame.columns)}
     out = []
@@ -278,7 +291,8 @@ def _spans(
                     last += 1
                 stop = min(cut, windows[wins[last]][2])
             ys, xs = columns[col[y], f0:stop], columns[col[x], f0:stop]
-            beta_u, _, _, _, position, _, _ = run_arrays(spec, ys, xs)
+            logs = (logged(y)[f0:stop], logged(x)[f0:stop]) if strategy.log_prices else None
+            beta_u, _, _, _, position, _, _ = run_arrays(spec, ys, xs, logs)
             pos = position.astype(np.float64)
             if strategy.log_prices:
                 beta_u = beta_u * ys / xs

@@ -67,10 +67,19 @@ def zscore_path(strategy: Strategy, spread: np.ndarray, innov_z: np.ndarray) -> 
 
 
 def run_arrays(
-    strategy: Strategy, py: np.ndarray, px: np.ndarray
+    strategy: Strategy,
+    py: np.ndarray,
+    px: np.ndarray,
+    logs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None]:
-    """``(beta, alpha, spread, zscore, position, action codes, note)`` of ``strategy`` on positive prices."""
-    yv, xv = (log_values(py), log_values(px)) if strategy.log_prices else (py, px)
+    """``(beta, alpha, spread, zscore, position, action codes, note)`` of ``strategy`` on positive prices.
+
+    ``logs``: the :func:`log_values` of ``py`` and ``px`` when the caller has them already.
+    """
+    if strategy.log_prices:
+        yv, xv = (log_values(py), log_values(px)) if logs is None else logs
+    else:
+        yv, xv = py, px
     beta, alpha, spread, innov_z, note = hedge_paths(strategy, yv, xv)
     z = zscore_path(strategy, spread, innov_z)
     position, codes = rule_kernel(z, *_kernel_args(strategy.rule))
