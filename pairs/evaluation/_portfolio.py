@@ -222,11 +222,11 @@ def select_windows(
 def _select_all(
     portfolio: Portfolio, frame: pd.DataFrame, windows: list[tuple[int, int, int]], backend: str, client: Any
 ) -> list[pd.DataFrame]:
-    from pairs.screening._select import select_pairs
+    from pairs.screening._select import select_checked
 
     parts = [frame.iloc[f0:ts] for f0, ts, _ in windows]
     if backend == "local":
-        return [select_pairs(portfolio.selection, part) for part in parts]
+        return [select_checked(portfolio.selection, part) for part in parts]
     try:
         from distributed import get_client
     except ImportError:
@@ -234,7 +234,7 @@ def _select_all(
             "backend='dask' needs dask.distributed: pip install 'pairs[dask]'"
         ) from None
     dask_client = client if client is not None else get_client()
-    futures = dask_client.map(select_pairs, [portfolio.selection] * len(parts), parts, pure=False)
+    futures = dask_client.map(select_checked, [portfolio.selection] * len(parts), parts, pure=False)
     return list(dask_client.gather(futures))
 
 

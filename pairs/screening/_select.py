@@ -34,7 +34,7 @@ from pairs.screening._scan import scan
 if TYPE_CHECKING:
     from pairs.strategy._selection import Selection
 
-__all__ = ["COLUMNS", "MIN_FORMATION", "select_pairs"]
+__all__ = ["COLUMNS", "MIN_FORMATION", "select_checked", "select_pairs"]
 
 COLUMNS = ["y", "x", "rank", "score", "pvalue", "pvalue_adj", "distance", "beta", "alpha"]
 COLUMNS += ["half_life", "crossings", "selected", "reason"]
@@ -191,6 +191,11 @@ def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
         raise InsufficientDataError(
             f"prices must have at least {MIN_FORMATION} rows (a formation window); got {len(frame)}."
         )
+    return select_checked(sel, frame)
+
+
+def select_checked(sel: Selection, frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`select_pairs` of a frame already checked (a window of a checked portfolio's prices)."""
     raw = frame.to_numpy()
     names = list(frame.columns)
     whole = ~np.isnan(raw).any(axis=0)
