@@ -1,7 +1,7 @@
 """The portfolio's cash account, one order bar at a time: shared by the backtest and the live book.
 
-Both call the same arithmetic in the same order, so a live book replaying history holds the
-backtest's units bit for bit. ``fund_now`` is the running sum over bars of ``price[t-1] *
+Both call the same compiled arithmetic (:func:`pairs.evaluation._kernels.book_order`), which sums
+in index order, so a live book replaying history holds the backtest's units bit for bit. ``fund_now`` is the running sum over bars of ``price[t-1] *
 rate[t]`` per coin (the funding paid per unit held); ``fund_last`` its value at the last order bar.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from pairs.evaluation._kernels import book_equity, book_order
 
 __all__ = ["Account", "dot"]
 
@@ -35,33 +37,15 @@ class Account:
 
     def equity_before(self, price: np.ndarray, fund_now: np.ndarray) -> float:
         """Equity at ``price`` before this bar's orders, its funding paid."""
-        funding = dot(self.held, fund_now - self.fund_last)
-        return self.cash - funding + dot(self.held, price)
+        return float(book_equity(self.held, price, fund_now, self.fund_last, self.cash))
 
     def cash_now(self, fund_now: np.ndarray) -> float:
         """Cash at a bar without orders: the last order's cash minus the funding paid since."""
-        return self.cash - dot(self.held, fund_now - self.fund_last)
+        return float(book_equity(self.held, np.zeros_like(fund_now), fund_now, self.fund_last, self.cash))
 
     def order(self, want: np.ndarray, price: np.ndarray, fund_now: np.ndarray) -> None:
         """Trade to ``want`` units (scaled down to keep gross <= leverage * equity after the order)."""
-        equity = self.equity_before(price, fund_now)
-        cash = equity - dot(self.held, price)
-        rate = self.fee + self.slip
-        gross_want = dot(np.abs(want), price)
-        cost_full = rate * dot(np.abs(want - self.held), price)
-        scale = 1.0
-        if gross_want > self.leverage * (equity - cost_full):
-            # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
-            # gross <= leverage * equity after the order; a book without equity goes flat.
-            gross_held = dot(np.abs(self.held), price)
-            scale = max(
-                0.0,
-                self.leverage * (equity - rate * gross_held) / (gross_want * (1.0 + self.leverage * rate)),
-            )
-            scale = min(scale, 1.0)
-        new = scale * want
-        traded = dot(np.abs(new - self.held), price)
-        self.cash = cash - dot(new - self.held, price) - rate * traded
-        self.held = new
-        self.scale = scale
+        self.held, self.cash, self.scale = book_order(
+            self.held, want, price, fund_now, self.fund_last, self.cash, self.fee + self.slip, self.leverage
+        )
         self.fund_last = fund_now.copy()

@@ -16,6 +16,8 @@ from pairs._numba_cache import njit
 
 __all__ = [
     "EVENT_KINDS",
+    "book_equity",
+    "book_order",
     "exposure",
     "ledger_kernel",
     "liquidation_price_cross",
@@ -366,3 +368,62 @@ def ledger_kernel(
         ev_asked[:m],
         ev_filled[:m],
     )
+
+
+# --- the portfolio's account (pairs.evaluation._book_account): one order bar ----------------------
+# Sums run in index order in compiled code, so the backtest and the live book, which both call
+# these, hold the same bits whatever their arrays' memory layout (a BLAS dot product does not).
+
+
+@njit(cache=True)
+def book_equity(
+    held: np.ndarray, price: np.ndarray, fund_now: np.ndarray, fund_last: np.ndarray, cash: float
+) -> float:
+    """Equity at ``price`` before a bar's orders, the funding since the last order paid."""
+    funding = 0.0
+    value = 0.0
+    for i in range(held.shape[0]):
+        funding += held[i] * (fund_now[i] - fund_last[i])
+        value += held[i] * price[i]
+    return cash - funding + value
+
+
+@njit(cache=True)
+def book_order(
+    held: np.ndarray,
+    want: np.ndarray,
+    price: np.ndarray,
+    fund_now: np.ndarray,
+    fund_last: np.ndarray,
+    cash: float,
+    rate: float,
+    leverage: float,
+) -> tuple[np.ndarray, float, float]:
+    """``(units held after the order, cash after it, scale)``: trade to ``want``, scaled down when
+    the gross exposure after costs would exceed ``leverage`` times equity (see _book_account)."""
+    k = held.shape[0]
+    equity = book_equity(held, price, fund_now, fund_last, cash)
+    held_value = 0.0
+    gross_want = 0.0
+    change = 0.0
+    gross_held = 0.0
+    for i in range(k):
+        held_value += held[i] * price[i]
+        gross_want += abs(want[i]) * price[i]
+        change += abs(want[i] - held[i]) * price[i]
+        gross_held += abs(held[i]) * price[i]
+    cash_now = equity - held_value
+    scale = 1.0
+    if gross_want > leverage * (equity - rate * change):
+        # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
+        # gross <= leverage * equity after the order; a book without equity goes flat.
+        scale = leverage * (equity - rate * gross_held) / (gross_want * (1.0 + leverage * rate))
+        scale = min(max(scale, 0.0), 1.0)
+    new = np.empty(k)
+    traded = 0.0
+    flow = 0.0
+    for i in range(k):
+        new[i] = scale * want[i]
+        traded += abs(new[i] - held[i]) * price[i]
+        flow += (new[i] - held[i]) * price[i]
+    return new, cash_now - flow - rate * traded, scale

@@ -587,7 +587,7 @@ def run_portfolio(
     ]
 
     spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
-    valuation = frame.ffill().fillna(0.0).to_numpy()
+    valuation = np.array(frame.ffill().fillna(0.0).to_numpy(), dtype=np.float64)  # writable, contiguous
     col = {c: i for i, c in enumerate(frame.columns)}
     ledger = _Ledger(valuation, fund, portfolio)
     top = portfolio.selection.top
