@@ -58,8 +58,8 @@ def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
         )
     delivery = outbox.delivery
     last = None if delivery is None else delivery["input"]["id"]
-    if isinstance(last, dict):
-        if set(last) != {"fill"} or last["fill"] not in live._held.seen:
+    if isinstance(last, dict) and set(last) == {"fill"}:
+        if last["fill"] not in live._held.seen:
             raise StateError(
                 f"state file {str(outbox.path)!r} must hold the fill of its delivery record; got "
                 f"{last!r}, which the live portfolio has not applied."
