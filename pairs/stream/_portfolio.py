@@ -97,7 +97,10 @@ class PortfolioSignal(ResultMixin):
             ("bar", self.bar),
             ("pairs", ", ".join(f"{k} {v['position']:+d}" for k, v in self.pairs.items()) or "none"),
             ("orders", ", ".join(f"{k} {v:+.6g}" for k, v in self.orders.items()) or "none"),
-            ("to trade", ", ".join(f"{o.side} {o.quantity:.6g} {o.symbol}" for o in self.order_list) or "none"),
+            (
+                "to trade",
+                ", ".join(f"{o.side} {o.quantity:.6g} {o.symbol}" for o in self.order_list) or "none",
+            ),
             ("equity", self.equity),
             ("scale", self.scale),
         ]
@@ -460,7 +463,9 @@ class PortfolioStream:
         equity = self._fill_cash + math.fsum(worth)  # NaN while a coin held has no price yet
         return {
             "holdings": self.holdings,
-            "entry_price": {c: None if math.isnan(v) else v for c, v in zip(self.coins, held.cost, strict=True)},
+            "entry_price": {
+                c: None if math.isnan(v) else v for c, v in zip(self.coins, held.cost, strict=True)
+            },
             "realized": dict(zip(self.coins, held.by_leg, strict=True)),
             "fees": held.fees,
             "funding": self._funding_paid,
@@ -530,7 +535,11 @@ class PortfolioStream:
     @classmethod
     def from_state(cls, state: Any) -> PortfolioStream:
         """Rebuild a book from :meth:`state_dict` output."""
-        if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") not in (1, VERSION):
+        if (
+            not isinstance(state, dict)
+            or state.get("format") != FORMAT
+            or state.get("version") not in (1, VERSION)
+        ):
             raise StateError(f"state must be a {FORMAT} state of version 1 or {VERSION}.")
         try:
             book = cls.__new__(cls)

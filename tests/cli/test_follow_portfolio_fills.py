@@ -88,7 +88,9 @@ def test_fill_lines_equal_the_api_and_a_resent_fill_is_not_applied_twice(
     BOOK.to_json(spec)
     argv = ("--portfolio", str(spec), "--state", str(state))
     cut = fills[len(fills) // 2]  # stop right after a fill's answer
-    code, first, err = _run(monkeypatch, capsys, "".join(LINES[: cut + 1]), *argv, "--coins", ",".join(PRICES.columns))
+    code, first, err = _run(
+        monkeypatch, capsys, "".join(LINES[: cut + 1]), *argv, "--coins", ",".join(PRICES.columns)
+    )
     assert code == 0 and err == ""
     _same(first, ANSWERS[:cut])
     # A restart: the last fill is re-sent (its line re-emitted, not re-applied), then the rest.

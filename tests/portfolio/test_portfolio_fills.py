@@ -155,7 +155,9 @@ def test_a_simulated_exchange_drives_holdings_orders_and_cash_like_a_hand_ledger
         for c in PRICES.columns:
             assert book["realized"][c] == pytest.approx(hand.realized[c], rel=1e-9, abs=1e-6)
             e = book["entry_price"][c]
-            assert (e is None) == math.isnan(hand.entry[c]) and (e is None or e == pytest.approx(hand.entry[c]))
+            assert (e is None) == math.isnan(hand.entry[c]) and (
+                e is None or e == pytest.approx(hand.entry[c])
+            )
         # The accounting identity: equity = capital + realized + unrealized - fees - funding.
         unrealized = sum(hand.units[c] * (last[c] - hand.entry[c]) for c in PRICES.columns if hand.units[c])
         identity = BOOK.capital + sum(hand.realized.values()) + unrealized - hand.fees - hand.funding
