@@ -74,8 +74,8 @@ class PortfolioSignal(ResultMixin):
     order_list
         The :class:`~pairs.stream.Order` s that take ``holdings`` to ``units``: one per coin
         (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, reduce-only
-        when it only reduces the holding; closes are step 0, orders that open step 1 (a flip
-        is both).
+        when it only reduces the holding; closes are step 0, orders that open step 1 (0 when
+        nothing closes; a flip is both a close and an opening order).
     """
 
     timestamp: Any
