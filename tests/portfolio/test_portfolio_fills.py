@@ -220,3 +220,14 @@ def test_bad_fills_are_refused_naming_the_argument() -> None:
     state["fills"]["legs"]["units"] = [0.0, 1.0]
     with pytest.raises(StateError, match="units"):
         PortfolioStream.from_state(state)
+
+
+def test_fill_ids_are_remembered_up_to_1024_across_a_restart(tmp_path: Path) -> None:
+    live = BOOK.stream(list(PRICES.columns))
+    for i in range(1030):
+        assert live.fill("ATOM", 1.0 if i % 2 else -1.0, 10.0, fill_id=i)
+    live.save(tmp_path / "live.json")
+    live = PortfolioStream.load(tmp_path / "live.json")
+    assert not live.fill("ATOM", 1.0, 10.0, fill_id=1029) and not live.fill("ATOM", 1.0, 10.0, fill_id=6)
+    assert live.fill("ATOM", -1.0, 10.0, fill_id=5)  # the 1025th newest: forgotten, applied again
+    assert live.holdings["ATOM"] == -1.0 and len(live.state_dict()["fills"]["legs"]["fill_ids"]) == 1024
