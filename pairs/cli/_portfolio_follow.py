@@ -7,11 +7,18 @@ The first run creates STATE.json from the portfolio file and ``--coins`` (the un
 order of the backtest's columns) and ``--bar`` (with durations); later runs resume from it. The
 single writer and exactly-once delivery are :class:`pairs.stream._delivery.Outbox`, as for
 ``--book``: a re-sent bar re-emits its stored line and is not applied again.
+
+Fills come back on the same stdin as ``{"fill": {"symbol": COIN, "quantity", "price", "fee",
+"timestamp", "fill_id"}}`` lines (:func:`pairs.cli._framing.parse_fill`), each applied with
+:meth:`pairs.stream.PortfolioStream.fill` and answered by one line ``{"fill": {"fill_id",
+"symbol", "applied"}, "holdings", "cash", "orders"}``, exactly once like a bar (``fill_id``
+required: a re-sent last fill re-emits its line, an older one is answered ``"applied": false``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -50,11 +57,14 @@ def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
             f"options must match the live portfolio {str(outbox.path)!r} being resumed; got different {differ}."
         )
     delivery = outbox.delivery
-    if (
-        delivery is not None
-        and live.last_timestamp is not None
-        and delivery["input"]["id"] != instant_id(live.last_timestamp)
-    ):
+    last = None if delivery is None else delivery["input"]["id"]
+    if isinstance(last, dict) and set(last) == {"fill"}:
+        if last["fill"] not in live._held.seen:
+            raise StateError(
+                f"state file {str(outbox.path)!r} must hold the fill of its delivery record; got "
+                f"{last!r}, which the live portfolio has not applied."
+            )
+    elif delivery is not None and live.last_timestamp is not None and last != instant_id(live.last_timestamp):
         raise StateError(
             f"state file {str(outbox.path)!r} must hold the delivery of its last bar; got one for "
             f"{delivery['input']['id']!r} after bar {live.last_timestamp!r}."
@@ -65,6 +75,36 @@ def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
 def _emit(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def _fill(live: PortfolioStream, fill: Fill, outbox: Outbox) -> str:
+    """Apply one fill and return its answer line, exactly once (as a bar)."""
+    if fill.fill_id is None:
+        raise DataError(
+            "fill_id must be given with --portfolio (the exchange's id of the fill), so that a re-sent "
+            "fill is not applied twice; got a fill without one."
+        )
+    if fill.pair is not None:
+        raise DataError(f"pair must not be given with --portfolio (fills are per coin); got {fill.pair!r}.")
+
+    def advance() -> tuple[Any, str]:
+        applied = live.fill(
+            fill.symbol,
+            fill.quantity,
+            fill.price,
+            fee=fill.fee,
+            timestamp=fill.timestamp,
+            fill_id=fill.fill_id,
+        )
+        answer = {
+            "fill": {"fill_id": fill.fill_id, "symbol": fill.symbol, "applied": applied},
+            "holdings": live.holdings,
+            "cash": live.ledger()["cash"],
+            "orders": [o.to_dict() for o in live.orders()],
+        }
+        return live.state_dict(), json.dumps(answer, separators=(",", ":"))
+
+    return outbox.deliver({"fill": fill.fill_id}, fill.values()[:-1], advance)
 
 
 def follow_portfolio(args: argparse.Namespace) -> int:
@@ -83,7 +123,8 @@ def follow_portfolio(args: argparse.Namespace) -> int:
         for number, ts, prices in wide_bars(sys.stdin, required=live.coins):
             try:
                 if isinstance(prices, Fill):
-                    raise DataError("fill lines are not taken with --portfolio yet; got a fill.")
+                    _emit(_fill(live, prices, outbox))
+                    continue
                 if ts is None:
                     raise DataError(
                         "timestamp must be given with --portfolio (an ISO 8601 time), so that a re-sent bar "

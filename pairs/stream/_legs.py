@@ -1,4 +1,4 @@
-"""What a streamed pair holds, leg by leg: orders from targets, fills back, P&L.
+"""What a streamed pair (or a live portfolio) holds, leg by leg: orders from targets, fills back, P&L.
 
 The row of a pair (:mod:`pairs.stream._rows`) holds the strategy's *targets* (``y_units``,
 ``x_units``): what the pair should hold after each bar. :class:`Legs` holds what it *does*
@@ -18,6 +18,9 @@ Rules, documented in docs/strategy.md and docs/cli.md:
   rounding noise of zero is no order). One below ``min_notional`` (quantity times the bar's
   price) is not sent, unless it closes the leg (target zero): a reduce-only close is always
   sent. A flip is two orders: the reduce-only close, then the opening order.
+* A live portfolio (:class:`pairs.stream.PortfolioStream`) keeps one :class:`Legs` of N legs,
+  one per coin (net holdings, as the exchange keeps them), with the realized P&L kept per coin
+  too; its orders are labelled by coin and the closes go first.
 * A fill with a ``fill_id`` already applied is ignored (the last :data:`FILL_MEMORY` ids are
   kept in the state, oldest forgotten first), so re-sending fills after a crash is safe.
 """
@@ -62,7 +65,7 @@ class Order(ResultMixin):
     reduce_only: bool
     """True when the order only reduces the holding (a close; never opens or flips)."""
     leg: str
-    """``"y"`` or ``"x"``."""
+    """``"y"`` or ``"x"`` (the coin, for the orders of a live portfolio)."""
     step: int = 0
     """Orders of step 0 go first; those of step ``k + 1`` once step ``k`` filled (the strategy's
     ``entry_order``/``exit_order``; equal steps go together)."""
@@ -117,16 +120,33 @@ def _rank(order: str, leg: str) -> int:
 
 
 class Legs:
-    """Holdings, average entry prices, realized P&L, fees and applied fill ids of one pair."""
+    """Holdings, average entry prices, realized P&L, fees and applied fill ids of one pair.
 
-    __slots__ = ("base", "cost", "fees", "ids", "imbalanced", "memo", "prices", "realized", "seen", "units")
+    ``n`` legs (2 for a pair, one per coin for a portfolio); ``per_leg`` also keeps the realized
+    P&L of each leg (:attr:`by_leg`), encoded in the state as ``"realized_by"``.
+    """
 
-    def __init__(self) -> None:
-        self.units = [0.0, 0.0]
-        self.cost = [math.nan, math.nan]  # average entry price of each leg's holding
+    __slots__ = (
+        "base",
+        "by_leg",
+        "cost",
+        "fees",
+        "ids",
+        "imbalanced",
+        "memo",
+        "prices",
+        "realized",
+        "seen",
+        "units",
+    )
+
+    def __init__(self, n: int = 2, *, per_leg: bool = False) -> None:
+        self.units = [0.0] * n
+        self.cost = [math.nan] * n  # average entry price of each leg's holding
         self.realized = 0.0
+        self.by_leg: list[float] | None = [0.0] * n if per_leg else None
         self.fees = 0.0
-        self.prices = [math.nan, math.nan]  # the last bar's prices
+        self.prices = [math.nan] * n  # the last bar's prices
         self.ids: deque[Any] = deque(maxlen=FILL_MEMORY)
         self.seen: set[Any] = set()
         self.base = 0.0  # realized - fees when the legs were last both flat: the trade's start
@@ -134,56 +154,61 @@ class Legs:
         self.memo: tuple[Any, tuple[Order, ...]] | None = None  # the last orders and their inputs
 
     @classmethod
-    def from_targets(cls, y_units: float, x_units: float) -> Legs:
+    def from_targets(cls, *units: float, per_leg: bool = False) -> Legs:
         """Holdings of a state saved before fills existed: its targets, entry prices unknown."""
-        legs = cls()
-        legs.units = [float(y_units), float(x_units)]
+        legs = cls(len(units), per_leg=per_leg)
+        legs.units = [float(u) for u in units]
         return legs
 
     # ----------------------------------------------------------------- bars and orders
-    def mark(self, py: float, px: float) -> None:
+    def mark(self, *prices: float) -> None:
         """The bar's prices: the mark of the unrealized P&L (and the entry price if unknown)."""
-        self.prices = [py, px]
-        for k in (0, 1):
+        self.prices = list(prices)
+        for k in range(len(prices)):
             if self.units[k] != 0.0 and math.isnan(self.cost[k]):
                 self.cost[k] = self.prices[k]
 
     def orders(
         self,
-        targets: tuple[float, float],
-        symbols: tuple[str, str],
-        lots: tuple[float, float],
-        min_notional: tuple[float, float],
+        targets: tuple[float, ...],
+        symbols: tuple[str, ...],
+        lots: tuple[float, ...],
+        min_notional: tuple[float, ...],
         entry_order: str = "together",
         exit_order: str = "together",
+        labels: tuple[str, ...] = _LEGS,
     ) -> tuple[Order, ...]:
-        """The orders that take the holdings to ``targets`` at the last bar's prices."""
-        units = self.units
-        if targets[0] == units[0] and targets[1] == units[1]:
+        """The orders that take the holdings to ``targets`` at the last bar's prices.
+
+        ``labels`` are the legs' names in the orders (``"y"``, ``"x"``; a portfolio's coins).
+        """
+        held_now = tuple(self.units)
+        if targets == held_now:
             return ()  # the common bar: nothing to trade
+        units = self.units
         # Without fills in between, a held position asks for the same orders bar after bar.
         key: tuple[Any, ...] = (
             targets,
-            units[0],
-            units[1],
+            held_now,
             symbols,
             lots,
             min_notional,
             entry_order,
             exit_order,
+            labels,
         )
         if any(min_notional):
-            key += (self.prices[0], self.prices[1])
+            key += tuple(self.prices)
         memo = self.memo
         if memo is not None and memo[0] == key:
             return memo[1]  # type: ignore[no-any-return]
         parts: list[tuple[int, int, int, float, bool]] = []  # phase, rank, leg, signed quantity, reduce-only
-        for k in (0, 1):
+        for k in range(len(units)):
             held, target = units[k], targets[k]
             delta = _round(target - held, lots[k])
             if abs(delta) <= _NOISE * max(abs(target), abs(held), lots[k]):
                 continue
-            leg = _LEGS[k]
+            leg = labels[k]
             closing = held != 0.0 and (delta > 0) != (held > 0)
             if closing and abs(delta) > abs(held):  # a flip: close, then open
                 parts.append((0, _rank(exit_order, leg), k, -held, True))
@@ -196,7 +221,7 @@ class Legs:
         parts.sort()  # by phase, rank, leg (a leg has one part per phase)
         steps = sorted({(p[0], p[1]) for p in parts})
         out = tuple(
-            _order(symbols[k], q, closing, _LEGS[k], steps.index((phase, rank)))
+            _order(symbols[k], q, closing, labels[k], steps.index((phase, rank)))
             for phase, rank, k, q, closing in parts
         )
         self.memo = (key, out)
@@ -221,7 +246,10 @@ class Legs:
             self.units[k] = held + quantity
         else:
             closed = min(abs(quantity), abs(held))
-            self.realized += closed * (price - cost) * (1.0 if held > 0 else -1.0)
+            gain = closed * (price - cost) * (1.0 if held > 0 else -1.0)
+            self.realized += gain
+            if self.by_leg is not None:
+                self.by_leg[k] += gain
             left = held + quantity
             if abs(left) <= _NOISE * max(abs(held), abs(quantity)):
                 left = 0.0
@@ -231,14 +259,14 @@ class Legs:
             elif (left > 0) != (held > 0):
                 self.cost[k] = price  # flipped: the rest opened at this fill's price
         self.fees += fee
-        if self.units[0] == 0.0 and self.units[1] == 0.0:
+        if not any(self.units):
             self.base = self.realized - self.fees
         return True
 
     def unrealized(self) -> float:
         """P&L of the holdings at the last bar's prices (0 for a flat leg)."""
         total = 0.0
-        for k in (0, 1):
+        for k in range(len(self.units)):
             if self.units[k] != 0.0:
                 total += self.units[k] * (self.prices[k] - self.cost[k])
         return total
@@ -264,36 +292,40 @@ class Legs:
 
     def encode(self) -> dict[str, Any]:
         """JSON state: units, entry prices, realized, fees, last prices, applied fill ids, guard counters."""
-        return encode_floats(
-            {
-                "units": list(self.units),
-                "cost": list(self.cost),
-                "prices": list(self.prices),
-                "realized": self.realized,
-                "fees": self.fees,
-                "fill_ids": list(self.ids),
-                "base": self.base,
-                "imbalanced": self.imbalanced,
-            }
-        )
+        out = {
+            "units": list(self.units),
+            "cost": list(self.cost),
+            "prices": list(self.prices),
+            "realized": self.realized,
+            "fees": self.fees,
+            "fill_ids": list(self.ids),
+            "base": self.base,
+            "imbalanced": self.imbalanced,
+        }
+        if self.by_leg is not None:
+            out["realized_by"] = list(self.by_leg)
+        return encode_floats(out)
 
     @classmethod
-    def decode(cls, value: Any, where: str) -> Legs:
-        """The inverse of :meth:`encode`, checked as untrusted input."""
+    def decode(cls, value: Any, where: str, n: int = 2) -> Legs:
+        """The inverse of :meth:`encode` (of ``n`` legs), checked as untrusted input."""
         names = ("units", "cost", "prices", "realized", "fees", "fill_ids", "base", "imbalanced")
-        check_keys(value, names, where)
-        legs = cls()
-        for name in ("units", "cost", "prices"):
+        check_keys(value, names, where, optional=("realized_by",))
+        legs = cls(n, per_leg="realized_by" in value)
+        for name in ("units", "cost", "prices", "realized_by")[: 4 if legs.by_leg is not None else 3]:
             pair = value[name]
-            if not isinstance(pair, list) or len(pair) != 2:
-                raise StateError(f"{where}[{name!r}] must be a list of 2 numbers; got {pair!r:.80}.")
-            values = {"0": pair[0], "1": pair[1]}
-            setattr(legs, name, [read_float(values, k, f"{where}[{name!r}]") for k in ("0", "1")])
+            if not isinstance(pair, list) or len(pair) != n:
+                raise StateError(f"{where}[{name!r}] must be a list of {n} numbers; got {pair!r:.80}.")
+            values = {str(k): v for k, v in enumerate(pair)}
+            read = [read_float(values, str(k), f"{where}[{name!r}]") for k in range(n)]
+            setattr(legs, "by_leg" if name == "realized_by" else name, read)
         if not all(math.isnan(v) or 0 < v < math.inf for v in legs.prices):
             raise StateError(f"{where}['prices'] must be prices > 0 or nan; got {legs.prices!r}.")
         if not all(math.isfinite(v) for v in legs.units):
             raise StateError(f"{where}['units'] must be finite; got {legs.units!r}.")
-        for k in (0, 1):
+        if legs.by_leg is not None and not all(math.isfinite(v) for v in legs.by_leg):
+            raise StateError(f"{where}['realized_by'] must be finite; got {legs.by_leg!r}.")
+        for k in range(n):
             if legs.units[k] == 0.0 and not math.isnan(legs.cost[k]):
                 raise StateError(f"{where}['cost'] must be nan for a flat leg; got {legs.cost!r}.")
             if not (math.isnan(legs.cost[k]) or legs.cost[k] > 0):

@@ -8,6 +8,13 @@ again keep their state. Each pair is a :class:`~pairs.StreamEngine` of the portf
 leg sizing, the netting of coins and the account (leverage cap, costs, funding) are the same
 functions as :func:`pairs.portfolio_backtest`, called in the same order, so replaying a history
 gives the backtest's positions and units bit for bit (tested, with a save and restore midway).
+
+Those units are the book's *targets*. What the account holds is learnt from fills
+(:meth:`PortfolioStream.fill`, net per coin as an exchange keeps it), and each signal's
+``order_list`` takes the holdings to the targets: the per-coin orders of
+:class:`pairs.stream._legs.Legs` (rounded to the portfolio's lots, reduce-only closes first).
+The fills' own cash account (average entry price and realized P&L per coin, fees, funding on
+the coins held) is :meth:`PortfolioStream.ledger`; the targets never depend on it.
 """
 
 from __future__ import annotations
@@ -30,13 +37,15 @@ from pairs.evaluation._book_account import Account, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
 from pairs.strategy._portfolio import MIN_FORMATION, Portfolio
-from pairs.stream._engine import StreamEngine
+from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers
+from pairs.stream._legs import Legs, Order
+from pairs.stream._time import next_timestamp
 from pairs.trading._kernels import size_step
 
 __all__ = ["PortfolioSignal", "PortfolioStream"]
 
 FORMAT = "pairs.PortfolioStream"
-VERSION = 1
+VERSION = 2  # 2: holdings from fills ("fills"); a version-1 state loads holding its targets
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,7 +59,8 @@ class PortfolioSignal(ResultMixin):
     units
         Net units of each coin to hold from this bar to the next (after the leverage cap).
     orders
-        Units of each coin to trade at this bar (only the coins that trade).
+        Units of each coin the targets change by at this bar (only the coins that change): the
+        backtest's ``orders``.
     pairs
         Each pair in the book at this bar: ``position``, ``zscore``, ``y_units`` and ``x_units``
         (its own units before the book's ``scale``).
@@ -59,6 +69,13 @@ class PortfolioSignal(ResultMixin):
     selected
         At the close of a window's last bar: the pairs selected for the next window, best first;
         None on other bars.
+    holdings
+        Net units of each coin the account holds, as reported by fills (0 until the first fill).
+    order_list
+        The :class:`~pairs.stream.Order` s that take ``holdings`` to ``units``: one per coin
+        (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, reduce-only
+        when it only reduces the holding; closes are step 0, orders that open step 1 (0 when
+        nothing closes; a flip is both a close and an opening order).
     """
 
     timestamp: Any
@@ -70,6 +87,8 @@ class PortfolioSignal(ResultMixin):
     cash: float
     scale: float
     selected: list[str] | None
+    holdings: dict[str, float]
+    order_list: tuple[Order, ...]
     _title = "Portfolio signal"
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
@@ -78,6 +97,10 @@ class PortfolioSignal(ResultMixin):
             ("bar", self.bar),
             ("pairs", ", ".join(f"{k} {v['position']:+d}" for k, v in self.pairs.items()) or "none"),
             ("orders", ", ".join(f"{k} {v:+.6g}" for k, v in self.orders.items()) or "none"),
+            (
+                "to trade",
+                ", ".join(f"{o.side} {o.quantity:.6g} {o.symbol}" for o in self.order_list) or "none",
+            ),
             ("equity", self.equity),
             ("scale", self.scale),
         ]
@@ -166,6 +189,10 @@ class PortfolioStream:
             portfolio.capital, k, portfolio.fee_rate, portfolio.slippage_rate, portfolio.leverage
         )
         self._target = np.zeros(k)
+        self._lots = tuple(portfolio.lot(c) for c in names)
+        self._held = Legs(k, per_leg=True)  # what the fills say the account holds
+        self._fill_cash = float(portfolio.capital)  # capital - fills' notional - fees - funding
+        self._funding_paid = 0.0
         self._pairs: dict[str, _Pair] = {}
         self._starting: list[str] = []  # selected at the last selection: sized at the next bar
 
@@ -262,10 +289,15 @@ class PortfolioStream:
         book = self.portfolio
         t = self.bar
         # Funding flows on the previous bar's valuation, as the backtest's running sum.
-        self._fund_now = self._fund_now + self._valuation * rates if t > 0 else self._fund_now
+        if t > 0:
+            self._fund_now = self._fund_now + self._valuation * rates
+            paid = dot(np.array(self._held.units), self._valuation * rates)
+            self._funding_paid += paid
+            self._fill_cash -= paid
         self._last_price = np.where(np.isnan(raw), self._last_price, raw)
         valuation = np.nan_to_num(self._last_price, nan=0.0)
         self._valuation = valuation
+        self._held.mark(*self._last_price.tolist())
         self._buffer.append((ts, raw))
         if self._starting:  # the first bar of a window: size its pairs with the equity before its orders
             capital = max(self._account.equity_before(valuation, self._fund_now), 0.0) * book.leverage
@@ -348,7 +380,98 @@ class PortfolioStream:
             cash=cash,
             scale=self._account.scale,
             selected=None if chosen is None else next_names,
+            holdings=self.holdings,
+            order_list=self.orders(),
         )
+
+    # ----------------------------------------------------------------- holdings, orders, fills
+    @property
+    def holdings(self) -> dict[str, float]:
+        """Net units of each coin the account holds, as reported by :meth:`fill`."""
+        return dict(zip(self.coins, self._held.units, strict=True))
+
+    def orders(self) -> tuple[Order, ...]:
+        """The orders that take the holdings to the last bar's target units now (after fills)."""
+        targets = tuple(self._account.held.tolist())
+        return self._held.orders(
+            targets, tuple(self.coins), self._lots, (0.0,) * len(self.coins), labels=tuple(self.coins)
+        )
+
+    def fill(
+        self,
+        coin: str,
+        quantity: float,
+        price: float,
+        *,
+        fee: float = 0.0,
+        timestamp: Any = None,
+        fill_id: str | int | None = None,
+    ) -> bool:
+        """Report a fill of one coin: holdings, entry prices, realized P&L and cash follow it.
+
+        Parameters
+        ----------
+        coin
+            One of the book's coins.
+        quantity
+            Units filled: > 0 bought, < 0 sold (a partial fill is a fill of fewer units; an
+            order that never fills is not reported, and the next orders still ask for it).
+        price
+            The fill's price (finite, > 0).
+        fee
+            Fee paid in the quote currency (>= 0).
+        timestamp
+            The fill's time, for the caller's records (checked, not stored).
+        fill_id
+            The exchange's id of the fill: a fill whose id was applied (among the last 1024) is
+            ignored and False returned. Without an id every call applies.
+
+        Returns
+        -------
+        bool
+            True if the fill was applied, False for a repeated ``fill_id``.
+
+        Examples
+        --------
+        >>> import pairs
+        >>> live = pairs.Portfolio(lot_size={"ETH": 0.01}).stream(["ETH", "BTC"], bar="1h")
+        >>> live.fill("ETH", 0.5, 2000.0, fee=0.1, fill_id="t1")
+        True
+        >>> live.fill("ETH", 0.5, 2000.0, fee=0.1, fill_id="t1")  # re-sent: ignored
+        False
+        >>> live.holdings, live.ledger()["cash"]
+        ({'ETH': 0.5, 'BTC': 0.0}, 8999.9)
+        """
+        if not isinstance(coin, str) or coin not in self._col:
+            raise PairsError(f"coin must be one of the book's coins {self.coins}; got {coin!r:.60}.")
+        quantity, price, fee = _fill_numbers(quantity, price, fee)
+        if timestamp is not None:
+            next_timestamp(timestamp, None, "fill")
+        applied = self._held.apply(self._col[coin], quantity, price, fee, _fill_id(fill_id))
+        if applied:
+            self._fill_cash -= quantity * price + fee
+        return applied
+
+    def ledger(self) -> dict[str, Any]:
+        """The fills' account: ``holdings``, ``entry_price`` and ``realized`` P&L per coin, ``fees``,
+        ``funding`` paid on the holdings, ``cash`` (capital minus what the fills cost, fees and
+        funding) and ``equity`` (cash plus the holdings at the last prices; None while a coin
+        held has no price yet); JSON-safe."""
+        held = self._held
+        assert held.by_leg is not None
+        worth = [u * p for u, p in zip(held.units, self._last_price.tolist(), strict=True) if u != 0.0]
+        equity = self._fill_cash + math.fsum(worth)  # NaN while a coin held has no price yet
+        return {
+            "holdings": self.holdings,
+            "entry_price": {
+                c: None if math.isnan(v) else v for c, v in zip(self.coins, held.cost, strict=True)
+            },
+            "realized": dict(zip(self.coins, held.by_leg, strict=True)),
+            "fees": held.fees,
+            "funding": self._funding_paid,
+            "cash": self._fill_cash,
+            "equity": None if math.isnan(equity) else equity,
+        }
 
     def _start_window(self, chosen: pd.DataFrame) -> None:
         """Pairs of the next window: those selected again go on, new ones warm up on the formation."""
@@ -394,6 +517,7 @@ class PortfolioStream:
                 "fund_last": _listed(acc.fund_last),
             },
             "target": _listed(self._target),
+            "fills": {"legs": self._held.encode(), "cash": self._fill_cash, "funding": self._funding_paid},
             "starting": list(self._starting),
             "pairs": {
                 name: {
@@ -411,8 +535,12 @@ class PortfolioStream:
     @classmethod
     def from_state(cls, state: Any) -> PortfolioStream:
         """Rebuild a book from :meth:`state_dict` output."""
-        if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
-            raise StateError(f"state must be a {FORMAT} state of version {VERSION}.")
+        if (
+            not isinstance(state, dict)
+            or state.get("format") != FORMAT
+            or state.get("version") not in (1, VERSION)
+        ):
+            raise StateError(f"state must be a {FORMAT} state of version 1 or {VERSION}.")
         try:
             book = cls.__new__(cls)
             coins = [str(c) for c in state["coins"]]
@@ -436,6 +564,16 @@ class PortfolioStream:
             book._account.fund_last = _floats(acc["fund_last"], "account.fund_last")
             book._target = _floats(state["target"], "target")
             book._starting = [str(s) for s in state["starting"]]
+            if state["version"] == 1:  # before fills: the bot traded what it was told
+                book._held = Legs.from_targets(*book._account.held.tolist(), per_leg=True)
+                book._fill_cash = book._account.cash_now(book._fund_now)
+            else:
+                fills = state["fills"]
+                book._held = Legs.decode(fills["legs"], "state['fills']['legs']", len(coins))
+                if book._held.by_leg is None:
+                    raise StateError("state['fills']['legs'] must hold 'realized_by'; got none.")
+                book._fill_cash = float(fills["cash"])
+                book._funding_paid = float(fills["funding"])
             for name, p in state["pairs"].items():
                 size = tuple(math.nan if v is None else float(v) for v in p["size"])
                 book._pairs[name] = _Pair(

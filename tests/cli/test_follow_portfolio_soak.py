@@ -6,6 +6,10 @@ before the line is written, after it is written, or from outside); after each ki
 resumes the same state file and the bot re-sends the first bar whose line it did not read. The
 lines received equal the uninterrupted run's, the final state equals its state, and every state a
 kill leaves behind loads. Processes are forked (no timeout, no wall-clock assertion).
+
+The second soak sends, after each bar, the exchange's fills of its orders (``{"fill": ...}`` lines,
+some partial, some never sent): no fill is applied twice, so the final holdings are the sum of the
+fills sent, and the lines and state equal the uninterrupted run's.
 """
 
 from __future__ import annotations
@@ -40,6 +44,23 @@ MIN_KILLS = 60
 PHASES = ("before_update", "in_save", "after_save", "after_emit", "outside")
 HEADER = ",".join(["timestamp", *PRICES.columns]) + "\n"
 LINES = [",".join([ts.isoformat(), *(repr(float(v)) for v in row)]) + "\n" for ts, row in PRICES.iterrows()]
+
+
+def _with_fills() -> list[str]:
+    """The bars, each followed by fills of its orders (every third half filled, every fifth never)."""
+    live = BOOK.stream(list(PRICES.columns))
+    out, k = [], 0
+    for line, (ts, row) in zip(LINES, PRICES.iterrows(), strict=True):
+        out.append(line)
+        for order in live.update(row, ts).order_list:
+            k += 1
+            if k % 5 == 0:
+                continue
+            q = (order.quantity if k % 3 else order.quantity / 2) * (1 if order.side == "buy" else -1)
+            body = {"symbol": order.symbol, "quantity": q, "price": float(row[order.symbol]), "fill_id": k}
+            live.fill(order.symbol, q, body["price"], fill_id=k)
+            out.append(json.dumps({"fill": body}) + "\n")
+    return out
 
 
 def _die() -> None:
@@ -111,33 +132,34 @@ def _load(state: Path) -> PortfolioStream:
     )
 
 
-def test_kill_9_soak_delivers_every_line_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _soak(
+    lines: list[str], min_kills: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> tuple[list[str], PortfolioStream]:
+    """Feed ``lines`` to follow processes killed at random; the lines delivered and the final book."""
     spec = tmp_path / "book.json"
     BOOK.to_json(spec)
     reference_state = tmp_path / "reference.json"
     monkeypatch.setattr(
-        sys, "stdin", io.TextIOWrapper(io.BytesIO((HEADER + "".join(LINES)).encode()), encoding="utf-8")
+        sys, "stdin", io.TextIOWrapper(io.BytesIO((HEADER + "".join(lines)).encode()), encoding="utf-8")
     )
     assert main(_argv(spec, reference_state)) == 0
     reference = capsys.readouterr().out.splitlines(keepends=True)
-    assert len(reference) == len(LINES) and sum(json.loads(r)["orders"] != {} for r in reference) >= 10
+    assert len(reference) == len(lines)
     folder = tmp_path / "live"
     folder.mkdir()
     state = folder / "live.json"
     rng = random.Random(7)
     delivered: list[str] = []
     kills = {phase: 0 for phase in PHASES}
-    while len(delivered) < len(LINES):
-        phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
+    while len(delivered) < len(lines):
+        phase = rng.choice(PHASES) if sum(kills.values()) < min_kills else "none"
         k = rng.randint(1, 3)
         pid, to_child, from_child = _spawn(spec, state, phase, k)
         answered = 0
         try:
             to_child.write(HEADER)
-            while len(delivered) < len(LINES):
-                to_child.write(LINES[len(delivered)])
+            while len(delivered) < len(lines):
+                to_child.write(lines[len(delivered)])
                 to_child.flush()
                 if phase == "outside" and answered + 1 == k:
                     time.sleep(rng.uniform(0.0, 0.002))
@@ -163,7 +185,29 @@ def test_kill_9_soak_delivers_every_line_exactly_once(
             assert os.WEXITSTATUS(status) == 0, f"{phase}, k={k}: exit {status}"
         if state.exists():
             _load(state)  # every state a kill leaves behind loads
-    assert sum(kills.values()) >= MIN_KILLS and all(kills.values()), kills
+    assert sum(kills.values()) >= min_kills and all(kills.values()), kills
     assert delivered == reference
     assert _load(state).state_dict() == _load(reference_state).state_dict()
     assert sorted(p.name for p in folder.iterdir()) == ["live.json", "live.json.lock"]
+    return delivered, _load(state)
+
+
+def test_kill_9_soak_delivers_every_line_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    delivered, _ = _soak(LINES, MIN_KILLS, tmp_path, monkeypatch, capsys)
+    assert sum(json.loads(r)["orders"] != {} for r in delivered) >= 10
+
+
+def test_kill_9_soak_with_fills_applies_each_fill_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _with_fills()
+    fills = [json.loads(line)["fill"] for line in lines if line.startswith('{"fill"')]
+    assert len(fills) >= 20
+    delivered, book = _soak(lines, MIN_KILLS // 2, tmp_path, monkeypatch, capsys)
+    assert sum('"applied":true' in line for line in delivered) == len(fills)
+    held = dict.fromkeys(PRICES.columns, 0.0)
+    for body in fills:
+        held[body["symbol"]] += body["quantity"]
+    assert book.holdings == pytest.approx(held, rel=1e-12, abs=1e-9)

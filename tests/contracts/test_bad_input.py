@@ -1555,6 +1555,35 @@ PORTFOLIO_SWEEP = Target(
 )
 TARGETS += [PORTFOLIO_BACKTEST, PORTFOLIO_SWEEP]
 
+
+def _portfolio_fill(**fill: Any) -> bool:
+    """``fill`` of a live portfolio that saw 50 bars; a refused fill leaves it exactly as it was."""
+    live = BOOK.stream(list(PRICES.columns))
+    for ts, row in PRICES.iloc[:50].iterrows():
+        live.update(row, ts)
+    before = json.dumps(live.state_dict())
+    try:
+        return live.fill(**fill)
+    except PairsError:
+        assert json.dumps(live.state_dict()) == before
+        raise
+
+
+PORTFOLIO_FILL = Target(
+    "PortfolioStream.fill",
+    _portfolio_fill,
+    {"coin": str(PRICES.columns[0]), "quantity": 0.5, "price": 100.0, "fee": 0.1, "fill_id": "a"},
+    extra=(
+        *((f"coin={v!r}", {"coin": v}, Raises(PairsError, "coin")) for v in ("DOGE", 1, None)),
+        *((f"quantity={v!r}", {"quantity": v}, Raises(PairsError, "quantity")) for v in (0.0, np.nan, "1")),
+        *((f"price={v!r}", {"price": v}, Raises(PairsError, "price")) for v in (0.0, -1.0, np.inf)),
+        ("fee=-1", {"fee": -1.0}, Raises(PairsError, "fee")),
+        ("fill_id=1.5", {"fill_id": 1.5}, Raises(PairsError, "fill_id")),
+        ("timestamp=dict", {"timestamp": {}}, Raises(DataError, "timestamp")),
+    ),
+)
+TARGETS += [PORTFOLIO_FILL]
+
 # A parameter sweep of a strategy: a grid of its fields over the pair.
 SWEEP = Target(
     "sweep",
