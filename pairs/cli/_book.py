@@ -203,8 +203,8 @@ def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> None:
             )
     ident = {"fill": fill.fill_id, "pair": pair}
     values = [*fill.values()[:-1], pair]
-    line = outbox.replayed(ident, values)
-    if line is None:
+
+    def advance() -> tuple[Any, str]:
         applied = book.fill(
             pair,
             fill.symbol,
@@ -223,8 +223,9 @@ def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> None:
                 "orders": [o.to_dict() for o in book.orders(pair)],
             }
         )
-        outbox.commit(book.snapshot(outbox.path), ident, values, line)
-    sys.stdout.write(line + "\n")
+        return book.snapshot(outbox.path), line
+
+    sys.stdout.write(outbox.deliver(ident, values, advance) + "\n")
     sys.stdout.flush()
 
 

@@ -21,7 +21,6 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,28 +196,8 @@ def _script() -> tuple[list[str], dict[str, float], float]:
     return lines, units, pnl
 
 
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _install(phase: str, k: int) -> None:
-    calls = {"n": 0}
-
-    def hit() -> bool:
-        calls["n"] += 1
-        return calls["n"] == k
-
-    def wrap(original: Callable[..., Any], before: bool) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if before and hit():
-                _die()
-            out = original(*args, **kwargs)
-            if not before and hit():
-                _die()
-            return out
-
-        return wrapper
-
+def _install(phase: str, wrap: Any) -> None:
+    """In the child: wrap the function of ``phase`` so that it kills its process (forking.killer)."""
     if phase == "before_update":
         StreamEngine.update = wrap(StreamEngine.update, True)  # type: ignore[method-assign]
     elif phase == "before_fill":
@@ -231,36 +210,10 @@ def _install(phase: str, k: int) -> None:
         follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
 
 
-def _spawn(state: Path, phase: str, k: int) -> tuple[int, Any, Any]:
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child never returns to pytest
-        code = 70
-        try:
-            os.close(to_child_w)
-            os.close(from_child_r)
-            os.dup2(to_child_r, 0)
-            os.dup2(from_child_w, 1)
-            sys.stdin = io.TextIOWrapper(
-                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-            )
-            sys.stdout = io.TextIOWrapper(
-                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
-            )
-            _install(phase, k)
-            code = main(["signal", "--follow", *OPTIONS, "--state", str(state)])
-        finally:
-            os._exit(code)
-    os.close(to_child_r)
-    os.close(from_child_w)
-    return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_kill_9_soak_applies_every_fill_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], forking: Any
 ) -> None:
     lines, units, pnl = _script()
     code, reference = _run(
@@ -281,7 +234,10 @@ def test_kill_9_soak_applies_every_fill_exactly_once(
     while len(delivered) < len(lines):
         phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
         k = rng.randint(1, 4)
-        pid, to_child, from_child = _spawn(state, phase, k)
+        argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
+        pid, to_child, from_child = forking.spawn(
+            argv, lambda phase=phase, k=k: _install(phase, forking.killer(k))
+        )
         answered = 0
         try:
             while len(delivered) < len(lines):

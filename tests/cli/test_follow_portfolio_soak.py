@@ -21,7 +21,6 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,28 +62,8 @@ def _with_fills() -> list[str]:
     return out
 
 
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _install(phase: str, k: int) -> None:
-    calls = {"n": 0}
-
-    def hit() -> bool:
-        calls["n"] += 1
-        return calls["n"] == k
-
-    def wrap(original: Callable[..., Any], before: bool) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if before and hit():
-                _die()
-            out = original(*args, **kwargs)
-            if not before and hit():
-                _die()
-            return out
-
-        return wrapper
-
+def _install(phase: str, wrap: Any) -> None:
+    """In the child: wrap the function of ``phase`` so that it kills its process (forking.killer)."""
     if phase == "before_update":
         PortfolioStream.update = wrap(PortfolioStream.update, True)  # type: ignore[method-assign]
     elif phase == "in_save":
@@ -100,32 +79,6 @@ def _argv(spec: Path, state: Path) -> list[str]:
     return ["signal", "--follow", "--portfolio", str(spec), "--state", str(state), "--coins", coins]
 
 
-def _spawn(spec: Path, state: Path, phase: str, k: int) -> tuple[int, Any, Any]:
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child never returns to pytest
-        code = 70
-        try:
-            os.close(to_child_w)
-            os.close(from_child_r)
-            os.dup2(to_child_r, 0)
-            os.dup2(from_child_w, 1)
-            sys.stdin = io.TextIOWrapper(
-                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-            )
-            sys.stdout = io.TextIOWrapper(
-                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
-            )
-            _install(phase, k)
-            code = main(_argv(spec, state))
-        finally:
-            os._exit(code)
-    os.close(to_child_r)
-    os.close(from_child_w)
-    return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
-
-
 def _load(state: Path) -> PortfolioStream:
     return PortfolioStream.from_state(
         _state.read_state_file(state, body="portfolio", what="state")["portfolio"]
@@ -133,7 +86,12 @@ def _load(state: Path) -> PortfolioStream:
 
 
 def _soak(
-    lines: list[str], min_kills: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    lines: list[str],
+    min_kills: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    forking: Any,
 ) -> tuple[list[str], PortfolioStream]:
     """Feed ``lines`` to follow processes killed at random; the lines delivered and the final book."""
     spec = tmp_path / "book.json"
@@ -154,7 +112,9 @@ def _soak(
     while len(delivered) < len(lines):
         phase = rng.choice(PHASES) if sum(kills.values()) < min_kills else "none"
         k = rng.randint(1, 3)
-        pid, to_child, from_child = _spawn(spec, state, phase, k)
+        pid, to_child, from_child = forking.spawn(
+            _argv(spec, state), lambda phase=phase, k=k: _install(phase, forking.killer(k))
+        )
         answered = 0
         try:
             to_child.write(HEADER)
@@ -193,19 +153,19 @@ def _soak(
 
 
 def test_kill_9_soak_delivers_every_line_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], forking: Any
 ) -> None:
-    delivered, _ = _soak(LINES, MIN_KILLS, tmp_path, monkeypatch, capsys)
+    delivered, _ = _soak(LINES, MIN_KILLS, tmp_path, monkeypatch, capsys, forking)
     assert sum(json.loads(r)["orders"] != {} for r in delivered) >= 10
 
 
 def test_kill_9_soak_with_fills_applies_each_fill_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], forking: Any
 ) -> None:
     lines = _with_fills()
     fills = [json.loads(line)["fill"] for line in lines if line.startswith('{"fill"')]
     assert len(fills) >= 20
-    delivered, book = _soak(lines, MIN_KILLS // 2, tmp_path, monkeypatch, capsys)
+    delivered, book = _soak(lines, MIN_KILLS // 2, tmp_path, monkeypatch, capsys, forking)
     assert sum('"applied":true' in line for line in delivered) == len(fills)
     held = dict.fromkeys(PRICES.columns, 0.0)
     for body in fills:

@@ -22,7 +22,6 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,29 +52,8 @@ MIN_KILLS = 200
 PHASES = ("before_update", "in_save", "after_save", "after_emit", "outside")
 
 
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _install(phase: str, k: int) -> None:
-    """In the child: SIGKILL itself at the ``k``-th occurrence of ``phase``."""
-    calls = {"n": 0}
-
-    def hit() -> bool:
-        calls["n"] += 1
-        return calls["n"] == k
-
-    def wrap(original: Callable[..., Any], before: bool) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if before and hit():
-                _die()
-            out = original(*args, **kwargs)
-            if not before and hit():
-                _die()
-            return out
-
-        return wrapper
-
+def _install(phase: str, wrap: Any) -> None:
+    """In the child: SIGKILL itself at the ``k``-th occurrence of ``phase`` (``wrap``: forking.killer(k))."""
     if phase == "before_update":
         StreamEngine.update = wrap(StreamEngine.update, True)  # type: ignore[method-assign]
     elif phase == "in_save":
@@ -84,32 +62,6 @@ def _install(phase: str, k: int) -> None:
         follow_module._emit = wrap(follow_module._emit, True)  # type: ignore[assignment]
     elif phase == "after_emit":
         follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
-
-
-def _spawn(state: Path, phase: str, k: int) -> tuple[int, Any, Any]:
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child never returns to pytest
-        code = 70
-        try:
-            os.close(to_child_w)
-            os.close(from_child_r)
-            os.dup2(to_child_r, 0)
-            os.dup2(from_child_w, 1)
-            sys.stdin = io.TextIOWrapper(
-                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-            )
-            sys.stdout = io.TextIOWrapper(
-                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
-            )
-            _install(phase, k)
-            code = main(["signal", "--follow", *OPTIONS, "--state", str(state)])
-        finally:
-            os._exit(code)
-    os.close(to_child_r)
-    os.close(from_child_w)
-    return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +82,11 @@ def _uninterrupted(
 
 
 def test_kill_9_soak_delivers_every_signal_exactly_once(
-    lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    lines: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    forking: Any,
 ) -> None:
     reference = _uninterrupted(lines, tmp_path / "reference.json", monkeypatch, capsys)
     assert len(reference) == N_BARS and sum('"action": "hold"' not in r for r in reference) >= 10
@@ -145,7 +101,10 @@ def test_kill_9_soak_delivers_every_signal_exactly_once(
         lives += 1
         phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
         k = rng.randint(1, 3)
-        pid, to_child, from_child = _spawn(state, phase, k)
+        argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
+        pid, to_child, from_child = forking.spawn(
+            argv, lambda phase=phase, k=k: _install(phase, forking.killer(k))
+        )
         answered = 0
         try:
             while len(delivered) < N_BARS:
