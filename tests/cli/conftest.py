@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -69,7 +71,68 @@ def _spawn(argv: Sequence[str], install: Callable[[], None]) -> tuple[int, Any, 
     return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
 
 
+def _soak(
+    argv: Sequence[str],
+    install: Callable[[str, Wrap], None],
+    lines: Sequence[str],
+    *,
+    phases: Sequence[str],
+    min_kills: int,
+    seed: int,
+    k_max: int = 3,
+    header: str = "",
+    after_life: Callable[[], None] | None = None,
+) -> tuple[list[str], dict[str, int]]:
+    """A bot feeding ``lines`` in lockstep to follow processes killed at random phases.
+
+    Each life runs ``pairs <argv>`` with ``install(phase, forking.killer(k))`` (``"outside"``: a
+    SIGKILL from the bot at a random moment of the ``k``-th line; ``"none"`` once ``min_kills`` is
+    reached); the bot writes ``header`` and then, as docs/cli.md tells it, re-sends the first line
+    whose answer it did not read. Returns the answers read, in order, and the kills per phase; every
+    life ends by SIGKILL or exit 0, and ``after_life()`` runs after each (e.g. the state loads).
+    """
+    rng = random.Random(seed)
+    delivered: list[str] = []
+    kills = dict.fromkeys(phases, 0)
+    while len(delivered) < len(lines):
+        phase = rng.choice(list(phases)) if sum(kills.values()) < min_kills else "none"
+        k = rng.randint(1, k_max)
+        pid, to_child, from_child = _spawn(argv, lambda phase=phase, k=k: install(phase, _killer(k)))
+        answered = 0
+        try:
+            to_child.write(header)
+            while len(delivered) < len(lines):
+                to_child.write(lines[len(delivered)])  # the first line whose answer we did not read
+                to_child.flush()
+                if phase == "outside" and answered + 1 == k:
+                    time.sleep(rng.uniform(0.0, 0.002))
+                    os.kill(pid, signal.SIGKILL)
+                answer = from_child.readline()
+                if not answer:
+                    break
+                delivered.append(answer)
+                answered += 1
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                to_child.close()
+            except BrokenPipeError:
+                pass
+            from_child.close()
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            assert os.WTERMSIG(status) == signal.SIGKILL
+            kills[phase] += 1
+        else:
+            assert os.WEXITSTATUS(status) == 0, f"{phase}, k={k}: exit {status}"
+        if after_life is not None:
+            after_life()
+    assert sum(kills.values()) >= min_kills and all(kills.values()), kills
+    return delivered, kills
+
+
 @pytest.fixture(scope="session")
 def forking() -> SimpleNamespace:
-    """``forking.killer(k)`` and ``forking.spawn(argv, install)`` (see the module docstring)."""
-    return SimpleNamespace(killer=_killer, spawn=_spawn)
+    """``forking.killer(k)``, ``forking.spawn(argv, install)`` and ``forking.soak(...)``."""
+    return SimpleNamespace(killer=_killer, spawn=_spawn, soak=_soak)

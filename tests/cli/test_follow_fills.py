@@ -18,9 +18,7 @@ import io
 import json
 import os
 import random
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -228,46 +226,15 @@ def test_kill_9_soak_applies_every_fill_exactly_once(
     folder = tmp_path / "live"
     folder.mkdir()
     state = folder / "engine.json"
-    rng = random.Random(17)
-    delivered: list[str] = []
-    kills = {phase: 0 for phase in PHASES}
-    while len(delivered) < len(lines):
-        phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
-        k = rng.randint(1, 4)
-        argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
-        pid, to_child, from_child = forking.spawn(
-            argv, lambda phase=phase, k=k: _install(phase, forking.killer(k))
-        )
-        answered = 0
-        try:
-            while len(delivered) < len(lines):
-                to_child.write(lines[len(delivered)])  # the first record whose line we did not read
-                to_child.flush()
-                if phase == "outside" and answered + 1 == k:
-                    time.sleep(rng.uniform(0.0, 0.002))
-                    os.kill(pid, signal.SIGKILL)
-                answer = from_child.readline()
-                if not answer:
-                    break
-                delivered.append(answer)
-                answered += 1
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                to_child.close()
-            except BrokenPipeError:
-                pass
-            from_child.close()
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            assert os.WTERMSIG(status) == signal.SIGKILL
-            kills[phase] += 1
-        else:
-            assert os.WEXITSTATUS(status) == 0, f"{phase}, k={k} exited {status}"
+    argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
+
+    def loads() -> None:
         if state.exists():
             StreamEngine.load(state)
-    assert sum(kills.values()) >= MIN_KILLS and all(kills.values()), kills
+
+    delivered, _ = forking.soak(
+        argv, _install, lines, phases=PHASES, min_kills=MIN_KILLS, seed=17, k_max=4, after_life=loads
+    )
     assert delivered == reference
     final = StreamEngine.load(state)
     assert final.state_dict() == StreamEngine.load(tmp_path / "reference.json").state_dict()

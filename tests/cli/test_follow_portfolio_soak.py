@@ -17,10 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -106,46 +103,21 @@ def _soak(
     folder = tmp_path / "live"
     folder.mkdir()
     state = folder / "live.json"
-    rng = random.Random(7)
-    delivered: list[str] = []
-    kills = {phase: 0 for phase in PHASES}
-    while len(delivered) < len(lines):
-        phase = rng.choice(PHASES) if sum(kills.values()) < min_kills else "none"
-        k = rng.randint(1, 3)
-        pid, to_child, from_child = forking.spawn(
-            _argv(spec, state), lambda phase=phase, k=k: _install(phase, forking.killer(k))
-        )
-        answered = 0
-        try:
-            to_child.write(HEADER)
-            while len(delivered) < len(lines):
-                to_child.write(lines[len(delivered)])
-                to_child.flush()
-                if phase == "outside" and answered + 1 == k:
-                    time.sleep(rng.uniform(0.0, 0.002))
-                    os.kill(pid, signal.SIGKILL)
-                answer = from_child.readline()
-                if not answer:
-                    break
-                delivered.append(answer)
-                answered += 1
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                to_child.close()
-            except BrokenPipeError:
-                pass
-            from_child.close()
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            assert os.WTERMSIG(status) == signal.SIGKILL
-            kills[phase] += 1
-        else:
-            assert os.WEXITSTATUS(status) == 0, f"{phase}, k={k}: exit {status}"
+
+    def loads() -> None:
         if state.exists():
             _load(state)  # every state a kill leaves behind loads
-    assert sum(kills.values()) >= min_kills and all(kills.values()), kills
+
+    delivered, _ = forking.soak(
+        _argv(spec, state),
+        _install,
+        lines,
+        phases=PHASES,
+        min_kills=min_kills,
+        seed=7,
+        header=HEADER,
+        after_life=loads,
+    )
     assert delivered == reference
     assert _load(state).state_dict() == _load(reference_state).state_dict()
     assert sorted(p.name for p in folder.iterdir()) == ["live.json", "live.json.lock"]

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import io
 import os
-import random
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,48 +90,15 @@ def test_kill_9_soak_delivers_every_signal_exactly_once(
     folder = tmp_path / "live"
     folder.mkdir()
     state = folder / "engine.json"
-    rng = random.Random(13)
-    delivered: list[str] = []
-    kills = {phase: 0 for phase in PHASES}
-    lives = 0
-    while len(delivered) < N_BARS:
-        lives += 1
-        phase = rng.choice(PHASES) if sum(kills.values()) < MIN_KILLS else "none"
-        k = rng.randint(1, 3)
-        argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
-        pid, to_child, from_child = forking.spawn(
-            argv, lambda phase=phase, k=k: _install(phase, forking.killer(k))
-        )
-        answered = 0
-        try:
-            while len(delivered) < N_BARS:
-                to_child.write(lines[len(delivered)])  # the first bar whose signal we did not read
-                to_child.flush()
-                if phase == "outside" and answered + 1 == k:
-                    time.sleep(rng.uniform(0.0, 0.002))
-                    os.kill(pid, signal.SIGKILL)
-                answer = from_child.readline()
-                if not answer:
-                    break
-                delivered.append(answer)
-                answered += 1
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                to_child.close()
-            except BrokenPipeError:
-                pass
-            from_child.close()
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            assert os.WTERMSIG(status) == signal.SIGKILL
-            kills[phase] += 1
-        else:
-            assert os.WEXITSTATUS(status) == 0, f"life {lives} ({phase}, k={k}) exited {status}"
+    argv = ["signal", "--follow", *OPTIONS, "--state", str(state)]
+
+    def loads() -> None:
         if state.exists():
             StreamEngine.load(state)  # every state a kill leaves behind loads
-    assert sum(kills.values()) >= MIN_KILLS and all(kills.values()), kills
+
+    delivered, _ = forking.soak(
+        argv, _install, lines, phases=PHASES, min_kills=MIN_KILLS, seed=13, after_life=loads
+    )
     assert delivered == reference
     final, expected = StreamEngine.load(state), StreamEngine.load(tmp_path / "reference.json")
     assert final.n_updates == N_BARS and final.state_dict() == expected.state_dict()
