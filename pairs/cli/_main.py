@@ -469,6 +469,17 @@ def _backtest_parser(sub: Any) -> None:
     _add_format(bt)
 
 
+def _add_grid(group: Any, grid_help: str, objective_help: str) -> None:
+    """``--grid FIELD=V1,V2`` (repeated) and ``--objective``, as ``pairs sweep`` and ``pairs report`` take them."""
+    group.add_argument("--grid", metavar="FIELD=V1,V2", action="append", help=grid_help)
+    group.add_argument(
+        "--objective",
+        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
+        default="sharpe",
+        help=objective_help,
+    )
+
+
 def _sweep_parser(sub: Any) -> None:
     sweep = _sub(
         sub,
@@ -478,17 +489,10 @@ def _sweep_parser(sub: Any) -> None:
     )
     _add_pair(sweep)
     grid = sweep.add_argument_group("grid")
-    grid.add_argument(
-        "--grid",
-        metavar="FIELD=V1,V2",
-        action="append",
-        help="a strategy field and its values; repeat for more fields (the product is swept)",
-    )
-    grid.add_argument(
-        "--objective",
-        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
-        default="sharpe",
-        help="what the best point maximises (max_drawdown: minimises; default: sharpe)",
+    _add_grid(
+        grid,
+        "a strategy field and its values; repeat for more fields (the product is swept)",
+        "what the best point maximises (max_drawdown: minimises; default: sharpe)",
     )
     grid.add_argument(
         "--top", metavar="N", type=_count, default=10, help="points shown, 0 for all (default: 10)"
@@ -521,18 +525,10 @@ def _report_parser(sub: Any) -> None:
     monitor.add_argument(
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
-    sensitivity = report.add_argument_group("parameter sensitivity (as pairs sweep)")
-    sensitivity.add_argument(
-        "--grid",
-        metavar="FIELD=V1,V2",
-        action="append",
-        help="add a sweep of this grid of the strategy's settings (repeat for more fields)",
-    )
-    sensitivity.add_argument(
-        "--objective",
-        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
-        default="sharpe",
-        help="what the sweep's best point maximises (default: sharpe)",
+    _add_grid(
+        report.add_argument_group("parameter sensitivity (as pairs sweep)"),
+        "add a sweep of this grid of the strategy's settings (repeat for more fields)",
+        "what the sweep's best point maximises (default: sharpe)",
     )
     _add_format(report)
 
