@@ -192,7 +192,8 @@ def ledger_kernel(
 ) -> tuple[np.ndarray, ...]:
     """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
 
-    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` are 0), ``borrow`` the
+    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` count 0, their liquidation
+    price is NaN), ``borrow`` the
     per-bar interest rate of a spot short's borrowed coin, ``lots`` the lot of each leg (0: none;
     a cut order leaves the units on its grid). Returns per-bar ``units``, ``cash``,
     ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
@@ -208,8 +209,11 @@ def ledger_kernel(
     ones, nothing = np.ones(k), np.zeros(k)
     spot_w = spot.astype(np.float64)
     has_spot = False
+    perp, maint = np.ones(k), maintenance.copy()
     for i in range(k):
         has_spot = has_spot or spot[i]
+        if spot[i]:  # a spot leg pays no funding and keeps no margin
+            perp[i], maint[i] = 0.0, 0.0
     cap = 4 * n + 1
     ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
@@ -228,7 +232,7 @@ def ledger_kernel(
         paid = lent = 0.0
         if not at_open:
             for i in range(k):
-                paid += u[i] * prev[i] * rates[t, i]
+                paid += u[i] * prev[i] * (rates[t, i] * perp[i])
                 lent += max(-u[i], 0.0) * prev[i] * borrow[i]
         cash -= paid + lent
         for i in range(k):
@@ -295,13 +299,13 @@ def ledger_kernel(
         if at_open:
             paid = lent = 0.0
             for i in range(k):
-                paid += u[i] * f[i] * rates[t, i]
+                paid += u[i] * f[i] * (rates[t, i] * perp[i])
                 lent += max(-u[i], 0.0) * f[i] * borrow[i]
             cash -= paid + lent
         equity, mm_total, any_hit = cash, 0.0, False
         for i in range(k):
             equity += u[i] * c[i]
-            mm[i] = maintenance[i] * abs(u[i]) * c[i]
+            mm[i] = maint[i] * abs(u[i]) * c[i]
             mm_total += mm[i]
         for i in range(k):
             if isolated:
@@ -344,9 +348,12 @@ def ledger_kernel(
         fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
         funding_out[t], borrow_out[t] = paid, lent
         if isolated:
-            liq[t] = liquidation_price_isolated(u, entry, margin, maintenance)
+            liq[t] = liquidation_price_isolated(u, entry, margin, maint)
         else:
-            liq[t] = liquidation_price_cross(u, c, equity, maintenance)
+            liq[t] = liquidation_price_cross(u, c, equity, maint)
+        for i in range(k):
+            if spot[i]:  # a spot leg is not liquidated
+                liq[t, i] = np.nan
         if equity <= 0.0:
             break
     return (
