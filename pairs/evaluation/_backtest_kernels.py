@@ -153,7 +153,9 @@ def _gross(
     for t in range(pos.shape[0]):
         p = pos[t - lag] if t >= lag else 0.0
         uy, ux = p, gross_units(p, beta[t - lag] if t >= lag else 0.0)
-        r, turnover, gross, _, _, _ = gross_step(t, uy, ux, uy_prev, ux_prev, gross_prev, py, px, fy, fx, rate)
+        r, turnover, gross, _, _, _ = gross_step(
+            t, uy, ux, uy_prev, ux_prev, gross_prev, py, px, fy, fx, rate
+        )
         growth *= 1.0 + r
         returns[t] = r
         turnover_sum += turnover

@@ -47,7 +47,16 @@ def order_costs(
     k = order.size
     fees, rebates, slippage = np.empty(k), np.empty(k), np.empty(k)
     _order_costs_into(
-        price, order, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price, fees, rebates, slippage
+        price,
+        order,
+        fee_rate,
+        maker_rate,
+        maker_share,
+        slippage_rate,
+        slippage_price,
+        fees,
+        rebates,
+        slippage,
     )
     return fees, rebates, slippage
 
@@ -350,7 +359,9 @@ def ledger_kernel(
         if any_hit:
             for i in range(k):
                 gone[i] = -u[i] if hit[i] else 0.0
-            _order_costs_into(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip)
+            _order_costs_into(
+                c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip
+            )
             for i in range(k):
                 cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
                 traded_t += abs(gone[i]) * c[i]

@@ -3,7 +3,7 @@
 The grid's points are grouped so that nothing is computed twice: the hedge once per distinct
 hedge configuration (``hedge``, ``log_prices`` and the settings of that hedge), the z-score
 once per distinct z-score configuration under it, and then the rule and the backtest of every
-remaining setting (thresholds, sizing, costs) in one compiled pass per chunk of points
+remaining setting (thresholds, sizing, costs, execution) in one compiled pass per chunk of points
 (:func:`pairs.evaluation._backtest_kernels.sweep_kernel`); Python runs per group and per chunk,
 never per point. Each row equals ``strategy.replace(**point).backtest(y, x)``.
 """
@@ -76,9 +76,11 @@ class SweepResult(ResultMixin):
         One row per grid point (index ``point``, in the order of the product of the grid's
         lists): a column per grid key with the point's value, then ``total_return``, ``apr``,
         ``sharpe``, ``sortino``, ``max_drawdown``, ``n_trades``, ``annual_turnover`` (as
-        :attr:`BacktestResult.annual_turnover`) and ``costs`` (fees and slippage as a fraction
-        of the capital base, summed over the bars: ``(fee_bps + slippage_bps) / 1e4`` times the
-        summed turnover), each equal to ``strategy.replace(**point).backtest(y, x)``'s.
+        :attr:`BacktestResult.annual_turnover`) and ``costs`` (what trading paid as a fraction
+        of the capital base, summed over the bars: without capital the cost rate, fee blended
+        with the maker fee plus slippage, times the summed turnover; with it each bar's fees net
+        of rebates plus slippage over the equity before the bar), each equal to
+        ``strategy.replace(**point).backtest(y, x)``'s.
     returns
         Per-bar returns, bars x points (columns are the ``point`` numbers of ``table``).
     strategy
@@ -397,7 +399,9 @@ def sweep(
     grid
         Strategy fields to lists of values, ``"rule.<field>"`` for a field of its rule
         (``{"window": [30, 60], "rule.entry_z": [1.5, 2.0]}``); the product is evaluated.
-        Every point must be a valid strategy.
+        Every point must be a valid strategy. Execution settings (``fill``, ``leverage``,
+        ``margin``, ...) are keys too: an account point runs the ledger of
+        :func:`pairs.backtest`.
     y, x
         Prices of the asset hedged and of the hedge (finite, > 0), on one index.
     objective

@@ -407,3 +407,26 @@ def test_walk_forward_grid_bad_input() -> None:
         pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={"fee_bps": [0.0, 10.0]})
     with pytest.raises(PairsError, match="objective must be one of"):
         _walk(BTC, ETH, objective="profit")
+    # The execution settings are the stitched backtest's too: the same for every fold.
+    fixed = {"fill": ["close", "next_close"], "leverage": [None, 2.0], "market": [("perp", "perp")]}
+    for key, values in fixed.items():
+        with pytest.raises(PairsError, match=rf"grid must not vary \['{key}'\]"):
+            pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={key: values})
+    with pytest.raises(PairsError, match="strategy must not fill at 'next_open' in a walk-forward"):
+        pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY.replace(fill="next_open"))
+
+
+def test_walk_forward_trades_the_strategys_execution_settings() -> None:
+    execution = {"fill": "next_close", "maker_fee_bps": -1.0, "maker_share": 0.5, "leverage": 0.5}
+    strategy = WF_STRATEGY.replace(capital=10_000.0, **execution)
+    wf = pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=strategy, grid=WF_GRID)
+    # The stitched position and beta, backtested by hand with the same settings.
+    bt = pairs.backtest(
+        BTC.iloc[200:], ETH.iloc[200:], beta=wf.beta, position=wf.position, capital=10_000.0, **execution
+    )
+    pd.testing.assert_series_equal(wf.backtest.returns, bt.returns, check_exact=True)
+    assert wf.backtest.fill == "next_close" and "scaled" in set(wf.backtest.events["event"])
+    plain = pairs.walk_forward(
+        BTC, ETH, train=200, test=100, strategy=WF_STRATEGY.replace(capital=10_000.0), grid=WF_GRID
+    )
+    assert not plain.backtest.returns.equals(wf.backtest.returns)
