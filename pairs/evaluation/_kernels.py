@@ -231,6 +231,7 @@ def ledger_kernel(
     spot: np.ndarray,
     borrow: np.ndarray,
     lots: np.ndarray,
+    report_liquidation: bool,
 ) -> tuple[np.ndarray, ...]:
     """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
 
@@ -239,7 +240,8 @@ def ledger_kernel(
     per-bar interest rate of a spot short's borrowed coin, ``lots`` the lot of each leg (0: none;
     a cut order leaves the units on its grid). Returns per-bar ``units``, ``cash``,
     ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
-    ``price_pnl``, ``liquidation_price`` and the events: bar, kind
+    ``price_pnl``, ``liquidation_price`` (NaN unless ``report_liquidation``: it is reported, never
+    used; a sweep skips it) and the events: bar, kind
     (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
     equity is <= 0 (later bars stay 0).
     """
@@ -392,13 +394,14 @@ def ledger_kernel(
         traded[t], pnl_out[t] = traded_t, pnl
         fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
         funding_out[t], borrow_out[t] = paid, lent
-        if isolated:
-            _liquidation_isolated_into(u, entry, margin, maint, liq[t])
-        else:
-            _liquidation_cross_into(u, c, equity, maint, liq[t])
-        for i in range(k):
-            if spot[i]:  # a spot leg is not liquidated
-                liq[t, i] = np.nan
+        if report_liquidation:
+            if isolated:
+                _liquidation_isolated_into(u, entry, margin, maint, liq[t])
+            else:
+                _liquidation_cross_into(u, c, equity, maint, liq[t])
+            for i in range(k):
+                if spot[i]:  # a spot leg is not liquidated
+                    liq[t, i] = np.nan
         if equity <= 0.0:
             break
     return (

@@ -100,6 +100,7 @@ def run_ledger(
         ex.spot,
         ex.borrow_rate / ppy,
         ex.lots,
+        True,
     )
     units, cash, equity, traded, fees, rebates, slippage, funding, borrow, pnl, liq, *events = out
     bars, kinds, asked, filled = events
