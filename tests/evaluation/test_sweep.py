@@ -152,6 +152,19 @@ def test_funding_and_periods_per_year_reach_every_point() -> None:
     assert res.periods_per_year == 300
     for point in range(4):
         _assert_row_equals_backtest(res, point, funding=funding, periods_per_year=300)
+    # Rates at their settlement times, one column per symbol named like the prices.
+    settled = pd.DataFrame({"BTC": 3e-4, "ETH": -1e-4}, index=PRICES.index[::3] + pd.Timedelta(hours=8))
+    res = sweep(
+        Strategy(hedge="rolling", window=30), {"capital": [None, 10_000.0]}, BTC, ETH, funding=settled
+    )
+    for point in range(2):
+        _assert_row_equals_backtest(res, point, funding=settled)
+    assert (
+        res.table.loc[1, "total_return"]
+        != sweep(
+            Strategy(hedge="rolling", window=30, capital=10_000.0), {"rule.entry_z": [2.0]}, BTC, ETH
+        ).table.loc[0, "total_return"]
+    )
 
 
 def _opens(close: pd.Series, seed: int) -> pd.Series:
