@@ -5,7 +5,9 @@ hedge configuration (``hedge``, ``log_prices`` and the settings of that hedge), 
 once per distinct z-score configuration under it, and then the rule and the backtest of every
 remaining setting (thresholds, sizing, costs, execution) in one compiled pass per chunk of points
 (:func:`pairs.evaluation._backtest_kernels.sweep_kernel`); Python runs per group and per chunk,
-never per point. Each row equals ``strategy.replace(**point).backtest(y, x)``.
+and per configuration of the non-rule settings to build and validate it (its execution settings
+converted once, as :func:`pairs.backtest` converts them), never per point inside the compiled
+pass. Each row equals ``strategy.replace(**point).backtest(y, x)``.
 """
 
 from __future__ import annotations
@@ -286,6 +288,13 @@ class _Inputs:
     chunk: int
 
 
+# Strategy fields passed to pairs.evaluation._execution.execution, as Strategy.backtest passes them.
+_EXECUTION = (
+    *("fee_bps", "maker_fee_bps", "maker_share", "slippage_bps", "slippage_model", "min_notional"),
+    *("leverage", "margin", "maintenance_margin", "market", "borrow_rate"),
+)
+
+
 def _config_settings(c: Strategy, ppy: float) -> dict[str, Any]:
     """The kernel arguments of one configuration: the conversions :func:`pairs.backtest` makes."""
     lag, at_open = check_fill(c.fill)
@@ -297,10 +306,7 @@ def _config_settings(c: Strategy, ppy: float) -> dict[str, Any]:
         "band": c.rebalance_band,
         "at_open": at_open,
     }
-    ex = execution(
-        **{name: getattr(c, name) for name in _EXECUTION},
-        lots=c.lot_size,
-    )
+    ex = execution(**{name: getattr(c, name) for name in _EXECUTION}, lots=c.lot_size)
     out.update(
         lots=ex.lots,
         fee_rate=ex.fee_rate,
@@ -339,11 +345,6 @@ def _settings(
     return out
 
 
-# Strategy fields passed to pairs.evaluation._execution.execution, as Strategy.backtest passes them.
-_EXECUTION = (
-    *("fee_bps", "maker_fee_bps", "maker_share", "slippage_bps", "slippage_model", "min_notional"),
-    *("leverage", "margin", "maintenance_margin", "market", "borrow_rate"),
-)
 _KERNEL_ORDER = (
     *("entry", "exit_", "stop", "max_hold", "cooldown", "lag", "rate", "capital", "beta_neutral"),
     *("band", "lots", "at_open", "fee_rate", "maker_rate", "maker_share", "slippage_rate"),
