@@ -275,7 +275,7 @@ def sweep_kernel(
             spot[j],
             borrow[j],
             lots[j],
-            False,  # the table has no liquidation prices
+            np.bool_(False),  # the table has no liquidation prices (typed: a literal compiles twice)
         )
         costs = ledger[4] - ledger[5] + ledger[6]  # fees - rebates + slippage
         _account_stats(ledger[2], ledger[0], ledger[3], costs, capital[j], returns[:, j], stats[j])

@@ -476,8 +476,9 @@ def sweep(
     opens = open_prices(open_y, open_x, index, any(check_fill(c.fill)[1] for c in configs))
     inputs = _Inputs(
         close=close,
-        opens=close if opens is None else np.ascontiguousarray(opens, dtype=np.float64),
-        rates=np.ascontiguousarray(rates[["y", "x"]].to_numpy(dtype=np.float64)),
+        # Writable C arrays, as run_ledger passes them: one compiled signature of the ledger.
+        opens=close if opens is None else np.require(opens, np.float64, ["C", "W"]),
+        rates=np.require(rates[["y", "x"]].to_numpy(dtype=np.float64), np.float64, ["C", "W"]),
         settings=_settings(configs, rules, config_id, rule_id, ppy),
         chunk=max(1, _CHUNK_BYTES // (8 * len(ys))),
     )
