@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/sweep.py            # the table below (about a minute on 2 cores)
+    python benchmarks/sweep.py            # the table below (a few minutes on 2 cores)
     python benchmarks/sweep.py --quick    # fewer repeats
 
 Data: ``load_sample("binance_1d")``, BTC hedged by ETH on the 3,065 daily bars where both trade.
@@ -22,6 +22,11 @@ Rows:
 * **hedge grid**: 1,000 points = 10 rolling hedge windows x 10 entry x 10 exit thresholds of
   ``Strategy(hedge="rolling")`` (10 hedges, 10 z-scores): ours against the loop only (vectorbt
   has no rolling-hedge pair strategy to compare with).
+* **account grid with execution settings**: 1,000 points = 10 entry x 10 exit thresholds x 2
+  fills (``"close"``, ``"next_close"``) x 5 leverage limits (0.2..1.0) of
+  ``Strategy(hedge="rolling", window=60, capital=10_000, fee_bps=10, maker_fee_bps=-1,
+  maker_share=0.3)``: every point runs the account ledger of ``pairs.backtest`` (one hedge, one
+  z-score); ours against the loop only.
 
 Method: a warm-up call of each side first (numba compilation excluded), then repeats
 interleaved, gc off while timing, median. Agreement: 25 random points of ours against the
@@ -153,9 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     zgrid = {"zscore_window": WINDOWS, "rule.entry_z": ENTRIES, "rule.exit_z": EXITS}
     hedged = pairs.Strategy(hedge="rolling", fee_bps=10.0)
     hgrid = {"window": WINDOWS, "rule.entry_z": ENTRIES, "rule.exit_z": EXITS}
+    account = pairs.Strategy(
+        hedge="rolling", window=60, capital=10_000.0, fee_bps=10.0, maker_fee_bps=-1.0, maker_share=0.3
+    )
+    agrid = {
+        "rule.entry_z": ENTRIES,
+        "rule.exit_z": EXITS,
+        "fill": ["close", "next_close"],
+        "leverage": [0.2, 0.4, 0.6, 0.8, 1.0],
+    }
     for label, strategy, grid, with_vbt in (
         ("z-score grid, fixed hedge", fixed, zgrid, True),
         ("hedge grid (rolling hedge window)", hedged, hgrid, False),
+        ("account grid with execution settings", account, agrid, False),
     ):
         res = pairs.sweep(strategy, grid, y, x)  # warm-up: compilation
         backtests = loop(strategy, grid, y, x)

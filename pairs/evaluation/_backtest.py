@@ -46,7 +46,7 @@ from pairs._typing import ArrayLike1D, FillModel, MarginMode, SlippageModel
 from pairs._validation import align_pair, check_choice, check_float, check_lot_size
 from pairs.evaluation._account import account_backtest, sized_units, units_arrays
 from pairs.evaluation._backtest_kernels import gross_exposure_kernel
-from pairs.evaluation._execution import account_only, execution, fee_rate, open_prices
+from pairs.evaluation._execution import account_only, execution, gross_rate, open_prices
 from pairs.evaluation._fills import fill_label, lag_units
 from pairs.evaluation._metrics import funding_frame, ratio, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
@@ -310,8 +310,6 @@ def backtest(
             market=market,
             borrow_rate=borrow_rate,
         )
-        taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
-        slip = check_float("slippage_bps", slippage_bps, minimum=0.0) / 1e4
         gross_betas = _beta_where_held(beta, pos, index) if betas is None else betas
         return _gross_exposure_backtest(
             index,
@@ -319,7 +317,7 @@ def backtest(
             close[:, 1],
             lag_units(pos, lag),
             lag_units(gross_betas, lag),
-            rate=(1.0 - share) * taker + share * maker + slip,
+            rate=gross_rate(fee_bps, maker_fee_bps, maker_share, slippage_bps),
             fy=rates[:, 0],
             fx=rates[:, 1],
             ppy=ppy,

@@ -19,7 +19,7 @@ from pairs.strategy._strategy import (
 )
 from pairs.trading._sizing import aligned_series
 
-__all__ = ["account_only", "execution", "fee_rate", "open_prices"]
+__all__ = ["account_only", "execution", "fee_rate", "gross_rate", "open_prices"]
 
 _ACCOUNT_DEFAULTS: dict[str, Any] = {
     "slippage_model": "cost",
@@ -36,6 +36,13 @@ def fee_rate(fee_bps: Any, maker_fee_bps: Any, maker_share: Any) -> tuple[float,
     taker = check_float("fee_bps", fee_bps, minimum=0.0) / 1e4
     maker = taker if maker_fee_bps is None else check_float("maker_fee_bps", maker_fee_bps) / 1e4
     return taker, maker, check_float("maker_share", maker_share, minimum=0.0, maximum=1.0)
+
+
+def gross_rate(fee_bps: Any, maker_fee_bps: Any, maker_share: Any, slippage_bps: Any) -> float:
+    """The cost per unit of turnover of the gross-exposure convention: the blended fee plus slippage."""
+    taker, maker, share = fee_rate(fee_bps, maker_fee_bps, maker_share)
+    slip = check_float("slippage_bps", slippage_bps, minimum=0.0) / 1e4
+    return (1.0 - share) * taker + share * maker + slip
 
 
 def account_only(**given: Any) -> None:

@@ -48,14 +48,42 @@ def order_costs(
     """
     k = order.size
     fees, rebates, slippage = np.empty(k), np.empty(k), np.empty(k)
+    _order_costs_into(
+        price,
+        order,
+        fee_rate,
+        maker_rate,
+        maker_share,
+        slippage_rate,
+        slippage_price,
+        fees,
+        rebates,
+        slippage,
+    )
+    return fees, rebates, slippage
+
+
+@njit(cache=True)
+def _order_costs_into(
+    price: np.ndarray,
+    order: np.ndarray,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    fees: np.ndarray,
+    rebates: np.ndarray,
+    slippage: np.ndarray,
+) -> None:
+    """:func:`order_costs` written into ``fees``, ``rebates``, ``slippage`` (the ledger's bars allocate nothing)."""
     maker = maker_share * maker_rate
-    for i in range(k):
+    for i in range(order.size):
         notional = abs(order[i]) * price[i]
         base = notional * (1.0 + slippage_rate * np.sign(order[i])) if slippage_price else notional
         fees[i] = base * ((1.0 - maker_share) * fee_rate + max(maker, 0.0))
         rebates[i] = base * max(-maker, 0.0)
         slippage[i] = slippage_rate * notional
-    return fees, rebates, slippage
 
 
 @njit(cache=True)
@@ -128,14 +156,21 @@ def liquidation_price_cross(
     units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray
 ) -> np.ndarray:
     """Price of each leg at which the account equity meets the maintenance margin (others fixed)."""
+    out = np.empty(units.size)
+    _liquidation_cross_into(units, prices, equity, rates, out)
+    return out
+
+
+@njit(cache=True)
+def _liquidation_cross_into(
+    units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray, out: np.ndarray
+) -> None:
     total = 0.0
     for i in range(units.size):
         total += rates[i] * abs(units[i]) * prices[i]
-    out = np.empty(units.size)
     for i in range(units.size):
         own = rates[i] * abs(units[i]) * prices[i]
         out[i] = _liquidation(total - own - equity + units[i] * prices[i], units[i], rates[i])
-    return out
 
 
 @njit(cache=True)
@@ -144,9 +179,16 @@ def liquidation_price_isolated(
 ) -> np.ndarray:
     """Price of each leg at which its isolated margin meets its maintenance margin."""
     out = np.empty(units.size)
+    _liquidation_isolated_into(units, entry, margin, rates, out)
+    return out
+
+
+@njit(cache=True)
+def _liquidation_isolated_into(
+    units: np.ndarray, entry: np.ndarray, margin: np.ndarray, rates: np.ndarray, out: np.ndarray
+) -> None:
     for i in range(units.size):
         out[i] = _liquidation(units[i] * entry[i] - margin[i], units[i], rates[i])
-    return out
 
 
 @njit(cache=True)
@@ -191,14 +233,17 @@ def ledger_kernel(
     spot: np.ndarray,
     borrow: np.ndarray,
     lots: np.ndarray,
+    report_liquidation: bool,
 ) -> tuple[np.ndarray, ...]:
     """The ledger of :mod:`pairs.evaluation._ledger` (``leverage`` NaN: no limit).
 
-    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` are 0), ``borrow`` the
+    ``spot`` marks the spot legs (their ``rates`` and ``maintenance`` count 0, their liquidation
+    price is NaN), ``borrow`` the
     per-bar interest rate of a spot short's borrowed coin, ``lots`` the lot of each leg (0: none;
     a cut order leaves the units on its grid). Returns per-bar ``units``, ``cash``,
     ``equity``, ``traded``, ``fees``, ``rebates``, ``slippage``, ``funding``, ``borrow``,
-    ``price_pnl``, ``liquidation_price`` and the events: bar, kind
+    ``price_pnl``, ``liquidation_price`` (NaN unless ``report_liquidation``: it is reported, never
+    used; a sweep skips it) and the events: bar, kind
     (an index of ``EVENT_KINDS``), units asked and filled. Stops after the first bar whose
     equity is <= 0 (later bars stay 0).
     """
@@ -210,15 +255,19 @@ def ledger_kernel(
     ones, nothing = np.ones(k), np.zeros(k)
     spot_w = spot.astype(np.float64)
     has_spot = False
+    perp, maint = np.ones(k), maintenance.copy()
     for i in range(k):
         has_spot = has_spot or spot[i]
+        if spot[i]:  # a spot leg pays no funding and keeps no margin
+            perp[i], maint[i] = 0.0, 0.0
     cap = 4 * n + 1
     ev_bar, ev_kind = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     ev_asked, ev_filled = np.zeros((cap, k)), np.zeros((cap, k))
     m = 0
     u, entry, margin = np.zeros(k), np.zeros(k), np.zeros(k)
     blocked = np.full(k, np.nan)
-    want, reached = np.zeros(k), np.zeros(k, np.bool_)
+    want, asked, reached = np.zeros(k), np.zeros(k), np.zeros(k, np.bool_)
+    fee, reb, slip = np.zeros(k), np.zeros(k), np.zeros(k)
     mm, hit, gone = np.zeros(k), np.zeros(k, np.bool_), np.zeros(k)
     cash = capital
     in_call = False
@@ -230,7 +279,7 @@ def ledger_kernel(
         paid = lent = 0.0
         if not at_open:
             for i in range(k):
-                paid += u[i] * prev[i] * rates[t, i]
+                paid += u[i] * prev[i] * (rates[t, i] * perp[i])
                 lent += max(-u[i], 0.0) * prev[i] * borrow[i]
         cash -= paid + lent
         for i in range(k):
@@ -239,7 +288,7 @@ def ledger_kernel(
                 blocked[i] = np.nan
             want[i] = -u[i] if hold else w[i] - u[i]
             reached[i] = not hold
-        asked = want.copy()
+        asked[:] = want
         small = moving = False
         for i in range(k):
             if want[i] != 0.0 and w[i] != 0.0 and abs(want[i]) * f[i] < min_notional[i]:
@@ -250,8 +299,8 @@ def ledger_kernel(
         if small:
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _SMALL, asked, want
             m += 1
-        fee, reb, slip = order_costs(
-            f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+        _order_costs_into(
+            f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price, fee, reb, slip
         )
         fees_t = rebates_t = slippage_t = 0.0
         for i in range(k):
@@ -278,8 +327,8 @@ def ledger_kernel(
                         # (never more exposure than the cut allows).
                         after = u[i] + want[i]
                         want[i] = np.sign(after) * math.floor(abs(after) / lots[i] + 1e-9) * lots[i] - u[i]
-                fee, reb, slip = order_costs(
-                    f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price
+                _order_costs_into(
+                    f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price, fee, reb, slip
                 )
                 fees_t, rebates_t, slippage_t = np.sum(fee), np.sum(reb), np.sum(slip)
                 ev_filled[m] = want
@@ -297,13 +346,13 @@ def ledger_kernel(
         if at_open:
             paid = lent = 0.0
             for i in range(k):
-                paid += u[i] * f[i] * rates[t, i]
+                paid += u[i] * f[i] * (rates[t, i] * perp[i])
                 lent += max(-u[i], 0.0) * f[i] * borrow[i]
             cash -= paid + lent
         equity, mm_total, any_hit = cash, 0.0, False
         for i in range(k):
             equity += u[i] * c[i]
-            mm[i] = maintenance[i] * abs(u[i]) * c[i]
+            mm[i] = maint[i] * abs(u[i]) * c[i]
             mm_total += mm[i]
         for i in range(k):
             if isolated:
@@ -314,13 +363,15 @@ def ledger_kernel(
         if any_hit:
             for i in range(k):
                 gone[i] = -u[i] if hit[i] else 0.0
-            lf, lr, ls = order_costs(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price)
+            _order_costs_into(
+                c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip
+            )
             for i in range(k):
-                cash -= gone[i] * c[i] + lf[i] - lr[i] + ls[i]
+                cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
                 traded_t += abs(gone[i]) * c[i]
-                fees_t += lf[i]
-                rebates_t += lr[i]
-                slippage_t += ls[i]
+                fees_t += fee[i]
+                rebates_t += reb[i]
+                slippage_t += slip[i]
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
             m += 1
             equity = cash
@@ -345,10 +396,14 @@ def ledger_kernel(
         traded[t], pnl_out[t] = traded_t, pnl
         fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
         funding_out[t], borrow_out[t] = paid, lent
-        if isolated:
-            liq[t] = liquidation_price_isolated(u, entry, margin, maintenance)
-        else:
-            liq[t] = liquidation_price_cross(u, c, equity, maintenance)
+        if report_liquidation:
+            if isolated:
+                _liquidation_isolated_into(u, entry, margin, maint, liq[t])
+            else:
+                _liquidation_cross_into(u, c, equity, maint, liq[t])
+            for i in range(k):
+                if spot[i]:  # a spot leg is not liquidated
+                    liq[t, i] = np.nan
         if equity <= 0.0:
             break
     return (

@@ -85,7 +85,7 @@ def run_ledger(
         np.require(close, np.float64, ["C", "W"]),
         np.require(fill_price, np.float64, ["C", "W"]),
         np.require(target, np.float64, ["C", "W"]),
-        np.where(ex.spot, 0.0, np.asarray(rates, dtype=np.float64)),
+        np.require(rates, np.float64, ["C", "W"]),
         float(capital),
         bool(at_open),
         ex.fee_rate,
@@ -96,14 +96,14 @@ def run_ledger(
         ex.min_notional,
         np.nan if ex.leverage is None else ex.leverage,
         ex.isolated,
-        np.where(ex.spot, 0.0, ex.maintenance),
+        ex.maintenance,
         ex.spot,
         ex.borrow_rate / ppy,
         ex.lots,
+        True,
     )
     units, cash, equity, traded, fees, rebates, slippage, funding, borrow, pnl, liq, *events = out
     bars, kinds, asked, filled = events
-    liq[:, ex.spot] = np.nan  # a spot leg is not liquidated
     return Ledger(
         units=units,
         cash=cash,

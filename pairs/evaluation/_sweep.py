@@ -3,9 +3,11 @@
 The grid's points are grouped so that nothing is computed twice: the hedge once per distinct
 hedge configuration (``hedge``, ``log_prices`` and the settings of that hedge), the z-score
 once per distinct z-score configuration under it, and then the rule and the backtest of every
-remaining setting (thresholds, sizing, costs) in one compiled pass per chunk of points
+remaining setting (thresholds, sizing, costs, execution) in one compiled pass per chunk of points
 (:func:`pairs.evaluation._backtest_kernels.sweep_kernel`); Python runs per group and per chunk,
-never per point. Each row equals ``strategy.replace(**point).backtest(y, x)``.
+and per configuration of the non-rule settings to build and validate it (its execution settings
+converted once, as :func:`pairs.backtest` converts them), never per point inside the compiled
+pass. Each row equals ``strategy.replace(**point).backtest(y, x)``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pairs._results import ResultMixin
 from pairs._typing import ArrayLike1D
 from pairs._validation import align_pair, check_choice, check_int, raise_if_constant
 from pairs.evaluation._backtest_kernels import RUINED, sweep_kernel
+from pairs.evaluation._execution import execution, gross_rate, open_prices
 from pairs.evaluation._metrics import column_metrics, funding_frame
 from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._overfitting import (
@@ -35,7 +38,7 @@ from pairs.evaluation._overfitting import (
 from pairs.exceptions import MissingDependencyError, PairsError
 from pairs.strategy._batch import hedge_paths, zscore_path
 from pairs.strategy._steps import log_values
-from pairs.strategy._strategy import Strategy
+from pairs.strategy._strategy import Strategy, check_fill
 from pairs.trading._rules import SignalRule, _kernel_args
 
 if TYPE_CHECKING:
@@ -48,13 +51,16 @@ OBJECTIVES: tuple[str, ...] = ("sharpe", "sortino", "apr", "total_return", "max_
 """Objectives of :meth:`SweepResult.best`: the larger the better, except ``max_drawdown``."""
 METRICS = ("total_return", "apr", "sharpe", "sortino", "max_drawdown", "n_trades", "annual_turnover", "costs")
 _STRATEGY_FIELDS = tuple(f.name for f in dataclasses.fields(Strategy) if f.name != "rule")
-# The settings the compiled pass models. A Strategy field added later (an execution model, say)
-# must stay at its default in a sweep until the kernel models it: refused, never ignored.
+# The settings the compiled pass models (``execution``, the live guards, is ignored by the batch
+# run and so by Strategy.backtest). A Strategy field added later must stay at its default in a
+# sweep until the kernel models it: refused, never ignored.
 _MODELLED = frozenset(
     (
-        *("hedge", "window", "delta", "obs_var", "beta", "alpha", "log_prices"),
+        *("hedge", "window", "delta", "obs_var", "beta", "alpha", "log_prices", "execution"),
         *("zscore_method", "zscore_window", "zscore_halflife", "rule", "capital", "sizing_mode"),
-        *("lot_size", "rebalance_band", "fee_bps", "slippage_bps"),
+        *("lot_size", "rebalance_band", "fee_bps", "slippage_bps", "fill", "maker_fee_bps", "maker_share"),
+        *("slippage_model", "min_notional", "leverage", "margin", "maintenance_margin", "market"),
+        "borrow_rate",
     )
 )
 _RULE_FIELDS = tuple(f.name for f in dataclasses.fields(SignalRule))
@@ -72,9 +78,11 @@ class SweepResult(ResultMixin):
         One row per grid point (index ``point``, in the order of the product of the grid's
         lists): a column per grid key with the point's value, then ``total_return``, ``apr``,
         ``sharpe``, ``sortino``, ``max_drawdown``, ``n_trades``, ``annual_turnover`` (as
-        :attr:`BacktestResult.annual_turnover`) and ``costs`` (fees and slippage as a fraction
-        of the capital base, summed over the bars: ``(fee_bps + slippage_bps) / 1e4`` times the
-        summed turnover), each equal to ``strategy.replace(**point).backtest(y, x)``'s.
+        :attr:`BacktestResult.annual_turnover`) and ``costs`` (what trading paid as a fraction
+        of the capital base, summed over the bars: without capital the cost rate, fee blended
+        with the maker fee plus slippage, times the summed turnover; with it each bar's fees net
+        of rebates plus slippage over the equity before the bar), each equal to
+        ``strategy.replace(**point).backtest(y, x)``'s.
     returns
         Per-bar returns, bars x points (columns are the ``point`` numbers of ``table``).
     strategy
@@ -271,18 +279,53 @@ def _zscore_key(s: Strategy) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class _Inputs:
-    """Everything a hedge group needs: prices, funding and the per-point settings."""
+    """Everything a hedge group needs: prices (bars x [y, x]), funding and the per-point settings."""
 
-    py: np.ndarray
-    px: np.ndarray
-    fy: np.ndarray
-    fx: np.ndarray
+    close: np.ndarray
+    opens: np.ndarray
+    rates: np.ndarray
     settings: dict[str, np.ndarray]
     chunk: int
 
 
+# Strategy fields passed to pairs.evaluation._execution.execution, as Strategy.backtest passes them.
+_EXECUTION = (
+    *("fee_bps", "maker_fee_bps", "maker_share", "slippage_bps", "slippage_model", "min_notional"),
+    *("leverage", "margin", "maintenance_margin", "market", "borrow_rate"),
+)
+
+
+def _config_settings(c: Strategy, ppy: float) -> dict[str, Any]:
+    """The kernel arguments of one configuration: the conversions :func:`pairs.backtest` makes."""
+    lag, at_open = check_fill(c.fill)
+    out: dict[str, Any] = {
+        "lag": lag,
+        "rate": gross_rate(c.fee_bps, c.maker_fee_bps, c.maker_share, c.slippage_bps),
+        "capital": math.nan if c.capital is None else c.capital,
+        "beta_neutral": c.sizing_mode == "beta_neutral",
+        "band": c.rebalance_band,
+        "at_open": at_open,
+    }
+    ex = execution(**{name: getattr(c, name) for name in _EXECUTION}, lots=c.lot_size)
+    out.update(
+        lots=ex.lots,
+        fee_rate=ex.fee_rate,
+        maker_rate=ex.maker_rate,
+        maker_share=ex.maker_share,
+        slippage_rate=ex.slippage_rate,
+        slippage_price=ex.slippage_price,
+        min_notional=ex.min_notional,
+        leverage=math.nan if ex.leverage is None else ex.leverage,
+        isolated=ex.isolated,
+        maintenance=ex.maintenance,
+        spot=ex.spot,
+        borrow=ex.borrow_rate / ppy,  # per bar, as run_ledger converts it
+    )
+    return out
+
+
 def _settings(
-    configs: list[Strategy], rules: list[SignalRule], config_id: np.ndarray, rule_id: np.ndarray
+    configs: list[Strategy], rules: list[SignalRule], config_id: np.ndarray, rule_id: np.ndarray, ppy: float
 ) -> dict[str, np.ndarray]:
     """Per-point kernel arguments, gathered from the configurations and rules by index."""
     kernel_rules = [_kernel_args(r) for r in rules]
@@ -293,36 +336,19 @@ def _settings(
         "max_hold": np.array([r[3] for r in kernel_rules], dtype=np.int64),
         "cooldown": np.array([r[4] for r in kernel_rules], dtype=np.int64),
     }
-    per_config = {
-        # The same arithmetic as pairs.backtest: (fee + slippage) / 1e4, fee / 1e4, slippage / 1e4.
-        "rate": np.array([(c.fee_bps + c.slippage_bps) / 1e4 for c in configs]),
-        "fee_rate": np.array([c.fee_bps / 1e4 for c in configs]),
-        "slippage_rate": np.array([c.slippage_bps / 1e4 for c in configs]),
-        "capital": np.array([math.nan if c.capital is None else c.capital for c in configs]),
-        "beta_neutral": np.array([c.sizing_mode == "beta_neutral" for c in configs]),
-        "lot_y": np.array([c.lot_size[0] for c in configs]),
-        "lot_x": np.array([c.lot_size[1] for c in configs]),
-        "band": np.array([c.rebalance_band for c in configs]),
-    }
+    rows = [_config_settings(c, ppy) for c in configs]
+    per_config = {k: np.array([row[k] for row in rows]) for k in rows[0]}
+    per_config["lag"] = per_config["lag"].astype(np.int64)
     out = {k: v[rule_id] for k, v in per_rule.items()}
-    out.update({k: v[config_id] for k, v in per_config.items()})
+    # C-ordered copies: the kernel passes each point's row of a pair (lots, margin) to the ledger.
+    out.update({k: np.ascontiguousarray(v[config_id]) for k, v in per_config.items()})
     return out
 
 
 _KERNEL_ORDER = (
-    "entry",
-    "exit_",
-    "stop",
-    "max_hold",
-    "cooldown",
-    "rate",
-    "fee_rate",
-    "slippage_rate",
-    "capital",
-    "beta_neutral",
-    "lot_y",
-    "lot_x",
-    "band",
+    *("entry", "exit_", "stop", "max_hold", "cooldown", "lag", "rate", "capital", "beta_neutral"),
+    *("band", "lots", "at_open", "fee_rate", "maker_rate", "maker_share", "slippage_rate"),
+    *("slippage_price", "min_notional", "leverage", "isolated", "maintenance", "spot", "borrow"),
 )
 
 
@@ -331,10 +357,10 @@ def _run_hedge_group(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Hedge once, each z-score once, then the compiled pass: ``(points, returns, stats)`` per chunk.
 
-    ``stats`` columns: final growth, max drawdown, trades, summed turnover, status, apr,
+    ``stats`` columns: final growth, max drawdown, trades, summed turnover, status, costs, apr,
     sharpe, sortino.
     """
-    py, px = inputs.py, inputs.px
+    py, px = (np.ascontiguousarray(inputs.close[:, k]) for k in (0, 1))
     yv, xv = (log_values(py), log_values(px)) if config.log_prices else (py, px)
     beta, _, spread, innov_z, _ = hedge_paths(config, yv, xv)
     units_beta = beta * py / px if config.log_prices else beta
@@ -344,10 +370,10 @@ def _run_hedge_group(
         for start in range(0, points.size, inputs.chunk):
             chunk = points[start : start + inputs.chunk]
             returns = np.zeros((py.size, chunk.size), order="F")
-            stats = np.zeros((chunk.size, 8))
+            stats = np.zeros((chunk.size, 9))
             args = [inputs.settings[k][chunk] for k in _KERNEL_ORDER]
-            sweep_kernel(z, units_beta, py, px, inputs.fy, inputs.fx, *args, returns, stats)
-            stats[:, 5], stats[:, 6], stats[:, 7] = column_metrics(returns, stats[:, 0], ppy)
+            sweep_kernel(z, units_beta, inputs.close, inputs.opens, inputs.rates, *args, returns, stats)
+            stats[:, 6], stats[:, 7], stats[:, 8] = column_metrics(returns, stats[:, 0], ppy)
             out.append((chunk, returns, stats))
     return out
 
@@ -362,6 +388,8 @@ def sweep(
     backend: Literal["local", "dask"] = "local",
     funding: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
+    open_y: ArrayLike1D | None = None,
+    open_x: ArrayLike1D | None = None,
 ) -> SweepResult:
     """Backtest every point of a parameter grid of a strategy, sharing the work between points.
 
@@ -372,7 +400,9 @@ def sweep(
     grid
         Strategy fields to lists of values, ``"rule.<field>"`` for a field of its rule
         (``{"window": [30, 60], "rule.entry_z": [1.5, 2.0]}``); the product is evaluated.
-        Every point must be a valid strategy.
+        Every point must be a valid strategy. Execution settings (``fill``, ``leverage``,
+        ``margin``, ...) are keys too: an account point runs the ledger of
+        :func:`pairs.backtest`.
     y, x
         Prices of the asset hedged and of the hedge (finite, > 0), on one index.
     objective
@@ -382,6 +412,9 @@ def sweep(
         scheduler (a ``distributed.Client`` if one is active); the numbers are the same.
     funding, periods_per_year
         As in :func:`pairs.backtest`.
+    open_y, open_x
+        Open prices of ``y`` and ``x`` on the prices' index, for the points that fill at the next
+        bar's open (``fill="next_open"``, an account only), as in :func:`pairs.backtest`.
 
     Returns
     -------
@@ -411,14 +444,14 @@ def sweep(
     raise_if_constant("y", ys.to_numpy())
     raise_if_constant("x", xs.to_numpy())
     index = ys.index
-    rates = funding_frame(funding, index)
+    rates = funding_frame(funding, index, (ys.name, xs.name))
     ppy = periods_per_year_of(periods_per_year, index)
 
     keys = list(checked)
     rule_keys = [k for k in keys if k.startswith("rule.")]
     config_keys = [k for k in keys if not k.startswith("rule.")]
     configs = [
-        _build(lambda p: strategy.replace(**p), config_keys, combo)
+        _build(lambda p: _backtestable(strategy.replace(**p)), config_keys, combo)
         for combo in itertools.product(*(checked[k] for k in config_keys))
     ]
     rules = [
@@ -439,12 +472,14 @@ def sweep(
 
     config_id, rule_id = flat(config_keys), flat(rule_keys)
     n_points = at.shape[1]
+    close = np.column_stack((ys.to_numpy(dtype=np.float64), xs.to_numpy(dtype=np.float64)))
+    opens = open_prices(open_y, open_x, index, any(check_fill(c.fill)[1] for c in configs))
     inputs = _Inputs(
-        py=ys.to_numpy(dtype=np.float64),
-        px=xs.to_numpy(dtype=np.float64),
-        fy=rates["y"].to_numpy(dtype=np.float64),
-        fx=rates["x"].to_numpy(dtype=np.float64),
-        settings=_settings(configs, rules, config_id, rule_id),
+        close=close,
+        # Writable C arrays, as run_ledger passes them: one compiled signature of the ledger.
+        opens=close if opens is None else np.require(opens, np.float64, ["C", "W"]),
+        rates=np.require(rates[["y", "x"]].to_numpy(dtype=np.float64), np.float64, ["C", "W"]),
+        settings=_settings(configs, rules, config_id, rule_id, ppy),
         chunk=max(1, _CHUNK_BYTES // (8 * len(ys))),
     )
     # Hedge groups -> z-score groups -> the points of their configurations.
@@ -461,7 +496,7 @@ def sweep(
         parts = [_run_hedge_group(inputs, config, zgroups, ppy) for config, zgroups in tasks]
 
     returns = np.empty((len(ys), n_points), order="F")
-    stats = np.empty((n_points, 8))
+    stats = np.empty((n_points, 9))
     for part in parts:
         for points, chunk_returns, chunk_stats in part:
             returns[:, points] = chunk_returns
@@ -471,16 +506,15 @@ def sweep(
         point = {k: checked[k][at[dims[k], ruined[0]]] for k in keys}
         raise PairsError(
             f"capital must keep the account equity positive at every grid point; got equity <= 0 at {point!r} "
-            "(pairs.backtest refuses it: trade smaller positions or add capital)."
+            "(pairs.backtest refuses it: trade smaller positions, add capital or set a leverage limit)."
         )
     table = pd.DataFrame({k: _column(checked[k], at[dims[k]]) for k in keys})
-    fee = inputs.settings["fee_rate"] + inputs.settings["slippage_rate"]
     table["total_return"] = stats[:, 0] - 1.0
-    table["apr"], table["sharpe"], table["sortino"] = stats[:, 5], stats[:, 6], stats[:, 7]
+    table["apr"], table["sharpe"], table["sortino"] = stats[:, 6], stats[:, 7], stats[:, 8]
     table["max_drawdown"] = stats[:, 1]
     table["n_trades"] = stats[:, 2].astype(np.int64)
     table["annual_turnover"] = stats[:, 3] * ppy / len(ys)
-    table["costs"] = fee * stats[:, 3]
+    table["costs"] = stats[:, 5]
     table.index.name = "point"
     notes = {_note(c) for c in configs} - {None}
     return SweepResult(
@@ -492,6 +526,15 @@ def sweep(
         periods_per_year=ppy,
         note="; ".join(sorted(notes)) if notes else None,  # type: ignore[arg-type]
     )
+
+
+def _backtestable(config: Strategy) -> Strategy:
+    """``config``, refused (as :func:`pairs.backtest` refuses it) if it fills at the open without an account."""
+    if config.capital is None and check_fill(config.fill)[1]:
+        raise PairsError(
+            "fill must be 'close', 'next_close' or a lag in bars without capital; got 'next_open'."
+        )
+    return config
 
 
 def _check_modelled(configs: list[Strategy]) -> None:

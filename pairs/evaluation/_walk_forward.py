@@ -19,6 +19,7 @@ from pairs.evaluation._metrics import periods_per_year as periods_per_year_of
 from pairs.evaluation._result import BacktestResult
 from pairs.evaluation._sweep import OBJECTIVES, apply_point, sweep
 from pairs.exceptions import InsufficientDataError, PairsError
+from pairs.strategy._result import ACCOUNT_SETTINGS
 from pairs.strategy._strategy import FEE_BPS, SLIPPAGE_BPS
 from pairs.trading._rules import SignalRule, signals
 from pairs.trading._zscore import zscore
@@ -28,8 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = ["WalkForwardResult", "walk_forward"]
 
+# Execution settings a Strategy passes to its backtest (the account ones only with capital).
+_FILL_AND_FEES = ("fill", "maker_fee_bps", "maker_share")
 # Settings of the stitched backtest, the same for every fold: not a choice of the grid.
-_ACCOUNT_FIELDS = ("capital", "sizing_mode", "lot_size", "rebalance_band", "fee_bps", "slippage_bps")
+_ACCOUNT_FIELDS = (
+    *("capital", "sizing_mode", "lot_size", "rebalance_band", "fee_bps", "slippage_bps"),
+    *_FILL_AND_FEES,
+    *ACCOUNT_SETTINGS,
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -178,12 +185,15 @@ def walk_forward(
         by one account (``convention="account"``, sized as :func:`backtest` sizes a position,
         ``beta_neutral`` by default), whose equity carries from fold to fold; ``None`` (default)
         for the gross-exposure convention. As in :func:`backtest`, losses beyond the capital
-        raise :class:`~pairs.exceptions.PairsError` (there is no liquidation model).
+        raise :class:`~pairs.exceptions.PairsError` (a strategy's leverage and margin settings
+        can liquidate legs before that).
     strategy
         A :class:`~pairs.Strategy` instead of ``hedge``, ``hedge_options``, ``rule``,
         ``zscore_window``, ``fee_bps``, ``slippage_bps`` and ``capital`` (giving both is an
-        error); a strategy with ``capital`` trades an account with its sizing settings
-        (``sizing_mode``, ``lot_size``, ``rebalance_band``). Each fold
+        error); the stitched backtest takes its ``fill`` (not ``"next_open"``: no open prices
+        here) and maker fees, and with ``capital`` trades an account with its sizing settings
+        (``sizing_mode``, ``lot_size``, ``rebalance_band``) and execution settings (leverage,
+        margin, markets, ...), as :meth:`~pairs.Strategy.backtest` does. Each fold
         runs the strategy over its training and test bars (the training bars warm its hedge and
         z-score up; ``hedge="ols"`` without ``beta`` is fitted on the training bars and frozen),
         then its rule starts flat on the test bars and closes on their last bar, as above.
@@ -244,7 +254,9 @@ def walk_forward(
             half_life_window=half_life_window,
         )
     if half_life_window is not None:
-        raise PairsError("strategy must be given with half_life_window (it sets the strategy's window); got None.")
+        raise PairsError(
+            "strategy must be given with half_life_window (it sets the strategy's window); got None."
+        )
     if capital is not None:
         check_float("capital", capital, minimum=0.0, strict_min=True)
     ys, xs, train, test = _walk_forward_windows(y, x, train, test)
@@ -324,13 +336,20 @@ def _walk_forward_strategy(
         if fixed:
             raise PairsError(
                 f"grid must not vary {fixed} in a walk-forward: one backtest trades every test window "
-                "with the strategy's costs and sizing."
+                "with the strategy's costs, sizing and execution."
             )
+    if strategy.fill == "next_open":
+        raise PairsError(
+            "strategy must not fill at 'next_open' in a walk-forward (it takes no open prices); got "
+            "fill='next_open': use 'next_close' or a lag in bars."
+        )
     k_hl = None
     if half_life_window is not None:
         k_hl = check_float("half_life_window", half_life_window, minimum=0.0, strict_min=True, maximum=1e6)
         if grid is not None and "window" in grid:
-            raise PairsError("grid must not vary 'window' with half_life_window (it sets the window); got both.")
+            raise PairsError(
+                "grid must not vary 'window' with half_life_window (it sets the window); got both."
+            )
     rows = []
     chosen: list[dict[str, Any]] = []
     looks: list[dict[str, Any]] = []
@@ -393,13 +412,14 @@ def _walk_forward_strategy(
         rates,
         ppy,
         strategy.hedge,
-        None
+        {name: getattr(strategy, name) for name in _FILL_AND_FEES}
         if strategy.capital is None
         else {
             "capital": strategy.capital,
             "sizing_mode": strategy.sizing_mode,
             "lot_size": strategy.lot_size,
             "rebalance_band": strategy.rebalance_band,
+            **{name: getattr(strategy, name) for name in (*_FILL_AND_FEES, *ACCOUNT_SETTINGS)},
         },
     )
     if looks:
@@ -429,7 +449,8 @@ def _walk_forward_result(
 ) -> WalkForwardResult:
     """The stitched out-of-sample backtest and the per-fold table of a walk-forward run.
 
-    ``account``: the :func:`backtest` arguments of an account (``capital`` and sizing).
+    ``account``: further :func:`backtest` arguments (the fill and maker fees; an account's
+    ``capital``, sizing and execution settings).
     """
     oos = ys.index[train:]
     result = backtest(

@@ -73,6 +73,19 @@ def test_grid_values_parse_as_json_with_none_and_tuples() -> None:
     assert isinstance(grid["window"][0], int)
 
 
+def test_execution_settings_are_grid_keys_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ["--capital", "10000", "--grid", "fill=close,next_close", "--grid", "leverage=0.5,1"]
+    code, out, err = run(capsys, *ARGS, *extra, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["grid"]["fill"] == ["close", "next_close"] and data["grid"]["leverage"] == [0.5, 1]
+    prices = pairs.load_sample("binance_1d")[["ETH", "BTC"]].dropna()
+    grid = {"rule.entry_z": [1.5, 2, 2.5], "fill": ["close", "next_close"], "leverage": [0.5, 1.0]}
+    strategy = pairs.Strategy(hedge="rolling", capital=10_000.0)
+    table = pairs.sweep(strategy, grid, prices["ETH"], prices["BTC"]).table
+    np.testing.assert_allclose([r["total_return"] for r in data["table"]], table["total_return"], rtol=0)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -1606,6 +1606,12 @@ SWEEP = Target(
         ("objective='profit'", {"objective": "profit"}, Raises(PairsError, "objective")),
         ("backend='ray'", {"backend": "ray"}, Raises(PairsError, "backend")),
         *_bad_values("periods_per_year", (0.0, -365.0)),
+        ("open_prices_unused", {"open_y": Y, "open_x": X}, Raises(PairsError, "open_y")),
+        (
+            "next_open_without_open_prices",
+            {"strategy": pairs.Strategy(hedge="rolling", window=10, capital=1e4, fill="next_open")},
+            Raises(PairsError, "open_y"),
+        ),
     ),
 )
 TARGETS += [SWEEP]

@@ -40,6 +40,11 @@ engine = strategy.stream()
 engine.warmup(prices["ETH"].iloc[:-5], prices["BTC"].iloc[:-5])
 for ts, a, b in zip(prices.index[-5:], prices["ETH"].iloc[-5:], prices["BTC"].iloc[-5:]):
     engine.update(a, b, ts)
+account = pairs.Strategy(log_prices=True, capital=1e4)
+account.backtest(prices["ETH"], prices["BTC"])
+grid = {"rule.entry_z": [1.5, 2.0], "fill": ["close", "next_close"], "leverage": [None, 1.0]}
+pairs.sweep(account, grid, prices["ETH"], prices["BTC"])
+pairs.sweep(account.replace(capital=None), grid, prices["ETH"], prices["BTC"])
 out = {}
 for name, module in sorted(sys.modules.items()):
     if name.startswith("pairs") and name.endswith("_kernels") and module is not None:
@@ -61,5 +66,8 @@ def test_each_kernel_compiles_one_signature(tmp_path: Path) -> None:
     for kernel in ("_coint_rows", "_adf_rows", "_half_lives", "_cholesky_upper", "sieve_paths"):
         assert f"pairs.coint._kernels.{kernel}" in signatures
     assert "pairs._kernels.any_constant" in signatures
+    # The account ledger, called by the backtest (from Python) and by the sweep's compiled pass.
+    for kernel in ("_kernels.ledger_kernel", "_backtest_kernels.sweep_kernel"):
+        assert f"pairs.evaluation.{kernel}" in signatures
     several = {name: sigs for name, sigs in signatures.items() if len(sigs) > 1}
     assert several == {}

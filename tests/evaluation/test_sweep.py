@@ -51,6 +51,41 @@ GRIDS: dict[str, tuple[Strategy, dict[str, list[Any]]]] = {
         Strategy(),
         {"hedge": ["kalman", "rolling", "ols"], "log_prices": [False, True], "window": [25, 50]},
     ),
+    "gross convention: fill lags and maker fees": (
+        Strategy(hedge="rolling", window=40),
+        {
+            "fill": ["close", "next_close", 3],
+            "maker_fee_bps": [None, -2.0, 4.0],
+            "maker_share": [0.0, 0.6],
+            "slippage_bps": [0.0, 5.0],
+            "rule.entry_z": [1.5, 2.0],
+            # account-only settings: ignored without capital, as Strategy.backtest ignores them
+            "leverage": [None, 2.0],
+        },
+    ),
+    "account fills, fees and leverage": (
+        Strategy(hedge="rolling", window=40, capital=100_000.0, lot_size=(0.001, 0.01)),
+        {
+            "fill": ["close", "next_close", 2],
+            "leverage": [None, 0.8, 1.5],
+            "maker_fee_bps": [None, -1.0],
+            "maker_share": [0.0, 0.5],
+            "slippage_model": ["cost", "price"],
+            "slippage_bps": [0.0, 5.0],
+            "rule.entry_z": [1.5, 2.5],
+        },
+    ),
+    "account margin, markets and minimum notional": (
+        Strategy(hedge="rolling", window=40, capital=10_000.0, leverage=2.0, zscore_window=20),
+        {
+            "margin": ["cross", "isolated"],
+            "maintenance_margin": [(0.004, 0.004), (0.3, 0.3)],
+            "market": [("perp", "perp"), ("spot", "perp"), ("perp", "spot")],
+            "borrow_rate": [(0.0, 0.0), (0.05, 0.2)],
+            "min_notional": [(0.0, 0.0), (2_000.0, 2_000.0)],
+            "rebalance_band": [0.0, 0.05],
+        },
+    ),
     "account sizing": (
         Strategy(hedge="rolling", window=40, capital=100_000.0),
         {
@@ -64,16 +99,29 @@ GRIDS: dict[str, tuple[Strategy, dict[str, list[Any]]]] = {
 }
 
 
-def _assert_row_equals_backtest(res: pairs.SweepResult, point: int, **options: Any) -> None:
+def _assert_row_equals_backtest(res: pairs.SweepResult, point: int, **options: Any) -> pairs.BacktestResult:
     strategy = res.strategy_at(point)
+    if strategy.fill != "next_open":
+        options = {k: v for k, v in options.items() if k not in ("open_y", "open_x")}
     bt = strategy.backtest(BTC, ETH, **options)
     row = res.table.loc[point]
     for name in METRICS:
         assert row[name] == pytest.approx(getattr(bt, name), rel=1e-12, abs=1e-300, nan_ok=True), name
     assert row["n_trades"] == bt.n_trades
-    costs = (strategy.fee_bps + strategy.slippage_bps) / 1e4 * bt.turnover.sum()
+    if bt.convention == "account":
+        # Fees net of rebates, and slippage, over the equity before each bar, summed.
+        paid = bt.costs["fees"] - bt.costs["rebates"] + bt.costs["slippage"]
+        before = np.concatenate(([bt.capital], bt.equity.to_numpy()[:-1]))
+        costs = float((paid / before).sum())
+    else:
+        # The blended fee (a share maker_share at the maker fee, the rest at fee_bps) plus slippage.
+        maker = strategy.fee_bps if strategy.maker_fee_bps is None else strategy.maker_fee_bps
+        share = strategy.maker_share
+        rate = ((1 - share) * strategy.fee_bps + share * maker + strategy.slippage_bps) / 1e4
+        costs = rate * bt.turnover.sum()
     assert row["costs"] == pytest.approx(costs, rel=1e-12, abs=1e-300)
     np.testing.assert_allclose(res.returns[point], bt.returns, rtol=1e-12, atol=1e-15)
+    return bt
 
 
 @pytest.mark.parametrize("name", list(GRIDS))
@@ -104,6 +152,61 @@ def test_funding_and_periods_per_year_reach_every_point() -> None:
     assert res.periods_per_year == 300
     for point in range(4):
         _assert_row_equals_backtest(res, point, funding=funding, periods_per_year=300)
+    # Rates at their settlement times, one column per symbol named like the prices.
+    settled = pd.DataFrame({"BTC": 3e-4, "ETH": -1e-4}, index=PRICES.index[::3] + pd.Timedelta(hours=8))
+    res = sweep(
+        Strategy(hedge="rolling", window=30), {"capital": [None, 10_000.0]}, BTC, ETH, funding=settled
+    )
+    for point in range(2):
+        _assert_row_equals_backtest(res, point, funding=settled)
+    assert (
+        res.table.loc[1, "total_return"]
+        != sweep(
+            Strategy(hedge="rolling", window=30, capital=10_000.0), {"rule.entry_z": [2.0]}, BTC, ETH
+        ).table.loc[0, "total_return"]
+    )
+
+
+def _opens(close: pd.Series, seed: int) -> pd.Series:
+    """Open prices near the previous close (a gap of about 0.5%)."""
+    rng = np.random.default_rng(seed)
+    previous = close.shift(1).fillna(close.iloc[0])
+    return previous * np.exp(rng.normal(0.0, 0.005, size=len(close)))
+
+
+def test_next_open_fills_take_the_open_prices() -> None:
+    opens = {"open_y": _opens(BTC, 1), "open_x": _opens(ETH, 2)}
+    grid = {"fill": ["close", "next_open", "next_close"], "leverage": [None, 1.2], "rule.entry_z": [1.0, 2.0]}
+    res = sweep(Strategy(hedge="rolling", window=30, capital=50_000.0), grid, BTC, ETH, **opens)
+    for point in range(len(res.table)):
+        _assert_row_equals_backtest(res, point, **opens)
+    by_fill = res.table.groupby("fill")["total_return"].apply(tuple)
+    assert by_fill["next_open"] != by_fill["next_close"]  # the open prices are used
+    with pytest.raises(PairsError, match="open_y must be given with fill='next_open'"):
+        sweep(Strategy(capital=50_000.0), {"fill": ["close", "next_open"]}, BTC, ETH)
+    with pytest.raises(PairsError, match="open_y must be None unless fill='next_open'"):
+        sweep(Strategy(capital=50_000.0), {"fill": ["close", "next_close"]}, BTC, ETH, **opens)
+    # Without capital, as pairs.backtest: the gross-exposure convention has no open fills.
+    with pytest.raises(PairsError, match=r"got \{'fill': 'next_open'\}: fill must be 'close', 'next_close'"):
+        sweep(Strategy(), {"fill": ["close", "next_open"]}, BTC, ETH, **opens)
+
+
+def test_liquidated_and_limited_points_equal_backtest_with_their_events() -> None:
+    # Isolated 2x legs keep 50% margin: a 0.4% maintenance rate is never met on these bars, a 30%
+    # one is; cross margin with a 95% rate is met once the equity falls 5% below the exposure.
+    strategy = Strategy(hedge="rolling", window=40, capital=10_000.0, leverage=2.0)
+    grid = {"margin": ["isolated", "cross"], "maintenance_margin": [(0.004, 0.004), (0.3, 0.3), (0.95, 0.95)]}
+    res = sweep(strategy, grid, BTC, ETH)
+    liquidated = []
+    for point in range(len(res.table)):
+        bt = _assert_row_equals_backtest(res, point)
+        liquidated.append("liquidation" in set(bt.events["event"]))
+    assert liquidated == [False, True, True, False, False, True]
+    # A leverage limit below the sized exposure cuts the orders: the sweep trades the cut orders.
+    limited = sweep(Strategy(hedge="rolling", capital=10_000.0), {"leverage": [None, 0.5]}, BTC, ETH)
+    bt = _assert_row_equals_backtest(limited, 1)
+    assert "scaled" in set(bt.events["event"])
+    assert limited.table.loc[0, "total_return"] != limited.table.loc[1, "total_return"]
 
 
 def test_hedge_once_per_hedge_group_and_zscore_once_per_zscore_group(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -317,3 +420,26 @@ def test_walk_forward_grid_bad_input() -> None:
         pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={"fee_bps": [0.0, 10.0]})
     with pytest.raises(PairsError, match="objective must be one of"):
         _walk(BTC, ETH, objective="profit")
+    # The execution settings are the stitched backtest's too: the same for every fold.
+    fixed = {"fill": ["close", "next_close"], "leverage": [None, 2.0], "market": [("perp", "perp")]}
+    for key, values in fixed.items():
+        with pytest.raises(PairsError, match=rf"grid must not vary \['{key}'\]"):
+            pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY, grid={key: values})
+    with pytest.raises(PairsError, match="strategy must not fill at 'next_open' in a walk-forward"):
+        pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=WF_STRATEGY.replace(fill="next_open"))
+
+
+def test_walk_forward_trades_the_strategys_execution_settings() -> None:
+    execution = {"fill": "next_close", "maker_fee_bps": -1.0, "maker_share": 0.5, "leverage": 0.5}
+    strategy = WF_STRATEGY.replace(capital=10_000.0, **execution)
+    wf = pairs.walk_forward(BTC, ETH, train=200, test=100, strategy=strategy, grid=WF_GRID)
+    # The stitched position and beta, backtested by hand with the same settings.
+    bt = pairs.backtest(
+        BTC.iloc[200:], ETH.iloc[200:], beta=wf.beta, position=wf.position, capital=10_000.0, **execution
+    )
+    pd.testing.assert_series_equal(wf.backtest.returns, bt.returns, check_exact=True)
+    assert wf.backtest.fill == "next_close" and "scaled" in set(wf.backtest.events["event"])
+    plain = pairs.walk_forward(
+        BTC, ETH, train=200, test=100, strategy=WF_STRATEGY.replace(capital=10_000.0), grid=WF_GRID
+    )
+    assert not plain.backtest.returns.equals(wf.backtest.returns)
