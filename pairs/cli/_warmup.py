@@ -130,6 +130,18 @@ def exercises() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "streaming", lambda: [stream(s) for s in strategies]  # type: ignore[func-returns-value]
     yield "stream book", lambda: [book(s) for s in strategies[:3]]  # type: ignore[func-returns-value]
 
+    def portfolio() -> None:
+        universe = prices[["BTC", "ETH", "LTC", "XRP"]].dropna().iloc[-120:]
+        spec = pairs.Portfolio(
+            pairs.Strategy(hedge="rolling", window=10), pairs.Selection(top=1), formation=40, trading=20
+        )
+        spec.backtest(universe)
+        live = spec.stream(list(universe.columns))
+        for ts, row in universe.iterrows():
+            live.update(row, ts)
+
+    yield "portfolio", portfolio
+
 
 def _cached(kernel: Any) -> bool:
     # A kernel compiled inside a caller loaded from the cache is not loaded itself: an index of

@@ -30,7 +30,6 @@ EVENT_KINDS = ("below_min_notional", "scaled", "refused", "liquidation", "margin
 _SMALL, _SCALED, _REFUSED, _LIQUIDATION, _CALL = range(5)
 
 
-@njit(cache=True)
 def order_costs(
     price: np.ndarray,
     order: np.ndarray,
@@ -41,6 +40,8 @@ def order_costs(
     slippage_price: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(fees, rebates, slippage)`` per leg of ``order`` units filled at ``price``, each >= 0.
+
+    Plain Python around the compiled :func:`_order_costs_into` that the ledger calls.
 
     Rates are fractions (bps / 1e4). A share ``maker_share`` of the notional pays
     ``maker_rate`` (a negative rate is a rebate), the rest ``fee_rate``; with
@@ -151,7 +152,6 @@ def _liquidation(num: float, units: float, rate: float) -> float:
     return price if price > 0.0 else math.nan
 
 
-@njit(cache=True)
 def liquidation_price_cross(
     units: np.ndarray, prices: np.ndarray, equity: float, rates: np.ndarray
 ) -> np.ndarray:
@@ -173,7 +173,6 @@ def _liquidation_cross_into(
         out[i] = _liquidation(total - own - equity + units[i] * prices[i], units[i], rates[i])
 
 
-@njit(cache=True)
 def liquidation_price_isolated(
     units: np.ndarray, entry: np.ndarray, margin: np.ndarray, rates: np.ndarray
 ) -> np.ndarray:
