@@ -21,7 +21,7 @@ render_docs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(render_docs)
 
 # Blocks that take seconds (the whole demo, a report with its figures, two scans of 78 pairs).
-SLOW = ("cli pairs demo", "pairs report", "python scan_raw_vs_log")
+SLOW = ("cli pairs demo", "pairs report", "python scan_raw_vs_log", "pairs portfolio")
 BLOCKS = [
     pytest.param(
         doc, spec, id=f"{doc}:{spec[:60]}", marks=[pytest.mark.slow] if any(s in spec for s in SLOW) else []
