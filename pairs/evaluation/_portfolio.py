@@ -468,7 +468,8 @@ def _pair_trades(
     share_open: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Round trips of each pair: the P&L of the bars it is held into, and its costs (a flip's split)."""
-    rows, names = [], []
+    rows: list[tuple[int, int, int, int, float, float]] = []
+    names: list[str] = []
     for name in positions.columns:
         side = positions[name].to_numpy()
         prev = np.concatenate(([0], side[:-1]))
@@ -478,11 +479,28 @@ def _pair_trades(
         for a, b in trade_spans(side):
             last = len(side) - 1 if b is None else b
             paid = owed[last] - owed[a] + costs[name][a] * share[a]
-            exit_time = pd.NaT if b is None else index[b]
-            rows.append((index[a], exit_time, int(side[a]), last - a, gross[last] - gross[a] - paid, paid))
+            rows.append(
+                (a, -1 if b is None else b, int(side[a]), last - a, gross[last] - gross[a] - paid, paid)
+            )
             names.append(name)
-    trades = trades_table(index, rows, _TRADE_COLUMNS)
-    trades.insert(4, "pair", pd.Series(names, dtype=object))
+    if not rows:
+        trades = trades_table(index, [], _TRADE_COLUMNS)
+        trades.insert(4, "pair", pd.Series(names, dtype=object))
+        return trades
+    entry, exit_, side_, bars, pnl_, paid_ = (np.array(col) for col in zip(*rows, strict=True))
+    # Times taken from the index by position: no Timestamp object per trade.
+    exit_times = index.take(np.where(exit_ < 0, 0, exit_)).where(exit_ >= 0)
+    trades = pd.DataFrame(
+        {
+            "entry_time": index.take(entry),
+            "exit_time": exit_times,
+            "side": side_.astype(np.int64),
+            "bars": bars.astype(np.int64),
+            "pair": pd.Series(names, dtype=object),
+            "pnl": pnl_.astype(np.float64),
+            "costs": paid_.astype(np.float64),
+        }
+    )
     return trades.sort_values(["entry_time", "pair"], kind="stable").reset_index(drop=True)
 
 
