@@ -14,7 +14,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from pairs.cli._framing import MAX_LINE_BYTES, Fill, _price, _timestamp, is_fill, parse_fill, records
@@ -28,7 +28,7 @@ from pairs.stream._signal import _stamp_json, body_json
 from pairs.stream._time import instant_id
 from pairs.stream._time import instant_ids as _ids
 
-__all__ = ["follow_book", "parse_pairs", "wide_bars"]
+__all__ = ["follow_book", "follow_wide", "parse_pairs", "wide_bars"]
 
 WHAT = "StreamBook state"
 
@@ -185,8 +185,8 @@ def bar_line(signals: BookSignals, *, every: bool) -> str:
     return f'{{"timestamp": {_stamp_json(signals.timestamp)}, "signals": {{{body}}}}}'
 
 
-def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> None:
-    """Apply one fill to its pair and write its answer, exactly once (as a bar)."""
+def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> str:
+    """Apply one fill to its pair and return its answer line, exactly once (as a bar)."""
     if fill.fill_id is None:
         raise DataError(
             "fill_id must be given with --book (the exchange's id of the fill), so that a re-sent fill is "
@@ -225,8 +225,43 @@ def _fill(book: StreamBook, fill: Fill, outbox: Outbox) -> None:
         )
         return book.snapshot(outbox.path), line
 
-    sys.stdout.write(outbox.deliver(ident, values, advance) + "\n")
+    return outbox.deliver(ident, values, advance)
+
+
+def _emit(line: str) -> None:
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def follow_wide(
+    outbox: Outbox,
+    symbols: Iterable[str],
+    option: str,
+    stamps: str,
+    bar: Callable[[dict[str, float | None], Any], tuple[Any, str]],
+    fill: Callable[[Fill], str],
+    emit: Callable[[str], None] = _emit,
+) -> None:
+    """The loop of ``--book`` and ``--portfolio``: wide bars (and fill lines) from stdin, each answered
+    by one line delivered exactly once through ``outbox``.
+
+    ``bar(prices, ts)`` applies a bar and returns ``(state, line)``; ``fill(fill)`` applies a fill
+    line and returns its answer (delivered by itself); ``stamps`` says which timestamps ``option``
+    takes, for the error of a bar without one; a ``PairsError`` names the stdin line.
+    """
+    for number, ts, prices in wide_bars(sys.stdin, required=symbols):
+        try:
+            if isinstance(prices, Fill):
+                emit(fill(prices))
+                continue
+            if ts is None:
+                raise DataError(
+                    f"timestamp must be given with {option} ({stamps}), so that a re-sent bar is recognised; "
+                    "got a bar without one."
+                )
+            emit(outbox.deliver(instant_id(ts), prices, lambda prices=prices, ts=ts: bar(prices, ts)))
+        except PairsError as exc:
+            raise type(exc)(f"stdin line {number}: {exc}") from None
 
 
 def follow_book(args: argparse.Namespace) -> int:
@@ -240,26 +275,19 @@ def follow_book(args: argparse.Namespace) -> int:
     outbox = Outbox(args.book, what=WHAT, body="book")
     try:
         book = _book(args, outbox)
-        for number, ts, prices in wide_bars(sys.stdin, required=book.symbols):
-            try:
-                if isinstance(prices, Fill):
-                    _fill(book, prices, outbox)
-                    continue
-                if ts is None:
-                    raise DataError(
-                        "timestamp must be given with --book (an ISO 8601 time, an epoch or a sequence number), "
-                        "so that a re-sent bar is recognised; got a bar without one."
-                    )
 
-                def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
-                    line = bar_line(book.update(prices, ts), every=args.all)
-                    return book.snapshot(outbox.path), line
+        def bar(prices: dict[str, float | None], ts: Any) -> tuple[Any, str]:
+            line = bar_line(book.update(prices, ts), every=args.all)
+            return book.snapshot(outbox.path), line
 
-                line = outbox.deliver(instant_id(ts), prices, advance)
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
-            except PairsError as exc:
-                raise type(exc)(f"stdin line {number}: {exc}") from None
+        follow_wide(
+            outbox,
+            book.symbols,
+            "--book",
+            "an ISO 8601 time, an epoch or a sequence number",
+            bar,
+            lambda fill: _fill(book, fill, outbox),
+        )
     finally:
         outbox.close()
     return 0

@@ -22,7 +22,7 @@ import json
 import sys
 from typing import Any
 
-from pairs.cli._book import wide_bars
+from pairs.cli._book import follow_wide
 from pairs.cli._framing import Fill
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.strategy._portfolio import Portfolio
@@ -120,24 +120,21 @@ def follow_portfolio(args: argparse.Namespace) -> int:
     outbox = Outbox(args.state, what=WHAT, body="portfolio")
     try:
         live = _live(args, outbox)
-        for number, ts, prices in wide_bars(sys.stdin, required=live.coins):
-            try:
-                if isinstance(prices, Fill):
-                    _emit(_fill(live, prices, outbox))
-                    continue
-                if ts is None:
-                    raise DataError(
-                        "timestamp must be given with --portfolio (an ISO 8601 time), so that a re-sent bar "
-                        "is recognised; got a bar without one."
-                    )
 
-                def advance(prices: dict[str, float | None] = prices, ts: Any = ts) -> tuple[Any, str]:
-                    line = live.update(prices, ts).to_json()
-                    return live.state_dict(), line
+        def bar(prices: dict[str, float | None], ts: Any) -> tuple[Any, str]:
+            line = live.update(prices, ts).to_json()
+            return live.state_dict(), line
 
-                _emit(outbox.deliver(instant_id(ts), prices, advance))
-            except PairsError as exc:
-                raise type(exc)(f"stdin line {number}: {exc}") from None
+        # _emit is looked up here, at the call, so that a test can wrap it (the kill -9 soak).
+        follow_wide(
+            outbox,
+            live.coins,
+            "--portfolio",
+            "an ISO 8601 time",
+            bar,
+            lambda fill: _fill(live, fill, outbox),
+            _emit,
+        )
     finally:
         outbox.close()
     return 0
