@@ -30,6 +30,7 @@ from pairs.coint._kss import kss
 from pairs.coint._phillips_ouliaris import phillips_ouliaris
 from pairs.exceptions import InsufficientDataError
 from pairs.screening._scan import scan
+from pairs.strategy._selection import MIN_FORMATION
 
 if TYPE_CHECKING:
     from pairs.strategy._selection import Selection
@@ -38,8 +39,6 @@ __all__ = ["COLUMNS", "MIN_FORMATION", "select_checked", "select_pairs"]
 
 COLUMNS = ["y", "x", "rank", "score", "pvalue", "pvalue_adj", "distance", "beta", "alpha"]
 COLUMNS += ["half_life", "crossings", "selected", "reason"]
-# The shortest formation window: Engle-Granger needs it (scan's smallest min_overlap).
-MIN_FORMATION = 30
 _CHUNK = 2048
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from pairs._results import Summary, format_table
 from pairs._validation import check_choice, check_float, check_int
 from pairs.exceptions import PairsError
-from pairs.strategy._selection import Selection
+from pairs.strategy._selection import MIN_FORMATION, Selection
 from pairs.strategy._spec_io import check_header, read_spec, write_spec
 from pairs.strategy._strategy import Strategy
 
@@ -28,13 +28,11 @@ if TYPE_CHECKING:
     from pairs.evaluation._portfolio import PortfolioResult
     from pairs.stream._portfolio import PortfolioStream
 
-__all__ = ["ON_DESELECT", "Portfolio", "window_bars"]
+__all__ = ["ON_DESELECT", "Portfolio", "duration_bars", "window_bars"]
 
 FORMAT = "pairs.Portfolio"
 VERSION = 1
 ON_DESELECT: tuple[str, ...] = ("close", "hold_to_exit")
-# The shortest formation window: Engle-Granger needs 30 observations (scan's smallest min_overlap).
-MIN_FORMATION = 30
 _MAX_BARS = 2**53
 # The Strategy settings a portfolio trades by (capital and lot_size are the portfolio's own); the
 # execution settings of a single-pair account (fill timing, maker fees, margin...) are not modelled yet.
@@ -81,7 +79,11 @@ def window_bars(name: str, value: int | str, index: pd.Index, minimum: int) -> i
         return value
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         raise PairsError(f"{name} must be a bar count when the prices have no DatetimeIndex; got {value!r}.")
-    bar = pd.Series(index[1:] - index[:-1]).median()
+    return duration_bars(name, value, pd.Series(index[1:] - index[:-1]).median(), minimum)
+
+
+def duration_bars(name: str, value: str, bar: pd.Timedelta, minimum: int) -> int:
+    """The duration ``value`` as a whole number of bars of length ``bar`` (> 0), at least ``minimum``."""
     ratio = pd.Timedelta(value) / bar
     bars = round(ratio)
     if bars < minimum or not math.isclose(ratio, bars, rel_tol=1e-9):

@@ -21,9 +21,11 @@ from pairs._validation import check_choice, check_flag, check_float, check_int
 from pairs.exceptions import PairsError
 from pairs.strategy._spec_io import check_header, read_spec, write_spec
 
-__all__ = ["METHODS", "Selection"]
+__all__ = ["METHODS", "MIN_FORMATION", "Selection"]
 
 METHODS: tuple[str, ...] = ("coint", "distance")
+# The shortest formation window: Engle-Granger needs 30 observations (scan's smallest min_overlap).
+MIN_FORMATION = 30
 CONFIRMS: tuple[str, ...] = ("kss", "phillips_ouliaris", "gregory_hansen")
 FORMAT = "pairs.Selection"
 VERSION = 1

@@ -36,7 +36,7 @@ from pairs._typing import PriceBar
 from pairs.evaluation._book_account import Account, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
-from pairs.strategy._portfolio import MIN_FORMATION, Portfolio
+from pairs.strategy._portfolio import MIN_FORMATION, Portfolio, duration_bars
 from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers
 from pairs.stream._legs import Legs, Order
 from pairs.stream._time import next_timestamp
@@ -206,12 +206,9 @@ class PortfolioStream:
             length = pd.Timedelta(bar)
         except ValueError:
             raise PairsError(f"bar must be a duration such as '1h'; got {bar!r}.") from None
-        ratio = pd.Timedelta(value) / length
-        if length <= pd.Timedelta(0) or round(ratio) < minimum or not math.isclose(ratio, round(ratio)):
-            raise PairsError(
-                f"{name} must be a whole number of bars ({bar}), at least {minimum}; got {value!r}."
-            )
-        return round(ratio)
+        if length <= pd.Timedelta(0):
+            raise PairsError(f"bar must be a positive duration such as '1h'; got {bar!r}.")
+        return duration_bars(name, value, length, minimum)
 
     # ----------------------------------------------------------------- one bar
     def _prices(self, prices: Any) -> np.ndarray:
