@@ -54,7 +54,6 @@ __all__ = [
     "portfolio_backtest",
     "run_portfolio",
     "select_windows",
-    "trading_bars",
     "window_plan",
 ]
 
@@ -196,20 +195,16 @@ def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]
     return out
 
 
-def window_plan(portfolio: Portfolio, frame: pd.DataFrame) -> list[tuple[int, int, int]]:
-    """The windows of ``portfolio`` on the rows of ``frame`` (its durations in bars of the index)."""
+def window_plan(portfolio: Portfolio, frame: pd.DataFrame) -> tuple[list[tuple[int, int, int]], int]:
+    """The windows of ``portfolio`` on the rows of ``frame`` and its trading window in bars (durations in
+    bars of the index)."""
     formation = window_bars("formation", portfolio.formation, frame.index, MIN_FORMATION)
     trading = window_bars("trading", portfolio.trading, frame.index, 1)
     if len(frame) <= formation:
         raise InsufficientDataError(
             f"prices must have more rows than the formation window ({formation} bars); got {len(frame)}."
         )
-    return _windows(len(frame), formation, trading)
-
-
-def trading_bars(portfolio: Portfolio, frame: pd.DataFrame) -> int:
-    """``portfolio.trading`` in bars of ``frame``'s index."""
-    return window_bars("trading", portfolio.trading, frame.index, 1)
+    return _windows(len(frame), formation, trading), trading
 
 
 def select_windows(
@@ -555,17 +550,9 @@ def portfolio_backtest(
     if client is not None and backend != "dask":
         raise PairsError(f"client must be None unless backend='dask'; got {type(client).__name__}.")
     frame = as_frame(prices, "prices", allow_nan=True, positive=True, min_columns=2)
-    index = frame.index
-    formation = window_bars("formation", portfolio.formation, index, MIN_FORMATION)
-    trading = window_bars("trading", portfolio.trading, index, 1)
-    n = len(frame)
-    if n <= formation:
-        raise InsufficientDataError(
-            f"prices must have more rows than the formation window ({formation} bars); got {n}."
-        )
-    ppy = bars_per_year(periods_per_year, index)
+    windows, trading = window_plan(portfolio, frame)
+    ppy = bars_per_year(periods_per_year, frame.index)
     fund = _funding(funding, frame)
-    windows = _windows(n, formation, trading)
     tables = _select_all(portfolio, frame, windows, backend, client)
     return run_portfolio(portfolio, frame, fund, ppy, windows, tables, trading)
 

@@ -22,7 +22,6 @@ from pairs.evaluation._portfolio import (
     _funding,
     run_portfolio,
     select_windows,
-    trading_bars,
     window_plan,
 )
 from pairs.evaluation._sweep import OBJECTIVES, SweepResult, apply_point
@@ -128,11 +127,11 @@ def portfolio_sweep(
     shared: dict[Any, tuple[list[tuple[int, int, int]], list[pd.DataFrame]]] = {}
     rows, returns = [], []
     for spec in specs:
-        windows = window_plan(spec, frame)
+        windows, trading = window_plan(spec, frame)
         memo = (spec.selection, tuple(windows))
         if memo not in shared:
             shared[memo] = (windows, select_windows(spec, frame, windows))
-        res = run_portfolio(spec, frame, fund, ppy, *shared[memo], trading_bars(spec, frame))
+        res = run_portfolio(spec, frame, fund, ppy, *shared[memo], trading)
         equity = res.equity.to_numpy()
         before = np.concatenate(([spec.capital], equity[:-1]))
         turnover = np.divide(
