@@ -763,7 +763,7 @@ def portfolio_report(result: Any) -> list[Block]:
         ("note", portfolio_verdict(result)),
         ("text", caveat),
         ("heading", "Portfolio"),
-        ("table", _settings(book)),
+        ("table", dict(book.settings_rows())),
         (
             "text",
             "Every pair is traded by this strategy: " + str(book.strategy.summary()).replace("\n", "; "),
@@ -788,18 +788,3 @@ def _strategy_line(book: Any) -> str:
     return "; ".join(
         line.strip() for line in lines if line.strip() and not line.lstrip().startswith(("sizing", "="))
     )
-
-
-def _settings(book: Any) -> dict[str, Any]:
-    rows = {
-        name: getattr(book, name) for name in ("formation", "trading", "capital", "leverage", "on_deselect")
-    }
-    rows |= {"fee_bps": book.fee_rate * 1e4, "slippage_bps": book.slippage_rate * 1e4}
-    sel = book.selection
-    for name in ("method", "top", "size", "correction", "log", "min_half_life", "max_half_life"):
-        rows[f"selection.{name}"] = "None" if getattr(sel, name) is None else getattr(sel, name)
-    rows["selection.min_crossings"] = sel.min_crossings
-    rows["selection.max_pairs_per_coin"] = (
-        "None" if sel.max_pairs_per_coin is None else sel.max_pairs_per_coin
-    )
-    return rows

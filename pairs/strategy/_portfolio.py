@@ -253,8 +253,8 @@ class Portfolio:
         """Read a portfolio file written by :meth:`to_json` (or by hand)."""
         return cls.from_dict(read_spec(path, "portfolio"))
 
-    def summary(self) -> str:
-        """The rotation, the account and the selection, one setting per line."""
+    def settings_rows(self) -> list[tuple[str, Any]]:
+        """``(label, value)`` of the rotation, the account and the selection (costs in bps)."""
         rows: list[tuple[str, Any]] = [
             ("formation", self.formation),
             ("trading", self.trading),
@@ -275,7 +275,11 @@ class Portfolio:
             (f"selection.{f.name}", getattr(self.selection, f.name))
             for f in dataclasses.fields(self.selection)
         ]
-        rows += [(k, "None" if v is None else v) for k, v in sel]
+        return rows + [(k, "None" if v is None else v) for k, v in sel]
+
+    def summary(self) -> str:
+        """The rotation, the account and the selection, one setting per line."""
+        rows = self.settings_rows()
         return Summary(format_table(rows, title="Portfolio") + "\n\n" + str(self.strategy.summary()))
 
     def __str__(self) -> str:
