@@ -31,6 +31,7 @@ __all__ = [
     "check_float",
     "check_halflife",
     "check_int",
+    "check_keys",
     "check_lot_size",
     "check_not_constant",
     "check_window",
@@ -405,6 +406,18 @@ def clean_pair_values(
         if has_inf or (has_nan and not allow_nan) or (positive and not lo > 0.0):
             return None
     return yv, xv
+
+
+def check_keys(data: Any, known: Iterable[str], kind: str = "") -> dict[str, Any]:
+    """``data`` as a new dict, refused unless it is a dict whose keys are all in ``known`` (the fields of
+    a spec: ``from_dict`` of a rule or a strategy file). ``kind`` qualifies the dict in the message."""
+    if not isinstance(data, dict):
+        raise PairsError(f"data must be a dict{kind}; got {type(data).__name__}.")
+    names = set(known)
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise PairsError(f"data must only have keys {sorted(names)}; got unknown {unknown!r}.")
+    return dict(data)
 
 
 def check_flag(name: str, value: Any) -> bool:

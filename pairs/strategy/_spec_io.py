@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from pairs._io import check_path, read_regular_file, write_text_atomic
+from pairs._validation import check_keys
 from pairs.exceptions import DataError, PairsError
 
 __all__ = ["MAX_SPEC_BYTES", "check_header", "read_spec", "write_spec"]
@@ -42,16 +43,11 @@ def read_spec(path: str | os.PathLike[str], what: str) -> Any:
 
 def check_header(data: Any, fmt: str, version: int, known: set[str], what: str) -> dict[str, Any]:
     """``data`` without its ``format``/``version`` keys, checked against ``fmt``, ``version`` and ``known``."""
-    if not isinstance(data, dict):
-        raise PairsError(f"data must be a dict (a {what} file); got {type(data).__name__}.")
-    data = dict(data)
+    data = check_keys(data, {*known, "format", "version"}, f" (a {what} file)")
     got_fmt = data.pop("format", fmt)
     got_version = data.pop("version", version)
     if got_fmt != fmt:
         raise PairsError(f"data['format'] must be {fmt!r}; got {got_fmt!r}.")
     if got_version != version or isinstance(got_version, bool):
         raise PairsError(f"data['version'] must be {version}; got {got_version!r}.")
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
     return data

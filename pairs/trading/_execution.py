@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from pairs._typing import ImbalanceAction, LegOrder
-from pairs._validation import check_choice, check_float, check_int
-from pairs.exceptions import PairsError
+from pairs._validation import check_choice, check_float, check_int, check_keys
 
 __all__ = ["ExecutionRule"]
 
@@ -91,10 +90,4 @@ class ExecutionRule:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExecutionRule:
         """Rebuild from :meth:`to_dict` output; unknown keys are an error."""
-        if not isinstance(data, dict):
-            raise PairsError(f"data must be a dict; got {type(data).__name__}.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
-        return cls(**data)
+        return cls(**check_keys(data, (f.name for f in dataclasses.fields(cls))))

@@ -34,7 +34,7 @@ import pandas as pd
 
 from pairs._settings import DEFAULTS
 from pairs._typing import ArrayLike1D
-from pairs._validation import as_series, check_float, check_int
+from pairs._validation import as_series, check_float, check_int, check_keys
 from pairs.exceptions import PairsError
 from pairs.trading._kernels import rule_kernel, transition
 
@@ -126,13 +126,7 @@ class SignalRule:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SignalRule:
         """Rebuild a rule from :meth:`to_dict` output; unknown keys are an error."""
-        if not isinstance(data, dict):
-            raise PairsError(f"data must be a dict; got {type(data).__name__}.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise PairsError(f"data must only have keys {sorted(known)}; got unknown {unknown!r}.")
-        return cls(**data)
+        return cls(**check_keys(data, (f.name for f in dataclasses.fields(cls))))
 
 
 class RuleState(NamedTuple):
