@@ -698,7 +698,9 @@ def _analysis(
 
 def portfolio_verdict(result: Any) -> str:
     """One paragraph: what the portfolio earned before and after costs, and whether it beats chance."""
-    costs = result.costs[["fees", "slippage", "funding"]].to_numpy().sum()
+    from pairs.evaluation._portfolio import paid_costs
+
+    costs = float(paid_costs(result.costs).sum())
     pnl = float(result.equity.iloc[-1] - result.capital)
     sig = result.significance()
     sharpe = sig.sharpe_annualised if sig.sharpe_annualised is not None else sig.sharpe_per_bar

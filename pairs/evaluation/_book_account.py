@@ -1,8 +1,27 @@
-"""The portfolio's cash account, one order bar at a time: shared by the backtest and the live book.
+"""The portfolio's account in currency, a block of bars at a time: shared by the backtest and the live book.
 
-Both call the same compiled arithmetic (:func:`pairs.evaluation._kernels.book_order`), which sums
-in index order, so a live book replaying history holds the backtest's units bit for bit. ``fund_now`` is the running sum over bars of ``price[t-1] *
-rate[t]`` per coin (the funding paid per unit held); ``fund_last`` its value at the last order bar.
+Both call the same compiled arithmetic (:func:`pairs.evaluation._kernels.book_run`), which sums in
+index order, so a live book replaying history (a bar at a time) holds the backtest's units (a
+window at a time) bit for bit. Each bar ``t`` (``u`` the net units of each coin, ``c`` closes,
+``f`` fill prices, ``w`` the target units due to fill at ``t``: decided at bar ``t - lag``):
+
+1. funding (perpetual coins) and borrow interest (a spot short), as :func:`pairs.backtest`: with
+   fills at a close, on ``u`` held into the bar at the previous close; with fills at the open, on
+   the units after the bar's order at ``f``;
+2. on an order bar (a target changed): each coin is traded to ``scale * w`` (one scale for the
+   book, < 1 only when the gross exposure after costs would exceed ``leverage * equity``, or spot
+   longs the equity); a coin whose order is below its minimum notional is not sent (it keeps its
+   units); after a cut, units are rounded toward zero to the coin's lot; a coin liquidated
+   earlier stays flat until its target changes. The order fills at ``f`` with maker/taker fees and
+   slippage (a cost or a moved price) as :mod:`pairs.evaluation._fills`;
+3. marked at the close; perpetual coins below maintenance margin (cross: the equity under the
+   whole book's maintenance margin; isolated: a coin's own margin, its initial margin ``|u| EP /
+   leverage`` plus its P&L, under its own) are liquidated at the close as takers
+   (:mod:`pairs.evaluation._margin`); a margin call is recorded when gross exposure exceeds
+   ``leverage * equity``.
+
+Every skipped (below the minimum notional), scaled or refused order, liquidation and margin call
+is an event ``(bar, kind, coin, asked, filled)``.
 """
 
 from __future__ import annotations
@@ -11,9 +30,12 @@ import math
 
 import numpy as np
 
-from pairs.evaluation._kernels import book_equity, book_order
+from pairs.evaluation._kernels import EVENT_KINDS, book_equity, book_run
 
-__all__ = ["Account", "dot"]
+__all__ = ["FLOWS", "Account", "dot"]
+
+# Columns of the per-bar flows that book_run writes.
+FLOWS = ("cash", "equity", "scale", "traded", "fees", "rebates", "slippage", "funding", "borrow")
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -25,27 +47,91 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return math.fsum((a * b).tolist())
 
 
+def _c(values: np.ndarray) -> np.ndarray:
+    """Writable C-contiguous float64 (one compiled signature for every caller)."""
+    return np.require(values, np.float64, ["C", "W"])
+
+
 class Account:
-    """Cash, net units per coin and the book's scale, after the last order bar."""
+    """Net units per coin, cash and margin state of the portfolio's account after the last bar run.
 
-    def __init__(self, capital: float, n_coins: int, fee: float, slippage: float, leverage: float) -> None:
-        self.fee, self.slip, self.leverage = fee, slippage, leverage
-        self.cash = float(capital)
+    ``execution`` is :meth:`pairs.Portfolio.account_settings` for the book's coins.
+    """
+
+    def __init__(self, capital: float, n_coins: int, execution: dict) -> None:
+        self.execution = execution
         self.held = np.zeros(n_coins)
-        self.scale = 1.0
-        self.fund_last = np.zeros(n_coins)
+        self.entry = np.zeros(n_coins)
+        self.margin = np.zeros(n_coins)
+        self.blocked = np.full(n_coins, np.nan)
+        self.cscale = np.ones(n_coins)
+        self.scalars = np.array([float(capital), 1.0, 0.0])  # cash, scale, in a margin call
 
-    def equity_before(self, price: np.ndarray, fund_now: np.ndarray) -> float:
-        """Equity at ``price`` before this bar's orders, its funding paid."""
-        return float(book_equity(self.held, price, fund_now, self.fund_last, self.cash))
+    @property
+    def cash(self) -> float:
+        return float(self.scalars[0])
 
-    def cash_now(self, fund_now: np.ndarray) -> float:
-        """Cash at a bar without orders: the last order's cash minus the funding paid since."""
-        return float(book_equity(self.held, np.zeros_like(fund_now), fund_now, self.fund_last, self.cash))
+    @property
+    def scale(self) -> float:
+        return float(self.scalars[1])
 
-    def order(self, want: np.ndarray, price: np.ndarray, fund_now: np.ndarray) -> None:
-        """Trade to ``want`` units (scaled down to keep gross <= leverage * equity after the order)."""
-        self.held, self.cash, self.scale = book_order(
-            self.held, want, price, fund_now, self.fund_last, self.cash, self.fee + self.slip, self.leverage
+    def equity_before(self, prev: np.ndarray, close: np.ndarray, rate: np.ndarray) -> float:
+        """Equity at ``close`` before the bar's orders (fills at the close), its funding paid."""
+        ex = self.execution
+        return float(
+            book_equity(self.held, self.cash, _c(prev), _c(close), _c(rate), ex["spot"], ex["borrow"])
         )
-        self.fund_last = fund_now.copy()
+
+    def run(
+        self,
+        close: np.ndarray,
+        fill: np.ndarray,
+        target: np.ndarray,
+        rates: np.ndarray,
+        prev_close: np.ndarray,
+        prev_target: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, str, int, float, float]]]:
+        """Run the bars of a block (rows of ``close``, ``fill``, ``target``, ``rates``).
+
+        Returns per-bar ``units``, ``cscale`` (each coin's share of its pairs' units), ``costs`` per
+        coin, ``flows`` (columns :data:`FLOWS`) and the events (bar within the block, kind, coin,
+        asked, filled).
+        """
+        n, k = close.shape
+        units, cscale, costs, flows = np.empty((n, k)), np.empty((n, k)), np.empty((n, k)), np.empty((n, 9))
+        ex = self.execution
+        bars, kinds, coins, asked, filled = book_run(
+            _c(close), _c(fill), _c(target), _c(rates), _c(prev_close), _c(prev_target),
+            self.held, self.entry, self.margin, self.blocked, self.cscale, self.scalars,
+            ex["at_open"], ex["fee_rate"], ex["maker_rate"], ex["maker_share"], ex["slippage_rate"],
+            ex["slippage_price"], ex["min_notional"], ex["leverage"], ex["isolated"], ex["maintenance"],
+            ex["spot"], ex["borrow"], ex["lots"], units, cscale, costs, flows,
+        )  # fmt: skip
+        events = [
+            (int(t), EVENT_KINDS[j], int(c), float(a), float(b))
+            for t, j, c, a, b in zip(bars, kinds, coins, asked, filled, strict=True)
+        ]
+        return units, cscale, costs, flows, events
+
+    def state(self) -> dict:
+        """JSON-safe state (NaN as None)."""
+        return {
+            "held": self.held.tolist(),
+            "entry": self.entry.tolist(),
+            "margin": self.margin.tolist(),
+            "blocked": [None if math.isnan(v) else v for v in self.blocked.tolist()],
+            "cscale": self.cscale.tolist(),
+            "cash": self.cash,
+            "scale": self.scale,
+            "in_call": bool(self.scalars[2]),
+        }
+
+    def restore(self, state: dict) -> None:
+        """Set the state from :meth:`state` output."""
+        k = self.held.size
+        for name in ("held", "entry", "margin", "blocked", "cscale"):
+            values = np.array([math.nan if v is None else float(v) for v in state[name]], dtype=np.float64)
+            if values.shape != (k,):
+                raise ValueError(f"account.{name} must hold {k} values")
+            setattr(self, name, values)
+        self.scalars = np.array([float(state["cash"]), float(state["scale"]), float(bool(state["in_call"]))])

@@ -17,7 +17,7 @@ from pairs._numba_cache import njit
 __all__ = [
     "EVENT_KINDS",
     "book_equity",
-    "book_order",
+    "book_run",
     "exposure",
     "ledger_kernel",
     "liquidation_price_cross",
@@ -213,6 +213,79 @@ def _isolated_margin(
 
 
 @njit(cache=True)
+def _carry(
+    u: np.ndarray, price: np.ndarray, rate: np.ndarray, perp: np.ndarray, borrow: np.ndarray
+) -> tuple[float, float]:
+    """``(funding, borrow interest)`` of holding ``u`` at ``price`` over one bar (perpetual legs pay
+    ``u p r``, a spot short's borrowed coin ``max(-u, 0) p b``)."""
+    paid = lent = 0.0
+    for i in range(u.size):
+        paid += u[i] * price[i] * (rate[i] * perp[i])
+        lent += max(-u[i], 0.0) * price[i] * borrow[i]
+    return paid, lent
+
+
+@njit(cache=True)
+def _mark(
+    u: np.ndarray,
+    c: np.ndarray,
+    w: np.ndarray,
+    cash: float,
+    maint: np.ndarray,
+    spot: np.ndarray,
+    isolated: bool,
+    entry: np.ndarray,
+    margin: np.ndarray,
+    blocked: np.ndarray,
+    mm: np.ndarray,
+    hit: np.ndarray,
+    gone: np.ndarray,
+    fee_rate: float,
+    maker_rate: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    fee: np.ndarray,
+    reb: np.ndarray,
+    slip: np.ndarray,
+) -> tuple[float, float, bool]:
+    """Mark the legs at the close ``c`` and liquidate those below maintenance: ``(cash, equity, any)``.
+
+    A hit leg (cross: the equity below the whole maintenance margin; isolated: its own margin below
+    its own) is closed at the close as a taker (its units in ``gone``, its costs per leg in ``fee``,
+    ``reb``, ``slip``) and ``blocked`` at its target ``w`` (flat until the target changes). ``mm``
+    and ``hit`` are scratch arrays; ``maint`` is 0 on spot legs, which are never liquidated.
+    """
+    k = u.size
+    equity, mm_total, any_hit = cash, 0.0, False
+    for i in range(k):
+        equity += u[i] * c[i]
+        mm[i] = maint[i] * abs(u[i]) * c[i]
+        mm_total += mm[i]
+    for i in range(k):
+        if isolated:
+            hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
+        else:
+            hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
+        any_hit = any_hit or hit[i]
+    if not any_hit:
+        return cash, equity, False
+    for i in range(k):
+        gone[i] = -u[i] if hit[i] else 0.0
+    _order_costs_into(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip)
+    for i in range(k):
+        cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
+    equity = cash
+    for i in range(k):
+        if hit[i]:
+            blocked[i] = w[i]
+            u[i] = 0.0
+            entry[i] = 0.0
+            margin[i] = 0.0
+        equity += u[i] * c[i]
+    return cash, equity, True
+
+
+@njit(cache=True)
 def ledger_kernel(
     close: np.ndarray,
     fill: np.ndarray,
@@ -277,9 +350,7 @@ def ledger_kernel(
         prev = close[t - 1] if t > 0 else c
         paid = lent = 0.0
         if not at_open:
-            for i in range(k):
-                paid += u[i] * prev[i] * (rates[t, i] * perp[i])
-                lent += max(-u[i], 0.0) * prev[i] * borrow[i]
+            paid, lent = _carry(u, prev, rates[t], perp, borrow)
         cash -= paid + lent
         for i in range(k):
             hold = w[i] == blocked[i]
@@ -343,44 +414,20 @@ def ledger_kernel(
         for i in range(k):
             u[i] = w[i] if reached[i] else u[i] + want[i]
         if at_open:
-            paid = lent = 0.0
-            for i in range(k):
-                paid += u[i] * f[i] * (rates[t, i] * perp[i])
-                lent += max(-u[i], 0.0) * f[i] * borrow[i]
+            paid, lent = _carry(u, f, rates[t], perp, borrow)
             cash -= paid + lent
-        equity, mm_total, any_hit = cash, 0.0, False
-        for i in range(k):
-            equity += u[i] * c[i]
-            mm[i] = maint[i] * abs(u[i]) * c[i]
-            mm_total += mm[i]
-        for i in range(k):
-            if isolated:
-                hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
-            else:
-                hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
-            any_hit = any_hit or hit[i]
+        cash, equity, any_hit = _mark(
+            u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
+            fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
+        )  # fmt: skip
         if any_hit:
             for i in range(k):
-                gone[i] = -u[i] if hit[i] else 0.0
-            _order_costs_into(
-                c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip
-            )
-            for i in range(k):
-                cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
                 traded_t += abs(gone[i]) * c[i]
                 fees_t += fee[i]
                 rebates_t += reb[i]
                 slippage_t += slip[i]
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
             m += 1
-            equity = cash
-            for i in range(k):
-                if hit[i]:
-                    blocked[i] = w[i]
-                    u[i] = 0.0
-                    entry[i] = 0.0
-                    margin[i] = 0.0
-                equity += u[i] * c[i]
         if limited:
             gross = 0.0
             for i in range(k):
@@ -424,60 +471,200 @@ def ledger_kernel(
     )
 
 
-# --- the portfolio's account (pairs.evaluation._book_account): one order bar ----------------------
-# Sums run in index order in compiled code, so the backtest and the live book, which both call
-# these, hold the same bits whatever their arrays' memory layout (a BLAS dot product does not).
+# --- the portfolio's account (pairs.evaluation._book_account): a block of bars -----------------
+# Sums run in index order in compiled code, so the backtest (a window at a time) and the live book
+# (a bar at a time), which both call these, hold the same bits whatever their arrays' memory layout
+# (a BLAS dot product does not).
 
 
 @njit(cache=True)
 def book_equity(
-    held: np.ndarray, price: np.ndarray, fund_now: np.ndarray, fund_last: np.ndarray, cash: float
+    u: np.ndarray,
+    cash: float,
+    prev: np.ndarray,
+    close: np.ndarray,
+    rate: np.ndarray,
+    spot: np.ndarray,
+    borrow: np.ndarray,
 ) -> float:
-    """Equity at ``price`` before a bar's orders, the funding since the last order paid."""
-    funding = 0.0
-    value = 0.0
-    for i in range(held.shape[0]):
-        funding += held[i] * (fund_now[i] - fund_last[i])
-        value += held[i] * price[i]
-    return cash - funding + value
+    """Equity at ``close`` before the bar's orders (fills at the close), its funding and interest paid."""
+    perp = 1.0 - spot.astype(np.float64)
+    paid, lent = _carry(u, prev, rate, perp, borrow)
+    value = cash - (paid + lent)
+    for i in range(u.size):
+        value += u[i] * close[i]
+    return value
 
 
 @njit(cache=True)
-def book_order(
-    held: np.ndarray,
-    want: np.ndarray,
-    price: np.ndarray,
-    fund_now: np.ndarray,
-    fund_last: np.ndarray,
-    cash: float,
-    rate: float,
+def book_run(
+    close: np.ndarray,
+    fill: np.ndarray,
+    target: np.ndarray,
+    rates: np.ndarray,
+    prev_close: np.ndarray,
+    prev_target: np.ndarray,
+    u: np.ndarray,
+    entry: np.ndarray,
+    margin: np.ndarray,
+    blocked: np.ndarray,
+    cscale: np.ndarray,
+    scalars: np.ndarray,
+    at_open: bool,
+    fee_rate: float,
+    maker_rate: float,
+    maker_share: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    min_notional: np.ndarray,
     leverage: float,
-) -> tuple[np.ndarray, float, float]:
-    """``(units held after the order, cash after it, scale)``: trade to ``want``, scaled down when
-    the gross exposure after costs would exceed ``leverage`` times equity (see _book_account)."""
-    k = held.shape[0]
-    equity = book_equity(held, price, fund_now, fund_last, cash)
-    held_value = 0.0
-    gross_want = 0.0
-    change = 0.0
-    gross_held = 0.0
+    isolated: bool,
+    maintenance: np.ndarray,
+    spot: np.ndarray,
+    borrow: np.ndarray,
+    lots: np.ndarray,
+    units_out: np.ndarray,
+    cscale_out: np.ndarray,
+    costs_out: np.ndarray,
+    flows_out: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the portfolio's account over a block of bars (rules: :mod:`pairs.evaluation._book_account`).
+
+    ``close``, ``fill``, ``target`` (the units due to fill at each bar) and ``rates``: block x coins;
+    ``prev_close``/``prev_target``: the rows of the bar before the block. The state is updated in
+    place: units ``u``, isolated ``entry``/``margin``, ``blocked`` (the target a liquidated coin
+    is blocked at, NaN), ``cscale`` (each coin's share of its pairs' units, for attribution) and
+    ``scalars`` = ``[cash, scale, in_call]``. Per-bar outputs (written): ``units_out``,
+    ``cscale_out``, ``costs_out`` (fees - rebates + slippage per coin) and ``flows_out`` (cash,
+    equity, scale, traded, fees, rebates, slippage, funding, borrow). Returns the events: bar (in
+    the block), kind (an index of ``EVENT_KINDS``), coin (-1: the account), units asked, filled.
+    """
+    n, k = close.shape
+    spot_w = spot.astype(np.float64)
+    perp, maint = 1.0 - spot_w, maintenance * (1.0 - spot_w)
+    has_spot = False
     for i in range(k):
-        held_value += held[i] * price[i]
-        gross_want += abs(want[i]) * price[i]
-        change += abs(want[i] - held[i]) * price[i]
-        gross_held += abs(held[i]) * price[i]
-    cash_now = equity - held_value
-    scale = 1.0
-    if gross_want > leverage * (equity - rate * change):
-        # The largest scale whose costs (at most rate * (scale * gross_want + gross_held)) keep
-        # gross <= leverage * equity after the order; a book without equity goes flat.
-        scale = leverage * (equity - rate * gross_held) / (gross_want * (1.0 + leverage * rate))
-        scale = min(max(scale, 0.0), 1.0)
-    new = np.empty(k)
-    traded = 0.0
-    flow = 0.0
-    for i in range(k):
-        new[i] = scale * want[i]
-        traded += abs(new[i] - held[i]) * price[i]
-        flow += (new[i] - held[i]) * price[i]
-    return new, cash_now - flow - rate * traded, scale
+        has_spot = has_spot or spot[i]
+    # An upper bound of the cost per unit of traded notional (the scale's budget for costs).
+    blend = (1.0 - maker_share) * fee_rate + maker_share * maker_rate
+    rate = max(blend * (1.0 + slippage_rate) if slippage_price else blend, 0.0) + slippage_rate
+    cap = n * (3 * k + 1) + 1
+    ev_bar, ev_kind, ev_coin = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64)
+    ev_asked, ev_filled = np.zeros(cap), np.zeros(cap)
+    m = 0
+    want, new, order = np.zeros(k), np.zeros(k), np.zeros(k)
+    free = np.zeros(k, np.bool_)
+    fee, reb, slip = np.zeros(k), np.zeros(k), np.zeros(k)
+    mm, hit, gone = np.zeros(k), np.zeros(k, np.bool_), np.zeros(k)
+    cash, scale, in_call = scalars[0], scalars[1], scalars[2] > 0.0
+    for t in range(n):
+        c, f, w = close[t], fill[t], target[t]
+        prev = prev_close if t == 0 else close[t - 1]
+        wprev = prev_target if t == 0 else target[t - 1]
+        paid = lent = 0.0
+        if not at_open:
+            paid, lent = _carry(u, prev, rates[t], perp, borrow)
+            cash -= paid + lent
+        traded_t = fees_t = rebates_t = slippage_t = 0.0
+        costs_out[t] = 0.0
+        moving = False
+        for i in range(k):
+            moving = moving or w[i] != wprev[i]
+        if moving:  # an order bar: every coin is traded to its target times one scale
+            equity = cash
+            fixed = spot_fixed = gross_want = spot_want = held_free = change = 0.0
+            for i in range(k):
+                hold = w[i] == blocked[i]
+                if not hold:
+                    blocked[i] = np.nan
+                want[i] = 0.0 if hold else w[i]
+                equity += u[i] * f[i]
+                gap = want[i] - u[i]
+                free[i] = not (want[i] != 0.0 and gap != 0.0 and abs(gap) * f[i] < min_notional[i])
+                if free[i]:
+                    gross_want += abs(want[i]) * f[i]
+                    held_free += abs(u[i]) * f[i]
+                    change += abs(gap) * f[i]
+                    spot_want += spot_w[i] * max(want[i], 0.0) * f[i]
+                else:  # below the minimum notional: not sent
+                    fixed += abs(u[i]) * f[i]
+                    spot_fixed += spot_w[i] * max(u[i], 0.0) * f[i]
+                    ev_bar[m], ev_kind[m], ev_coin[m], ev_asked[m], ev_filled[m] = t, _SMALL, i, gap, 0.0
+                    m += 1
+            scale = 1.0
+            if gross_want > 0.0 and gross_want + fixed > leverage * (equity - rate * change):
+                # The largest scale whose costs (at most rate * (scale * gross_want + held_free)) keep
+                # gross <= leverage * equity after the order; a book without equity goes flat.
+                scale = (leverage * (equity - rate * held_free) - fixed) / (
+                    gross_want * (1.0 + leverage * rate)
+                )
+                scale = min(max(scale, 0.0), 1.0)
+            if has_spot and spot_want > 0.0 and spot_want + spot_fixed > equity - rate * change:
+                # Spot longs are paid in cash: worth at most the equity after the order's costs.
+                cut = (equity - rate * held_free - spot_fixed) / (spot_want + rate * gross_want)
+                scale = min(scale, min(max(cut, 0.0), 1.0))
+            for i in range(k):
+                if not free[i]:
+                    new[i] = u[i]
+                    continue
+                new[i] = scale * want[i]
+                if scale < 1.0 and lots[i] > 0.0:  # a cut stays on the lot grid, toward zero
+                    new[i] = np.sign(new[i]) * math.floor(abs(new[i]) / lots[i] + 1e-9) * lots[i]
+                if scale < 1.0 and want[i] != u[i]:
+                    ev_bar[m], ev_coin[m], ev_asked[m], ev_filled[m] = t, i, want[i] - u[i], new[i] - u[i]
+                    ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED
+                    m += 1
+            for i in range(k):
+                order[i] = new[i] - u[i]
+                cscale[i] = 0.0 if w[i] == blocked[i] else scale
+            _order_costs_into(
+                f, order, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price, fee, reb, slip
+            )
+            for i in range(k):
+                cash -= order[i] * f[i]
+                costs_out[t, i] = fee[i] - reb[i] + slip[i]
+                traded_t += abs(order[i]) * f[i]
+                fees_t += fee[i]
+                rebates_t += reb[i]
+                slippage_t += slip[i]
+            cash -= fees_t - rebates_t + slippage_t
+            if isolated:
+                _isolated_margin(u, order, f, entry, margin, leverage)
+            for i in range(k):
+                u[i] = new[i]
+        if at_open:
+            paid, lent = _carry(u, f, rates[t], perp, borrow)
+            cash -= paid + lent
+        cash, equity, any_hit = _mark(
+            u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
+            fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
+        )  # fmt: skip
+        if any_hit:
+            for i in range(k):
+                if hit[i]:
+                    costs_out[t, i] += fee[i] - reb[i] + slip[i]
+                    traded_t += abs(gone[i]) * c[i]
+                    fees_t += fee[i]
+                    rebates_t += reb[i]
+                    slippage_t += slip[i]
+                    cscale[i] = 0.0
+                    ev_bar[m], ev_kind[m], ev_coin[m], ev_asked[m], ev_filled[m] = (
+                        t, _LIQUIDATION, i, gone[i], gone[i]
+                    )  # fmt: skip
+                    m += 1
+        gross = 0.0
+        for i in range(k):
+            gross += abs(u[i]) * c[i]
+        # An order cut to the limit lands on it: rounding must not count as a call.
+        call = equity * leverage < gross * (1.0 - 1e-9)
+        if call and not in_call:
+            ev_bar[m], ev_kind[m], ev_coin[m], ev_asked[m], ev_filled[m] = t, _CALL, -1, 0.0, 0.0
+            m += 1
+        in_call = call
+        units_out[t] = u
+        cscale_out[t] = cscale
+        flows = flows_out[t]
+        flows[0], flows[1], flows[2], flows[3] = cash, equity, scale, traded_t
+        flows[4], flows[5], flows[6], flows[7], flows[8] = fees_t, rebates_t, slippage_t, paid, lent
+    scalars[0], scalars[1], scalars[2] = cash, scale, 1.0 if in_call else 0.0
+    return ev_bar[:m], ev_kind[:m], ev_coin[:m], ev_asked[:m], ev_filled[:m]

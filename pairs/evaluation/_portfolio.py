@@ -37,7 +37,8 @@ import pandas as pd
 
 from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice
-from pairs.evaluation._book_account import Account
+from pairs.evaluation._book_account import FLOWS, Account
+from pairs.evaluation._fills import fill_label
 from pairs.evaluation._metrics import metrics, trade_spans, trades_table
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
@@ -50,13 +51,17 @@ if TYPE_CHECKING:
     from pairs.strategy._portfolio import Portfolio
 
 __all__ = [
+    "UNALLOCATED",
     "PortfolioResult",
+    "open_frame",
+    "paid_costs",
     "portfolio_backtest",
     "run_portfolio",
     "select_windows",
     "window_plan",
 ]
 
+UNALLOCATED = "(unallocated)"
 _SELECTION_COLUMNS = ["window", "formation_start", "trading_start", "trading_end"]
 _TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "costs"]
 
@@ -97,11 +102,18 @@ class PortfolioResult(ResultMixin):
         Per-pair round trips: ``entry_time``, ``exit_time`` (NaT while open), ``side``,
         ``bars``, ``pair``, ``pnl`` (currency, net of its costs and funding) and ``costs``.
     contributions
-        P&L of each pair over the whole backtest (currency); they sum to the equity change.
+        P&L of each pair over the whole backtest (currency); they sum to the equity change, with a
+        row ``"(unallocated)"`` when the account held units beyond its pairs' (orders below the
+        minimum notional, lots after a cut, liquidations).
     costs
-        Per bar: ``traded`` notional, ``fees``, ``slippage``, ``funding`` (currency).
+        Per bar: ``traded`` notional, ``fees``, ``rebates`` (maker rebates received),
+        ``slippage``, ``funding``, ``borrow`` (interest of spot shorts), in currency.
     exposure
         Per bar: ``gross`` exposure, ``leverage`` (gross / equity), ``scale`` of the book.
+    events
+        Orders not sent (``"below_min_notional"``), scaled or refused by the leverage cap,
+        liquidations (per coin) and margin calls: ``time``, ``kind``, ``coin`` (None: the
+        account), units ``asked`` and ``filled``.
     total_return, apr, sharpe, sortino, max_drawdown
         Of the equity, annualised with ``periods_per_year``.
     n_windows, n_scaled
@@ -119,6 +131,7 @@ class PortfolioResult(ResultMixin):
     contributions: pd.Series
     costs: pd.DataFrame
     exposure: pd.DataFrame
+    events: pd.DataFrame
     total_return: float
     apr: float
     sharpe: float
@@ -140,11 +153,15 @@ class PortfolioResult(ResultMixin):
             ("APR", self.apr),
             ("Sharpe", self.sharpe),
             ("max drawdown", self.max_drawdown),
+            ("fill", fill_label(self.portfolio.strategy.fill)),
             ("fees", float(costs["fees"])),
+            ("rebates", float(costs["rebates"])),
             ("slippage", float(costs["slippage"])),
             ("funding", float(costs["funding"])),
+            ("borrow", float(costs["borrow"])),
             ("max leverage", float(self.exposure["leverage"].max())),
             ("orders scaled by the cap", self.n_scaled),
+            ("liquidations", int((self.events["kind"] == "liquidation").sum())),
         ]
 
     @property
@@ -322,36 +339,74 @@ def _spans(
 
 
 class _Ledger:
-    """The account over a whole history, advanced from order bar to order bar."""
+    """The account over a whole history, advanced a block of bars at a time.
 
-    def __init__(self, prices: np.ndarray, fund: np.ndarray, portfolio: Portfolio) -> None:
-        n, k = prices.shape
-        self.prices = prices
-        # fund_cum[t] = sum over u <= t of price[u-1] * rate[u]: funding paid per unit held.
-        flow = np.zeros((n, k))
-        flow[1:] = prices[:-1] * fund[1:]
-        self.fund_cum = np.cumsum(flow, axis=0)
+    ``target`` holds the units decided at each bar; they fill ``lag`` bars later (at the fill
+    prices ``fill``).
+    """
+
+    def __init__(
+        self,
+        close: np.ndarray,
+        fill: np.ndarray,
+        rates: np.ndarray,
+        portfolio: Portfolio,
+        coins: Any,
+        ppy: float,
+    ) -> None:
+        n, k = close.shape
+        self.close, self.fill, self.rates = close, fill, rates
+        settings = portfolio.account_settings(coins, ppy)
+        self.lag = settings["lag"]
+        self.account = Account(portfolio.capital, k, settings)
         self.target = np.zeros((n, k))
-        self.fee, self.slip = portfolio.fee_rate, portfolio.slippage_rate
-        self.account = Account(portfolio.capital, k, self.fee, self.slip, portfolio.leverage)
+        self.units, self.cscale, self.costs = np.zeros((n, k)), np.ones((n, k)), np.zeros((n, k))
+        self.flows = np.zeros((n, len(FLOWS)))
+        self.events: list[tuple[int, str, int, float, float]] = []
         self.done = 0
-        self.snaps: list[tuple[int, float, np.ndarray, float]] = []  # (bar, cash after, held, scale)
 
-    def equity_before(self, t: int) -> float:
-        """Equity at bar ``t``'s prices before its orders (after its funding)."""
-        return self.account.equity_before(self.prices[t], self.fund_cum[t])
+    def due(self, lo: int, hi: int) -> np.ndarray:
+        """The targets due to fill at bars ``[lo, hi)``: decided ``lag`` bars earlier (0 before)."""
+        out = np.zeros((hi - lo, self.target.shape[1]))
+        a = max(lo - self.lag, 0)
+        if hi - self.lag > a:
+            out[a + self.lag - lo :] = self.target[a : hi - self.lag]
+        return out
 
     def advance(self, stop: int) -> None:
-        """Run the order bars of ``[done, stop)``."""
+        """Run the bars of ``[done, stop)``."""
         lo = self.done
-        prev = self.target[lo - 1] if lo > 0 else np.zeros(self.target.shape[1])
-        block = self.target[lo:stop]
-        changed = np.any(block != np.vstack([prev[None, :], block[:-1]]), axis=1)
-        account = self.account
-        for t in lo + np.flatnonzero(changed):
-            account.order(self.target[t], self.prices[t], self.fund_cum[t])
-            self.snaps.append((int(t), account.cash, account.held.copy(), account.scale))
+        if stop <= lo:
+            return
+        prev_close = self.close[lo - 1] if lo > 0 else self.close[0]
+        prev_target = self.due(lo - 1, lo)[0] if lo > 0 else np.zeros(self.target.shape[1])
+        units, cscale, costs, flows, events = self.account.run(
+            self.close[lo:stop],
+            self.fill[lo:stop],
+            self.due(lo, stop),
+            self.rates[lo:stop],
+            prev_close,
+            prev_target,
+        )
+        self.units[lo:stop], self.cscale[lo:stop], self.costs[lo:stop], self.flows[lo:stop] = (
+            units,
+            cscale,
+            costs,
+            flows,
+        )
+        self.events.extend((t + lo, *rest) for t, *rest in events)
         self.done = stop
+
+    def sizing_equity(self, t: int) -> float:
+        """The equity the pairs starting at bar ``t`` are sized with: at its close, before the orders
+        decided at ``t`` (with fills at the close: before its orders; with a lag: after the fills of
+        earlier decisions)."""
+        if self.lag == 0:
+            self.advance(t)
+            prev = self.close[t - 1] if t > 0 else self.close[t]
+            return self.account.equity_before(prev, self.close[t], self.rates[t])
+        self.advance(t + 1)
+        return float(self.flows[t, 1])
 
 
 def _size(
@@ -374,18 +429,34 @@ def _size(
     return np.column_stack([yu, xu])
 
 
-def _series(ledger: _Ledger, n: int, capital: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-bar held units, cash and scale from the order-bar snapshots."""
-    k = ledger.prices.shape[1]
-    held = np.zeros((n, k))
-    cash = np.full(n, capital)
-    scale = np.ones(n)
-    bars = [s[0] for s in ledger.snaps] + [n]
-    for (t, c, h, sc), nxt in zip(ledger.snaps, bars[1:], strict=True):
-        held[t:nxt] = h
-        cash[t:nxt] = c - (ledger.fund_cum[t:nxt] - ledger.fund_cum[t]) @ h
-        scale[t:nxt] = sc
-    return held, cash, scale
+def open_frame(opens: Any, frame: pd.DataFrame, at_open: bool) -> np.ndarray | None:
+    """Validated open prices (bars x coins, NaN: none) for fills at the open; refused otherwise."""
+    if not at_open:
+        if opens is not None:
+            raise PairsError(
+                f"opens must be None unless the strategy's fill is 'next_open'; got {type(opens).__name__}."
+            )
+        return None
+    if opens is None:
+        raise PairsError(
+            "opens must be given with fill='next_open' (the open prices of every coin); got None."
+        )
+    values = as_frame(opens, "opens", allow_nan=True, positive=True, min_columns=2)
+    if not values.index.equals(frame.index) or list(values.columns) != list(frame.columns):
+        raise DataError("opens must have the prices' index and columns; got a different frame.")
+    return np.array(values.to_numpy(), dtype=np.float64)
+
+
+def paid_costs(costs: pd.DataFrame) -> pd.Series:
+    """What the account paid per bar: fees net of rebates, slippage, funding and borrow interest."""
+    return costs["fees"] - costs["rebates"] + costs["slippage"] + costs["funding"] + costs["borrow"]
+
+
+def _fill_prices(opens: np.ndarray | None, valuation: np.ndarray) -> np.ndarray:
+    """Fill prices: the closes, or the opens (a missing open: the last close)."""
+    if opens is None:
+        return valuation
+    return np.where(np.isnan(opens), valuation, opens)
 
 
 def _funding(funding: Any, frame: pd.DataFrame) -> np.ndarray:
@@ -401,53 +472,64 @@ def _funding(funding: Any, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _attribute(
-    spans: list[_Span],
-    ledger: _Ledger,
-    held: np.ndarray,
-    scale: np.ndarray,
-    col: dict[str, int],
-    fund: np.ndarray,
+    spans: list[_Span], ledger: _Ledger, col: dict[str, int]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Each pair's net P&L, costs and opening share of costs per bar (dense over the whole index).
 
-    The opening share of a bar is the notional the pair holds after it over the notional it closed
-    plus that: 1 on an entry from flat, in (0, 1) on a flip, 0 otherwise (as the account backtest
-    splits a flip's costs between the closed and the opened trade).
+    A pair holds, of each coin, its decided units ``lag`` bars later times the coin's scale. Its
+    P&L is the price P&L of those units (marked from the fill price on the bar they change), their
+    funding and borrow interest, and its share of each coin's costs in proportion to the units it
+    traded. The opening share of a bar is the notional the pair holds after it over the notional
+    it closed plus that: 1 on an entry from flat, in (0, 1) on a flip, 0 otherwise (as the account
+    backtest splits a flip's costs between the closed and the opened trade).
     """
-    n = held.shape[0]
-    prices = ledger.prices
-    orders = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
-    coin_cost = (ledger.fee + ledger.slip) * np.abs(orders) * prices  # per bar and coin
-    traded_by_pairs = np.zeros_like(held)
-    pair_held = []
+    n = ledger.units.shape[0]
+    lag = ledger.lag
+    close, fill, rates = ledger.close, ledger.fill, ledger.rates
+    settings = ledger.account.execution
+    at_open, borrow = settings["at_open"], settings["borrow"]
+    perp = 1.0 - settings["spot"].astype(np.float64)
+    traded_by_pairs = np.zeros_like(ledger.units)
+    held: list[tuple[int, int, np.ndarray, np.ndarray] | None] = []
     for span in spans:
-        h = np.zeros((span.end - span.start + 1, 2))
-        h[:-1] = span.units * scale[span.start : span.end, None]
+        s0, s1 = span.start + lag, min(span.end + 1 + lag, n)
+        if s0 >= n:
+            held.append(None)
+            continue
+        decided = np.zeros((span.end - span.start + 1, 2))
+        decided[:-1] = span.units
+        h = decided[: s1 - s0] * ledger.cscale[s0:s1][:, [col[span.y], col[span.x]]]
         delta = np.abs(np.diff(h, axis=0, prepend=np.zeros((1, 2))))
-        stop = min(span.end + 1, n)
-        for leg, coin in enumerate((span.y, span.x)):
-            traded_by_pairs[span.start : stop, col[coin]] += delta[: stop - span.start, leg]
-        pair_held.append((h, delta, stop))
-    share = np.divide(coin_cost, traded_by_pairs, out=np.zeros_like(coin_cost), where=traded_by_pairs > 0)
+        traded_by_pairs[s0:s1, col[span.y]] += delta[:, 0]
+        traded_by_pairs[s0:s1, col[span.x]] += delta[:, 1]
+        held.append((s0, s1, h, delta))
+    share = np.divide(
+        ledger.costs, traded_by_pairs, out=np.zeros_like(ledger.costs), where=traded_by_pairs > 0
+    )
     pnl: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     costs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     opened: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
     closed: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    for span, (h, delta, stop) in zip(spans, pair_held, strict=True):
-        out = pnl[f"{span.y}/{span.x}"]
-        paid = costs[f"{span.y}/{span.x}"]
-        now, before_now = opened[f"{span.y}/{span.x}"], closed[f"{span.y}/{span.x}"]
+    for span, item in zip(spans, held, strict=True):
+        name = f"{span.y}/{span.x}"
+        out, paid, now, before_now = pnl[name], costs[name], opened[name], closed[name]
+        if item is None:
+            continue
+        s0, s1, h, delta = item
+        bars = np.arange(s0, s1)
+        prev_bars = np.maximum(bars - 1, 0)
         for leg, coin in enumerate((span.y, span.x)):
             c = col[coin]
-            bars = np.arange(span.start, stop)
-            before = h[: stop - span.start - 1, leg]  # held from bar t-1 to t, for t in (start, stop)
-            move = prices[bars[1:], c] - prices[bars[:-1], c]
-            out[bars[1:]] += before * (move - prices[bars[:-1], c] * fund[bars[1:], c])
-            cost = delta[: stop - span.start, leg] * share[bars, c]
-            out[bars] -= cost
+            now_u = h[:, leg]
+            before = np.concatenate(([0.0], now_u[:-1]))  # held into each bar from the one before
+            price, prev, fp = close[bars, c], close[prev_bars, c], fill[bars, c]
+            base_u, base_p = (now_u, fp) if at_open else (before, prev)
+            carry = base_u * base_p * rates[bars, c] * perp[c] + np.maximum(-base_u, 0.0) * base_p * borrow[c]
+            cost = delta[:, leg] * share[bars, c]
+            out[bars] += before * (price - prev) + (now_u - before) * (price - fp) - carry - cost
             paid[bars] += cost
-            now[bars] += np.abs(h[: stop - span.start, leg]) * prices[bars, c]
-            before_now[bars[1:]] += np.abs(before) * prices[bars[1:], c]
+            now[bars] += np.abs(now_u) * price
+            before_now[bars] += np.abs(before) * price
     share_open = {
         name: np.divide(opened[name], opened[name] + closed[name], out=np.zeros(n), where=opened[name] > 0)
         for name in pnl
@@ -504,6 +586,7 @@ def portfolio_backtest(
     prices: pd.DataFrame,
     *,
     funding: pd.DataFrame | None = None,
+    opens: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
     backend: str = "local",
     client: Any = None,
@@ -521,7 +604,11 @@ def portfolio_backtest(
     funding
         Per-bar funding rates of perpetual legs, one column per coin (a subset of the prices'),
         aligned to the prices: a holding of ``u`` units pays ``u * price[t-1] * rate[t]`` at bar
-        ``t`` (long pays a positive rate), as in :func:`pairs.backtest`.
+        ``t`` (long pays a positive rate), as in :func:`pairs.backtest` (with fills at the open:
+        on the units after the bar's order, at the open).
+    opens
+        Open prices, the same columns and index as ``prices``, needed with the strategy's
+        ``fill="next_open"`` (and refused otherwise); a missing open fills at the last close.
     periods_per_year
         Bars per year for the annualised metrics (default: from the index, 365 days).
     backend, client
@@ -553,8 +640,9 @@ def portfolio_backtest(
     windows, trading = window_plan(portfolio, frame)
     ppy = bars_per_year(periods_per_year, frame.index)
     fund = _funding(funding, frame)
+    open_values = open_frame(opens, frame, portfolio.fill_lag[1])
     tables = _select_all(portfolio, frame, windows, backend, client)
-    return run_portfolio(portfolio, frame, fund, ppy, windows, tables, trading)
+    return run_portfolio(portfolio, frame, fund, ppy, windows, tables, trading, open_values)
 
 
 def run_portfolio(
@@ -565,6 +653,7 @@ def run_portfolio(
     windows: list[tuple[int, int, int]],
     tables: list[pd.DataFrame],
     trading: int,
+    opens: np.ndarray | None = None,
 ) -> PortfolioResult:
     """The backtest of validated inputs and the selection tables of its windows (shared by a sweep)."""
     index = frame.index
@@ -594,7 +683,7 @@ def run_portfolio(
     spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
     valuation = np.array(frame.ffill().fillna(0.0).to_numpy(), dtype=np.float64)  # writable, contiguous
     col = {c: i for i, c in enumerate(frame.columns)}
-    ledger = _Ledger(valuation, fund, portfolio)
+    ledger = _Ledger(valuation, _fill_prices(opens, valuation), fund, portfolio, list(frame.columns), ppy)
     top = portfolio.selection.top
     by_start: dict[int, list[_Span]] = defaultdict(list)
     for span in spans:
@@ -605,8 +694,7 @@ def run_portfolio(
     for _, ts, te in windows:
         if ts >= n:
             break
-        ledger.advance(ts)
-        capital = max(ledger.equity_before(ts), 0.0) * portfolio.leverage / top
+        capital = max(ledger.sizing_equity(ts), 0.0) * portfolio.leverage / top
         for span in by_start.get(ts, []):
             later = [windows[v][1] for v in span.windows if windows[v][1] > ts]
             hi = min(later[0], span.end) if later else span.end
@@ -622,33 +710,34 @@ def run_portfolio(
                 ledger.target[lo:hi, col[span.y]] += span.units[lo - span.start : hi - span.start, 0]
                 ledger.target[lo:hi, col[span.x]] += span.units[lo - span.start : hi - span.start, 1]
         ledger.advance(te)
-    held, cash, scale = _series(ledger, n, portfolio.capital)
-    equity = cash + np.einsum("ij,ij->i", held, valuation)
+    ledger.advance(n)
+    held = ledger.units
+    flows = pd.DataFrame(ledger.flows, index=index, columns=list(FLOWS))
+    equity, cash, scale = (flows[c].to_numpy() for c in ("equity", "cash", "scale"))
     orders = np.diff(held, axis=0, prepend=np.zeros((1, held.shape[1])))
-    traded = np.abs(orders) * valuation
-    funding_paid = np.zeros(n)
-    funding_paid[1:] = np.einsum("ij,ij->i", held[:-1], valuation[:-1] * fund[1:])
-    costs = pd.DataFrame(
-        {
-            "traded": traded.sum(axis=1),
-            "fees": portfolio.fee_rate * traded.sum(axis=1),
-            "slippage": portfolio.slippage_rate * traded.sum(axis=1),
-            "funding": funding_paid,
-        },
-        index=index,
-    )
+    costs = flows[["traded", "fees", "rebates", "slippage", "funding", "borrow"]]
     gross = np.einsum("ij,ij->i", np.abs(held), valuation)
     lev = np.divide(gross, equity, out=np.full(n, np.nan), where=equity > 0)
 
-    pnl, pair_costs, share_open = _attribute(spans, ledger, held, scale, col, fund)
+    pnl, pair_costs, share_open = _attribute(spans, ledger, col)
     names = sorted(pnl)
     where = {name: i for i, name in enumerate(names)}
     grid = np.zeros((n, len(names)), dtype=np.int8)
     for span in spans:
         grid[span.start : span.end, where[f"{span.y}/{span.x}"]] = span.position
     positions = pd.DataFrame(grid, index=index, columns=names)
-    trades = _pair_trades(index, positions, pnl, pair_costs, share_open)
+    held_positions = positions.shift(ledger.lag, fill_value=0) if ledger.lag else positions
+    trades = _pair_trades(index, held_positions, pnl, pair_costs, share_open)
     contributions = pd.Series({name: float(pnl[name].sum()) for name in names}, name="pnl", dtype=np.float64)
+    # What the account earned beyond its pairs' units: orders below the minimum notional, lots
+    # after a cut, liquidations (0 to rounding otherwise, and then not shown).
+    rest = float(equity[-1] - portfolio.capital - contributions.sum())
+    if abs(rest) > 1e-9 * portfolio.capital:
+        contributions[UNALLOCATED] = rest
+    events = pd.DataFrame(ledger.events, columns=["bar", "kind", "coin", "asked", "filled"])
+    events.insert(0, "time", index.take(events["bar"].to_numpy(dtype=np.int64)))
+    events["coin"] = [None if c < 0 else frame.columns[c] for c in events["coin"]]
+    events = events.drop(columns="bar")
 
     returns = np.zeros(n)
     returns[1:] = np.divide(equity[1:] - equity[:-1], equity[:-1], out=np.zeros(n - 1), where=equity[:-1] > 0)
@@ -667,6 +756,7 @@ def run_portfolio(
         contributions=contributions,
         costs=costs,
         exposure=pd.DataFrame({"gross": gross, "leverage": lev, "scale": scale}, index=index),
+        events=events,
         total_return=float(equity[-1] / portfolio.capital - 1.0),
         apr=apr,
         sharpe=sharpe,
@@ -674,5 +764,5 @@ def run_portfolio(
         max_drawdown=max_dd,
         periods_per_year=ppy,
         n_windows=sum(1 for _, ts, _ in windows if ts < n),
-        n_scaled=int(sum(1 for s in ledger.snaps if s[3] < 1.0)),
+        n_scaled=int(events.loc[events["kind"].isin(["scaled", "refused"]), "time"].nunique()),
     )

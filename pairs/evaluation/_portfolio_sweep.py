@@ -20,6 +20,8 @@ from pairs._validation import as_frame, check_choice
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.evaluation._portfolio import (
     _funding,
+    open_frame,
+    paid_costs,
     run_portfolio,
     select_windows,
     window_plan,
@@ -56,6 +58,7 @@ def portfolio_sweep(
     *,
     objective: str = "sharpe",
     funding: pd.DataFrame | None = None,
+    opens: pd.DataFrame | None = None,
     periods_per_year: float | None = None,
 ) -> SweepResult:
     """Backtest every point of a grid of portfolio settings; selections are shared between points.
@@ -68,8 +71,9 @@ def portfolio_sweep(
         Keys: Portfolio fields (``"leverage"``, ``"trading"``...), ``"strategy.<field>"``,
         ``"strategy.rule.<field>"`` or ``"selection.<field>"``, each to a list of values; the
         product is evaluated.
-    prices, funding, periods_per_year
-        As in :func:`pairs.portfolio_backtest`.
+    prices, funding, opens, periods_per_year
+        As in :func:`pairs.portfolio_backtest` (``opens`` are needed when a point fills at the
+        next open).
     objective
         Default objective of :meth:`SweepResult.best`.
 
@@ -78,8 +82,8 @@ def portfolio_sweep(
     SweepResult
         ``table`` (the grid values, ``total_return``, ``apr``, ``sharpe``, ``sortino``,
         ``max_drawdown``, ``n_trades`` (round trips of all pairs), ``annual_turnover`` (traded
-        notional over the equity before the bar, per year) and ``costs`` (fees, slippage and
-        funding paid over the starting capital)), each equal to
+        notional over the equity before the bar, per year) and ``costs`` (fees net of rebates,
+        slippage, funding and borrow interest paid over the starting capital)), each equal to
         ``portfolio.replace(...).backtest(prices)``'s; ``returns`` (bars x points);
         ``strategy`` is the portfolio.
 
@@ -131,13 +135,14 @@ def portfolio_sweep(
         memo = (spec.selection, tuple(windows))
         if memo not in shared:
             shared[memo] = (windows, select_windows(spec, frame, windows))
-        res = run_portfolio(spec, frame, fund, ppy, *shared[memo], trading)
+        open_values = open_frame(opens if spec.fill_lag[1] else None, frame, spec.fill_lag[1])
+        res = run_portfolio(spec, frame, fund, ppy, *shared[memo], trading, open_values)
         equity = res.equity.to_numpy()
         before = np.concatenate(([spec.capital], equity[:-1]))
         turnover = np.divide(
             res.costs["traded"].to_numpy(), before, out=np.zeros(len(equity)), where=before > 0
         )
-        paid = float(res.costs[["fees", "slippage", "funding"]].to_numpy().sum())
+        paid = float(paid_costs(res.costs).sum())
         rows.append(
             (
                 res.total_return,

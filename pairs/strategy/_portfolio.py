@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from pairs._results import Summary, format_table
@@ -22,7 +23,7 @@ from pairs._validation import check_choice, check_float, check_int
 from pairs.exceptions import PairsError
 from pairs.strategy._selection import MIN_FORMATION, Selection
 from pairs.strategy._spec_io import check_header, read_spec, write_spec
-from pairs.strategy._strategy import Strategy
+from pairs.strategy._strategy import MAINTENANCE_MARGIN, MARKETS, Strategy, check_fill
 
 if TYPE_CHECKING:
     from pairs.evaluation._portfolio import PortfolioResult
@@ -34,8 +35,9 @@ FORMAT = "pairs.Portfolio"
 VERSION = 1
 ON_DESELECT: tuple[str, ...] = ("close", "hold_to_exit")
 _MAX_BARS = 2**53
-# The Strategy settings a portfolio trades by (capital and lot_size are the portfolio's own); the
-# execution settings of a single-pair account (fill timing, maker fees, margin...) are not modelled yet.
+# The Strategy settings a portfolio trades by. Capital, leverage and the per-leg settings of a
+# single-pair account (lot_size, min_notional, maintenance_margin, market, borrow_rate) are the
+# portfolio's own, per coin; the guards of a live pair (execution) are not modelled.
 _MODELLED = frozenset(
     {
         "hedge",
@@ -55,8 +57,20 @@ _MODELLED = frozenset(
         "rebalance_band",
         "fee_bps",
         "slippage_bps",
+        "fill",
+        "maker_fee_bps",
+        "maker_share",
+        "slippage_model",
+        "margin",
     }
 )
+# The per-coin account settings and their defaults (those of a Strategy's legs).
+_PER_COIN: dict[str, Any] = {
+    "min_notional": 0.0,
+    "maintenance_margin": MAINTENANCE_MARGIN[0],
+    "market": "perp",
+    "borrow_rate": 0.0,
+}
 
 
 def _check_window(name: str, value: Any, minimum: int) -> int | str:
@@ -92,6 +106,21 @@ def duration_bars(name: str, value: str, bar: pd.Timedelta, minimum: int) -> int
             f"({ratio:g} bars)."
         )
     return int(bars)
+
+
+def _check_per_coin(name: str, value: Any) -> Any:
+    """A setting of every coin (a number, or ``"perp"``/``"spot"`` for ``market``) or a dict by coin."""
+
+    def one(label: str, v: Any) -> Any:
+        if name == "market":
+            return check_choice(label, v, MARKETS)
+        return check_float(label, v, minimum=0.0, maximum=1.0 if name == "maintenance_margin" else None)
+
+    if isinstance(value, dict):
+        return {str(k): one(f"{name}[{k!r}]", v) for k, v in value.items()}
+    if name == "market" and not isinstance(value, str):
+        raise PairsError(f"market must be 'perp', 'spot' or a dict {{coin: market}}; got {value!r}.")
+    return one(name, value)
 
 
 def _check_lots(value: Any) -> dict[str, float] | None:
@@ -137,6 +166,15 @@ class Portfolio:
     lot_size
         Lot per coin (``{"SOL": 0.01}``): units of each pair's legs are rounded toward zero to it;
         None or a missing coin: fractional units.
+    min_notional, maintenance_margin, market, borrow_rate
+        Per coin, one value for every coin or a dict by coin (a missing coin takes the default):
+        the smallest order notional the exchange accepts (default 0; a smaller order is not
+        sent), the maintenance margin rate of a perpetual (default 0.004: Binance USDⓈ-M BTCUSDT,
+        first tier), ``"perp"`` (default) or ``"spot"`` (no funding, no liquidation; longs are
+        paid in cash) and the yearly interest on a spot short's borrowed coin (default 0). The
+        strategy's fill timing, maker fee and share, slippage model and margin mode
+        (``"cross"``/``"isolated"``, each coin's initial margin ``|u| p / leverage``) apply to the
+        account; docs/portfolio.md has the exact rules.
 
     Examples
     --------
@@ -157,6 +195,10 @@ class Portfolio:
     fee_bps: float | None = None
     slippage_bps: float | None = None
     lot_size: dict[str, float] | None = None
+    min_notional: float | dict[str, float] = _PER_COIN["min_notional"]
+    maintenance_margin: float | dict[str, float] = _PER_COIN["maintenance_margin"]
+    market: str | dict[str, str] = _PER_COIN["market"]
+    borrow_rate: float | dict[str, float] = _PER_COIN["borrow_rate"]
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -176,8 +218,9 @@ class Portfolio:
         unmodelled = strategy.changed_outside(_MODELLED)
         if unmodelled:
             raise PairsError(
-                f"strategy must keep {sorted(unmodelled)} at their defaults in a Portfolio (its backtest does "
-                f"not model them yet); got {unmodelled!r}."
+                f"strategy must keep {sorted(unmodelled)} at their defaults in a Portfolio (leverage and the "
+                f"per-leg account settings are the Portfolio's own, per coin; guards are not modelled); got "
+                f"{unmodelled!r}."
             )
         set_(self, "strategy", strategy)
         selection = (
@@ -206,6 +249,8 @@ class Portfolio:
             if value is not None:
                 set_(self, name, check_float(name, value, minimum=0.0))
         set_(self, "lot_size", _check_lots(self.lot_size))
+        for name in _PER_COIN:
+            set_(self, name, _check_per_coin(name, getattr(self, name)))
 
     # ----------------------------------------------------------------- derived settings
     @property
@@ -222,6 +267,40 @@ class Portfolio:
         """The lot of ``coin`` (0: fractional units)."""
         return 0.0 if self.lot_size is None else self.lot_size.get(str(coin), 0.0)
 
+    @property
+    def fill_lag(self) -> tuple[int, bool]:
+        """``(lag in bars, fills at the open)`` of the strategy's fill model."""
+        return check_fill(self.strategy.fill)
+
+    def per_coin(self, name: str, coins: Any) -> list[Any]:
+        """The value of the per-coin setting ``name`` for each of ``coins``."""
+        value = getattr(self, name)
+        if not isinstance(value, dict):
+            return [value] * len(coins)
+        return [value.get(str(c), _PER_COIN[name]) for c in coins]
+
+    def account_settings(self, coins: Any, periods_per_year: float) -> dict[str, Any]:
+        """The account's execution settings for ``coins``, as the compiled account takes them."""
+        s = self.strategy
+        lag, at_open = self.fill_lag
+        taker = self.fee_rate
+        return {
+            "lag": lag,
+            "at_open": at_open,
+            "fee_rate": taker,
+            "maker_rate": taker if s.maker_fee_bps is None else s.maker_fee_bps / 1e4,
+            "maker_share": float(s.maker_share),
+            "slippage_rate": self.slippage_rate,
+            "slippage_price": s.slippage_model == "price",
+            "min_notional": np.array(self.per_coin("min_notional", coins), dtype=np.float64),
+            "leverage": float(self.leverage),
+            "isolated": s.margin == "isolated",
+            "maintenance": np.array(self.per_coin("maintenance_margin", coins), dtype=np.float64),
+            "spot": np.array([m == "spot" for m in self.per_coin("market", coins)], dtype=np.bool_),
+            "borrow": np.array(self.per_coin("borrow_rate", coins), dtype=np.float64) / periods_per_year,
+            "lots": np.array([self.lot(c) for c in coins], dtype=np.float64),
+        }
+
     def replace(self, **changes: Any) -> Portfolio:
         """A copy with some settings changed (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -233,6 +312,9 @@ class Portfolio:
         out["strategy"] = self.strategy.to_dict()
         out["selection"] = self.selection.to_dict()
         out["lot_size"] = None if self.lot_size is None else dict(self.lot_size)
+        for name in _PER_COIN:
+            value = out[name]
+            out[name] = dict(value) if isinstance(value, dict) else value
         return {"format": FORMAT, "version": VERSION, **out}
 
     @classmethod
@@ -269,6 +351,10 @@ class Portfolio:
                 "fractional"
                 if not self.lot_size
                 else ", ".join(f"{k}={v:g}" for k, v in self.lot_size.items()),
+            ),
+            *(
+                (name, ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value)
+                for name, value in ((n, getattr(self, n)) for n in _PER_COIN)
             ),
         ]
         sel = [

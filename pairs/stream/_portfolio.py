@@ -33,7 +33,7 @@ import pandas as pd
 from pairs._io import check_path, write_text_atomic
 from pairs._results import ResultMixin, json_safe
 from pairs._typing import PriceBar
-from pairs.evaluation._book_account import Account, dot
+from pairs.evaluation._book_account import FLOWS, Account, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
 from pairs.strategy._portfolio import MIN_FORMATION, Portfolio, duration_bars
@@ -45,7 +45,9 @@ from pairs.trading._kernels import size_step
 __all__ = ["PortfolioSignal", "PortfolioStream"]
 
 FORMAT = "pairs.PortfolioStream"
-VERSION = 2  # 2: holdings from fills ("fills"); a version-1 state loads holding its targets
+# 2: holdings from fills ("fills"); a version-1 state loads holding its targets.
+# 3: the account of the fill model (margin, pending orders of a fill lag); 1 and 2 still load.
+VERSION = 3
 
 
 @dataclass(frozen=True, repr=False)
@@ -57,7 +59,9 @@ class PortfolioSignal(ResultMixin):
     timestamp, bar
         The bar's timestamp and its number (0 for the first bar the book saw).
     units
-        Net units of each coin to hold from this bar to the next (after the leverage cap).
+        Net units of each coin the account holds from this bar to the next (after the leverage
+        cap): the backtest's ``units``. With a fill lag (the strategy's ``fill``), the units
+        decided ``lag`` bars before.
     orders
         Units of each coin the targets change by at this bar (only the coins that change): the
         backtest's ``orders``.
@@ -66,13 +70,20 @@ class PortfolioSignal(ResultMixin):
         (its own units before the book's ``scale``).
     equity, cash, scale
         The account after this bar's orders, and the book's scale (1 unless the cap binds).
+    targets
+        Net units of each coin decided at this bar, before the cap: with a fill lag, what the
+        orders sent now go to (they fill ``lag`` bars later); without one, ``units``.
+    events
+        What the account did beyond the targets at this bar (orders below the minimum notional,
+        scaled or refused by the cap, liquidations, a margin call): ``[kind, coin, asked,
+        filled]``, as the backtest's ``events``.
     selected
         At the close of a window's last bar: the pairs selected for the next window, best first;
         None on other bars.
     holdings
         Net units of each coin the account holds, as reported by fills (0 until the first fill).
     order_list
-        The :class:`~pairs.stream.Order` s that take ``holdings`` to ``units``: one per coin
+        The :class:`~pairs.stream.Order` s that take ``holdings`` to ``targets``: one per coin
         (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, reduce-only
         when it only reduces the holding; closes are step 0, orders that open step 1 (0 when
         nothing closes; a flip is both a close and an opening order).
@@ -86,6 +97,8 @@ class PortfolioSignal(ResultMixin):
     equity: float
     cash: float
     scale: float
+    targets: dict[str, float]
+    events: list[list[Any]]
     selected: list[str] | None
     holdings: dict[str, float]
     order_list: tuple[Order, ...]
@@ -108,6 +121,16 @@ class PortfolioSignal(ResultMixin):
     def to_json(self) -> str:
         """One JSON line (NaN as null)."""
         return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+def _bar_length(bar: Any) -> pd.Timedelta:
+    try:
+        length = pd.Timedelta(bar)
+    except ValueError:
+        raise PairsError(f"bar must be a duration such as '1h'; got {bar!r}.") from None
+    if length <= pd.Timedelta(0):
+        raise PairsError(f"bar must be a positive duration such as '1h'; got {bar!r}.")
+    return length
 
 
 @dataclass
@@ -170,13 +193,28 @@ class PortfolioStream:
         if names is None or len(names) < 2 or len(set(names)) != len(names):
             raise PairsError(f"coins must be a list of at least 2 distinct names; got {coins!r}.")
         formation = self._bars("formation", portfolio.formation, bar, MIN_FORMATION)
-        self._setup(portfolio, names, formation, self._bars("trading", portfolio.trading, bar, 1))
+        trading = self._bars("trading", portfolio.trading, bar, 1)
+        self._setup(portfolio, names, formation, trading, self._periods_per_year(portfolio, bar))
 
-    def _setup(self, portfolio: Portfolio, names: list[str], formation: int, trading: int) -> None:
+    @staticmethod
+    def _periods_per_year(portfolio: Portfolio, bar: Any) -> float:
+        """Bars per year (365 days) for the borrow interest: from ``bar``, needed only with interest."""
+        if bar is None:
+            if portfolio.borrow_rate != 0.0:
+                raise PairsError(
+                    "bar must be given (e.g. '1h') when the portfolio has a borrow_rate; got None."
+                )
+            return 1.0
+        return pd.Timedelta(days=365) / _bar_length(bar)
+
+    def _setup(
+        self, portfolio: Portfolio, names: list[str], formation: int, trading: int, ppy: float
+    ) -> None:
         self.portfolio = portfolio
         self.coins = names
         self.formation = formation
         self.trading = trading
+        self.periods_per_year = ppy
         self._col = {c: i for i, c in enumerate(names)}
         k = len(names)
         self.bar = 0
@@ -184,17 +222,20 @@ class PortfolioStream:
         self._buffer: deque[tuple[Any, np.ndarray]] = deque(maxlen=self.formation)
         self._last_price = np.full(k, np.nan)
         self._valuation = np.zeros(k)
-        self._fund_now = np.zeros(k)
-        self._account = Account(
-            portfolio.capital, k, portfolio.fee_rate, portfolio.slippage_rate, portfolio.leverage
-        )
-        self._target = np.zeros(k)
+        settings = portfolio.account_settings(names, ppy)
+        self._lag = settings["lag"]
+        self._account = Account(portfolio.capital, k, settings)
+        self._due = np.zeros(k)  # the targets that filled at the last bar
+        self._pending: deque[np.ndarray] = deque(np.zeros(k) for _ in range(self._lag))
+        self._decided = np.zeros(k)  # the targets decided at the last bar
         self._lots = tuple(portfolio.lot(c) for c in names)
         self._held = Legs(k, per_leg=True)  # what the fills say the account holds
         self._fill_cash = float(portfolio.capital)  # capital - fills' notional - fees - funding
         self._funding_paid = 0.0
         self._pairs: dict[str, _Pair] = {}
         self._starting: list[str] = []  # selected at the last selection: sized at the next bar
+        self._flows = np.zeros(len(FLOWS))  # the account's flows at the last bar
+        self._flows[:3] = portfolio.capital, portfolio.capital, 1.0
 
     @staticmethod
     def _bars(name: str, value: int | str, bar: Any, minimum: int) -> int:
@@ -202,36 +243,30 @@ class PortfolioStream:
             return value
         if bar is None:
             raise PairsError(f"bar must be given (e.g. '1h') when {name} is a duration; got None.")
-        try:
-            length = pd.Timedelta(bar)
-        except ValueError:
-            raise PairsError(f"bar must be a duration such as '1h'; got {bar!r}.") from None
-        if length <= pd.Timedelta(0):
-            raise PairsError(f"bar must be a positive duration such as '1h'; got {bar!r}.")
-        return duration_bars(name, value, length, minimum)
+        return duration_bars(name, value, _bar_length(bar), minimum)
 
     # ----------------------------------------------------------------- one bar
-    def _prices(self, prices: Any) -> np.ndarray:
+    def _prices(self, prices: Any, name: str = "prices") -> np.ndarray:
         if isinstance(prices, pd.Series):
             prices = prices.to_dict()
         if not isinstance(prices, Mapping):
             raise PairsError(
-                f"prices must be a mapping {{coin: price}} or a Series; got {type(prices).__name__}."
+                f"{name} must be a mapping {{coin: price}} or a Series; got {type(prices).__name__}."
             )
         unknown = sorted(map(str, set(map(str, prices)) - set(self.coins)))
         if unknown:
-            raise DataError(f"prices must only name the book's coins; got unknown {unknown!r}.")
+            raise DataError(f"{name} must only name the book's coins; got unknown {unknown!r}.")
         out = np.full(len(self.coins), np.nan)
         for coin, value in prices.items():
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise DataError(f"prices[{coin!r}] must be a number; got {value!r}.")
+                raise DataError(f"{name}[{coin!r}] must be a number; got {value!r}.")
             v = float(value)
             if math.isnan(v):
                 continue
             if not (math.isfinite(v) and v > 0):
-                raise DataError(f"prices[{coin!r}] must be finite and > 0 (or NaN: no price); got {value!r}.")
+                raise DataError(f"{name}[{coin!r}] must be finite and > 0 (or NaN: no price); got {value!r}.")
             out[self._col[str(coin)]] = v
         return out
 
@@ -258,7 +293,9 @@ class PortfolioStream:
         table = select_pairs(self.portfolio.selection, frame)
         return table[table["selected"]]
 
-    def update(self, prices: PriceBar, timestamp: Any, *, funding: Any = None) -> PortfolioSignal:
+    def update(
+        self, prices: PriceBar, timestamp: Any, *, funding: Any = None, opens: Any = None
+    ) -> PortfolioSignal:
         """Advance the book by one bar.
 
         Parameters
@@ -270,7 +307,12 @@ class PortfolioStream:
             The bar's time, after the previous one's.
         funding
             Funding rates settled at this bar, ``{coin: rate}`` (``u * price[t-1] * rate`` paid
-            on ``u`` units held).
+            on ``u`` units held; with fills at the open, on the units after the bar's order at
+            its open).
+        opens
+            Opens of this bar, ``{coin: price}``, with the strategy's ``fill="next_open"`` (the
+            orders decided at the last bar fill at them; a missing open fills at the last close);
+            refused otherwise.
 
         Returns
         -------
@@ -283,22 +325,34 @@ class PortfolioStream:
             raise DataError(f"timestamp must be after the last bar's ({self.last_timestamp}); got {ts}.")
         raw = self._prices(prices)
         rates = self._rates(funding)
+        at_open = self._account.execution["at_open"]
+        if opens is not None and not at_open:
+            raise PairsError(
+                f"opens must be None unless the strategy's fill is 'next_open'; got {opens!r:.60}."
+            )
+        open_row = self._prices(opens, "opens") if opens is not None else np.full(len(self.coins), np.nan)
         book = self.portfolio
         t = self.bar
-        # Funding flows on the previous bar's valuation, as the backtest's running sum.
-        if t > 0:
-            self._fund_now = self._fund_now + self._valuation * rates
+        prev = self._valuation if t > 0 else np.nan_to_num(raw, nan=0.0)
+        if t > 0:  # the fills' own account pays funding on what it holds
             paid = dot(np.array(self._held.units), self._valuation * rates)
             self._funding_paid += paid
             self._fill_cash -= paid
         self._last_price = np.where(np.isnan(raw), self._last_price, raw)
         valuation = np.nan_to_num(self._last_price, nan=0.0)
         self._valuation = valuation
+        fill_row = np.where(np.isnan(open_row), valuation, open_row)
         self._held.mark(*self._last_price.tolist())
         self._buffer.append((ts, raw))
+        before = self._account.held.copy()
+        events: list[list[Any]] = []
+        if self._lag:  # the orders decided lag bars ago fill at this bar, before anything is decided
+            events = self._run(valuation, fill_row, self._pending.popleft(), rates, prev)
+            equity = self._flows[1]
+        else:
+            equity = self._account.equity_before(prev, valuation, rates)
         if self._starting:  # the first bar of a window: size its pairs with the equity before its orders
-            capital = max(self._account.equity_before(valuation, self._fund_now), 0.0) * book.leverage
-            capital /= book.selection.top
+            capital = max(equity, 0.0) * book.leverage / book.selection.top
             for name in self._starting:
                 pair = self._pairs[name]
                 pair.capital, pair.size = capital, (0.0, 0.0, 0.0, math.nan)
@@ -308,6 +362,54 @@ class PortfolioStream:
         next_names = (
             [] if chosen is None else [f"{y}/{x}" for y, x in zip(chosen["y"], chosen["x"], strict=True)]
         )
+        out_pairs, leaving, want = self._step_pairs(raw, valuation, ts, closing, next_names)
+        if self._lag:
+            self._pending.append(want)
+        else:
+            events = self._run(valuation, fill_row, want, rates, prev)
+        self._decided = want
+        for name in leaving:
+            del self._pairs[name]
+        if chosen is not None:
+            self._start_window(chosen)
+        self.bar = t + 1
+        self.last_timestamp = ts
+        held = self._account.held
+        orders = held - before
+        return PortfolioSignal(
+            timestamp=ts,
+            bar=t,
+            units={c: float(held[i]) for i, c in enumerate(self.coins)},
+            orders={c: float(orders[i]) for i, c in enumerate(self.coins) if orders[i] != 0.0},
+            pairs=out_pairs,
+            equity=float(self._flows[1]),
+            cash=float(self._flows[0]),
+            scale=self._account.scale,
+            targets={c: float(v) for c, v in zip(self.coins, self._targets(), strict=True)},
+            events=events,
+            selected=None if chosen is None else next_names,
+            holdings=self.holdings,
+            order_list=self.orders(),
+        )
+
+    def _run(
+        self, close: np.ndarray, fill: np.ndarray, due: np.ndarray, rates: np.ndarray, prev: np.ndarray
+    ) -> list[list[Any]]:
+        """Run the account over this bar with the targets ``due`` to fill at it; its events."""
+        _, _, _, flows, events = self._account.run(
+            close[None, :], fill[None, :], due[None, :], rates[None, :], prev, self._due
+        )
+        self._due = due
+        self._flows = flows[0]
+        return [
+            [kind, None if c < 0 else self.coins[c], asked, filled] for _, kind, c, asked, filled in events
+        ]
+
+    def _step_pairs(
+        self, raw: np.ndarray, valuation: np.ndarray, ts: Any, closing: bool, next_names: list[str]
+    ) -> tuple[dict[str, dict[str, Any]], list[str], np.ndarray]:
+        """Advance every pair one bar: their signals, the pairs leaving the book, the coins' targets."""
+        book = self.portfolio
         hold = book.on_deselect == "hold_to_exit"
         beta_neutral = book.strategy.sizing_mode == "beta_neutral"
         out_pairs: dict[str, dict[str, Any]] = {}
@@ -354,32 +456,11 @@ class PortfolioStream:
                 "y_units": pair.size[0],
                 "x_units": pair.size[1],
             }
-        before = self._account.held.copy()
-        if np.any(want != self._target):
-            self._account.order(want, valuation, self._fund_now)
-        self._target = want
-        for name in leaving:
-            del self._pairs[name]
-        if chosen is not None:
-            self._start_window(chosen)
-        self.bar = t + 1
-        self.last_timestamp = ts
-        held = self._account.held
-        orders = held - before
-        cash = self._account.cash_now(self._fund_now)
-        return PortfolioSignal(
-            timestamp=ts,
-            bar=t,
-            units={c: float(held[i]) for i, c in enumerate(self.coins)},
-            orders={c: float(orders[i]) for i, c in enumerate(self.coins) if orders[i] != 0.0},
-            pairs=out_pairs,
-            equity=cash + dot(held, valuation),
-            cash=cash,
-            scale=self._account.scale,
-            selected=None if chosen is None else next_names,
-            holdings=self.holdings,
-            order_list=self.orders(),
-        )
+        return out_pairs, leaving, want
+
+    def _targets(self) -> np.ndarray:
+        """What the orders go to: the account's units, or with a fill lag the last bar's decision."""
+        return self._decided if self._lag else self._account.held
 
     # ----------------------------------------------------------------- holdings, orders, fills
     @property
@@ -388,8 +469,8 @@ class PortfolioStream:
         return dict(zip(self.coins, self._held.units, strict=True))
 
     def orders(self) -> tuple[Order, ...]:
-        """The orders that take the holdings to the last bar's target units now (after fills)."""
-        targets = tuple(self._account.held.tolist())
+        """The orders that take the holdings to the last bar's targets now (after fills)."""
+        targets = tuple(self._targets().tolist())
         return self._held.orders(
             targets, tuple(self.coins), self._lots, (0.0,) * len(self.coins), labels=tuple(self.coins)
         )
@@ -493,7 +574,6 @@ class PortfolioStream:
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
         """Everything the book needs to go on exactly, as JSON-safe data."""
-        acc = self._account
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -506,14 +586,12 @@ class PortfolioStream:
             "buffer": [[s.isoformat(), _listed(row)] for s, row in self._buffer],
             "last_price": _listed(self._last_price),
             "valuation": _listed(self._valuation),
-            "fund_now": _listed(self._fund_now),
-            "account": {
-                "cash": acc.cash,
-                "held": _listed(acc.held),
-                "scale": acc.scale,
-                "fund_last": _listed(acc.fund_last),
-            },
-            "target": _listed(self._target),
+            "periods_per_year": self.periods_per_year,
+            "account": self._account.state(),
+            "flows": self._flows.tolist(),
+            "due": _listed(self._due),
+            "pending": [_listed(row) for row in self._pending],
+            "decided": _listed(self._decided),
             "fills": {"legs": self._held.encode(), "cash": self._fill_cash, "funding": self._funding_paid},
             "starting": list(self._starting),
             "pairs": {
@@ -535,14 +613,18 @@ class PortfolioStream:
         if (
             not isinstance(state, dict)
             or state.get("format") != FORMAT
-            or state.get("version") not in (1, VERSION)
+            or state.get("version") not in (1, 2, VERSION)
         ):
-            raise StateError(f"state must be a {FORMAT} state of version 1 or {VERSION}.")
+            raise StateError(f"state must be a {FORMAT} state of version 1 to {VERSION}.")
         try:
             book = cls.__new__(cls)
             coins = [str(c) for c in state["coins"]]
             book._setup(
-                Portfolio.from_dict(state["portfolio"]), coins, int(state["formation"]), int(state["trading"])
+                Portfolio.from_dict(state["portfolio"]),
+                coins,
+                int(state["formation"]),
+                int(state["trading"]),
+                float(state.get("periods_per_year", 1.0)),
             )
             book._buffer = deque(
                 ((pd.Timestamp(s), _floats(row, "buffer")) for s, row in state["buffer"]),
@@ -553,17 +635,20 @@ class PortfolioStream:
             book.last_timestamp = None if stamp is None else pd.Timestamp(stamp)
             book._last_price = _floats(state["last_price"], "last_price")
             book._valuation = _floats(state["valuation"], "valuation")
-            book._fund_now = _floats(state["fund_now"], "fund_now")
-            acc = state["account"]
-            book._account.cash = float(acc["cash"])
-            book._account.held = _floats(acc["held"], "account.held")
-            book._account.scale = float(acc["scale"])
-            book._account.fund_last = _floats(acc["fund_last"], "account.fund_last")
-            book._target = _floats(state["target"], "target")
+            if state["version"] < 3:
+                book._restore_v2(state)
+            else:
+                book._account.restore(state["account"])
+                book._flows = _floats(state["flows"], "flows")
+                book._due = _floats(state["due"], "due")
+                book._pending = deque(_floats(row, "pending") for row in state["pending"])
+                book._decided = _floats(state["decided"], "decided")
+                if len(book._pending) != book._lag:
+                    raise ValueError("pending must hold one row per bar of the fill lag")
             book._starting = [str(s) for s in state["starting"]]
             if state["version"] == 1:  # before fills: the bot traded what it was told
                 book._held = Legs.from_targets(*book._account.held.tolist(), per_leg=True)
-                book._fill_cash = book._account.cash_now(book._fund_now)
+                book._fill_cash = book._account.cash
             else:
                 fills = state["fills"]
                 book._held = Legs.decode(fills["legs"], "state['fills']['legs']", len(coins))
@@ -588,6 +673,31 @@ class PortfolioStream:
                 f"state must be a complete {FORMAT} state; got an invalid one ({exc!r})."
             ) from None
         return book
+
+    def _restore_v2(self, state: dict[str, Any]) -> None:
+        """The account of a version 1 or 2 state (fills at the close, no margin state): its cash
+        after the last order bar less the funding paid since (running sums of ``price * rate``)."""
+        acc = state["account"]
+        held = _floats(acc["held"], "account.held")
+        since = _floats(state["fund_now"], "fund_now") - _floats(acc["fund_last"], "account.fund_last")
+        cash = float(acc["cash"]) - dot(held, since)
+        scale = float(acc["scale"])
+        target = _floats(state["target"], "target")
+        k = len(self.coins)
+        self._account.restore(
+            {
+                "held": held.tolist(),
+                "entry": [0.0] * k,
+                "margin": [0.0] * k,
+                "blocked": [None] * k,
+                "cscale": [scale] * k,
+                "cash": cash,
+                "scale": scale,
+                "in_call": False,
+            }
+        )
+        self._due = self._decided = target
+        self._flows[:3] = cash, cash + dot(held, self._valuation), scale
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` as JSON, atomically."""

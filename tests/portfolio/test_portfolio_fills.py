@@ -9,6 +9,7 @@ ledger against it at every bar, and the target units against the backtest, bit f
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -181,24 +182,45 @@ def test_without_fills_the_orders_ask_for_the_whole_target() -> None:
     assert held > 20
 
 
+STATES = Path(__file__).parent.parent / "fixtures" / "state"
+
+
 def test_a_version_1_state_loads_holding_its_targets() -> None:
-    live = BOOK.stream(list(PRICES.columns))
-    for t, (ts, row) in enumerate(PRICES.iterrows()):
-        signal = live.update(row, ts)
-        if t > 200 and any(signal.units.values()):
-            break
-    old = live.state_dict()
+    # A version-2 file of the previous code (tests/fixtures/state/record.py) without its fills:
+    # what a version-1 file held. Its holdings are its targets.
+    doc = json.loads((STATES / "portfolio.json").read_text())
+    old = json.loads((STATES / doc["file"]).read_text())
     del old["fills"]
     old["version"] = 1
     loaded = PortfolioStream.from_state(old)
-    assert loaded.holdings == signal.units and loaded.orders() == ()
+    held = dict(zip(old["coins"], old["account"]["held"], strict=True))
+    assert loaded.holdings == held and loaded.orders() == ()
     ledger = loaded.ledger()
-    assert ledger["cash"] == signal.cash and ledger["equity"] == pytest.approx(signal.equity, rel=1e-12)
+    # Its cash: the cash after the last order less the funding paid since (running sums).
+    since = np.subtract(old["fund_now"], old["account"]["fund_last"])
+    assert ledger["cash"] == pytest.approx(
+        old["account"]["cash"] - np.dot(old["account"]["held"], since), rel=1e-12
+    )
     assert set(ledger["entry_price"].values()) == {None}  # unknown until the next bar
-    ts, row = PRICES.index[t + 1], PRICES.iloc[t + 1]
-    assert loaded.update(row, ts).units == live.update(row, ts).units
-    held = [c for c, u in signal.units.items() if u]
-    assert {c: loaded.ledger()["entry_price"][c] for c in held} == {c: row[c] for c in held}
+    ts, row, rate = doc["bars"][0]
+    assert loaded.update(row, ts, funding=rate).units == pytest.approx(doc["expected"][0]["units"], rel=1e-12)
+    assert {c: loaded.ledger()["entry_price"][c] for c, u in held.items() if u} == {
+        c: row[c] for c, u in held.items() if u
+    }
+
+
+def test_a_version_2_state_of_the_previous_code_goes_on_as_it_did() -> None:
+    # Recorded by the code before the fill models (commit ea73f17): the loaded book's next 170
+    # bars (a window boundary and a new selection among them) against what that code returned.
+    # Its cash was kept as running sums of funding; now it is paid bar by bar: equal to rounding.
+    doc = json.loads((STATES / "portfolio.json").read_text())
+    live = PortfolioStream.load(STATES / doc["file"])
+    for (ts, row, rate), want in zip(doc["bars"], doc["expected"], strict=True):
+        signal = live.update(row, ts, funding=rate)
+        assert signal.units == pytest.approx(want["units"], rel=1e-12, abs=1e-12)
+        assert signal.equity == pytest.approx(want["equity"], rel=1e-12)
+        assert signal.cash == pytest.approx(want["cash"], rel=1e-12)
+    assert sum(any(e["units"].values()) for e in doc["expected"]) > 50  # it traded
 
 
 def test_bad_fills_are_refused_naming_the_argument() -> None:
