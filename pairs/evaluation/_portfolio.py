@@ -388,13 +388,9 @@ class _Ledger:
             prev_close,
             prev_target,
         )
-        self.units[lo:stop], self.cscale[lo:stop], self.costs[lo:stop], self.flows[lo:stop] = (
-            units,
-            cscale,
-            costs,
-            flows,
-        )
-        self.events.extend((t + lo, *rest) for t, *rest in events)
+        self.units[lo:stop], self.cscale[lo:stop] = units, cscale
+        self.costs[lo:stop], self.flows[lo:stop] = costs, flows
+        self.events.extend((t + lo, kind, coin, asked, filled) for t, kind, coin, asked, filled in events)
         self.done = stop
 
     def sizing_equity(self, t: int) -> float:
