@@ -732,7 +732,9 @@ def run_portfolio(
         contributions[UNALLOCATED] = rest
     events = pd.DataFrame(ledger.events, columns=["bar", "kind", "coin", "asked", "filled"])
     events.insert(0, "time", index.take(events["bar"].to_numpy(dtype=np.int64)))
-    events["coin"] = [None if c < 0 else frame.columns[c] for c in events["coin"]]
+    events["coin"] = pd.Series(
+        [None if c < 0 else frame.columns[c] for c in events["coin"]], index=events.index, dtype=object
+    )
     events = events.drop(columns="bar")
 
     returns = np.zeros(n)

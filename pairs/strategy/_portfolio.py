@@ -23,7 +23,7 @@ from pairs._validation import check_choice, check_float, check_int
 from pairs.exceptions import PairsError
 from pairs.strategy._selection import MIN_FORMATION, Selection
 from pairs.strategy._spec_io import check_header, read_spec, write_spec
-from pairs.strategy._strategy import MAINTENANCE_MARGIN, MARKETS, Strategy, check_fill
+from pairs.strategy._strategy import MAINTENANCE_MARGIN, MARGIN_MODES, MARKETS, Strategy, check_fill
 
 if TYPE_CHECKING:
     from pairs.evaluation._portfolio import PortfolioResult
@@ -35,9 +35,9 @@ FORMAT = "pairs.Portfolio"
 VERSION = 1
 ON_DESELECT: tuple[str, ...] = ("close", "hold_to_exit")
 _MAX_BARS = 2**53
-# The Strategy settings a portfolio trades by. Capital, leverage and the per-leg settings of a
-# single-pair account (lot_size, min_notional, maintenance_margin, market, borrow_rate) are the
-# portfolio's own, per coin; the guards of a live pair (execution) are not modelled.
+# The Strategy settings a portfolio trades by. Capital, leverage, margin and the per-leg settings
+# of a single-pair account (lot_size, min_notional, maintenance_margin, market, borrow_rate) are
+# the portfolio's own, per coin; the guards of a live pair (execution) are not modelled.
 _MODELLED = frozenset(
     {
         "hedge",
@@ -61,7 +61,6 @@ _MODELLED = frozenset(
         "maker_fee_bps",
         "maker_share",
         "slippage_model",
-        "margin",
     }
 )
 # The per-coin account settings and their defaults (those of a Strategy's legs).
@@ -166,15 +165,17 @@ class Portfolio:
     lot_size
         Lot per coin (``{"SOL": 0.01}``): units of each pair's legs are rounded toward zero to it;
         None or a missing coin: fractional units.
+    margin
+        ``"cross"`` (default: the whole equity backs every coin) or ``"isolated"`` (each coin
+        holds its initial margin ``|u| p / leverage``), as :func:`pairs.backtest`.
     min_notional, maintenance_margin, market, borrow_rate
         Per coin, one value for every coin or a dict by coin (a missing coin takes the default):
         the smallest order notional the exchange accepts (default 0; a smaller order is not
         sent), the maintenance margin rate of a perpetual (default 0.004: Binance USDⓈ-M BTCUSDT,
         first tier), ``"perp"`` (default) or ``"spot"`` (no funding, no liquidation; longs are
         paid in cash) and the yearly interest on a spot short's borrowed coin (default 0). The
-        strategy's fill timing, maker fee and share, slippage model and margin mode
-        (``"cross"``/``"isolated"``, each coin's initial margin ``|u| p / leverage``) apply to the
-        account; docs/portfolio.md has the exact rules.
+        strategy's fill timing, maker fee and share and slippage model apply to the account;
+        docs/portfolio.md has the exact rules.
 
     Examples
     --------
@@ -195,6 +196,7 @@ class Portfolio:
     fee_bps: float | None = None
     slippage_bps: float | None = None
     lot_size: dict[str, float] | None = None
+    margin: Literal["cross", "isolated"] = "cross"
     min_notional: float | dict[str, float] = _PER_COIN["min_notional"]
     maintenance_margin: float | dict[str, float] = _PER_COIN["maintenance_margin"]
     market: str | dict[str, str] = _PER_COIN["market"]
@@ -244,6 +246,7 @@ class Portfolio:
         )
         check_choice("allocation", self.allocation, ("equal",))
         check_choice("on_deselect", self.on_deselect, ON_DESELECT)
+        check_choice("margin", self.margin, MARGIN_MODES)
         for name in ("fee_bps", "slippage_bps"):
             value = getattr(self, name)
             if value is not None:
@@ -294,7 +297,7 @@ class Portfolio:
             "slippage_price": s.slippage_model == "price",
             "min_notional": np.array(self.per_coin("min_notional", coins), dtype=np.float64),
             "leverage": float(self.leverage),
-            "isolated": s.margin == "isolated",
+            "isolated": self.margin == "isolated",
             "maintenance": np.array(self.per_coin("maintenance_margin", coins), dtype=np.float64),
             "spot": np.array([m == "spot" for m in self.per_coin("market", coins)], dtype=np.bool_),
             "borrow": np.array(self.per_coin("borrow_rate", coins), dtype=np.float64) / periods_per_year,
@@ -344,6 +347,7 @@ class Portfolio:
             ("leverage", self.leverage),
             ("allocation", self.allocation),
             ("on_deselect", self.on_deselect),
+            ("margin", self.margin),
             ("fee_bps", self.fee_rate * 1e4),
             ("slippage_bps", self.slippage_rate * 1e4),
             (
