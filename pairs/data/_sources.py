@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from pairs._typing import PriceField
 from pairs.data._ccxt import DEFAULT_CACHE, load_ccxt
 from pairs.exceptions import DataError
 
@@ -25,8 +26,9 @@ def resolve_source(
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE,
     refresh: bool = False,
     max_age: str | timedelta | None = None,
+    field: PriceField = "close",
 ) -> pd.Series:
-    """The close Series named by ``spec``: ``ccxt:EXCHANGE:SYMBOL`` (e.g. ``ccxt:binance:BTC/USDT``).
+    """The close (or ``field``) Series named by ``spec``: ``ccxt:EXCHANGE:SYMBOL`` (e.g. ``ccxt:binance:BTC/USDT``).
 
     The symbol is everything after the second colon, so derivatives symbols such as
     ``ccxt:binance:BTC/USDT:USDT`` work. Options are those of :func:`pairs.data.load_ccxt`;
@@ -57,5 +59,6 @@ def resolve_source(
         cache_dir=cache_dir,
         refresh=refresh,
         max_age=max_age,
+        field=field,
     )
     return frame[symbol].dropna()
