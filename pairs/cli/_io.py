@@ -184,7 +184,9 @@ def _opens(label: str, ref: str, args: argparse.Namespace) -> pd.Series:
     try:
         return read_prices(ref, layout=args.layout, field="open")
     except DataError as exc:
-        raise DataError(f"{label} must be a source with open prices for --fill next_open; got {ref!r}: {exc}") from None
+        raise DataError(
+            f"{label} must be a source with open prices for --fill next_open; got {ref!r}: {exc}"
+        ) from None
 
 
 def _on(opens: pd.Series, closes: pd.Series, label: str) -> pd.Series:

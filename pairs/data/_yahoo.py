@@ -92,10 +92,12 @@ def _price_column(frame: pd.DataFrame, ticker: str, column: str) -> pd.Series:
                         f"yfinance answer for {ticker!r} must have one {column} column; got {list(sub.columns)!r}."
                     )
                 return sub
-        raise DataError(f"yfinance answer for {ticker!r} must have a {column!r} column; got {list(columns)!r}.")
+        raise DataError(
+            f"yfinance answer for {ticker!r} must have a column {column!r}; got {list(columns)!r}."
+        )
     if column in columns:
         return frame[column]
-    raise DataError(f"yfinance answer for {ticker!r} must have a {column!r} column; got {list(columns)!r}.")
+    raise DataError(f"yfinance answer for {ticker!r} must have a column {column!r}; got {list(columns)!r}.")
 
 
 def _one_line(text: str, limit: int = 300) -> str:
