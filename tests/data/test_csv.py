@@ -327,3 +327,13 @@ def test_read_prices_keeps_the_open_column_of_each_layout(
     closes = read_prices(path)
     assert opens.index.equals(closes.index) and opens.name == closes.name
     assert not np.array_equal(opens.to_numpy(), closes.to_numpy())
+
+
+def test_an_open_of_zero_or_no_open_column_is_named(tmp_path: Path) -> None:
+    text = "timestamp,open,close\n2024-01-01,1.0,1.5\n2024-01-02,0.0,1.6\n"
+    with pytest.raises(DataError, match=r"prices must be strictly positive; got 0\.0 at 2024-01-02"):
+        read_prices(_write(tmp_path, text, name="zero.csv"), field="open")
+    assert read_prices(tmp_path / "zero.csv").tolist() == [1.5, 1.6]
+    closes_only = _write(tmp_path, "timestamp,close\n2024-01-01,1.5\n", name="c.csv")
+    with pytest.raises(DataError, match=r"^field must be a column of .*column 'open' is missing"):
+        read_prices(closes_only, field="open")
