@@ -31,7 +31,7 @@ import pandas as pd
 from pairs._results import _fmt, format_table, json_safe
 from pairs._typing import PriceField
 from pairs.data import SAMPLES, align, load_sample, load_yfinance, read_prices
-from pairs.data._sources import CCXT_PREFIX
+from pairs.data._sources import CCXT_PREFIX, resolve_source
 from pairs.exceptions import DataError
 
 __all__ = [
@@ -65,7 +65,7 @@ class Pair(NamedTuple):
     open_x: pd.Series | None = None
 
     def opens(self) -> dict[str, pd.Series]:
-        """The ``open_y``, ``open_x`` options of :func:`pairs.backtest` and :func:`pairs.sweep` (none if not read)."""
+        """``open_y``, ``open_x`` of :func:`pairs.backtest` and :func:`pairs.sweep` (none if not read)."""
         if self.open_y is None or self.open_x is None:
             return {}
         return {"open_y": self.open_y, "open_x": self.open_x}
@@ -128,8 +128,6 @@ def _sample_series(ref: str, *, whole: bool) -> list[pd.Series]:
 
 
 def _ccxt_series(ref: str, args: argparse.Namespace, field: PriceField = "close") -> pd.Series:
-    from pairs.data._sources import resolve_source
-
     options: dict[str, Any] = {"timeframe": args.interval, "since": args.start, "until": args.end}
     if args.cache_dir:
         options["cache_dir"] = args.cache_dir

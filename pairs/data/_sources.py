@@ -28,10 +28,11 @@ def resolve_source(
     max_age: str | timedelta | None = None,
     field: PriceField = "close",
 ) -> pd.Series:
-    """The close (or ``field``) Series named by ``spec``: ``ccxt:EXCHANGE:SYMBOL`` (e.g. ``ccxt:binance:BTC/USDT``).
+    """The close Series named by ``spec``: ``ccxt:EXCHANGE:SYMBOL`` (e.g. ``ccxt:binance:BTC/USDT``).
 
     The symbol is everything after the second colon, so derivatives symbols such as
-    ``ccxt:binance:BTC/USDT:USDT`` work. Options are those of :func:`pairs.data.load_ccxt`;
+    ``ccxt:binance:BTC/USDT:USDT`` work. Options are those of :func:`pairs.data.load_ccxt`
+    (``field="open"``: the opens instead of the closes);
     the Series is named after the symbol, without NaN.
 
     Examples

@@ -1,4 +1,4 @@
-"""Download closes (or opens, highs, lows) with yfinance, with the checksummed on-disk cache of :mod:`pairs.data._cache`."""
+"""Download closes (or opens, highs, lows) with yfinance, cached on disk by :mod:`pairs.data._cache`."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def _price_column(frame: pd.DataFrame, ticker: str, column: str) -> pd.Series:
                     if sub.shape[1] == 1:
                         return sub.iloc[:, 0]
                     raise DataError(
-                        f"yfinance answer for {ticker!r} must have one {column} column; got {list(sub.columns)!r}."
+                        f"yfinance answer for {ticker!r} must have one {column} column; "
+                        f"got {list(sub.columns)!r}."
                     )
                 return sub
         raise DataError(
