@@ -219,7 +219,8 @@ SETTINGS: tuple[Setting, ...] = (
         "fill",
         "close",
         "--fill",
-        "when orders fill: close, next_close or a lag in bars (default: {default})",
+        "when orders fill: close, next_open (reads the sources' opens), next_close or a lag in bars "
+        "(default: {default})",
         _ACCOUNT,
         _fill,
         "WHEN",

@@ -413,7 +413,8 @@ def analysis_report(
     y, x
         Prices of the asset hedged and of the hedge (positive, aligned, no NaN).
     strategy
-        The strategy traded; default ``pairs.Strategy()``.
+        The strategy traded; default ``pairs.Strategy()``; not one that fills at
+        ``"next_open"`` (the report takes no open prices).
     coint_window, coint_step
         Window and step of the rolling Engle-Granger test and breakdown monitor
         (:func:`pairs.coint.breakdown`).
@@ -555,6 +556,11 @@ def _analysis(
         strategy = Strategy()
     elif not isinstance(strategy, Strategy):
         raise PairsError(f"strategy must be a pairs.Strategy or None; got {type(strategy).__name__}.")
+    if strategy.fill == "next_open":
+        raise PairsError(
+            "strategy must not fill at 'next_open' in a report (it takes no open prices); got "
+            "fill='next_open': use 'next_close' or a lag in bars, or pairs backtest for the next open."
+        )
     cwin = check_window("coint_window", coint_window, n, minimum=20)
     cstep = check_int("coint_step", coint_step, minimum=1)
     yn, xn = str(ys.name), str(xs.name)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pairs.cli._io import load_pair, print_csv, print_json, records, rows_text
-from pairs.cli._options import strategy_from_args
+from pairs.cli._options import fills_at_open, strategy_from_args
 
 __all__ = ["cmd_backtest", "metrics_rows", "metrics_text"]
 
@@ -44,9 +44,9 @@ def metrics_text(metrics: dict[str, Any], *, account: bool) -> str:
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``pairs backtest``: signals of a history traded with costs; metrics table."""
     strategy = strategy_from_args(args)
-    pair = load_pair(args)
+    pair = load_pair(args, opens=fills_at_open(strategy))
     run = strategy.run(pair.y, pair.x)
-    result = run.backtest(periods_per_year=args.periods_per_year)
+    result = run.backtest(periods_per_year=args.periods_per_year, **pair.opens())
     metrics = dict(result._summary_rows())
     if args.format == "json":
         print_json(

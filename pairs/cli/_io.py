@@ -7,6 +7,10 @@ A price *source* on the command line is one of
 * ``sample:COIN`` (a column of the bundled ``binance_1d`` sample), ``sample:NAME:COIN`` (a
   column of sample ``NAME``), or ``sample:NAME`` (every column of it, ``pairs scan`` only);
 * with ``--yf``, Yahoo Finance tickers, through :func:`pairs.load_yfinance` and its cache.
+
+An account filled at the next bar's open (``--fill next_open``) also reads the open prices of
+both legs from the same sources (a CSV file's open column, the candles' opens of ccxt and Yahoo
+Finance); the bundled samples hold closes only.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from pairs._results import _fmt, format_table, json_safe
+from pairs._typing import PriceField
 from pairs.data import SAMPLES, align, load_sample, load_yfinance, read_prices
+from pairs.data._sources import CCXT_PREFIX, resolve_source
 from pairs.exceptions import DataError
 
 __all__ = [
@@ -49,12 +55,20 @@ _DEFAULT_SAMPLE = "binance_1d"
 
 
 class Pair(NamedTuple):
-    """Aligned prices of ``y`` and ``x`` and what alignment dropped."""
+    """Aligned prices of ``y`` and ``x``, what alignment dropped, and the open prices if asked for."""
 
     y: pd.Series
     x: pd.Series
     gaps: int
     missing_bars: int
+    open_y: pd.Series | None = None
+    open_x: pd.Series | None = None
+
+    def opens(self) -> dict[str, pd.Series]:
+        """``open_y``, ``open_x`` of :func:`pairs.backtest` and :func:`pairs.sweep` (none if not read)."""
+        if self.open_y is None or self.open_x is None:
+            return {}
+        return {"open_y": self.open_y, "open_x": self.open_x}
 
     def info(self) -> dict[str, Any]:
         """JSON-safe description of the data: names, span, number of bars and holes."""
@@ -113,13 +127,11 @@ def _sample_series(ref: str, *, whole: bool) -> list[pd.Series]:
     return [frame[coin].dropna()]
 
 
-def _ccxt_series(ref: str, args: argparse.Namespace) -> pd.Series:
-    from pairs.data._sources import resolve_source
-
+def _ccxt_series(ref: str, args: argparse.Namespace, field: PriceField = "close") -> pd.Series:
     options: dict[str, Any] = {"timeframe": args.interval, "since": args.start, "until": args.end}
     if args.cache_dir:
         options["cache_dir"] = args.cache_dir
-    return resolve_source(ref, **options)
+    return resolve_source(ref, field=field, **options)
 
 
 def _source(
@@ -128,7 +140,7 @@ def _source(
     """The series of one source, each with its file stem (None for samples and exchanges)."""
     if ref.startswith(_SAMPLE):
         return [(s, None) for s in _sample_series(ref, whole=whole)]
-    if ref.startswith("ccxt:") and args is not None:
+    if ref.startswith(CCXT_PREFIX) and args is not None:
         return [(_ccxt_series(ref, args), None)]
     path = Path(ref)
     if path.is_dir():
@@ -142,15 +154,55 @@ def _source(
     return [(read_prices(p, layout=layout), p.stem) for p in files]  # type: ignore[arg-type]
 
 
-def _yfinance(tickers: Sequence[str], args: argparse.Namespace) -> list[pd.Series]:
+def _yfinance(
+    tickers: Sequence[str], args: argparse.Namespace, field: PriceField = "close"
+) -> list[pd.Series]:
     frame = load_yfinance(
-        list(tickers), start=args.start, end=args.end, interval=args.interval, cache_dir=args.cache_dir
+        list(tickers),
+        start=args.start,
+        end=args.end,
+        interval=args.interval,
+        cache_dir=args.cache_dir,
+        field=field,
     )
     return [frame[t].dropna() for t in tickers]
 
 
-def load_pair(args: argparse.Namespace) -> Pair:
-    """Read ``args.y`` and ``args.x`` (sources, or tickers with ``--yf``) and align them."""
+def _opens(label: str, ref: str, args: argparse.Namespace) -> pd.Series:
+    """The open prices of source ``ref`` (argument ``label``), for ``--fill next_open``."""
+    if args.yf:
+        return _yfinance([ref], args, "open")[0]
+    if ref.startswith(CCXT_PREFIX):
+        return _ccxt_series(ref, args, "open")
+    if ref.startswith(_SAMPLE):
+        raise DataError(
+            f"{label} must be a source with open prices for --fill next_open (a CSV file with an open "
+            f"column, ccxt:EXCHANGE:SYMBOL or a ticker with --yf); got {ref!r}, a bundled sample of closes."
+        )
+    try:
+        return read_prices(ref, layout=args.layout, field="open")
+    except DataError as exc:
+        raise DataError(
+            f"{label} must be a source with open prices for --fill next_open; got {ref!r}: {exc}"
+        ) from None
+
+
+def _on(opens: pd.Series, closes: pd.Series, label: str) -> pd.Series:
+    """``opens`` on the bars of the aligned ``closes`` (read apart, they may span other bars)."""
+    on = opens.reindex(closes.index).rename(closes.name)
+    if on.isna().any():
+        raise DataError(
+            f"{label} must have an open price at every bar of its closes for --fill next_open; "
+            f"got none at {on.index[on.isna()][0]}."
+        )
+    return on
+
+
+def load_pair(args: argparse.Namespace, *, opens: bool = False) -> Pair:
+    """Read ``args.y`` and ``args.x`` (sources, or tickers with ``--yf``) and align them.
+
+    ``opens=True`` also reads the open prices of both legs, on the aligned bars.
+    """
     if args.yf:
         y, x = _yfinance([args.y, args.x], args)
     else:
@@ -163,7 +215,12 @@ def load_pair(args: argparse.Namespace) -> Pair:
         y, x = y.rename(f"{y.name}_y"), x.rename(f"{x.name}_x")
     prices, gaps = align(y, x)
     missing = int(gaps["missing_bars"].sum()) if len(gaps) else 0
-    return Pair(prices.iloc[:, 0], prices.iloc[:, 1], len(gaps), missing)
+    pair = Pair(prices.iloc[:, 0], prices.iloc[:, 1], len(gaps), missing)
+    if not opens:
+        return pair
+    open_y = _on(_opens("Y", args.y, args), pair.y, "Y")
+    open_x = _on(_opens("X", args.x, args), pair.x, "X")
+    return pair._replace(open_y=open_y, open_x=open_x)
 
 
 def load_panel(args: argparse.Namespace) -> pd.DataFrame:

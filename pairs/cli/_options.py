@@ -14,7 +14,7 @@ from pairs._settings import RULE_FIELDS, SETTINGS
 from pairs.strategy import Strategy
 from pairs.trading import SignalRule
 
-__all__ = ["RULE_FLAGS", "STRATEGY_FLAGS", "explicit_flags", "strategy_from_args"]
+__all__ = ["RULE_FLAGS", "STRATEGY_FLAGS", "explicit_flags", "fills_at_open", "strategy_from_args"]
 
 # command-line flag (dest) -> Strategy field, from the one table of settings (--log is a data option).
 STRATEGY_FLAGS = {
@@ -42,3 +42,15 @@ def strategy_from_args(args: argparse.Namespace) -> Strategy:
     if rule:
         changes["rule"] = SignalRule(**{**base.rule.to_dict(), **rule})
     return base.replace(**changes) if changes else base
+
+
+def fills_at_open(strategy: Strategy, grid: dict[str, list[Any]] | None = None) -> bool:
+    """Whether an account of ``strategy`` (at some point of ``grid``) fills at the next bar's open.
+
+    Only then does a command read the open prices; without ``capital`` :func:`pairs.backtest`
+    refuses ``fill="next_open"`` itself.
+    """
+    points = grid or {}
+    fills = points.get("fill", [strategy.fill])
+    capitals = points.get("capital", [strategy.capital])
+    return "next_open" in fills and any(c is not None for c in capitals)

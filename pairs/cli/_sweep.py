@@ -9,7 +9,7 @@ from typing import Any
 
 from pairs.cli._backtest import metrics_rows
 from pairs.cli._io import frame_text, load_pair, print_csv, print_json, records, rows_text
-from pairs.cli._options import strategy_from_args
+from pairs.cli._options import fills_at_open, strategy_from_args
 from pairs.evaluation import sweep
 from pairs.exceptions import PairsError
 
@@ -65,9 +65,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``pairs sweep``: every point of the grid backtested; best point, deflated Sharpe and PBO."""
     grid = parse_grid(args.grid)
     strategy = strategy_from_args(args)
-    pair = load_pair(args)
+    pair = load_pair(args, opens=fills_at_open(strategy, grid))
     res = sweep(
-        strategy, grid, pair.y, pair.x, objective=args.objective, periods_per_year=args.periods_per_year
+        strategy,
+        grid,
+        pair.y,
+        pair.x,
+        objective=args.objective,
+        periods_per_year=args.periods_per_year,
+        **pair.opens(),
     )
     if args.plot:
         res.plot().savefig(args.plot)

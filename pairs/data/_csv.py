@@ -265,7 +265,8 @@ def read_prices(
         raise DataError(f"path {str(path)!r} must have unique timestamps; got duplicate {dup}.")
     if field in _PRICE_FIELDS and (series <= 0).any():
         raise DataError(
-            f"path {str(path)!r} prices must be strictly positive; got {series.min()!r} at {series.idxmin()}."
+            f"path {str(path)!r} prices must be strictly positive; "
+            f"got {float(series.min())!r} at {series.idxmin()}."
         )
     series = _drop_incomplete(series, drop_incomplete)
     series.attrs["dropped_empty_rows"] = int(blank.sum())

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from pairs._typing import PriceField
 from pairs.data._ccxt import DEFAULT_CACHE, load_ccxt
 from pairs.exceptions import DataError
 
@@ -25,11 +26,13 @@ def resolve_source(
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE,
     refresh: bool = False,
     max_age: str | timedelta | None = None,
+    field: PriceField = "close",
 ) -> pd.Series:
     """The close Series named by ``spec``: ``ccxt:EXCHANGE:SYMBOL`` (e.g. ``ccxt:binance:BTC/USDT``).
 
     The symbol is everything after the second colon, so derivatives symbols such as
-    ``ccxt:binance:BTC/USDT:USDT`` work. Options are those of :func:`pairs.data.load_ccxt`;
+    ``ccxt:binance:BTC/USDT:USDT`` work. Options are those of :func:`pairs.data.load_ccxt`
+    (``field="open"``: the opens instead of the closes);
     the Series is named after the symbol, without NaN.
 
     Examples
@@ -57,5 +60,6 @@ def resolve_source(
         cache_dir=cache_dir,
         refresh=refresh,
         max_age=max_age,
+        field=field,
     )
     return frame[symbol].dropna()

@@ -1,4 +1,4 @@
-"""Download closes with yfinance, with the checksummed on-disk cache of :mod:`pairs.data._cache`."""
+"""Download closes (or opens, highs, lows) with yfinance, cached on disk by :mod:`pairs.data._cache`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pairs._validation import check_float, check_int
+from pairs._typing import PriceField
+from pairs._validation import check_choice, check_float, check_int
 from pairs.data._cache import (
     cache_path,
     check_folder,
@@ -75,25 +76,29 @@ def _quiet_yfinance() -> Iterator[_Capture]:
         logger.propagate, logger.handlers[:] = saved[0], saved[1]
 
 
-def _close_column(frame: pd.DataFrame, ticker: str) -> pd.Series:
+def _price_column(frame: pd.DataFrame, ticker: str, column: str) -> pd.Series:
+    """The ``column`` (``"Close"``, ``"Open"``...) of a yfinance answer, flat or multi-level."""
     columns = frame.columns
     if isinstance(columns, pd.MultiIndex):
         for level in range(columns.nlevels):
-            if "Close" in columns.get_level_values(level):
-                sub = frame.xs("Close", axis=1, level=level)
+            if column in columns.get_level_values(level):
+                sub = frame.xs(column, axis=1, level=level)
                 if isinstance(sub, pd.DataFrame):
                     if ticker in sub.columns:
                         return sub[ticker]
                     if sub.shape[1] == 1:
                         return sub.iloc[:, 0]
                     raise DataError(
-                        f"yfinance answer for {ticker!r} must have one Close column; got {list(sub.columns)!r}."
+                        f"yfinance answer for {ticker!r} must have one {column} column; "
+                        f"got {list(sub.columns)!r}."
                     )
                 return sub
-        raise DataError(f"yfinance answer for {ticker!r} must have a 'Close' column; got {list(columns)!r}.")
-    if "Close" in columns:
-        return frame["Close"]
-    raise DataError(f"yfinance answer for {ticker!r} must have a 'Close' column; got {list(columns)!r}.")
+        raise DataError(
+            f"yfinance answer for {ticker!r} must have a column {column!r}; got {list(columns)!r}."
+        )
+    if column in columns:
+        return frame[column]
+    raise DataError(f"yfinance answer for {ticker!r} must have a column {column!r}; got {list(columns)!r}.")
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -109,6 +114,7 @@ def _download(
     retries: int,
     backoff: float,
     sleep: Callable[[float], None],
+    field: str,
 ) -> pd.Series:
     try:
         import yfinance as yf
@@ -143,15 +149,16 @@ def _download(
                 f"(interval={interval!r}, start={_iso(start)}, end={_iso(end)}): unknown ticker, "
                 f"no history in that span, or offline.{said}"
             )
-        close = pd.to_numeric(_close_column(frame, ticker), errors="coerce").dropna()
-        if close.empty:
-            raise DataError(f"yfinance answer for {ticker!r} must contain closes; got only NaN.")
-        index = pd.DatetimeIndex(close.index)
+        column = field.capitalize()
+        price = pd.to_numeric(_price_column(frame, ticker, column), errors="coerce").dropna()
+        if price.empty:
+            raise DataError(f"yfinance answer for {ticker!r} must contain {column} prices; got only NaN.")
+        index = pd.DatetimeIndex(price.index)
         index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-        out = pd.Series(close.to_numpy(dtype=np.float64), index=index, name=ticker)
+        out = pd.Series(price.to_numpy(dtype=np.float64), index=index, name=ticker)
         out = out[~out.index.duplicated(keep="last")].sort_index()
         if (out <= 0).any() or not np.isfinite(out.to_numpy()).all():
-            raise DataError(f"yfinance answer for {ticker!r} must have positive finite closes.")
+            raise DataError(f"yfinance answer for {ticker!r} must have positive finite {column} prices.")
         return out
     raise DataError(
         f"yfinance download of {ticker!r} failed after {retries + 1} attempt(s) "
@@ -174,8 +181,9 @@ def load_yfinance(
     max_age: str | timedelta | None = None,
     retries: int = 3,
     backoff: float = 1.0,
+    field: PriceField = "close",
 ) -> pd.DataFrame:
-    """Download closes from Yahoo Finance via yfinance, cached on disk.
+    """Download closes (or another price ``field``) from Yahoo Finance via yfinance, cached on disk.
 
     Parameters
     ----------
@@ -203,11 +211,15 @@ def load_yfinance(
         A failing download is retried ``retries`` times, waiting ``backoff * 2**k``
         seconds before retry ``k``; then a one-line :class:`~pairs.exceptions.DataError`
         (yfinance's own log lines are kept off stderr).
+    field
+        ``"close"`` (default), ``"open"``, ``"high"`` or ``"low"``: which price of the bars
+        (e.g. the opens of ``backtest(..., fill="next_open")``), as in :func:`pairs.load_ccxt`;
+        each field is cached apart.
 
     Returns
     -------
     pandas.DataFrame
-        Closes (not adjusted; for crypto Close equals Adj Close), one column per
+        Closes (not adjusted; for crypto Close equals Adj Close) or ``field``, one column per
         ticker, outer-joined on a tz-aware UTC index (NaN where a ticker has no bar).
 
     Examples
@@ -234,19 +246,22 @@ def load_yfinance(
     age = check_max_age(max_age, _BAR[interval])
     n_retries = check_int("retries", retries, minimum=0)
     wait = check_float("backoff", backoff, minimum=0.0)
+    price: PriceField = check_choice("field", field, ("open", "high", "low", "close"))
+    # The closes keep the cache key they always had; another field is a series of its own.
+    key_interval = interval if price == "close" else f"{interval}-{price}"
     start_ts, end_ts = stamp(start, "start"), stamp(end, "end")
     folder = None if cache_dir is False else default_cache_dir() if cache_dir is None else Path(cache_dir)
     check_folder(folder)
     columns: dict[str, pd.Series] = {}
     for ticker in names:
-        key = {"source": _SOURCE, "symbol": ticker, "interval": interval}
-        path = None if folder is None else cache_path(folder, _SOURCE, ticker, interval)
+        key = {"source": _SOURCE, "symbol": ticker, "interval": key_interval}
+        path = None if folder is None else cache_path(folder, _SOURCE, ticker, key_interval)
         cached = None if refresh or path is None else read_cache(path, key)
         now = _now()
         if cached is not None and usable(cached[0], start_ts, end_ts, now=now, max_age=age):
             series = cached[1].rename(ticker)
         else:
-            series = _download(ticker, start_ts, end_ts, interval, n_retries, wait, time.sleep)
+            series = _download(ticker, start_ts, end_ts, interval, n_retries, wait, time.sleep, price)
             if path is not None:
                 write_cache(path, key, series, start=start_ts, end=end_ts, fetched_at=now)
         if start_ts is not None:

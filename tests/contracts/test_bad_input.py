@@ -1130,6 +1130,7 @@ LOAD_YFINANCE = Target(
         ("backoff=-1", {"backoff": -1.0}, Raises(PairsError, "backoff")),
         ("cache_dir=5", {"cache_dir": 5}, Raises(PairsError, "cache_dir")),
         ("refresh='yes'", {"refresh": "yes"}, Raises(PairsError, "refresh")),
+        ("field='volume'", {"field": "volume"}, Raises(PairsError, "field")),
     ),
 )
 

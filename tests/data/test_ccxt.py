@@ -794,3 +794,17 @@ def test_load_ccxt_keeps_the_open_prices_when_asked(tmp_path: Path, waits: list[
         from_ccxt(CANDLES["ETH/USDT"][:2], field="volume")
     with pytest.raises(DataError, match=r"^ohlcv row 0 must have a finite positive open"):
         from_ccxt([[1609459200000, 0.0, 2.0, 0.5, 1.5, 1.0]], field="open")
+
+
+def test_resolve_source_reads_the_recorded_klines_opens(
+    tmp_path: Path, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #25: ``ccxt:EXCHANGE:SYMBOL`` with ``field="open"`` (what ``pairs backtest --fill
+    next_open`` reads) is the open column of the klines served, row for row."""
+    monkeypatch.setattr(ccxt, "binance", lambda config=None: RecordedBinance())
+    opens = resolve_source("ccxt:binance:ETH/USDT", cache_dir=tmp_path, field="open")
+    rows = CANDLES["ETH/USDT"]
+    assert opens.index.equals(pd.DatetimeIndex([pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows]))
+    np.testing.assert_array_equal(opens.to_numpy(), [r[1] for r in rows])
+    closes = resolve_source("ccxt:binance:ETH/USDT", cache_dir=tmp_path)
+    np.testing.assert_array_equal(closes.to_numpy(), [r[4] for r in rows])

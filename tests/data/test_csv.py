@@ -294,3 +294,46 @@ def test_nat_string_is_not_a_timestamp(tmp_path: Path) -> None:
     text = HEADER + "2021-01-01,1,2,0.5,1.5,10\nNaT,1.5,2,1,1.8,11\n"
     with pytest.raises(DataError, match="line 3 must have a timestamp; got 'NaT'"):
         read_prices(_write(tmp_path, text))
+
+
+# --- open prices, for backtest(fill="next_open") (issue #25) ---------------------------------------------
+
+
+def _raw_opens(path: Path, time: str, column: str, unit: str | None) -> pd.Series:
+    """The file's open column by pandas alone, on UTC bar open times, oldest first."""
+    raw = pd.read_csv(path)
+    stamps = pd.to_datetime(raw[time], unit=unit, utc=True) if unit else pd.to_datetime(raw[time], utc=True)
+    return pd.Series(raw[column].to_numpy(dtype=float), index=pd.DatetimeIndex(stamps)).sort_index()
+
+
+@pytest.mark.parametrize(
+    ("path", "time", "column", "unit", "layout"),
+    [
+        (sample_path("ETHUSDT_1d.csv"), "timestamp", "open", None, "binance"),
+        (DATA / "ETH-USD.csv", "Date", "Open", None, "yfinance"),
+        (DATA / "BCH-USD.csv", "Date", "Open", None, "yfinance"),  # Open is the last column
+        (DATA / "ETH-USD-1h.csv", "Unix", "Open", "s", "cryptodatadownload"),  # newest first
+    ],
+    ids=["binance", "yfinance", "yfinance_other_order", "cryptodatadownload"],
+)
+def test_read_prices_keeps_the_open_column_of_each_layout(
+    path: Path, time: str, column: str, unit: str | None, layout: str
+) -> None:
+    opens = read_prices(path, field="open")
+    ref = _raw_opens(path, time, column, unit)
+    assert opens.attrs["layout"] == layout
+    assert opens.index.equals(ref.index)
+    np.testing.assert_array_equal(opens.to_numpy(), ref.to_numpy())
+    closes = read_prices(path)
+    assert opens.index.equals(closes.index) and opens.name == closes.name
+    assert not np.array_equal(opens.to_numpy(), closes.to_numpy())
+
+
+def test_an_open_of_zero_or_no_open_column_is_named(tmp_path: Path) -> None:
+    text = "timestamp,open,close\n2024-01-01,1.0,1.5\n2024-01-02,0.0,1.6\n"
+    with pytest.raises(DataError, match=r"prices must be strictly positive; got 0\.0 at 2024-01-02"):
+        read_prices(_write(tmp_path, text, name="zero.csv"), field="open")
+    assert read_prices(tmp_path / "zero.csv").tolist() == [1.5, 1.6]
+    closes_only = _write(tmp_path, "timestamp,close\n2024-01-01,1.5\n", name="c.csv")
+    with pytest.raises(DataError, match=r"^field must be a column of .*column 'open' is missing"):
+        read_prices(closes_only, field="open")

@@ -406,3 +406,41 @@ def test_offline_cli_prints_exactly_one_line(
     assert err.count("\n") == 1 and "offline" in err and "Could not resolve host" in err
     assert any("finance.yahoo.com" in url for url in no_network)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- open prices, for backtest(fill="next_open") (issue #25) ---------------------------------------------
+
+
+@pytest.mark.parametrize("multi", [True, False], ids=["multi_level", "flat"])
+def test_field_open_is_the_open_column_cached_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, multi: bool
+) -> None:
+    fake = FakeDownload([lambda t: _recorded(t, multi=multi)])
+    monkeypatch.setattr(yfinance, "download", fake)
+    closes = load_yfinance("ETH-USD", cache_dir=tmp_path)
+    opens = load_yfinance("ETH-USD", cache_dir=tmp_path, field="open")
+    raw = pd.read_csv(DATA / "ETH-USD.csv")
+    np.testing.assert_array_equal(opens["ETH-USD"].to_numpy(), raw["Open"].to_numpy())
+    assert opens.index.equals(pd.DatetimeIndex(pd.to_datetime(raw["Date"], utc=True), name="timestamp"))
+    np.testing.assert_array_equal(closes["ETH-USD"].to_numpy(), raw["Close"].to_numpy())
+    # Two cache files (closes, opens): each answers its own field without a download.
+    assert len(fake.calls) == 2 and len(list(tmp_path.iterdir())) == 2
+
+    def offline(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("network used on a cache hit")
+
+    monkeypatch.setattr(yfinance, "download", offline)
+    pd.testing.assert_frame_equal(load_yfinance("ETH-USD", cache_dir=tmp_path, field="open"), opens)
+    pd.testing.assert_frame_equal(load_yfinance("ETH-USD", cache_dir=tmp_path), closes)
+
+
+def test_field_must_be_a_price_and_an_answer_without_it_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(PairsError, match=r"^field must be one of"):
+        load_yfinance("ETH-USD", cache_dir=tmp_path, field="volume")  # type: ignore[arg-type]
+    closes_only = pd.DataFrame({"Close": [1.0]}, index=pd.to_datetime(["2021-01-01"]))
+    monkeypatch.setattr(yfinance, "download", lambda *a, **k: closes_only)
+    with pytest.raises(DataError, match=r"^yfinance answer for 'ETH-USD' must have a column 'Open'"):
+        load_yfinance("ETH-USD", cache_dir=tmp_path, field="open", retries=0)
+    assert list(tmp_path.iterdir()) == []

@@ -376,6 +376,11 @@ def test_analysis_report_without_matplotlib(prices: pd.DataFrame, monkeypatch: p
         ({"coint_step": 0}, PairsError, "coint_step must be an integer >= 1"),
         ({"size": 0.2}, PairsError, "size must be one of 0.01, 0.05, 0.1"),
         ({"strategy": Strategy(hedge="rolling", window=1000)}, InsufficientDataError, "window"),
+        (
+            {"strategy": Strategy(capital=1e4, fill="next_open")},
+            PairsError,
+            "strategy must not fill at 'next_open' in a report",
+        ),
     ],
 )
 def test_analysis_report_bad_options(
