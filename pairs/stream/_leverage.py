@@ -16,8 +16,9 @@ pair of a :class:`~pairs.StreamBook`) are cut as the account backtest cuts them
   gross exposure is never cut;
 * ``k < 1``: the legs are sent to ``u + k w``, rounded toward zero onto the lot grid (as the ledger
   does), and the signal's ``leverage_cut`` is ``"scaled"`` (``k > 0``) or ``"refused"`` (``k = 0``).
-  A cut order below ``min_notional`` is not sent (an exchange would reject it; the ledger fills
-  it). The targets ``y_units``/``x_units`` stay the strategy's: the next bar asks again.
+  As in the ledger, the cut order is sent even when a leg falls below ``min_notional`` (an
+  exchange may reject that leg; the next bar asks again). The targets ``y_units``/``x_units``
+  stay the strategy's: the next bar asks for the rest.
 
 The spot legs' cash limit of the ledger (``market="spot"``) is not applied by the stream.
 """
@@ -37,6 +38,7 @@ from pairs.stream._legs import Legs, Order
 __all__ = ["Limit", "capped_orders", "limit_of"]
 
 _ONES = np.ones(2)
+_NO_MINIMUM = (0.0, 0.0)
 
 
 class Limit:
@@ -95,11 +97,10 @@ def capped_orders(
         return orders, None
     order = np.zeros(2)
     for o in orders:
-        k = 0 if o.symbol == symbols[0] else 1
-        order[k] += o.quantity if o.side == "buy" else -o.quantity
+        order[0 if o.symbol == symbols[0] else 1] += o.quantity if o.side == "buy" else -o.quantity
     held, prices = np.array(legs.units), np.array(legs.prices)
     k = limit.scale(held, order, prices, legs.pnl())
     if k >= 1.0:
         return orders, None
-    cut = legs.orders(limit.cut(held, order, k), symbols, lots, small, entry, exit_order)
+    cut = legs.orders(limit.cut(held, order, k), symbols, lots, _NO_MINIMUM, entry, exit_order)
     return cut, "refused" if k == 0.0 else "scaled"
