@@ -132,9 +132,12 @@ def test_update_calls_the_compiled_entry_with_its_exact_types(tmp_path) -> None:
     assert a.to_json() == b.to_json()
 
 
-def test_book_line_is_json_dumps_of_its_data() -> None:
+@pytest.mark.parametrize("account", [{}, {"capital": 10_000.0, "leverage": 0.5}], ids=["plain", "leverage"])
+def test_book_line_is_json_dumps_of_its_data(account: dict) -> None:
     prices = load_sample("binance_1d")[["BTC", "ETH", "LTC"]].dropna().iloc[:200]
-    book = StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=Strategy(log_prices=True, zscore_window=20))
+    strategy = Strategy(log_prices=True, zscore_window=20, **account)
+    book = StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=strategy)
+    cuts = 0
     for ts, row in prices.iterrows():
         signals = book.update(row, ts)
         for every in (True, False):
@@ -144,6 +147,8 @@ def test_book_line_is_json_dumps_of_its_data() -> None:
             }
             expected = json.dumps({"timestamp": ts.isoformat(), "signals": data})
             assert bar_line(signals, every=every) == expected
+            cuts += '"leverage_cut"' in expected
+    assert (cuts > 0) == bool(account)  # no fills: every entry is cut at 0.5x
 
 
 def _rolling_engine() -> StreamEngine:

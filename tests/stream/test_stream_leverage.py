@@ -187,6 +187,13 @@ def test_a_cut_order_by_hand() -> None:
     assert cut is None and [o.quantity for o in orders] == [4.9, 9.9]
     closes, cut = capped_orders(legs, limit_of(lotted), (0.0, 0.0), SYMBOLS, lotted, "together")
     assert cut is None and all(o.reduce_only for o in closes)
+    # A cut leg below min_notional is still sent (the ledger fills it): at 0.2x, 3000 k = 0.2 (1000 - 3 k),
+    # k = 200 / 3000.6, about 100 of notional per leg against a minimum of 500.
+    small = strategy.replace(leverage=0.2, min_notional=(500.0, 500.0))
+    orders, cut = capped_orders(_hand_legs(), limit_of(small), (15.0, -30.0), SYMBOLS, small, "together")
+    k = 200 / 3000.6
+    assert cut == "scaled"
+    np.testing.assert_allclose([o.quantity for o in orders], [15 * k, 30 * k], rtol=1e-12)
     # Without leverage nothing is cut.
     free = lotted.replace(leverage=None)
     assert limit_of(free) is None
