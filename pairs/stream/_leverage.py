@@ -46,10 +46,9 @@ class Limit:
 
     __slots__ = ("capital", "costs", "leverage", "lots")
 
-    def __init__(self, strategy: Strategy) -> None:
-        assert strategy.leverage is not None and strategy.capital is not None
-        self.leverage = float(strategy.leverage)
-        self.capital = float(strategy.capital)
+    def __init__(self, strategy: Strategy, leverage: float, capital: float) -> None:
+        self.leverage = leverage
+        self.capital = capital
         taker, maker, share = fee_rate(strategy.fee_bps, strategy.maker_fee_bps, strategy.maker_share)
         self.costs = (taker, maker, share, strategy.slippage_bps / 1e4, strategy.slippage_model == "price")
         self.lots = strategy.lot_size
@@ -57,9 +56,12 @@ class Limit:
     def scale(self, held: np.ndarray, order: np.ndarray, prices: np.ndarray, pnl: float) -> float:
         """The ledger's ``k``: the largest fraction of ``order`` that keeps ``G <= L E``."""
         fees, rebates, slippage = order_costs(prices, order, *self.costs)
-        cost = 0.0
-        for i in range(order.size):  # the ledger's sums, leg by leg
-            cost += fees[i] - rebates[i] + slippage[i]
+        paid = rebated = slipped = 0.0
+        for i in range(order.size):  # the ledger's sums, in its order
+            paid += fees[i]
+            rebated += rebates[i]
+            slipped += slippage[i]
+        cost = paid - rebated + slipped
         return float(order_scale(held, order, prices, self.capital + pnl, cost, self.leverage, _ONES, _ONES))
 
     def cut(self, held: np.ndarray, order: np.ndarray, k: float) -> tuple[float, ...]:
@@ -76,7 +78,7 @@ def limit_of(strategy: Strategy) -> Limit | None:
     """The strategy's :class:`Limit`, or None without ``leverage`` (or without ``capital``)."""
     if strategy.leverage is None or strategy.capital is None:
         return None
-    return Limit(strategy)
+    return Limit(strategy, float(strategy.leverage), float(strategy.capital))
 
 
 def capped_orders(
