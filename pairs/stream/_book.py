@@ -15,10 +15,11 @@ Persistence: :meth:`StreamBook.state_dict` stores every pair's engine state (the
 writes it atomically with a SHA-256 checksum; a truncated, corrupted or foreign state raises
 :class:`~pairs.exceptions.StateError`.
 
-Orders and fills: with ``capital`` each pair's signal carries its ``orders`` (as an engine's),
-and :meth:`StreamBook.fill` reports a fill of one leg of one pair: fills are attributed per pair
-(see :mod:`pairs.stream._legs`). The state (version 2) keeps every pair's holdings and last
-prices; a version 1 state loads with holdings equal to the targets.
+Orders and fills: with ``capital`` each pair's signal carries its ``orders`` (as an engine's, cut
+by the pair's ``leverage`` limit when its strategy has one), and :meth:`StreamBook.fill` reports a
+fill of one leg of one pair: fills are attributed per pair (see :mod:`pairs.stream._legs`). The
+state (version 2) keeps every pair's holdings and last prices; a version 1 state loads with
+holdings equal to the targets.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from pairs.stream._kernels import (
     symbol_logs,
 )
 from pairs.stream._legs import Legs, Order, guard
+from pairs.stream._leverage import capped_orders, limit_of
 from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _signal
 from pairs.stream._state import (
@@ -130,9 +132,9 @@ class BookSignals(Mapping[str, Signal]):
             raise KeyError(key)
         f, i = self._f, self._i
         sized = bool(self._sized[k])
-        orders = None
+        orders = cut = None
         if sized and self._book is not None:
-            orders = self._book._orders_of(k, (float(f[4, k]), float(f[5, k])), self._exits.get(k))
+            orders, cut = self._book._orders_of(k, (float(f[4, k]), float(f[5, k])), self._exits.get(k))
         return _signal(
             self.timestamp,
             float(f[0, k]),
@@ -144,6 +146,7 @@ class BookSignals(Mapping[str, Signal]):
             float(f[5, k]) if sized else None,
             _ACTIONS[int(i[1, k])],
             orders,
+            cut,
         )
 
     def __repr__(self) -> str:
@@ -563,17 +566,13 @@ class StreamBook:
         legs.mark(float(self._prices_of[k, 0]), float(self._prices_of[k, 1]))
         return legs
 
-    def _orders_of(self, k: int, targets: tuple[float, float], exits: str | None) -> tuple[Order, ...]:
+    def _orders_of(
+        self, k: int, targets: tuple[float, float], exits: str | None
+    ) -> tuple[tuple[Order, ...], str | None]:
+        """Pair ``k``'s orders to ``targets`` (cut by its strategy's leverage limit) and the cut."""
         s = self._strategies[k]
-        legs = self._mark(k)
-        return legs.orders(
-            targets,
-            self._legs[k],
-            s.lot_size,
-            s.min_notional,
-            s.execution.entry_order,
-            exits or s.execution.exit_order,
-        )
+        limit = None if s.leverage is None else limit_of(s)
+        return capped_orders(self._mark(k), limit, targets, self._legs[k], s, exits or s.execution.exit_order)
 
     def _guards(self, out_f: np.ndarray, out_i: np.ndarray) -> dict[int, str]:
         """Guards of the pairs with one, updated at this bar in a position: close those that fire."""
@@ -615,7 +614,7 @@ class StreamBook:
             return ()
         group, row = self._row_of(self._names[k])
         targets = (float(group.state[row, R_SIZE]), float(group.state[row, R_SIZE + 1]))
-        return self._orders_of(k, targets, None)
+        return self._orders_of(k, targets, None)[0]
 
     def fill(
         self,

@@ -23,7 +23,10 @@ Orders and fills: with ``capital`` every :class:`Signal` carries ``orders``, the
 :class:`~pairs.Order` list that takes the holdings the engine knows to the signal's units
 (rounded to lots, ``min_notional``, reduce-only closes first, the strategy's leg order); the
 holdings move only with :meth:`~StreamEngine.fill` (see :mod:`pairs.stream._legs`), and the
-strategy's :class:`~pairs.ExecutionRule` guards act on them.
+strategy's :class:`~pairs.ExecutionRule` guards act on them. With the strategy's ``leverage``, the
+orders are cut as the account backtest cuts them (gross exposure after them at most ``leverage``
+times capital plus the fills' P&L; :mod:`pairs.stream._leverage`), and the signal's
+``leverage_cut`` says so.
 
 An update with a NaN, infinite or non-positive price raises :class:`~pairs.exceptions.DataError`;
 a duplicate or earlier timestamp raises :class:`~pairs.exceptions.StateError`. Either way the
@@ -58,6 +61,7 @@ from pairs.stream._kernels import (
     engine_step,
 )
 from pairs.stream._legs import Legs, Order, guard
+from pairs.stream._leverage import capped_orders, limit_of
 from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
 from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
@@ -222,6 +226,7 @@ class StreamEngine:
         "_guarded",
         "_last_ts",
         "_legs",
+        "_limit",
         "_max_gap",
         "_on_gap",
         "_st",
@@ -273,6 +278,7 @@ class StreamEngine:
         self._symbols = _check_symbols(symbols)
         self._execution = s.execution
         self._guarded = s.execution.guarded
+        self._limit = limit_of(s)
         # What the account holds: moved by fills only, kept across a gap reset (the account
         # still holds it; the reset's flat targets then close it).
         self._legs = Legs()
@@ -380,7 +386,7 @@ class StreamEngine:
             if position == 0 and action == "hold":
                 action = "exit"
             self._gap_exit = 0
-        orders = None
+        orders = cut = None
         legs = self._legs
         legs.mark(y_price, x_price)
         if self._capital is None:
@@ -391,7 +397,7 @@ class StreamEngine:
                 fired = self._guard(y_units, x_units, exits)
                 if fired is not None:
                     position, action, y_units, x_units, exits = 0, "guard", 0.0, 0.0, fired
-            orders = self._orders((y_units, x_units), exits)
+            orders, cut = self._orders((y_units, x_units), exits)
         # _signal(...) inline (once per bar: a call less).
         signal: Any = _new(_SignalFields)
         signal.timestamp = ts
@@ -404,15 +410,14 @@ class StreamEngine:
         signal.x_units = x_units
         signal.action = action
         signal.orders = orders
+        signal.leverage_cut = cut
         signal.__class__ = Signal
         return signal  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------- legs, orders, fills
-    def _orders(self, targets: tuple[float, float], exit_order: str) -> tuple[Order, ...]:
-        s = self._strategy
-        return self._legs.orders(
-            targets, self._symbols, s.lot_size, s.min_notional, s.execution.entry_order, exit_order
-        )
+    def _orders(self, targets: tuple[float, float], exit_order: str) -> tuple[tuple[Order, ...], str | None]:
+        """The orders to ``targets`` (cut by the leverage limit) and the signal's ``leverage_cut``."""
+        return capped_orders(self._legs, self._limit, targets, self._symbols, self._strategy, exit_order)
 
     def _guard(self, y_units: float, x_units: float, exits: str) -> str | None:
         """The exit order if a guard of the ExecutionRule fires at this bar (the row is then closed)."""
@@ -440,11 +445,14 @@ class StreamEngine:
     def orders(self) -> tuple[Order, ...]:
         """The orders that take the holdings to the last signal's targets now (after fills).
 
-        The same rule as the orders of a :class:`Signal`, at the last bar's prices; empty
-        without ``capital`` or before the first bar.
+        The same rule as the orders of a :class:`Signal` (the leverage limit included), at the
+        last bar's prices; empty without ``capital`` or before the first bar.
         """
+        return self._last_orders()[0]
+
+    def _last_orders(self) -> tuple[tuple[Order, ...], str | None]:
         if self._capital is None or self._n == 0:
-            return ()
+            return (), None
         st = self._st
         return self._orders((float(st[S_SIZE]), float(st[S_SIZE + 1])), self._execution.exit_order)
 

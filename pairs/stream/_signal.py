@@ -46,10 +46,18 @@ class Signal(ResultMixin):
     """With ``capital``: the orders that take the holdings the engine knows (from fills) to
     ``y_units``/``x_units``, rounded to lots, without those below ``min_notional`` (see
     :meth:`pairs.StreamEngine.fill`); empty when nothing is to trade. None without capital."""
+    leverage_cut: str | None = None
+    """``"scaled"`` or ``"refused"`` when the strategy's ``leverage`` limit cut this bar's orders
+    (gross exposure after them at most ``leverage`` times the equity: capital plus the P&L of the
+    fills; see :mod:`pairs.stream._leverage`), else None. In ``to_dict`` and the JSON line only
+    when not None."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings."""
-        return {
+        """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings.
+
+        ``leverage_cut`` is there only when not None (lines stay as they were without a cut).
+        """
+        out = {
             "timestamp": _stamp_value(self.timestamp),
             "beta": _float_value(self.beta),
             "alpha": _float_value(self.alpha),
@@ -61,6 +69,9 @@ class Signal(ResultMixin):
             "action": self.action if type(self.action) is str else json_safe(self.action),
             "orders": None if self.orders is None else [o.to_dict() for o in self.orders],
         }
+        if self.leverage_cut is not None:
+            out["leverage_cut"] = json_safe(self.leverage_cut)
+        return out
 
     def to_json(self) -> str:
         """One line of JSON, the same text as ``json.dumps(signal.to_dict())``, built directly.
@@ -85,7 +96,7 @@ class Signal(ResultMixin):
 class _SignalFields(ResultMixin):
     """A :class:`Signal`'s slot layout without its frozen ``__setattr__``: filled, then relabelled.
 
-    Per bar, ``Signal(...)`` costs nine ``object.__setattr__`` calls of the frozen dataclass
+    Per bar, ``Signal(...)`` costs ten ``object.__setattr__`` calls of the frozen dataclass
     (about 1.3 us here); plain slot stores and a ``__class__`` switch cost about 0.3 us. The
     object is a Signal before anyone else sees it (tests/stream/test_hot_path.py).
     """
@@ -108,6 +119,7 @@ def _signal(
     x_units: float | None,
     action: str,
     orders: tuple[Order, ...] | None = None,
+    leverage_cut: str | None = None,
 ) -> Signal:
     """``Signal(...)``, built by slot stores on :class:`_SignalFields` (once per bar)."""
     signal: Any = _new(_SignalFields)  # typed Any: its slots are declared by Signal
@@ -121,6 +133,7 @@ def _signal(
     signal.x_units = x_units
     signal.action = action
     signal.orders = orders
+    signal.leverage_cut = leverage_cut
     signal.__class__ = Signal
     return signal  # type: ignore[no-any-return]
 
@@ -177,12 +190,13 @@ def body_json(signal: Signal, head: str) -> str:
     position = signal.position
     action = _ACTION_JSON.get(signal.action) if type(signal.action) is str else None
     orders = "null" if signal.orders is None else _orders_json(signal.orders)
+    cut = "" if signal.leverage_cut is None else f', "leverage_cut": {_other_json(signal.leverage_cut)}'
     return (
         f'{head}"beta": {_float_json(signal.beta)}, "alpha": {_float_json(signal.alpha)}, '
         f'"spread": {_float_json(signal.spread)}, "zscore": {_float_json(signal.zscore)}, '
         f'"position": {int.__repr__(position) if type(position) is int else _other_json(position)}, '
         f'"y_units": {_float_json(signal.y_units)}, "x_units": {_float_json(signal.x_units)}, '
-        f'"action": {action or _other_json(signal.action)}, "orders": {orders}}}'
+        f'"action": {action or _other_json(signal.action)}, "orders": {orders}{cut}}}'
     )
 
 

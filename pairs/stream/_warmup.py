@@ -100,12 +100,12 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
     if holes and holes[-1] == len(py) - 1 and position_before_reset and position == 0 and action == "hold":
         action = "exit"
     engine._last_ts = stamps[-1] if stamps is not None else None
-    orders = None
+    orders = cut = None
     # The last bar marks the holdings; guards of the strategy's ExecutionRule act on live bars
     # only (a replayed history has no fills).
     engine._legs.mark(float(py[-1]), float(px[-1]))
     if engine.strategy.capital is None:
         y_units = x_units = None
     else:
-        orders = engine.orders()
-    return _signal(engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action, orders)
+        orders, cut = engine._last_orders()
+    return _signal(engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action, orders, cut)

@@ -2,7 +2,8 @@
 
 * ``Signal.to_json()`` (the line ``pairs signal --follow`` prints) is byte for byte
   ``json.dumps(signal.to_dict())``, and the fast ``to_dict`` equals the generic
-  ``ResultMixin.to_dict``, for every kind of timestamp and for non-finite values.
+  ``ResultMixin.to_dict`` (less ``leverage_cut`` when it is None: the key is written only
+  with a cut), for every kind of timestamp and for non-finite values.
 * The engine's signals, built by slot stores and a class switch (not the frozen dataclass's
   ``__init__``), are ordinary frozen :class:`Signal` objects: equal to ``Signal(...)`` of the
   same fields, immutable, hashable, picklable, with dataclass fields, from engine, warm-up and book.
@@ -47,14 +48,23 @@ STAMPS = [
 VALUES = [0.1, -0.0, 1e-310, 123456.789e200, math.nan, math.inf, -math.inf, None, 3, np.float64(2.5)]
 
 
+def _generic(signal: Signal) -> dict:
+    """``ResultMixin.to_dict``, without the optional ``leverage_cut`` when it is None."""
+    out = ResultMixin.to_dict(signal)
+    if out["leverage_cut"] is None:
+        del out["leverage_cut"]
+    return out
+
+
 @pytest.mark.parametrize("stamp", STAMPS, ids=repr)
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_to_json_is_json_dumps_of_to_dict(stamp: object, value: object) -> None:
     for action in ("hold", "enter_long", "enter_short", "exit", "stop"):
-        for position in (1, 0, -1):
-            signal = Signal(stamp, value, 1.25, value, -2.0, position, value, 0.5, action)  # type: ignore[arg-type]
-            assert signal.to_dict() == ResultMixin.to_dict(signal)
+        for position, cut in ((1, None), (0, "scaled"), (-1, "refused")):
+            signal = Signal(stamp, value, 1.25, value, -2.0, position, value, 0.5, action, (), cut)  # type: ignore[arg-type]
+            assert signal.to_dict() == _generic(signal)
             assert signal.to_json() == json.dumps(signal.to_dict())
+            assert ("leverage_cut" in signal.to_dict()) == (cut is not None)
 
 
 def test_engine_signals_serialise_as_json_dumps() -> None:
@@ -62,12 +72,16 @@ def test_engine_signals_serialise_as_json_dumps() -> None:
     for strategy in (
         Strategy(log_prices=True, capital=10_000, lot_size=(0.01, 0.0001)),
         Strategy(hedge="rolling", window=30, zscore_window=20),
+        Strategy(log_prices=True, capital=10_000, leverage=0.5),  # no fills: every entry is cut
     ):
         engine = strategy.stream()
+        cuts = 0
         for ts, btc, eth in zip(prices.index, prices["BTC"], prices["ETH"], strict=True):
             signal = engine.update(eth, btc, ts)
             assert signal.to_json() == json.dumps(signal.to_dict())
-            assert signal.to_dict() == ResultMixin.to_dict(signal)
+            assert signal.to_dict() == _generic(signal)
+            cuts += signal.leverage_cut is not None
+        assert (cuts > 0) == (strategy.leverage is not None)
 
 
 def test_fast_built_signals_are_ordinary_frozen_signals() -> None:
@@ -118,9 +132,12 @@ def test_update_calls_the_compiled_entry_with_its_exact_types(tmp_path) -> None:
     assert a.to_json() == b.to_json()
 
 
-def test_book_line_is_json_dumps_of_its_data() -> None:
+@pytest.mark.parametrize("account", [{}, {"capital": 10_000.0, "leverage": 0.5}], ids=["plain", "leverage"])
+def test_book_line_is_json_dumps_of_its_data(account: dict) -> None:
     prices = load_sample("binance_1d")[["BTC", "ETH", "LTC"]].dropna().iloc[:200]
-    book = StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=Strategy(log_prices=True, zscore_window=20))
+    strategy = Strategy(log_prices=True, zscore_window=20, **account)
+    book = StreamBook([("ETH", "BTC"), ("LTC", "BTC")], strategy=strategy)
+    cuts = 0
     for ts, row in prices.iterrows():
         signals = book.update(row, ts)
         for every in (True, False):
@@ -130,6 +147,8 @@ def test_book_line_is_json_dumps_of_its_data() -> None:
             }
             expected = json.dumps({"timestamp": ts.isoformat(), "signals": data})
             assert bar_line(signals, every=every) == expected
+            cuts += '"leverage_cut"' in expected
+    assert (cuts > 0) == bool(account)  # no fills: every entry is cut at 0.5x
 
 
 def _rolling_engine() -> StreamEngine:
