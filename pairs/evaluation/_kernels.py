@@ -22,6 +22,7 @@ __all__ = [
     "ledger_kernel",
     "liquidation_price_cross",
     "liquidation_price_isolated",
+    "lot_floor",
     "order_costs",
     "order_scale",
 ]
@@ -213,6 +214,12 @@ def _isolated_margin(
 
 
 @njit(cache=True)
+def lot_floor(units: float, lot: float) -> float:
+    """``units`` rounded toward zero to a multiple of ``lot`` (> 0): a cut order never adds exposure."""
+    return np.sign(units) * math.floor(abs(units) / lot + 1e-9) * lot
+
+
+@njit(cache=True)
 def _carry(
     u: np.ndarray, price: np.ndarray, rate: np.ndarray, perp: np.ndarray, borrow: np.ndarray
 ) -> tuple[float, float]:
@@ -395,8 +402,7 @@ def ledger_kernel(
                     if lots[i] > 0.0:
                         # The units after a cut order stay on the lot grid, rounded toward zero
                         # (never more exposure than the cut allows).
-                        after = u[i] + want[i]
-                        want[i] = np.sign(after) * math.floor(abs(after) / lots[i] + 1e-9) * lots[i] - u[i]
+                        want[i] = lot_floor(u[i] + want[i], lots[i]) - u[i]
                 _order_costs_into(
                     f, want, fee_rate, maker_rate, maker_share, slippage_rate, slippage_price, fee, reb, slip
                 )
@@ -609,7 +615,7 @@ def book_run(
                     continue
                 new[i] = scale * want[i]
                 if scale < 1.0 and lots[i] > 0.0:  # a cut stays on the lot grid, toward zero
-                    new[i] = np.sign(new[i]) * math.floor(abs(new[i]) / lots[i] + 1e-9) * lots[i]
+                    new[i] = lot_floor(new[i], lots[i])
                 if scale < 1.0 and want[i] != u[i]:
                     ev_bar[m], ev_coin[m], ev_asked[m], ev_filled[m] = t, i, want[i] - u[i], new[i] - u[i]
                     ev_kind[m] = _REFUSED if scale == 0.0 else _SCALED

@@ -25,13 +25,12 @@ The spot legs' cash limit of the ledger (``market="spot"``) is not applied by th
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
 
 from pairs.evaluation._execution import fee_rate
-from pairs.evaluation._kernels import order_costs, order_scale
+from pairs.evaluation._kernels import lot_floor, order_costs, order_scale
 from pairs.strategy import Strategy
 from pairs.stream._legs import Legs, Order
 
@@ -69,7 +68,7 @@ class Limit:
         after = held + k * order
         for i, lot in enumerate(self.lots):
             if lot > 0.0:
-                after[i] = math.copysign(math.floor(abs(after[i]) / lot + 1e-9) * lot, after[i])
+                after[i] = lot_floor(float(after[i]), lot)
         return tuple(float(a) for a in after)
 
 

@@ -6,6 +6,8 @@ seeded 0.2% noise (the sample keeps closes only), which is all a fill model need
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,7 +63,7 @@ def test_orders_decided_at_a_bar_fill_lag_bars_later():
     live = book.stream(list(PRICES.columns))
     signals = [live.update(row, ts) for ts, row in PRICES.iloc[:900].iterrows()]
     checked = 0
-    for before, after in zip(signals[:-1], signals[1:], strict=True):
+    for before, after in itertools.pairwise(signals):
         if after.scale == 1.0:
             assert after.units == before.targets
             checked += any(before.targets.values())
