@@ -53,7 +53,7 @@ _COSTS = "costs"
 _ACCOUNT = "execution of an account (with --capital)"
 
 
-def _fill(text: str) -> str | int:
+def fill_option(text: str) -> str | int:
     """``--fill``: a fill model name or a lag in bars (the Strategy validates it)."""
     return int(text) if text.isascii() and text.isdigit() else text
 
@@ -222,7 +222,7 @@ SETTINGS: tuple[Setting, ...] = (
         "when orders fill: close, next_open (reads the sources' opens), next_close or a lag in bars "
         "(default: {default})",
         _ACCOUNT,
-        _fill,
+        fill_option,
         "WHEN",
     ),
     Setting(

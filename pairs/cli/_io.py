@@ -135,13 +135,23 @@ def _ccxt_series(ref: str, args: argparse.Namespace, field: PriceField = "close"
 
 
 def _source(
-    ref: str, layout: str, *, whole: bool, args: argparse.Namespace | None = None
+    ref: str,
+    layout: str,
+    *,
+    whole: bool,
+    args: argparse.Namespace | None = None,
+    field: PriceField = "close",
 ) -> list[tuple[pd.Series, str | None]]:
     """The series of one source, each with its file stem (None for samples and exchanges)."""
     if ref.startswith(_SAMPLE):
+        if field != "close":
+            raise DataError(
+                f"sources must have {field} prices for --fill next_open (CSV files with an {field} column, "
+                f"ccxt:EXCHANGE:SYMBOL or tickers with --yf); got {ref!r}, a bundled sample of closes."
+            )
         return [(s, None) for s in _sample_series(ref, whole=whole)]
     if ref.startswith(CCXT_PREFIX) and args is not None:
-        return [(_ccxt_series(ref, args), None)]
+        return [(_ccxt_series(ref, args, field), None)]
     path = Path(ref)
     if path.is_dir():
         if not whole:
@@ -151,7 +161,7 @@ def _source(
             raise DataError(f"folder must contain .csv files; got none in {ref!r}.")
     else:
         files = [path]
-    return [(read_prices(p, layout=layout), p.stem) for p in files]  # type: ignore[arg-type]
+    return [(read_prices(p, layout=layout, field=field), p.stem) for p in files]  # type: ignore[arg-type]
 
 
 def _yfinance(
@@ -223,13 +233,17 @@ def load_pair(args: argparse.Namespace, *, opens: bool = False) -> Pair:
     return pair._replace(open_y=open_y, open_x=open_x)
 
 
-def load_panel(args: argparse.Namespace) -> pd.DataFrame:
+def load_panel(args: argparse.Namespace, field: PriceField = "close") -> pd.DataFrame:
     """Price panel of ``args.sources``, one column per series, outer-joined (NaN where absent)."""
     items: list[tuple[pd.Series, str | None]]
     if args.yf:
-        items = [(s, None) for s in _yfinance(args.sources, args)]
+        items = [(s, None) for s in _yfinance(args.sources, args, field)]
     else:
-        items = [item for ref in args.sources for item in _source(ref, args.layout, whole=True, args=args)]
+        items = [
+            item
+            for ref in args.sources
+            for item in _source(ref, args.layout, whole=True, args=args, field=field)
+        ]
     names = [str(s.name) for s, _ in items]
     # Two files of one symbol (say, daily and hourly) keep apart under their file names.
     series = [s if names.count(str(s.name)) == 1 or stem is None else s.rename(stem) for s, stem in items]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pairs import __version__
-from pairs._settings import SETTINGS
+from pairs._settings import SETTINGS, fill_option
 from pairs._typing import layouts
 from pairs.cli._warmup import command
 from pairs.exceptions import PairsError
@@ -299,6 +299,17 @@ def _add_portfolio(sub: Any) -> None:
     spec.add_argument("--on-deselect", choices=("close", "hold_to_exit"), help="(default: close)")
     spec.add_argument("--fee-bps", metavar="BPS", type=float, help="fees (default: the strategy's)")
     spec.add_argument("--slippage-bps", metavar="BPS", type=float, help="slippage (default: the strategy's)")
+    spec.add_argument(
+        "--fill",
+        type=fill_option,
+        metavar="WHEN",
+        help="when orders fill: close, next_open (reads the sources' opens), next_close or a lag in bars "
+        "(default: the strategy's)",
+    )
+    spec.add_argument("--margin", choices=("cross", "isolated"), help="margin mode (default: cross)")
+    spec.add_argument(
+        "--min-notional", metavar="Q", type=float, help="smallest order of any coin, in currency (default: 0)"
+    )
     sel = book.add_argument_group("selection on each formation window")
     sel.add_argument("--method", choices=("coint", "distance"), help="(default: coint)")
     sel.add_argument("--top", metavar="N", type=int, help="pairs per window (default: 5)")

@@ -17,7 +17,8 @@ __all__ = ["cmd_portfolio", "portfolio_from_args"]
 # Flags that set a field of the Selection, and those that set a field of the Portfolio.
 _SELECTION: tuple[str, ...] = ("method", "top", "size", "correction", "min_half_life", "max_half_life")
 _SELECTION += ("min_crossings", "max_pairs_per_coin")
-_PORTFOLIO = ("formation", "trading", "capital", "leverage", "on_deselect", "fee_bps", "slippage_bps")
+_PORTFOLIO: tuple[str, ...] = ("formation", "trading", "capital", "leverage", "on_deselect", "fee_bps")
+_PORTFOLIO += ("slippage_bps", "margin", "min_notional")
 
 
 def _window(value: str) -> int | str:
@@ -39,6 +40,8 @@ def portfolio_from_args(args: argparse.Namespace) -> Portfolio:
     if args.log:  # log prices everywhere: the selection's tests and the strategy's hedge
         selection = selection.replace(log=True)
         strategy = strategy.replace(log_prices=True)
+    if args.fill is not None:
+        strategy = strategy.replace(fill=args.fill)
     return book.replace(strategy=strategy, selection=selection, **changes)
 
 
@@ -48,7 +51,10 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     if args.write_portfolio:
         book.to_json(args.write_portfolio)
     prices = load_panel(args)
-    result = portfolio_backtest(book, prices)
+    opens = None
+    if book.fill_lag[1]:  # fills at the next open: the sources' opens on the closes' bars
+        opens = load_panel(args, "open").reindex(index=prices.index, columns=prices.columns)
+    result = portfolio_backtest(book, prices, opens=opens)
     if args.report:
         from pairs.report import portfolio_report, write_report
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import pairs
@@ -79,3 +81,40 @@ def test_bad_input_is_one_line_exit_2(capsys, folder, argv, arg):
     assert main(["portfolio", folder, *WINDOWS, *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and arg in err and "Traceback" not in err
+
+
+def test_fill_at_the_next_open_reads_the_opens_of_every_source(capsys, tmp_path):
+    # Files with an open column (the previous close moved by a seeded noise: the sample keeps
+    # closes only); the command equals the API given the same opens.
+    rng = np.random.default_rng(11)
+    opens = (PRICES.shift(1) * np.exp(rng.normal(0, 0.002, PRICES.shape))).fillna(PRICES)
+    for coin in PRICES:
+        frame = pd.DataFrame({"open": opens[coin], "close": PRICES[coin]})
+        frame.to_csv(tmp_path / f"{coin}.csv", index_label="timestamp")
+    flags = ["--fill", "next_open", "--margin", "isolated", "--min-notional", "50", "--leverage", "3"]
+    assert main(["portfolio", str(tmp_path), *WINDOWS, *flags, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    book = pairs.Portfolio(
+        pairs.Strategy(fill="next_open"),
+        pairs.Selection(top=2),
+        formation=240,
+        trading=168,
+        leverage=3.0,
+        margin="isolated",
+        min_notional=50.0,
+    )
+    assert pairs.Portfolio.from_dict(data["portfolio"]) == book
+    result = book.backtest(PRICES, opens=opens)
+    assert data["summary"]["final equity"] == pytest.approx(float(result.equity.iloc[-1]), rel=1e-12)
+    assert data["summary"]["fill"] == "next_open"
+    closes = book.replace(strategy=pairs.Strategy()).backtest(PRICES)
+    assert float(closes.equity.iloc[-1]) != pytest.approx(data["summary"]["final equity"], rel=1e-9)
+
+
+def test_fill_at_the_next_open_needs_sources_with_opens(capsys, folder):
+    assert main(["portfolio", "sample:binance_1h", *WINDOWS, "--fill", "next_open"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "open prices" in err[0] and "sample:binance_1h" in err[0]
+    assert main(["portfolio", folder, *WINDOWS, "--fill", "next_open"]) == 2  # 'timestamp,close' files
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "open" in err[0]
