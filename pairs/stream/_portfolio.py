@@ -84,7 +84,8 @@ class PortfolioSignal(ResultMixin):
         Net units of each coin the account holds, as reported by fills (0 until the first fill).
     order_list
         The :class:`~pairs.stream.Order` s that take ``holdings`` to ``targets``: one per coin
-        (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, reduce-only
+        (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, none below the
+        coin's ``min_notional`` unless it closes the holding, reduce-only
         when it only reduces the holding; closes are step 0, orders that open step 1 (0 when
         nothing closes; a flip is both a close and an opening order).
     """
@@ -471,9 +472,8 @@ class PortfolioStream:
     def orders(self) -> tuple[Order, ...]:
         """The orders that take the holdings to the last bar's targets now (after fills)."""
         targets = tuple(self._targets().tolist())
-        return self._held.orders(
-            targets, tuple(self.coins), self._lots, (0.0,) * len(self.coins), labels=tuple(self.coins)
-        )
+        minimum = tuple(self._account.execution["min_notional"].tolist())
+        return self._held.orders(targets, tuple(self.coins), self._lots, minimum, labels=tuple(self.coins))
 
     def fill(
         self,

@@ -153,3 +153,18 @@ def test_bad_execution_settings_are_refused_naming_the_argument():
         _book().replace(borrow_rate=0.1).stream(list(PRICES.columns))
     spec = _book(fill="next_open").replace(market={"ADA": "spot"}, min_notional={"ADA": 5.0})
     assert Portfolio.from_dict(spec.to_dict()) == spec
+
+
+def test_the_live_orders_respect_the_minimum_notional_except_a_close():
+    book = _book().replace(min_notional=300.0)
+    live = book.stream(list(PRICES.columns))
+    sent = 0
+    for ts, row in PRICES.iloc[:700].iterrows():
+        signal = live.update(row, ts)
+        for order in signal.order_list:  # filled at once, at the close
+            quantity = order.quantity if order.side == "buy" else -order.quantity
+            held = live.holdings[order.symbol]
+            assert order.quantity * row[order.symbol] >= 300.0 or held + quantity == 0.0
+            live.fill(order.symbol, quantity, float(row[order.symbol]))
+            sent += 1
+    assert sent > 20
