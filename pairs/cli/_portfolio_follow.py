@@ -39,6 +39,11 @@ def _live(args: argparse.Namespace, outbox: Outbox) -> PortfolioStream:
     """The live book saved in STATE.json, or a new one from ``--portfolio`` and ``--coins``."""
     saved = outbox.read()
     spec = Portfolio.load(args.portfolio)
+    if spec.fill_lag[1]:
+        raise PairsError(
+            "--portfolio must not fill at the next open in --follow, whose bars carry closes only (run "
+            "PortfolioStream.update(..., opens=) from Python); got strategy.fill='next_open'."
+        )
     coins = [c for c in args.coins.split(",") if c] if args.coins else None
     if saved is None:
         if not coins:

@@ -331,6 +331,10 @@ class PortfolioStream:
             raise PairsError(
                 f"opens must be None unless the strategy's fill is 'next_open'; got {opens!r:.60}."
             )
+        if opens is None and at_open:
+            raise PairsError(
+                "opens must be given with fill='next_open' (this bar's opens, {coin: price}); got None."
+            )
         open_row = self._prices(opens, "opens") if opens is not None else np.full(len(self.coins), np.nan)
         book = self.portfolio
         t = self.bar

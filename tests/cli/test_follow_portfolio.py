@@ -68,3 +68,7 @@ def test_errors_are_one_line_exit_2(monkeypatch, capsys, tmp_path: Path) -> None
     assert code == 2 and "bar must repeat the prices" in err
     code, _, err = _run(monkeypatch, capsys, _csv(PRICES.iloc[3:4]), *argv, "--coins", "ADA,ATOM")
     assert code == 2 and "options must match" in err
+    # The follow lines carry closes only: a portfolio filled at the next open is refused up front.
+    BOOK.replace(strategy=BOOK.strategy.replace(fill="next_open")).to_json(spec)
+    code, _, err = _run(monkeypatch, capsys, _csv(PRICES.iloc[:3]), *argv, "--coins", coins)
+    assert code == 2 and err.count("\n") == 1 and "next open" in err

@@ -168,3 +168,11 @@ def test_the_live_orders_respect_the_minimum_notional_except_a_close():
             live.fill(order.symbol, quantity, float(row[order.symbol]))
             sent += 1
     assert sent > 20
+
+
+def test_a_live_book_filled_at_the_next_open_needs_every_bars_opens():
+    live = _book(fill="next_open").stream(list(PRICES.columns))
+    with pytest.raises(PairsError, match="opens must be given"):
+        live.update(PRICES.iloc[0], PRICES.index[0])
+    with pytest.raises(DataError, match="opens"):
+        live.update(PRICES.iloc[0], PRICES.index[0], opens={"BTC": 1.0})

@@ -8,6 +8,7 @@ import pytest
 import pairs
 import pairs.evaluation._portfolio_sweep as sweep_module
 from pairs import PairsError, Portfolio, Selection, Strategy
+from pairs.evaluation._portfolio import paid_costs
 
 PRICES = pairs.load_sample("binance_1h").iloc[:1600, :7]
 BOOK = Portfolio(Strategy(hedge="rolling", window=48), Selection(top=2, log=True), formation=240, trading=168)
@@ -70,3 +71,23 @@ def test_bad_grids():
             pairs.portfolio_sweep(BOOK, grid, PRICES)
     with pytest.raises(PairsError, match="portfolio"):
         pairs.portfolio_sweep(Strategy(), {"window": [2]}, PRICES)
+
+
+def test_execution_settings_are_grid_keys():
+    rng = np.random.default_rng(5)
+    opens = (PRICES.shift(1) * np.exp(rng.normal(0, 0.002, PRICES.shape))).fillna(PRICES)
+    grid = {
+        "strategy.fill": ["close", "next_open", 2],
+        "margin": ["cross", "isolated"],
+        "strategy.maker_share": [0.0, 0.5],
+    }
+    book = BOOK.replace(strategy=BOOK.strategy.replace(maker_fee_bps=-1.0), leverage=3.0)
+    result = pairs.portfolio_sweep(book, grid, PRICES, opens=opens)
+    assert result.table.shape[0] == 12
+    for k in range(12):
+        spec = result.strategy_at(k)
+        bt = spec.backtest(PRICES, opens=opens if spec.strategy.fill == "next_open" else None)
+        np.testing.assert_array_equal(result.returns[k].to_numpy(), bt.returns.to_numpy())
+        costs = float(paid_costs(bt.costs).sum()) / spec.capital
+        assert result.table.loc[k, "costs"] == pytest.approx(costs, rel=1e-12)
+    assert len(set(result.table["sharpe"])) > 6  # the settings change the result
