@@ -17,6 +17,7 @@ __all__ = [
     "metrics",
     "periods_per_year",
     "ratio",
+    "settled_funding",
     "trade_spans",
     "trades_table",
 ]
@@ -50,7 +51,8 @@ def funding_frame(funding: Any, index: pd.Index, names: tuple[Any, Any] = (None,
             f"funding must be a DataFrame with columns 'y' and/or 'x', or None; got {funding!r}."
         )
     if not set(funding.columns) <= {"y", "x"}:
-        return _settled(funding, index, _symbol_legs(funding, names))
+        settled = settled_funding(funding, index, _symbol_legs(funding, names))
+        return settled.reindex(columns=["y", "x"], fill_value=0.0)
     frame = as_frame(funding, "funding", min_length=1)
     if not frame.index.equals(index):
         raise DataError("funding index must equal the prices' index; got a misaligned index.")
@@ -71,8 +73,9 @@ def _symbol_legs(funding: pd.DataFrame, names: tuple[Any, Any]) -> dict[str, Any
     return legs
 
 
-def _settled(funding: pd.DataFrame, index: pd.Index, legs: dict[str, Any]) -> pd.DataFrame:
-    """Settlements at their timestamps summed into the bar over which each is paid."""
+def settled_funding(funding: pd.DataFrame, index: pd.Index, legs: dict[str, Any]) -> pd.DataFrame:
+    """Settlements at their timestamps summed into the bar over which each is paid: one column per
+    key of ``legs``, from the column of ``funding`` it names."""
     times = funding.index
     if not isinstance(times, pd.DatetimeIndex) or not isinstance(index, pd.DatetimeIndex):
         raise DataError(
@@ -87,7 +90,7 @@ def _settled(funding: pd.DataFrame, index: pd.Index, legs: dict[str, Any]) -> pd
     bar = infer_bar(index) if len(index) > 1 else pd.Timedelta(0)
     closes = index[1:].append(index[-1:] + bar)
     at = closes.searchsorted(times.tz_convert(index.tz) if index.tz is not None else times, side="left")
-    out = pd.DataFrame(0.0, index=index, columns=["y", "x"])
+    out = pd.DataFrame(0.0, index=index, columns=list(legs))
     for leg, name in legs.items():
         rates = pd.to_numeric(funding[name], errors="coerce").to_numpy(dtype=np.float64)
         if np.isinf(rates).any():
