@@ -779,6 +779,7 @@ def portfolio_report(result: Any) -> list[Block]:
         ("heading", "Account"),
         ("table", result),
         ("figure", result.plot()),
+        *_account_events(result),
         ("heading", "Contributions"),
         ("table", shown.rename("P&L").to_frame()),
         ("heading", "Selections"),
@@ -788,6 +789,22 @@ def portfolio_report(result: Any) -> list[Block]:
             f"({per_window.reindex(range(result.n_windows), fill_value=0).mean():.2f} pairs per window); the last 20:",
         ),
         ("table", recent.reset_index(drop=True)),
+    ]
+
+
+def _account_events(result: Any) -> list[Block]:
+    """A count of the account's events by kind and coin (orders not sent, cut, liquidations), if any."""
+    events = result.events
+    if not len(events):
+        return []
+    counts = events.fillna({"coin": "(account)"}).groupby(["kind", "coin"]).size().rename("bars")
+    return [
+        (
+            "text",
+            "What the account did beyond the targets (docs/portfolio.md): orders below the minimum notional "
+            "not sent, orders scaled or refused by the leverage cap, liquidations, margin calls.",
+        ),
+        ("table", counts.reset_index()),
     ]
 
 

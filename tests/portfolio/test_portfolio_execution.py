@@ -123,6 +123,13 @@ def test_liquidations_and_skipped_orders_show_in_the_result():
     # The account's own units beyond its pairs' (liquidated, not sent) are attributed apart.
     assert "(unallocated)" in res.contributions.index
     assert res.contributions.sum() == pytest.approx(res.equity.iloc[-1] - CAPITAL, abs=1e-9 * CAPITAL)
+    # The report page counts them by kind and coin.
+    from pairs.report import portfolio_report
+
+    tables = [obj for kind, obj in portfolio_report(res) if kind == "table" and isinstance(obj, pd.DataFrame)]
+    counts = next(t for t in tables if "kind" in t.columns)
+    assert counts["bars"].sum() == len(res.events)
+    assert set(counts["kind"]) == kinds
 
 
 def test_bad_execution_settings_are_refused_naming_the_argument():
