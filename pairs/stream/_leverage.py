@@ -20,7 +20,10 @@ pair of a :class:`~pairs.StreamBook`) are cut as the account backtest cuts them
   exchange may reject that leg; the next bar asks again). The targets ``y_units``/``x_units``
   stay the strategy's: the next bar asks for the rest.
 
-The spot legs' cash limit of the ledger (``market="spot"``) is not applied by the stream.
+With spot legs (``market``), the ledger's cash limit applies too (with or without ``leverage``):
+spot longs worth at most the equity after the order's cost, ``k`` the smaller of the two cuts (each
+limit holds on an interval ``[0, k*]``), as in the ledger. Margin calls and liquidations are the
+exchange's to report (fills).
 """
 
 from __future__ import annotations
@@ -36,17 +39,18 @@ from pairs.stream._legs import Legs, Order
 
 __all__ = ["Limit", "capped_orders", "limit_of"]
 
-_ONES = np.ones(2)
+_ONES, _ZEROS = np.ones(2), np.zeros(2)
 _NO_MINIMUM = (0.0, 0.0)
 
 
 class Limit:
     """The leverage limit of one strategy: ``L``, the capital and its cost model as fractions."""
 
-    __slots__ = ("capital", "costs", "leverage", "lots")
+    __slots__ = ("capital", "costs", "leverage", "lots", "spot")
 
-    def __init__(self, strategy: Strategy, leverage: float, capital: float) -> None:
+    def __init__(self, strategy: Strategy, leverage: float | None, capital: float) -> None:
         self.leverage = leverage
+        self.spot = np.array([m == "spot" for m in strategy.market], dtype=np.float64)
         self.capital = capital
         taker, maker, share = fee_rate(strategy.fee_bps, strategy.maker_fee_bps, strategy.maker_share)
         self.costs = (taker, maker, share, strategy.slippage_bps / 1e4, strategy.slippage_model == "price")
@@ -61,7 +65,13 @@ class Limit:
             rebated += rebates[i]
             slipped += slippage[i]
         cost = paid - rebated + slipped
-        return float(order_scale(held, order, prices, self.capital + pnl, cost, self.leverage, _ONES, _ONES))
+        equity = self.capital + pnl
+        k = 1.0
+        if self.leverage is not None:
+            k = float(order_scale(held, order, prices, equity, cost, self.leverage, _ONES, _ONES))
+        if self.spot.any():  # spot longs are paid in cash: the ledger's second limit
+            k = min(k, float(order_scale(held, order, prices, equity, cost, 1.0, self.spot, _ZEROS)))
+        return k
 
     def cut(self, held: np.ndarray, order: np.ndarray, k: float) -> tuple[float, ...]:
         """The units after ``k * order``, on the lot grid rounded toward zero (the ledger's rule)."""
@@ -74,10 +84,11 @@ class Limit:
 
 @lru_cache(maxsize=256)
 def limit_of(strategy: Strategy) -> Limit | None:
-    """The strategy's :class:`Limit`, or None without ``leverage`` (or without ``capital``)."""
-    if strategy.leverage is None or strategy.capital is None:
+    """The strategy's :class:`Limit`, or None without ``leverage`` nor spot legs (or without ``capital``)."""
+    if strategy.capital is None or (strategy.leverage is None and "spot" not in strategy.market):
         return None
-    return Limit(strategy, float(strategy.leverage), float(strategy.capital))
+    leverage = None if strategy.leverage is None else float(strategy.leverage)
+    return Limit(strategy, leverage, float(strategy.capital))
 
 
 def capped_orders(

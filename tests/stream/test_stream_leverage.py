@@ -271,3 +271,44 @@ def test_pairs_signal_follow_passes_the_leverage(monkeypatch: pytest.MonkeyPatch
     assert out == json.loads(json.dumps(expected))
     # No fills: every entry asks for 1x of capital against a 0.5x limit, so it is scaled.
     assert {line.get("leverage_cut") for line in out} == {None, "scaled"}
+
+
+def test_a_spot_long_is_cut_to_the_cash_by_hand() -> None:
+    # The ledger's second limit: spot longs worth at most the equity after the order's cost. From
+    # flat with 1,000 and 10 bps, asking 15 y at 100 (spot, 1,500) and -30 x at 50 (perpetual,
+    # 1,500): 1500 k = 1000 - 3 k -> k = 1000 / 1503, with no leverage limit at all.
+    strategy = Strategy(capital=1_000.0, fee_bps=10, market=("spot", "perp"))
+    orders, cut = capped_orders(
+        _hand_legs(), limit_of(strategy), (15.0, -30.0), SYMBOLS, strategy, "together"
+    )
+    k = 1000 / 1503
+    assert cut == "scaled"
+    np.testing.assert_allclose([o.quantity for o in orders], [15 * k, 30 * k], rtol=1e-12)
+    # With a limit of 1.5x as well the smaller cut wins: 3000 k = 1.5 (1000 - 3 k), k = 1500 / 3004.5.
+    both = strategy.replace(leverage=1.5)
+    orders, _ = capped_orders(_hand_legs(), limit_of(both), (15.0, -30.0), SYMBOLS, both, "together")
+    np.testing.assert_allclose(
+        [o.quantity for o in orders], [15 * 1500 / 3004.5, 30 * 1500 / 3004.5], rtol=1e-12
+    )
+    # A spot short needs no cash: nothing is cut.
+    short = Strategy(capital=1_000.0, fee_bps=10, market=("spot", "perp"))
+    assert capped_orders(_hand_legs(), limit_of(short), (-5.0, 10.0), SYMBOLS, short, "together")[1] is None
+
+
+def test_the_engine_holds_the_units_of_a_spot_account_backtest() -> None:
+    # ETH against BTC, both spot, beta-neutral on log prices, without a leverage limit: the
+    # ledger's cash limit on the spot long is the only cut; the replay equals the backtest.
+    strategy = Strategy(
+        log_prices=True, capital=10_000.0, fee_bps=10, market=("spot", "spot"), zscore_window=60
+    )
+    engine = StreamEngine(strategy, symbols=SYMBOLS)
+    held, _, signals = _replay(engine, PRICES, strategy.fee_bps)
+    ledger = strategy.backtest(PRICES["ETH"], PRICES["BTC"])
+    units = ledger.units.to_numpy()
+    np.testing.assert_allclose(held, units, rtol=0, atol=1e-12 * np.abs(units).max())
+    cuts = [s.leverage_cut for s in signals]
+    events = ledger.events[ledger.events["event"].isin(["scaled", "refused"])]
+    assert [(PRICES.index[t], c) for t, c in enumerate(cuts) if c is not None] == list(
+        zip(events["time"], events["event"], strict=True)
+    )
+    assert cuts.count("scaled") > 20 and cuts.count("refused") > 20  # the cash binds after losses
