@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pairs._results import ResultMixin
+from pairs.exceptions import PairsError
 
 if TYPE_CHECKING:
     from pairs.evaluation import BacktestResult
@@ -76,6 +77,12 @@ class StrategyResult(ResultMixin):
         from pairs.evaluation import backtest
 
         s = self.strategy
+        given = sorted({"units", "position", "beta"} & set(options))
+        if given:  # the run's own: silently replacing them (or being replaced) would mislead
+            raise PairsError(
+                f"options must not include {given} (the run gives the positions and units; pass your own "
+                "to pairs.backtest); got them."
+            )
         costs = ("fee_bps", "slippage_bps", "fill", "maker_fee_bps", "maker_share")
         kwargs: dict[str, Any] = {name: getattr(s, name) for name in costs}
         if s.capital is not None or options.get("capital") is not None:

@@ -222,6 +222,7 @@ class StreamEngine:
     __slots__ = (
         "_capital",
         "_execution",
+        "_fill",
         "_gap_exit",
         "_guarded",
         "_last_ts",
@@ -279,6 +280,7 @@ class StreamEngine:
         self._execution = s.execution
         self._guarded = s.execution.guarded
         self._limit = limit_of(s)
+        self._fill = None if s.fill in ("close", 0) else s.fill  # which bar the orders are for
         # What the account holds: moved by fills only, kept across a gap reset (the account
         # still holds it; the reset's flat targets then close it).
         self._legs = Legs()
@@ -411,6 +413,7 @@ class StreamEngine:
         signal.action = action
         signal.orders = orders
         signal.leverage_cut = cut
+        signal.fill = self._fill
         signal.__class__ = Signal
         return signal  # type: ignore[no-any-return]
 

@@ -51,11 +51,17 @@ class Signal(ResultMixin):
     (gross exposure after them at most ``leverage`` times the equity: capital plus the P&L of the
     fills; see :mod:`pairs.stream._leverage`), else None. In ``to_dict`` and the JSON line only
     when not None."""
+    fill: str | int | None = None
+    """Which bar the orders are for, when not this bar's close: the strategy's ``fill``
+    (``"next_open"``: the next bar's open; ``"next_close"``: its close; ``N``: the close ``N`` bars
+    later), as the account backtest fills them. None (the default ``"close"``): this bar's close.
+    In ``to_dict`` and the JSON line only when not None."""
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe data: NaN/inf become None, timestamps ISO 8601 strings.
 
-        ``leverage_cut`` is there only when not None (lines stay as they were without a cut).
+        ``leverage_cut`` and ``fill`` are there only when not None (lines stay as they were
+        without a cut, with fills at the close).
         """
         out = {
             "timestamp": _stamp_value(self.timestamp),
@@ -71,6 +77,8 @@ class Signal(ResultMixin):
         }
         if self.leverage_cut is not None:
             out["leverage_cut"] = json_safe(self.leverage_cut)
+        if self.fill is not None:
+            out["fill"] = json_safe(self.fill)
         return out
 
     def to_json(self) -> str:
@@ -120,6 +128,7 @@ def _signal(
     action: str,
     orders: tuple[Order, ...] | None = None,
     leverage_cut: str | None = None,
+    fill: str | int | None = None,
 ) -> Signal:
     """``Signal(...)``, built by slot stores on :class:`_SignalFields` (once per bar)."""
     signal: Any = _new(_SignalFields)  # typed Any: its slots are declared by Signal
@@ -134,6 +143,7 @@ def _signal(
     signal.action = action
     signal.orders = orders
     signal.leverage_cut = leverage_cut
+    signal.fill = fill
     signal.__class__ = Signal
     return signal  # type: ignore[no-any-return]
 
@@ -191,6 +201,8 @@ def body_json(signal: Signal, head: str) -> str:
     action = _ACTION_JSON.get(signal.action) if type(signal.action) is str else None
     orders = "null" if signal.orders is None else _orders_json(signal.orders)
     cut = "" if signal.leverage_cut is None else f', "leverage_cut": {_other_json(signal.leverage_cut)}'
+    if signal.fill is not None:
+        cut += f', "fill": {_other_json(signal.fill)}'
     return (
         f'{head}"beta": {_float_json(signal.beta)}, "alpha": {_float_json(signal.alpha)}, '
         f'"spread": {_float_json(signal.spread)}, "zscore": {_float_json(signal.zscore)}, '

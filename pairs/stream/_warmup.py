@@ -108,4 +108,6 @@ def warmup(engine: StreamEngine, y: Any, x: Any) -> Signal:
         y_units = x_units = None
     else:
         orders, cut = engine._last_orders()
-    return _signal(engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action, orders, cut)
+    return _signal(
+        engine._last_ts, beta, alpha, spread, z, position, y_units, x_units, action, orders, cut, engine._fill
+    )
