@@ -293,6 +293,48 @@ def _mark(
 
 
 @njit(cache=True)
+def _close(
+    u: np.ndarray,
+    c: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray,
+    cash: float,
+    paid: float,
+    lent: float,
+    at_open: bool,
+    rate: np.ndarray,
+    perp: np.ndarray,
+    borrow: np.ndarray,
+    maint: np.ndarray,
+    spot: np.ndarray,
+    isolated: bool,
+    entry: np.ndarray,
+    margin: np.ndarray,
+    blocked: np.ndarray,
+    mm: np.ndarray,
+    hit: np.ndarray,
+    gone: np.ndarray,
+    fee_rate: float,
+    maker_rate: float,
+    slippage_rate: float,
+    slippage_price: bool,
+    fee: np.ndarray,
+    reb: np.ndarray,
+    slip: np.ndarray,
+) -> tuple[float, float, bool, float, float]:
+    """The end of a bar after its order: with fills at the open, the funding and interest on the
+    units after it (at ``f``); then :func:`_mark` at the close. ``(cash, equity, any hit, paid, lent)``."""
+    if at_open:
+        paid, lent = _carry(u, f, rate, perp, borrow)
+        cash -= paid + lent
+    cash, equity, any_hit = _mark(
+        u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
+        fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
+    )  # fmt: skip
+    return cash, equity, any_hit, paid, lent
+
+
+@njit(cache=True)
 def ledger_kernel(
     close: np.ndarray,
     fill: np.ndarray,
@@ -419,12 +461,9 @@ def ledger_kernel(
             _isolated_margin(u, want, f, entry, margin, leverage)
         for i in range(k):
             u[i] = w[i] if reached[i] else u[i] + want[i]
-        if at_open:
-            paid, lent = _carry(u, f, rates[t], perp, borrow)
-            cash -= paid + lent
-        cash, equity, any_hit = _mark(
-            u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
-            fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
+        cash, equity, any_hit, paid, lent = _close(
+            u, c, f, w, cash, paid, lent, at_open, rates[t], perp, borrow, maint, spot, isolated, entry, margin,
+            blocked, mm, hit, gone, fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
         )  # fmt: skip
         if any_hit:
             for i in range(k):
@@ -638,12 +677,9 @@ def book_run(
                 _isolated_margin(u, order, f, entry, margin, leverage)
             for i in range(k):
                 u[i] = new[i]
-        if at_open:
-            paid, lent = _carry(u, f, rates[t], perp, borrow)
-            cash -= paid + lent
-        cash, equity, any_hit = _mark(
-            u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
-            fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
+        cash, equity, any_hit, paid, lent = _close(
+            u, c, f, w, cash, paid, lent, at_open, rates[t], perp, borrow, maint, spot, isolated, entry, margin,
+            blocked, mm, hit, gone, fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
         )  # fmt: skip
         if any_hit:
             for i in range(k):

@@ -4,19 +4,25 @@ at the k-th call of a chosen function."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
 import random
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
+import ccxt
+import pandas as pd
 import pytest
 
 from pairs.cli._main import main
+from pairs.data._sample import sample_path
 
 Wrap = Callable[[Callable[..., Any], bool], Callable[..., Any]]
 
@@ -136,3 +142,57 @@ def _soak(
 def forking() -> SimpleNamespace:
     """``forking.killer(k)``, ``forking.spawn(argv, install)`` and ``forking.soak(...)``."""
     return SimpleNamespace(killer=_killer, spawn=_spawn, soak=_soak)
+
+
+# --- ccxt's real Binance class with its network calls served offline ---------------------------------
+MARKETS = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "ccxt" / "binance_markets.json").read_text()
+)
+
+
+def klines(coin: str) -> list[list[Any]]:
+    with open(sample_path(f"{coin}USDT_1d.csv"), newline="") as fh:
+        return [
+            [
+                pd.Timestamp(r["timestamp"], tz="UTC").value // 10**6,
+                *(float(r[k]) for k in ("open", "high", "low", "close", "volume")),
+            ]
+            for r in csv.DictReader(fh)
+        ]
+
+
+class OfflineBinance(ccxt.binance):  # type: ignore[misc]
+    """ccxt's Binance with its three network calls (markets, time, candles) served offline."""
+
+    candles: ClassVar[dict[str, list[list[Any]]]] = {"BTC/USDT": klines("BTC"), "ETH/USDT": klines("ETH")}
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__({"enableRateLimit": False})
+
+    def milliseconds(self) -> int:
+        return self.candles["BTC/USDT"][-1][0] + 86_400_000 + 3_600_000  # the last candle closed an hour ago
+
+    def fetch_time(self, params: Any = None) -> int:
+        return self.milliseconds()
+
+    def load_markets(self, reload: bool = False, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.set_markets(MARKETS)
+        return self.markets
+
+    def fetch_ohlcv(
+        self, symbol: str, timeframe: str = "1m", since: Any = None, limit: Any = None, params: Any = None
+    ) -> list[list[Any]]:
+        rows = [r for r in self.candles[symbol] if since is None or r[0] >= since]
+        return [list(r) for r in rows[: min(limit or 500, 1000)]]
+
+
+@pytest.fixture
+def offline_binance(monkeypatch: pytest.MonkeyPatch) -> type:
+    """``ccxt.binance`` is :class:`OfflineBinance` for the test (and no retry sleeps)."""
+    import ccxt
+
+    from pairs.data import _ccxt
+
+    monkeypatch.setattr(ccxt, "binance", OfflineBinance)
+    monkeypatch.setattr(_ccxt, "_sleep", lambda seconds: None)
+    return OfflineBinance

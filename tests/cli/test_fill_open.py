@@ -9,11 +9,10 @@ rtol 1e-12. No network: ccxt's Binance class and ``yfinance.download`` are serve
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import ccxt
 import numpy as np
@@ -23,11 +22,9 @@ import yfinance
 
 import pairs
 from pairs.cli import main
-from pairs.data import _ccxt
 from pairs.data._sample import sample_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-MARKETS = json.loads((FIXTURES / "ccxt" / "binance_markets.json").read_text())
 CAPITAL, LEVERAGE = 10_000.0, 2.0
 FLAGS = ["--log", "--capital", "10000", "--leverage", "2"]
 # file, time column, its epoch unit (None: dates), open and close columns
@@ -162,60 +159,21 @@ def test_report_refuses_next_open_in_one_line(capsys: pytest.CaptureFixture[str]
 # --- exchanges: ccxt and Yahoo Finance, served offline ------------------------------------------------
 
 
-def _klines(coin: str) -> list[list[Any]]:
-    """The bundled Binance daily file as ccxt OHLCV rows, read with the csv module."""
-    with open(sample_path(f"{coin}USDT_1d.csv"), newline="") as fh:
-        return [
-            [
-                int(pd.Timestamp(r["timestamp"], tz="UTC").value // 10**6),
-                *(float(r[k]) for k in ("open", "high", "low", "close", "volume")),
-            ]
-            for r in csv.DictReader(fh)
-        ]
-
-
-class OfflineBinance(ccxt.binance):  # type: ignore[misc]
-    """ccxt's Binance with its network calls (markets, time, candles) served from recorded klines."""
-
-    candles: ClassVar[dict[str, list[list[Any]]]] = {"BTC/USDT": _klines("BTC"), "ETH/USDT": _klines("ETH")}
-
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        super().__init__({"enableRateLimit": False})
-
-    def milliseconds(self) -> int:
-        return self.candles["BTC/USDT"][-1][0] + 86_400_000 + 3_600_000  # the last candle closed an hour ago
-
-    def fetch_time(self, params: Any = None) -> int:
-        return self.milliseconds()
-
-    def load_markets(self, reload: bool = False, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.set_markets(MARKETS)
-        return self.markets
-
-    def fetch_ohlcv(
-        self, symbol: str, timeframe: str = "1m", since: Any = None, limit: Any = None, params: Any = None
-    ) -> list[list[Any]]:
-        rows = [r for r in self.candles[symbol] if since is None or r[0] >= since]
-        return [list(r) for r in rows[: min(limit or 500, 1000)]]
-
-
 def _kline_frame(coin: str) -> pd.DataFrame:
-    rows = OfflineBinance.candles[f"{coin}/USDT"]
+    rows = ccxt.binance.candles[f"{coin}/USDT"]  # OfflineBinance (tests/cli/conftest.py)
     index = pd.DatetimeIndex([pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows], name="timestamp")
     return pd.DataFrame({"open": [r[1] for r in rows], "close": [r[4] for r in rows]}, index=index)
 
 
 def test_ccxt_sources_fill_at_the_recorded_klines_opens(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline_binance: type
 ) -> None:
-    monkeypatch.setattr(ccxt, "binance", OfflineBinance)
-    monkeypatch.setattr(_ccxt, "_sleep", lambda seconds: None)
     source = ["ccxt:binance:ETH/USDT", "ccxt:binance:BTC/USDT", "--cache-dir", str(tmp_path)]
     got = _equity(capsys, *source)
     _check(got, _reference(_kline_frame("ETH"), _kline_frame("BTC")))
     # Opens are cached apart from the closes: a second run answers from the four files.
     assert len(list(tmp_path.iterdir())) == 4
-    monkeypatch.setattr(OfflineBinance, "fetch_ohlcv", None)
+    monkeypatch.setattr(offline_binance, "fetch_ohlcv", None)
     pd.testing.assert_series_equal(_equity(capsys, *source), got)
 
 
