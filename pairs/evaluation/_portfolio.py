@@ -425,6 +425,30 @@ def _size(
     return np.column_stack([yu, xu])
 
 
+def _selections(
+    kept: list[pd.DataFrame], windows: list[tuple[int, int, int]], index: pd.Index
+) -> pd.DataFrame:
+    """The selected rows of every window's table, with the window and its times (one frame)."""
+    n = len(index)
+    sizes = np.array([len(part) for part in kept], dtype=np.int64)
+    body = pd.concat(kept, ignore_index=True).drop(columns=["selected", "reason"])
+    win = np.repeat(np.arange(len(kept)), sizes)
+    bounds = np.array(windows, dtype=np.int64).reshape(-1, 3)[win]
+
+    def times(at: np.ndarray) -> pd.Index:
+        return index.take(np.minimum(at, n - 1)).where(at < n)
+
+    head = {
+        "window": win,
+        "formation_start": times(bounds[:, 0]),
+        "trading_start": times(bounds[:, 1]),
+        "trading_end": times(bounds[:, 2]),
+    }
+    for name, values in reversed(head.items()):
+        body.insert(0, name, values)
+    return body
+
+
 def open_frame(opens: Any, frame: pd.DataFrame, at_open: bool) -> np.ndarray | None:
     """Validated open prices (bars x coins, NaN: none) for fills at the open; refused otherwise."""
     if not at_open:
@@ -664,25 +688,13 @@ def run_portfolio(
 
     chosen: dict[tuple[str, str], list[int]] = defaultdict(list)
     hedges: dict[tuple[str, str, int], tuple[float, float]] = {}
-    rows = []
-    for w, table in enumerate(tables):
-        kept = table[table["selected"]]
-        f0, ts, te = windows[w]
-        for rec in kept.itertuples(index=False):
-            chosen[(rec.y, rec.x)].append(w)
-            hedges[(rec.y, rec.x, w)] = (float(rec.beta), float(rec.alpha))
-        part = kept.drop(columns=["selected", "reason"]).assign(
-            window=w,
-            formation_start=index[f0],
-            trading_start=index[ts] if ts < n else pd.NaT,
-            trading_end=index[te] if te < n else pd.NaT,
-        )
-        rows.append(part)
-    selections = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    selections = selections[
-        _SELECTION_COLUMNS + [c for c in selections.columns if c not in _SELECTION_COLUMNS]
-    ]
-
+    kept = [table[table["selected"].to_numpy()] for table in tables]
+    for w, part in enumerate(kept):
+        cols = (part[c].to_numpy().tolist() for c in ("y", "x", "beta", "alpha"))
+        for y, x, beta, alpha in zip(*cols, strict=True):
+            chosen[(y, x)].append(w)
+            hedges[(y, x, w)] = (float(beta), float(alpha))
+    selections = _selections(kept, windows, index)
     spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
     valuation = np.array(frame.ffill().fillna(0.0).to_numpy(), dtype=np.float64)  # writable, contiguous
     col = {c: i for i, c in enumerate(frame.columns)}
