@@ -110,6 +110,8 @@ def _common_groups(valid: np.ndarray, yi: np.ndarray, xi: np.ndarray) -> tuple[n
     Columns with the same missing-data pattern are merged first, so the work grows with the number
     of distinct patterns (listing dates), not with the number of pairs.
     """
+    if valid.all():  # no missing value (a formation window of complete coins): one group, every row
+        return np.zeros(len(yi), dtype=np.int64), np.packbits(valid[:1], axis=1)
     patterns, col_pattern = np.unique(np.packbits(valid, axis=1), axis=0, return_inverse=True)
     n_pat = len(patterns)
     keys: dict[bytes, int] = {}
