@@ -4,8 +4,9 @@ Steps, for a :class:`~pairs.Selection` and a window of closes:
 
 1. Candidates: every pair of coins with a price on every row of the window (pairs with a coin
    missing a price are listed with reason ``"missing prices"``).
-2. Score: ``"coint"``: Engle-Granger through :func:`pairs.scan` (p-value, adjusted p-value, the
-   hedge ``beta``/``alpha`` of the reported regression); ``"distance"``: the sum of squared
+2. Score: ``"coint"``: Engle-Granger as :func:`pairs.scan` (its tests and ranking, ``scan_panel``
+   and ``ranked``, on the window's arrays: p-value, adjusted p-value, the hedge ``beta``/``alpha``
+   of the reported regression); ``"distance"``: the sum of squared
    differences of the prices normalised to 1 at the first row (log prices minus their first value
    with ``log=True``), with the hedge of that spread (``beta = y_0 / x_0``, or 1 on logs).
 3. Formation spread ``y - beta x - alpha``: its half-life (bars) and zero crossings (sign changes
