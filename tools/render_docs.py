@@ -38,7 +38,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "docs/cli.md", "docs/backtest.md")
-FILES = {"prices/odd.csv": "foo,bar\n1,2\n"}
+FILES = {
+    "prices/odd.csv": "foo,bar\n1,2\n",
+    # docs/cli.md, pairs report --portfolio: the settings of its `pairs portfolio` example, by hand.
+    "book.json": '{"format": "pairs.Portfolio", "version": 1, "formation": "30D", "trading": "7D",\n'
+    ' "strategy": {"log_prices": true},\n'
+    ' "selection": {"top": 5, "log": true, "max_half_life": 48}}\n',
+}
 BLOCK = re.compile(r"(<!-- render: (?P<spec>.*?) -->\n)(?P<body>.*?)(<!-- /render -->)", re.S)
 
 

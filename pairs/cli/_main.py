@@ -133,10 +133,16 @@ with figures embedded (needs matplotlib: pip install 'pairs[plot]'). With --grid
 'pairs sweep') it ends with the parameter sensitivity of that grid: the best setting's
 deflated Sharpe and the grid's probability of backtest overfitting, a heatmap, the top settings.
 
+With --portfolio FILE (a Portfolio file, as 'pairs portfolio --write-portfolio' writes) the
+SOURCEs are the universe, as for 'pairs portfolio', and the report is the page of that
+portfolio's backtest that 'pairs portfolio --report' writes; the file sets the strategy, the
+selection and the windows, so the pair's options are refused.
+
 examples:
   pairs report sample:ETH sample:BTC -o eth_btc.html
   pairs report ETH-USD.csv BTC-USD.csv --log --hedge rolling --fee-bps 5 -o report.html
-  pairs report sample:ETH sample:BTC --hedge rolling --grid 'window=30,60,120' --grid 'rule.entry_z=1.5,2' -o r.html""",
+  pairs report sample:ETH sample:BTC --hedge rolling --grid 'window=30,60,120' --grid 'rule.entry_z=1.5,2' -o r.html
+  pairs report --portfolio book.json sample:binance_1h -o book.html""",
     "warmup": """\
 Compiles the numba kernels of every command into the cache (the package folder when it is
 writable, else ~/.cache/pairs/numba, else a private folder in the temporary folder;
@@ -520,19 +526,29 @@ def _sweep_parser(sub: Any) -> None:
 
 
 def _report_parser(sub: Any) -> None:
-    report = _sub(sub, "report", "write the HTML report of a pair", command("_report", "cmd_report"))
-    _add_pair(report)
+    report = _sub(
+        sub, "report", "write the HTML report of a pair, or of a portfolio", command("_report", "cmd_report")
+    )
+    report.add_argument(
+        "sources",
+        metavar="SOURCE",
+        nargs="*",
+        help="Y X: the pair's price sources; with --portfolio, the universe (as 'pairs portfolio')",
+    )
+    _add_data(report)
     report.add_argument("-o", "--output", metavar="FILE", required=True, help="HTML file to write")
     report.add_argument("--title", metavar="TEXT", help="report title")
+    report.add_argument(
+        "--portfolio",
+        metavar="FILE",
+        help="the page of this portfolio (Portfolio file) on the universe SOURCE..., as 'pairs portfolio --report'",
+    )
     _add_signal_options(report)
     monitor = report.add_argument_group("cointegration monitor")
-    monitor.add_argument(
-        "--coint-window", metavar="N", type=int, default=180, help="rolling test window (default: 180)"
-    )
-    monitor.add_argument(
-        "--coint-step", metavar="N", type=int, default=5, help="rolling test step (default: 5)"
-    )
-    monitor.add_argument("--size", type=float, default=0.05, help="monitor test size (default: 0.05)")
+    # Defaults None (not given), applied by the command: given with --portfolio they are an error.
+    monitor.add_argument("--coint-window", metavar="N", type=int, help="rolling test window (default: 180)")
+    monitor.add_argument("--coint-step", metavar="N", type=int, help="rolling test step (default: 5)")
+    monitor.add_argument("--size", type=float, help="monitor test size (default: 0.05)")
     monitor.add_argument(
         "--alpha", dest="size", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )

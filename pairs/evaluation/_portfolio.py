@@ -39,7 +39,7 @@ from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice
 from pairs.evaluation._book_account import FLOWS, Account
 from pairs.evaluation._fills import fill_label
-from pairs.evaluation._metrics import metrics, settled_funding, trade_spans, trades_table
+from pairs.evaluation._metrics import metrics, settled_funding, trades_table
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.strategy._batch import run_arrays
@@ -570,26 +570,31 @@ def _pair_trades(
     share_open: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Round trips of each pair: the P&L of the bars it is held into, and its costs (a flip's split)."""
-    rows: list[tuple[int, int, int, int, float, float]] = []
-    names: list[str] = []
-    for name in positions.columns:
-        side = positions[name].to_numpy()
-        prev = np.concatenate(([0], side[:-1]))
-        share = np.where((side != 0) & (side != prev), share_open[name], 0.0)
+    names = list(positions.columns)
+    sides = np.ascontiguousarray(positions.to_numpy().T)  # one row per pair
+    n = sides.shape[1]
+    parts = []
+    for j, name in enumerate(names):
+        side = sides[j]
+        change = np.flatnonzero(side != np.concatenate(([0], side[:-1])))
+        entry = change[side[change] != 0]
+        if not entry.size:
+            continue
+        # A trade ends at the next change of its side (its exit bar), or is still open at the end.
+        exit_ = np.append(change, -1)[np.searchsorted(change, entry, side="right")]
+        last = np.where(exit_ < 0, n - 1, exit_)
+        share = np.zeros(n)
+        share[entry] = share_open[name][entry]
         gross = np.cumsum(pnl[name] + costs[name])  # price P&L and funding, before costs
         owed = np.cumsum(costs[name] * (1.0 - share))  # costs owed by the trade held into the bar
-        for a, b in trade_spans(side):
-            last = len(side) - 1 if b is None else b
-            paid = owed[last] - owed[a] + costs[name][a] * share[a]
-            rows.append(
-                (a, -1 if b is None else b, int(side[a]), last - a, gross[last] - gross[a] - paid, paid)
-            )
-            names.append(name)
-    if not rows:
+        paid = owed[last] - owed[entry] + costs[name][entry] * share[entry]
+        pnl_ = gross[last] - gross[entry] - paid
+        parts.append((entry, exit_, side[entry], last - entry, pnl_, paid, np.full(entry.size, j)))
+    if not parts:
         trades = trades_table(index, [], _TRADE_COLUMNS)
-        trades.insert(4, "pair", pd.Series(names, dtype=object))
+        trades.insert(4, "pair", pd.Series([], dtype=object))
         return trades
-    entry, exit_, side_, bars, pnl_, paid_ = (np.array(col) for col in zip(*rows, strict=True))
+    entry, exit_, side_, bars, pnl_, paid, pair = (np.concatenate(c) for c in zip(*parts, strict=True))
     # Times taken from the index by position: no Timestamp object per trade.
     exit_times = index.take(np.where(exit_ < 0, 0, exit_)).where(exit_ >= 0)
     trades = pd.DataFrame(
@@ -598,9 +603,9 @@ def _pair_trades(
             "exit_time": exit_times,
             "side": side_.astype(np.int64),
             "bars": bars.astype(np.int64),
-            "pair": pd.Series(names, dtype=object),
-            "pnl": pnl_.astype(np.float64),
-            "costs": paid_.astype(np.float64),
+            "pair": pd.Series(np.asarray(names, dtype=object)[pair], dtype=object),
+            "pnl": pnl_,
+            "costs": paid,
         }
     )
     return trades.sort_values(["entry_time", "pair"], kind="stable").reset_index(drop=True)

@@ -38,7 +38,7 @@ from pairs.coint._stationarity import resolve_lag_options
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.screening._batch import Batch, BatchOut, ScanState, init_worker, run_batch, worker_batch
 
-__all__ = ["ScanResult", "scan"]
+__all__ = ["ScanResult", "ranked", "scan", "scan_panel"]
 
 _SIZE = 0.05  # the default test size of scan
 
@@ -110,6 +110,8 @@ def _common_groups(valid: np.ndarray, yi: np.ndarray, xi: np.ndarray) -> tuple[n
     Columns with the same missing-data pattern are merged first, so the work grows with the number
     of distinct patterns (listing dates), not with the number of pairs.
     """
+    if valid.all():  # no missing value (a formation window of complete coins): one group, every row
+        return np.zeros(len(yi), dtype=np.int64), np.packbits(valid[:1], axis=1)
     patterns, col_pattern = np.unique(np.packbits(valid, axis=1), axis=0, return_inverse=True)
     n_pat = len(patterns)
     keys: dict[bytes, int] = {}
@@ -260,30 +262,13 @@ def _correct(pvalue: np.ndarray, correction: str, size: float) -> np.ndarray:
     return multipletests(pvalue, alpha=size, method=correction)[1]
 
 
-def _table(
-    names: np.ndarray, yi: np.ndarray, xi: np.ndarray, n_obs: np.ndarray, out: BatchOut, direction: str
-) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "y": names[yi],
-            "x": names[xi],
-            "stat": out.stat,
-            "pvalue": out.pvalue,
-            "pvalue_adj": np.nan,
-            "significant": False,
-            "direction": np.where(out.reverse, "x~y", "y~x"),
-            "beta": out.beta,
-            "alpha": out.alpha,
-            "half_life": out.half_life,
-            "lags": out.lags,
-            "n_obs": n_obs,
-        },
-        columns=_COLUMNS,
-    )
-    if direction == "both":
-        table["pvalue_forward"] = out.pvalue_forward
-        table["pvalue_reverse"] = out.pvalue_reverse
-    return table
+def ranked(out: BatchOut, correction: str, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``out`` of the tested pairs (degenerate ones dropped) in the table's order, and
+    their adjusted p-values in that order."""
+    tested = np.flatnonzero(~np.isnan(out.pvalue))
+    # Ties (p-values clipped at 0 or 1) are broken by the statistic, then by input order.
+    order = tested[np.lexsort((tested, out.stat[tested], out.pvalue[tested]))]
+    return order, _correct(out.pvalue[order], correction, size)
 
 
 def _finish(
@@ -299,7 +284,28 @@ def _finish(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sorted, corrected table of the tested pairs and the table of skipped ones."""
     pos = np.flatnonzero(keep)
-    table = _table(names, yi[pos], xi[pos], n_obs[pos], out, direction)
+    order, adj = ranked(out, correction, size)
+    at = pos[order]
+    table = pd.DataFrame(
+        {
+            "y": names[yi[at]],
+            "x": names[xi[at]],
+            "stat": out.stat[order],
+            "pvalue": out.pvalue[order],
+            "pvalue_adj": adj,
+            "significant": adj < size,
+            "direction": np.where(out.reverse[order], "x~y", "y~x"),
+            "beta": out.beta[order],
+            "alpha": out.alpha[order],
+            "half_life": out.half_life[order],
+            "lags": out.lags[order],
+            "n_obs": n_obs[at],
+        },
+        columns=_COLUMNS,
+    )
+    if direction == "both":
+        table["pvalue_forward"] = out.pvalue_forward[order]
+        table["pvalue_reverse"] = out.pvalue_reverse[order]
     degenerate = np.isnan(out.pvalue)
     drop = np.r_[np.flatnonzero(~keep), pos[degenerate]]
     skipped = pd.DataFrame(
@@ -310,12 +316,6 @@ def _finish(
             "reason": ["overlap"] * int((~keep).sum()) + ["degenerate"] * int(degenerate.sum()),
         }
     )
-    table = table[~degenerate]
-    # Ties (p-values clipped at 0 or 1) are broken by the statistic, then by input order.
-    order = np.lexsort((np.arange(len(table)), table["stat"].to_numpy(), table["pvalue"].to_numpy()))
-    table = table.iloc[order].reset_index(drop=True)
-    table["pvalue_adj"] = _correct(table["pvalue"].to_numpy(), correction, size)
-    table["significant"] = table["pvalue_adj"].to_numpy() < size
     return table, skipped
 
 
@@ -337,6 +337,55 @@ def _validate(
         raise PairsError(f"client must be None unless backend='dask'; got {type(client).__name__}.")
     frame = as_frame(prices, "prices", allow_nan=True, positive=bool(log), min_columns=2)
     return frame, (os.cpu_count() or 1) if jobs == -1 else jobs
+
+
+def scan_panel(
+    panel: np.ndarray,
+    overlap: int,
+    *,
+    direction: str = "y~x",
+    trend: str = "c",
+    max_lag: int | None = None,
+    autolag: str | None = "bic",
+    boot: tuple[int, int] | None = None,
+    backend: str = "local",
+    jobs: int = 1,
+    client: Any = None,
+    batch_size: int | None = None,
+    progress: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, BatchOut]:
+    """The tests of :func:`scan` on a checked C-contiguous ``(n_coins, n_bars)`` panel (logged if wanted).
+
+    Returns every pair ``(yi, xi)`` (``yi < xi``), its common-history length ``n_obs``, ``keep``
+    (``n_obs >= overlap``) and the results of the kept pairs, in that order.
+    """
+    yi, xi = np.triu_indices(panel.shape[0], k=1)
+    group, masks = _common_groups(~np.isnan(panel), yi, xi)
+    group_obs = np.unpackbits(masks, axis=1, count=panel.shape[1]).sum(axis=1, dtype=np.int64)
+    n_obs = group_obs[group]
+    keep = n_obs >= overlap
+    state = ScanState(
+        panel=panel,
+        masks=masks,
+        max_lags=np.array([default_max_lag(int(n), 0) if max_lag is None else max_lag for n in group_obs]),
+        trend=trend,
+        autolag=autolag,
+        both=direction == "both",
+        boot=boot,
+    )
+    pos = np.flatnonzero(keep)
+    out = _execute(
+        state,
+        group[pos],
+        yi[pos],
+        xi[pos],
+        backend=backend,
+        jobs=jobs,
+        client=client,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    return yi, xi, n_obs, keep, out
 
 
 def scan(
@@ -453,33 +502,20 @@ def scan(
 
     values = frame.to_numpy().T
     panel = np.ascontiguousarray(np.log(values) if log else values)
-    yi, xi = np.triu_indices(panel.shape[0], k=1)
-    group, masks = _common_groups(~np.isnan(panel), yi, xi)
-    group_obs = np.unpackbits(masks, axis=1, count=panel.shape[1]).sum(axis=1, dtype=np.int64)
-    n_obs = group_obs[group]
-    keep = n_obs >= overlap
-    state = ScanState(
-        panel=panel,
-        masks=masks,
-        max_lags=np.array([default_max_lag(int(n), 0) if max_lag is None else max_lag for n in group_obs]),
+    yi, xi, n_obs, keep, out = scan_panel(
+        panel,
+        overlap,
+        direction=direction,
         trend=trend,
+        max_lag=max_lag,
         autolag=autolag,
-        both=direction == "both",
         boot=boot,
-    )
-    pos = np.flatnonzero(keep)
-    out = _execute(
-        state,
-        group[pos],
-        yi[pos],
-        xi[pos],
         backend=backend,
         jobs=jobs,
         client=client,
         batch_size=chunk,
         progress=progress,
     )
-
     table, skipped = _finish(
         np.asarray(frame.columns, dtype=object), yi, xi, n_obs, keep, out, direction, correction, level
     )

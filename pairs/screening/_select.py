@@ -4,8 +4,9 @@ Steps, for a :class:`~pairs.Selection` and a window of closes:
 
 1. Candidates: every pair of coins with a price on every row of the window (pairs with a coin
    missing a price are listed with reason ``"missing prices"``).
-2. Score: ``"coint"``: Engle-Granger through :func:`pairs.scan` (p-value, adjusted p-value, the
-   hedge ``beta``/``alpha`` of the reported regression); ``"distance"``: the sum of squared
+2. Score: ``"coint"``: Engle-Granger as :func:`pairs.scan` (its tests and ranking, ``scan_panel``
+   and ``ranked``, on the window's arrays: p-value, adjusted p-value, the hedge ``beta``/``alpha``
+   of the reported regression); ``"distance"``: the sum of squared
    differences of the prices normalised to 1 at the first row (log prices minus their first value
    with ``log=True``), with the hedge of that spread (``beta = y_0 / x_0``, or 1 on logs).
 3. Formation spread ``y - beta x - alpha``: its half-life (bars) and zero crossings (sign changes
@@ -29,7 +30,7 @@ from pairs.coint._kernels import half_lives
 from pairs.coint._kss import kss
 from pairs.coint._phillips_ouliaris import phillips_ouliaris
 from pairs.exceptions import InsufficientDataError
-from pairs.screening._scan import scan
+from pairs.screening._scan import ranked, scan_panel
 from pairs.strategy._selection import MIN_FORMATION
 
 if TYPE_CHECKING:
@@ -40,57 +41,54 @@ __all__ = ["COLUMNS", "MIN_FORMATION", "select_checked", "select_pairs"]
 COLUMNS = ["y", "x", "rank", "score", "pvalue", "pvalue_adj", "distance", "beta", "alpha"]
 COLUMNS += ["half_life", "crossings", "selected", "reason"]
 _CHUNK = 2048
+_BLOCK_VALUES = 50_000
 
 
 Cols = dict[str, np.ndarray]
 _FLOATS = ("score", "pvalue", "pvalue_adj", "distance", "beta", "alpha")
 
 
-def _cols(y: Any, x: Any, reason: str = "", **values: Any) -> Cols:
-    """Candidate columns as arrays (floats NaN where not given)."""
-    n = len(y)
-    out: Cols = {"y": np.asarray(y, dtype=object), "x": np.asarray(x, dtype=object)}
+def _cols(yi: np.ndarray, xi: np.ndarray, reason: str = "", **values: Any) -> Cols:
+    """Candidate columns as arrays: ``yi``/``xi`` are column numbers of the window (floats NaN where
+    not given)."""
+    n = len(yi)
+    out: Cols = {"yi": np.asarray(yi, dtype=np.int64), "xi": np.asarray(xi, dtype=np.int64)}
     for name in _FLOATS:
         out[name] = np.broadcast_to(np.asarray(values.get(name, np.nan), dtype=np.float64), (n,)).copy()
+    out["half_life"] = np.full(n, np.nan)
+    out["crossings"] = np.zeros(n, dtype=np.int64)
     out["reason"] = np.full(n, reason, dtype=object)
     return out
 
 
-def _join(parts: list[Cols]) -> Cols:
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def _coint_scores(sel: Selection, frame: pd.DataFrame) -> Cols:
+def _coint_scores(sel: Selection, panel: np.ndarray, cols: np.ndarray) -> Cols:
+    """Engle-Granger of every pair of the complete coins ``cols`` (their rows of ``panel``), as
+    :func:`pairs.scan` with ``min_overlap`` the window's length, on the arrays of the checked window."""
     size = 0.05 if sel.size is None else sel.size
-    res = scan(
-        frame,
-        size=size,
-        correction=sel.correction,
-        direction=sel.direction,
-        log=sel.log,
-        min_overlap=len(frame),
-    )
-    t = res.table
-    flip = (t["direction"] == "x~y").to_numpy()
-    ty, tx = t["y"].to_numpy(dtype=object), t["x"].to_numpy(dtype=object)
-    pvalue = t["pvalue"].to_numpy()
+    yi, xi, _, _, out = scan_panel(np.ascontiguousarray(panel[cols]), panel.shape[1], direction=sel.direction)
+    order, adj = ranked(out, sel.correction, size)
+    flip = out.reverse[order]
+    ty, tx = cols[yi[order]], cols[xi[order]]
+    pvalue = out.pvalue[order]
     parts = [
         _cols(
             np.where(flip, tx, ty),
             np.where(flip, ty, tx),
             score=pvalue,
             pvalue=pvalue,
-            pvalue_adj=t["pvalue_adj"].to_numpy(),
-            beta=t["beta"].to_numpy(),
-            alpha=t["alpha"].to_numpy(),
+            pvalue_adj=adj,
+            beta=out.beta[order],
+            alpha=out.alpha[order],
         )
     ]
-    if len(res.skipped):
-        parts.append(_cols(res.skipped["y"].to_numpy(), res.skipped["x"].to_numpy(), "degenerate"))
+    degenerate = np.flatnonzero(np.isnan(out.pvalue))
+    if degenerate.size:
+        parts.append(_cols(cols[yi[degenerate]], cols[xi[degenerate]], "degenerate"))
     return _join(parts)
 
 
-def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> Cols:
+def _distance_scores(sel: Selection, values: np.ndarray, cols: np.ndarray) -> Cols:
+    """Distance of every pair of the complete coins ``cols`` (their columns of ``values``)."""
     first = values[0]
     norm = values - first if sel.log else values / first
     yi, xi = np.triu_indices(values.shape[1], k=1)
@@ -101,32 +99,44 @@ def _distance_scores(sel: Selection, values: np.ndarray, names: np.ndarray) -> C
         dist[a:b] = np.einsum("ij,ij->j", diff, diff)
     beta = np.ones(yi.size) if sel.log else first[yi] / first[xi]
     alpha = first[yi] - first[xi] if sel.log else np.zeros(yi.size)
-    return _cols(names[yi], names[xi], score=dist, distance=dist, beta=beta, alpha=alpha)
+    return _cols(cols[yi], cols[xi], score=dist, distance=dist, beta=beta, alpha=alpha)
+
+
+def _join(parts: list[Cols]) -> Cols:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def _crossings(centred: np.ndarray) -> np.ndarray:
     """Sign changes along each row, a zero keeping the sign before it."""
-    sign = np.sign(centred)
-    # Carry the last non-zero sign over zeros: index of the last non-zero entry up to each column.
-    last = np.maximum.accumulate(np.where(sign != 0, np.arange(sign.shape[1]), 0), axis=1)
-    carried = np.take_along_axis(sign, last, axis=1)
-    return np.count_nonzero((carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] != 0), axis=1)
+    neg = centred < 0
+    out = np.count_nonzero(neg[:, 1:] != neg[:, :-1], axis=1)
+    # Rows with a zero (or NaN) entry, rare: carry the last non-zero sign over the zeros.
+    odd = np.flatnonzero((neg == (centred > 0)).any(axis=1))
+    if odd.size:
+        sign = np.sign(centred[odd])
+        last = np.maximum.accumulate(np.where(sign != 0, np.arange(sign.shape[1]), 0), axis=1)
+        carried = np.take_along_axis(sign, last, axis=1)
+        out[odd] = np.count_nonzero((carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] != 0), axis=1)
+    return out
 
 
-def _spread_stats(table: Cols, values: np.ndarray, col: dict[Any, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Half-life and zero crossings of each row's formation spread ``y - beta x - alpha``."""
-    yi = np.array([col[v] for v in table["y"]], dtype=np.int64)
-    xi = np.array([col[v] for v in table["x"]], dtype=np.int64)
-    beta, alpha = table["beta"], table["alpha"]
-    n = len(yi)
-    hl = np.full(n, np.nan)
-    crossings = np.zeros(n, dtype=np.int64)
-    for a in range(0, n, _CHUNK):
-        b = min(a + _CHUNK, n)
-        spread = (values[:, yi[a:b]] - beta[a:b] * values[:, xi[a:b]] - alpha[a:b]).T
-        hl[a:b] = half_lives(np.ascontiguousarray(spread))
-        crossings[a:b] = _crossings(spread - spread.mean(axis=1, keepdims=True))
-    return hl, crossings
+def _spread_stats(table: Cols, panel: np.ndarray, rows: np.ndarray) -> None:
+    """Half-life and zero crossings of the formation spread ``y - beta x - alpha`` of ``rows`` of the
+    table (``panel``: one row of (log) prices per coin), written into the table."""
+    yi, xi = table["yi"][rows], table["xi"][rows]
+    beta, alpha = table["beta"][rows, None], table["alpha"][rows, None]
+    # Blocks of about 400 kB, built in place: they stay in cache, where whole-table temporaries do not.
+    step = max(1, _BLOCK_VALUES // panel.shape[1])
+    for a in range(0, rows.size, step):
+        b = min(a + step, rows.size)
+        spread = panel[yi[a:b]]
+        hedge = panel[xi[a:b]]
+        hedge *= beta[a:b]
+        spread -= hedge
+        spread -= alpha[a:b]
+        table["half_life"][rows[a:b]] = half_lives(spread)
+        spread -= spread.mean(axis=1, keepdims=True)
+        table["crossings"][rows[a:b]] = _crossings(spread)
 
 
 def _confirmed(sel: Selection, y: np.ndarray, x: np.ndarray, beta: float, alpha: float) -> bool:
@@ -141,7 +151,7 @@ def _confirmed(sel: Selection, y: np.ndarray, x: np.ndarray, beta: float, alpha:
     return bool(res.stat < res.crit_values[level])
 
 
-def _walk(sel: Selection, table: Cols, values: np.ndarray | None, col: dict[Any, int]) -> np.ndarray:
+def _walk(sel: Selection, table: Cols, panel: np.ndarray) -> np.ndarray:
     """Which rows are selected (in rank order); ``table["reason"]`` says why the others are not."""
     reason = table["reason"]
     ok = reason == ""
@@ -156,23 +166,21 @@ def _walk(sel: Selection, table: Cols, values: np.ndarray | None, col: dict[Any,
         reason[bad], ok = "half-life", ok & ~bad
     bad = ok & (table["crossings"] < sel.min_crossings)
     reason[bad], ok = "crossings", ok & ~bad
-    per_coin: dict[Any, int] = {}
+    per_coin: dict[int, int] = {}
     cap = sel.max_pairs_per_coin
     kept = 0
     selected = np.zeros(len(reason), dtype=bool)
-    ys, xs = table["y"], table["x"]
+    ys, xs = table["yi"].tolist(), table["xi"].tolist()
     candidates = np.flatnonzero(ok)
-    for i in candidates:
+    for i in candidates.tolist():
         y, x = ys[i], xs[i]
         if kept >= sel.top:
             reason[candidates[candidates >= i]] = "beyond top"
             break
         if cap is not None and (per_coin.get(y, 0) >= cap or per_coin.get(x, 0) >= cap):
             reason[i] = "coin cap"
-        elif (
-            sel.confirm is not None
-            and values is not None
-            and not _confirmed(sel, values[:, col[y]], values[:, col[x]], table["beta"][i], table["alpha"][i])
+        elif sel.confirm is not None and not _confirmed(
+            sel, panel[y], panel[x], table["beta"][i], table["alpha"][i]
         ):
             reason[i] = "not confirmed"
         else:
@@ -195,55 +203,44 @@ def select_pairs(sel: Selection, prices: Any) -> pd.DataFrame:
 
 def select_checked(sel: Selection, frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`select_pairs` of a frame already checked (a window of a checked portfolio's prices)."""
-    raw = frame.to_numpy()
-    names = list(frame.columns)
-    whole = ~np.isnan(raw).any(axis=0)
-    complete = [c for c, keep in zip(names, whole, strict=True) if keep]
-    col = {c: i for i, c in enumerate(complete)}
+    raw = np.ascontiguousarray(frame.to_numpy(dtype=np.float64).T)  # one row per coin
+    names = np.asarray(frame.columns, dtype=object)
+    whole = ~np.isnan(raw).any(axis=1)
+    cols = np.flatnonzero(whole)
+    panel = np.log(raw) if sel.log else raw
     parts: list[Cols] = []
-    values = None
-    if len(complete) >= 2:
-        full = raw[:, whole]
-        values = np.log(full) if sel.log else full
+    if cols.size >= 2:
         if sel.method == "coint":
-            table = _coint_scores(sel, frame[complete])
+            table = _coint_scores(sel, panel, cols)
         else:
-            table = _distance_scores(sel, values, np.asarray(complete, dtype=object))
-        table["half_life"] = np.full(len(table["y"]), np.nan)
-        table["crossings"] = np.zeros(len(table["y"]), dtype=np.int64)
-        tested = table["reason"] == ""
-        sub = {k: v[tested] for k, v in table.items()}
-        table["half_life"][tested], table["crossings"][tested] = _spread_stats(sub, values, col)
+            table = _distance_scores(sel, np.ascontiguousarray(panel[cols].T), cols)
+        _spread_stats(table, panel, np.flatnonzero(table["reason"] == ""))
         parts.append(table)
-    if not all(whole):
-        idx = [
-            (i, j) for i in range(len(names)) for j in range(i + 1, len(names)) if not (whole[i] and whole[j])
-        ]
-        missing = _cols([names[i] for i, _ in idx], [names[j] for _, j in idx], "missing prices")
-        missing["half_life"] = np.full(len(idx), np.nan)
-        missing["crossings"] = np.zeros(len(idx), dtype=np.int64)
-        parts.append(missing)
+    if not whole.all():
+        yi, xi = np.triu_indices(len(names), k=1)
+        gap = ~(whole[yi] & whole[xi])
+        parts.append(_cols(yi[gap], xi[gap], "missing prices"))
     if not parts:
         return _empty()
     table = _join(parts)
     score = np.where(np.isnan(table["score"]), np.inf, table["score"])
-    order = np.lexsort((table["x"].astype(str), table["y"].astype(str), score))
+    keys = names.astype(str)
+    order = np.lexsort((keys[table["xi"]], keys[table["yi"]], score))
     table = {k: v[order] for k, v in table.items()}
-    selected = _walk(sel, table, values, col)
-    out = pd.DataFrame(
+    selected = _walk(sel, table, panel)
+    return pd.DataFrame(
         {
-            "y": table["y"],
-            "x": table["x"],
+            "y": names[table["yi"]],
+            "x": names[table["xi"]],
             "rank": np.arange(1, len(order) + 1, dtype=np.int64),
             **{k: table[k] for k in _FLOATS},
             "half_life": table["half_life"],
-            "crossings": table["crossings"].astype(np.int64),
+            "crossings": table["crossings"],
             "selected": selected,
             "reason": table["reason"],
         },
         columns=COLUMNS,
     )
-    return out
 
 
 def _empty() -> pd.DataFrame:
