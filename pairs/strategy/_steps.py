@@ -31,6 +31,9 @@ def kalman_noise_units(log_prices: bool) -> NoiseUnits:
     return "log" if log_prices else "ratio"
 
 
+_MATH_LOG = np.frompyfunc(math.log, 1, 1)  # math.log itself on each element (numpy's log may round apart)
+
+
 def log_values(values: np.ndarray) -> np.ndarray:
     """``math.log`` of every element: the same bits as the streaming engine's per-bar log."""
-    return np.fromiter((math.log(v) for v in values.tolist()), dtype=np.float64, count=values.shape[0])
+    return np.asarray(_MATH_LOG(values), dtype=np.float64)
