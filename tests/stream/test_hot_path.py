@@ -49,10 +49,11 @@ VALUES = [0.1, -0.0, 1e-310, 123456.789e200, math.nan, math.inf, -math.inf, None
 
 
 def _generic(signal: Signal) -> dict:
-    """``ResultMixin.to_dict``, without the optional ``leverage_cut`` when it is None."""
+    """``ResultMixin.to_dict``, without the optional ``leverage_cut`` and ``fill`` when None."""
     out = ResultMixin.to_dict(signal)
-    if out["leverage_cut"] is None:
-        del out["leverage_cut"]
+    for name in ("leverage_cut", "fill"):
+        if out[name] is None:
+            del out[name]
     return out
 
 
@@ -60,11 +61,12 @@ def _generic(signal: Signal) -> dict:
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_to_json_is_json_dumps_of_to_dict(stamp: object, value: object) -> None:
     for action in ("hold", "enter_long", "enter_short", "exit", "stop"):
-        for position, cut in ((1, None), (0, "scaled"), (-1, "refused")):
-            signal = Signal(stamp, value, 1.25, value, -2.0, position, value, 0.5, action, (), cut)  # type: ignore[arg-type]
+        for position, cut, fill in ((1, None, None), (0, "scaled", "next_open"), (-1, "refused", 3)):
+            signal = Signal(stamp, value, 1.25, value, -2.0, position, value, 0.5, action, (), cut, fill)  # type: ignore[arg-type]
             assert signal.to_dict() == _generic(signal)
             assert signal.to_json() == json.dumps(signal.to_dict())
             assert ("leverage_cut" in signal.to_dict()) == (cut is not None)
+            assert ("fill" in signal.to_dict()) == (fill is not None)
 
 
 def test_engine_signals_serialise_as_json_dumps() -> None:
