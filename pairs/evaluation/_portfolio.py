@@ -39,7 +39,7 @@ from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice
 from pairs.evaluation._book_account import FLOWS, Account
 from pairs.evaluation._fills import fill_label
-from pairs.evaluation._metrics import metrics, settled_funding, trades_table
+from pairs.evaluation._metrics import metrics, trades_table
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
 from pairs.strategy._batch import run_arrays
@@ -482,17 +482,12 @@ def _fill_prices(opens: np.ndarray | None, valuation: np.ndarray) -> np.ndarray:
 def _funding(funding: Any, frame: pd.DataFrame) -> np.ndarray:
     if funding is None:
         return np.zeros(frame.shape)
-    if not isinstance(funding, pd.DataFrame):
-        raise PairsError(
-            f"funding must be a DataFrame with a column per coin, or None; got {type(funding).__name__}."
-        )
-    extra = sorted(map(str, set(funding.columns) - set(frame.columns)))
+    rates = as_frame(funding, "funding", min_length=1)
+    if not rates.index.equals(frame.index):
+        raise DataError("funding index must equal the prices' index; got a misaligned index.")
+    extra = sorted(map(str, set(rates.columns) - set(frame.columns)))
     if extra:
         raise PairsError(f"funding must have columns among the prices' coins; got unknown {extra!r}.")
-    if funding.index.equals(frame.index):  # per-bar rates
-        rates = as_frame(funding, "funding", min_length=1)
-    else:  # rates at their settlement times (as pairs.load_funding returns them)
-        rates = settled_funding(funding, frame.index, {c: c for c in funding.columns})
     return rates.reindex(columns=frame.columns, fill_value=0.0).to_numpy()
 
 
@@ -632,11 +627,9 @@ def portfolio_backtest(
         listing, after its delisting); positive. ``formation``/``trading`` given as durations need
         a regular DatetimeIndex.
     funding
-        Funding rates of perpetual coins, one column per coin (a subset of the prices'): per bar,
-        aligned to the prices (a holding of ``u`` units pays ``u * price[t-1] * rate[t]`` at bar
-        ``t``, long pays a positive rate), or at their settlement times (any DatetimeIndex, as
-        :func:`pairs.load_funding` returns them, columns renamed to the coins), each paid over the
-        first bar whose close is at or after it, as in :func:`pairs.backtest` (with fills at the open:
+        Per-bar funding rates of perpetual coins, one column per coin (a subset of the prices'),
+        aligned to the prices: a holding of ``u`` units pays ``u * price[t-1] * rate[t]`` at bar
+        ``t`` (long pays a positive rate), as in :func:`pairs.backtest` (with fills at the open:
         on the units after the bar's order, at the open).
     opens
         Open prices, the same columns and index as ``prices``, needed with the strategy's

@@ -183,22 +183,3 @@ def test_a_live_book_filled_at_the_next_open_needs_every_bars_opens():
         live.update(PRICES.iloc[0], PRICES.index[0])
     with pytest.raises(DataError, match="opens"):
         live.update(PRICES.iloc[0], PRICES.index[0], opens={"BTC": 1.0})
-
-
-def test_funding_at_settlement_times_is_paid_over_the_bar_that_closes_at_it():
-    # Three settlements by hand: 8-hourly rates at 00:00, 08:00, 16:00 UTC are paid over the hourly
-    # bar that opens an hour before (its close is the settlement), as pairs.backtest does.
-    book = _book()
-    coin = str(PRICES.columns[0])
-    stamps = pd.date_range(PRICES.index[0].normalize(), PRICES.index[-1], freq="8h")
-    settled = pd.DataFrame({coin: 1e-4 * (1 + np.arange(len(stamps)) % 3)}, index=stamps)
-    per_bar = pd.DataFrame(0.0, index=PRICES.index, columns=[coin])
-    for when, rate in settled[coin].items():
-        bar = when - pd.Timedelta("1h")
-        if bar in per_bar.index:
-            per_bar.loc[bar, coin] += rate
-    assert (per_bar[coin] != 0).sum() > 100
-    a = book.backtest(PRICES, funding=settled)
-    b = book.backtest(PRICES, funding=per_bar)
-    np.testing.assert_array_equal(a.costs["funding"].to_numpy(), b.costs["funding"].to_numpy())
-    assert a.costs["funding"].abs().sum() > 0
