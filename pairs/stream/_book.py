@@ -50,7 +50,6 @@ from pairs.stream._kernels import (
     S_SIZE,
     book_step,
     first_bad_price,
-    mark_pairs,
     symbol_logs,
 )
 from pairs.stream._legs import Legs, Order, guard
@@ -362,8 +361,6 @@ class StreamBook:
             k for k, s in enumerate(self._strategies) if s.capital is not None and s.execution.guarded
         ]
         where = {s: k for k, s in enumerate(self._symbols)}
-        self._iy = np.array([where[y] for y, _ in self._legs], dtype=np.int64)
-        self._ix = np.array([where[x] for _, x in self._legs], dtype=np.int64)
         for group in self._groups.values():
             pos = np.array([self._index[n] for n in group.names], dtype=np.int64)
             group.book_pos = pos
@@ -544,15 +541,27 @@ class StreamBook:
         out_f = np.empty((6, n))
         out_i = np.zeros((3, n), dtype=np.int64)
         bar_id = self._stamp(ts)
+        marks = self._prices_of
         for g in self._groups.values():
             book_step(
-                values, logs, g.iy, g.ix, g.book_pos, g.params, g.state, g.bufs, g.last, out_f, out_i, bar_id
+                values,
+                logs,
+                g.iy,
+                g.ix,
+                g.book_pos,
+                g.params,
+                g.state,
+                g.bufs,
+                g.last,
+                out_f,
+                out_i,
+                marks,
+                bar_id,
             )
         self._n += 1
         self._last_ts = ts
         if len(self._stamps) > 2 * n + 64:
             self._prune()
-        mark_pairs(values, self._iy, self._ix, out_i[2], self._prices_of)
         exits = self._guards(out_f, out_i) if self._guarded else None
         return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i, self, exits)
 
