@@ -114,13 +114,20 @@ class BookSignals(Mapping[str, Signal]):
         self._sized = sized
         self._f = out_f
         self._i = out_i
-        self._idx = np.flatnonzero(out_i[2])
+        self._idx: np.ndarray | None = None
+
+    @property
+    def _updated(self) -> np.ndarray:
+        """Book positions of the updated pairs, found on first use (a bar read lazily skips it)."""
+        if self._idx is None:
+            self._idx = np.flatnonzero(self._i[2])
+        return self._idx
 
     def __len__(self) -> int:
-        return int(self._idx.shape[0])
+        return int(self._updated.shape[0])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names[self._idx].tolist())
+        return iter(self._names[self._updated].tolist())
 
     def __getitem__(self, key: Any) -> Signal:
         name = pair_name(*key) if isinstance(key, tuple) and len(key) == 2 else key
@@ -151,7 +158,7 @@ class BookSignals(Mapping[str, Signal]):
     @property
     def names(self) -> list[str]:
         """Names of the pairs updated at this bar, in book order."""
-        return self._names[self._idx].tolist()
+        return self._names[self._updated].tolist()
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -159,7 +166,7 @@ class BookSignals(Mapping[str, Signal]):
 
         ``y_units``/``x_units`` are NaN for pairs whose strategy has no ``capital``.
         """
-        idx, f, i = self._idx, self._f, self._i
+        idx, f, i = self._updated, self._f, self._i
         return {
             "beta": f[0, idx],
             "alpha": f[1, idx],
@@ -178,7 +185,7 @@ class BookSignals(Mapping[str, Signal]):
 
     def active(self) -> list[str]:
         """Names of the updated pairs whose action is not ``"hold"``."""
-        idx = self._idx
+        idx = self._updated
         return self._names[idx[self._i[1, idx] != 0]].tolist()
 
 
