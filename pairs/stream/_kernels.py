@@ -57,13 +57,16 @@ __all__ = [
     "Z_EXPANDING",
     "Z_NONE",
     "Z_ROLLING",
+    "Settings",
     "book_step",
     "compiled_entry",
     "engine_step",
     "first_bad_price",
     "hedge_stage",
+    "kalman_stage",
     "pair_step",
     "replay",
+    "settings",
     "symbol_logs",
     "trade_stage",
     "zscore_stage",
@@ -101,8 +104,8 @@ S_RULE, S_SIZE, S_HEDGE, S_Z, S_N, S_BUF = (P_WIDTH + k for k in (R_RULE, R_SIZE
 # step (their source is in pairs/hedge/_kernels.py, part of every kernel's cache key).
 _to_relative = njit(cache=False, inline="always")(to_relative)
 _from_relative = njit(cache=False, inline="always")(from_relative)
-# The rolling z-score's step, inlined: called, it is the one step the compiler leaves a call
-# (its buffer loop), and a call holds back the CPU from overlapping the pairs of a book.
+# The steps of the stages, inlined into them (the same source, so the same numbers): left as
+# calls, they keep the CPU from overlapping the pairs of a book's loop (book_step 1.3x slower).
 _rolling_z_step = njit(cache=False, inline="always")(rolling_z_step.py_func)
 _kalman_step = njit(cache=False, inline="always")(kalman_step.py_func)
 _transition = njit(cache=False, inline="always")(transition.py_func)
@@ -415,9 +418,9 @@ def book_step(
     ``last[i]`` takes ``bar_id``. A pair with a missing price is left unchanged and flagged not
     updated.
     """
-    # pair_step's stages, each over every pair in turn: a loop of whole steps keeps only a
-    # pair or two of division chains in flight; shorter loop bodies let the CPU overlap many
-    # more (1.6-1.8x faster here). The pairs are independent, so the numbers are the same.
+    # pair_step's stages, each over every pair in turn: a loop of whole steps keeps only a pair
+    # or two of division chains in flight, shorter loop bodies let the CPU overlap many more
+    # (1.3x faster). The pairs are independent, so the numbers are pair_step's.
     s = settings(params)
     # The Kalman hedge's rows in a loop of their own: the other hedges' steps are calls, and a
     # call in a loop (even one never made) keeps the compiler from overlapping its rows.
