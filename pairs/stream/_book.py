@@ -51,7 +51,6 @@ from pairs.stream._kernels import (
     S_SIZE,
     book_step,
     first_bad_price,
-    mark_pairs,
     symbol_logs,
 )
 from pairs.stream._legs import Legs, Order, guard
@@ -117,13 +116,20 @@ class BookSignals(Mapping[str, Signal]):
         self._sized = sized
         self._f = out_f
         self._i = out_i
-        self._idx = np.flatnonzero(out_i[2])
+        self._idx: np.ndarray | None = None
+
+    @property
+    def _updated(self) -> np.ndarray:
+        """Book positions of the updated pairs, found on first use (a bar read lazily skips it)."""
+        if self._idx is None:
+            self._idx = np.flatnonzero(self._i[2])
+        return self._idx
 
     def __len__(self) -> int:
-        return int(self._idx.shape[0])
+        return int(self._updated.shape[0])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names[self._idx].tolist())
+        return iter(self._names[self._updated].tolist())
 
     def __getitem__(self, key: Any) -> Signal:
         name = pair_name(*key) if isinstance(key, tuple) and len(key) == 2 else key
@@ -155,7 +161,7 @@ class BookSignals(Mapping[str, Signal]):
     @property
     def names(self) -> list[str]:
         """Names of the pairs updated at this bar, in book order."""
-        return self._names[self._idx].tolist()
+        return self._names[self._updated].tolist()
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -163,7 +169,7 @@ class BookSignals(Mapping[str, Signal]):
 
         ``y_units``/``x_units`` are NaN for pairs whose strategy has no ``capital``.
         """
-        idx, f, i = self._idx, self._f, self._i
+        idx, f, i = self._updated, self._f, self._i
         return {
             "beta": f[0, idx],
             "alpha": f[1, idx],
@@ -182,7 +188,7 @@ class BookSignals(Mapping[str, Signal]):
 
     def active(self) -> list[str]:
         """Names of the updated pairs whose action is not ``"hold"``."""
-        idx = self._idx
+        idx = self._updated
         return self._names[idx[self._i[1, idx] != 0]].tolist()
 
 
@@ -365,8 +371,6 @@ class StreamBook:
             k for k, s in enumerate(self._strategies) if s.capital is not None and s.execution.guarded
         ]
         where = {s: k for k, s in enumerate(self._symbols)}
-        self._iy = np.array([where[y] for y, _ in self._legs], dtype=np.int64)
-        self._ix = np.array([where[x] for _, x in self._legs], dtype=np.int64)
         for group in self._groups.values():
             pos = np.array([self._index[n] for n in group.names], dtype=np.int64)
             group.book_pos = pos
@@ -547,15 +551,27 @@ class StreamBook:
         out_f = np.empty((6, n))
         out_i = np.zeros((3, n), dtype=np.int64)
         bar_id = self._stamp(ts)
+        marks = self._prices_of
         for g in self._groups.values():
             book_step(
-                values, logs, g.iy, g.ix, g.book_pos, g.params, g.state, g.bufs, g.last, out_f, out_i, bar_id
+                values,
+                logs,
+                g.iy,
+                g.ix,
+                g.book_pos,
+                g.params,
+                g.state,
+                g.bufs,
+                g.last,
+                out_f,
+                out_i,
+                marks,
+                bar_id,
             )
         self._n += 1
         self._last_ts = ts
         if len(self._stamps) > 2 * n + 64:
             self._prune()
-        mark_pairs(values, self._iy, self._ix, out_i[2], self._prices_of)
         exits = self._guards(out_f, out_i) if self._guarded else None
         return BookSignals(ts, self._name_array, self._index, self._sized, out_f, out_i, self, exits)
 

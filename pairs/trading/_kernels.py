@@ -95,7 +95,7 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
         d = v - ref - mean
         mean += d / count
         m2 += d * (v - ref - mean)
-    if t >= window and (t + 1) % window == 0:
+    if t >= window and slot == window - 1:
         # Exact two-pass refresh around the last observed value: resets the removal drift.
         ref = stats[4]
         count = total = 0.0
