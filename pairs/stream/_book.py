@@ -56,7 +56,7 @@ from pairs.stream._kernels import (
 from pairs.stream._legs import Legs, Order, guard
 from pairs.stream._leverage import capped_orders, limit_of
 from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
-from pairs.stream._signal import Signal, _signal
+from pairs.stream._signal import Signal, _signal, fill_field
 from pairs.stream._state import (
     Packed,
     check_keys,
@@ -153,6 +153,7 @@ class BookSignals(Mapping[str, Signal]):
             _ACTIONS[int(i[1, k])],
             orders,
             cut,
+            None if self._book is None else fill_field(self._book._strategies[k]),
         )
 
     def __repr__(self) -> str:

@@ -63,7 +63,7 @@ from pairs.stream._kernels import (
 from pairs.stream._legs import Legs, Order, guard
 from pairs.stream._leverage import capped_orders, limit_of
 from pairs.stream._rows import MAX_BARS, check_rows, close_row, decode_row, encode_row, new_row
-from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp
+from pairs.stream._signal import Signal, _new, _SignalFields, _Timestamp, fill_field
 from pairs.stream._state import check_keys, encode_floats, read_int, read_state_file, write_state_file
 from pairs.stream._time import _INT_LIMIT, Stamp, _decode_timestamp, _encode_timestamp, _short, next_timestamp
 from pairs.trading._rules import ACTIONS
@@ -280,7 +280,7 @@ class StreamEngine:
         self._execution = s.execution
         self._guarded = s.execution.guarded
         self._limit = limit_of(s)
-        self._fill = None if s.fill in ("close", 0) else s.fill  # which bar the orders are for
+        self._fill = fill_field(s)  # which bar the orders are for
         # What the account holds: moved by fills only, kept across a gap reset (the account
         # still holds it; the reset's flat targets then close it).
         self._legs = Legs()

@@ -116,6 +116,11 @@ _new = object.__new__
 _Timestamp = pd.Timestamp
 
 
+def fill_field(strategy: Any) -> str | int | None:
+    """A signal's ``fill``: the strategy's fill model, None for fills at the bar's close."""
+    return None if strategy.fill in ("close", 0) else strategy.fill
+
+
 def _signal(
     timestamp: Stamp,
     beta: float,

@@ -54,3 +54,17 @@ def test_a_strategys_backtest_refuses_positions_or_units_of_its_own():
     for name, value in (("units", units), ("position", units["y_units"]), ("beta", units["x_units"])):
         with pytest.raises(PairsError, match=name):
             strategy.backtest(PRICES["ETH"], PRICES["BTC"], **{name: value})
+
+
+def test_a_books_signals_name_their_pairs_fill():
+    frame = load_sample("binance_1d")[["ETH", "BTC", "LTC"]].dropna().iloc[:120]
+    book = pairs.StreamBook(
+        {
+            ("ETH", "BTC"): Strategy(log_prices=True, capital=1e4, fill="next_open"),
+            ("LTC", "BTC"): Strategy(log_prices=True, capital=1e4),
+        }
+    )
+    for ts, row in frame.iterrows():
+        signals = book.update(row.to_dict(), ts)
+    assert signals["ETH/BTC"].fill == "next_open" and signals["LTC/BTC"].fill is None
+    assert json.loads(signals["ETH/BTC"].to_json())["fill"] == "next_open"
