@@ -44,7 +44,7 @@ import pairs.evaluation._portfolio as engine  # noqa: E402
 def _timed_parts() -> dict[str, float]:
     """Wrap the backtest's steps so that each run adds its time per step."""
     parts: dict[str, float] = {}
-    for name in ("_select_all", "_spans", "_attribute", "_pair_trades"):
+    for name in ("select_all", "spans_of", "attribute", "pair_trades"):
         inner = getattr(engine, name)
 
         def wrapper(*args: Any, _inner: Callable[..., Any] = inner, _name: str = name, **kw: Any) -> Any:
@@ -74,20 +74,22 @@ def row(name: str, prices: Any, book: pairs.Portfolio, formation: int, trading: 
     starts = range(0, len(prices) - formation, trading)
     windows = [prices.iloc[f0 : f0 + formation].dropna(axis=1) for f0 in starts]
     log = book.selection.log
-    # Alternated, so that a change of the machine's load falls on both alike.
-    totals, scan_times = [], []
+    # Alternated, so that a change of the machine's load falls on both alike. The parts of each run are
+    # taken from that run (the medians of the parts, of the runs' totals and of the accounting apart).
+    totals, scan_times, selects, runs_, accounts = [], [], [], [], []
     for _ in range(repeats):
+        parts.clear()
         start = time.perf_counter()
         book.backtest(prices)
         totals.append(time.perf_counter() - start)
+        selects.append(parts["select_all"])
+        runs_.append(parts["spans_of"])
+        accounts.append(totals[-1] - selects[-1] - runs_[-1])
         start = time.perf_counter()
         [pairs.scan(w, log=log, min_overlap=formation) for w in windows]
         scan_times.append(time.perf_counter() - start)
     total, scans = statistics.median(totals), statistics.median(scan_times)
-    runs = repeats + 1
-    select = parts["_select_all"] / runs
-    strategy = parts["_spans"] / runs
-    accounting = total - select - strategy
+    select, strategy, accounting = (statistics.median(v) for v in (selects, runs_, accounts))
     print(
         f"{name}: {len(windows)} windows, {len(result.contributions)} pairs traded, {len(result.trades)} trades"
     )

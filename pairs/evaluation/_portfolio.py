@@ -29,22 +29,19 @@ The exact rules (docs/portfolio.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from pairs._results import ResultMixin
 from pairs._validation import as_frame, check_choice
 from pairs.evaluation._book_account import FLOWS, Account
-from pairs.evaluation._fills import fill_label
-from pairs.evaluation._metrics import metrics, trades_table
+from pairs.evaluation._metrics import metrics
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
-from pairs.exceptions import DataError, InsufficientDataError, MissingDependencyError, PairsError
-from pairs.strategy._batch import run_arrays
-from pairs.strategy._portfolio import MIN_FORMATION, window_bars
-from pairs.strategy._steps import log_values
+from pairs.evaluation._portfolio_attribution import attribute, pair_trades
+from pairs.evaluation._portfolio_result import UNALLOCATED, PortfolioResult, paid_costs
+from pairs.evaluation._portfolio_spans import Span, select_all, select_windows, spans_of, window_plan
+from pairs.exceptions import DataError, PairsError
 from pairs.trading._kernels import size_kernel
 
 if TYPE_CHECKING:
@@ -61,281 +58,7 @@ __all__ = [
     "window_plan",
 ]
 
-UNALLOCATED = "(unallocated)"
 _SELECTION_COLUMNS = ["window", "formation_start", "trading_start", "trading_end"]
-_TRADE_COLUMNS = ["entry_time", "exit_time", "side", "bars", "pnl", "costs"]
-
-
-@dataclass
-class _Span:
-    """One pair's continuous stay in the book: a run of the strategy from ``f0``."""
-
-    y: str
-    x: str
-    f0: int
-    start: int  # first trading bar
-    end: int  # one past the last bar (the flat bar of a closed span included)
-    windows: list[int]
-    position: np.ndarray  # over [start, end)
-    beta: np.ndarray  # units of x per unit of y over [start, end)
-    units: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # target units over [start, end)
-
-
-@dataclass(frozen=True, repr=False)
-class PortfolioResult(ResultMixin):
-    """Outcome of :func:`pairs.portfolio_backtest` (rules in :mod:`pairs.evaluation._portfolio`).
-
-    Attributes
-    ----------
-    equity, cash
-        Account equity and cash in the quote currency after each bar (``capital`` until the
-        first trade).
-    units
-        Net units held of each coin from each bar to the next; ``orders`` are its differences.
-    positions
-        Spread position of each pair ever selected (columns ``"Y/X"``), 0 outside its spans.
-    selections
-        One row per window and selected pair: ``window``, ``formation_start``, ``trading_start``,
-        ``trading_end`` (exclusive, NaT for the last window), ``y``, ``x``, ``rank``, ``score``,
-        ``pvalue``, ``distance``, ``beta``, ``alpha``, ``half_life``, ``crossings``.
-    trades
-        Per-pair round trips: ``entry_time``, ``exit_time`` (NaT while open), ``side``,
-        ``bars``, ``pair``, ``pnl`` (currency, net of its costs and funding) and ``costs``.
-    contributions
-        P&L of each pair over the whole backtest (currency); they sum to the equity change, with a
-        row ``"(unallocated)"`` when the account held units beyond its pairs' (orders below the
-        minimum notional, lots after a cut, liquidations).
-    costs
-        Per bar: ``traded`` notional, ``fees``, ``rebates`` (maker rebates received),
-        ``slippage``, ``funding``, ``borrow`` (interest of spot shorts), in currency.
-    exposure
-        Per bar: ``gross`` exposure, ``leverage`` (gross / equity), ``scale`` of the book.
-    events
-        Orders not sent (``"below_min_notional"``), scaled or refused by the leverage cap,
-        liquidations (per coin) and margin calls: ``time``, ``kind``, ``coin`` (None: the
-        account), units ``asked`` and ``filled``.
-    total_return, apr, sharpe, sortino, max_drawdown
-        Of the equity, annualised with ``periods_per_year``.
-    n_windows, n_scaled
-        Windows run; order bars where the leverage cap scaled the book down.
-    """
-
-    portfolio: Any
-    equity: pd.Series
-    cash: pd.Series
-    units: pd.DataFrame
-    orders: pd.DataFrame
-    positions: pd.DataFrame
-    selections: pd.DataFrame
-    trades: pd.DataFrame
-    contributions: pd.Series
-    costs: pd.DataFrame
-    exposure: pd.DataFrame
-    events: pd.DataFrame
-    total_return: float
-    apr: float
-    sharpe: float
-    sortino: float
-    max_drawdown: float
-    periods_per_year: float
-    n_windows: int
-    n_scaled: int
-    _title = "Portfolio backtest"
-
-    def _summary_rows(self) -> list[tuple[str, Any]]:
-        costs = self.costs.sum()
-        return [
-            ("windows", self.n_windows),
-            ("pairs traded", len(self.contributions)),
-            ("round trips", len(self.trades)),
-            ("final equity", float(self.equity.iloc[-1])),
-            ("total return", self.total_return),
-            ("APR", self.apr),
-            ("Sharpe", self.sharpe),
-            ("max drawdown", self.max_drawdown),
-            ("fill", fill_label(self.portfolio.strategy.fill)),
-            ("fees", float(costs["fees"])),
-            ("rebates", float(costs["rebates"])),
-            ("slippage", float(costs["slippage"])),
-            ("funding", float(costs["funding"])),
-            ("borrow", float(costs["borrow"])),
-            ("max leverage", float(self.exposure["leverage"].max())),
-            ("orders scaled by the cap", self.n_scaled),
-            ("liquidations", int((self.events["kind"] == "liquidation").sum())),
-        ]
-
-    @property
-    def capital(self) -> float:
-        """Starting cash of the account."""
-        return float(self.portfolio.capital)
-
-    @property
-    def returns(self) -> pd.Series:
-        """Per-bar return of the equity (0 before the first trading bar)."""
-        prev = self.equity.shift(1, fill_value=self.capital)
-        return (self.equity / prev - 1.0).rename("returns")
-
-    def significance(self, size: float = 0.05) -> Any:
-        """Is the account's Sharpe ratio distinguishable from 0? The probabilistic Sharpe ratio.
-
-        :func:`pairs.deflated_sharpe` of the per-bar returns from the first trading bar, as one
-        trial (``n_trials=1``: the benchmark Sharpe is 0; a search over many portfolios must
-        deflate for them, e.g. with a sweep).
-        """
-        from pairs.evaluation._overfitting import deflated_sharpe
-
-        start = self.equity.index[self.exposure["gross"].to_numpy().nonzero()[0][:1]]
-        live = self.returns.loc[start[0] :] if len(start) else self.returns
-        return deflated_sharpe(
-            live, n_trials=1, sharpe_variance_per_bar=0.0, periods_per_year=self.periods_per_year, size=size
-        )
-
-    def plot(self) -> Any:
-        """Equity, drawdown and leverage: :func:`pairs.plot.plot_portfolio`."""
-        from pairs.plot import plot_portfolio
-
-        return plot_portfolio(self)
-
-
-def _windows(n: int, formation: int, trading: int) -> list[tuple[int, int, int]]:
-    """``(formation start, trading start, trading end)`` of every window whose formation is complete.
-
-    A last window whose trading would start at bar ``n`` has no trading bar; its selection only says
-    which streaks go on past the data (as a live book selects at the close of the window's last bar).
-    """
-    out = []
-    i = 0
-    while i * trading + formation <= n:
-        start = i * trading + formation
-        out.append((i * trading, start, min(start + trading, n)))
-        i += 1
-    return out
-
-
-def window_plan(portfolio: Portfolio, frame: pd.DataFrame) -> tuple[list[tuple[int, int, int]], int]:
-    """The windows of ``portfolio`` on the rows of ``frame`` and its trading window in bars (durations in
-    bars of the index)."""
-    formation = window_bars("formation", portfolio.formation, frame.index, MIN_FORMATION)
-    trading = window_bars("trading", portfolio.trading, frame.index, 1)
-    if len(frame) <= formation:
-        raise InsufficientDataError(
-            f"prices must have more rows than the formation window ({formation} bars); got {len(frame)}."
-        )
-    return _windows(len(frame), formation, trading), trading
-
-
-def select_windows(
-    portfolio: Portfolio, frame: pd.DataFrame, windows: list[tuple[int, int, int]]
-) -> list[pd.DataFrame]:
-    """The selection table of every window, locally."""
-    return _select_all(portfolio, frame, windows, "local", None)
-
-
-def _select_all(
-    portfolio: Portfolio, frame: pd.DataFrame, windows: list[tuple[int, int, int]], backend: str, client: Any
-) -> list[pd.DataFrame]:
-    from pairs.screening._select import select_checked
-
-    parts = [frame.iloc[f0:ts] for f0, ts, _ in windows]
-    if backend == "local":
-        return [select_checked(portfolio.selection, part) for part in parts]
-    try:
-        from distributed import get_client
-    except ImportError:
-        raise MissingDependencyError(
-            "backend='dask' needs dask.distributed: pip install 'pairs[dask]'"
-        ) from None
-    dask_client = client if client is not None else get_client()
-    futures = dask_client.map(select_checked, [portfolio.selection] * len(parts), parts, pure=False)
-    return list(dask_client.gather(futures))
-
-
-def _first_missing(valid: np.ndarray, start: int) -> int:
-    """First row ``>= start`` where ``valid`` is False, else its length."""
-    bad = np.flatnonzero(~valid[start:])
-    return start + int(bad[0]) if bad.size else valid.shape[0]
-
-
-def _spans(
-    trading: int,
-    portfolio: Portfolio,
-    frame: pd.DataFrame,
-    windows: list[tuple[int, int, int]],
-    chosen: dict[tuple[str, str], list[int]],
-    hedges: dict[tuple[str, str, int], tuple[float, float]],
-) -> list[_Span]:
-    strategy = portfolio.strategy
-    hold = portfolio.on_deselect == "hold_to_exit"
-    n = len(frame)
-    columns = np.ascontiguousarray(frame.to_numpy().T)  # one contiguous row per coin
-    cache: dict[str, np.ndarray] = {}
-
-    def logged(coin: str) -> np.ndarray:
-        """The coin's log prices (``math.log`` of each, as the stream takes them), computed once."""
-        if coin not in cache:
-            row = columns[col[coin]]
-            out = np.full(row.shape[0], np.nan)
-            ok = ~np.isnan(row)
-            out[ok] = log_values(row[ok])
-            cache[coin] = out
-        return cache[coin]
-
-    valid = ~np.isnan(columns.T)
-    col = {c: i for i, c in enumerate(frame.columns)}
-    out = []
-    for (y, x), wins in chosen.items():
-        both = valid[:, col[y]] & valid[:, col[x]]
-        i = 0
-        while i < len(wins):
-            w0 = wins[i]
-            f0, start, _ = windows[w0]
-            if start >= n:  # the last window, without trading bars
-                break
-            cut = _first_missing(both, start)
-            spec = strategy
-            if strategy.hedge == "ols" and strategy.beta is None:
-                beta, alpha = hedges[(y, x, w0)]
-                spec = strategy.replace(beta=beta, alpha=alpha)
-            stop = cut
-            if not hold:  # the run is needed up to the streak's end only
-                last = i
-                while last + 1 < len(wins) and wins[last + 1] == wins[last] + 1:
-                    last += 1
-                stop = min(cut, windows[wins[last]][2])
-            ys, xs = columns[col[y], f0:stop], columns[col[x], f0:stop]
-            logs = (logged(y)[f0:stop], logged(x)[f0:stop]) if strategy.log_prices else None
-            beta_u, _, _, _, position, _, _ = run_arrays(spec, ys, xs, logs)
-            pos = position.astype(np.float64)
-            if strategy.log_prices:
-                beta_u = beta_u * ys / xs
-            j = i
-            while True:
-                while j + 1 < len(wins) and wins[j + 1] == wins[j] + 1:
-                    j += 1
-                end = windows[wins[j]][2]  # one past the streak's last bar
-                # Past the data: the next selection (at the streak's last bar) is not known yet.
-                running = windows[wins[j]][1] + trading > n
-                if not hold or end > cut or running:
-                    break
-                # Held to its own exit: up to the run's first flat bar at or after the streak's last bar.
-                flat = np.flatnonzero(pos[end - 1 - f0 :] == 0)
-                end = end + int(flat[0]) if flat.size else (cut + 1 if cut < n else n)
-                if j + 1 < len(wins) and windows[wins[j + 1]][1] < end:
-                    j += 1  # selected again while still held: the same run goes on
-                    continue
-                break
-            if end > cut:  # a coin lost its price (delisting): flat on that bar, at the last price
-                end = min(end, cut + 1)
-                p = np.append(pos[start - f0 : cut - f0], 0.0)
-                b = np.append(beta_u[start - f0 : cut - f0], np.nan)
-            else:
-                p = pos[start - f0 : end - f0].copy()
-                b = beta_u[start - f0 : end - f0].copy()
-                if not hold and not running:
-                    p[-1] = 0.0
-            out.append(_Span(y, x, f0, start, end, wins[i : j + 1], p, b))
-            i = j + 1
-    return out
 
 
 class _Ledger:
@@ -406,7 +129,7 @@ class _Ledger:
 
 
 def _size(
-    span: _Span, lo: int, hi: int, capital: float, portfolio: Portfolio, py: np.ndarray, px: np.ndarray
+    span: Span, lo: int, hi: int, capital: float, portfolio: Portfolio, py: np.ndarray, px: np.ndarray
 ) -> np.ndarray:
     """Units of the span's legs over bars ``[lo, hi)``, sized afresh at ``lo`` with ``capital``."""
     a, b = lo - span.start, hi - span.start
@@ -467,11 +190,6 @@ def open_frame(opens: Any, frame: pd.DataFrame, at_open: bool) -> np.ndarray | N
     return np.array(values.to_numpy(), dtype=np.float64)
 
 
-def paid_costs(costs: pd.DataFrame) -> pd.Series:
-    """What the account paid per bar: fees net of rebates, slippage, funding and borrow interest."""
-    return costs["fees"] - costs["rebates"] + costs["slippage"] + costs["funding"] + costs["borrow"]
-
-
 def _fill_prices(opens: np.ndarray | None, valuation: np.ndarray) -> np.ndarray:
     """Fill prices: the closes, or the opens (a missing open: the last close)."""
     if opens is None:
@@ -489,121 +207,6 @@ def _funding(funding: Any, frame: pd.DataFrame) -> np.ndarray:
     if extra:
         raise PairsError(f"funding must have columns among the prices' coins; got unknown {extra!r}.")
     return rates.reindex(columns=frame.columns, fill_value=0.0).to_numpy()
-
-
-def _attribute(
-    spans: list[_Span], ledger: _Ledger, col: dict[str, int]
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Each pair's net P&L, costs and opening share of costs per bar (dense over the whole index).
-
-    A pair holds, of each coin, its decided units ``lag`` bars later times the coin's scale. Its
-    P&L is the price P&L of those units (marked from the fill price on the bar they change), their
-    funding and borrow interest, and its share of each coin's costs in proportion to the units it
-    traded. The opening share of a bar is the notional the pair holds after it over the notional
-    it closed plus that: 1 on an entry from flat, in (0, 1) on a flip, 0 otherwise (as the account
-    backtest splits a flip's costs between the closed and the opened trade).
-    """
-    n = ledger.units.shape[0]
-    lag = ledger.lag
-    close, fill, rates = ledger.close, ledger.fill, ledger.rates
-    settings = ledger.account.execution
-    at_open, borrow = settings["at_open"], settings["borrow"]
-    perp = 1.0 - settings["spot"].astype(np.float64)
-    traded_by_pairs = np.zeros_like(ledger.units)
-    held: list[tuple[int, int, np.ndarray, np.ndarray] | None] = []
-    for span in spans:
-        s0, s1 = span.start + lag, min(span.end + 1 + lag, n)
-        if s0 >= n:
-            held.append(None)
-            continue
-        decided = np.zeros((span.end - span.start + 1, 2))
-        decided[:-1] = span.units
-        h = decided[: s1 - s0] * ledger.cscale[s0:s1][:, [col[span.y], col[span.x]]]
-        delta = np.abs(np.diff(h, axis=0, prepend=np.zeros((1, 2))))
-        traded_by_pairs[s0:s1, col[span.y]] += delta[:, 0]
-        traded_by_pairs[s0:s1, col[span.x]] += delta[:, 1]
-        held.append((s0, s1, h, delta))
-    share = np.divide(
-        ledger.costs, traded_by_pairs, out=np.zeros_like(ledger.costs), where=traded_by_pairs > 0
-    )
-    pnl: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    costs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    opened: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    closed: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    for span, item in zip(spans, held, strict=True):
-        name = f"{span.y}/{span.x}"
-        out, paid, now, before_now = pnl[name], costs[name], opened[name], closed[name]
-        if item is None:
-            continue
-        s0, s1, h, delta = item
-        bars = np.arange(s0, s1)
-        prev_bars = np.maximum(bars - 1, 0)
-        for leg, coin in enumerate((span.y, span.x)):
-            c = col[coin]
-            now_u = h[:, leg]
-            before = np.concatenate(([0.0], now_u[:-1]))  # held into each bar from the one before
-            price, prev, fp = close[bars, c], close[prev_bars, c], fill[bars, c]
-            base_u, base_p = (now_u, fp) if at_open else (before, prev)
-            carry = base_u * base_p * rates[bars, c] * perp[c] + np.maximum(-base_u, 0.0) * base_p * borrow[c]
-            cost = delta[:, leg] * share[bars, c]
-            out[bars] += before * (price - prev) + (now_u - before) * (price - fp) - carry - cost
-            paid[bars] += cost
-            now[bars] += np.abs(now_u) * price
-            before_now[bars] += np.abs(before) * price
-    share_open = {
-        name: np.divide(opened[name], opened[name] + closed[name], out=np.zeros(n), where=opened[name] > 0)
-        for name in pnl
-    }
-    return dict(pnl), dict(costs), share_open
-
-
-def _pair_trades(
-    index: pd.Index,
-    positions: pd.DataFrame,
-    pnl: dict[str, np.ndarray],
-    costs: dict[str, np.ndarray],
-    share_open: dict[str, np.ndarray],
-) -> pd.DataFrame:
-    """Round trips of each pair: the P&L of the bars it is held into, and its costs (a flip's split)."""
-    names = list(positions.columns)
-    sides = np.ascontiguousarray(positions.to_numpy().T)  # one row per pair
-    n = sides.shape[1]
-    parts = []
-    for j, name in enumerate(names):
-        side = sides[j]
-        change = np.flatnonzero(side != np.concatenate(([0], side[:-1])))
-        entry = change[side[change] != 0]
-        if not entry.size:
-            continue
-        # A trade ends at the next change of its side (its exit bar), or is still open at the end.
-        exit_ = np.append(change, -1)[np.searchsorted(change, entry, side="right")]
-        last = np.where(exit_ < 0, n - 1, exit_)
-        share = np.zeros(n)
-        share[entry] = share_open[name][entry]
-        gross = np.cumsum(pnl[name] + costs[name])  # price P&L and funding, before costs
-        owed = np.cumsum(costs[name] * (1.0 - share))  # costs owed by the trade held into the bar
-        paid = owed[last] - owed[entry] + costs[name][entry] * share[entry]
-        pnl_ = gross[last] - gross[entry] - paid
-        parts.append((entry, exit_, side[entry], last - entry, pnl_, paid, np.full(entry.size, j)))
-    if not parts:
-        trades = trades_table(index, [], _TRADE_COLUMNS)
-        trades.insert(4, "pair", pd.Series([], dtype=object))
-        return trades
-    entry, exit_, side_, bars, pnl_, paid, pair = (np.concatenate(c) for c in zip(*parts, strict=True))
-    # Times taken from the index by position: no Timestamp object per trade.
-    exit_times = index.take(np.where(exit_ < 0, 0, exit_)).where(exit_ >= 0)
-    trades = pd.DataFrame(
-        {
-            "entry_time": index.take(entry),
-            "exit_time": exit_times,
-            "side": side_.astype(np.int64),
-            "bars": bars.astype(np.int64),
-            "pair": pd.Series(np.asarray(names, dtype=object)[pair], dtype=object),
-            "pnl": pnl_,
-            "costs": paid,
-        }
-    )
-    return trades.sort_values(["entry_time", "pair"], kind="stable").reset_index(drop=True)
 
 
 def portfolio_backtest(
@@ -666,7 +269,7 @@ def portfolio_backtest(
     ppy = bars_per_year(periods_per_year, frame.index)
     fund = _funding(funding, frame)
     open_values = open_frame(opens, frame, portfolio.fill_lag[1])
-    tables = _select_all(portfolio, frame, windows, backend, client)
+    tables = select_all(portfolio, frame, windows, backend, client)
     return run_portfolio(portfolio, frame, fund, ppy, windows, tables, trading, open_values)
 
 
@@ -693,12 +296,12 @@ def run_portfolio(
             chosen[(y, x)].append(w)
             hedges[(y, x, w)] = (float(beta), float(alpha))
     selections = _selections(kept, windows, index)
-    spans = _spans(trading, portfolio, frame, windows, chosen, hedges)
+    spans = spans_of(trading, portfolio, frame, windows, chosen, hedges)
     valuation = np.array(frame.ffill().fillna(0.0).to_numpy(), dtype=np.float64)  # writable, contiguous
     col = {c: i for i, c in enumerate(frame.columns)}
     ledger = _Ledger(valuation, _fill_prices(opens, valuation), fund, portfolio, list(frame.columns), ppy)
     top = portfolio.selection.top
-    by_start: dict[int, list[_Span]] = defaultdict(list)
+    by_start: dict[int, list[Span]] = defaultdict(list)
     for span in spans:
         for w in span.windows:
             by_start[windows[w][1]].append(span)
@@ -732,7 +335,7 @@ def run_portfolio(
     gross = np.einsum("ij,ij->i", np.abs(held), valuation)
     lev = np.divide(gross, equity, out=np.full(n, np.nan), where=equity > 0)
 
-    pnl, pair_costs, share_open = _attribute(spans, ledger, col)
+    pnl, pair_costs, share_open = attribute(spans, ledger, col)
     names = sorted(pnl)
     where = {name: i for i, name in enumerate(names)}
     grid = np.zeros((n, len(names)), dtype=np.int8)
@@ -740,7 +343,7 @@ def run_portfolio(
         grid[span.start : span.end, where[f"{span.y}/{span.x}"]] = span.position
     positions = pd.DataFrame(grid, index=index, columns=names)
     held_positions = positions.shift(ledger.lag, fill_value=0) if ledger.lag else positions
-    trades = _pair_trades(index, held_positions, pnl, pair_costs, share_open)
+    trades = pair_trades(index, held_positions, pnl, pair_costs, share_open)
     contributions = pd.Series({name: float(pnl[name].sum()) for name in names}, name="pnl", dtype=np.float64)
     # What the account earned beyond its pairs' units: orders below the minimum notional, lots
     # after a cut, liquidations (0 to rounding otherwise, and then not shown).
