@@ -5,4 +5,12 @@ from pairs.stream._engine import Signal, StreamEngine
 from pairs.stream._legs import Order
 from pairs.stream._portfolio import PortfolioSignal, PortfolioStream
 
-__all__ = ["BookSignals", "Order", "PortfolioSignal", "PortfolioStream", "Signal", "StreamBook", "StreamEngine"]
+__all__ = [
+    "BookSignals",
+    "Order",
+    "PortfolioSignal",
+    "PortfolioStream",
+    "Signal",
+    "StreamBook",
+    "StreamEngine",
+]

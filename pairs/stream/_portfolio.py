@@ -24,104 +24,26 @@ import math
 import os
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pairs._io import check_path, write_text_atomic
-from pairs._results import ResultMixin, json_safe
+from pairs._results import json_safe
 from pairs._typing import PriceBar
 from pairs.evaluation._book_account import FLOWS, Account, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
 from pairs.strategy._portfolio import MIN_FORMATION, Portfolio, duration_bars
-from pairs.stream._engine import StreamEngine, _fill_id, _fill_numbers
+from pairs.stream._engine import _fill_id, _fill_numbers
 from pairs.stream._legs import Legs, Order
+from pairs.stream._portfolio_signal import PortfolioSignal
+from pairs.stream._portfolio_state import FORMAT, Pair, check_state, encode_state, restore_state
 from pairs.stream._time import next_timestamp
 from pairs.trading._kernels import size_step
 
 __all__ = ["PortfolioSignal", "PortfolioStream"]
-
-FORMAT = "pairs.PortfolioStream"
-# 2: holdings from fills ("fills"); a version-1 state loads holding its targets.
-# 3: the account of the fill model (margin, pending orders of a fill lag); 1 and 2 still load.
-VERSION = 3
-
-
-@dataclass(frozen=True, repr=False)
-class PortfolioSignal(ResultMixin):
-    """What the live portfolio decided at one bar.
-
-    Attributes
-    ----------
-    timestamp, bar
-        The bar's timestamp and its number (0 for the first bar the book saw).
-    units
-        Net units of each coin the account holds from this bar to the next (after the leverage
-        cap): the backtest's ``units``. With a fill lag (the strategy's ``fill``), the units
-        decided ``lag`` bars before.
-    orders
-        Units of each coin the targets change by at this bar (only the coins that change): the
-        backtest's ``orders``.
-    pairs
-        Each pair in the book at this bar: ``position``, ``zscore``, ``y_units`` and ``x_units``
-        (its own units before the book's ``scale``).
-    equity, cash, scale
-        The account after this bar's orders, and the book's scale (1 unless the cap binds).
-    targets
-        Net units of each coin decided at this bar, before the cap: with a fill lag, what the
-        orders sent now go to (they fill ``lag`` bars later); without one, ``units``.
-    events
-        What the account did beyond the targets at this bar (orders below the minimum notional,
-        scaled or refused by the cap, liquidations, a margin call): ``[kind, coin, asked,
-        filled]``, as the backtest's ``events``.
-    selected
-        At the close of a window's last bar: the pairs selected for the next window, best first;
-        None on other bars.
-    holdings
-        Net units of each coin the account holds, as reported by fills (0 until the first fill).
-    order_list
-        The :class:`~pairs.stream.Order` s that take ``holdings`` to ``targets``: one per coin
-        (``symbol`` and ``leg`` are the coin), rounded to the portfolio's lots, none below the
-        coin's ``min_notional`` unless it closes the holding, reduce-only
-        when it only reduces the holding; closes are step 0, orders that open step 1 (0 when
-        nothing closes; a flip is both a close and an opening order).
-    """
-
-    timestamp: Any
-    bar: int
-    units: dict[str, float]
-    orders: dict[str, float]
-    pairs: dict[str, dict[str, Any]]
-    equity: float
-    cash: float
-    scale: float
-    targets: dict[str, float]
-    events: list[list[Any]]
-    selected: list[str] | None
-    holdings: dict[str, float]
-    order_list: tuple[Order, ...]
-    _title = "Portfolio signal"
-
-    def _summary_rows(self) -> list[tuple[str, Any]]:
-        return [
-            ("timestamp", str(self.timestamp)),
-            ("bar", self.bar),
-            ("pairs", ", ".join(f"{k} {v['position']:+d}" for k, v in self.pairs.items()) or "none"),
-            ("orders", ", ".join(f"{k} {v:+.6g}" for k, v in self.orders.items()) or "none"),
-            (
-                "to trade",
-                ", ".join(f"{o.side} {o.quantity:.6g} {o.symbol}" for o in self.order_list) or "none",
-            ),
-            ("equity", self.equity),
-            ("scale", self.scale),
-        ]
-
-    def to_json(self) -> str:
-        """One JSON line (NaN as null)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
 def _bar_length(bar: Any) -> pd.Timedelta:
@@ -132,32 +54,6 @@ def _bar_length(bar: Any) -> pd.Timedelta:
     if length <= pd.Timedelta(0):
         raise PairsError(f"bar must be a positive duration such as '1h'; got {bar!r}.")
     return length
-
-
-@dataclass
-class _Pair:
-    """One pair in the book: its engine, its sizing state and its capital."""
-
-    y: str
-    x: str
-    yi: int
-    xi: int
-    engine: StreamEngine
-    size: tuple[float, float, float, float] = (0.0, 0.0, 0.0, math.nan)
-    capital: float = 0.0
-    held_over: bool = False  # not selected for the current window, kept until its own exit
-
-
-def _floats(values: Sequence[Any], name: str) -> np.ndarray:
-    try:
-        out = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise StateError(f"state['{name}'] must be a list of numbers; got {values!r}.") from None
-    return out
-
-
-def _listed(values: np.ndarray) -> list[float | None]:
-    return [None if math.isnan(v) else float(v) for v in values.tolist()]
 
 
 class PortfolioStream:
@@ -233,7 +129,7 @@ class PortfolioStream:
         self._held = Legs(k, per_leg=True)  # what the fills say the account holds
         self._fill_cash = float(portfolio.capital)  # capital - fills' notional - fees - funding
         self._funding_paid = 0.0
-        self._pairs: dict[str, _Pair] = {}
+        self._pairs: dict[str, Pair] = {}
         self._starting: list[str] = []  # selected at the last selection: sized at the next bar
         self._flows = np.zeros(len(FLOWS))  # the account's flows at the last bar
         self._flows[:3] = portfolio.capital, portfolio.capital, 1.0
@@ -572,136 +468,33 @@ class PortfolioStream:
                 engine = spec.stream()
                 yi, xi = self._col[rec.y], self._col[rec.x]
                 engine.warmup(pd.Series(rows[:, yi], index=stamps), pd.Series(rows[:, xi], index=stamps))
-                self._pairs[name] = _Pair(rec.y, rec.x, yi, xi, engine)
+                self._pairs[name] = Pair(rec.y, rec.x, yi, xi, engine)
             self._starting.append(name)
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
         """Everything the book needs to go on exactly, as JSON-safe data."""
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "portfolio": self.portfolio.to_dict(),
-            "coins": list(self.coins),
-            "formation": self.formation,
-            "trading": self.trading,
-            "bar": self.bar,
-            "last_timestamp": None if self.last_timestamp is None else self.last_timestamp.isoformat(),
-            "buffer": [[s.isoformat(), _listed(row)] for s, row in self._buffer],
-            "last_price": _listed(self._last_price),
-            "valuation": _listed(self._valuation),
-            "periods_per_year": self.periods_per_year,
-            "account": self._account.state(),
-            "flows": self._flows.tolist(),
-            "due": _listed(self._due),
-            "pending": [_listed(row) for row in self._pending],
-            "decided": _listed(self._decided),
-            "fills": {"legs": self._held.encode(), "cash": self._fill_cash, "funding": self._funding_paid},
-            "starting": list(self._starting),
-            "pairs": {
-                name: {
-                    "y": p.y,
-                    "x": p.x,
-                    "engine": p.engine.state_dict(),
-                    "size": [None if math.isnan(v) else v for v in p.size],
-                    "capital": p.capital,
-                    "held_over": p.held_over,
-                }
-                for name, p in self._pairs.items()
-            },
-        }
+        return encode_state(self)
 
     @classmethod
     def from_state(cls, state: Any) -> PortfolioStream:
-        """Rebuild a book from :meth:`state_dict` output."""
-        if (
-            not isinstance(state, dict)
-            or state.get("format") != FORMAT
-            or state.get("version") not in (1, 2, VERSION)
-        ):
-            raise StateError(f"state must be a {FORMAT} state of version 1 to {VERSION}.")
+        """Rebuild a book from :meth:`state_dict` output (also of versions 1 and 2)."""
+        check_state(state)
+        book = cls.__new__(cls)
         try:
-            book = cls.__new__(cls)
-            coins = [str(c) for c in state["coins"]]
             book._setup(
                 Portfolio.from_dict(state["portfolio"]),
-                coins,
+                [str(c) for c in state["coins"]],
                 int(state["formation"]),
                 int(state["trading"]),
                 float(state.get("periods_per_year", 1.0)),
             )
-            book._buffer = deque(
-                ((pd.Timestamp(s), _floats(row, "buffer")) for s, row in state["buffer"]),
-                maxlen=book.formation,
-            )
-            book.bar = int(state["bar"])
-            stamp = state["last_timestamp"]
-            book.last_timestamp = None if stamp is None else pd.Timestamp(stamp)
-            book._last_price = _floats(state["last_price"], "last_price")
-            book._valuation = _floats(state["valuation"], "valuation")
-            if state["version"] < 3:
-                book._restore_v2(state)
-            else:
-                book._account.restore(state["account"])
-                book._flows = _floats(state["flows"], "flows")
-                book._due = _floats(state["due"], "due")
-                book._pending = deque(_floats(row, "pending") for row in state["pending"])
-                book._decided = _floats(state["decided"], "decided")
-                if len(book._pending) != book._lag:
-                    raise ValueError("pending must hold one row per bar of the fill lag")
-            book._starting = [str(s) for s in state["starting"]]
-            if state["version"] == 1:  # before fills: the bot traded what it was told
-                book._held = Legs.from_targets(*book._account.held.tolist(), per_leg=True)
-                book._fill_cash = book._account.cash
-            else:
-                fills = state["fills"]
-                book._held = Legs.decode(fills["legs"], "state['fills']['legs']", len(coins))
-                if book._held.by_leg is None:
-                    raise StateError("state['fills']['legs'] must hold 'realized_by'; got none.")
-                book._fill_cash = float(fills["cash"])
-                book._funding_paid = float(fills["funding"])
-            for name, p in state["pairs"].items():
-                size = tuple(math.nan if v is None else float(v) for v in p["size"])
-                book._pairs[name] = _Pair(
-                    p["y"],
-                    p["x"],
-                    book._col[p["y"]],
-                    book._col[p["x"]],
-                    StreamEngine.from_state(p["engine"]),
-                    size,  # type: ignore[arg-type]
-                    float(p["capital"]),
-                    bool(p["held_over"]),
-                )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(
                 f"state must be a complete {FORMAT} state; got an invalid one ({exc!r})."
             ) from None
+        restore_state(book, state)
         return book
-
-    def _restore_v2(self, state: dict[str, Any]) -> None:
-        """The account of a version 1 or 2 state (fills at the close, no margin state): its cash
-        after the last order bar less the funding paid since (running sums of ``price * rate``)."""
-        acc = state["account"]
-        held = _floats(acc["held"], "account.held")
-        since = _floats(state["fund_now"], "fund_now") - _floats(acc["fund_last"], "account.fund_last")
-        cash = float(acc["cash"]) - dot(held, since)
-        scale = float(acc["scale"])
-        target = _floats(state["target"], "target")
-        k = len(self.coins)
-        self._account.restore(
-            {
-                "held": held.tolist(),
-                "entry": [0.0] * k,
-                "margin": [0.0] * k,
-                "blocked": [None] * k,
-                "cscale": [scale] * k,
-                "cash": cash,
-                "scale": scale,
-                "in_call": False,
-            }
-        )
-        self._due = self._decided = target
-        self._flows[:3] = cash, cash + dot(held, self._valuation), scale
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` as JSON, atomically."""
