@@ -57,6 +57,7 @@ def fill_option(text: str) -> str | int:
     """``--fill``: a fill model name or a lag in bars (the Strategy validates it)."""
     return int(text) if text.isascii() and text.isdigit() else text
 
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "hedge",
@@ -213,7 +214,13 @@ SETTINGS: tuple[Setting, ...] = (
         "BPS",
     ),
     Setting(
-        "maker_share", 0.0, "--maker-share", "share of notional filled as maker (default: {default:g})", _COSTS, float, "F"
+        "maker_share",
+        0.0,
+        "--maker-share",
+        "share of notional filled as maker (default: {default:g})",
+        _COSTS,
+        float,
+        "F",
     ),
     Setting(
         "fill",

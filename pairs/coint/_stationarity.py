@@ -220,7 +220,9 @@ def _bars(lam: float) -> float:
     return -math.log(2.0) / math.log(phi)
 
 
-def half_life(spread: ArrayLike1D, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols") -> HalfLifeResult:
+def half_life(
+    spread: ArrayLike1D, *, ci_level: float = 0.95, method: HalfLifeMethod = "ols"
+) -> HalfLifeResult:
     """Half-life of mean reversion of a spread, in bars and (for regular time indexes) as time.
 
     OLS of ``diff(s)_t`` on ``[s_{t-1}, 1]`` gives ``lambda_``, so ``s`` is an AR(1) with

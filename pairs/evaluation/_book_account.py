@@ -27,12 +27,13 @@ is an event ``(bar, kind, coin, asked, filled)``.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from pairs.evaluation._kernels import EVENT_KINDS, book_equity, book_run
 
-__all__ = ["FLOWS", "Account", "dot"]
+__all__ = ["FLOWS", "Account", "Block", "dot"]
 
 # Columns of the per-bar flows that book_run writes.
 FLOWS = ("cash", "equity", "scale", "traded", "fees", "rebates", "slippage", "funding", "borrow")
@@ -50,6 +51,17 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
 def _c(values: np.ndarray) -> np.ndarray:
     """Writable C-contiguous float64 (one compiled signature for every caller)."""
     return np.require(values, np.float64, ["C", "W"])
+
+
+class Block(NamedTuple):
+    """Per-bar results of :meth:`Account.run` over a block of bars (bars x coins unless said)."""
+
+    units: np.ndarray
+    cscale: np.ndarray  # each coin's share of its pairs' units (the book's scale; 0 once liquidated)
+    costs: np.ndarray  # fees - rebates + slippage per coin
+    flows: np.ndarray  # bars x FLOWS
+    liquidation: np.ndarray  # each coin's liquidation price (NaN: flat or spot)
+    events: list[tuple[int, str, int, float, float]]  # bar within the block, kind, coin, asked, filled
 
 
 class Account:
@@ -90,28 +102,24 @@ class Account:
         rates: np.ndarray,
         prev_close: np.ndarray,
         prev_target: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, str, int, float, float]]]:
-        """Run the bars of a block (rows of ``close``, ``fill``, ``target``, ``rates``).
-
-        Returns per-bar ``units``, ``cscale`` (each coin's share of its pairs' units), ``costs`` per
-        coin, ``flows`` (columns :data:`FLOWS`) and the events (bar within the block, kind, coin,
-        asked, filled).
-        """
+    ) -> Block:
+        """Run the bars of a block (rows of ``close``, ``fill``, ``target``, ``rates``)."""
         n, k = close.shape
         units, cscale, costs, flows = np.empty((n, k)), np.empty((n, k)), np.empty((n, k)), np.empty((n, 9))
+        liquidation = np.empty((n, k))
         ex = self.execution
         bars, kinds, coins, asked, filled = book_run(
             _c(close), _c(fill), _c(target), _c(rates), _c(prev_close), _c(prev_target),
             self.held, self.entry, self.margin, self.blocked, self.cscale, self.scalars,
             ex["at_open"], ex["fee_rate"], ex["maker_rate"], ex["maker_share"], ex["slippage_rate"],
             ex["slippage_price"], ex["min_notional"], ex["leverage"], ex["isolated"], ex["maintenance"],
-            ex["spot"], ex["borrow"], ex["lots"], units, cscale, costs, flows,
+            ex["spot"], ex["borrow"], ex["lots"], units, cscale, costs, flows, liquidation,
         )  # fmt: skip
         events = [
             (int(t), EVENT_KINDS[j], int(c), float(a), float(b))
             for t, j, c, a, b in zip(bars, kinds, coins, asked, filled, strict=True)
         ]
-        return units, cscale, costs, flows, events
+        return Block(units, cscale, costs, flows, liquidation, events)
 
     def state(self) -> dict:
         """JSON-safe state (NaN as None)."""

@@ -572,6 +572,7 @@ def book_run(
     cscale_out: np.ndarray,
     costs_out: np.ndarray,
     flows_out: np.ndarray,
+    liq_out: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run the portfolio's account over a block of bars (rules: :mod:`pairs.evaluation._book_account`).
 
@@ -580,8 +581,9 @@ def book_run(
     place: units ``u``, isolated ``entry``/``margin``, ``blocked`` (the target a liquidated coin
     is blocked at, NaN), ``cscale`` (each coin's share of its pairs' units, for attribution) and
     ``scalars`` = ``[cash, scale, in_call]``. Per-bar outputs (written): ``units_out``,
-    ``cscale_out``, ``costs_out`` (fees - rebates + slippage per coin) and ``flows_out`` (cash,
-    equity, scale, traded, fees, rebates, slippage, funding, borrow). Returns the events: bar (in
+    ``cscale_out``, ``costs_out`` (fees - rebates + slippage per coin), ``flows_out`` (cash,
+    equity, scale, traded, fees, rebates, slippage, funding, borrow) and ``liq_out`` (each coin's
+    liquidation price, :mod:`pairs.evaluation._margin`; NaN for spot coins and flat ones). Returns the events: bar (in
     the block), kind (an index of ``EVENT_KINDS``), coin (-1: the account), units asked, filled.
     """
     n, k = close.shape
@@ -705,6 +707,14 @@ def book_run(
         in_call = call
         units_out[t] = u
         cscale_out[t] = cscale
+        # Each coin's liquidation price after the bar (the others' prices fixed; NaN: none).
+        if isolated:
+            _liquidation_isolated_into(u, entry, margin, maint, liq_out[t])
+        else:
+            _liquidation_cross_into(u, c, equity, maint, liq_out[t])
+        for i in range(k):
+            if spot[i]:
+                liq_out[t, i] = np.nan
         flows = flows_out[t]
         flows[0], flows[1], flows[2], flows[3] = cash, equity, scale, traded_t
         flows[4], flows[5], flows[6], flows[7], flows[8] = fees_t, rebates_t, slippage_t, paid, lent

@@ -85,6 +85,7 @@ class _Ledger:
         self.target = np.zeros((n, k))
         self.units, self.cscale, self.costs = np.zeros((n, k)), np.ones((n, k)), np.zeros((n, k))
         self.flows = np.zeros((n, len(FLOWS)))
+        self.liquidation = np.full((n, k), np.nan)
         self.events: list[tuple[int, str, int, float, float]] = []
         self.done = 0
 
@@ -103,7 +104,7 @@ class _Ledger:
             return
         prev_close = self.close[lo - 1] if lo > 0 else self.close[0]
         prev_target = self.due(lo - 1, lo)[0] if lo > 0 else np.zeros(self.target.shape[1])
-        units, cscale, costs, flows, events = self.account.run(
+        out = self.account.run(
             self.close[lo:stop],
             self.fill[lo:stop],
             self.due(lo, stop),
@@ -111,9 +112,10 @@ class _Ledger:
             prev_close,
             prev_target,
         )
-        self.units[lo:stop], self.cscale[lo:stop] = units, cscale
-        self.costs[lo:stop], self.flows[lo:stop] = costs, flows
-        self.events.extend((t + lo, kind, coin, asked, filled) for t, kind, coin, asked, filled in events)
+        self.units[lo:stop], self.cscale[lo:stop] = out.units, out.cscale
+        self.costs[lo:stop], self.flows[lo:stop] = out.costs, out.flows
+        self.liquidation[lo:stop] = out.liquidation
+        self.events.extend((t + lo, kind, coin, asked, filled) for t, kind, coin, asked, filled in out.events)
         self.done = stop
 
     def sizing_equity(self, t: int) -> float:
@@ -375,6 +377,7 @@ def run_portfolio(
         costs=costs,
         exposure=pd.DataFrame({"gross": gross, "leverage": lev, "scale": scale}, index=index),
         events=events,
+        liquidation_price=pd.DataFrame(ledger.liquidation, index=index, columns=frame.columns),
         total_return=float(equity[-1] / portfolio.capital - 1.0),
         apr=apr,
         sharpe=sharpe,

@@ -44,6 +44,10 @@ class PortfolioResult(ResultMixin):
         ``slippage``, ``funding``, ``borrow`` (interest of spot shorts), in currency.
     exposure
         Per bar: ``gross`` exposure, ``leverage`` (gross / equity), ``scale`` of the book.
+    liquidation_price
+        Each coin's liquidation price after each bar, the other prices fixed (cross margin: where
+        the equity meets the book's maintenance margin; isolated: where the coin's margin meets its
+        own), as :func:`pairs.backtest` reports it; NaN for a flat or spot coin.
     events
         Orders not sent (``"below_min_notional"``), scaled or refused by the leverage cap,
         liquidations (per coin) and margin calls: ``time``, ``kind``, ``coin`` (None: the
@@ -66,6 +70,7 @@ class PortfolioResult(ResultMixin):
     costs: pd.DataFrame
     exposure: pd.DataFrame
     events: pd.DataFrame
+    liquidation_price: pd.DataFrame
     total_return: float
     apr: float
     sharpe: float

@@ -297,9 +297,8 @@ class PortfolioStream:
         self, close: np.ndarray, fill: np.ndarray, due: np.ndarray, rates: np.ndarray, prev: np.ndarray
     ) -> list[list[Any]]:
         """Run the account over this bar with the targets ``due`` to fill at it; its events."""
-        _, _, _, flows, events = self._account.run(
-            close[None, :], fill[None, :], due[None, :], rates[None, :], prev, self._due
-        )
+        out = self._account.run(close[None, :], fill[None, :], due[None, :], rates[None, :], prev, self._due)
+        flows, events = out.flows, out.events
         self._due = due
         self._flows = flows[0]
         return [

@@ -26,7 +26,7 @@ def _run(book: Portfolio, close, target, *, fill=None, rates=None, coins=COINS, 
     close = np.asarray(close, dtype=float)
     target = np.asarray(target, dtype=float)
     account = Account(book.capital, len(coins), book.account_settings(coins, ppy))
-    units, _, costs, flows, events = account.run(
+    out = account.run(
         close,
         close if fill is None else np.asarray(fill, dtype=float),
         target,
@@ -34,7 +34,7 @@ def _run(book: Portfolio, close, target, *, fill=None, rates=None, coins=COINS, 
         close[0],
         np.zeros(len(coins)),
     )
-    return units, costs, flows, events
+    return out.units, out.costs, out.flows, out.events
 
 
 def test_cross_liquidation_at_the_exchange_formula():
@@ -171,3 +171,29 @@ def test_gross_exposure_never_exceeds_the_cap_after_an_order(move_a, move_b, siz
                 assert float(np.maximum(units[t], 0) @ close[t]) <= flows[t, EQUITY] * (1 + 1e-9) + 1e-9
         prev = units[t]
     assert prev.shape == (2,)
+
+
+def test_liquidation_prices_are_where_the_margin_runs_out():
+    # Cross: leg i's price P solves E + u_i (P - p_i) = M_-i + r |u_i| P (the other prices fixed);
+    # at that price the account is exactly at maintenance. Isolated: m_i + u_i (P - EP_i) = r |u_i| P.
+    close = np.array([[1000.0, 100.0], [950.0, 104.0]])
+    target = np.array([[5.0, -20.0]] * 2)
+    for margin in ("cross", "isolated"):
+        book = Portfolio(Strategy(fee_bps=10), capital=2000.0, leverage=5.0, margin=margin)
+        account = Account(book.capital, 2, book.account_settings(COINS, 365.0))
+        out = account.run(close, close, target, np.zeros_like(close), close[0], np.zeros(2))
+        u, c = out.units[1], close[1]
+        equity = out.flows[1, EQUITY]
+        for i in range(2):
+            price = out.liquidation[1, i]
+            assert np.isfinite(price) and price > 0
+            moved = c.copy()
+            moved[i] = price
+            if margin == "cross":
+                at = equity + u[i] * (price - c[i])
+                maintenance = 0.004 * float(np.abs(u) @ moved)
+            else:
+                entry = close[0, i]  # filled at the close of bar 0, its isolated margin |u| EP / 5
+                at = abs(u[i]) * entry / 5.0 + u[i] * (price - entry)
+                maintenance = 0.004 * abs(u[i]) * price
+            assert at == pytest.approx(maintenance, rel=1e-9, abs=1e-9)
