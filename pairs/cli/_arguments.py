@@ -1,51 +1,17 @@
-"""Options shared by the commands: the data and pair sources, the strategy flags, ``--format``, ``--grid``."""
+"""Options shared by the commands: the data and pair sources, the strategy flags and ``--format``."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 from pairs._settings import SETTINGS
 from pairs._typing import layouts
-from pairs.cli._epilogs import EPILOGS
 
 __all__ = ["FORMATS"]
 
 FORMATS = ("table", "json", "csv")
 """``--format`` choices, the same for every command (csv: a table or series, or ``field,value`` rows)."""
-
-
-def _count(text: str) -> int:
-    """A non-negative integer option (``--top``, ``--tail``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}")
-    return value
-
-
-def _max_gap(text: str) -> Any:
-    # Imported when the flag is used: `pairs --help` must not load pandas or numba.
-    from pairs.cli._follow import parse_max_gap
-
-    return parse_max_gap(text)
-
-
-def _sub(
-    sub: Any, name: str, help_text: str, func: Callable[[argparse.Namespace], int]
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help_text,
-        description=help_text[0].upper() + help_text[1:] + ".",
-        epilog=EPILOGS[name],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.set_defaults(func=func)
-    return parser
 
 
 def _add_format(parser: argparse.ArgumentParser, default: str | None = "table", shown: str = "table") -> None:
@@ -112,14 +78,3 @@ def _add_signal_options(parser: argparse.ArgumentParser) -> None:
         if s.dest is not None:
             options["dest"] = s.dest
         groups[s.group].add_argument(s.flag, **options)
-
-
-def _add_grid(group: Any, grid_help: str, objective_help: str) -> None:
-    """``--grid FIELD=V1,V2`` (repeated) and ``--objective``, as ``pairs sweep`` and ``pairs report`` take them."""
-    group.add_argument("--grid", metavar="FIELD=V1,V2", action="append", help=grid_help)
-    group.add_argument(
-        "--objective",
-        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
-        default="sharpe",
-        help=objective_help,
-    )

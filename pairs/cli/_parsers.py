@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from pairs._settings import fill_option
-from pairs.cli._arguments import (
-    _add_data,
-    _add_format,
-    _add_grid,
-    _add_pair,
-    _add_signal_options,
-    _count,
-    _max_gap,
-    _sub,
-)
+from pairs.cli._arguments import _add_data, _add_format, _add_pair, _add_signal_options
+from pairs.cli._epilogs import EPILOGS
 from pairs.cli._warmup import command
 
 __all__ = ["COMMANDS"]
+
+
+def _count(text: str) -> int:
+    """A non-negative integer option (``--top``, ``--tail``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text!r}")
+    return value
+
+
+def _max_gap(text: str) -> Any:
+    # Imported when the flag is used: `pairs --help` must not load pandas or numba.
+    from pairs.cli._follow import parse_max_gap
+
+    return parse_max_gap(text)
+
+
+def _sub(
+    sub: Any, name: str, help_text: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EPILOGS[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
 
 
 def _add_portfolio(sub: Any) -> None:
@@ -226,6 +251,17 @@ def _backtest_parser(sub: Any) -> None:
         help="annualisation (default: from the bar length, 24/7)",
     )
     _add_format(bt)
+
+
+def _add_grid(group: Any, grid_help: str, objective_help: str) -> None:
+    """``--grid FIELD=V1,V2`` (repeated) and ``--objective``, as ``pairs sweep`` and ``pairs report`` take them."""
+    group.add_argument("--grid", metavar="FIELD=V1,V2", action="append", help=grid_help)
+    group.add_argument(
+        "--objective",
+        choices=("sharpe", "sortino", "apr", "total_return", "max_drawdown"),
+        default="sharpe",
+        help=objective_help,
+    )
 
 
 def _sweep_parser(sub: Any) -> None:

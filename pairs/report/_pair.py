@@ -23,20 +23,10 @@ from pairs.plot import (
     plot_rolling_coint,
     plot_spread,
 )
-from pairs.report._format import (
-    _bar,
-    _bar_name,
-    _last,
-    _metrics_table,
-    _num,
-    _pct,
-    _rows,
-    _time_format,
-    _trade_tables,
-    _when,
-)
+from pairs.report._format import _bar, _bar_name, _last, _num, _pct, _rows, _time_format, _when
 from pairs.report._html import Block
 from pairs.report._sweep import sweep_blocks
+from pairs.report._tables import _metrics_table, _trade_tables
 from pairs.screening import ScanResult
 from pairs.strategy import Strategy
 from pairs.strategy._describe import describe_lines
