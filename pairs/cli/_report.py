@@ -11,7 +11,8 @@ from pairs.cli._options import explicit_flags, strategy_from_args
 from pairs.cli._sweep import parse_grid
 from pairs.evaluation import sweep
 from pairs.exceptions import PairsError
-from pairs.report import _analysis, sweep_blocks, write_report
+from pairs.report import sweep_blocks, write_report
+from pairs.report._pair import _analysis
 
 __all__ = ["PORTFOLIO_TITLE", "cmd_report"]
 
