@@ -104,6 +104,9 @@ def exercises() -> Iterator[tuple[str, Callable[[], object]]]:
             pairs.rolling_coint(ly, lx, window=120, step=20),
             pairs.rolling_coint(ly, lx, window=120, step=20, test="adf_spread"),
             pairs.breakdown(ly, lx, window=120, step=20),
+            pairs.adf(ly - lx, pvalue="bootstrap", n_boot=19, seed=0),
+            pairs.engle_granger(ly, lx, pvalue="bootstrap", n_boot=19, seed=0),
+            pairs.half_life(ly - lx, method="median_unbiased"),
         ),
     )
 
