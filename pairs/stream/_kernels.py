@@ -34,7 +34,10 @@ from pairs.trading._kernels import (
     Z_ROLLING,
     ewm_z_step,
     expanding_z_step,
+    rolling_z_add,
+    rolling_z_refreshes,
     rolling_z_step,
+    rolling_z_value,
     transition,
 )
 from pairs.trading._sizing import size_step
@@ -392,6 +395,187 @@ def _hedge_rows(
         last[i] = bar_id
 
 
+# Pairs per block of the rolling z-score's columns (21 x _Z_BLOCK floats: in the L1 cache).
+_Z_BLOCK = 256
+# The input columns of _rolling_columns: the value, the buffered value it replaces, the
+# statistics 0-7 of rolling_z_step, the bar, whether the bar has a full window and no refresh.
+C_V, C_OLD, C_REF, C_COUNT, C_MEAN, C_M2, C_LAST, C_SEEN, C_CHANGE, C_BEFORE, C_T, C_FAST = range(12)
+# Its outputs from this row on: the statistics 1-7, the z-score, 1.0 where the step's common path applies.
+O_COUNT, O_Z, O_FAST = 12, 19, 20
+
+
+@njit(cache=True, inline="always")
+def _rolling_rows(
+    w: int,
+    lo: int,
+    book_pos: np.ndarray,
+    state: np.ndarray,
+    bufs: np.ndarray,
+    out_f: np.ndarray,
+    out_i: np.ndarray,
+    cols: np.ndarray,
+) -> None:
+    """:func:`book_step`'s rolling z-score (window ``w``, buffers from column ``lo``) of at most
+    ``_Z_BLOCK`` pairs (``cols``: room for :func:`_rolling_columns`' columns).
+
+    :func:`~pairs.trading._kernels.rolling_z_step` has long chains of divisions, so a loop of its
+    steps keeps only a pair or two in flight. Here the statistics of a block of pairs are copied to
+    columns, the common case of the step (a full window, the value leaving it and the new one both
+    observed, no refresh) runs on the columns 8 pairs per instruction (:func:`_rolling_columns`),
+    and its results are copied back; every other pair takes the step itself. The pairs whose bar
+    ends with the window's exact refresh are refreshed together at the end (:func:`_refresh_rows`).
+    """
+    b = book_pos.shape[0]
+    if b == 0:
+        return
+    # The pairs of a block mostly have seen the same number of bars: one ring slot, one division.
+    n0 = int(state[0, R_N])
+    slot0 = n0 % w
+    for i in range(b):
+        n = int(state[i, R_N])
+        cols[C_V * _Z_BLOCK + i] = out_f[2, book_pos[i]]
+        cols[C_OLD * _Z_BLOCK + i] = bufs[i, lo + (slot0 if n == n0 else n % w)]
+        for k in range(8):
+            cols[(C_REF + k) * _Z_BLOCK + i] = state[i, R_Z + k]
+        cols[C_T * _Z_BLOCK + i] = n
+        cols[C_FAST * _Z_BLOCK + i] = 1.0 if n >= w and not rolling_z_refreshes(n, w) else 0.0
+    _rolling_columns(cols, b, w)
+    refreshed = 0
+    for i in range(b):
+        col = book_pos[i]
+        if not out_i[2, col]:
+            continue
+        n = int(state[i, R_N])
+        if cols[O_FAST * _Z_BLOCK + i] != 0.0:
+            for k in range(7):
+                state[i, R_Z + 1 + k] = cols[(O_COUNT + k) * _Z_BLOCK + i]
+            bufs[i, lo + (slot0 if n == n0 else n % w)] = cols[C_V * _Z_BLOCK + i]
+            out_f[3, col] = cols[O_Z * _Z_BLOCK + i]
+            continue
+        stats = state[i, R_Z:R_N]
+        rolling_z_add(stats, bufs[i, lo : lo + w], n, out_f[2, col])
+        if rolling_z_refreshes(n, w):
+            refreshed += 1
+        else:
+            out_f[3, col] = rolling_z_value(stats, n, out_f[2, col], w, w)
+    if refreshed == 0:
+        return
+    rows = np.empty(refreshed, dtype=np.int64)
+    k = 0
+    for i in range(book_pos.shape[0]):
+        if out_i[2, book_pos[i]] and rolling_z_refreshes(int(state[i, R_N]), w):
+            rows[k] = i
+            k += 1
+    _refresh_rows(state, bufs, rows, lo, w)
+    for i in rows:
+        col = book_pos[i]
+        out_f[3, col] = rolling_z_value(state[i, R_Z:R_N], int(state[i, R_N]), out_f[2, col], w, w)
+
+
+# numpy's error model: a division by zero gives inf or NaN (in a pair that then takes the step
+# itself) instead of a check and a branch for each division, which would keep the loop from
+# running 8 pairs per instruction.
+@njit(cache=True, error_model="numpy")
+def _rolling_columns(cols: np.ndarray, b: int, w: int) -> None:
+    """:func:`~pairs.trading._kernels.rolling_z_step` of the first ``b`` columns of ``cols`` (``C_*``)
+    where it takes its common path, which then has no branch: the value leaving the window removed,
+    the new one added, the change tracker and the z-score (computed whatever its conditions, then
+    NaN where one fails). The same operations in the same order, so the same bits: IEEE division
+    and square root are exact in vector instructions too. The outputs, from row ``O_COUNT``
+    on: the statistics 1-7 after the bar, the z-score and 1.0 where the path applies (``C_FAST``:
+    1.0 where the bar has a full window and no refresh) and the value and the statistics allow
+    it, else 0.0 (the other outputs are then not used). ``cols`` is flat, row ``k`` from
+    ``k * _Z_BLOCK``: rows a constant distance apart never overlap, which the compiler must know
+    to vectorize the loop (with rows of unknown length, it would have to check every pair)."""
+    fw = float(w)
+    for j in range(b):
+        v = cols[C_V * _Z_BLOCK + j]
+        ref = cols[C_REF * _Z_BLOCK + j]
+        count = cols[C_COUNT * _Z_BLOCK + j]
+        seen = cols[C_SEEN * _Z_BLOCK + j]
+        t = cols[C_T * _Z_BLOCK + j]
+        # rolling_z_add: the removal ...
+        old_v = cols[C_OLD * _Z_BLOCK + j]
+        old = old_v - ref
+        d = old - cols[C_MEAN * _Z_BLOCK + j]
+        mean1 = cols[C_MEAN * _Z_BLOCK + j] - d / (count - 1.0)
+        m2_1 = cols[C_M2 * _Z_BLOCK + j] - d * (old - mean1)
+        count1 = count - 1.0
+        # ... then the addition
+        count2 = count1 + 1.0
+        d2 = v - ref - mean1
+        mean2 = mean1 + d2 / count2
+        m2_2 = m2_1 + d2 * (v - ref - mean2)
+        changed = v != cols[C_LAST * _Z_BLOCK + j]
+        change = t if changed else cols[C_CHANGE * _Z_BLOCK + j]
+        before = seen if changed else cols[C_BEFORE * _Z_BLOCK + j]
+        # rolling_z_value
+        first = t - fw + 1.0
+        value = (v - ref - mean2) / math.sqrt(m2_2 / (count2 - 1.0))
+        varies = (change >= first) & (before >= first)
+        bad = (count2 < fw) | (count2 < 2.0) | (not varies) | (not m2_2 > 0.0)
+        # the common path: a full window without refresh, the old value observed, count > 1, the
+        # value observed, a reference set before
+        ok = (cols[C_FAST * _Z_BLOCK + j] != 0.0) & (not np.isnan(old_v)) & (not count <= 1.0)
+        ok = ok & (not np.isnan(v)) & (not seen < 0.0)
+        cols[O_COUNT * _Z_BLOCK + j] = count2
+        cols[(O_COUNT + 1) * _Z_BLOCK + j] = mean2
+        cols[(O_COUNT + 2) * _Z_BLOCK + j] = m2_2
+        cols[(O_COUNT + 3) * _Z_BLOCK + j] = v
+        cols[(O_COUNT + 4) * _Z_BLOCK + j] = t
+        cols[(O_COUNT + 5) * _Z_BLOCK + j] = change
+        cols[(O_COUNT + 6) * _Z_BLOCK + j] = before
+        cols[(O_COUNT + 7) * _Z_BLOCK + j] = math.nan if bad else value
+        cols[(O_COUNT + 8) * _Z_BLOCK + j] = 1.0 if ok else 0.0
+
+
+# Rows refreshed side by side: their buffered values (window x _REFRESH_BLOCK floats) stay in the L1 cache.
+_REFRESH_BLOCK = 64
+
+
+@njit(cache=True)
+def _refresh_rows(state: np.ndarray, bufs: np.ndarray, rows: np.ndarray, lo: int, w: int) -> None:
+    """:func:`~pairs.trading._kernels.rolling_z_refresh` of the rolling z-scores of ``rows`` (buffers
+    ``bufs[:, lo:lo + w]``): the same sums in the same order for each row, over a block of rows at
+    once, so that the compiler runs them 8 rows per instruction (one row's sum is a chain of
+    dependent additions; about 10x faster). A NaN adds +0.0 instead of being skipped: the sums start
+    at +0.0 and a sum of floats is -0.0 only when both terms are, so the bits are the same."""
+    vals = np.empty((w, _REFRESH_BLOCK))
+    ref = np.empty(_REFRESH_BLOCK)
+    count = np.empty(_REFRESH_BLOCK)
+    mean = np.empty(_REFRESH_BLOCK)
+    m2 = np.empty(_REFRESH_BLOCK)
+    for start in range(0, rows.shape[0], _REFRESH_BLOCK):
+        block = rows[start : start + _REFRESH_BLOCK]
+        b = block.shape[0]
+        for j in range(b):
+            ref[j] = state[block[j], R_Z + 4]
+            count[j] = 0.0
+            mean[j] = 0.0
+            m2[j] = 0.0
+        for i in range(w):
+            for j in range(b):
+                vals[i, j] = bufs[block[j], lo + i]
+        for i in range(w):
+            row = vals[i]
+            for j in range(b):
+                v = row[j]
+                nan = math.isnan(v)
+                count[j] += 0.0 if nan else 1.0
+                mean[j] += 0.0 if nan else v - ref[j]
+        for j in range(b):
+            mean[j] = mean[j] / count[j] if count[j] > 0.0 else 0.0
+        for i in range(w):
+            row = vals[i]
+            for j in range(b):
+                v = row[j]
+                e = v - ref[j] - mean[j]
+                m2[j] += 0.0 if math.isnan(v) else e * e
+        for j in range(b):
+            st = state[block[j]]
+            st[R_Z], st[R_Z + 1], st[R_Z + 2], st[R_Z + 3] = ref[j], count[j], mean[j], m2[j]
+
+
 @njit(cache=True)
 def book_step(
     prices: np.ndarray,
@@ -418,21 +602,64 @@ def book_step(
     ``last[i]`` takes ``bar_id``. A pair with a missing price is left unchanged and flagged not
     updated.
     """
-    # pair_step's stages, each over every pair in turn: a loop of whole steps keeps only a pair
-    # or two of division chains in flight, shorter loop bodies let the CPU overlap many more
-    # (1.3x faster). The pairs are independent, so the numbers are pair_step's.
+    # pair_step's stages, each over every pair of a block in turn: a loop of whole steps keeps
+    # only a pair or two of division chains in flight, shorter loop bodies let the CPU overlap
+    # many more (1.3x faster); a block's rows stay in the CPU's caches from one stage to the next
+    # (the whole state does not). The pairs are independent, so the numbers are pair_step's.
     s = settings(params)
+    cols = np.empty(21 * _Z_BLOCK)
+    for start in range(0, iy.shape[0], _Z_BLOCK):
+        end = min(start + _Z_BLOCK, iy.shape[0])
+        _book_block(
+            s,
+            prices,
+            logs,
+            iy[start:end],
+            ix[start:end],
+            book_pos[start:end],
+            state[start:end],
+            bufs[start:end],
+            last[start:end],
+            out_f,
+            out_i,
+            marks,
+            bar_id,
+            cols,
+        )
+
+
+@njit(cache=True, inline="always")
+def _book_block(
+    s: Settings,
+    prices: np.ndarray,
+    logs: np.ndarray,
+    iy: np.ndarray,
+    ix: np.ndarray,
+    book_pos: np.ndarray,
+    state: np.ndarray,
+    bufs: np.ndarray,
+    last: np.ndarray,
+    out_f: np.ndarray,
+    out_i: np.ndarray,
+    marks: np.ndarray,
+    bar_id: int,
+    cols: np.ndarray,
+) -> None:
+    """:func:`book_step` of a block of at most ``_Z_BLOCK`` pairs (``cols``: :func:`_rolling_rows`' columns)."""
     # The Kalman hedge's rows in a loop of their own: the other hedges' steps are calls, and a
     # call in a loop (even one never made) keeps the compiler from overlapping its rows.
     if s.hedge == HEDGE_KALMAN:
         _hedge_rows(s, True, prices, logs, iy, ix, book_pos, state, bufs, last, out_f, out_i, marks, bar_id)
     else:
         _hedge_rows(s, False, prices, logs, iy, ix, book_pos, state, bufs, last, out_f, out_i, marks, bar_id)
-    for i in range(iy.shape[0]):
-        col = book_pos[i]
-        if out_i[2, col]:
-            n = int(state[i, R_N])
-            out_f[3, col] = zscore_stage(s, state[i], bufs[i], out_f[2, col], out_f[3, col], n)
+    if s.zkind == Z_ROLLING:
+        _rolling_rows(s.z_window, 2 * s.window, book_pos, state, bufs, out_f, out_i, cols)
+    else:
+        for i in range(iy.shape[0]):
+            col = book_pos[i]
+            if out_i[2, col]:
+                n = int(state[i, R_N])
+                out_f[3, col] = zscore_stage(s, state[i], bufs[i], out_f[2, col], out_f[3, col], n)
     for i in range(iy.shape[0]):
         col = book_pos[i]
         if not out_i[2, col]:
