@@ -28,6 +28,11 @@ import numpy as np
 from pairs._numba_cache import njit
 from pairs.hedge._kernels import from_relative, kalman_step, rolling_ols_step, to_relative
 from pairs.trading._kernels import (
+    ENTER_LONG,
+    ENTER_SHORT,
+    EXIT,
+    HOLD,
+    STOP,
     Z_EWM,
     Z_EXPANDING,
     Z_NONE,
@@ -395,6 +400,118 @@ def _hedge_rows(
         last[i] = bar_id
 
 
+# The columns of _trade_columns: inputs (the z-score, beta, the two prices, the rule's state
+# and the sizing's), outputs (the rule's state, the action code, the sizing's state).
+T_Z, T_RULE, T_OUT = 0, 4, 12
+
+
+@njit(cache=True, error_model="numpy")
+def _trade_columns(s: Settings, cols: np.ndarray, b: int) -> None:
+    """:func:`trade_stage` of the first ``b`` columns of ``cols`` (``T_*``) without branches: the rule's
+    :func:`~pairs.trading._kernels.transition` and the sizing's
+    :func:`~pairs.trading._kernels.size_step` with every case computed and the one that applies
+    selected (its branches depend on each pair's position and z-score, which the CPU cannot
+    predict). The same operations in the same order, so the same bits (see :func:`_rolling_columns`);
+    the integers of the rule are exact in floats."""
+    entry, exit_, stop = s.entry, s.exit, s.stop
+    max_hold, cooldown = float(s.max_hold), float(s.cooldown)
+    for j in range(b):
+        z = cols[T_Z * _Z_BLOCK + j]
+        pos = cols[T_RULE * _Z_BLOCK + j]
+        held = cols[(T_RULE + 1) * _Z_BLOCK + j]
+        cool = cols[(T_RULE + 2) * _Z_BLOCK + j]
+        blocked = cols[(T_RULE + 3) * _Z_BLOCK + j]
+        # transition
+        inside = pos != 0.0
+        held1 = held + 1.0 if inside else held
+        cool1 = cool - 1.0 if cool > 0.0 else cool
+        unblock = ((blocked == -1.0) & (z < entry)) | ((blocked == 1.0) & (z > -entry))
+        blocked1 = 0.0 if unblock else blocked
+        # ... a stop
+        stopped = abs(z) >= stop
+        stop_blocked = 1.0 if z < 0 else -1.0
+        stop_held = 0.0 if inside else held1
+        stop_cool = cooldown if inside else cool1
+        stop_code = float(STOP) if inside else float(HOLD)
+        # ... else an exit, then an entry
+        exit1 = inside & (((pos > 0.0) & (z >= -exit_)) | ((pos < 0.0) & (z <= exit_)))
+        exit2 = inside & (not exit1) & (max_hold > 0.0) & (held1 >= max_hold)
+        out = exit1 | exit2
+        blocked2 = pos if exit2 else blocked1
+        pos2 = 0.0 if out else pos
+        held2 = 0.0 if out else held1
+        cool2 = cooldown if out else cool1
+        code2 = float(EXIT) if out else float(HOLD)
+        flat = (pos2 == 0.0) & (cool2 == 0.0)
+        enter_long = flat & (z < -entry) & (blocked2 != 1.0)
+        enter_short = flat & (not enter_long) & (z > entry) & (blocked2 != -1.0)
+        enter = enter_long | enter_short
+        pos3 = 1.0 if enter_long else (-1.0 if enter_short else pos2)
+        held3 = 0.0 if enter else held2
+        cool3 = 0.0 if enter else cool2
+        code3 = float(ENTER_LONG) if enter_long else (float(ENTER_SHORT) if enter_short else code2)
+        # NaN z-score: nothing changes; a stop; else the exit and entry
+        nan = np.isnan(z)
+        new_pos = pos if nan else (0.0 if stopped else pos3)
+        cols[T_OUT * _Z_BLOCK + j] = new_pos
+        cols[(T_OUT + 1) * _Z_BLOCK + j] = held if nan else (stop_held if stopped else held3)
+        cols[(T_OUT + 2) * _Z_BLOCK + j] = cool if nan else (stop_cool if stopped else cool3)
+        cols[(T_OUT + 3) * _Z_BLOCK + j] = blocked if nan else (stop_blocked if stopped else blocked2)
+        cols[(T_OUT + 4) * _Z_BLOCK + j] = float(HOLD) if nan else (stop_code if stopped else code3)
+    if s.sized:
+        _size_columns(cols, b, s.log, s.beta_neutral, s.capital, s.lot_y, s.lot_x, s.band)
+
+
+@njit(cache=True, inline="always")
+def _size_columns(
+    cols: np.ndarray,
+    b: int,
+    log: bool,
+    beta_neutral: bool,
+    capital: float,
+    lot_y: float,
+    lot_x: float,
+    band: float,
+) -> None:
+    """:func:`~pairs.trading._kernels.size_step` of the first ``b`` columns of :func:`_trade_columns`
+    (after its rule), without branches: the new legs computed, then selected where they apply."""
+    for j in range(b):
+        p = cols[T_OUT * _Z_BLOCK + j]
+        beta = cols[(T_Z + 1) * _Z_BLOCK + j]
+        py = cols[(T_Z + 2) * _Z_BLOCK + j]
+        px = cols[(T_Z + 3) * _Z_BLOCK + j]
+        held_y = cols[(T_RULE + 4) * _Z_BLOCK + j]
+        held_x = cols[(T_RULE + 5) * _Z_BLOCK + j]
+        last_pos = cols[(T_RULE + 6) * _Z_BLOCK + j]
+        ref_beta = cols[(T_RULE + 7) * _Z_BLOCK + j]
+        bl = beta * py / px
+        bb = bl if log else beta
+        drifted = beta_neutral & (abs(bb - ref_beta) > band * abs(ref_beta))
+        neutral_y = _lot(capital * p / (py + abs(bb) * px), lot_y)
+        plain_y = _lot(capital * p / 2.0 / py, lot_y)
+        new_y = neutral_y if beta_neutral else plain_y
+        neutral_x = _lot(-bb * new_y, lot_x)
+        plain_x = _lot(-capital * p / 2.0 / px, lot_x)
+        new_x = neutral_x if beta_neutral else plain_x
+        resize = (p != last_pos) | drifted
+        zero = p == 0.0
+        cols[(T_OUT + 5) * _Z_BLOCK + j] = 0.0 if zero else (new_y if resize else held_y)
+        cols[(T_OUT + 6) * _Z_BLOCK + j] = 0.0 if zero else (new_x if resize else held_x)
+        cols[(T_OUT + 7) * _Z_BLOCK + j] = 0.0 if zero else (p if resize else last_pos)
+        cols[(T_OUT + 8) * _Z_BLOCK + j] = ref_beta if zero else (bb if resize else ref_beta)
+
+
+@njit(cache=True, inline="always")
+def _lot(units: float, lot: float) -> float:
+    """:func:`~pairs.trading._kernels._round_lot` without branches (the same operations; its
+    ``max(1.0, abs(q))`` decides nothing when ``q`` is NaN, as the comparison is then false)."""
+    q = units / lot
+    r = np.rint(q)
+    aq = abs(q)
+    near = abs(q - r) <= 1e-9 * (aq if aq > 1.0 else 1.0)
+    return units if lot == 0.0 else (r * lot if near else np.trunc(q) * lot)
+
+
 # Pairs per block of the rolling z-score's columns (21 x _Z_BLOCK floats: in the L1 cache).
 _Z_BLOCK = 256
 # The input columns of _rolling_columns: the value, the buffered value it replaces, the
@@ -660,18 +777,30 @@ def _book_block(
             if out_i[2, col]:
                 n = int(state[i, R_N])
                 out_f[3, col] = zscore_stage(s, state[i], bufs[i], out_f[2, col], out_f[3, col], n)
-    for i in range(iy.shape[0]):
+    b = iy.shape[0]
+    for i in range(b):
+        col = book_pos[i]
+        cols[T_Z * _Z_BLOCK + i] = out_f[3, col]
+        cols[(T_Z + 1) * _Z_BLOCK + i] = out_f[0, col]
+        cols[(T_Z + 2) * _Z_BLOCK + i] = marks[col, 0]
+        cols[(T_Z + 3) * _Z_BLOCK + i] = marks[col, 1]
+        for k in range(8):
+            cols[(T_RULE + k) * _Z_BLOCK + i] = state[i, R_RULE + k]
+    _trade_columns(s, cols, b)
+    for i in range(b):
         col = book_pos[i]
         if not out_i[2, col]:
             continue
-        st = state[i]
-        out_i[0, col], out_i[1, col] = trade_stage(
-            s, st, out_f[3, col], out_f[0, col], marks[col, 0], marks[col, 1]
-        )
-        st[R_N] += 1.0
+        for k in range(4):
+            state[i, R_RULE + k] = cols[(T_OUT + k) * _Z_BLOCK + i]
+        out_i[0, col] = int(cols[T_OUT * _Z_BLOCK + i])
+        out_i[1, col] = int(cols[(T_OUT + 4) * _Z_BLOCK + i])
+        state[i, R_N] += 1.0
         if s.sized:
-            out_f[4, col] = st[R_SIZE]
-            out_f[5, col] = st[R_SIZE + 1]
+            for k in range(4):
+                state[i, R_SIZE + k] = cols[(T_OUT + 5 + k) * _Z_BLOCK + i]
+            out_f[4, col] = state[i, R_SIZE]
+            out_f[5, col] = state[i, R_SIZE + 1]
         else:
             out_f[4, col] = math.nan
             out_f[5, col] = math.nan
