@@ -584,9 +584,9 @@ def _rolling_rows(
             rows[k] = i
             k += 1
     _refresh_rows(state, bufs, rows, lo, w)
-    for i in rows:
-        col = book_pos[i]
-        out_f[3, col] = rolling_z_value(state[i, R_Z:R_N], int(state[i, R_N]), out_f[2, col], w, w)
+    for r in rows:
+        col = book_pos[r]
+        out_f[3, col] = rolling_z_value(state[r, R_Z:R_N], int(state[r, R_N]), out_f[2, col], w, w)
 
 
 # numpy's error model: a division by zero gives inf or NaN (in a pair that then takes the step
