@@ -11,10 +11,13 @@ bar ``t``: ``t % window``).
 
 :func:`pair_step` advances one row by one bar through the very step kernels the batch run loops
 over (hedge -> z-score -> rule -> sizing), so a stream reproduces :meth:`pairs.Strategy.run` bit for
-bit. It is the only composition of those steps (three stages: :func:`hedge_stage`,
-:func:`zscore_stage`, :func:`trade_stage`): :func:`book_step` runs each stage over the rows of a
-book in turn, :func:`engine_step` is a book of one (a price check, the logs, then :func:`pair_step`),
-and :func:`replay` loops :func:`engine_step` over a history. Logs of prices are ``math.log`` (the
+bit. It is the composition of those steps (three stages: :func:`hedge_stage`,
+:func:`zscore_stage`, :func:`trade_stage`): :func:`engine_step` is a book of one (a price check, the
+logs, then :func:`pair_step`), and :func:`replay` loops :func:`engine_step` over a history.
+:func:`book_step` runs each stage over a block of a book's rows in turn; the rolling z-score's
+common path, the rule and the sizing on copies of the block's statistics as columns, without
+branches, so that the compiler runs them 8 pairs per instruction: the same operations in the same
+order, so the same numbers (the tests of the book check them against its engines, bit for bit). Logs of prices are ``math.log`` (the
 C library's ``log``, as Python's ``math.log`` and the batch's per-element log: bit for bit).
 """
 
@@ -512,7 +515,8 @@ def _lot(units: float, lot: float) -> float:
     return units if lot == 0.0 else (r * lot if near else np.trunc(q) * lot)
 
 
-# Pairs per block of the rolling z-score's columns (21 x _Z_BLOCK floats: in the L1 cache).
+# Pairs per block of book_step: a block's rows (50 kB of state) stay in the CPU's caches from one
+# stage to the next, and its columns (21 x _Z_BLOCK floats, the stages' room) too.
 _Z_BLOCK = 256
 # The input columns of _rolling_columns: the value, the buffered value it replaces, the
 # statistics 0-7 of rolling_z_step, the bar, whether the bar has a full window and no refresh.
@@ -646,7 +650,7 @@ def _rolling_columns(cols: np.ndarray, b: int, w: int) -> None:
         cols[(O_COUNT + 8) * _Z_BLOCK + j] = 1.0 if ok else 0.0
 
 
-# Rows refreshed side by side: their buffered values (window x _REFRESH_BLOCK floats) stay in the L1 cache.
+# Rows refreshed side by side: their buffered values (window x _REFRESH_BLOCK floats) fit the L1 cache.
 _REFRESH_BLOCK = 64
 
 
@@ -655,7 +659,7 @@ def _refresh_rows(state: np.ndarray, bufs: np.ndarray, rows: np.ndarray, lo: int
     """:func:`~pairs.trading._kernels.rolling_z_refresh` of the rolling z-scores of ``rows`` (buffers
     ``bufs[:, lo:lo + w]``): the same sums in the same order for each row, over a block of rows at
     once, so that the compiler runs them 8 rows per instruction (one row's sum is a chain of
-    dependent additions; about 10x faster). A NaN adds +0.0 instead of being skipped: the sums start
+    dependent additions; 2.2x faster for 10,000 rows of 60). A NaN adds +0.0 instead of being skipped: the sums start
     at +0.0 and a sum of floats is -0.0 only when both terms are, so the bits are the same."""
     vals = np.empty((w, _REFRESH_BLOCK))
     ref = np.empty(_REFRESH_BLOCK)
