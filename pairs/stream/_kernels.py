@@ -42,10 +42,7 @@ from pairs.trading._kernels import (
     Z_ROLLING,
     ewm_z_step,
     expanding_z_step,
-    rolling_z_add,
-    rolling_z_refreshes,
     rolling_z_step,
-    rolling_z_value,
     transition,
 )
 from pairs.trading._sizing import size_step
@@ -522,7 +519,7 @@ def _lot(units: float, lot: float) -> float:
 _Z_BLOCK = 256
 _COL = _Z_BLOCK + 8
 # The input columns of _rolling_columns: the value, the buffered value it replaces, the
-# statistics 0-7 of rolling_z_step, the bar, whether the bar has a full window and no refresh.
+# statistics 0-7 of rolling_z_step, the bar, whether the bar has a full window.
 C_V, C_OLD, C_REF, C_COUNT, C_MEAN, C_M2, C_LAST, C_SEEN, C_CHANGE, C_BEFORE, C_T, C_FAST = range(12)
 # Its outputs from this row on: the statistics 1-7, the z-score, 1.0 where the step's common path applies.
 O_COUNT, O_Z, O_FAST = 12, 19, 20
@@ -545,9 +542,10 @@ def _rolling_rows(
     :func:`~pairs.trading._kernels.rolling_z_step` has long chains of divisions, so a loop of its
     steps keeps only a pair or two in flight. Here the statistics of a block of pairs are copied to
     columns, the common case of the step (a full window, the value leaving it and the new one both
-    observed, no refresh) runs on the columns 8 pairs per instruction (:func:`_rolling_columns`),
-    and its results are copied back; every other pair takes the step itself. The pairs whose bar
-    ends with the window's exact refresh are refreshed together at the end (:func:`_refresh_rows`).
+    observed) runs on the columns 8 pairs per instruction (:func:`_rolling_columns`), and its
+    results are copied back; every other pair takes the step itself. The pairs of the common case
+    whose bar ends with the window's exact refresh are refreshed together (:func:`_refresh_rows`),
+    then their z-scores computed again.
     """
     b = book_pos.shape[0]
     if b == 0:
@@ -562,7 +560,7 @@ def _rolling_rows(
         for k in range(8):
             cols[(C_REF + k) * _COL + i] = state[i, R_Z + k]
         cols[C_T * _COL + i] = n
-        cols[C_FAST * _COL + i] = 1.0 if n >= w and not rolling_z_refreshes(n, w) else 0.0
+        cols[C_FAST * _COL + i] = 1.0 if n >= w else 0.0
     _rolling_columns(cols, b, w)
     refreshed = 0
     for i in range(b):
@@ -570,30 +568,51 @@ def _rolling_rows(
         if not out_i[2, col]:
             continue
         n = int(state[i, R_N])
-        if cols[O_FAST * _COL + i] != 0.0:
-            for k in range(7):
-                state[i, R_Z + 1 + k] = cols[(O_COUNT + k) * _COL + i]
-            bufs[i, lo + (slot0 if n == n0 else n % w)] = cols[C_V * _COL + i]
-            out_f[3, col] = cols[O_Z * _COL + i]
+        if cols[O_FAST * _COL + i] == 0.0:
+            out_f[3, col] = _rolling_z_step(state[i, R_Z:R_N], bufs[i, lo : lo + w], n, out_f[2, col], w)
             continue
-        stats = state[i, R_Z:R_N]
-        rolling_z_add(stats, bufs[i, lo : lo + w], n, out_f[2, col])
-        if rolling_z_refreshes(n, w):
-            refreshed += 1
-        else:
-            out_f[3, col] = rolling_z_value(stats, n, out_f[2, col], w, w)
+        for k in range(7):
+            state[i, R_Z + 1 + k] = cols[(O_COUNT + k) * _COL + i]
+        bufs[i, lo + (slot0 if n == n0 else n % w)] = cols[C_V * _COL + i]
+        out_f[3, col] = cols[O_Z * _COL + i]
+        refreshed += _refreshes(n, w)
     if refreshed == 0:
         return
+    # The window's exact refresh, of the pairs on the common path at the window's last slot; then
+    # their z-scores again, from the refreshed statistics.
     rows = np.empty(refreshed, dtype=np.int64)
     k = 0
-    for i in range(book_pos.shape[0]):
-        if out_i[2, book_pos[i]] and rolling_z_refreshes(int(state[i, R_N]), w):
+    for i in range(b):
+        if out_i[2, book_pos[i]] and cols[O_FAST * _COL + i] != 0.0 and _refreshes(int(state[i, R_N]), w):
             rows[k] = i
             k += 1
     _refresh_rows(state, bufs, rows, lo, w)
     for r in rows:
-        col = book_pos[r]
-        out_f[3, col] = rolling_z_value(state[r, R_Z:R_N], int(state[r, R_N]), out_f[2, col], w, w)
+        st = state[r]
+        out_f[3, book_pos[r]] = _z_value(
+            st[R_Z + 4], st[R_Z], st[R_Z + 1], st[R_Z + 2], st[R_Z + 3], st[R_Z + 6], st[R_Z + 7], st[R_N], w
+        )
+
+
+@njit(cache=True, inline="always")
+def _refreshes(n: int, w: int) -> bool:
+    """Whether bar ``n`` of a rolling z-score of window ``w`` ends with the window's exact refresh
+    (as in :func:`~pairs.trading._kernels.rolling_z_step`)."""
+    return n >= w and n % w == w - 1
+
+
+@njit(cache=True, inline="always")
+def _z_value(
+    v: float, ref: float, count: float, mean: float, m2: float, change: float, before: float, t: float, w: int
+) -> float:
+    """The end of :func:`~pairs.trading._kernels.rolling_z_step`: the z-score of ``v`` (bar ``t``) from
+    the updated statistics, without branches (computed, then NaN where a condition fails)."""
+    fw = float(w)
+    first = t - fw + 1.0
+    value = (v - ref - mean) / math.sqrt(m2 / (count - 1.0))
+    varies = (change >= first) & (before >= first)
+    bad = np.isnan(v) | (count < fw) | (count < 2.0) | (not varies) | (not m2 > 0.0)
+    return math.nan if bad else value
 
 
 # numpy's error model: a division by zero gives inf or NaN (in a pair that then takes the step
@@ -606,19 +625,18 @@ def _rolling_columns(cols: np.ndarray, b: int, w: int) -> None:
     the new one added, the change tracker and the z-score (computed whatever its conditions, then
     NaN where one fails). The same operations in the same order, so the same bits: IEEE division
     and square root are exact in vector instructions too. The outputs, from row ``O_COUNT``
-    on: the statistics 1-7 after the bar, the z-score and 1.0 where the path applies (``C_FAST``:
-    1.0 where the bar has a full window and no refresh) and the value and the statistics allow
-    it, else 0.0 (the other outputs are then not used). ``cols`` is flat, row ``k`` from
+    on: the statistics 1-7 after the bar, the z-score (before the window's refresh, if the bar
+    ends with one) and 1.0 where the path applies (``C_FAST``: 1.0 where the bar has a full
+    window) and the value and the statistics allow it, else 0.0 (the other outputs are then not used). ``cols`` is flat, row ``k`` from
     ``k * _COL``: rows a constant distance apart never overlap, which the compiler must know
     to vectorize the loop (with rows of unknown length, it would have to check every pair)."""
-    fw = float(w)
     for j in range(b):
         v = cols[C_V * _COL + j]
         ref = cols[C_REF * _COL + j]
         count = cols[C_COUNT * _COL + j]
         seen = cols[C_SEEN * _COL + j]
         t = cols[C_T * _COL + j]
-        # rolling_z_add: the removal ...
+        # the removal of the value leaving the window ...
         old_v = cols[C_OLD * _COL + j]
         old = old_v - ref
         d = old - cols[C_MEAN * _COL + j]
@@ -633,13 +651,9 @@ def _rolling_columns(cols: np.ndarray, b: int, w: int) -> None:
         changed = v != cols[C_LAST * _COL + j]
         change = t if changed else cols[C_CHANGE * _COL + j]
         before = seen if changed else cols[C_BEFORE * _COL + j]
-        # rolling_z_value
-        first = t - fw + 1.0
-        value = (v - ref - mean2) / math.sqrt(m2_2 / (count2 - 1.0))
-        varies = (change >= first) & (before >= first)
-        bad = (count2 < fw) | (count2 < 2.0) | (not varies) | (not m2_2 > 0.0)
-        # the common path: a full window without refresh, the old value observed, count > 1, the
-        # value observed, a reference set before
+        z = _z_value(v, ref, count2, mean2, m2_2, change, before, t, w)
+        # the common path: a full window, the old value observed, count > 1, the value observed,
+        # a reference set before
         ok = (cols[C_FAST * _COL + j] != 0.0) & (not np.isnan(old_v)) & (not count <= 1.0)
         ok = ok & (not np.isnan(v)) & (not seen < 0.0)
         cols[O_COUNT * _COL + j] = count2
@@ -649,7 +663,7 @@ def _rolling_columns(cols: np.ndarray, b: int, w: int) -> None:
         cols[(O_COUNT + 4) * _COL + j] = t
         cols[(O_COUNT + 5) * _COL + j] = change
         cols[(O_COUNT + 6) * _COL + j] = before
-        cols[(O_COUNT + 7) * _COL + j] = math.nan if bad else value
+        cols[(O_COUNT + 7) * _COL + j] = z
         cols[(O_COUNT + 8) * _COL + j] = 1.0 if ok else 0.0
 
 
@@ -659,11 +673,13 @@ _REFRESH_BLOCK = 64
 
 @njit(cache=True)
 def _refresh_rows(state: np.ndarray, bufs: np.ndarray, rows: np.ndarray, lo: int, w: int) -> None:
-    """:func:`~pairs.trading._kernels.rolling_z_refresh` of the rolling z-scores of ``rows`` (buffers
+    """The exact two-pass refresh of :func:`~pairs.trading._kernels.rolling_z_step` (the statistics
+    ``0:4`` around the last observed value) of the rolling z-scores of ``rows`` (buffers
     ``bufs[:, lo:lo + w]``): the same sums in the same order for each row, over a block of rows at
     once, so that the compiler runs them 8 rows per instruction (one row's sum is a chain of
-    dependent additions; 2.2x faster for 10,000 rows of 60). A NaN adds +0.0 instead of being skipped: the sums start
-    at +0.0 and a sum of floats is -0.0 only when both terms are, so the bits are the same."""
+    dependent additions; 2.2x faster for 10,000 rows of 60). A NaN adds +0.0 instead of being
+    skipped: the sums start at +0.0 and a sum of floats is -0.0 only when both terms are, so the
+    bits are the same."""
     vals = np.empty((w, _REFRESH_BLOCK))
     ref = np.empty(_REFRESH_BLOCK)
     count = np.empty(_REFRESH_BLOCK)

@@ -36,11 +36,7 @@ __all__ = [
     "ewm_alpha",
     "ewm_z_step",
     "expanding_z_step",
-    "rolling_z_add",
-    "rolling_z_refresh",
-    "rolling_z_refreshes",
     "rolling_z_step",
-    "rolling_z_value",
     "rule_kernel",
     "size_kernel",
     "size_step",
@@ -72,19 +68,8 @@ def rolling_z_step(stats: np.ndarray, buf: np.ndarray, t: int, v: float, min_per
     ``stats`` (see :data:`ROLLING_START`) and the ring buffer ``buf`` are updated in place;
     ``t`` is the bar number (0 for the first bar). NaN values are skipped; the result is NaN
     with fewer than ``max(min_periods, 2)`` observed values in the window, at NaN values and
-    when every value in the window is equal. Its three parts: :func:`rolling_z_add`, every
-    ``window`` bars :func:`rolling_z_refresh`, then :func:`rolling_z_value`.
+    when every value in the window is equal.
     """
-    window = buf.shape[0]
-    rolling_z_add(stats, buf, t, v)
-    if rolling_z_refreshes(t, window):
-        rolling_z_refresh(stats, buf)
-    return rolling_z_value(stats, t, v, window, min_periods)
-
-
-@njit(cache=True, inline="always")
-def rolling_z_add(stats: np.ndarray, buf: np.ndarray, t: int, v: float) -> None:
-    """:func:`rolling_z_step`'s update: the value leaving the window removed, ``v`` added."""
     window = buf.shape[0]
     slot = t % window
     ref, count, mean, m2 = stats[0], stats[1], stats[2], stats[3]
@@ -110,38 +95,21 @@ def rolling_z_add(stats: np.ndarray, buf: np.ndarray, t: int, v: float) -> None:
         d = v - ref - mean
         mean += d / count
         m2 += d * (v - ref - mean)
-    stats[0], stats[1], stats[2], stats[3] = ref, count, mean, m2
-
-
-@njit(cache=True, inline="always")
-def rolling_z_refreshes(t: int, window: int) -> bool:
-    """Whether bar ``t`` ends with :func:`rolling_z_refresh` (the last slot of a full window)."""
-    return t >= window and t % window == window - 1
-
-
-@njit(cache=True, inline="always")
-def rolling_z_refresh(stats: np.ndarray, buf: np.ndarray) -> None:
-    """Exact two-pass refresh around the last observed value: resets the removal drift."""
-    window = buf.shape[0]
-    ref = stats[4]
-    count = total = 0.0
-    for i in range(window):
-        if not math.isnan(buf[i]):
-            count += 1.0
-            total += buf[i] - ref
-    mean = m2 = 0.0
-    if count > 0.0:
-        mean = total / count
+    if t >= window and slot == window - 1:
+        # Exact two-pass refresh around the last observed value: resets the removal drift.
+        ref = stats[4]
+        count = total = 0.0
         for i in range(window):
             if not math.isnan(buf[i]):
-                m2 += (buf[i] - ref - mean) * (buf[i] - ref - mean)
+                count += 1.0
+                total += buf[i] - ref
+        mean = m2 = 0.0
+        if count > 0.0:
+            mean = total / count
+            for i in range(window):
+                if not math.isnan(buf[i]):
+                    m2 += (buf[i] - ref - mean) * (buf[i] - ref - mean)
     stats[0], stats[1], stats[2], stats[3] = ref, count, mean, m2
-
-
-@njit(cache=True, inline="always")
-def rolling_z_value(stats: np.ndarray, t: int, v: float, window: int, min_periods: int) -> float:
-    """:func:`rolling_z_step`'s z-score of ``v`` from the updated ``stats``."""
-    ref, count, mean, m2 = stats[0], stats[1], stats[2], stats[3]
     lo = t - window + 1
     # Two different values lie in the window iff the last change and the observation
     # before it both do; otherwise every value is equal and the z-score is undefined.
