@@ -609,9 +609,12 @@ def _z_value(
     the updated statistics, without branches (computed, then NaN where a condition fails)."""
     fw = float(w)
     first = t - fw + 1.0
-    value = (v - ref - mean) / math.sqrt(m2 / (count - 1.0))
     varies = (change >= first) & (before >= first)
     bad = np.isnan(v) | (count < fw) | (count < 2.0) | (not varies) | (not m2 > 0.0)
+    # A NaN case divides by 1.0 instead (its result is not used): no division by zero, which
+    # raises ZeroDivisionError in a kernel with Python's error model (book_step).
+    scale = 1.0 if bad else m2 / (count - 1.0)
+    value = (v - ref - mean) / math.sqrt(scale)
     return math.nan if bad else value
 
 
