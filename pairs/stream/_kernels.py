@@ -17,8 +17,9 @@ logs, then :func:`pair_step`), and :func:`replay` loops :func:`engine_step` over
 :func:`book_step` runs each stage over a block of a book's rows in turn; the rolling z-score's
 common path, the rule and the sizing on copies of the block's statistics as columns, without
 branches, so that the compiler runs them 8 pairs per instruction: the same operations in the same
-order, so the same numbers (the tests of the book check them against its engines, bit for bit). Logs of prices are ``math.log`` (the
-C library's ``log``, as Python's ``math.log`` and the batch's per-element log: bit for bit).
+order, so the same numbers (the tests of the book check them against its engines, bit for bit).
+Logs of prices are ``math.log`` (the C library's ``log``, as Python's ``math.log`` and the batch's
+per-element log: bit for bit).
 """
 
 from __future__ import annotations
