@@ -343,3 +343,19 @@ def test_engine_export_continues_identically() -> None:
     assert_same_signal(
         book.update({"ETH": 2000.0, "BTC": 30000.0}, ts)["ETH/BTC"], engine.update(2000.0, 30000.0, ts), ""
     )
+
+
+def test_constant_spread_through_window_refreshes() -> None:
+    # y = 2 x exactly and a fixed hedge of beta 2: the spread is 0 at every bar, so the rolling
+    # z-score is undefined (NaN) throughout, including the bars that end with the window's exact
+    # refresh (every 60th), where the book's common path computes it again after the refresh.
+    rng = np.random.default_rng(1)
+    x = np.exp(np.cumsum(rng.normal(0.0, 0.01, 200)))
+    strategy = Strategy(hedge="ols", beta=2.0, alpha=0.0, zscore_window=60, capital=1e4)
+    book = StreamBook([("A", "B")], strategy=strategy)
+    engine = StreamEngine(strategy)
+    for t in range(200):
+        signal = book.update({"A": 2.0 * x[t], "B": x[t]})["A/B"]
+        expected = engine.update(2.0 * x[t], x[t])
+        assert signal.spread == 0.0 and np.isnan(signal.zscore) and np.isnan(expected.zscore)
+        assert signal.position == expected.position == 0
