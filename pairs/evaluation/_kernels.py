@@ -233,63 +233,35 @@ def _carry(
 
 
 @njit(cache=True)
-def _mark(
+def _above_limit(u: np.ndarray, c: np.ndarray, equity: float, leverage: float) -> bool:
+    """Is the gross exposure at the close above ``leverage`` times the equity (a margin call)?"""
+    gross = 0.0
+    for i in range(u.size):
+        gross += abs(u[i]) * c[i]
+    # An order cut to the limit lands on it: rounding must not count as a call.
+    return equity * leverage < gross * (1.0 - 1e-9)
+
+
+@njit(cache=True)
+def _liquidation_prices(
     u: np.ndarray,
     c: np.ndarray,
-    w: np.ndarray,
-    cash: float,
+    equity: float,
+    entry: np.ndarray,
+    margin: np.ndarray,
     maint: np.ndarray,
     spot: np.ndarray,
     isolated: bool,
-    entry: np.ndarray,
-    margin: np.ndarray,
-    blocked: np.ndarray,
-    mm: np.ndarray,
-    hit: np.ndarray,
-    gone: np.ndarray,
-    fee_rate: float,
-    maker_rate: float,
-    slippage_rate: float,
-    slippage_price: bool,
-    fee: np.ndarray,
-    reb: np.ndarray,
-    slip: np.ndarray,
-) -> tuple[float, float, bool]:
-    """Mark the legs at the close ``c`` and liquidate those below maintenance: ``(cash, equity, any)``.
-
-    A hit leg (cross: the equity below the whole maintenance margin; isolated: its own margin below
-    its own) is closed at the close as a taker (its units in ``gone``, its costs per leg in ``fee``,
-    ``reb``, ``slip``) and ``blocked`` at its target ``w`` (flat until the target changes). ``mm``
-    and ``hit`` are scratch arrays; ``maint`` is 0 on spot legs, which are never liquidated.
-    """
-    k = u.size
-    equity, mm_total, any_hit = cash, 0.0, False
-    for i in range(k):
-        equity += u[i] * c[i]
-        mm[i] = maint[i] * abs(u[i]) * c[i]
-        mm_total += mm[i]
-    for i in range(k):
-        if isolated:
-            hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
-        else:
-            hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
-        any_hit = any_hit or hit[i]
-    if not any_hit:
-        return cash, equity, False
-    for i in range(k):
-        gone[i] = -u[i] if hit[i] else 0.0
-    _order_costs_into(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip)
-    for i in range(k):
-        cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
-    equity = cash
-    for i in range(k):
-        if hit[i]:
-            blocked[i] = w[i]
-            u[i] = 0.0
-            entry[i] = 0.0
-            margin[i] = 0.0
-        equity += u[i] * c[i]
-    return cash, equity, True
+    out: np.ndarray,
+) -> None:
+    """Each leg's liquidation price after the bar into ``out`` (the others' prices fixed; NaN: flat or spot)."""
+    if isolated:
+        _liquidation_isolated_into(u, entry, margin, maint, out)
+    else:
+        _liquidation_cross_into(u, c, equity, maint, out)
+    for i in range(u.size):
+        if spot[i]:  # a spot leg is not liquidated
+            out[i] = np.nan
 
 
 @njit(cache=True)
@@ -322,16 +294,47 @@ def _close(
     reb: np.ndarray,
     slip: np.ndarray,
 ) -> tuple[float, float, bool, float, float]:
-    """The end of a bar after its order: with fills at the open, the funding and interest on the
-    units after it (at ``f``); then :func:`_mark` at the close. ``(cash, equity, any hit, paid, lent)``."""
+    """The end of a bar after its order: ``(cash, equity, any hit, paid, lent)``.
+
+    With fills at the open, the funding and interest on the units after the order (at ``f``) are
+    paid first (``paid``, ``lent``; else they are returned as given). Then the legs are marked at
+    the close ``c`` and those below maintenance liquidated: a hit leg (cross: the equity below the
+    whole maintenance margin; isolated: its own margin below its own) is closed at the close as a
+    taker (its units in ``gone``, its costs per leg in ``fee``, ``reb``, ``slip``) and ``blocked``
+    at its target ``w`` (flat until the target changes). ``mm`` and ``hit`` are scratch arrays;
+    ``maint`` is 0 on spot legs, which are never liquidated.
+    """
     if at_open:
         paid, lent = _carry(u, f, rate, perp, borrow)
         cash -= paid + lent
-    cash, equity, any_hit = _mark(
-        u, c, w, cash, maint, spot, isolated, entry, margin, blocked, mm, hit, gone,
-        fee_rate, maker_rate, slippage_rate, slippage_price, fee, reb, slip,
-    )  # fmt: skip
-    return cash, equity, any_hit, paid, lent
+    k = u.size
+    equity, mm_total, any_hit = cash, 0.0, False
+    for i in range(k):
+        equity += u[i] * c[i]
+        mm[i] = maint[i] * abs(u[i]) * c[i]
+        mm_total += mm[i]
+    for i in range(k):
+        if isolated:
+            hit[i] = u[i] != 0.0 and not spot[i] and margin[i] + u[i] * (c[i] - entry[i]) < mm[i]
+        else:
+            hit[i] = u[i] != 0.0 and not spot[i] and equity < mm_total
+        any_hit = any_hit or hit[i]
+    if not any_hit:
+        return cash, equity, False, paid, lent
+    for i in range(k):
+        gone[i] = -u[i] if hit[i] else 0.0
+    _order_costs_into(c, gone, fee_rate, maker_rate, 0.0, slippage_rate, slippage_price, fee, reb, slip)
+    for i in range(k):
+        cash -= gone[i] * c[i] + fee[i] - reb[i] + slip[i]
+    equity = cash
+    for i in range(k):
+        if hit[i]:
+            blocked[i] = w[i]
+            u[i] = 0.0
+            entry[i] = 0.0
+            margin[i] = 0.0
+        equity += u[i] * c[i]
+    return cash, equity, True, paid, lent
 
 
 @njit(cache=True)
@@ -474,11 +477,7 @@ def ledger_kernel(
             ev_bar[m], ev_kind[m], ev_asked[m], ev_filled[m] = t, _LIQUIDATION, gone, gone
             m += 1
         if limited:
-            gross = 0.0
-            for i in range(k):
-                gross += abs(u[i]) * c[i]
-            # An order cut to the limit lands on it: rounding must not count as a call.
-            call = equity * leverage < gross * (1.0 - 1e-9)
+            call = _above_limit(u, c, equity, leverage)
             if call and not in_call:
                 ev_bar[m], ev_kind[m] = t, _CALL
                 m += 1
@@ -488,13 +487,7 @@ def ledger_kernel(
         fees_out[t], rebates_out[t], slippage_out[t] = fees_t, rebates_t, slippage_t
         funding_out[t], borrow_out[t] = paid, lent
         if report_liquidation:
-            if isolated:
-                _liquidation_isolated_into(u, entry, margin, maint, liq[t])
-            else:
-                _liquidation_cross_into(u, c, equity, maint, liq[t])
-            for i in range(k):
-                if spot[i]:  # a spot leg is not liquidated
-                    liq[t, i] = np.nan
+            _liquidation_prices(u, c, equity, entry, margin, maint, spot, isolated, liq[t])
         if equity <= 0.0:
             break
     return (
@@ -696,25 +689,14 @@ def book_run(
                         t, _LIQUIDATION, i, gone[i], gone[i]
                     )  # fmt: skip
                     m += 1
-        gross = 0.0
-        for i in range(k):
-            gross += abs(u[i]) * c[i]
-        # An order cut to the limit lands on it: rounding must not count as a call.
-        call = equity * leverage < gross * (1.0 - 1e-9)
+        call = _above_limit(u, c, equity, leverage)
         if call and not in_call:
             ev_bar[m], ev_kind[m], ev_coin[m], ev_asked[m], ev_filled[m] = t, _CALL, -1, 0.0, 0.0
             m += 1
         in_call = call
         units_out[t] = u
         cscale_out[t] = cscale
-        # Each coin's liquidation price after the bar (the others' prices fixed; NaN: none).
-        if isolated:
-            _liquidation_isolated_into(u, entry, margin, maint, liq_out[t])
-        else:
-            _liquidation_cross_into(u, c, equity, maint, liq_out[t])
-        for i in range(k):
-            if spot[i]:
-                liq_out[t, i] = np.nan
+        _liquidation_prices(u, c, equity, entry, margin, maint, spot, isolated, liq_out[t])
         flows = flows_out[t]
         flows[0], flows[1], flows[2], flows[3] = cash, equity, scale, traded_t
         flows[4], flows[5], flows[6], flows[7], flows[8] = fees_t, rebates_t, slippage_t, paid, lent
