@@ -27,13 +27,17 @@ is an event ``(bar, kind, coin, asked, filled)``.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from pairs.evaluation._execution import fee_rate
 from pairs.evaluation._kernels import EVENT_KINDS, book_equity, book_run
 
-__all__ = ["FLOWS", "Account", "Block", "dot"]
+if TYPE_CHECKING:
+    from pairs.strategy._portfolio import Portfolio
+
+__all__ = ["FLOWS", "Account", "Block", "account_settings", "dot"]
 
 # Columns of the per-bar flows that book_run writes.
 FLOWS = ("cash", "equity", "scale", "traded", "fees", "rebates", "slippage", "funding", "borrow")
@@ -53,6 +57,34 @@ def _c(values: np.ndarray) -> np.ndarray:
     return np.require(values, np.float64, ["C", "W"])
 
 
+def account_settings(portfolio: Portfolio, coins: Any, periods_per_year: float) -> dict[str, Any]:
+    """The execution settings of ``portfolio``'s account for ``coins``, as :func:`book_run` takes them.
+
+    The fees are those of :func:`pairs.backtest` (``maker_fee_bps`` None: the taker fee), the taker
+    fee the portfolio's ``fee_bps`` (else the strategy's); the per-coin settings are the portfolio's.
+    """
+    s = portfolio.strategy
+    lag, at_open = portfolio.fill_lag
+    taker = s.fee_bps if portfolio.fee_bps is None else portfolio.fee_bps
+    taker_rate, maker_rate, maker_share = fee_rate(taker, s.maker_fee_bps, s.maker_share)
+    return {
+        "lag": lag,
+        "at_open": at_open,
+        "fee_rate": taker_rate,
+        "maker_rate": maker_rate,
+        "maker_share": maker_share,
+        "slippage_rate": portfolio.slippage_rate,
+        "slippage_price": s.slippage_model == "price",
+        "min_notional": np.array(portfolio.per_coin("min_notional", coins), dtype=np.float64),
+        "leverage": float(portfolio.leverage),
+        "isolated": portfolio.margin == "isolated",
+        "maintenance": np.array(portfolio.per_coin("maintenance_margin", coins), dtype=np.float64),
+        "spot": np.array([m == "spot" for m in portfolio.per_coin("market", coins)], dtype=np.bool_),
+        "borrow": np.array(portfolio.per_coin("borrow_rate", coins), dtype=np.float64) / periods_per_year,
+        "lots": np.array([portfolio.lot(c) for c in coins], dtype=np.float64),
+    }
+
+
 class Block(NamedTuple):
     """Per-bar results of :meth:`Account.run` over a block of bars (bars x coins unless said)."""
 
@@ -67,7 +99,7 @@ class Block(NamedTuple):
 class Account:
     """Net units per coin, cash and margin state of the portfolio's account after the last bar run.
 
-    ``execution`` is :meth:`pairs.Portfolio.account_settings` for the book's coins.
+    ``execution`` is :func:`account_settings` for the book's coins.
     """
 
     def __init__(self, capital: float, n_coins: int, execution: dict) -> None:

@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from pairs._results import Summary, format_table
@@ -281,28 +280,6 @@ class Portfolio:
         if not isinstance(value, dict):
             return [value] * len(coins)
         return [value.get(str(c), _PER_COIN[name]) for c in coins]
-
-    def account_settings(self, coins: Any, periods_per_year: float) -> dict[str, Any]:
-        """The account's execution settings for ``coins``, as the compiled account takes them."""
-        s = self.strategy
-        lag, at_open = self.fill_lag
-        taker = self.fee_rate
-        return {
-            "lag": lag,
-            "at_open": at_open,
-            "fee_rate": taker,
-            "maker_rate": taker if s.maker_fee_bps is None else s.maker_fee_bps / 1e4,
-            "maker_share": float(s.maker_share),
-            "slippage_rate": self.slippage_rate,
-            "slippage_price": s.slippage_model == "price",
-            "min_notional": np.array(self.per_coin("min_notional", coins), dtype=np.float64),
-            "leverage": float(self.leverage),
-            "isolated": self.margin == "isolated",
-            "maintenance": np.array(self.per_coin("maintenance_margin", coins), dtype=np.float64),
-            "spot": np.array([m == "spot" for m in self.per_coin("market", coins)], dtype=np.bool_),
-            "borrow": np.array(self.per_coin("borrow_rate", coins), dtype=np.float64) / periods_per_year,
-            "lots": np.array([self.lot(c) for c in coins], dtype=np.float64),
-        }
 
     def replace(self, **changes: Any) -> Portfolio:
         """A copy with some settings changed (validated again)."""

@@ -32,7 +32,7 @@ import pandas as pd
 from pairs._io import check_path, write_text_atomic
 from pairs._results import json_safe
 from pairs._typing import PriceBar
-from pairs.evaluation._book_account import FLOWS, Account, dot
+from pairs.evaluation._book_account import FLOWS, Account, account_settings, dot
 from pairs.exceptions import DataError, PairsError, StateError
 from pairs.screening._select import select_pairs
 from pairs.strategy._portfolio import MIN_FORMATION, Portfolio, duration_bars
@@ -119,7 +119,7 @@ class PortfolioStream:
         self._buffer: deque[tuple[Any, np.ndarray]] = deque(maxlen=self.formation)
         self._last_price = np.full(k, np.nan)
         self._valuation = np.zeros(k)
-        settings = portfolio.account_settings(names, ppy)
+        settings = account_settings(portfolio, names, ppy)
         self._lag = settings["lag"]
         self._account = Account(portfolio.capital, k, settings)
         self._due = np.zeros(k)  # the targets that filled at the last bar

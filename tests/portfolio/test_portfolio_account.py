@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pairs import Portfolio, Strategy
-from pairs.evaluation._book_account import FLOWS, Account
+from pairs.evaluation._book_account import FLOWS, Account, account_settings
 
 COINS = ["A", "B"]
 CASH, EQUITY, SCALE = FLOWS.index("cash"), FLOWS.index("equity"), FLOWS.index("scale")
@@ -25,7 +25,7 @@ CASH, EQUITY, SCALE = FLOWS.index("cash"), FLOWS.index("equity"), FLOWS.index("s
 def _run(book: Portfolio, close, target, *, fill=None, rates=None, coins=COINS, ppy=365.0):
     close = np.asarray(close, dtype=float)
     target = np.asarray(target, dtype=float)
-    account = Account(book.capital, len(coins), book.account_settings(coins, ppy))
+    account = Account(book.capital, len(coins), account_settings(book, coins, ppy))
     out = account.run(
         close,
         close if fill is None else np.asarray(fill, dtype=float),
@@ -180,7 +180,7 @@ def test_liquidation_prices_are_where_the_margin_runs_out():
     target = np.array([[5.0, -20.0]] * 2)
     for margin in ("cross", "isolated"):
         book = Portfolio(Strategy(fee_bps=10), capital=2000.0, leverage=5.0, margin=margin)
-        account = Account(book.capital, 2, book.account_settings(COINS, 365.0))
+        account = Account(book.capital, 2, account_settings(book, COINS, 365.0))
         out = account.run(close, close, target, np.zeros_like(close), close[0], np.zeros(2))
         u, c = out.units[1], close[1]
         equity = out.flows[1, EQUITY]
