@@ -13,17 +13,17 @@ The exact rules (docs/portfolio.md):
   still held continues the same run). A coin without a price on a trading bar (delisting) closes
   its pairs on that bar at its last price.
 * Sizing: at the first trading bar of each window where a pair is selected, it gets a gross
-  notional ``equity * leverage / top`` for a position of size 1 (equity before that bar's orders),
-  and its leg units follow :func:`pairs.size_legs` (the strategy's mode and band, lots per coin).
-* Account: the target units of each coin are the sum over pairs (netted). On a bar where a target
-  changes (an order bar), if the book's gross exposure after costs would exceed ``leverage *
-  equity``, every coin's target is scaled by one factor ``scale`` (kept until the next order
-  bar), so that the cap holds after the order; ``scale == 1`` otherwise. Costs (fees, slippage)
-  are paid on the traded notional of each coin; funding on the notional held, as
-  :func:`pairs.backtest`. Cash and equity are in the quote currency.
-* Attribution: a pair holds ``scale`` times its own units; its P&L is its price P&L, its funding
-  and its share of each coin's costs (in proportion to its traded units): the pairs' P&L sum to
-  the account's.
+  notional ``equity * leverage / top`` for a position of size 1 (the equity at that bar's close
+  before the orders decided there), and its leg units follow :func:`pairs.size_legs` (the
+  strategy's mode and band, lots per coin).
+* Account: the target units of each coin are the sum over pairs (netted); they fill ``lag`` bars
+  later (the strategy's ``fill``) in the account of :mod:`pairs.evaluation._book_account` (one
+  scale for the book under the leverage cap, fees, slippage, funding, minimum notional, margin
+  and liquidations), in the quote currency.
+* Attribution (:mod:`pairs.evaluation._portfolio_attribution`): a pair holds its decided units
+  ``lag`` bars later times each coin's scale; its P&L is their price P&L, funding and its share of
+  each coin's costs (in proportion to its traded units); what the account held beyond its pairs'
+  is ``"(unallocated)"``: the contributions sum to the account's.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pairs._validation import as_frame, check_choice
-from pairs.evaluation._book_account import FLOWS, Account
+from pairs.evaluation._book_account import FLOWS, Account, account_settings
 from pairs.evaluation._metrics import metrics
 from pairs.evaluation._metrics import periods_per_year as bars_per_year
 from pairs.evaluation._portfolio_attribution import attribute, pair_trades
@@ -79,7 +79,7 @@ class _Ledger:
     ) -> None:
         n, k = close.shape
         self.close, self.fill, self.rates = close, fill, rates
-        settings = portfolio.account_settings(coins, ppy)
+        settings = account_settings(portfolio, coins, ppy)
         self.lag = settings["lag"]
         self.account = Account(portfolio.capital, k, settings)
         self.target = np.zeros((n, k))
