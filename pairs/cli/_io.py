@@ -141,13 +141,19 @@ def _source(
     whole: bool,
     args: argparse.Namespace | None = None,
     field: PriceField = "close",
+    label: str = "SOURCE",
 ) -> list[tuple[pd.Series, str | None]]:
-    """The series of one source, each with its file stem (None for samples and exchanges)."""
+    """The series of one source, each with its file stem (None for samples and exchanges).
+
+    ``field="open"`` (for ``--fill next_open``): a source without open prices is an error naming
+    the argument ``label``.
+    """
     if ref.startswith(_SAMPLE):
         if field != "close":
             raise DataError(
-                f"sources must have {field} prices for --fill next_open (CSV files with an {field} column, "
-                f"ccxt:EXCHANGE:SYMBOL or tickers with --yf); got {ref!r}, a bundled sample of closes."
+                f"{label} must be a source with {field} prices for --fill next_open (a CSV file with an "
+                f"{field} column, ccxt:EXCHANGE:SYMBOL or a ticker with --yf); got {ref!r}, a bundled sample "
+                "of closes."
             )
         return [(s, None) for s in _sample_series(ref, whole=whole)]
     if ref.startswith(CCXT_PREFIX) and args is not None:
@@ -161,7 +167,14 @@ def _source(
             raise DataError(f"folder must contain .csv files; got none in {ref!r}.")
     else:
         files = [path]
-    return [(read_prices(p, layout=layout, field=field), p.stem) for p in files]  # type: ignore[arg-type]
+    try:
+        return [(read_prices(p, layout=layout, field=field), p.stem) for p in files]  # type: ignore[arg-type]
+    except DataError as exc:
+        if field == "close":
+            raise
+        raise DataError(
+            f"{label} must be a source with {field} prices for --fill next_open; got {ref!r}: {exc}"
+        ) from None
 
 
 def _yfinance(
@@ -182,19 +195,8 @@ def _opens(label: str, ref: str, args: argparse.Namespace) -> pd.Series:
     """The open prices of source ``ref`` (argument ``label``), for ``--fill next_open``."""
     if args.yf:
         return _yfinance([ref], args, "open")[0]
-    if ref.startswith(CCXT_PREFIX):
-        return _ccxt_series(ref, args, "open")
-    if ref.startswith(_SAMPLE):
-        raise DataError(
-            f"{label} must be a source with open prices for --fill next_open (a CSV file with an open "
-            f"column, ccxt:EXCHANGE:SYMBOL or a ticker with --yf); got {ref!r}, a bundled sample of closes."
-        )
-    try:
-        return read_prices(ref, layout=args.layout, field="open")
-    except DataError as exc:
-        raise DataError(
-            f"{label} must be a source with open prices for --fill next_open; got {ref!r}: {exc}"
-        ) from None
+    ((opens, _),) = _source(ref, args.layout, whole=False, args=args, field="open", label=label)
+    return opens
 
 
 def _on(opens: pd.Series, closes: pd.Series, label: str) -> pd.Series:
