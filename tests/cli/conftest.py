@@ -77,6 +77,26 @@ def _spawn(argv: Sequence[str], install: Callable[[], None]) -> tuple[int, Any, 
     return pid, os.fdopen(to_child_w, "w", buffering=1), os.fdopen(from_child_r, "r")
 
 
+def _install(phase: str, wrap: Wrap, follow: Any, hooks: dict[str, tuple[Any, str]]) -> None:
+    """In the child: wrap the function of ``phase`` so that it kills its process (``wrap``: a killer).
+
+    ``hooks`` maps phases to the ``(owner, name)`` of a function killed before its call (e.g.
+    ``"before_update"``); ``"in_save"`` (the atomic rename of a state), ``"after_save"`` and
+    ``"after_emit"`` (before and after the ``follow`` module's ``_emit`` of a line) are common.
+    """
+    import pairs._io
+
+    if phase in hooks:
+        owner, name = hooks[phase]
+        setattr(owner, name, wrap(getattr(owner, name), True))
+    elif phase == "in_save":
+        pairs._io.os.replace = wrap(os.replace, True)  # type: ignore[attr-defined]
+    elif phase == "after_save":
+        follow._emit = wrap(follow._emit, True)
+    elif phase == "after_emit":
+        follow._emit = wrap(follow._emit, False)
+
+
 def _soak(
     argv: Sequence[str],
     install: Callable[[str, Wrap], None],
@@ -140,8 +160,9 @@ def _soak(
 
 @pytest.fixture(scope="session")
 def forking() -> SimpleNamespace:
-    """``forking.killer(k)``, ``forking.spawn(argv, install)`` and ``forking.soak(...)``."""
-    return SimpleNamespace(killer=_killer, spawn=_spawn, soak=_soak)
+    """``forking.killer(k)``, ``forking.install(phase, wrap, follow, hooks)``, ``forking.spawn(argv, install)``
+    and ``forking.soak(...)``."""
+    return SimpleNamespace(killer=_killer, install=_install, spawn=_spawn, soak=_soak)
 
 
 # --- ccxt's real Binance class with its network calls served offline ---------------------------------

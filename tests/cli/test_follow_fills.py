@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -24,7 +25,6 @@ from typing import Any
 
 import pytest
 
-import pairs._io
 import pairs.cli._follow as follow_module
 from pairs import Strategy, StreamEngine, load_sample
 from pairs.cli._main import main
@@ -132,6 +132,8 @@ def test_bad_fills_stop_with_one_line(
 N_BARS = 160
 MIN_KILLS = 60
 PHASES = ("before_update", "before_fill", "in_save", "after_save", "after_emit", "outside")
+# The functions killed before their call in the phases of their own (forking.install).
+KILL_HOOKS = {"before_update": (StreamEngine, "update"), "before_fill": (StreamEngine, "fill")}
 
 
 def _script() -> tuple[list[str], dict[str, float], float]:
@@ -194,20 +196,6 @@ def _script() -> tuple[list[str], dict[str, float], float]:
     return lines, units, pnl
 
 
-def _install(phase: str, wrap: Any) -> None:
-    """In the child: wrap the function of ``phase`` so that it kills its process (forking.killer)."""
-    if phase == "before_update":
-        StreamEngine.update = wrap(StreamEngine.update, True)  # type: ignore[method-assign]
-    elif phase == "before_fill":
-        StreamEngine.fill = wrap(StreamEngine.fill, True)  # type: ignore[method-assign]
-    elif phase == "in_save":
-        pairs._io.os.replace = wrap(os.replace, True)  # type: ignore[attr-defined]
-    elif phase == "after_save":
-        follow_module._emit = wrap(follow_module._emit, True)  # type: ignore[assignment]
-    elif phase == "after_emit":
-        follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_kill_9_soak_applies_every_fill_exactly_once(
@@ -233,7 +221,14 @@ def test_kill_9_soak_applies_every_fill_exactly_once(
             StreamEngine.load(state)
 
     delivered, _ = forking.soak(
-        argv, _install, lines, phases=PHASES, min_kills=MIN_KILLS, seed=17, k_max=4, after_life=loads
+        argv,
+        functools.partial(forking.install, follow=follow_module, hooks=KILL_HOOKS),
+        lines,
+        phases=PHASES,
+        min_kills=MIN_KILLS,
+        seed=17,
+        k_max=4,
+        after_life=loads,
     )
     assert delivered == reference
     final = StreamEngine.load(state)

@@ -14,6 +14,7 @@ fills sent, and the lines and state equal the uninterrupted run's.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -38,6 +39,8 @@ BOOK = pairs.Portfolio(
 )
 MIN_KILLS = 60
 PHASES = ("before_update", "in_save", "after_save", "after_emit", "outside")
+# The functions killed before their call in the phases of their own (forking.install).
+KILL_HOOKS = {"before_update": (PortfolioStream, "update")}
 HEADER = ",".join(["timestamp", *PRICES.columns]) + "\n"
 LINES = [",".join([ts.isoformat(), *(repr(float(v)) for v in row)]) + "\n" for ts, row in PRICES.iterrows()]
 
@@ -57,18 +60,6 @@ def _with_fills() -> list[str]:
             live.fill(order.symbol, q, body["price"], fill_id=k)
             out.append(json.dumps({"fill": body}) + "\n")
     return out
-
-
-def _install(phase: str, wrap: Any) -> None:
-    """In the child: wrap the function of ``phase`` so that it kills its process (forking.killer)."""
-    if phase == "before_update":
-        PortfolioStream.update = wrap(PortfolioStream.update, True)  # type: ignore[method-assign]
-    elif phase == "in_save":
-        pairs._io.os.replace = wrap(os.replace, True)  # type: ignore[attr-defined]
-    elif phase == "after_save":
-        follow_module._emit = wrap(follow_module._emit, True)  # type: ignore[assignment]
-    elif phase == "after_emit":
-        follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
 
 
 def _argv(spec: Path, state: Path) -> list[str]:
@@ -110,7 +101,7 @@ def _soak(
 
     delivered, _ = forking.soak(
         _argv(spec, state),
-        _install,
+        functools.partial(forking.install, follow=follow_module, hooks=KILL_HOOKS),
         lines,
         phases=PHASES,
         min_kills=min_kills,

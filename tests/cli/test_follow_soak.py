@@ -16,6 +16,7 @@ life costs milliseconds; there is no timeout and no wall-clock assertion.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -25,7 +26,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import pairs._io
 import pairs.cli._follow as follow_module
 from pairs import StreamEngine, load_sample
 from pairs.cli._main import main
@@ -47,18 +47,8 @@ OPTIONS = [
 N_BARS = 300
 MIN_KILLS = 200
 PHASES = ("before_update", "in_save", "after_save", "after_emit", "outside")
-
-
-def _install(phase: str, wrap: Any) -> None:
-    """In the child: SIGKILL itself at the ``k``-th occurrence of ``phase`` (``wrap``: forking.killer(k))."""
-    if phase == "before_update":
-        StreamEngine.update = wrap(StreamEngine.update, True)  # type: ignore[method-assign]
-    elif phase == "in_save":
-        pairs._io.os.replace = wrap(os.replace, True)  # type: ignore[attr-defined]
-    elif phase == "after_save":
-        follow_module._emit = wrap(follow_module._emit, True)  # type: ignore[assignment]
-    elif phase == "after_emit":
-        follow_module._emit = wrap(follow_module._emit, False)  # type: ignore[assignment]
+# The functions killed before their call in the phases of their own (forking.install).
+KILL_HOOKS = {"before_update": (StreamEngine, "update")}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +87,13 @@ def test_kill_9_soak_delivers_every_signal_exactly_once(
             StreamEngine.load(state)  # every state a kill leaves behind loads
 
     delivered, _ = forking.soak(
-        argv, _install, lines, phases=PHASES, min_kills=MIN_KILLS, seed=13, after_life=loads
+        argv,
+        functools.partial(forking.install, follow=follow_module, hooks=KILL_HOOKS),
+        lines,
+        phases=PHASES,
+        min_kills=MIN_KILLS,
+        seed=13,
+        after_life=loads,
     )
     assert delivered == reference
     final, expected = StreamEngine.load(state), StreamEngine.load(tmp_path / "reference.json")
