@@ -80,8 +80,8 @@ class StrategyResult(ResultMixin):
         given = sorted({"units", "position", "beta"} & set(options))
         if given:  # the run's own: silently replacing them (or being replaced) would mislead
             raise PairsError(
-                f"options must not include {given} (the run gives the positions and units; pass your own "
-                "to pairs.backtest); got them."
+                "options must not include 'units', 'position' or 'beta' (the run gives the positions and "
+                f"units; pass your own to pairs.backtest); got {given!r}."
             )
         costs = ("fee_bps", "slippage_bps", "fill", "maker_fee_bps", "maker_share")
         kwargs: dict[str, Any] = {name: getattr(s, name) for name in costs}
